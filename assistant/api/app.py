@@ -1,0 +1,72 @@
+"""FastAPI app factory. Models load in a background thread so /healthz can answer 'loading'."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from assistant import __version__
+from assistant.api.routes import chat, conversations, health, kb
+from assistant.config import PROJECT_ROOT, Settings
+from assistant.core.pipeline import UnknownConversation
+from assistant.services import Services, build_services
+
+log = logging.getLogger(__name__)
+WEB_DIR = PROJECT_ROOT / "web"
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        task = None
+        if app.state.services is None:
+            task = asyncio.create_task(_load(app, settings))
+        yield
+        if task is not None and not task.done():
+            task.cancel()
+
+    app = FastAPI(
+        title="Bank assistant API", version=__version__, lifespan=lifespan,
+        description="One dialogue core for web chat, phone and lobby robots. Replies cite the knowledge base.",
+    )
+    app.state.settings = settings
+    app.state.services = services
+    app.state.startup_error = None
+    for module in (health, chat, conversations, kb):
+        app.include_router(module.router)
+
+    @app.exception_handler(UnknownConversation)
+    async def _unknown(_: Request, exc: UnknownConversation) -> JSONResponse:
+        return JSONResponse({"detail": "unknown conversation_id"}, status_code=404)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        # Never echo the input back: it may hold a card number.
+        errors = [{k: v for k, v in e.items() if k in ("type", "loc", "msg")} for e in exc.errors()]
+        return JSONResponse({"detail": errors}, status_code=422)
+
+    if WEB_DIR.is_dir():
+        app.mount("/static", StaticFiles(directory=WEB_DIR), name="static")
+
+        @app.get("/", include_in_schema=False)
+        async def index() -> FileResponse:
+            return FileResponse(Path(WEB_DIR) / "index.html")
+
+    return app
+
+
+async def _load(app: FastAPI, settings: Settings) -> None:
+    try:
+        app.state.services = await asyncio.to_thread(build_services, settings)
+    except Exception as exc:  # surfaced by /healthz and 503s, not a crash loop
+        log.exception("startup failed")
+        app.state.startup_error = f"{type(exc).__name__}: {exc}"

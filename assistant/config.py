@@ -1,0 +1,86 @@
+"""The one place configuration is read (environment variables with prefix BANK_, and .env)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_KB_DIR = PROJECT_ROOT / "knowledge_base" / "docs"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BANK_", env_file=".env", extra="ignore")
+
+    bank_name: str = "Larkspur Bank"
+
+    # --- server
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "INFO"
+    log_json: bool = False
+
+    # --- storage
+    data_dir: Path = PROJECT_ROOT / "var"
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default is a SQLite file in data_dir"
+    )
+
+    # --- caches (outside the clone so fresh clones reuse converted models)
+    cache_dir: Path = Path.home() / ".cache" / "bankassist"
+
+    # --- knowledge base
+    kb_docs_dir: Path = DEFAULT_KB_DIR
+    kb_index_dir: Path | None = None  # default: data_dir / "kb_index"
+    retrieval_k: int = 5
+    context_k: int = 3
+    min_relevance: float = Field(
+        default=0.30, description="cosine similarity under which a passage is not relevant"
+    )
+    faq_threshold: float = Field(
+        default=0.86, description="cosine similarity to an FAQ question variant for a direct answer"
+    )
+
+    # --- models
+    embedding_model: str = Field(
+        default="all-minilm-l6-v2", description="'all-minilm-l6-v2' (packaged) or a local path"
+    )
+    llm_backend: Literal["local", "openai"] = "local"
+    llm_model: str = Field(
+        default="qwen2.5-coder-0.5b",
+        description="qwen2.5-coder-0.5b | qwen2.5-coder-1.5b | smollm2-135m | a local HF model dir",
+    )
+    llm_adapter_path: Path | None = Field(default=None, description="peft LoRA adapter directory")
+    llm_dtype: Literal["bfloat16", "float32"] = "bfloat16"
+    llm_max_new_tokens: int = 160
+    llm_timeout_s: float = 60.0
+    llm_openai_url: str = "http://127.0.0.1:8001/v1"
+    llm_openai_model: str = "bankassist"
+    llm_openai_api_key: str = "not-needed"
+    torch_threads: int = Field(default=1, ge=1, description="torch threads per model")
+
+    # --- dialogue
+    max_message_chars: int = 4000
+    history_turns: int = 4
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'bankassist.db'}"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.kb_index_dir or (self.data_dir / "kb_index")
+
+    @property
+    def models_cache(self) -> Path:
+        return self.cache_dir / "models"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Settings read once per process; tests build their own Settings(...) instead."""
+    return Settings()

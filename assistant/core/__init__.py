@@ -1,0 +1,1 @@
+"""Dialogue core: typed events and the one turn pipeline every channel runs."""

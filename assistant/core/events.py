@@ -1,0 +1,77 @@
+"""Typed events passed between the channels and the dialogue core."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Literal
+
+Channel = Literal["web", "api", "cli", "voice", "robot"]
+ReplyPath = Literal["faq", "generated", "extractive", "no_answer", "error"]
+
+
+@dataclass(frozen=True, slots=True)
+class UserTurn:
+    text: str
+    channel: str = "api"
+    conversation_id: str | None = None
+    received_at: float = field(default_factory=time.perf_counter)
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    doc_id: str
+    title: str
+    snippet: str
+    section: str = ""
+    source: str = ""
+    score: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class IntentInfo:
+    name: str
+    confidence: float
+
+
+@dataclass(frozen=True, slots=True)
+class HandoffInfo:
+    active: bool
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class TurnStarted:
+    conversation_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyDelta:
+    conversation_id: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class TurnError:
+    """Logged and stored; the customer receives an apology Reply right after it."""
+
+    conversation_id: str
+    stage: str
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    conversation_id: str
+    text: str
+    path: ReplyPath
+    citations: tuple[Citation, ...] = ()
+    intent: IntentInfo | None = None
+    handoff: HandoffInfo | None = None
+    suggestions: tuple[str, ...] = ()
+    latency_ms: float = 0.0
+    first_token_ms: float | None = None
+    message_id: int | None = None
+
+
+Event = TurnStarted | ReplyDelta | TurnError | Reply

@@ -1,0 +1,50 @@
+"""Find the figures (amounts, rates, counts, times) a text states, in a comparable form."""
+
+from __future__ import annotations
+
+import re
+
+_WORDS = {
+    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
+    "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
+    "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "forty-five": 45, "fifty": 50,
+    "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100,
+}
+_WORD_RE = re.compile(r"\b(" + "|".join(sorted(_WORDS, key=len, reverse=True)) + r")\b", re.I)
+_TIME = re.compile(r"\b(\d{1,2}):(\d{2})\b")
+_NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(\s*(?:k|thousand|million))?", re.I)
+_CITATION_MARK = re.compile(r"\[\d{1,2}\]")
+_SCALE = {"k": 1_000, "thousand": 1_000, "million": 1_000_000}
+
+
+def _norm(integer: str, fraction: str | None, scale: str | None) -> str:
+    value = float(integer.replace(",", "") + ("." + fraction if fraction else ""))
+    if scale:
+        value *= _SCALE[scale.strip().lower()]
+    return f"{value:.4f}".rstrip("0").rstrip(".")
+
+
+def figures(text: str) -> set[str]:
+    """Normalised figures: '$1,000.00' -> '1000', '4.50%' -> '4.5', 'sixty' -> '60', '4:00' -> '4:00'."""
+    text = _CITATION_MARK.sub(" ", text)
+    out: set[str] = set()
+    for h, m in _TIME.findall(text):
+        out.add(f"{int(h)}:{m}")
+    text = _TIME.sub(" ", text)
+    for integer, fraction, scale in _NUMBER.findall(text):
+        out.add(_norm(integer, fraction or None, scale or None))
+    for word in _WORD_RE.findall(text):
+        out.add(str(_WORDS[word.lower()]))
+    return out
+
+
+def unsupported_figures(reply: str, evidence: list[str]) -> list[str]:
+    """Figures in the reply that no evidence text states."""
+    known: set[str] = set()
+    for text in evidence:
+        known |= figures(text)
+    # A time stated as "4 p.m." in a passage supports "4:00" in a reply, and vice versa.
+    known |= {k.split(":")[0] for k in known if ":" in k and k.endswith(":00")}
+    known |= {f"{k}:00" for k in known if k.isdigit() and int(k) <= 12}
+    return sorted(f for f in figures(reply) if f not in known)

@@ -1,0 +1,82 @@
+"""The grounding guard and the extractive, cited fallback answer."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from assistant.core.events import Citation
+from assistant.core.figures import figures, unsupported_figures
+from assistant.llm.prompts import EXTRACTIVE_LEAD
+from knowledge_base import Passage
+from knowledge_base.retriever import tokenize
+
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"(])")
+_BULLET = re.compile(r"^\s*(?:[-*]|\d+\.)\s+", re.M)
+
+
+@dataclass(frozen=True, slots=True)
+class GuardVerdict:
+    ok: bool
+    unsupported: tuple[str, ...] = ()
+
+
+def check_reply(reply: str, passages: list[Passage]) -> GuardVerdict:
+    missing = unsupported_figures(reply, [p.text for p in passages] + [p.title for p in passages])
+    return GuardVerdict(ok=not missing, unsupported=tuple(missing))
+
+
+def citation_for(p: Passage, snippet_chars: int = 240) -> Citation:
+    snippet = " ".join(p.text.split())
+    if len(snippet) > snippet_chars:
+        snippet = snippet[: snippet_chars - 1].rsplit(" ", 1)[0] + "…"
+    return Citation(doc_id=p.doc_id, title=p.title, snippet=snippet, section=p.section, source=p.source, score=round(p.score, 4))
+
+
+def cite(reply: str, passages: list[Passage]) -> tuple[Citation, ...]:
+    """Cite the passages the reply draws on.
+
+    With figures in the reply: the fewest passages that state them (greedy cover, best rank
+    first). Without: the passage sharing most of the reply's words.
+    """
+    if not passages:
+        return ()
+    need = figures(reply)
+    chosen: list[Passage] = []
+    if need:
+        while need:
+            best = max(passages, key=lambda p: len(need & figures(p.text)))
+            covered = need & figures(best.text)
+            if not covered:
+                break
+            chosen.append(best)
+            need -= covered
+    if not chosen:
+        words = set(tokenize(reply))
+        chosen = [max(passages, key=lambda p: len(words & set(tokenize(p.text))))]
+    unique: dict[str, Passage] = {}
+    for p in chosen:
+        unique.setdefault(p.doc_id, p)
+    return tuple(citation_for(p) for p in unique.values())
+
+
+def sentences(text: str) -> list[str]:
+    flat = _BULLET.sub("", text)
+    out = []
+    for line in flat.splitlines():
+        out.extend(s.strip() for s in _SENTENCE.split(line) if s.strip())
+    return out
+
+
+def extractive_answer(question: str, passages: list[Passage], *, max_sentences: int = 2) -> tuple[str, tuple[Citation, ...]]:
+    """The best-matching sentences of the best passage, verbatim, so every figure is sourced."""
+    best = passages[0]
+    q = set(tokenize(question))
+    scored = []
+    for i, s in enumerate(sentences(best.text)):
+        words = set(tokenize(s))
+        score = len(q & words) + (0.5 if figures(s) else 0.0) - 0.01 * i
+        scored.append((score, i, s))
+    keep = sorted(sorted(scored, reverse=True)[:max_sentences], key=lambda t: t[1])
+    body = " ".join(s for _, _, s in keep) or best.text
+    return EXTRACTIVE_LEAD.format(title=best.title) + body, (citation_for(best),)

@@ -1,0 +1,128 @@
+"""Local generation with transformers (+ an optional peft LoRA adapter), streamed."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from assistant.llm.base import GenerationError, GenerationRequest
+
+log = logging.getLogger(__name__)
+_DONE = object()
+
+
+class LocalLoraGenerator:
+    """A causal LM from a local HF directory; generation runs in a worker thread.
+
+    One generation at a time: on a small CPU box two concurrent decodes only slow each other.
+    """
+
+    def __init__(
+        self, model_dir: Path, *, adapter_path: Path | None = None, threads: int = 1,
+        dtype: str = "bfloat16", timeout_s: float = 60.0,
+    ) -> None:
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        torch.set_num_threads(threads)
+        t0 = time.perf_counter()
+        self._torch = torch
+        self.tokenizer = AutoTokenizer.from_pretrained(model_dir)
+        model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=getattr(torch, dtype))
+        self.name = model_dir.name
+        if adapter_path is not None:
+            model = _attach_adapter(model, adapter_path)
+            self.name += f"+{adapter_path.name}"
+        model.eval()
+        self.model = model
+        self._timeout_s = timeout_s
+        self._lock = asyncio.Lock()
+        end_ids = {self.tokenizer.eos_token_id}
+        im_end = self.tokenizer.convert_tokens_to_ids("<|im_end|>")
+        if isinstance(im_end, int) and im_end != self.tokenizer.unk_token_id:
+            end_ids.add(im_end)  # stop on the chat template's end token explicitly
+        self._eos = sorted(i for i in end_ids if i is not None)
+        log.info("loaded %s in %.1f s", self.name, time.perf_counter() - t0)
+
+    def _input_ids(self, request: GenerationRequest):
+        msgs = [{"role": m.role, "content": m.content} for m in request.messages]
+        enc = self.tokenizer.apply_chat_template(msgs, add_generation_prompt=True, return_tensors="pt", return_dict=True)
+        return enc["input_ids"]
+
+    async def stream(self, request: GenerationRequest) -> AsyncIterator[str]:
+        from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
+
+        stop = threading.Event()
+
+        class _Cancel(StoppingCriteria):
+            def __call__(self, input_ids, scores, **kwargs):
+                return stop.is_set()
+
+        async with self._lock:
+            ids = self._input_ids(request)
+            streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
+            loop = asyncio.get_running_loop()
+            queue: asyncio.Queue = asyncio.Queue()
+            failure: list[BaseException] = []
+
+            def work() -> None:
+                try:
+                    with self._torch.inference_mode():
+                        self.model.generate(
+                            ids, attention_mask=self._torch.ones_like(ids),
+                            max_new_tokens=request.max_new_tokens, do_sample=False,
+                            eos_token_id=self._eos, pad_token_id=self._eos[0],
+                            streamer=streamer, stopping_criteria=StoppingCriteriaList([_Cancel()]),
+                        )
+                except BaseException as exc:  # reported to the consumer, never lost
+                    failure.append(exc)
+                    streamer.end()
+
+            def pump() -> None:
+                for piece in streamer:
+                    loop.call_soon_threadsafe(queue.put_nowait, piece)
+                loop.call_soon_threadsafe(queue.put_nowait, _DONE)
+
+            worker = threading.Thread(target=work, daemon=True, name="llm-generate")
+            reader = threading.Thread(target=pump, daemon=True, name="llm-stream")
+            worker.start()
+            reader.start()
+            deadline = loop.time() + self._timeout_s
+            try:
+                while True:
+                    remaining = deadline - loop.time()
+                    if remaining <= 0:
+                        raise GenerationError(f"generation exceeded {self._timeout_s:.0f} s")
+                    try:
+                        item = await asyncio.wait_for(queue.get(), timeout=remaining)
+                    except TimeoutError as exc:
+                        raise GenerationError(f"generation exceeded {self._timeout_s:.0f} s") from exc
+                    if item is _DONE:
+                        break
+                    if item:
+                        yield item
+                if failure:
+                    raise GenerationError(f"model error: {failure[0]!r}") from failure[0]
+            finally:
+                stop.set()  # consumer stopped early (guard, disconnect) or finished
+                await asyncio.to_thread(worker.join)
+
+
+def _attach_adapter(model, adapter_path: Path):
+    from peft import PeftConfig, PeftModel
+
+    if not (adapter_path / "adapter_config.json").exists():
+        raise FileNotFoundError(f"no adapter_config.json in {adapter_path}")
+    cfg = PeftConfig.from_pretrained(str(adapter_path))
+    expected = getattr(model.config, "hidden_size", None)
+    try:
+        return PeftModel.from_pretrained(model, str(adapter_path))
+    except (RuntimeError, ValueError, KeyError) as exc:
+        raise ValueError(
+            f"adapter {adapter_path} (base {cfg.base_model_name_or_path}) does not match the "
+            f"loaded base model (hidden size {expected}): {exc}"
+        ) from exc

@@ -1,0 +1,28 @@
+"""Prompts as named constants; the bank's name is filled in from settings."""
+
+SYSTEM_PROMPT = (
+    "You are the virtual assistant of {bank_name}. Answer the customer's question using only "
+    "the numbered passages from the bank's knowledge base. Answer in one to three short "
+    "sentences. Copy every amount, rate, number of days and time exactly as the passage "
+    "states it; never estimate or invent a figure. If the passages do not answer the "
+    "question, say you don't have that information and offer to connect the customer with "
+    "an agent. Never ask for a full card number, PIN or password."
+)
+
+CONTEXT_TEMPLATE = "Passages:\n{passages}\n\nCustomer question: {question}"
+
+PASSAGE_TEMPLATE = "[{n}] {title} - {section}: {text}"
+
+DONT_KNOW = (
+    "I'm sorry, I don't have information about that in our knowledge base. "
+    "Would you like me to connect you with one of our agents?"
+)
+
+APOLOGY = (
+    "I'm sorry, something went wrong on our side while I was answering. Please ask again, "
+    "or I can connect you with an agent."
+)
+
+EXTRACTIVE_LEAD = "Here is what our {title} information says: "
+
+TALK_TO_AGENT = "Talk to an agent"

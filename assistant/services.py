@@ -1,0 +1,100 @@
+"""Wire the components together in one place, from Settings."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from assistant.assets import resolve_embedding, resolve_llm
+from assistant.config import Settings
+from assistant.core.pipeline import DialoguePipeline, PipelineConfig
+from assistant.llm import Generator
+from assistant.storage.db import make_engine, migrate, session_factory
+from assistant.storage.repository import ConversationRepository
+from knowledge_base.embeddings import MiniLMEmbeddings
+from knowledge_base.retriever import HybridRetriever
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    embedder: MiniLMEmbeddings
+    retriever: HybridRetriever
+    generator: Generator
+    conversations: ConversationRepository
+    pipeline: DialoguePipeline
+    startup_s: float
+
+
+def offline_environment() -> None:
+    """No hub access, ever: every model comes from a package or a local path."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def build_embedder(settings: Settings) -> MiniLMEmbeddings:
+    import torch
+
+    offline_environment()
+    torch.set_num_threads(settings.torch_threads)
+    return MiniLMEmbeddings(resolve_embedding(settings.embedding_model))
+
+
+def build_generator(settings: Settings) -> Generator:
+    if settings.llm_backend == "openai":
+        from assistant.llm.openai_compat import OpenAICompatibleGenerator
+
+        return OpenAICompatibleGenerator(
+            base_url=settings.llm_openai_url, model=settings.llm_openai_model,
+            api_key=settings.llm_openai_api_key, timeout_s=settings.llm_timeout_s,
+        )
+    from assistant.llm.local import LocalLoraGenerator
+
+    return LocalLoraGenerator(
+        resolve_llm(settings.llm_model, settings.models_cache), adapter_path=settings.llm_adapter_path,
+        threads=settings.torch_threads, dtype=settings.llm_dtype, timeout_s=settings.llm_timeout_s,
+    )
+
+
+def build_repository(settings: Settings) -> ConversationRepository:
+    engine = make_engine(settings.sqlalchemy_url)
+    migrate(engine)
+    return ConversationRepository(session_factory(engine))
+
+
+def pipeline_config(settings: Settings) -> PipelineConfig:
+    return PipelineConfig(
+        bank_name=settings.bank_name, retrieval_k=settings.retrieval_k, context_k=settings.context_k,
+        min_relevance=settings.min_relevance, faq_threshold=settings.faq_threshold,
+        history_turns=settings.history_turns, max_new_tokens=settings.llm_max_new_tokens,
+    )
+
+
+def ensure_index(settings: Settings, embedder: MiniLMEmbeddings) -> None:
+    from knowledge_base.index import build_index, index_exists
+
+    if not index_exists(settings.index_dir):
+        log.info("no knowledge-base index in %s: building it from %s", settings.index_dir, settings.kb_docs_dir)
+        report = build_index(Path(settings.kb_docs_dir), settings.index_dir, embedder, progress=False)
+        log.info("knowledge base: %s", report.summary())
+
+
+def build_services(settings: Settings) -> Services:
+    t0 = time.perf_counter()
+    embedder = build_embedder(settings)
+    ensure_index(settings, embedder)
+    retriever = HybridRetriever(settings.index_dir, embedder)
+    conversations = build_repository(settings)
+    generator = build_generator(settings)
+    pipeline = DialoguePipeline(
+        knowledge=retriever, generator=generator, conversations=conversations, config=pipeline_config(settings),
+    )
+    startup = time.perf_counter() - t0
+    log.info("services ready in %.1f s (index %s, generator %s)", startup, retriever.version, generator.name)
+    return Services(settings, embedder, retriever, generator, conversations, pipeline, startup)

@@ -1,0 +1,1 @@
+"""Fine-tuning: dataset builders, LoRA training, intent-classifier training (see its README)."""

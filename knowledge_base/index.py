@@ -1,0 +1,181 @@
+"""Build the retrieval index: chunks, dense vectors (FAISS through LangChain), FAQ vectors.
+
+Builds are incremental (a chunk whose text is unchanged reuses its vector from the previous
+build) and atomic: each build is written to its own version folder and `current` is a
+symlink swapped in one rename, so readers never see a half-written index.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from knowledge_base.chunking import chunk_document
+from knowledge_base.documents import load_directory
+from knowledge_base.embeddings import MiniLMEmbeddings
+from knowledge_base.types import Chunk
+
+log = logging.getLogger(__name__)
+
+CURRENT = "current"
+KEEP_VERSIONS = 2
+
+
+@dataclass
+class BuildReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    chunks: int = 0
+    embedded: int = 0
+    faqs: int = 0
+    seconds: float = 0.0
+    version_dir: str = ""
+
+    def summary(self) -> str:
+        return (
+            f"{len(self.added)} added, {len(self.updated)} updated, {len(self.unchanged)} unchanged, "
+            f"{len(self.removed)} removed, {len(self.failed)} failed; {self.chunks} chunks "
+            f"({self.embedded} embedded), {self.faqs} FAQ entries in {self.seconds:.1f} s"
+        )
+
+
+def current_dir(index_dir: Path) -> Path | None:
+    link = index_dir / CURRENT
+    return link.resolve() if link.exists() else None
+
+
+def index_exists(index_dir: Path) -> bool:
+    cur = current_dir(index_dir)
+    return cur is not None and (cur / "manifest.json").exists()
+
+
+def _text_key(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _previous_vectors(index_dir: Path) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """Vectors by text hash and doc hashes from the current build, if any."""
+    cur = current_dir(index_dir)
+    if cur is None or not (cur / "manifest.json").exists():
+        return {}, {}
+    manifest = json.loads((cur / "manifest.json").read_text())
+    vectors: dict[str, np.ndarray] = {}
+    for name in ("chunks", "faq"):
+        keys_file, vec_file = cur / f"{name}_keys.json", cur / f"{name}_vectors.npy"
+        if keys_file.exists() and vec_file.exists():
+            keys = json.loads(keys_file.read_text())
+            mat = np.load(vec_file)
+            vectors.update(zip(keys, mat))
+    return vectors, manifest.get("documents", {})
+
+
+def _embed_with_cache(
+    texts: list[str], cache: dict[str, np.ndarray], embedder: MiniLMEmbeddings, progress: bool
+) -> tuple[np.ndarray, list[str], int]:
+    keys = [_text_key(t) for t in texts]
+    todo = sorted({k: t for k, t in zip(keys, texts) if k not in cache}.items())
+    if todo:
+        fresh = embedder.encode([t for _, t in todo], show_progress=progress)
+        cache.update(zip((k for k, _ in todo), fresh))
+    mat = np.stack([cache[k] for k in keys]) if keys else np.zeros((0, embedder.dim), np.float32)
+    return mat.astype(np.float32), keys, len(todo)
+
+
+def build_index(
+    docs_dir: Path, index_dir: Path, embedder: MiniLMEmbeddings, *, progress: bool = True
+) -> BuildReport:
+    from langchain_community.docstore.in_memory import InMemoryDocstore
+    from langchain_community.vectorstores import FAISS
+    from langchain_community.vectorstores.utils import DistanceStrategy
+    from langchain_core.documents import Document as LCDocument
+    import faiss
+
+    t0 = time.perf_counter()
+    report = BuildReport()
+    if not docs_dir.is_dir():
+        raise FileNotFoundError(f"knowledge-base folder not found: {docs_dir}")
+    loaded = load_directory(docs_dir)
+    report.failed = loaded.failed
+    cache, old_docs = _previous_vectors(index_dir)
+    new_docs = {d.doc_id: d.content_hash for d in loaded.documents}
+    for doc_id, digest in new_docs.items():
+        if doc_id not in old_docs:
+            report.added.append(doc_id)
+        elif old_docs[doc_id] != digest:
+            report.updated.append(doc_id)
+        else:
+            report.unchanged.append(doc_id)
+    report.removed = sorted(set(old_docs) - set(new_docs))
+
+    chunks: list[Chunk] = []
+    for doc in tqdm(loaded.documents, desc="chunking", disable=not progress, unit="doc"):
+        chunks.extend(chunk_document(doc))
+    if not chunks:
+        raise ValueError(f"no ingestible documents under {docs_dir}")
+    vecs, keys, n_new = _embed_with_cache([c.embed_text for c in chunks], cache, embedder, progress)
+    faq_questions = [(f.faq_id, q) for f in loaded.faqs for q in f.questions]
+    faq_vecs, faq_keys, n_faq = _embed_with_cache([q for _, q in faq_questions], cache, embedder, progress)
+    report.embedded = n_new + n_faq
+    report.chunks, report.faqs = len(chunks), len(loaded.faqs)
+
+    index_dir.mkdir(parents=True, exist_ok=True)
+    version = index_dir / f"v{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6}"
+    version.mkdir()
+    flat = faiss.IndexFlatIP(embedder.dim)
+    flat.add(vecs)
+    ids = [c.chunk_id for c in chunks]
+    store = FAISS(
+        embedding_function=embedder,
+        index=flat,
+        docstore=InMemoryDocstore(
+            {c.chunk_id: LCDocument(page_content=c.text, metadata=asdict(c)) for c in chunks}
+        ),
+        index_to_docstore_id=dict(enumerate(ids)),
+        distance_strategy=DistanceStrategy.MAX_INNER_PRODUCT,
+        normalize_L2=False,
+    )
+    store.save_local(str(version / "faiss"))
+    with (version / "chunks.jsonl").open("w") as f:
+        for c in chunks:
+            f.write(json.dumps(asdict(c)) + "\n")
+    np.save(version / "chunks_vectors.npy", vecs)
+    (version / "chunks_keys.json").write_text(json.dumps(keys))
+    np.save(version / "faq_vectors.npy", faq_vecs)
+    (version / "faq_keys.json").write_text(json.dumps(faq_keys))
+    (version / "faq.json").write_text(
+        json.dumps({"entries": [asdict(f) for f in loaded.faqs], "questions": faq_questions})
+    )
+    report.seconds = time.perf_counter() - t0
+    report.version_dir = str(version)
+    manifest = {
+        "built_at": time.time(),
+        "docs_dir": str(docs_dir),
+        "embedding_dim": embedder.dim,
+        "documents": new_docs,
+        "report": asdict(report),
+    }
+    (version / "manifest.json").write_text(json.dumps(manifest, indent=1))
+    _swap_current(index_dir, version)
+    return report
+
+
+def _swap_current(index_dir: Path, version: Path) -> None:
+    tmp_link = index_dir / f".{CURRENT}.{os.getpid()}"
+    tmp_link.unlink(missing_ok=True)
+    tmp_link.symlink_to(version.name)
+    os.replace(tmp_link, index_dir / CURRENT)  # atomic on POSIX
+    versions = sorted(p for p in index_dir.glob("v*") if p.is_dir())
+    for old in versions[:-KEEP_VERSIONS]:
+        shutil.rmtree(old, ignore_errors=True)

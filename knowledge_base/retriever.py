@@ -1,0 +1,131 @@
+"""Hybrid retrieval: dense FAISS (LangChain) + BM25 (rank_bm25), fused by reciprocal rank."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+from rank_bm25 import BM25Okapi
+
+from knowledge_base.embeddings import MiniLMEmbeddings
+from knowledge_base.index import current_dir
+from knowledge_base.types import Chunk, FaqEntry, FaqMatch, Passage
+
+RRF_K = 60
+_WORD = re.compile(r"[a-z0-9$%.]+(?:'[a-z]+)?")
+_STOP = frozenset(
+    "a an the is are was were be been to of in on for and or my your our i you we it this that "
+    "do does did can could would should will what how when where which who why me with at by from "
+    "if so not no any there their them they he she his her us am have has had about please".split()
+)
+
+
+def tokenize(text: str) -> list[str]:
+    return [w.strip(".") for w in _WORD.findall(text.lower()) if w.strip(".") and w not in _STOP]
+
+
+class IndexNotBuiltError(FileNotFoundError):
+    pass
+
+
+class HybridRetriever:
+    """Implements knowledge_base.Retriever over a built index folder."""
+
+    def __init__(self, index_dir: Path, embedder: MiniLMEmbeddings) -> None:
+        from langchain_community.vectorstores import FAISS
+        from langchain_community.vectorstores.utils import DistanceStrategy
+
+        root = current_dir(index_dir)
+        if root is None or not (root / "manifest.json").exists():
+            raise IndexNotBuiltError(f"no knowledge-base index in {index_dir}: run `bankassist kb build`")
+        self.version = root.name
+        self._embedder = embedder
+        self._store = FAISS.load_local(
+            str(root / "faiss"), embedder, allow_dangerous_deserialization=True,  # our own file
+            distance_strategy=DistanceStrategy.MAX_INNER_PRODUCT,
+        )
+        self.chunks = [Chunk(**json.loads(line)) for line in (root / "chunks.jsonl").open()]
+        self._by_id = {c.chunk_id: i for i, c in enumerate(self.chunks)}
+        self._vectors = np.load(root / "chunks_vectors.npy")
+        self._bm25 = BM25Okapi([tokenize(c.embed_text) for c in self.chunks])
+        faq = json.loads((root / "faq.json").read_text())
+        entries = [FaqEntry(**{**e, "questions": tuple(e["questions"])}) for e in faq["entries"]]
+        self.faq = FaqMatcher(entries, faq["questions"], np.load(root / "faq_vectors.npy"))
+
+    def embed(self, text: str) -> np.ndarray:
+        return self._embedder.encode([text])[0]
+
+    def faq_candidates(self, vector: np.ndarray, n: int = 4) -> list[FaqMatch]:
+        return self.faq.ranked(vector, n)
+
+    def search(
+        self, query: str, k: int = 5, category: str | None = None, vector: np.ndarray | None = None
+    ) -> list[Passage]:
+        qv = self.embed(query) if vector is None else vector
+        pool = max(k * 4, 20)
+        flt = {"category": category} if category else None
+        dense = self._store.similarity_search_with_score_by_vector(qv.tolist(), k=pool, filter=flt, fetch_k=pool * 4)
+        ranks: dict[str, float] = {}
+        for rank, (doc, _score) in enumerate(dense):
+            cid = doc.metadata["chunk_id"]
+            ranks[cid] = ranks.get(cid, 0.0) + 1.0 / (RRF_K + rank)
+        tokens = tokenize(query)
+        if tokens:
+            scores = self._bm25.get_scores(tokens)
+            order = np.argsort(-scores)
+            taken = 0
+            for i in order:
+                if scores[i] <= 0 or taken >= pool:
+                    break
+                chunk = self.chunks[i]
+                if category and chunk.category != category:
+                    continue
+                ranks[chunk.chunk_id] = ranks.get(chunk.chunk_id, 0.0) + 1.0 / (RRF_K + taken)
+                taken += 1
+        best = sorted(ranks.items(), key=lambda kv: -kv[1])[:k]
+        out = []
+        for cid, fused in best:
+            i = self._by_id[cid]
+            c = self.chunks[i]
+            out.append(
+                Passage(
+                    chunk_id=cid, doc_id=c.doc_id, title=c.title, section=c.section,
+                    category=c.category, source=c.source, text=c.text,
+                    score=float(self._vectors[i] @ qv), rank_score=fused,
+                )
+            )
+        return out
+
+
+class FaqMatcher:
+    """Nearest FAQ question variant by cosine similarity."""
+
+    def __init__(self, entries: list[FaqEntry], questions: list[list[str]], vectors: np.ndarray) -> None:
+        self._entries = {e.faq_id: e for e in entries}
+        self._questions = [(fid, q) for fid, q in questions]
+        self._vectors = vectors
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def ranked(self, vector: np.ndarray, n: int = 5) -> list[FaqMatch]:
+        if not self._questions:
+            return []
+        sims = self._vectors @ vector
+        seen: set[str] = set()
+        out: list[FaqMatch] = []
+        for i in np.argsort(-sims):
+            fid, q = self._questions[i]
+            if fid in seen:
+                continue
+            seen.add(fid)
+            out.append(FaqMatch(entry=self._entries[fid], score=float(sims[i]), matched_question=q))
+            if len(out) >= n:
+                break
+        return out
+
+    def match(self, vector: np.ndarray, threshold: float) -> FaqMatch | None:
+        top = self.ranked(vector, 1)
+        return top[0] if top and top[0].score >= threshold else None

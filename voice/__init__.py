@@ -1,0 +1,1 @@
+"""Voice: audio codecs, VAD, ASR, TTS, telephony adapters. Never imports assistant/."""
