@@ -1,0 +1,76 @@
+"""Fakes that implement the production interfaces (Generator, KnowledgeSource)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+
+import numpy as np
+
+from assistant.llm import GenerationError, GenerationRequest
+from knowledge_base import FaqEntry, FaqMatch, Passage
+
+VOCAB = ["fee", "checking", "savings", "monthly", "wire", "card", "lost", "routing", "apy", "rate", "lasagna", "hours"]
+
+
+def bag(text: str) -> np.ndarray:
+    words = re.findall(r"[a-z]+", text.lower())
+    v = np.array([float(w in words) for w in VOCAB], dtype=np.float32)
+    n = np.linalg.norm(v)
+    return v / n if n else v
+
+
+class ScriptedGenerator:
+    """Streams a fixed reply in small pieces; can fail on demand. Records every request."""
+
+    name = "scripted"
+
+    def __init__(self, reply: str = "", fail: bool = False) -> None:
+        self.reply, self.fail, self.requests = reply, fail, []
+
+    async def stream(self, request: GenerationRequest) -> AsyncIterator[str]:
+        self.requests.append(request)
+        if self.fail:
+            raise GenerationError("model crashed")
+        for i in range(0, len(self.reply), 4):
+            yield self.reply[i : i + 4]
+
+
+class FakeKnowledge:
+    """A tiny knowledge source with bag-of-words vectors over a fixed vocabulary."""
+
+    def __init__(self, passages: list[Passage], faqs: list[FaqEntry] = ()) -> None:
+        self.passages, self.faqs, self.queries = passages, list(faqs), []
+
+    def embed(self, text: str) -> np.ndarray:
+        return bag(text)
+
+    def search(self, query, k=5, category=None, vector=None) -> list[Passage]:
+        self.queries.append(query)
+        qv = bag(query) if vector is None else vector
+        scored = [
+            Passage(**{**{f: getattr(p, f) for f in p.__slots__}, "score": float(bag(p.title + " " + p.text) @ qv)})
+            for p in self.passages
+        ]
+        return sorted(scored, key=lambda p: -p.score)[:k]
+
+    def faq_candidates(self, vector, n=4) -> list[FaqMatch]:
+        out = []
+        for e in self.faqs:
+            best = max(e.questions, key=lambda q: float(bag(q) @ vector))
+            out.append(FaqMatch(entry=e, score=float(bag(best) @ vector), matched_question=best))
+        return sorted(out, key=lambda m: -m.score)[:n]
+
+
+def passage(doc_id: str, title: str, text: str, section: str = "Overview") -> Passage:
+    return Passage(chunk_id=f"{doc_id}#0", doc_id=doc_id, title=title, section=section, category="accounts",
+                   source="test", text=text, score=0.0)
+
+
+CHECKING = passage("prod-checking", "Everyday Checking", "The Everyday Checking monthly fee is $10, waived with a $500 balance.", "Monthly fee")
+SAVINGS = passage("prod-savings", "Everyday Savings", "The Everyday Savings monthly fee is $5. Savings pays 0.50% APY.", "Monthly fee")
+WIRES = passage("prod-wires", "Wire transfers", "Domestic wire cut-off time is 4:00 p.m. ET. The outgoing wire fee is $25.", "Fees")
+ROUTING_FAQ = FaqEntry(
+    faq_id="faq-routing", title="What is the routing number?", questions=("What is the routing number?", "routing number please"),
+    answer="Our routing number is 000111222.", answer_doc="prod-direct-deposit", source="test",
+)

@@ -1,0 +1,42 @@
+from assistant.core.figures import figures, unsupported_figures
+from assistant.core.grounding import check_reply, cite, extractive_answer
+from assistant.core.rewrite import is_follow_up, rewrite_query
+from tests.fakes import CHECKING, SAVINGS, WIRES
+
+
+def test_figures_normalised():
+    assert figures("$1,000.00 at 4.50% for sixty days by 4:00 p.m. [2]") == {"1000", "4.5", "60", "4:00"}
+
+
+def test_unsupported_figure_detected():
+    assert unsupported_figures("The fee is $12.", [CHECKING.text]) == ["12"]
+    assert unsupported_figures("The fee is $10, waived over $500.", [CHECKING.text]) == []
+
+
+def test_time_forms_support_each_other():
+    assert unsupported_figures("Send it before 4 p.m.", [WIRES.text]) == []
+
+
+def test_guard_verdict():
+    assert check_reply("Wires cost $25.", [WIRES]).ok
+    verdict = check_reply("Wires cost $30 and take 2 days.", [WIRES])
+    assert not verdict.ok and set(verdict.unsupported) == {"30", "2"}
+
+
+def test_extractive_answer_is_verbatim_and_cited():
+    answer, cites = extractive_answer("what is the wire fee", [WIRES, CHECKING])
+    assert "$25" in answer and cites[0].doc_id == "prod-wires"
+    assert not unsupported_figures(answer, [WIRES.text, WIRES.title])
+
+
+def test_cite_picks_passages_stating_the_figures():
+    cites = cite("Checking costs $10 and savings pays 0.50% APY.", [CHECKING, SAVINGS, WIRES])
+    assert [c.doc_id for c in cites] == ["prod-checking", "prod-savings"]
+
+
+def test_follow_up_rewrite():
+    assert rewrite_query("and for savings accounts?", ["What is the monthly fee for checking?"]) == "monthly fee for savings accounts"
+    assert rewrite_query("what about CDs?", ["what interest rate do you pay on savings"]) == "interest rate for CDs"
+    assert "debit card" in rewrite_query("how do I activate it?", ["I got a new debit card"])
+    assert rewrite_query("What is the wire cut-off time?", ["hello"]) == "What is the wire cut-off time?"
+    assert not is_follow_up("How do I reset my online banking password?")

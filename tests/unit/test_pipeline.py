@@ -1,0 +1,102 @@
+import asyncio
+
+import pytest
+
+from assistant.core.events import Reply, ReplyDelta, TurnError, UserTurn
+from assistant.core.pipeline import DialoguePipeline, PipelineConfig, UnknownConversation, complete
+from assistant.llm import prompts
+from assistant.storage.db import make_engine, migrate, session_factory
+from assistant.storage.repository import ConversationRepository
+from tests.fakes import CHECKING, ROUTING_FAQ, SAVINGS, WIRES, FakeKnowledge, ScriptedGenerator
+
+
+@pytest.fixture
+def repo(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 't.db'}")
+    migrate(engine)
+    return ConversationRepository(session_factory(engine))
+
+
+def make(repo, reply="", fail=False):
+    gen = ScriptedGenerator(reply, fail)
+    kb = FakeKnowledge([CHECKING, SAVINGS, WIRES], [ROUTING_FAQ])
+    cfg = PipelineConfig(min_relevance=0.3, faq_threshold=0.9)
+    return DialoguePipeline(knowledge=kb, generator=gen, conversations=repo, config=cfg), gen, kb
+
+
+def run(pipeline, text, cid=None):
+    async def go():
+        return [e async for e in pipeline.run(UserTurn(text, "api", cid))]
+    return asyncio.run(go())
+
+
+def test_generated_reply_streams_and_cites(repo):
+    p, gen, _ = make(repo, "The Everyday Checking monthly fee is $10. It is waived with a $500 balance.")
+    events = run(p, "What is the monthly fee for checking?")
+    deltas = "".join(e.text for e in events if isinstance(e, ReplyDelta))
+    reply = events[-1]
+    assert isinstance(reply, Reply) and reply.path == "generated"
+    assert deltas.strip() == reply.text
+    assert [c.doc_id for c in reply.citations] == ["prod-checking"]
+    assert gen.requests and "Everyday Checking" in gen.requests[0].messages[-1].content
+
+
+def test_invented_number_replaced_by_extractive_answer(repo):
+    p, _, _ = make(repo, "The checking monthly fee is $15. Nothing else.")
+    events = run(p, "What is the monthly fee for checking?")
+    streamed = "".join(e.text for e in events if isinstance(e, ReplyDelta))
+    reply = events[-1]
+    assert reply.path == "extractive"
+    assert "$15" not in reply.text and "$10" in reply.text
+    assert "15" not in streamed  # the unverified figure never reached the customer
+    assert reply.citations[0].doc_id == "prod-checking"
+
+
+def test_faq_precise_match_skips_the_llm(repo):
+    p, gen, _ = make(repo, "should not be used")
+    reply = run(p, "What is the routing number?")[-1]
+    assert reply.path == "faq" and "000111222" in reply.text
+    assert reply.citations[0].doc_id == "faq-routing"
+    assert gen.requests == []
+
+
+def test_nothing_relevant_says_it_does_not_know(repo):
+    p, gen, _ = make(repo, "whatever")
+    reply = run(p, "best lasagna please")[-1]
+    assert reply.path == "no_answer" and reply.text == prompts.DONT_KNOW
+    assert prompts.TALK_TO_AGENT in reply.suggestions and gen.requests == []
+
+
+def test_model_error_becomes_apology_and_conversation_stays_usable(repo):
+    p, gen, _ = make(repo, "The Everyday Checking monthly fee is $10.", fail=True)
+    events = run(p, "monthly fee for checking?")
+    assert any(isinstance(e, TurnError) for e in events)
+    reply = events[-1]
+    assert reply.path == "error" and reply.text == prompts.APOLOGY
+    gen.fail = False
+    again = run(p, "monthly fee for checking?", reply.conversation_id)[-1]
+    assert again.path == "generated" and again.conversation_id == reply.conversation_id
+    assert len(repo.get(reply.conversation_id).messages) == 4
+
+
+def test_follow_up_is_rewritten_with_history(repo):
+    p, gen, kb = make(repo, "The Everyday Savings monthly fee is $5.")
+    first = run(p, "What is the monthly fee for checking?")[-1]
+    run(p, "and for savings?", first.conversation_id)
+    assert kb.queries[-1] == "monthly fee for savings"
+    roles = [m.role for m in gen.requests[-1].messages]
+    assert roles[:3] == ["system", "user", "assistant"]
+
+
+def test_unknown_conversation_rejected(repo):
+    p, _, _ = make(repo)
+    with pytest.raises(UnknownConversation):
+        run(p, "hello", "no-such-id")
+
+
+def test_stored_messages_hold_no_raw_card_number(repo):
+    p, gen, _ = make(repo, "I can help with a lost card.")
+    reply = asyncio.run(complete(p, UserTurn("my card 4111 1111 1111 1111 was stolen, fee for wire?", "api")))
+    stored = repo.get(reply.conversation_id).messages
+    assert "4111" not in stored[0].text and "[CARD]" in stored[0].text
+    assert all("4111" not in m.content for m in gen.requests[0].messages)  # nor does the model see it
