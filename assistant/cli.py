@@ -22,6 +22,18 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _llm_serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from assistant.llm.server import create_llm_app
+    from assistant.services import build_generator, offline_environment
+
+    offline_environment()
+    local = settings.model_copy(update={"llm_backend": "local"})
+    uvicorn.run(create_llm_app(build_generator(local), args.model_name), host=args.host, port=args.port, log_config=None)
+    return 0
+
+
 def _chat(settings: Settings, _: argparse.Namespace) -> int:
     from assistant.core.events import Reply, ReplyDelta, TurnStarted, UserTurn
     from assistant.services import build_services
@@ -105,6 +117,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--host")
     p.add_argument("--port", type=int)
     p.set_defaults(func=_serve)
+    p = sub.add_parser("llm-serve", help="serve the local model over the OpenAI chat API")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8001)
+    p.add_argument("--model-name", default="bankassist")
+    p.set_defaults(func=_llm_serve)
     sub.add_parser("chat", help="interactive terminal chat with the same dialogue core").set_defaults(func=_chat)
     kb = sub.add_parser("kb", help="knowledge base").add_subparsers(dest="kb_command", required=True)
     p = kb.add_parser("build", help="ingest documents and (re)build the index")

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import threading
 import time
+import weakref
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -40,7 +41,7 @@ class LocalLoraGenerator:
         model.eval()
         self.model = model
         self._timeout_s = timeout_s
-        self._lock = asyncio.Lock()
+        self._locks: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # one asyncio.Lock per event loop
         end_ids = {self.tokenizer.eos_token_id}
         im_end = self.tokenizer.convert_tokens_to_ids("<|im_end|>")
         if isinstance(im_end, int) and im_end != self.tokenizer.unk_token_id:
@@ -62,10 +63,11 @@ class LocalLoraGenerator:
             def __call__(self, input_ids, scores, **kwargs):
                 return stop.is_set()
 
-        async with self._lock:
+        loop = asyncio.get_running_loop()
+        lock = self._locks.setdefault(loop, asyncio.Lock())
+        async with lock:
             ids = self._input_ids(request)
             streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
-            loop = asyncio.get_running_loop()
             queue: asyncio.Queue = asyncio.Queue()
             failure: list[BaseException] = []
 
