@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     kb_index_dir: Path | None = None  # default: data_dir / "kb_index"
     retrieval_k: int = 5
     context_k: int = 3
+    context_margin: float = Field(
+        default=0.10, description="passages this far below the best dense score are left out of the prompt"
+    )
     min_relevance: float = Field(
         default=0.30, description="cosine similarity under which a passage is not relevant"
     )

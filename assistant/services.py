@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import time
@@ -11,7 +12,7 @@ from pathlib import Path
 from assistant.assets import resolve_embedding, resolve_llm
 from assistant.config import Settings
 from assistant.core.pipeline import DialoguePipeline, PipelineConfig
-from assistant.llm import Generator
+from assistant.llm import ChatMessage, GenerationRequest, Generator
 from assistant.storage.db import make_engine, migrate, session_factory
 from assistant.storage.repository import ConversationRepository
 from knowledge_base.embeddings import MiniLMEmbeddings
@@ -71,7 +72,7 @@ def build_repository(settings: Settings) -> ConversationRepository:
 def pipeline_config(settings: Settings) -> PipelineConfig:
     return PipelineConfig(
         bank_name=settings.bank_name, retrieval_k=settings.retrieval_k, context_k=settings.context_k,
-        min_relevance=settings.min_relevance, faq_threshold=settings.faq_threshold,
+        min_relevance=settings.min_relevance, context_margin=settings.context_margin, faq_threshold=settings.faq_threshold,
         history_turns=settings.history_turns, max_new_tokens=settings.llm_max_new_tokens,
     )
 
@@ -85,6 +86,13 @@ def ensure_index(settings: Settings, embedder: MiniLMEmbeddings) -> None:
         log.info("knowledge base: %s", report.summary())
 
 
+async def _warm_up(generator: Generator, system_prompt: str) -> None:
+    """One token through the model: caches the system prompt's KV and warms the kernels."""
+    request = GenerationRequest(messages=(ChatMessage("system", system_prompt), ChatMessage("user", "Hello")), max_new_tokens=1)
+    async for _ in generator.stream(request):
+        pass
+
+
 def build_services(settings: Settings) -> Services:
     t0 = time.perf_counter()
     embedder = build_embedder(settings)
@@ -95,6 +103,8 @@ def build_services(settings: Settings) -> Services:
     pipeline = DialoguePipeline(
         knowledge=retriever, generator=generator, conversations=conversations, config=pipeline_config(settings),
     )
+    if settings.llm_backend == "local":
+        asyncio.run(_warm_up(generator, pipeline.system_prompt()))
     startup = time.perf_counter() - t0
     log.info("services ready in %.1f s (index %s, generator %s)", startup, retriever.version, generator.name)
     return Services(settings, embedder, retriever, generator, conversations, pipeline, startup)

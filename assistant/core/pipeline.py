@@ -53,6 +53,7 @@ class PipelineConfig:
     context_k: int = 3
     min_relevance: float = 0.30
     faq_threshold: float = 0.86
+    context_margin: float = 0.10
     history_turns: int = 4
     max_new_tokens: int = 160
 
@@ -123,8 +124,9 @@ class DialoguePipeline:
         if not relevant:
             yield Reply(cid, prompts.DONT_KNOW, path="no_answer", intent=intent, suggestions=(prompts.TALK_TO_AGENT,))
             return
-        context = relevant[: self.cfg.context_k]
-        request = self._request(text, context, history)
+        # Only passages nearly as relevant as the best: each extra passage costs prefill time.
+        context = [p for p in relevant if p.score >= relevant[0].score - self.cfg.context_margin][: self.cfg.context_k]
+        request = self._request(query, context)
         emitted: list[str] = []
         first_token_ms: float | None = None
         try:
@@ -147,17 +149,26 @@ class DialoguePipeline:
         yield Reply(cid, answer, path="generated", citations=cite(answer, context), intent=intent,
                     suggestions=_related(faqs), first_token_ms=first_token_ms)
 
-    def _request(self, question: str, context: list[Passage], history: list[StoredMessage]) -> GenerationRequest:
+    def system_prompt(self) -> str:
+        return prompts.SYSTEM_PROMPT.format(bank_name=self.cfg.bank_name)
+
+    def _request(self, question: str, context: list[Passage]) -> GenerationRequest:
+        """System prompt + passages + the (self-contained) question.
+
+        Earlier turns reach the model only through the rewritten question: on a CPU every
+        prompt token costs prefill time before the first word can stream.
+        """
         passages = "\n".join(
-            prompts.PASSAGE_TEMPLATE.format(n=i + 1, title=p.title, section=p.section or "overview", text=" ".join(p.text.split()))
+            prompts.PASSAGE_TEMPLATE.format(n=i + 1, title=p.title, section=p.section or "overview", text=_trim(p.text))
             for i, p in enumerate(context)
         )
-        msgs = [ChatMessage("system", prompts.SYSTEM_PROMPT.format(bank_name=self.cfg.bank_name))]
-        for m in history[-4:]:  # two exchanges are enough to resolve a follow-up; more costs prefill
-            if m.role in ("user", "assistant"):
-                msgs.append(ChatMessage(m.role, m.text[:400]))
-        msgs.append(ChatMessage("user", prompts.CONTEXT_TEMPLATE.format(passages=passages, question=question)))
-        return GenerationRequest(messages=tuple(msgs), max_new_tokens=self.cfg.max_new_tokens)
+        return GenerationRequest(
+            messages=(
+                ChatMessage("system", self.system_prompt()),
+                ChatMessage("user", prompts.CONTEXT_TEMPLATE.format(passages=passages, question=question)),
+            ),
+            max_new_tokens=self.cfg.max_new_tokens,
+        )
 
     async def _guarded(self, request: GenerationRequest, context: list[Passage]) -> AsyncIterator[str]:
         """Stream the model's text, holding back any sentence with a figure until it is verified.
@@ -193,6 +204,11 @@ class DialoguePipeline:
         tail = full[done:]
         if tail.strip():
             yield verified(tail)
+
+
+def _trim(text: str, limit: int = 500) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[:limit].rsplit(" ", 1)[0] + " …"
 
 
 def _related(faqs: list[FaqMatch], n: int = 3, floor: float = 0.45) -> tuple[str, ...]:
