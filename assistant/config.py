@@ -66,7 +66,10 @@ class Settings(BaseSettings):
     llm_openai_api_key: str = "not-needed"
     torch_threads: int = Field(default=1, ge=1, description="torch threads per model")
 
-    # --- dialogue
+    # --- dialogue and handoff
+    handoff_policy: Path = PROJECT_ROOT / "assistant" / "handoff" / "policy.yaml"
+    canned_replies: Path = PROJECT_ROOT / "assistant" / "handoff" / "canned.yaml"
+    agent_transfer_number: str | None = Field(default=None, description="phone number voice calls are transferred to")
     max_message_chars: int = 4000
     history_turns: int = 4
 
@@ -81,6 +84,10 @@ class Settings(BaseSettings):
     @property
     def models_cache(self) -> Path:
         return self.cache_dir / "models"
+
+    @property
+    def vector_cache(self) -> Path:
+        return self.cache_dir / "vectors" / f"{Path(self.embedding_model).name}.sqlite"
 
 
 @lru_cache(maxsize=1)

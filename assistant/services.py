@@ -14,7 +14,12 @@ from assistant.config import Settings
 from assistant.core.pipeline import DialoguePipeline, PipelineConfig
 from assistant.llm import ChatMessage, GenerationRequest, Generator
 from assistant.storage.db import make_engine, migrate, session_factory
+from assistant.bus import EventBus, InMemoryBus
+from assistant.handoff.policy import HandoffPolicy
+from assistant.handoff.service import HandoffService
+from assistant.storage.agents import AgentRepository
 from assistant.storage.repository import ConversationRepository
+from assistant.storage.tickets import TicketRepository
 from knowledge_base.embeddings import MiniLMEmbeddings
 from knowledge_base.retriever import HybridRetriever
 
@@ -28,8 +33,13 @@ class Services:
     retriever: HybridRetriever
     generator: Generator
     conversations: ConversationRepository
+    tickets: TicketRepository
+    agents: AgentRepository
+    bus: EventBus
+    handoff: HandoffService
     pipeline: DialoguePipeline
     startup_s: float
+    canned_replies: list[str]
 
 
 def offline_environment() -> None:
@@ -63,10 +73,18 @@ def build_generator(settings: Settings) -> Generator:
     )
 
 
-def build_repository(settings: Settings) -> ConversationRepository:
+@dataclass(frozen=True)
+class Repositories:
+    conversations: ConversationRepository
+    tickets: TicketRepository
+    agents: AgentRepository
+
+
+def build_repositories(settings: Settings) -> Repositories:
     engine = make_engine(settings.sqlalchemy_url)
     migrate(engine)
-    return ConversationRepository(session_factory(engine))
+    sessions = session_factory(engine)
+    return Repositories(ConversationRepository(sessions), TicketRepository(sessions), AgentRepository(sessions))
 
 
 def pipeline_config(settings: Settings) -> PipelineConfig:
@@ -82,7 +100,8 @@ def ensure_index(settings: Settings, embedder: MiniLMEmbeddings) -> None:
 
     if not index_exists(settings.index_dir):
         log.info("no knowledge-base index in %s: building it from %s", settings.index_dir, settings.kb_docs_dir)
-        report = build_index(Path(settings.kb_docs_dir), settings.index_dir, embedder, progress=False)
+        report = build_index(Path(settings.kb_docs_dir), settings.index_dir, embedder, progress=False,
+                             vector_cache=settings.vector_cache)
         log.info("knowledge base: %s", report.summary())
 
 
@@ -93,18 +112,30 @@ async def _warm_up(generator: Generator, system_prompt: str) -> None:
         pass
 
 
+def load_canned(path: Path) -> list[str]:
+    import yaml
+
+    return [str(x) for x in (yaml.safe_load(path.read_text()) or [])]
+
+
 def build_services(settings: Settings) -> Services:
     t0 = time.perf_counter()
+    generator = build_generator(settings)  # first: a missing model fails before slower work
     embedder = build_embedder(settings)
     ensure_index(settings, embedder)
     retriever = HybridRetriever(settings.index_dir, embedder)
-    conversations = build_repository(settings)
-    generator = build_generator(settings)
+    repos = build_repositories(settings)
+    policy = HandoffPolicy.load(settings.handoff_policy)
+    bus = InMemoryBus()
+    handoff = HandoffService(tickets=repos.tickets, conversations=repos.conversations, bus=bus,
+                             expected_handle_minutes=policy.expected_handle_minutes)
     pipeline = DialoguePipeline(
-        knowledge=retriever, generator=generator, conversations=conversations, config=pipeline_config(settings),
+        knowledge=retriever, generator=generator, conversations=repos.conversations, config=pipeline_config(settings),
+        policy=policy, handoff=handoff,
     )
     if settings.llm_backend == "local":
         asyncio.run(_warm_up(generator, pipeline.system_prompt()))
     startup = time.perf_counter() - t0
     log.info("services ready in %.1f s (index %s, generator %s)", startup, retriever.version, generator.name)
-    return Services(settings, embedder, retriever, generator, conversations, pipeline, startup)
+    return Services(settings, embedder, retriever, generator, repos.conversations, repos.tickets, repos.agents,
+                    bus, handoff, pipeline, startup, load_canned(settings.canned_replies))

@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import shutil
+import sqlite3
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -81,20 +82,58 @@ def _previous_vectors(index_dir: Path) -> tuple[dict[str, np.ndarray], dict[str,
     return vectors, manifest.get("documents", {})
 
 
+class VectorCache:
+    """Vectors by text hash in a SQLite file outside the clone, shared by every index build.
+
+    Fresh clones, test runs and other data dirs then embed only text never seen before.
+    """
+
+    def __init__(self, path: Path | None, dim: int) -> None:
+        self._conn = None
+        self._dim = dim
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._conn = sqlite3.connect(str(path), timeout=30)
+            self._conn.execute("CREATE TABLE IF NOT EXISTS vec (key TEXT PRIMARY KEY, v BLOB NOT NULL)")
+
+    def load(self, keys: list[str]) -> dict[str, np.ndarray]:
+        if self._conn is None or not keys:
+            return {}
+        out: dict[str, np.ndarray] = {}
+        for i in range(0, len(keys), 500):
+            part = keys[i : i + 500]
+            rows = self._conn.execute(f"SELECT key, v FROM vec WHERE key IN ({','.join('?' * len(part))})", part)
+            out.update((k, np.frombuffer(v, dtype=np.float32)) for k, v in rows if len(v) == self._dim * 4)
+        return out
+
+    def save(self, items: dict[str, np.ndarray]) -> None:
+        if self._conn is None or not items:
+            return
+        with self._conn:
+            self._conn.executemany("INSERT OR REPLACE INTO vec VALUES (?, ?)",
+                                   [(k, v.astype(np.float32).tobytes()) for k, v in items.items()])
+
+
 def _embed_with_cache(
-    texts: list[str], cache: dict[str, np.ndarray], embedder: MiniLMEmbeddings, progress: bool
+    texts: list[str], cache: dict[str, np.ndarray], embedder: MiniLMEmbeddings, progress: bool,
+    store: VectorCache | None = None,
 ) -> tuple[np.ndarray, list[str], int]:
     keys = [_text_key(t) for t in texts]
+    if store is not None:
+        cache.update(store.load([k for k in set(keys) if k not in cache]))
     todo = sorted({k: t for k, t in zip(keys, texts) if k not in cache}.items())
     if todo:
         fresh = embedder.encode([t for _, t in todo], show_progress=progress)
         cache.update(zip((k for k, _ in todo), fresh))
+        if store is not None:
+            store.save(dict(zip((k for k, _ in todo), fresh)))
     mat = np.stack([cache[k] for k in keys]) if keys else np.zeros((0, embedder.dim), np.float32)
     return mat.astype(np.float32), keys, len(todo)
 
 
 def build_index(
-    docs_dir: Path, index_dir: Path, embedder: MiniLMEmbeddings, *, progress: bool = True
+    docs_dir: Path, index_dir: Path, embedder: MiniLMEmbeddings, *, progress: bool = True,
+    vector_cache: Path | None = None,
 ) -> BuildReport:
     from langchain_community.docstore.in_memory import InMemoryDocstore
     from langchain_community.vectorstores import FAISS
@@ -124,9 +163,10 @@ def build_index(
         chunks.extend(chunk_document(doc))
     if not chunks:
         raise ValueError(f"no ingestible documents under {docs_dir}")
-    vecs, keys, n_new = _embed_with_cache([c.embed_text for c in chunks], cache, embedder, progress)
+    store = VectorCache(vector_cache, embedder.dim)
+    vecs, keys, n_new = _embed_with_cache([c.embed_text for c in chunks], cache, embedder, progress, store)
     faq_questions = [(f.faq_id, q) for f in loaded.faqs for q in f.questions]
-    faq_vecs, faq_keys, n_faq = _embed_with_cache([q for _, q in faq_questions], cache, embedder, progress)
+    faq_vecs, faq_keys, n_faq = _embed_with_cache([q for _, q in faq_questions], cache, embedder, progress, store)
     report.embedded = n_new + n_faq
     report.chunks, report.faqs = len(chunks), len(loaded.faqs)
 

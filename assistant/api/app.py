@@ -14,9 +14,10 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant import __version__
-from assistant.api.routes import chat, conversations, health, kb
+from assistant.api.routes import agent, chat, conversations, health, kb
 from assistant.config import PROJECT_ROOT, Settings
 from assistant.core.pipeline import UnknownConversation
+from assistant.storage.tickets import TicketConflict, TicketNotFound
 from assistant.services import Services, build_services
 
 log = logging.getLogger(__name__)
@@ -42,12 +43,20 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.state.settings = settings
     app.state.services = services
     app.state.startup_error = None
-    for module in (health, chat, conversations, kb):
+    for module in (health, chat, conversations, kb, agent):
         app.include_router(module.router)
 
     @app.exception_handler(UnknownConversation)
     async def _unknown(_: Request, exc: UnknownConversation) -> JSONResponse:
         return JSONResponse({"detail": "unknown conversation_id"}, status_code=404)
+
+    @app.exception_handler(TicketNotFound)
+    async def _no_ticket(_: Request, exc: TicketNotFound) -> JSONResponse:
+        return JSONResponse({"detail": f"unknown ticket {exc}"}, status_code=404)
+
+    @app.exception_handler(TicketConflict)
+    async def _conflict(_: Request, exc: TicketConflict) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=409)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

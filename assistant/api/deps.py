@@ -8,6 +8,7 @@ from fastapi import Depends, HTTPException, Request
 
 from assistant.config import Settings
 from assistant.services import Services
+from assistant.storage.agents import AgentView
 
 
 def get_settings(request: Request) -> Settings:
@@ -25,3 +26,16 @@ def get_services(request: Request) -> Services:
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def get_agent(request: Request, services: ServicesDep) -> AgentView:
+    """Bearer token of a logged-in agent (see POST /v1/agent/login)."""
+    header = request.headers.get("authorization", "")
+    token = header[7:].strip() if header.lower().startswith("bearer ") else ""
+    agent = services.agents.resolve(token) if token else None
+    if agent is None:
+        raise HTTPException(status_code=401, detail="agent login required", headers={"WWW-Authenticate": "Bearer"})
+    return agent
+
+
+AgentDep = Annotated[AgentView, Depends(get_agent)]

@@ -103,3 +103,63 @@ class SearchOut(BaseModel):
 
 class ErrorOut(BaseModel):
     detail: str | list
+
+
+class LoginIn(BaseModel):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=200)
+
+
+class AgentOut(BaseModel):
+    id: int
+    username: str
+    display_name: str
+    role: str
+
+
+class LoginOut(BaseModel):
+    token: str
+    agent: AgentOut
+
+
+class TicketOut(BaseModel):
+    id: int
+    conversation_id: str
+    status: str
+    reason: str
+    channel: str
+    summary: str
+    sentiment: str | None
+    intents: list
+    branch_id: str | None
+    created_at: datetime
+    wait_s: float
+    claimed_by: int | None
+    claimed_by_name: str | None
+    resolution: str | None
+
+
+class TicketDetailOut(TicketOut):
+    messages: list[MessageOut]
+
+
+class AgentMessageIn(BaseModel):
+    text: str = Field(max_length=MAX_MESSAGE_CHARS)
+
+    @field_validator("text")
+    @classmethod
+    def not_blank(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("text must not be empty or whitespace")
+        return v.strip()
+
+
+class CloseIn(BaseModel):
+    resolution: Literal["resolved", "handed_back", "no_response", "escalated", "duplicate"] = "resolved"
+
+
+class HandoffStatusOut(BaseModel):
+    conversation_id: str
+    status: str
+    ticket_id: int | None = None
+    reason: str | None = None

@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 Channel = Literal["web", "api", "cli", "voice", "robot"]
-ReplyPath = Literal["faq", "generated", "extractive", "no_answer", "error"]
+ReplyPath = Literal[
+    "faq", "generated", "extractive", "no_answer", "error", "small_talk", "refused", "clarify", "handoff", "human",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,6 +18,7 @@ class UserTurn:
     channel: str = "api"
     conversation_id: str | None = None
     received_at: float = field(default_factory=time.perf_counter)
+    branch_id: str | None = None  # lobby robots: which branch the visitor is in
 
 
 @dataclass(frozen=True, slots=True)

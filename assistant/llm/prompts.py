@@ -26,3 +26,31 @@ APOLOGY = (
 EXTRACTIVE_LEAD = "Here is what our {title} information says: "
 
 TALK_TO_AGENT = "Talk to an agent"
+
+OUT_OF_SCOPE = (
+    "I'm the bank's virtual assistant, so I can only help with banking questions, such as "
+    "accounts, cards, transfers, loans and fees. Is there something banking-related I can help with?"
+)
+
+CLARIFY = "I want to make sure I help with the right thing. Which of these is closest to your question?"
+
+OFFER_AGENT = "If you'd like, I can connect you with an agent right away."
+
+NO_AGENTS = (
+    "I can't connect you with an agent from this channel right now. Please call us at "
+    "1-800-555-0142, or ask me another question."
+)
+
+HANDOFF_STARTED = (
+    "I'm connecting you with one of our agents. You're number {position} in the queue; the "
+    "expected wait is about {minutes} minutes. You can keep writing here: the agent will see "
+    "this conversation."
+)
+
+CANCEL_WAIT = "Cancel and keep chatting with the assistant"
+
+SMALL_TALK = {
+    "greeting": "Hello! I'm the bank's virtual assistant. How can I help you today?",
+    "thanks": "You're welcome! Is there anything else I can help you with?",
+    "goodbye": "Thank you for contacting us. Have a great day!",
+}

@@ -56,6 +56,12 @@ class ConversationRepository:
         with self._sessions() as s:
             return s.get(Conversation, cid) is not None
 
+    def status(self, cid: str) -> str | None:
+        """'bot', 'waiting' (queued for an agent) or 'agent'; None for an unknown id."""
+        with self._sessions() as s:
+            conv = s.get(Conversation, cid)
+            return conv.status if conv else None
+
     def recent(self, cid: str, limit: int) -> list[StoredMessage]:
         """The last `limit` messages, oldest first."""
         with self._sessions() as s:

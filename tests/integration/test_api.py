@@ -43,11 +43,14 @@ def test_off_topic_gets_i_dont_know_and_an_agent_offer(client):
 
 def test_invented_figure_replaced_with_extractive_answer(services, settings):
     """The real retriever and index, a generator that quotes a fee no passage states."""
+    from dataclasses import replace
+
     from assistant.services import pipeline_config
 
+    no_faq = replace(pipeline_config(settings), faq_threshold=2.0)  # force the generated path
     pipeline = DialoguePipeline(
         knowledge=services.retriever, generator=ScriptedGenerator("Everyday Checking costs $999 a month."),
-        conversations=services.conversations, config=pipeline_config(settings),
+        conversations=services.conversations, config=no_faq,
     )
     reply = asyncio.run(complete(pipeline, UserTurn("What is the monthly fee for Everyday Checking?")))
     assert reply.path == "extractive" and "999" not in reply.text

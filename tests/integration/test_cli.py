@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 BIN = Path(sys.executable).parent / "bankassist"
@@ -22,7 +23,8 @@ def test_kb_build_reports_and_is_incremental(tmp_path):
     first = run(["kb", "build", str(docs)], tmp_path)
     assert first.returncode == 0, first.stderr
     assert "1 added" in first.stdout and "1 failed" in first.stdout and "broken.md" in first.stdout
-    (docs / "b.md").write_text("---\nid: prod-b\ntitle: B account\ncategory: accounts\n---\n## Fee\nThe B account fee is $4 a month.\n")
+    fresh = uuid.uuid4().hex  # new text, so the shared vector cache cannot already hold it
+    (docs / "b.md").write_text(f"---\nid: prod-b\ntitle: B account\ncategory: accounts\n---\n## Fee\nThe B account ({fresh}) fee is $4 a month.\n")
     second = run(["kb", "build", str(docs)], tmp_path)
     assert "1 added, 0 updated, 1 unchanged" in second.stdout and "(1 embedded)" in second.stdout
     again = run(["kb", "build", "--if-missing"], tmp_path)

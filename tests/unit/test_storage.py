@@ -3,7 +3,7 @@ import uuid
 import pytest
 from sqlalchemy import text
 
-from assistant.storage.db import make_engine, migrate, session_factory
+from assistant.storage.db import head_revision, make_engine, migrate, session_factory
 from assistant.storage.repository import ConversationRepository
 
 PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
@@ -29,7 +29,7 @@ def test_sqlite_wal_and_repository(tmp_path):
     migrate(engine)  # idempotent
     with engine.connect() as c:
         assert c.execute(text("PRAGMA journal_mode")).scalar() == "wal"
-        assert c.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+        assert c.execute(text("SELECT version_num FROM alembic_version")).scalar() == head_revision()
     exercise(ConversationRepository(session_factory(engine)))
 
 
@@ -44,7 +44,7 @@ def test_postgresql_same_code():
         engine = make_engine(PG_URL + f"?options=-csearch_path%3D{schema}")
         migrate(engine)
         with engine.connect() as c:
-            assert c.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+            assert c.execute(text("SELECT version_num FROM alembic_version")).scalar() == head_revision()
         exercise(ConversationRepository(session_factory(engine)))
         engine.dispose()
     finally:

@@ -1,7 +1,7 @@
 from fastapi import APIRouter, HTTPException, Path
 
 from assistant.api.deps import ServicesDep
-from assistant.api.schemas import ConversationOut, ErrorOut, MessageOut
+from assistant.api.schemas import ConversationOut, ErrorOut, HandoffStatusOut, MessageOut
 
 router = APIRouter(prefix="/v1", tags=["conversations"])
 
@@ -15,3 +15,23 @@ async def get_conversation(services: ServicesDep, conversation_id: str = Path(ma
         conversation_id=view.id, channel=view.channel, status=view.status, created_at=view.created_at,
         messages=[MessageOut.model_validate(m, from_attributes=True) for m in view.messages],
     )
+
+
+@router.post("/conversations/{conversation_id}/handoff", response_model=HandoffStatusOut, responses={404: {"model": ErrorOut}})
+async def request_agent(services: ServicesDep, conversation_id: str = Path(max_length=64)) -> HandoffStatusOut:
+    """The customer asks for a person (the widget's button); same ticket as a typed request."""
+    if not services.conversations.exists(conversation_id):
+        raise HTTPException(status_code=404, detail="unknown conversation_id")
+    view = services.conversations.get(conversation_id)
+    started = await services.handoff.request(conversation_id, reason="explicit request for a human", channel=view.channel)
+    return HandoffStatusOut(conversation_id=conversation_id, status="waiting", ticket_id=started.ticket_id, reason=started.reason)
+
+
+@router.delete("/conversations/{conversation_id}/handoff", response_model=HandoffStatusOut, responses={404: {"model": ErrorOut}})
+async def cancel_agent(services: ServicesDep, conversation_id: str = Path(max_length=64)) -> HandoffStatusOut:
+    """The customer stops waiting for an agent; the assistant answers again."""
+    if not services.conversations.exists(conversation_id):
+        raise HTTPException(status_code=404, detail="unknown conversation_id")
+    ticket = await services.handoff.cancel(conversation_id)
+    return HandoffStatusOut(conversation_id=conversation_id, status=services.conversations.status(conversation_id),
+                            ticket_id=ticket.id if ticket else None)

@@ -1,0 +1,161 @@
+"""Websocket sessions for customers and agents (kept out of the thin route modules)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+
+from fastapi import WebSocket, WebSocketDisconnect
+from pydantic import ValidationError
+
+from assistant.api.schemas import ChatRequest, ChatResponse
+from assistant.bus import AGENTS_TOPIC, conversation_topic
+from assistant.core.events import Reply, ReplyDelta, TurnError, TurnStarted, UserTurn
+from assistant.core.pipeline import UnknownConversation
+from assistant.services import Services
+from assistant.storage.agents import AgentView
+from assistant.storage.tickets import TicketConflict, TicketNotFound
+
+log = logging.getLogger(__name__)
+
+
+def event_frame(event) -> dict:
+    if isinstance(event, TurnStarted):
+        return {"type": "start", "conversation_id": event.conversation_id}
+    if isinstance(event, ReplyDelta):
+        return {"type": "delta", "text": event.text}
+    if isinstance(event, TurnError):
+        return {"type": "notice", "stage": event.stage}
+    assert isinstance(event, Reply)
+    return {"type": "reply", **ChatResponse.from_reply(event).model_dump(mode="json")}
+
+
+async def _same(message: dict) -> dict:
+    return message
+
+
+class _Socket:
+    def __init__(self, ws: WebSocket, services: Services) -> None:
+        self.ws, self.services, self.connected = ws, services, True
+        self._follower: asyncio.Task | None = None
+
+    async def send(self, frame: dict) -> None:
+        if self.connected:
+            try:
+                await self.ws.send_json(frame)
+            except (WebSocketDisconnect, RuntimeError):
+                self.connected = False  # work in flight finishes and is stored for resume
+
+    def follow(self, topic: str, transform) -> None:
+        """Forward bus events on `topic` to this socket (replacing an earlier follow)."""
+        if self._follower is not None:
+            self._follower.cancel()
+
+        async def pump() -> None:
+            async with self.services.bus.subscribe(topic) as queue:
+                while self.connected:
+                    frame = await transform(await queue.get())
+                    if frame is not None:
+                        await self.send(frame)
+
+        self._follower = asyncio.create_task(pump())
+
+    async def frames(self):
+        """Text frames as parsed JSON-ish strings; binary frames get an error, not a crash."""
+        while self.connected:
+            try:
+                msg = await self.ws.receive()
+            except WebSocketDisconnect:
+                break
+            if msg["type"] == "websocket.disconnect":
+                break
+            if msg.get("text") is None:
+                await self.send({"type": "error", "status": 415, "detail": "send JSON text frames"})
+                continue
+            yield msg["text"]
+        self.connected = False
+        if self._follower is not None:
+            self._follower.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._follower
+
+
+class CustomerSocket(_Socket):
+    """Chat turns (streamed) plus live agent events for the conversation."""
+
+    cid: str | None = None
+
+    async def _watch(self, cid: str) -> None:
+        if cid != self.cid:
+            self.cid = cid
+            self.follow(conversation_topic(cid), _same)
+            await asyncio.sleep(0)  # let the subscription start before events can be published
+
+    async def serve(self) -> None:
+        async for text in self.frames():
+            if '"resume"' in text[:40]:
+                await self._resume(text)
+                continue
+            try:
+                body = ChatRequest.model_validate_json(text)
+            except ValidationError as exc:
+                await self.send({"type": "error", "status": 422, "detail": exc.errors(include_url=False, include_input=False)})
+                continue
+            channel = "web" if body.channel == "api" else body.channel
+            try:
+                async for event in self.services.pipeline.run(UserTurn(body.message, channel, body.conversation_id)):
+                    if isinstance(event, TurnStarted):
+                        await self._watch(event.conversation_id)
+                    await self.send(event_frame(event))
+            except UnknownConversation:
+                await self.send({"type": "error", "status": 404, "detail": "unknown conversation_id"})
+
+    async def _resume(self, text: str) -> None:
+        try:
+            cid = str(json.loads(text).get("conversation_id", ""))[:64]
+        except (ValueError, AttributeError):
+            cid = ""
+        status = self.services.conversations.status(cid) if cid else None
+        if status is None:
+            await self.send({"type": "error", "status": 404, "detail": "unknown conversation_id"})
+            return
+        await self._watch(cid)
+        await self.send({"type": "resumed", "conversation_id": cid, "status": status})
+
+
+class AgentSocket(_Socket):
+    """Queue changes for every agent; customer messages for the tickets this agent holds."""
+
+    def __init__(self, ws: WebSocket, services: Services, agent: AgentView) -> None:
+        super().__init__(ws, services)
+        self.agent = agent
+
+    async def serve(self) -> None:
+        async def visible(message: dict) -> dict | None:
+            if message.get("type") != "customer_message":
+                return message
+            try:
+                ticket = await asyncio.to_thread(self.services.tickets.get, message["ticket_id"])
+            except TicketNotFound:
+                return None
+            return message if ticket.claimed_by == self.agent.id else None
+
+        self.follow(AGENTS_TOPIC, visible)
+        await asyncio.sleep(0)
+        await self.send({"type": "hello", "agent": self.agent.display_name})
+        async for text in self.frames():
+            try:
+                frame = json.loads(text)
+                ticket_id, body = int(frame["ticket_id"]), str(frame["text"]).strip()[:4000]
+            except (ValueError, KeyError, TypeError):
+                await self.send({"type": "error", "status": 422, "detail": 'send {"ticket_id": int, "text": str}'})
+                continue
+            if not body:
+                continue
+            try:
+                mid = await self.services.handoff.agent_message(ticket_id, self.agent, body)
+                await self.send({"type": "sent", "ticket_id": ticket_id, "message_id": mid})
+            except (TicketNotFound, TicketConflict) as exc:
+                await self.send({"type": "error", "status": 409, "detail": str(exc)})

@@ -1,0 +1,174 @@
+"""Answer from the knowledge base: FAQ match, retrieval, grounded generation, fallback."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from assistant.core.events import Citation, Event, IntentInfo, Reply, ReplyDelta
+from assistant.core.figures import unsupported_figures
+from assistant.core.grounding import cite, extractive_answer
+from assistant.core.rewrite import is_follow_up, rewrite_query
+from assistant.llm import ChatMessage, GenerationRequest, Generator, prompts
+from knowledge_base import FaqMatch, Passage
+
+log = logging.getLogger(__name__)
+_SENTENCE_END = re.compile(r"[.!?](?=\s)")
+_FIGURE_START = re.compile(
+    r"\d|\$|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|"
+    r"forty|fifty|sixty|seventy|eighty|ninety|hundred)", re.I
+)
+
+
+class KnowledgeSource(Protocol):
+    def embed(self, text: str) -> np.ndarray: ...
+    def search(self, query: str, k: int = 5, category: str | None = None, vector: np.ndarray | None = None) -> list[Passage]: ...
+    def faq_candidates(self, vector: np.ndarray, n: int = 4) -> list[FaqMatch]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineConfig:
+    bank_name: str = "Larkspur Bank"
+    retrieval_k: int = 5
+    context_k: int = 3
+    context_margin: float = 0.10
+    min_relevance: float = 0.30
+    faq_threshold: float = 0.86
+    history_turns: int = 4
+    max_new_tokens: int = 160
+
+
+@dataclass(frozen=True, slots=True)
+class Retrieval:
+    query: str
+    passages: list[Passage]  # relevant ones only, best first
+    faqs: list[FaqMatch]
+
+    @property
+    def best_score(self) -> float:
+        return max((p.score for p in self.passages), default=0.0)
+
+
+class _GuardTripped(Exception):
+    pass
+
+
+class Answerer:
+    def __init__(self, *, knowledge: KnowledgeSource, generator: Generator, config: PipelineConfig) -> None:
+        self.kb, self.generator, self.cfg = knowledge, generator, config
+
+    def system_prompt(self) -> str:
+        return prompts.SYSTEM_PROMPT.format(bank_name=self.cfg.bank_name)
+
+    async def faq_and_vector(self, text: str) -> tuple[np.ndarray, list[FaqMatch]]:
+        vector = await asyncio.to_thread(self.kb.embed, text)
+        return vector, self.kb.faq_candidates(vector, 4)
+
+    def faq_reply(self, cid: str, text: str, faqs: list[FaqMatch], previous: list[str], intent: IntentInfo | None) -> Reply | None:
+        """A known question answered with its approved text, without the LLM."""
+        if not faqs or faqs[0].score < self.cfg.faq_threshold or (previous and is_follow_up(text)):
+            return None
+        top = faqs[0].entry
+        cites = (Citation(doc_id=top.faq_id, title=top.title, snippet=top.answer[:240], source=top.source, score=round(faqs[0].score, 4)),)
+        return Reply(cid, top.answer, path="faq", citations=cites, intent=intent, suggestions=related(faqs[1:]))
+
+    async def retrieve(self, text: str, previous: list[str], vector: np.ndarray, faqs: list[FaqMatch]) -> Retrieval:
+        query = rewrite_query(text, previous)
+        qvec = vector if query == text else await asyncio.to_thread(self.kb.embed, query)
+        passages = await asyncio.to_thread(self.kb.search, query, self.cfg.retrieval_k, None, qvec)
+        return Retrieval(query, [p for p in passages if p.score >= self.cfg.min_relevance], faqs)
+
+    async def generate(self, cid: str, found: Retrieval, t0: float, intent: IntentInfo | None) -> AsyncIterator[Event]:
+        """Stream a grounded answer; the last event is the Reply."""
+        top = max(p.score for p in found.passages)
+        # Only passages nearly as relevant as the best: each extra passage costs prefill time.
+        context = [p for p in found.passages if p.score >= top - self.cfg.context_margin][: self.cfg.context_k]
+        request = self._request(found.query, context)
+        emitted: list[str] = []
+        first_token_ms: float | None = None
+        try:
+            async for piece in self._guarded(request, context):
+                if first_token_ms is None:
+                    first_token_ms = round((time.perf_counter() - t0) * 1000, 1)
+                emitted.append(piece)
+                yield ReplyDelta(cid, piece)
+        except _GuardTripped as tripped:
+            log.info("grounding guard replaced a generated reply (unsupported figures: %s)", tripped)
+            emitted = []
+        answer = "".join(emitted).strip()
+        if not answer:
+            text, cites = extractive_answer(found.query, context)
+            yield Reply(cid, text, path="extractive", citations=cites, intent=intent,
+                        suggestions=related(found.faqs), first_token_ms=first_token_ms)
+            return
+        yield Reply(cid, answer, path="generated", citations=cite(answer, context), intent=intent,
+                    suggestions=related(found.faqs), first_token_ms=first_token_ms)
+
+    def _request(self, question: str, context: list[Passage]) -> GenerationRequest:
+        """System prompt + passages + the (self-contained) question.
+
+        Earlier turns reach the model only through the rewritten question: on a CPU every
+        prompt token costs prefill time before the first word can stream.
+        """
+        passages = "\n".join(
+            prompts.PASSAGE_TEMPLATE.format(n=i + 1, title=p.title, section=p.section or "overview", text=_trim(p.text))
+            for i, p in enumerate(context)
+        )
+        return GenerationRequest(
+            messages=(
+                ChatMessage("system", self.system_prompt()),
+                ChatMessage("user", prompts.CONTEXT_TEMPLATE.format(passages=passages, question=question)),
+            ),
+            max_new_tokens=self.cfg.max_new_tokens,
+        )
+
+    async def _guarded(self, request: GenerationRequest, context: list[Passage]) -> AsyncIterator[str]:
+        """Stream the model's text, holding back any sentence with a figure until it is verified.
+
+        A figure reaches the customer only after the guard found it in the cited passages.
+        """
+        evidence = [p.text for p in context] + [p.title for p in context]
+        full, done = "", 0
+
+        def verified(sentence: str) -> str:
+            bad = unsupported_figures(sentence, evidence)
+            if bad:
+                raise _GuardTripped(", ".join(bad))
+            return sentence
+
+        async for piece in self.generator.stream(request):
+            full += piece
+            while True:
+                pending = full[done:]
+                end = _SENTENCE_END.search(pending)
+                if end:
+                    out = verified(pending[: end.end()])
+                    done += len(out)
+                    if out.strip():
+                        yield out
+                    continue
+                fig = _FIGURE_START.search(pending)
+                safe = pending if fig is None else pending[: fig.start()]
+                if safe.strip() or (safe and full[:done].strip()):
+                    done += len(safe)
+                    yield safe
+                break
+        tail = full[done:]
+        if tail.strip():
+            yield verified(tail)
+
+
+def _trim(text: str, limit: int = 500) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[:limit].rsplit(" ", 1)[0] + " …"
+
+
+def related(faqs: list[FaqMatch], n: int = 3, floor: float = 0.45) -> tuple[str, ...]:
+    return tuple(f.entry.title for f in faqs if f.score >= floor)[:n]

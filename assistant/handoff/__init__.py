@@ -1,0 +1,1 @@
+"""Handoff to human agents: the policy (when), the service (tickets, live relay)."""

@@ -1,0 +1,86 @@
+"""Handoff rules from a YAML file: answer, clarify, hand off or refuse, with the reason."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, Protocol
+
+import yaml
+
+DEFAULT_POLICY = Path(__file__).resolve().parent / "policy.yaml"
+SMALL_TALK = {"greeting", "goodbye", "thanks"}
+
+
+class NluSignals(Protocol):
+    intent: str
+    confidence: float
+    in_scope: bool
+    human_request: bool
+    sentiment: str
+    frustration: float
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    action: Literal["answer", "small_talk", "handoff", "refuse"]
+    reason: str = ""
+    offer_agent: bool = False
+
+
+@dataclass(frozen=True)
+class HandoffPolicy:
+    explicit_request: bool = True
+    complaint_with_negative_sentiment: bool = True
+    urgent_intents: frozenset[str] = field(default_factory=frozenset)
+    unsupported_actions: frozenset[str] = field(default_factory=frozenset)
+    low_confidence_threshold: float = 0.45
+    weak_retrieval: float = 0.45
+    consecutive_low_confidence: int = 2
+    frustration_threshold: float = 0.7
+    expected_handle_minutes: float = 4.0
+
+    @classmethod
+    def load(cls, path: Path = DEFAULT_POLICY) -> HandoffPolicy:
+        try:
+            raw = yaml.safe_load(path.read_text()) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise ValueError(f"cannot read handoff policy {path}: {exc}") from exc
+        low = raw.get("low_confidence", {})
+        return cls(
+            explicit_request=bool(raw.get("explicit_request", True)),
+            complaint_with_negative_sentiment=bool(raw.get("complaint_with_negative_sentiment", True)),
+            urgent_intents=frozenset(raw.get("urgent_intents", [])),
+            unsupported_actions=frozenset(raw.get("unsupported_actions", [])),
+            low_confidence_threshold=float(low.get("threshold", 0.45)),
+            weak_retrieval=float(low.get("weak_retrieval", 0.45)),
+            consecutive_low_confidence=int(low.get("consecutive_turns", 2)),
+            frustration_threshold=float(raw.get("frustration_threshold", 0.7)),
+            expected_handle_minutes=float(raw.get("expected_handle_minutes", 4)),
+        )
+
+    def before_retrieval(self, nlu: NluSignals) -> Decision:
+        """Rules that need only the message itself."""
+        if self.explicit_request and nlu.human_request:
+            return Decision("handoff", "explicit request for a human")
+        if self.complaint_with_negative_sentiment and nlu.intent == "complaint" and nlu.sentiment == "negative":
+            return Decision("handoff", "complaint with negative sentiment")
+        if nlu.frustration >= self.frustration_threshold:
+            return Decision("handoff", "customer frustration")
+        if nlu.intent in self.unsupported_actions:
+            return Decision("handoff", f"action the assistant cannot perform: {nlu.intent}")
+        if nlu.intent in SMALL_TALK and nlu.confidence >= self.low_confidence_threshold:
+            return Decision("small_talk", nlu.intent)
+        if not nlu.in_scope:
+            return Decision("refuse", "out of scope")
+        if nlu.intent in self.urgent_intents:
+            return Decision("answer", f"urgent: {nlu.intent}", offer_agent=True)
+        return Decision("answer")
+
+    def is_low_confidence(self, nlu: NluSignals, best_passage_score: float) -> bool:
+        return nlu.confidence < self.low_confidence_threshold and best_passage_score < self.weak_retrieval
+
+    def after_low_confidence(self, previous_low_turns: int) -> Decision:
+        if previous_low_turns + 1 >= self.consecutive_low_confidence:
+            return Decision("handoff", f"{self.consecutive_low_confidence} consecutive low-confidence turns")
+        return Decision("answer", "low confidence: clarify")
