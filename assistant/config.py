@@ -73,6 +73,25 @@ class Settings(BaseSettings):
     max_message_chars: int = 4000
     history_turns: int = 4
 
+    # --- voice (the [voice] extra; docs/voice.md)
+    voice_enabled: bool = Field(default=True, description="load ASR/TTS at start when the [voice] extra is installed")
+    voice_asr_model: str = Field(default="tiny.en", description="tiny.en | base (multilingual) | a CTranslate2 Whisper dir")
+    voice_asr_language: str = Field(default="en", description="language code; empty = detect (multilingual models)")
+    voice_asr_beam_size: int = Field(default=1, ge=1, le=5)
+    voice_asr_window: Literal["fit", "full"] = Field(default="fit", description="encode the utterance only, or 30 s")
+    voice_asr_prompt: str | None = Field(default=None, description="Whisper initial prompt; default: banking vocabulary")
+    voice_tts_length_scale: float | None = Field(default=None, description="Piper speaking rate (<1 faster)")
+    voice_vad_threshold: float = 0.5
+    voice_min_speech_ms: int = Field(default=192, description="speech that starts a turn and interrupts playback")
+    voice_end_silence_ms: int = Field(default=480, description="silence that ends the caller's turn")
+    voice_silence_reprompt_s: float = 8.0
+    voice_max_reprompts: int = 2
+    voice_greeting: str | None = Field(default=None, description="default: thanks for calling {bank_name}")
+    voice_public_url: str | None = Field(default=None, description="https://host the phone provider reaches; default: the request's")
+    voice_hold_queue: str = Field(default="bank-agents", description="Twilio queue when no agent_transfer_number")
+    twilio_auth_token: str | None = Field(default=None, description="checks X-Twilio-Signature on webhooks when set")
+    voice_max_upload_mb: float = 10.0
+
     @property
     def sqlalchemy_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'bankassist.db'}"

@@ -40,6 +40,8 @@ class Services:
     pipeline: DialoguePipeline
     startup_s: float
     canned_replies: list[str]
+    voice: object | None = None  # voice.stack.VoiceStack when the [voice] extra is installed
+    voice_error: str | None = None  # why voice is off (names the extra to install)
 
 
 def offline_environment() -> None:
@@ -135,7 +137,10 @@ def build_services(settings: Settings) -> Services:
     )
     if settings.llm_backend == "local":
         asyncio.run(_warm_up(generator, pipeline.system_prompt()))
+    from assistant.channels.voice_setup import build_voice
+
+    voice, voice_error = build_voice(settings)
     startup = time.perf_counter() - t0
     log.info("services ready in %.1f s (index %s, generator %s)", startup, retriever.version, generator.name)
     return Services(settings, embedder, retriever, generator, repos.conversations, repos.tickets, repos.agents,
-                    bus, handoff, pipeline, startup, load_canned(settings.canned_replies))
+                    bus, handoff, pipeline, startup, load_canned(settings.canned_replies), voice=voice, voice_error=voice_error)

@@ -74,3 +74,43 @@ ROUTING_FAQ = FaqEntry(
     faq_id="faq-routing", title="What is the routing number?", questions=("What is the routing number?", "routing number please"),
     answer="Our routing number is 000111222.", answer_doc="prod-direct-deposit", source="test",
 )
+
+
+from dataclasses import dataclass  # noqa: E402
+
+
+@dataclass(frozen=True)
+class Signals:
+    intent: str = "card_arrival"
+    confidence: float = 0.9
+    in_scope: bool = True
+    human_request: bool = False
+    sentiment: str = "neutral"
+    frustration: float = 0.0
+    top: tuple = (("card_arrival", 0.9), ("card_delivery_estimate", 0.05))
+
+
+class FakeNlu:
+    """Implements the classifier role with rules keyed on words, for policy tests."""
+
+    def __init__(self) -> None:
+        self.failed_turns: list[int] = []
+
+    def classify(self, text: str, *, failed_turns: int = 0) -> Signals:
+        self.failed_turns.append(failed_turns)
+        t = text.lower()
+        if "human" in t or "person" in t:
+            return Signals(intent="human_agent", human_request=True)
+        if "lasagna" in t:
+            return Signals(intent="out_of_scope", in_scope=False)
+        if t.startswith("hello"):
+            return Signals(intent="greeting")
+        if "stolen" in t:
+            return Signals(intent="lost_or_stolen_card")
+        if "refund" in t:
+            return Signals(intent="request_refund")
+        if "awful" in t:
+            return Signals(intent="complaint", sentiment="negative", frustration=0.5)
+        if "mumble" in t:
+            return Signals(intent="card_arrival", confidence=0.2, top=(("card_arrival", 0.2), ("exchange_rate", 0.15)))
+        return Signals()

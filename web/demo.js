@@ -37,8 +37,11 @@
         }
         showChips(f.suggestions || []);
         current = null;
-      } else if (f.type === "error") { if (f.status === 404) { conversationId = null; sessionStorage.removeItem("conversation_id"); } bubble("bot", "⚠ " + (typeof f.detail === "string" ? f.detail : "Please check your message.")); }
+      } else if (f.type === "agent_message") { bubble("bot agent", f.agent + ": " + f.text); }
+      else if (f.type === "agent_joined" || f.type === "handoff_ended") { bubble("bot system", f.text); }
+      else if (f.type === "error") { if (f.status === 404) { conversationId = null; sessionStorage.removeItem("conversation_id"); } bubble("bot", "⚠ " + (typeof f.detail === "string" ? f.detail : "Please check your message.")); }
     };
+    ws.onopen = () => { if (conversationId) ws.send(JSON.stringify({ type: "resume", conversation_id: conversationId })); };
     ws.onclose = () => setTimeout(connect, 1000);
   }
   function send(text) {

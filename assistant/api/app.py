@@ -78,6 +78,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         async def index() -> FileResponse:
             return FileResponse(Path(WEB_DIR) / "index.html")
 
+        @app.get("/agent", include_in_schema=False)
+        async def agent_console() -> FileResponse:
+            return FileResponse(Path(WEB_DIR) / "agent.html")
+
     return app
 
 

@@ -1,0 +1,381 @@
+"""One spoken conversation over any audio channel: VAD -> ASR -> dialogue pipeline -> TTS.
+
+Transports (Twilio media streams, the browser/robot PCM socket) only move audio: they feed
+16 kHz float32 frames in, and implement `AudioOut` (play audio followed by a named mark,
+clear, notify, end). The session owns turn-taking: greeting, end of turn, streaming the
+reply sentence by sentence, barge-in (stop within one VAD window after `min_speech_ms`),
+what the caller actually heard (sentences whose mark came back), DTMF 0, silence
+reprompts and goodbye, handoff. Every failure becomes speech or a stored note, never a
+dropped call. Raw caller text is never logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+import numpy as np
+
+from assistant.core.events import Reply, ReplyDelta, UserTurn
+from assistant.privacy import redact
+from voice.sentences import SentenceChunker, unspoken_remainder
+from voice.stack import VoiceStack
+from voice.vad import Blip, SpeechStarted, TurnDetector, TurnEnded
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class VoicePrompts:
+    greeting: str = "Thank you for calling. I'm the virtual assistant. How can I help you today?"
+    not_heard: str = "Sorry, I didn't catch that. Could you say it again?"
+    reprompt: str = "Are you still there? You can ask me about accounts, cards, fees or transfers, or press zero for an agent."
+    goodbye: str = "I haven't heard anything, so I'll end the call now. Thank you for calling. Goodbye."
+    transfer: str = "Connecting you to an agent now. Please hold."
+
+
+@dataclass(frozen=True, slots=True)
+class SessionConfig:
+    prompts: VoicePrompts = field(default_factory=VoicePrompts)
+    silence_reprompt_s: float = 8.0
+    max_reprompts: int = 2
+    partials: bool = False
+    partial_every_s: float = 1.0
+    close_timeout_s: float = 30.0
+    channel: str = "voice"
+
+
+@dataclass(frozen=True, slots=True)
+class CallOutcome:
+    kind: Literal["hangup", "transfer", "caller_hangup"]
+    ticket_id: int | None = None
+    reason: str = ""
+
+
+class AudioOut(Protocol):
+    async def play(self, pcm16: np.ndarray, rate: int, mark: str) -> None: ...
+    async def clear(self) -> None: ...
+    async def notify(self, event: dict) -> None: ...
+    async def end(self, outcome: CallOutcome) -> None: ...
+
+
+class _Utterance:
+    """Sentences the bot says in order; synthesis of the next overlaps playback of the previous."""
+
+    def __init__(self, session: VoiceSession, t0: float | None) -> None:
+        self.s, self.t0, self.first_audio_s = session, t0, None
+        self.queue: asyncio.Queue[str | None] = asyncio.Queue()
+        self.sent: list[str] = []
+        self.audio_s = 0.0
+        self.task = asyncio.create_task(self._run())
+        self.task.add_done_callback(lambda t: t.cancelled() or session._after_playback())
+
+    def add(self, sentence: str) -> None:
+        self.sent.append(sentence)
+        self.queue.put_nowait(sentence)
+
+    def finish(self) -> None:
+        self.queue.put_nowait(None)
+
+    def drop_pending(self) -> None:
+        while not self.queue.empty():
+            self.queue.get_nowait()
+
+    async def _run(self) -> None:
+        s = self.s
+        while (sentence := await self.queue.get()) is not None:
+            try:
+                audio = await asyncio.to_thread(s.stack.tts.synthesize_all, sentence)
+            except Exception:  # a sentence Piper cannot say is skipped, the call goes on
+                log.exception("speech synthesis failed")
+                continue
+            if len(audio.pcm16) == 0:
+                continue
+            if self.first_audio_s is None and self.t0 is not None:
+                self.first_audio_s = round(time.perf_counter() - self.t0, 3)
+            s._mark_n += 1
+            mark = f"m{s._mark_n}"
+            s._marks[mark] = sentence
+            self.audio_s += audio.duration_s
+            await s.out.play(audio.pcm16, audio.sample_rate, mark)
+
+    @property
+    def done(self) -> bool:
+        return self.task.done()
+
+
+class VoiceSession:
+    def __init__(self, *, stack: VoiceStack, services, out: AudioOut, config: SessionConfig | None = None) -> None:
+        self.stack, self.services, self.out = stack, services, out
+        self.cfg = config or SessionConfig()
+        self.detector = TurnDetector(stack.vad, stack.turn)
+        self.conversation_id: str | None = None
+        self._marks: dict[str, str] = {}  # mark -> sentence, sent and not yet played
+        self._heard: list[str] = []
+        self._mark_n = 0
+        self._utt: _Utterance | None = None
+        self._turn: asyncio.Task | None = None
+        self._phase = "idle"  # of the turn task: asr | pipeline | done
+        self._carry: np.ndarray | None = None  # audio of a turn cut off during ASR, joined to the next
+        self._turn_audio: np.ndarray | None = None
+        self._partial: asyncio.Task | None = None
+        self._last_partial_s = 0.0
+        self._last_activity_s = 0.0
+        self._reprompts = 0
+        self._ending: CallOutcome | None = None
+        self._closed = False
+        self._tasks: set[asyncio.Task] = set()
+        self.turn_metrics: list[dict] = []
+
+    # --- inputs from the transport
+
+    async def start(self, conversation_id: str | None = None) -> str:
+        repo = self.services.conversations
+        if conversation_id and await asyncio.to_thread(repo.exists, conversation_id):
+            self.conversation_id = conversation_id
+        else:
+            self.conversation_id = await asyncio.to_thread(repo.create, self.cfg.channel)
+        await self.out.notify({"type": "ready", "conversation_id": self.conversation_id})
+        self._say(self.cfg.prompts.greeting)
+        return self.conversation_id
+
+    async def feed(self, samples: np.ndarray) -> None:
+        """16 kHz float32 caller audio, any frame size."""
+        if self._closed:
+            return
+        for ev in self.detector.feed(samples):
+            if isinstance(ev, SpeechStarted):
+                await self._speech_started()
+            elif isinstance(ev, TurnEnded):
+                self._turn_ended(ev)
+            elif isinstance(ev, Blip):
+                self._last_activity_s = self.detector.position_s
+        self._maybe_partial()
+        await self._check_silence()
+
+    def played(self, mark: str) -> None:
+        """The peer played everything up to this mark."""
+        sentence = self._marks.pop(mark, None)
+        if sentence is None:
+            return  # a mark echoed after clear: its audio was dropped, not heard
+        self._heard.append(sentence)
+        self._after_playback()
+
+    def _after_playback(self) -> None:
+        if self.speaking or self._closed:
+            return
+        self._last_activity_s = self.detector.position_s
+        if self._ending is not None:
+            self._spawn(self._end(self._ending))
+
+    async def dtmf(self, digit: str) -> None:
+        if digit != "0" or self._closed or self._ending is not None:
+            return
+        await self._interrupt("dtmf")
+        self.detector.reset()
+        ticket = await self._request_handoff("caller pressed 0 for an agent")
+        await self._note(f"Caller pressed 0 for an agent{f' (ticket {ticket})' if ticket else ''}.", "dtmf")
+        self._ending = CallOutcome("transfer", ticket, "dtmf")
+        await self.out.notify({"type": "handoff", "ticket_id": ticket, "reason": "dtmf"})
+        self._say(self.cfg.prompts.transfer)
+
+    async def close(self, reason: str = "caller_hangup") -> None:
+        """The caller hung up or the socket died: keep what was said, stop speaking."""
+        if self._closed:
+            return
+        self._closed = True
+        if self.speaking:
+            await self._record_heard("hangup")
+        if self._utt is not None:
+            self._utt.task.cancel()
+        rest = self.detector.flush()
+        for task in (self._turn, self._partial):
+            if task is not None and not task.done():
+                with contextlib.suppress(Exception, asyncio.CancelledError):
+                    await asyncio.wait_for(asyncio.shield(task), self.cfg.close_timeout_s)
+        if rest is not None and self.conversation_id:
+            await self._store_unanswered(rest.audio)
+        for task in list(self._tasks):
+            task.cancel()
+        log.info("voice call %s closed (%s) after %d turns", self.conversation_id, reason, len(self.turn_metrics))
+
+    # --- state
+
+    @property
+    def speaking(self) -> bool:
+        return bool(self._marks) or (self._utt is not None and not self._utt.done)
+
+    def _spawn(self, coro) -> asyncio.Task:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    def _say(self, text: str, t0: float | None = None) -> _Utterance:
+        self._heard = []
+        self._utt = _Utterance(self, t0)
+        self._utt.add(text)
+        self._utt.finish()
+        self._last_activity_s = self.detector.position_s
+        return self._utt
+
+    # --- turn-taking
+
+    async def _speech_started(self) -> None:
+        self._last_activity_s = self.detector.position_s
+        self._reprompts = 0
+        await self.out.notify({"type": "speech_started"})
+        if self._turn is not None and not self._turn.done() and self._phase == "asr":
+            self._turn.cancel()  # the caller kept talking after a pause: one turn, not two
+            self._carry = self._turn_audio
+        elif self.speaking or (self._turn is not None and not self._turn.done()):
+            await self._interrupt("barge_in")
+
+    def _turn_ended(self, ev: TurnEnded) -> None:
+        audio = ev.audio if self._carry is None else np.concatenate([self._carry, ev.audio])
+        self._carry = None
+        self._last_activity_s = self.detector.position_s
+        self._turn_audio = audio
+        self._turn = self._spawn(self._run_turn(audio, time.perf_counter()))
+
+    async def _interrupt(self, why: str) -> None:
+        """Stop talking now: clear the peer's buffer, cancel synthesis and an unfinished reply."""
+        was_speaking = self.speaking
+        if self._utt is not None:
+            self._utt.task.cancel()
+        if was_speaking:
+            await self.out.clear()
+        pipeline_open = self._turn is not None and not self._turn.done() and self._phase == "pipeline"
+        if pipeline_open:
+            self._turn.cancel()
+        if was_speaking or pipeline_open:
+            await self._record_heard(why, reply_stored=not pipeline_open)
+        self._marks.clear()
+        self._utt = None
+
+    async def _record_heard(self, why: str, reply_stored: bool = True) -> None:
+        heard = " ".join(self._heard)
+        await self.out.notify({"type": "barge_in" if why == "barge_in" else "interrupted", "heard": heard})
+        if not self.conversation_id:
+            return
+        if not reply_stored and heard:
+            await asyncio.to_thread(self.services.conversations.add, self.conversation_id, role="assistant",
+                                    text=heard, channel=self.cfg.channel, path="interrupted")
+        else:
+            await self._note(f"Caller interrupted ({why}); heard: {heard or 'nothing'}", "barge_in")
+
+    async def _note(self, text: str, path: str) -> None:
+        if self.conversation_id:
+            await asyncio.to_thread(self.services.conversations.add, self.conversation_id, role="system",
+                                    text=text, channel=self.cfg.channel, path=path)
+
+    async def _run_turn(self, audio: np.ndarray, t0: float) -> None:
+        self._phase = "asr"
+        metric: dict = {"speech_s": round(len(audio) / 16000, 2)}
+        tr = await asyncio.to_thread(self.stack.asr.transcribe, audio)
+        metric["asr_s"] = tr.processing_s
+        await self.out.notify({"type": "transcript", "text": tr.text, "language": tr.language,
+                               "duration_s": tr.duration_s, "processing_s": tr.processing_s})
+        if not tr.text.strip():  # an empty transcript is a clarifying question, not a turn
+            self._phase = "done"
+            self._say(self.cfg.prompts.not_heard, t0)
+            return
+        self._phase = "pipeline"
+        utt = self._utt = _Utterance(self, t0)
+        self._heard = []
+        chunker, streamed, final = SentenceChunker(), "", None
+        async for ev in self.services.pipeline.run(UserTurn(tr.text, self.cfg.channel, self.conversation_id)):
+            if isinstance(ev, ReplyDelta):
+                streamed += ev.text
+                for sentence in chunker.feed(ev.text):
+                    utt.add(sentence)
+            elif isinstance(ev, Reply):
+                final = ev
+        self._phase = "done"
+        if final is None:
+            return
+        if not " ".join(final.text.split()).startswith(" ".join(streamed.split())):
+            utt.drop_pending()  # the guard replaced the streamed answer: its unsaid sentences go
+        for sentence in unspoken_remainder(final.text, utt.sent):
+            utt.add(sentence)
+        utt.finish()
+        metric.update(path=final.path, pipeline_ms=final.latency_ms)
+        await self.out.notify({"type": "reply", "text": final.text, "path": final.path,
+                               "citations": [c.doc_id for c in final.citations]})
+        if final.handoff is not None and final.handoff.active and final.path != "human":
+            self._ending = CallOutcome("transfer", await self._open_ticket(), final.handoff.reason)
+        await asyncio.shield(utt.task)
+        metric["first_audio_s"] = utt.first_audio_s
+        self.turn_metrics.append(metric)
+        log.info("voice turn: %s", metric)
+
+    def _maybe_partial(self) -> None:
+        if not self.cfg.partials or not self.detector.in_turn:
+            return
+        if self._partial is not None and not self._partial.done():
+            return
+        if self.detector.position_s - self._last_partial_s < self.cfg.partial_every_s:
+            return
+        audio = self.detector.current_audio()
+        if audio is not None:
+            self._last_partial_s = self.detector.position_s
+
+            async def partial() -> None:
+                tr = await asyncio.to_thread(self.stack.asr.transcribe, audio)
+                if tr.text and self.detector.in_turn:
+                    await self.out.notify({"type": "partial", "text": tr.text})
+
+            self._partial = self._spawn(partial())
+
+    async def _check_silence(self) -> None:
+        busy = self.speaking or self.detector.in_turn or (self._turn is not None and not self._turn.done())
+        if busy or self._ending is not None or self._closed:
+            return
+        if self.detector.position_s - self._last_activity_s < self.cfg.silence_reprompt_s:
+            return
+        self._reprompts += 1
+        if self._reprompts > self.cfg.max_reprompts:
+            self._ending = CallOutcome("hangup", reason="silence")
+            await self._note("Call ended after repeated silence.", "silence")
+            self._say(self.cfg.prompts.goodbye)
+        else:
+            self._say(self.cfg.prompts.reprompt)
+
+    async def _end(self, outcome: CallOutcome) -> None:
+        if not self._closed:
+            await self.out.end(outcome)
+
+    # --- handoff and storage
+
+    async def _request_handoff(self, reason: str) -> int | None:
+        if not hasattr(self.services, "handoff") or self.conversation_id is None:
+            return None
+        try:
+            started = await self.services.handoff.request(self.conversation_id, reason=reason, channel="voice")
+            return getattr(started, "ticket_id", None)
+        except Exception:  # the transfer still happens; the agent just gets no ticket
+            log.exception("handoff request failed")
+            return None
+
+    async def _open_ticket(self) -> int | None:
+        tickets = getattr(self.services, "tickets", None)
+        if tickets is None or not hasattr(tickets, "open_for"):
+            return None
+        ticket = await asyncio.to_thread(tickets.open_for, self.conversation_id)
+        return getattr(ticket, "id", None)
+
+    async def _store_unanswered(self, audio: np.ndarray) -> None:
+        """Speech cut off by a hang-up: transcribed and stored (redacted), not answered."""
+        try:
+            tr = await asyncio.to_thread(self.stack.asr.transcribe, audio)
+        except Exception:
+            log.exception("transcribing the last words of a call failed")
+            return
+        if tr.text.strip():
+            red = redact(tr.text)
+            await asyncio.to_thread(self.services.conversations.add, self.conversation_id, role="user", text=red.text,
+                                    channel=self.cfg.channel, pii=red.found or None)

@@ -1,0 +1,202 @@
+"""Audio transports for VoiceSession: Twilio Media Streams and raw PCM16 (browser page, lobby robots)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from assistant.channels.voice_session import CallOutcome, SessionConfig, VoiceSession
+from voice import twilio
+from voice.audio import (
+    ASR_RATE, PHONE_RATE, StreamResampler, float_to_pcm16, pcm16_to_float, resample, ulaw_decode, ulaw_encode,
+)
+
+log = logging.getLogger(__name__)
+TWILIO_CHUNK = 640  # bytes of mu-law (80 ms) per outbound media message
+MAX_PCM_FRAME = 64000  # bytes: 2 s of 16 kHz PCM16 in one websocket message
+
+
+class CallDirectory:
+    """What to do with a Twilio call once its stream closes (transfer or hang up), by CallSid.
+
+    In-process memory: with several API workers, put this in Redis (the `scale` extra).
+    """
+
+    def __init__(self, ttl_s: float = 3600.0) -> None:
+        self._items: dict[str, tuple[float, CallOutcome]] = {}
+        self._ttl = ttl_s
+
+    def set(self, call_sid: str, outcome: CallOutcome) -> None:
+        now = time.monotonic()
+        self._items = {k: v for k, v in self._items.items() if now - v[0] < self._ttl}
+        self._items[call_sid] = (now, outcome)
+
+    def pop(self, call_sid: str) -> CallOutcome | None:
+        item = self._items.pop(call_sid, None)
+        return item[1] if item else None
+
+
+class _Socket:
+    """Serialised sends that turn a vanished peer into a flag instead of an exception."""
+
+    def __init__(self, ws: WebSocket) -> None:
+        self.ws, self.open, self._lock = ws, True, asyncio.Lock()
+
+    async def send(self, text: str | None = None, data: bytes | None = None) -> None:
+        if not self.open:
+            return
+        async with self._lock:
+            try:
+                if text is not None:
+                    await self.ws.send_text(text)
+                if data is not None:
+                    await self.ws.send_bytes(data)
+            except (WebSocketDisconnect, RuntimeError, OSError):
+                self.open = False
+
+    async def close(self, code: int = 1000) -> None:
+        if self.open:
+            self.open = False
+            try:
+                await self.ws.close(code=code)
+            except (RuntimeError, OSError):
+                pass
+
+
+@dataclass
+class TwilioAudioOut:
+    sock: _Socket
+    stream_sid: str
+    call_sid: str
+    calls: CallDirectory
+
+    async def play(self, pcm16: np.ndarray, rate: int, mark: str) -> None:
+        ulaw = ulaw_encode(float_to_pcm16(resample(pcm16_to_float(pcm16), rate, PHONE_RATE)))
+        for i in range(0, len(ulaw), TWILIO_CHUNK):
+            await self.sock.send(twilio.media_message(self.stream_sid, ulaw[i : i + TWILIO_CHUNK]))
+        await self.sock.send(twilio.mark_message(self.stream_sid, mark))
+
+    async def clear(self) -> None:
+        await self.sock.send(twilio.clear_message(self.stream_sid))
+
+    async def notify(self, event: dict) -> None:
+        return None  # a phone has no screen
+
+    async def end(self, outcome: CallOutcome) -> None:
+        self.calls.set(self.call_sid or self.stream_sid, outcome)
+        await self.sock.close()  # Twilio then requests the <Connect action> URL
+
+
+async def run_twilio_call(ws: WebSocket, services, stack, config: SessionConfig, calls: CallDirectory) -> None:
+    """One phone call over a Twilio bidirectional media stream. Malformed input ends the call cleanly."""
+    sock = _Socket(ws)
+    session: VoiceSession | None = None
+    upsample = StreamResampler(PHONE_RATE, ASR_RATE)
+    reason = "caller_hangup"
+    try:
+        while sock.open:
+            msg = await ws.receive()
+            if msg["type"] == "websocket.disconnect":
+                break
+            if msg.get("text") is None:
+                raise twilio.ProtocolError("binary frame on a Twilio stream")
+            ev = twilio.parse(msg["text"])
+            if isinstance(ev, twilio.Start):
+                if session is not None:
+                    raise twilio.ProtocolError("second start")
+                if ev.encoding != "audio/x-mulaw" or ev.sample_rate != PHONE_RATE:
+                    raise twilio.ProtocolError(f"unsupported media format {ev.encoding}/{ev.sample_rate}")
+                out = TwilioAudioOut(sock, ev.stream_sid, ev.call_sid, calls)
+                session = VoiceSession(stack=stack, services=services, out=out, config=config)
+                await session.start(ev.custom_parameters.get("conversation_id"))
+            elif isinstance(ev, (twilio.Media, twilio.Mark, twilio.Dtmf)) and session is None:
+                raise twilio.ProtocolError(f"{type(ev).__name__.lower()} before start")
+            elif isinstance(ev, twilio.Media):
+                await session.feed(upsample(pcm16_to_float(ulaw_decode(ev.payload))))
+            elif isinstance(ev, twilio.Mark):
+                session.played(ev.name)
+            elif isinstance(ev, twilio.Dtmf):
+                await session.dtmf(ev.digit)
+            elif isinstance(ev, twilio.Stop):
+                break
+    except twilio.ProtocolError as exc:
+        reason = f"protocol error: {exc}"
+        log.warning("twilio stream closed: %s", exc)
+    except WebSocketDisconnect:
+        pass
+    finally:
+        if session is not None:
+            await session.close(reason)
+        await sock.close(1000 if reason == "caller_hangup" else 1008)
+
+
+@dataclass
+class PcmAudioOut:
+    sock: _Socket
+    rate: int
+
+    async def play(self, pcm16: np.ndarray, rate: int, mark: str) -> None:
+        pcm = float_to_pcm16(resample(pcm16_to_float(pcm16), rate, self.rate))
+        await self.sock.send(json.dumps({"type": "audio", "mark": mark, "sample_rate": self.rate, "bytes": int(pcm.nbytes)}))
+        await self.sock.send(data=pcm.astype("<i2").tobytes())
+
+    async def clear(self) -> None:
+        await self.sock.send(json.dumps({"type": "clear"}))
+
+    async def notify(self, event: dict) -> None:
+        await self.sock.send(json.dumps(event))
+
+    async def end(self, outcome: CallOutcome) -> None:
+        await self.sock.send(json.dumps({"type": "end", "outcome": outcome.kind, "ticket_id": outcome.ticket_id}))
+        await self.sock.close()
+
+
+async def run_pcm_session(ws: WebSocket, services, stack, config: SessionConfig, *, in_rate: int = ASR_RATE,
+                          out_rate: int = ASR_RATE, conversation_id: str | None = None) -> None:
+    """Binary PCM16 LE mono frames in; JSON events + binary PCM16 audio out (docs/voice.md).
+
+    Text frames from the client: {"type":"mark","name"} when a clip finished playing,
+    {"type":"dtmf","digit"} (an "agent" button), {"type":"hangup"}.
+    """
+    sock = _Socket(ws)
+    out = PcmAudioOut(sock, out_rate)
+    session = VoiceSession(stack=stack, services=services, out=out, config=config)
+    to_asr = StreamResampler(in_rate, ASR_RATE)
+    reason = "caller_hangup"
+    try:
+        await session.start(conversation_id)
+        while sock.open:
+            msg = await ws.receive()
+            if msg["type"] == "websocket.disconnect":
+                break
+            if msg.get("bytes") is not None:
+                data = msg["bytes"]
+                if len(data) > MAX_PCM_FRAME or len(data) % 2:
+                    raise ValueError("audio frames must be PCM16 (even length) and at most 2 s")
+                await session.feed(to_asr(pcm16_to_float(data)))
+                continue
+            try:
+                body = json.loads(msg.get("text") or "")
+            except json.JSONDecodeError:
+                raise ValueError("text frames must be JSON") from None
+            kind = body.get("type") if isinstance(body, dict) else None
+            if kind == "mark":
+                session.played(str(body.get("name", "")))
+            elif kind == "dtmf":
+                await session.dtmf(str(body.get("digit", ""))[:1])
+            elif kind == "hangup":
+                break
+    except ValueError as exc:
+        reason = f"protocol error: {exc}"
+        await out.notify({"type": "error", "detail": str(exc)})
+    except WebSocketDisconnect:
+        pass
+    finally:
+        await session.close(reason)
+        await sock.close(1000 if reason == "caller_hangup" else 1008)

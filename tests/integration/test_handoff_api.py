@@ -1,0 +1,90 @@
+"""Handoff through the real API: a customer asks for a person, an agent claims and replies."""
+
+import pytest
+
+AGENT_PW = "correct-horse-battery"
+
+
+@pytest.fixture(scope="module")
+def agents(services):
+    out = {}
+    for name, display in (("dana", "Dana"), ("lee", "Lee")):
+        try:
+            services.agents.add(name, AGENT_PW, display_name=display)
+        except Exception:  # the session-wide database may already hold them
+            pass
+        out[name] = name
+    return out
+
+
+def login(client, username):
+    r = client.post("/v1/agent/login", json={"username": username, "password": AGENT_PW})
+    assert r.status_code == 200, r.text
+    return {"authorization": f"Bearer {r.json()['token']}"}
+
+
+def test_customer_and_agent_talk_live(client, agents):
+    with client.websocket_connect("/v1/chat/ws") as customer:
+        customer.send_json({"message": "What is the wire cut-off time?"})
+        while (frame := customer.receive_json())["type"] != "reply":
+            pass
+        cid = frame["conversation_id"]
+        assert client.post(f"/v1/conversations/{cid}/handoff").json()["status"] == "waiting"
+        dana = login(client, "dana")
+        queue = client.get("/v1/agent/tickets", headers=dana).json()
+        ticket = next(t for t in queue if t["conversation_id"] == cid)
+        assert ticket["status"] == "queued" and ticket["wait_s"] >= 0 and ticket["summary"]
+        detail = client.get(f"/v1/agent/tickets/{ticket['id']}", headers=dana).json()
+        assert [m["role"] for m in detail["messages"]][:2] == ["user", "assistant"]
+
+        assert client.post(f"/v1/agent/tickets/{ticket['id']}/claim", headers=dana).status_code == 200
+        lee = login(client, "lee")
+        assert client.post(f"/v1/agent/tickets/{ticket['id']}/claim", headers=lee).status_code == 409
+        joined = customer.receive_json()
+        assert joined["type"] == "agent_joined" and joined["agent"] == "Dana"
+
+        r = client.post(f"/v1/agent/tickets/{ticket['id']}/messages", headers=dana, json={"text": "Hi, this is Dana."})
+        assert r.status_code == 200
+        msg = customer.receive_json()
+        assert msg == {"type": "agent_message", "agent": "Dana", "text": "Hi, this is Dana.", "message_id": msg["message_id"]}
+
+        with client.websocket_connect(f"/v1/agent/ws?token={dana['authorization'][7:]}") as agent_ws:
+            assert agent_ws.receive_json()["type"] == "hello"
+            customer.send_json({"message": "Thanks! Can you check my transfer?", "conversation_id": cid})
+            while (frame := customer.receive_json())["type"] != "reply":
+                pass
+            assert frame["path"] == "human" and frame["reply"] == "" and frame["handoff"]["active"]
+            seen = agent_ws.receive_json()
+            assert seen["type"] == "customer_message" and seen["ticket_id"] == ticket["id"]
+
+        r = client.post(f"/v1/agent/tickets/{ticket['id']}/close", headers=dana, json={"resolution": "resolved"})
+        assert r.json()["status"] == "closed"
+        assert customer.receive_json()["type"] == "handoff_ended"
+        assert client.post(f"/v1/agent/tickets/{ticket['id']}/claim", headers=lee).status_code == 409
+    roles = [m["role"] for m in client.get(f"/v1/conversations/{cid}").json()["messages"]]
+    assert roles.count("agent") == 1 and roles.count("system") == 2
+
+
+def test_reconnect_resumes_and_customer_can_cancel(client, agents):
+    cid = client.post("/v1/chat", json={"message": "hello, what is the routing number?"}).json()["conversation_id"]
+    client.post(f"/v1/conversations/{cid}/handoff")
+    with client.websocket_connect("/v1/chat/ws") as again:  # e.g. after a page reload
+        again.send_json({"type": "resume", "conversation_id": cid})
+        assert again.receive_json() == {"type": "resumed", "conversation_id": cid, "status": "waiting"}
+    r = client.delete(f"/v1/conversations/{cid}/handoff")
+    assert r.json()["status"] == "bot" and r.json()["ticket_id"]
+    assert client.post("/v1/chat", json={"message": "What is the wire cut-off time?", "conversation_id": cid}).json()["path"] != "human"
+
+
+def test_agent_api_errors(client, agents):
+    assert client.get("/v1/agent/tickets").status_code == 401
+    assert client.get("/v1/agent/tickets", headers={"authorization": "Bearer nope"}).status_code == 401
+    assert client.post("/v1/agent/login", json={"username": "dana", "password": "wrong"}).status_code == 401
+    dana = login(client, "dana")
+    assert client.get("/v1/agent/tickets/999999", headers=dana).status_code == 404
+    assert client.post("/v1/agent/tickets/999999/claim", headers=dana).status_code == 404
+    assert client.post("/v1/agent/tickets/1/messages", headers=dana, json={"text": "  "}).status_code == 422
+    assert client.post("/v1/conversations/nope/handoff").status_code == 404
+    with client.websocket_connect("/v1/agent/ws?token=bad") as ws:
+        with pytest.raises(Exception):
+            ws.receive_json()

@@ -1,0 +1,147 @@
+"""Handoff policy in the pipeline, tickets and claims, with fakes for the models."""
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from assistant.bus import InMemoryBus, conversation_topic
+from assistant.core.events import UserTurn
+from assistant.core.pipeline import DialoguePipeline, PipelineConfig, complete
+from assistant.handoff.policy import HandoffPolicy
+from assistant.handoff.service import HandoffService
+from assistant.storage.agents import AgentExists, AgentRepository
+from assistant.storage.db import make_engine, migrate, session_factory
+from assistant.storage.repository import ConversationRepository
+from assistant.storage.tickets import TicketConflict, TicketNotFound, TicketRepository
+from tests.fakes import CHECKING, WIRES, FakeKnowledge, FakeNlu, ScriptedGenerator
+
+
+@pytest.fixture
+def world(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'h.db'}")
+    migrate(engine)
+    sessions = session_factory(engine)
+    conv, tickets, agents = ConversationRepository(sessions), TicketRepository(sessions), AgentRepository(sessions)
+    bus = InMemoryBus()
+    handoff = HandoffService(tickets=tickets, conversations=conv, bus=bus)
+    gen = ScriptedGenerator("The Everyday Checking monthly fee is $10.")
+    pipeline = DialoguePipeline(
+        knowledge=FakeKnowledge([CHECKING, WIRES]), generator=gen, conversations=conv,
+        config=PipelineConfig(), nlu=FakeNlu(), policy=HandoffPolicy.load(), handoff=handoff,
+    )
+    return type("W", (), dict(conv=conv, tickets=tickets, agents=agents, bus=bus, handoff=handoff, pipeline=pipeline, gen=gen))
+
+
+def say(w, text, cid=None):
+    return asyncio.run(complete(w.pipeline, UserTurn(text, "web", cid)))
+
+
+def test_explicit_request_creates_ticket_with_transcript_and_reason(world):
+    first = say(world, "What is the monthly fee for checking?")
+    reply = say(world, "I want to talk to a human", first.conversation_id)
+    assert reply.path == "handoff" and reply.handoff.active and reply.handoff.reason == "explicit request for a human"
+    assert "number 1 in the queue" in reply.text
+    ticket = world.tickets.open_for(first.conversation_id)
+    assert ticket.status == "queued" and ticket.channel == "web" and "human" in ticket.summary
+    assert ticket.intents == ["card_arrival", "human_agent"]
+
+
+def test_bot_never_answers_while_a_human_holds_the_conversation(world):
+    cid = say(world, "get me a person").conversation_id
+    calls = len(world.gen.requests)
+    reply = say(world, "What is the monthly fee for checking?", cid)
+    assert reply.path == "human" and reply.text == "" and len(world.gen.requests) == calls
+    agent = world.agents.add("dana", "correct horse", display_name="Dana")
+    ticket = world.tickets.open_for(cid)
+    asyncio.run(world.handoff.claim(ticket.id, agent))
+    assert say(world, "hello?", cid).path == "human"
+    asyncio.run(world.handoff.close(ticket.id, agent, "handed_back"))
+    assert say(world, "What is the monthly fee for checking?", cid).path == "generated"
+
+
+@pytest.mark.parametrize("text,reason", [
+    ("this service is awful", "complaint with negative sentiment"),
+    ("I need a refund", "action the assistant cannot perform: request_refund"),
+])
+def test_policy_rules_hand_off_with_reason(world, text, reason):
+    reply = say(world, text)
+    assert reply.path == "handoff" and reply.handoff.reason == reason
+
+
+def test_urgent_intent_gets_answer_and_offer(world):
+    reply = say(world, "my card was stolen, what is the wire fee")
+    assert reply.path in ("generated", "extractive") and reply.handoff.active is False
+    assert reply.handoff.reason == "urgent: lost_or_stolen_card" and reply.suggestions[0] == "Talk to an agent"
+
+
+def test_out_of_scope_refused_and_small_talk(world):
+    assert say(world, "best lasagna recipe").path == "refused"
+    assert say(world, "hello there").path == "small_talk"
+
+
+def test_two_low_confidence_turns_hand_off(world):
+    first = say(world, "mumble mumble")
+    assert first.path == "clarify" and "Card arrival" in first.suggestions
+    second = say(world, "mumble again", first.conversation_id)
+    assert second.path == "handoff" and second.handoff.reason == "2 consecutive low-confidence turns"
+
+
+def test_claim_exactly_once_under_contention(world):
+    cid = say(world, "a human please").conversation_id
+    ticket = world.tickets.open_for(cid)
+    agents = [world.agents.add(f"a{i}", "password123") for i in range(8)]
+
+    def claim(agent):
+        try:
+            world.tickets.claim(ticket.id, agent.id)
+            return "won"
+        except TicketConflict:
+            return "409"
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(claim, agents))
+    assert results.count("won") == 1 and results.count("409") == 7
+    with pytest.raises(TicketNotFound):
+        world.tickets.claim(99999, agents[0].id)
+
+
+def test_closed_ticket_cannot_be_claimed_and_cancel(world):
+    cid = say(world, "a human please").conversation_id
+    ticket = world.tickets.open_for(cid)
+    assert world.tickets.cancel(cid).status == "cancelled"
+    assert world.conv.status(cid) == "bot"
+    agent = world.agents.add("x", "password123")
+    with pytest.raises(TicketConflict):
+        world.tickets.claim(ticket.id, agent.id)
+
+
+def test_agent_message_reaches_the_customer_topic(world):
+    cid = say(world, "a human please").conversation_id
+    agent = world.agents.add("dana", "password123", display_name="Dana")
+
+    async def flow():
+        async with world.bus.subscribe(conversation_topic(cid)) as q:
+            ticket = world.tickets.open_for(cid)
+            await world.handoff.claim(ticket.id, agent)
+            await world.handoff.agent_message(ticket.id, agent, "Hi, Dana here.")
+            return [q.get_nowait(), q.get_nowait()]
+
+    joined, message = asyncio.run(flow())
+    assert joined["type"] == "agent_joined" and joined["agent"] == "Dana"
+    assert message == {"type": "agent_message", "agent": "Dana", "text": "Hi, Dana here.", "message_id": message["message_id"]}
+    assert [m.role for m in world.conv.get(cid).messages][-2:] == ["system", "agent"]
+
+
+def test_agent_accounts(world):
+    world.agents.add("sam", "s3cret-pass")
+    with pytest.raises(AgentExists):
+        world.agents.add("sam", "another-pass")
+    with pytest.raises(ValueError):
+        world.agents.add("short", "abc")
+    assert world.agents.authenticate("sam", "wrong") is None
+    sam = world.agents.authenticate("sam", "s3cret-pass")
+    token = world.agents.issue_token(sam.id)
+    assert world.agents.resolve(token).username == "sam" and world.agents.resolve("nope") is None
+    world.agents.revoke(token)
+    assert world.agents.resolve(token) is None
