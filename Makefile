@@ -11,7 +11,9 @@ PYTEST_ARGS ?=
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test setup install models index bench clean
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test setup install models index bench browser clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,7 +39,12 @@ setup: models index
 run: setup
 	$(BIN)/bankassist serve --host $(HOST) --port $(PORT)
 
-test: setup
+# Browser tests drive Debian's chromium (never a browser downloaded by a test tool).
+browser:
+	@command -v chromium >/dev/null || { echo "installing Debian chromium for the browser tests"; \
+	  $(SUDO) apt-get install -y chromium >/dev/null || { $(SUDO) apt-get update >/dev/null && $(SUDO) apt-get install -y chromium >/dev/null; }; }
+
+test: setup browser
 	$(BIN)/bankassist models prepare --llm smollm2-135m
 	$(BIN)/pytest $(PYTEST_ARGS)
 

@@ -13,12 +13,25 @@
     return el;
   }
   function showChips(list) {
+    const waiting = list.includes("Cancel and keep chatting with the assistant");
+    list = waiting ? list : [...new Set([...list, "Talk to an agent"])]; // a person is always one click away
     chips.replaceChildren(...list.map((s) => {
       const b = document.createElement("button");
-      b.type = "button"; b.textContent = s; b.onclick = () => send(s);
+      b.type = "button"; b.textContent = s; b.onclick = () => (ACTIONS[s] ? ACTIONS[s]() : send(s));
       return b;
     }));
   }
+  async function handoff(method) {
+    if (!conversationId) return bubble("bot system", "Ask a question first, then I can connect you.");
+    const res = await fetch("/v1/conversations/" + conversationId + "/handoff", { method });
+    const body = await res.json();
+    bubble("bot system", method === "POST" ? "Connecting you to an agent… (ticket #" + body.ticket_id + ")" : "You left the queue.");
+    showChips(method === "POST" ? ["Cancel and keep chatting with the assistant"] : []);
+  }
+  const ACTIONS = {
+    "Talk to an agent": () => handoff("POST"),
+    "Cancel and keep chatting with the assistant": () => handoff("DELETE"),
+  };
   function connect() {
     ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/v1/chat/ws");
     ws.onmessage = (ev) => {

@@ -1,0 +1,244 @@
+"""A scripted phone caller over the Twilio Media Streams protocol, against the real app.
+
+Real speech (Piper, in the test), real Silero VAD, Whisper tiny.en, MiniLM, FAISS, SmolLM2.
+The fake Twilio plays outbound audio on a wall clock (at `speed` x real time), echoes each
+mark when the audio before it has played, and on `clear` drops its buffer and returns the
+pending marks, as Twilio does.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+
+import numpy as np
+import pytest
+
+pytest.importorskip("faster_whisper")
+pytest.importorskip("piper")
+
+from voice.audio import PHONE_RATE, float_to_pcm16, pcm16_to_float, resample, ulaw_decode, ulaw_encode  # noqa: E402
+
+FRAME = 160  # 20 ms of 8 kHz mu-law
+SILENCE = b"\xff" * FRAME
+
+
+class FakeTwilio:
+    def __init__(self, ws, speed: float = 1.0) -> None:
+        self.ws, self.speed = ws, speed
+        self.events: list[tuple[float, dict]] = []
+        self.audio = bytearray()
+        self.queue: list[tuple[float, str]] = []  # (play-out time, mark)
+        self.play_end = 0.0
+        self.echoed: list[str] = []  # marks whose audio played out
+        self.closed = threading.Event()
+        self.lock = threading.Lock()
+        threading.Thread(target=self._read, daemon=True).start()
+        threading.Thread(target=self._clock, daemon=True).start()
+
+    def _read(self) -> None:
+        try:
+            while True:
+                msg = json.loads(self.ws.receive_text())
+                now = time.monotonic()
+                with self.lock:
+                    self.events.append((now, msg))
+                    if msg["event"] == "media":
+                        chunk = base64.b64decode(msg["media"]["payload"])
+                        self.audio += chunk
+                        self.play_end = max(self.play_end, now) + len(chunk) / PHONE_RATE / self.speed
+                    elif msg["event"] == "mark":
+                        self.queue.append((max(self.play_end, now), msg["mark"]["name"]))
+                    elif msg["event"] == "clear":
+                        dropped, self.queue, self.play_end = self.queue, [], now
+                        for _, name in dropped:
+                            self._send({"event": "mark", "streamSid": "MZtest", "mark": {"name": name}})
+        except Exception:
+            self.closed.set()
+
+    def _clock(self) -> None:
+        while not self.closed.is_set():
+            with self.lock:
+                due = [q for q in self.queue if q[0] <= time.monotonic()]
+                self.queue = [q for q in self.queue if q not in due]
+            for _, name in due:
+                self.echoed.append(name)
+                self._send({"event": "mark", "streamSid": "MZtest", "mark": {"name": name}})
+            time.sleep(0.01)
+
+    def _send(self, msg: dict) -> None:
+        try:
+            self.ws.send_text(json.dumps(msg))
+        except Exception:
+            self.closed.set()
+
+    def start(self, call_sid: str, conversation_id: str) -> None:
+        self._send({"event": "connected", "protocol": "Call", "version": "1.0.0"})
+        self._send({"event": "start", "sequenceNumber": "1", "streamSid": "MZtest", "start": {
+            "streamSid": "MZtest", "callSid": call_sid, "accountSid": "ACtest", "tracks": ["inbound"],
+            "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1},
+            "customParameters": {"conversation_id": conversation_id}}})
+
+    def say(self, ulaw: bytes, pace: float = 0.0) -> None:
+        for i in range(0, len(ulaw), FRAME):
+            self._send({"event": "media", "streamSid": "MZtest", "media": {"track": "inbound", "payload": base64.b64encode(ulaw[i:i + FRAME]).decode()}})
+            if pace:
+                time.sleep(pace)
+
+    def silence(self, seconds: float, pace: float = 0.0) -> None:
+        self.say(SILENCE * int(seconds * 50), pace)
+
+    def kinds(self) -> list[str]:
+        with self.lock:
+            return [m["event"] for _, m in self.events]
+
+    def wait(self, predicate, timeout: float = 60.0) -> bool:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if predicate():
+                return True
+            time.sleep(0.02)
+        return False
+
+    def idle(self) -> bool:
+        """All sent audio has played and every mark came back."""
+        with self.lock:
+            return not self.queue and self.play_end <= time.monotonic() and "mark" in [m["event"] for _, m in self.events]
+
+
+@pytest.fixture(scope="module")
+def phrases(services):
+    """Caller phrases spoken by Piper, as 8 kHz mu-law (real speech, made in the test)."""
+    tts = services.voice.tts
+
+    def ulaw(text: str) -> bytes:
+        speech = tts.synthesize_all(text)
+        return ulaw_encode(float_to_pcm16(resample(pcm16_to_float(speech.pcm16), speech.sample_rate, PHONE_RATE)))
+
+    return {k: ulaw(v) for k, v in {
+        "routing": "What is your routing number?", "hello": "Hello, I have a question about my account.",
+    }.items()}
+
+
+def _onset_s(ulaw: bytes) -> float:
+    """When the voice starts in a clip (Piper leaves a short silence first)."""
+    pcm = ulaw_decode(ulaw).astype(np.float32)
+    frames = pcm[: len(pcm) // FRAME * FRAME].reshape(-1, FRAME)
+    loud = np.flatnonzero(np.sqrt((frames ** 2).mean(axis=1)) > 300)
+    return float(loud[0]) * FRAME / PHONE_RATE if len(loud) else 0.0
+
+
+def _conversation(services) -> str:
+    return services.conversations.create("voice")
+
+
+def _transcribe(services, ulaw: bytes) -> str:
+    return services.voice.asr.transcribe(resample(pcm16_to_float(ulaw_decode(ulaw)), PHONE_RATE, 16000)).text
+
+
+def test_call_greets_answers_and_stores_the_conversation(client, services, phrases):
+    cid = _conversation(services)
+    with client.websocket_connect("/v1/voice/twilio") as ws:
+        caller = FakeTwilio(ws, speed=8.0)
+        caller.start("CAanswer", cid)
+        assert caller.wait(caller.idle, 30), "no greeting"
+        greeting = bytes(caller.audio)
+        assert len(greeting) > PHONE_RATE, "greeting shorter than a second"
+        assert "help" in _transcribe(services, greeting).lower()
+        caller.silence(0.3)
+        caller.say(phrases["routing"])
+        caller.silence(1.0)
+        assert caller.wait(lambda: len(caller.audio) > len(greeting) + PHONE_RATE and caller.idle(), 60), "no answer audio"
+        answer = bytes(caller.audio[len(greeting):])
+        assert "routing" in _transcribe(services, answer).lower()
+        ws.close()
+    stored = client.get(f"/v1/conversations/{cid}").json()["messages"]
+    user = [m for m in stored if m["role"] == "user"]
+    bot = [m for m in stored if m["role"] == "assistant"]
+    assert user and "routing number" in user[0]["text"].lower() and user[0]["channel"] == "voice"
+    assert bot and bot[0]["channel"] == "voice" and "routing" in bot[0]["text"].lower()
+
+
+def test_barge_in_clears_playback_within_300_ms_and_records_what_was_heard(client, services, phrases):
+    cid = _conversation(services)
+    with client.websocket_connect("/v1/voice/twilio") as ws:
+        caller = FakeTwilio(ws, speed=1.0)
+        caller.start("CAbarge", cid)
+        # Let the first greeting sentence play out, then talk over the second.
+        assert caller.wait(lambda: caller.echoed and caller.queue, 30), "greeting did not play"
+        t_speech = time.monotonic()
+        caller.say(phrases["hello"], pace=0.02)  # real time, so the delay is wall-clock
+        assert "clear" in caller.kinds(), "playback was not interrupted"
+        t_clear = next(t for t, m in caller.events if m["event"] == "clear")
+        delay = t_clear - t_speech - _onset_s(phrases["hello"])
+        assert delay < 0.30, f"barge-in took {delay:.3f} s after the caller started speaking"
+        caller.silence(1.0)
+        ws.close()
+    notes = [m for m in client.get(f"/v1/conversations/{cid}").json()["messages"] if m["path"] in ("barge_in", "interrupted")]
+    assert notes and "Thank you for calling" in notes[0]["text"] and "How can I help" not in notes[0]["text"]
+
+
+def test_dtmf_zero_hands_off_and_transfers(client, services, phrases):
+    cid = _conversation(services)
+    with client.websocket_connect("/v1/voice/twilio") as ws:
+        caller = FakeTwilio(ws, speed=8.0)
+        caller.start("CAdtmf", cid)
+        caller.silence(0.2)
+        caller._send({"event": "dtmf", "streamSid": "MZtest", "dtmf": {"track": "inbound_track", "digit": "0"}})
+        assert caller.wait(caller.closed.is_set, 30), "call was not handed over"
+    twiml = client.post("/v1/voice/twiml/next", content="CallSid=CAdtmf&CallStatus=in-progress",
+                        headers={"content-type": "application/x-www-form-urlencoded"}).text
+    assert "<Enqueue" in twiml or "<Dial" in twiml
+    assert services.tickets.open_for(cid) is not None
+    notes = [m["text"] for m in client.get(f"/v1/conversations/{cid}").json()["messages"]]
+    assert any("pressed 0" in n for n in notes)
+
+
+def test_twiml_webhook_connects_the_call_to_the_stream(client):
+    r = client.post("/v1/voice/twiml", content="CallSid=CA1&From=%2B15551234567",
+                    headers={"content-type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/xml")
+    assert "<Connect action=" in r.text and "ws://testserver/v1/voice/twilio" in r.text
+    assert "15551234567" not in r.text
+    assert "<Hangup/>" in client.post("/v1/voice/twiml/next", content="CallSid=unknown").text
+
+
+@pytest.mark.parametrize("bad", [
+    {"event": "media", "streamSid": "MZtest", "media": {"payload": "***not base64***"}},
+    {"event": "media", "streamSid": "MZtest", "media": {"payload": base64.b64encode(b"\xff" * 40000).decode()}},
+    "not json at all",
+])
+def test_malformed_frames_end_the_call_cleanly_and_keep_what_was_said(client, services, phrases, bad):
+    cid = _conversation(services)
+    with client.websocket_connect("/v1/voice/twilio") as ws:
+        caller = FakeTwilio(ws, speed=50.0)
+        caller.start("CAbad", cid)
+        caller.say(phrases["routing"])  # mid-sentence when the bad frame arrives: no end of turn yet
+        ws.send_text(bad if isinstance(bad, str) else json.dumps(bad))
+        assert caller.wait(caller.closed.is_set, 30), "server did not close the call"
+    texts = [m["text"].lower() for m in client.get(f"/v1/conversations/{cid}").json()["messages"] if m["role"] == "user"]
+    assert texts and "routing" in texts[0]
+    assert client.get("/healthz").status_code == 200
+
+
+def test_media_before_start_and_abrupt_disconnect_do_not_hurt_the_server(client, services, phrases):
+    with client.websocket_connect("/v1/voice/twilio") as ws:
+        ws.send_text(json.dumps({"event": "media", "media": {"payload": base64.b64encode(SILENCE).decode()}}))
+        with pytest.raises(Exception):
+            ws.receive_text()
+    cid = _conversation(services)
+    with client.websocket_connect("/v1/voice/twilio") as ws:
+        caller = FakeTwilio(ws, speed=50.0)
+        caller.start("CAdrop", cid)
+        caller.say(phrases["routing"])
+    # the socket is gone mid-sentence; what was said is still stored
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        texts = [m["text"].lower() for m in client.get(f"/v1/conversations/{cid}").json()["messages"] if m["role"] == "user"]
+        if texts:
+            break
+        time.sleep(0.1)
+    assert texts and "routing" in texts[0]
+    assert client.get("/healthz").status_code == 200
