@@ -88,6 +88,18 @@ def _kb_build(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _kb_eval(settings: Settings, args: argparse.Namespace) -> int:
+    from assistant.core.rewrite import rewrite_query
+    from assistant.services import build_embedder
+    from knowledge_base.evaluate import DEFAULT_QUESTIONS, evaluate, format_table, load_questions
+    from knowledge_base.retriever import HybridRetriever
+
+    retriever = HybridRetriever(settings.index_dir, build_embedder(settings))
+    questions = load_questions(Path(args.questions) if args.questions else DEFAULT_QUESTIONS)
+    print(format_table(evaluate(retriever, questions, min_relevance=settings.min_relevance, rewrite=rewrite_query)))
+    return 0
+
+
 def _kb_search(settings: Settings, args: argparse.Namespace) -> int:
     from assistant.services import build_embedder
     from knowledge_base.retriever import HybridRetriever
@@ -146,6 +158,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("dir", nargs="?", help="documents folder (default: BANK_KB_DOCS_DIR)")
     p.add_argument("--if-missing", action="store_true", help="do nothing when an index exists")
     p.set_defaults(func=_kb_build)
+    p = kb.add_parser("eval", help="hit@1/hit@5/MRR of dense, BM25 and hybrid retrieval on the eval set")
+    p.add_argument("--questions", help="YAML file (default: knowledge_base/eval/questions.yaml)")
+    p.set_defaults(func=_kb_eval)
     p = kb.add_parser("search", help="show what retrieval finds for a query")
     p.add_argument("query")
     p.add_argument("-k", type=int, default=5)

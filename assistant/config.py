@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = False
 
+    admin_token: str | None = Field(default=None, description="bearer token for /v1/admin (unset: admin API off)")
+
     # --- storage
     data_dir: Path = PROJECT_ROOT / "var"
     database_url: str | None = Field(

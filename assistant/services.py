@@ -17,11 +17,12 @@ from assistant.storage.db import make_engine, migrate, session_factory
 from assistant.bus import EventBus, InMemoryBus
 from assistant.handoff.policy import HandoffPolicy
 from assistant.handoff.service import HandoffService
+from assistant.kb_admin import KnowledgeAdmin
 from assistant.storage.agents import AgentRepository
 from assistant.storage.repository import ConversationRepository
 from assistant.storage.tickets import TicketRepository
 from knowledge_base.embeddings import MiniLMEmbeddings
-from knowledge_base.retriever import HybridRetriever
+from knowledge_base.retriever import LiveRetriever
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +31,7 @@ log = logging.getLogger(__name__)
 class Services:
     settings: Settings
     embedder: MiniLMEmbeddings
-    retriever: HybridRetriever
+    retriever: LiveRetriever
     generator: Generator
     conversations: ConversationRepository
     tickets: TicketRepository
@@ -40,6 +41,7 @@ class Services:
     pipeline: DialoguePipeline
     startup_s: float
     canned_replies: list[str]
+    kb_admin: KnowledgeAdmin
     voice: object | None = None  # voice.stack.VoiceStack when the [voice] extra is installed
     voice_error: str | None = None  # why voice is off (names the extra to install)
 
@@ -125,7 +127,7 @@ def build_services(settings: Settings) -> Services:
     generator = build_generator(settings)  # first: a missing model fails before slower work
     embedder = build_embedder(settings)
     ensure_index(settings, embedder)
-    retriever = HybridRetriever(settings.index_dir, embedder)
+    retriever = LiveRetriever(settings.index_dir, embedder)
     repos = build_repositories(settings)
     policy = HandoffPolicy.load(settings.handoff_policy)
     bus = InMemoryBus()
@@ -142,5 +144,8 @@ def build_services(settings: Settings) -> Services:
     voice, voice_error = build_voice(settings)
     startup = time.perf_counter() - t0
     log.info("services ready in %.1f s (index %s, generator %s)", startup, retriever.version, generator.name)
+    kb_admin = KnowledgeAdmin(docs_dir=Path(settings.kb_docs_dir), index_dir=settings.index_dir, embedder=embedder,
+                              retriever=retriever, vector_cache=settings.vector_cache)
     return Services(settings, embedder, retriever, generator, repos.conversations, repos.tickets, repos.agents,
-                    bus, handoff, pipeline, startup, load_canned(settings.canned_replies), voice=voice, voice_error=voice_error)
+                    bus, handoff, pipeline, startup, load_canned(settings.canned_replies), kb_admin,
+                    voice=voice, voice_error=voice_error)

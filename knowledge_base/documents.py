@@ -14,7 +14,7 @@ from knowledge_base.types import Document, FaqEntry
 
 log = logging.getLogger(__name__)
 
-SUPPORTED_SUFFIXES = {".md", ".markdown", ".txt"}
+SUPPORTED_SUFFIXES = {".md", ".markdown", ".txt", ".html", ".htm", ".pdf"}
 REQUIRED_FIELDS = ("id", "title", "category")
 
 
@@ -29,11 +29,20 @@ class LoadResult:
     failed: dict[str, str] = field(default_factory=dict)  # path -> reason
 
 
-def _slug(path: Path) -> str:
+def slug(path: Path) -> str:
     return re.sub(r"[^a-z0-9]+", "-", path.stem.lower()).strip("-")
 
 
 def load_file(path: Path) -> Document:
+    suffix = path.suffix.lower()
+    if suffix in (".html", ".htm"):
+        from knowledge_base.formats import load_html
+
+        return load_html(path)
+    if suffix == ".pdf":
+        from knowledge_base.formats import load_pdf
+
+        return load_pdf(path)
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8")
@@ -43,7 +52,7 @@ def load_file(path: Path) -> Document:
     if path.suffix.lower() == ".txt":
         title = next((ln.strip() for ln in text.splitlines() if ln.strip()), path.stem)
         return Document(
-            doc_id=f"txt-{_slug(path)}", title=title, category="general", effective_date="",
+            doc_id=f"txt-{slug(path)}", title=title, category="general", effective_date="",
             source=path.name, path=str(path), body=text, content_hash=digest,
         )
     try:

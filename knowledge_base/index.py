@@ -171,7 +171,7 @@ def build_index(
     report.chunks, report.faqs = len(chunks), len(loaded.faqs)
 
     index_dir.mkdir(parents=True, exist_ok=True)
-    version = index_dir / f"v{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6}"
+    version = index_dir / f"v{time.time_ns():020d}-{os.getpid()}"  # sorts by build time
     version.mkdir()
     flat = faiss.IndexFlatIP(embedder.dim)
     flat.add(vecs)
@@ -204,6 +204,8 @@ def build_index(
         "docs_dir": str(docs_dir),
         "embedding_dim": embedder.dim,
         "documents": new_docs,
+        "paths": {d.doc_id: d.path for d in loaded.documents},
+        "titles": {d.doc_id: d.title for d in loaded.documents},
         "report": asdict(report),
     }
     (version / "manifest.json").write_text(json.dumps(manifest, indent=1))

@@ -61,29 +61,21 @@ class HybridRetriever:
         return self.faq.ranked(vector, n)
 
     def search(
-        self, query: str, k: int = 5, category: str | None = None, vector: np.ndarray | None = None
+        self, query: str, k: int = 5, category: str | None = None, vector: np.ndarray | None = None,
+        mode: str = "hybrid",
     ) -> list[Passage]:
+        """Best k passages. mode: 'hybrid' (RRF of dense and BM25), 'dense' or 'bm25'."""
         qv = self.embed(query) if vector is None else vector
         pool = max(k * 4, 20)
-        flt = {"category": category} if category else None
-        dense = self._store.similarity_search_with_score_by_vector(qv.tolist(), k=pool, filter=flt, fetch_k=pool * 4)
         ranks: dict[str, float] = {}
-        for rank, (doc, _score) in enumerate(dense):
-            cid = doc.metadata["chunk_id"]
-            ranks[cid] = ranks.get(cid, 0.0) + 1.0 / (RRF_K + rank)
-        tokens = tokenize(query)
-        if tokens:
-            scores = self._bm25.get_scores(tokens)
-            order = np.argsort(-scores)
-            taken = 0
-            for i in order:
-                if scores[i] <= 0 or taken >= pool:
-                    break
-                chunk = self.chunks[i]
-                if category and chunk.category != category:
-                    continue
-                ranks[chunk.chunk_id] = ranks.get(chunk.chunk_id, 0.0) + 1.0 / (RRF_K + taken)
-                taken += 1
+        lists = []
+        if mode in ("hybrid", "dense"):
+            lists.append(self._dense(qv, pool, category))
+        if mode in ("hybrid", "bm25"):
+            lists.append(self._lexical(query, pool, category))
+        for ranked in lists:
+            for rank, cid in enumerate(ranked):
+                ranks[cid] = ranks.get(cid, 0.0) + 1.0 / (RRF_K + rank)
         best = sorted(ranks.items(), key=lambda kv: -kv[1])[:k]
         out = []
         for cid, fused in best:
@@ -96,6 +88,24 @@ class HybridRetriever:
                     score=float(self._vectors[i] @ qv), rank_score=fused,
                 )
             )
+        return out
+
+    def _dense(self, qv: np.ndarray, pool: int, category: str | None) -> list[str]:
+        flt = {"category": category} if category else None
+        hits = self._store.similarity_search_with_score_by_vector(qv.tolist(), k=pool, filter=flt, fetch_k=pool * 4)
+        return [doc.metadata["chunk_id"] for doc, _ in hits]
+
+    def _lexical(self, query: str, pool: int, category: str | None) -> list[str]:
+        tokens = tokenize(query)
+        if not tokens:
+            return []
+        scores = self._bm25.get_scores(tokens)
+        out: list[str] = []
+        for i in np.argsort(-scores):
+            if scores[i] <= 0 or len(out) >= pool:
+                break
+            if not category or self.chunks[i].category == category:
+                out.append(self.chunks[i].chunk_id)
         return out
 
 
@@ -129,3 +139,32 @@ class FaqMatcher:
     def match(self, vector: np.ndarray, threshold: float) -> FaqMatch | None:
         top = self.ranked(vector, 1)
         return top[0] if top and top[0].score >= threshold else None
+
+
+class LiveRetriever:
+    """The retriever readers use; `reload()` swaps in a newly built index in one assignment.
+
+    A request holds a reference to the retriever it started with, so it never sees a half index.
+    """
+
+    def __init__(self, index_dir: Path, embedder: MiniLMEmbeddings) -> None:
+        self._index_dir, self._embedder = index_dir, embedder
+        self.current = HybridRetriever(index_dir, embedder)
+
+    @property
+    def version(self) -> str:
+        return self.current.version
+
+    def reload(self) -> str:
+        self.current = HybridRetriever(self._index_dir, self._embedder)
+        return self.current.version
+
+    def embed(self, text: str) -> np.ndarray:
+        return self.current.embed(text)
+
+    def search(self, query: str, k: int = 5, category: str | None = None, vector: np.ndarray | None = None,
+               mode: str = "hybrid") -> list[Passage]:
+        return self.current.search(query, k, category, vector, mode)
+
+    def faq_candidates(self, vector: np.ndarray, n: int = 4) -> list[FaqMatch]:
+        return self.current.faq_candidates(vector, n)

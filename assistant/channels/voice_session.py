@@ -15,97 +15,18 @@ import asyncio
 import contextlib
 import logging
 import time
-from dataclasses import dataclass, field
-from typing import Literal, Protocol
 
 import numpy as np
 
+from assistant.channels.voice_types import AudioOut, CallOutcome, SessionConfig, Utterance, VoicePrompts
 from assistant.core.events import Reply, ReplyDelta, UserTurn
 from assistant.privacy import redact
-from voice.sentences import SentenceChunker, unspoken_remainder
+from voice.sentences import SentenceChunker, split_sentences, unspoken_remainder
 from voice.stack import VoiceStack
 from voice.vad import Blip, SpeechStarted, TurnDetector, TurnEnded
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class VoicePrompts:
-    greeting: str = "Thank you for calling. I'm the virtual assistant. How can I help you today?"
-    not_heard: str = "Sorry, I didn't catch that. Could you say it again?"
-    reprompt: str = "Are you still there? You can ask me about accounts, cards, fees or transfers, or press zero for an agent."
-    goodbye: str = "I haven't heard anything, so I'll end the call now. Thank you for calling. Goodbye."
-    transfer: str = "Connecting you to an agent now. Please hold."
-
-
-@dataclass(frozen=True, slots=True)
-class SessionConfig:
-    prompts: VoicePrompts = field(default_factory=VoicePrompts)
-    silence_reprompt_s: float = 8.0
-    max_reprompts: int = 2
-    partials: bool = False
-    partial_every_s: float = 1.0
-    close_timeout_s: float = 30.0
-    channel: str = "voice"
-
-
-@dataclass(frozen=True, slots=True)
-class CallOutcome:
-    kind: Literal["hangup", "transfer", "caller_hangup"]
-    ticket_id: int | None = None
-    reason: str = ""
-
-
-class AudioOut(Protocol):
-    async def play(self, pcm16: np.ndarray, rate: int, mark: str) -> None: ...
-    async def clear(self) -> None: ...
-    async def notify(self, event: dict) -> None: ...
-    async def end(self, outcome: CallOutcome) -> None: ...
-
-
-class _Utterance:
-    """Sentences the bot says in order; synthesis of the next overlaps playback of the previous."""
-
-    def __init__(self, session: VoiceSession, t0: float | None) -> None:
-        self.s, self.t0, self.first_audio_s = session, t0, None
-        self.queue: asyncio.Queue[str | None] = asyncio.Queue()
-        self.sent: list[str] = []
-        self.audio_s = 0.0
-        self.task = asyncio.create_task(self._run())
-        self.task.add_done_callback(lambda t: t.cancelled() or session._after_playback())
-
-    def add(self, sentence: str) -> None:
-        self.sent.append(sentence)
-        self.queue.put_nowait(sentence)
-
-    def finish(self) -> None:
-        self.queue.put_nowait(None)
-
-    def drop_pending(self) -> None:
-        while not self.queue.empty():
-            self.queue.get_nowait()
-
-    async def _run(self) -> None:
-        s = self.s
-        while (sentence := await self.queue.get()) is not None:
-            try:
-                audio = await asyncio.to_thread(s.stack.tts.synthesize_all, sentence)
-            except Exception:  # a sentence Piper cannot say is skipped, the call goes on
-                log.exception("speech synthesis failed")
-                continue
-            if len(audio.pcm16) == 0:
-                continue
-            if self.first_audio_s is None and self.t0 is not None:
-                self.first_audio_s = round(time.perf_counter() - self.t0, 3)
-            s._mark_n += 1
-            mark = f"m{s._mark_n}"
-            s._marks[mark] = sentence
-            self.audio_s += audio.duration_s
-            await s.out.play(audio.pcm16, audio.sample_rate, mark)
-
-    @property
-    def done(self) -> bool:
-        return self.task.done()
+__all__ = ["AudioOut", "CallOutcome", "SessionConfig", "VoicePrompts", "VoiceSession"]
 
 
 class VoiceSession:
@@ -117,7 +38,7 @@ class VoiceSession:
         self._marks: dict[str, str] = {}  # mark -> sentence, sent and not yet played
         self._heard: list[str] = []
         self._mark_n = 0
-        self._utt: _Utterance | None = None
+        self._utt: Utterance | None = None
         self._turn: asyncio.Task | None = None
         self._phase = "idle"  # of the turn task: asr | pipeline | done
         self._carry: np.ndarray | None = None  # audio of a turn cut off during ASR, joined to the next
@@ -215,10 +136,11 @@ class VoiceSession:
         task.add_done_callback(self._tasks.discard)
         return task
 
-    def _say(self, text: str, t0: float | None = None) -> _Utterance:
+    def _say(self, text: str, t0: float | None = None) -> Utterance:
         self._heard = []
-        self._utt = _Utterance(self, t0)
-        self._utt.add(text)
+        self._utt = Utterance(self, t0)
+        for sentence in split_sentences(text):
+            self._utt.add(sentence)
         self._utt.finish()
         self._last_activity_s = self.detector.position_s
         return self._utt
@@ -285,7 +207,7 @@ class VoiceSession:
             self._say(self.cfg.prompts.not_heard, t0)
             return
         self._phase = "pipeline"
-        utt = self._utt = _Utterance(self, t0)
+        utt = self._utt = Utterance(self, t0)
         self._heard = []
         chunker, streamed, final = SentenceChunker(), "", None
         async for ev in self.services.pipeline.run(UserTurn(tr.text, self.cfg.channel, self.conversation_id)):

@@ -22,6 +22,20 @@ TWILIO_CHUNK = 640  # bytes of mu-law (80 ms) per outbound media message
 MAX_PCM_FRAME = 64000  # bytes: 2 s of 16 kHz PCM16 in one websocket message
 
 
+_closing: set[asyncio.Task] = set()
+
+
+async def _finish(session: VoiceSession, reason: str) -> None:
+    """Close a session even when the socket handler itself is being cancelled (peer vanished)."""
+    task = asyncio.ensure_future(session.close(reason))
+    _closing.add(task)
+    task.add_done_callback(_closing.discard)
+    try:
+        await asyncio.shield(task)
+    except asyncio.CancelledError:
+        raise  # the close itself goes on in the background and stores what was said
+
+
 class CallDirectory:
     """What to do with a Twilio call once its stream closes (transfer or hang up), by CallSid.
 
@@ -132,7 +146,7 @@ async def run_twilio_call(ws: WebSocket, services, stack, config: SessionConfig,
         pass
     finally:
         if session is not None:
-            await session.close(reason)
+            await _finish(session, reason)
         await sock.close(1000 if reason == "caller_hangup" else 1008)
 
 
@@ -198,5 +212,5 @@ async def run_pcm_session(ws: WebSocket, services, stack, config: SessionConfig,
     except WebSocketDisconnect:
         pass
     finally:
-        await session.close(reason)
+        await _finish(session, reason)
         await sock.close(1000 if reason == "caller_hangup" else 1008)

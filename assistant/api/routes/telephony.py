@@ -58,7 +58,7 @@ async def after_stream(request: Request, settings: SettingsDep, calls: CallsDep)
     return Response(twilio.enqueue(settings.voice_hold_queue, _base(request, settings) + "/v1/voice/hold"), media_type=XML)
 
 
-@router.api_route("/hold", methods=["GET", "POST"], response_class=Response)
+@router.get("/hold", response_class=Response)
 async def hold_music(request: Request, settings: SettingsDep) -> Response:
     """waitUrl of the agent queue: loop the hold message."""
     return Response(twilio.hold(_base(request, settings) + "/v1/voice/hold.wav"), media_type=XML)

@@ -1,0 +1,96 @@
+"""What a voice session and its transports share: prompts, config, the call outcome, the audio-out protocol,
+and the utterance player (sentences synthesised in order while the previous one plays)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal, Protocol
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from assistant.channels.voice_session import VoiceSession
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class VoicePrompts:
+    greeting: str = "Thank you for calling. I'm the virtual assistant. How can I help you today?"
+    not_heard: str = "Sorry, I didn't catch that. Could you say it again?"
+    reprompt: str = "Are you still there? You can ask me about accounts, cards, fees or transfers, or press zero for an agent."
+    goodbye: str = "I haven't heard anything, so I'll end the call now. Thank you for calling. Goodbye."
+    transfer: str = "Connecting you to an agent now. Please hold."
+
+
+@dataclass(frozen=True, slots=True)
+class SessionConfig:
+    prompts: VoicePrompts = field(default_factory=VoicePrompts)
+    silence_reprompt_s: float = 8.0
+    max_reprompts: int = 2
+    partials: bool = False
+    partial_every_s: float = 1.0
+    close_timeout_s: float = 30.0
+    channel: str = "voice"
+
+
+@dataclass(frozen=True, slots=True)
+class CallOutcome:
+    kind: Literal["hangup", "transfer", "caller_hangup"]
+    ticket_id: int | None = None
+    reason: str = ""
+
+
+class AudioOut(Protocol):
+    async def play(self, pcm16: np.ndarray, rate: int, mark: str) -> None: ...
+    async def clear(self) -> None: ...
+    async def notify(self, event: dict) -> None: ...
+    async def end(self, outcome: CallOutcome) -> None: ...
+
+
+class Utterance:
+    """Sentences the bot says in order; synthesis of the next overlaps playback of the previous."""
+
+    def __init__(self, session: VoiceSession, t0: float | None) -> None:
+        self.s, self.t0, self.first_audio_s = session, t0, None
+        self.queue: asyncio.Queue[str | None] = asyncio.Queue()
+        self.sent: list[str] = []
+        self.audio_s = 0.0
+        self.task = asyncio.create_task(self._run())
+        self.task.add_done_callback(lambda t: t.cancelled() or session._after_playback())
+
+    def add(self, sentence: str) -> None:
+        self.sent.append(sentence)
+        self.queue.put_nowait(sentence)
+
+    def finish(self) -> None:
+        self.queue.put_nowait(None)
+
+    def drop_pending(self) -> None:
+        while not self.queue.empty():
+            self.queue.get_nowait()
+
+    async def _run(self) -> None:
+        s = self.s
+        while (sentence := await self.queue.get()) is not None:
+            try:
+                audio = await asyncio.to_thread(s.stack.tts.synthesize_all, sentence)
+            except Exception:  # a sentence Piper cannot say is skipped, the call goes on
+                log.exception("speech synthesis failed")
+                continue
+            if len(audio.pcm16) == 0:
+                continue
+            if self.first_audio_s is None and self.t0 is not None:
+                self.first_audio_s = round(time.perf_counter() - self.t0, 3)
+            s._mark_n += 1
+            mark = f"m{s._mark_n}"
+            s._marks[mark] = sentence
+            self.audio_s += audio.duration_s
+            await s.out.play(audio.pcm16, audio.sample_rate, mark)
+
+    @property
+    def done(self) -> bool:
+        return self.task.done()

@@ -1,0 +1,123 @@
+"""VoiceSession turn logic with fakes of the real interfaces (ASR, TTS, pipeline, repository, transport)."""
+
+import asyncio
+import itertools
+
+import numpy as np
+import pytest
+
+pytest.importorskip("faster_whisper")
+
+from assistant.channels.voice_session import SessionConfig, VoiceSession  # noqa: E402
+from assistant.core.events import Reply, ReplyDelta, TurnStarted  # noqa: E402
+from voice.asr import Transcript  # noqa: E402
+from voice.stack import VoiceStack  # noqa: E402
+from voice.tts import SpeechAudio  # noqa: E402
+from voice.vad import SileroVAD, TurnEnded  # noqa: E402
+
+
+class FakeASR:
+    name = "fake"
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def transcribe(self, audio, *, language=None) -> Transcript:
+        return Transcript(self.text, "en", len(audio) / 16000, 0.01)
+
+
+class FakeTTS:
+    name, sample_rate = "fake", 16000
+
+    def synthesize_all(self, text: str) -> SpeechAudio:
+        return SpeechAudio(np.ones(1600, np.int16), 16000, text)
+
+
+class FakeRepo:
+    def __init__(self) -> None:
+        self.messages, self._ids = [], itertools.count(1)
+
+    def create(self, channel):
+        return "c1"
+
+    def exists(self, cid):
+        return cid == "c1"
+
+    def add(self, cid, *, role, text, channel, **fields):
+        self.messages.append({"role": role, "text": text, **fields})
+        return next(self._ids)
+
+
+class FakePipeline:
+    def __init__(self, events) -> None:
+        self.events, self.turns = events, []
+
+    async def run(self, turn):
+        self.turns.append(turn)
+        for ev in self.events:
+            await asyncio.sleep(0)
+            yield ev
+
+
+class Services:
+    def __init__(self, events) -> None:
+        self.conversations, self.pipeline = FakeRepo(), FakePipeline(events)
+
+
+class EchoOut:
+    """Plays instantly: each mark comes straight back."""
+
+    def __init__(self) -> None:
+        self.said, self.cleared, self.events, self.ended = [], 0, [], None
+        self.session = None
+
+    async def play(self, pcm16, rate, mark):
+        self.said.append(self.session._marks[mark])
+        self.session.played(mark)
+
+    async def clear(self):
+        self.cleared += 1
+
+    async def notify(self, event):
+        self.events.append(event)
+
+    async def end(self, outcome):
+        self.ended = outcome
+
+
+async def _call(events, text="what is the fee"):
+    services, out = Services(events), EchoOut()
+    stack = VoiceStack(asr=FakeASR(text), tts=FakeTTS(), vad=SileroVAD())
+    session = VoiceSession(stack=stack, services=services, out=out, config=SessionConfig())
+    out.session = session
+    await session.start()
+    await asyncio.sleep(0.05)
+    out.said.clear()
+    session._turn_ended(TurnEnded(np.zeros(16000, np.float32), 1.0, 1.0))
+    await session._turn
+    await asyncio.sleep(0.05)
+    return session, services, out
+
+
+def test_streamed_sentences_then_the_rest_of_the_final_reply():
+    final = "The monthly fee is $10. It is waived with a $500 balance."
+    events = [TurnStarted("c1"), ReplyDelta("c1", "The monthly fee is $10. "), ReplyDelta("c1", "It is waived"),
+              ReplyDelta("c1", " with a $500 balance."), Reply("c1", final, path="generated")]
+    session, services, out = asyncio.run(_call(events))
+    assert out.said == ["The monthly fee is $10.", "It is waived with a $500 balance."]
+    assert services.pipeline.turns[0].channel == "voice" and services.pipeline.turns[0].conversation_id == "c1"
+
+
+def test_guard_replacement_speaks_the_authoritative_final_text():
+    final = "Here is what our Everyday Checking information says: the monthly fee is $10."
+    events = [TurnStarted("c1"), ReplyDelta("c1", "Everyday Checking is our basic account. "),
+              ReplyDelta("c1", "It costs "), Reply("c1", final, path="extractive")]
+    session, _, out = asyncio.run(_call(events))
+    assert out.said[0] == "Everyday Checking is our basic account."
+    assert " ".join(out.said[1:]) == final  # "It costs" (never verified) is not said
+
+
+def test_empty_transcript_becomes_a_clarifying_question_without_a_turn():
+    session, services, out = asyncio.run(_call([], text="  "))
+    assert services.pipeline.turns == []
+    assert " ".join(out.said) == session.cfg.prompts.not_heard

@@ -1,0 +1,73 @@
+"""Silero VAD (the model faster-whisper ships) on synthesized speech vs silence and noise; turn detection."""
+
+import numpy as np
+import pytest
+
+pytest.importorskip("faster_whisper")
+pytest.importorskip("piper")
+
+from voice.audio import resample  # noqa: E402
+from voice.tts import PiperTTS, packaged_piper_voice  # noqa: E402
+from voice.vad import WINDOW, Blip, SileroVAD, SpeechStarted, TurnConfig, TurnDetector, TurnEnded  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def vad():
+    return SileroVAD()
+
+
+@pytest.fixture(scope="module")
+def speech():
+    tts = PiperTTS(*packaged_piper_voice())
+    s = tts.synthesize_all("I would like to check the balance of my savings account, please.")
+    return resample(s.pcm16.astype(np.float32) / 32768, s.sample_rate, 16000)
+
+
+def test_speech_scores_high_silence_and_noise_low(vad, speech):
+    rng = np.random.default_rng(0)
+    p_speech = vad.probabilities(speech)
+    assert np.mean(p_speech > 0.5) > 0.6
+    assert vad.probabilities(np.zeros(32000, np.float32)).max() < 0.1
+    assert vad.probabilities((rng.standard_normal(32000) * 0.01).astype(np.float32)).max() < 0.5
+
+
+def test_streaming_equals_faster_whispers_batch_call(vad, speech):
+    from faster_whisper.vad import SileroVADModel
+
+    x = speech[: len(speech) // WINDOW * WINDOW]
+    batch = SileroVADModel.__call__(type("M", (), {"session": vad.session})(), x).reshape(-1)
+    assert np.allclose(vad.probabilities(x), batch, atol=1e-5)
+
+
+def _feed(det, audio, frame=320):
+    events = []
+    for i in range(0, len(audio), frame):
+        events += det.feed(audio[i : i + frame])
+    return events
+
+
+def test_turn_detector_one_turn_with_pre_roll_and_timings(vad, speech):
+    det = TurnDetector(vad, TurnConfig(end_silence_ms=480))
+    lead = np.zeros(16000, np.float32)
+    events = _feed(det, np.concatenate([lead, speech, np.zeros(16000, np.float32)]))
+    kinds = [type(e) for e in events]
+    assert kinds == [SpeechStarted, TurnEnded]
+    started, ended = events
+    assert 0.9 < started.onset_s < 1.3 and started.at_s - started.onset_s < 0.3
+    assert len(ended.audio) >= len(speech) * 0.9  # the whole utterance, pre-roll included
+    assert ended.ended_at_s < 1.0 + len(speech) / 16000 + 0.1
+
+
+def test_short_click_is_a_blip_not_a_turn(vad, speech):
+    det = TurnDetector(vad, TurnConfig(min_speech_ms=400))
+    events = _feed(det, np.concatenate([np.zeros(8000, np.float32), speech[4000:8000], np.zeros(16000, np.float32)]))
+    assert not any(isinstance(e, (SpeechStarted, TurnEnded)) for e in events)
+    assert any(isinstance(e, Blip) for e in events) or not events
+
+
+def test_flush_returns_an_unfinished_turn(vad, speech):
+    det = TurnDetector(vad)
+    _feed(det, np.concatenate([np.zeros(8000, np.float32), speech[: len(speech) // 2]]))
+    assert det.in_turn
+    ended = det.flush()
+    assert isinstance(ended, TurnEnded) and not det.in_turn

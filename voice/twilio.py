@@ -1,0 +1,166 @@
+"""Twilio Media Streams: the websocket messages, TwiML and request signatures.
+
+Inbound (Twilio -> us): connected, start, media (base64 8 kHz mu-law), dtmf, mark, stop.
+Outbound (us -> Twilio, bidirectional streams from <Connect><Stream>): media, mark, clear.
+Twilio plays outbound media in order and echoes each mark when the audio before it has
+played; `clear` drops the buffered audio (barge-in) and Twilio then returns the marks of
+what it dropped, so marks that arrive after a clear do not count as heard.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass, field
+from xml.sax.saxutils import escape, quoteattr
+
+MAX_MESSAGE_CHARS = 64 * 1024
+MAX_PAYLOAD_BYTES = 16 * 1024  # 2 s of audio; Twilio sends 20 ms (160 bytes) a message
+
+
+class ProtocolError(ValueError):
+    """A message we cannot use. The call goes on unless it is the start we need."""
+
+
+@dataclass(frozen=True, slots=True)
+class Connected:
+    protocol: str = "Call"
+
+
+@dataclass(frozen=True, slots=True)
+class Start:
+    stream_sid: str
+    call_sid: str
+    account_sid: str = ""
+    encoding: str = "audio/x-mulaw"
+    sample_rate: int = 8000
+    custom_parameters: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Media:
+    payload: bytes  # mu-law
+    track: str = "inbound"
+    timestamp_ms: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Mark:
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Dtmf:
+    digit: str
+
+
+@dataclass(frozen=True, slots=True)
+class Stop:
+    call_sid: str = ""
+
+
+TwilioEvent = Connected | Start | Media | Mark | Dtmf | Stop
+
+
+def parse(text: str) -> TwilioEvent | None:
+    """One websocket text message -> an event; None for events we do not use. Raises ProtocolError."""
+    if len(text) > MAX_MESSAGE_CHARS:
+        raise ProtocolError("message too large")
+    try:
+        msg = json.loads(text)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ProtocolError("not JSON") from exc
+    if not isinstance(msg, dict):
+        raise ProtocolError("not a JSON object")
+    kind = msg.get("event")
+    body = msg.get(kind) if isinstance(kind, str) else None
+    body = body if isinstance(body, dict) else {}
+    if kind == "connected":
+        return Connected(str(msg.get("protocol", "Call")))
+    if kind == "start":
+        fmt = body.get("mediaFormat") or {}
+        sid = msg.get("streamSid") or body.get("streamSid")
+        if not isinstance(sid, str) or not sid:
+            raise ProtocolError("start without streamSid")
+        params = body.get("customParameters") or {}
+        return Start(sid, str(body.get("callSid", "")), str(body.get("accountSid", "")),
+                     str(fmt.get("encoding", "audio/x-mulaw")), int(fmt.get("sampleRate", 8000) or 8000),
+                     {str(k): str(v) for k, v in params.items()} if isinstance(params, dict) else {})
+    if kind == "media":
+        payload = body.get("payload")
+        if not isinstance(payload, str):
+            raise ProtocolError("media without payload")
+        if len(payload) > MAX_PAYLOAD_BYTES * 4 // 3 + 4:
+            raise ProtocolError("media payload too large")
+        try:
+            audio = base64.b64decode(payload, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise ProtocolError("media payload is not base64") from exc
+        ts = body.get("timestamp")
+        return Media(audio, str(body.get("track", "inbound")), int(ts) if str(ts).isdigit() else None)
+    if kind == "mark":
+        return Mark(str(body.get("name", "")))
+    if kind == "dtmf":
+        digit = str(body.get("digit", ""))
+        if len(digit) != 1 or digit not in "0123456789*#ABCD":
+            raise ProtocolError("bad dtmf digit")
+        return Dtmf(digit)
+    if kind == "stop":
+        return Stop(str(body.get("callSid", "")))
+    return None
+
+
+def media_message(stream_sid: str, ulaw: bytes) -> str:
+    return json.dumps({"event": "media", "streamSid": stream_sid, "media": {"payload": base64.b64encode(ulaw).decode()}})
+
+
+def mark_message(stream_sid: str, name: str) -> str:
+    return json.dumps({"event": "mark", "streamSid": stream_sid, "mark": {"name": name}})
+
+
+def clear_message(stream_sid: str) -> str:
+    return json.dumps({"event": "clear", "streamSid": stream_sid})
+
+
+# --- TwiML
+
+def _response(*verbs: str) -> str:
+    return '<?xml version="1.0" encoding="UTF-8"?><Response>' + "".join(verbs) + "</Response>"
+
+
+def connect_stream(ws_url: str, action_url: str | None = None, parameters: dict[str, str] | None = None) -> str:
+    """Connect the call to our websocket (bidirectional). Twilio requests `action_url` when the socket closes."""
+    params = "".join(f"<Parameter name={quoteattr(k)} value={quoteattr(v)}/>" for k, v in (parameters or {}).items())
+    action = f" action={quoteattr(action_url)}" if action_url else ""
+    return _response(f"<Connect{action}><Stream url={quoteattr(ws_url)}>{params}</Stream></Connect>")
+
+
+def dial(number: str, say: str | None = None, timeout_s: int = 30) -> str:
+    lead = f"<Say>{escape(say)}</Say>" if say else ""
+    return _response(lead + f'<Dial timeout="{int(timeout_s)}">{escape(number)}</Dial>')
+
+
+def enqueue(queue: str, wait_url: str) -> str:
+    return _response(f"<Enqueue waitUrl={quoteattr(wait_url)} waitUrlMethod=\"GET\">{escape(queue)}</Enqueue>")
+
+
+def hold(play_url: str, say: str | None = None) -> str:
+    lead = f"<Say>{escape(say)}</Say>" if say else ""
+    return _response(lead + f'<Play loop="0">{escape(play_url)}</Play>')
+
+
+def hangup(say: str | None = None) -> str:
+    return _response((f"<Say>{escape(say)}</Say>" if say else "") + "<Hangup/>")
+
+
+def signature(auth_token: str, url: str, params: dict[str, str]) -> str:
+    """X-Twilio-Signature: base64 HMAC-SHA1 of the URL followed by the sorted POST parameters."""
+    data = url + "".join(k + params[k] for k in sorted(params))
+    return base64.b64encode(hmac.new(auth_token.encode(), data.encode(), hashlib.sha1).digest()).decode()
+
+
+def valid_signature(auth_token: str, url: str, params: dict[str, str], header: str | None) -> bool:
+    return bool(header) and hmac.compare_digest(signature(auth_token, url, params), header)
