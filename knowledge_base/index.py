@@ -131,15 +131,38 @@ def _embed_with_cache(
     return mat.astype(np.float32), keys, len(todo)
 
 
+ANN_THRESHOLD = 50_000  # chunks; below this an exact flat index is fast enough
+DEFAULT_NPROBE = 24
+
+
+def make_vector_index(vectors: np.ndarray, *, ann_threshold: int = ANN_THRESHOLD, nprobe: int = DEFAULT_NPROBE):
+    """Exact inner-product index for small corpora; IVF (k-means cells) above the threshold.
+
+    IVF over HNSW: it builds a million vectors in minutes on two cores, with no graph in memory.
+    """
+    import faiss
+
+    n, dim = vectors.shape
+    if n < ann_threshold:
+        index = faiss.IndexFlatIP(dim)
+    else:
+        nlist = int(min(4 * np.sqrt(n), n // 40))
+        index = faiss.index_factory(dim, f"IVF{nlist},Flat", faiss.METRIC_INNER_PRODUCT)
+        sample = vectors[np.random.default_rng(0).choice(n, min(n, nlist * 40), replace=False)]
+        index.train(sample)
+        index.nprobe = nprobe
+    index.add(vectors)
+    return index
+
+
 def build_index(
     docs_dir: Path, index_dir: Path, embedder: MiniLMEmbeddings, *, progress: bool = True,
-    vector_cache: Path | None = None,
+    vector_cache: Path | None = None, ann_threshold: int = ANN_THRESHOLD,
 ) -> BuildReport:
     from langchain_community.docstore.in_memory import InMemoryDocstore
     from langchain_community.vectorstores import FAISS
     from langchain_community.vectorstores.utils import DistanceStrategy
     from langchain_core.documents import Document as LCDocument
-    import faiss
 
     t0 = time.perf_counter()
     report = BuildReport()
@@ -173,12 +196,10 @@ def build_index(
     index_dir.mkdir(parents=True, exist_ok=True)
     version = index_dir / f"v{time.time_ns():020d}-{os.getpid()}"  # sorts by build time
     version.mkdir()
-    flat = faiss.IndexFlatIP(embedder.dim)
-    flat.add(vecs)
     ids = [c.chunk_id for c in chunks]
     store = FAISS(
         embedding_function=embedder,
-        index=flat,
+        index=make_vector_index(vecs, ann_threshold=ann_threshold),
         docstore=InMemoryDocstore(
             {c.chunk_id: LCDocument(page_content=c.text, metadata=asdict(c)) for c in chunks}
         ),

@@ -7,7 +7,6 @@ import re
 from pathlib import Path
 
 import numpy as np
-from rank_bm25 import BM25Okapi
 
 from knowledge_base.embeddings import MiniLMEmbeddings
 from knowledge_base.index import current_dir
@@ -24,6 +23,15 @@ _STOP = frozenset(
 
 def tokenize(text: str) -> list[str]:
     return [w.strip(".") for w in _WORD.findall(text.lower()) if w.strip(".") and w not in _STOP]
+
+
+def _bm25(corpus: list[list[str]]):
+    """BM25 over sparse matrices (bm25s): milliseconds per query even at a million chunks."""
+    import bm25s
+
+    index = bm25s.BM25()
+    index.index(corpus, show_progress=False)
+    return index
 
 
 class IndexNotBuiltError(FileNotFoundError):
@@ -48,8 +56,8 @@ class HybridRetriever:
         )
         self.chunks = [Chunk(**json.loads(line)) for line in (root / "chunks.jsonl").open()]
         self._by_id = {c.chunk_id: i for i, c in enumerate(self.chunks)}
-        self._vectors = np.load(root / "chunks_vectors.npy")
-        self._bm25 = BM25Okapi([tokenize(c.embed_text) for c in self.chunks])
+        self._vectors = np.load(root / "chunks_vectors.npy", mmap_mode="r")  # paged in on demand
+        self._bm25 = _bm25([tokenize(c.embed_text) for c in self.chunks])
         faq = json.loads((root / "faq.json").read_text())
         entries = [FaqEntry(**{**e, "questions": tuple(e["questions"])}) for e in faq["entries"]]
         self.faq = FaqMatcher(entries, faq["questions"], np.load(root / "faq_vectors.npy"))
@@ -99,10 +107,11 @@ class HybridRetriever:
         tokens = tokenize(query)
         if not tokens:
             return []
-        scores = self._bm25.get_scores(tokens)
+        k = min(len(self.chunks), pool * (8 if category else 1))
+        docs, scores = self._bm25.retrieve([tokens], k=k, show_progress=False, n_threads=1)
         out: list[str] = []
-        for i in np.argsort(-scores):
-            if scores[i] <= 0 or len(out) >= pool:
+        for i, score in zip(docs[0], scores[0]):
+            if score <= 0 or len(out) >= pool:
                 break
             if not category or self.chunks[i].category == category:
                 out.append(self.chunks[i].chunk_id)

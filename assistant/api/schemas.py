@@ -76,6 +76,11 @@ class MessageOut(BaseModel):
     intent: str | None
     citations: list | None
     latency_ms: float | None
+    feedback: int | None = None
+
+
+class FeedbackIn(BaseModel):
+    rating: Literal["up", "down"]
 
 
 class ConversationOut(BaseModel):

@@ -24,6 +24,7 @@ class StoredMessage:
     intent_confidence: float | None = None
     citations: list | None = None
     latency_ms: float | None = None
+    feedback: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +40,7 @@ def _view(m: Message) -> StoredMessage:
     return StoredMessage(
         id=m.id, role=m.role, text=m.text, channel=m.channel, created_at=m.created_at, path=m.path,
         intent=m.intent, intent_confidence=m.intent_confidence, citations=m.citations, latency_ms=m.latency_ms,
+        feedback=m.feedback,
     )
 
 
@@ -79,6 +81,15 @@ class ConversationRepository:
                 conv.updated_at = utcnow()
             s.flush()
             return msg.id
+
+    def set_feedback(self, cid: str, message_id: int, value: int) -> bool:
+        """Thumbs up (1) or down (-1) on an assistant message of this conversation."""
+        with self._sessions.begin() as s:
+            msg = s.get(Message, message_id)
+            if msg is None or msg.conversation_id != cid or msg.role != "assistant":
+                return False
+            msg.feedback = value
+            return True
 
     def get(self, cid: str) -> ConversationView | None:
         with self._sessions() as s:

@@ -88,3 +88,12 @@ def test_agent_api_errors(client, agents):
     with client.websocket_connect("/v1/agent/ws?token=bad") as ws:
         with pytest.raises(Exception):
             ws.receive_json()
+
+
+def test_feedback_is_stored_with_the_message(client):
+    body = client.post("/v1/chat", json={"message": "What is your routing number?"}).json()
+    cid, mid = body["conversation_id"], body["message_id"]
+    assert client.post(f"/v1/conversations/{cid}/messages/{mid}/feedback", json={"rating": "down"}).status_code == 204
+    assert client.get(f"/v1/conversations/{cid}").json()["messages"][1]["feedback"] == -1
+    assert client.post(f"/v1/conversations/{cid}/messages/{mid - 1}/feedback", json={"rating": "up"}).status_code == 404
+    assert client.post(f"/v1/conversations/{cid}/messages/{mid}/feedback", json={"rating": "meh"}).status_code == 422

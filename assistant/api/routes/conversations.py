@@ -1,7 +1,7 @@
 from fastapi import APIRouter, HTTPException, Path
 
 from assistant.api.deps import ServicesDep
-from assistant.api.schemas import ConversationOut, ErrorOut, HandoffStatusOut, MessageOut
+from assistant.api.schemas import ConversationOut, ErrorOut, FeedbackIn, HandoffStatusOut, MessageOut
 
 router = APIRouter(prefix="/v1", tags=["conversations"])
 
@@ -35,3 +35,11 @@ async def cancel_agent(services: ServicesDep, conversation_id: str = Path(max_le
     ticket = await services.handoff.cancel(conversation_id)
     return HandoffStatusOut(conversation_id=conversation_id, status=services.conversations.status(conversation_id),
                             ticket_id=ticket.id if ticket else None)
+
+
+@router.post("/conversations/{conversation_id}/messages/{message_id}/feedback", status_code=204,
+             responses={404: {"model": ErrorOut}})
+async def feedback(body: FeedbackIn, services: ServicesDep, message_id: int, conversation_id: str = Path(max_length=64)) -> None:
+    """Thumbs up/down on an assistant reply, stored with the message."""
+    if not services.conversations.set_feedback(conversation_id, message_id, 1 if body.rating == "up" else -1):
+        raise HTTPException(status_code=404, detail="no assistant message with that id in this conversation")
