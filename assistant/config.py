@@ -68,6 +68,10 @@ class Settings(BaseSettings):
     llm_openai_api_key: str = "not-needed"
     torch_threads: int = Field(default=1, ge=1, description="torch threads per model")
 
+    # --- lobby robots
+    robot_idle_timeout_s: float = 120.0
+    robot_display: Path = PROJECT_ROOT / "assistant" / "channels" / "robot_display.yaml"
+
     # --- dialogue and handoff
     handoff_policy: Path = PROJECT_ROOT / "assistant" / "handoff" / "policy.yaml"
     canned_replies: Path = PROJECT_ROOT / "assistant" / "handoff" / "canned.yaml"

@@ -20,6 +20,7 @@ from assistant.handoff.service import HandoffService
 from assistant.kb_admin import KnowledgeAdmin
 from assistant.storage.agents import AgentRepository
 from assistant.storage.repository import ConversationRepository
+from assistant.storage.robots import RobotRepository
 from assistant.storage.tickets import TicketRepository
 from knowledge_base.embeddings import MiniLMEmbeddings
 from knowledge_base.retriever import LiveRetriever
@@ -42,6 +43,7 @@ class Services:
     startup_s: float
     canned_replies: list[str]
     kb_admin: KnowledgeAdmin
+    robots: RobotRepository
     voice: object | None = None  # voice.stack.VoiceStack when the [voice] extra is installed
     voice_error: str | None = None  # why voice is off (names the extra to install)
 
@@ -82,13 +84,15 @@ class Repositories:
     conversations: ConversationRepository
     tickets: TicketRepository
     agents: AgentRepository
+    robots: RobotRepository
 
 
 def build_repositories(settings: Settings) -> Repositories:
     engine = make_engine(settings.sqlalchemy_url)
     migrate(engine)
     sessions = session_factory(engine)
-    return Repositories(ConversationRepository(sessions), TicketRepository(sessions), AgentRepository(sessions))
+    return Repositories(ConversationRepository(sessions), TicketRepository(sessions), AgentRepository(sessions),
+                        RobotRepository(sessions))
 
 
 def pipeline_config(settings: Settings) -> PipelineConfig:
@@ -147,5 +151,5 @@ def build_services(settings: Settings) -> Services:
     kb_admin = KnowledgeAdmin(docs_dir=Path(settings.kb_docs_dir), index_dir=settings.index_dir, embedder=embedder,
                               retriever=retriever, vector_cache=settings.vector_cache)
     return Services(settings, embedder, retriever, generator, repos.conversations, repos.tickets, repos.agents,
-                    bus, handoff, pipeline, startup, load_canned(settings.canned_replies), kb_admin,
+                    bus, handoff, pipeline, startup, load_canned(settings.canned_replies), kb_admin, repos.robots,
                     voice=voice, voice_error=voice_error)

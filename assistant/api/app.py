@@ -14,8 +14,8 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant import __version__
-from assistant.api.routes import admin, agent, chat, conversations, health, kb
-from assistant.api.routes import telephony, voice
+from assistant.api.routes import admin, agent, chat, conversations, health, kb, robot
+from assistant.api.routes import suggestions, telephony, voice
 from assistant.config import PROJECT_ROOT, Settings
 from assistant.core.pipeline import UnknownConversation
 from assistant.storage.tickets import TicketConflict, TicketNotFound
@@ -44,7 +44,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.state.settings = settings
     app.state.services = services
     app.state.startup_error = None
-    for module in (health, chat, conversations, kb, agent, admin, voice, telephony):
+    for module in (health, chat, conversations, kb, agent, admin, voice, telephony, robot, suggestions):
         app.include_router(module.router)
 
     @app.exception_handler(UnknownConversation)

@@ -29,6 +29,7 @@ class Citation:
     section: str = ""
     source: str = ""
     score: float = 0.0
+    category: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,7 +30,8 @@ def citation_for(p: Passage, snippet_chars: int = 240) -> Citation:
     snippet = " ".join(p.text.split())
     if len(snippet) > snippet_chars:
         snippet = snippet[: snippet_chars - 1].rsplit(" ", 1)[0] + "…"
-    return Citation(doc_id=p.doc_id, title=p.title, snippet=snippet, section=p.section, source=p.source, score=round(p.score, 4))
+    return Citation(doc_id=p.doc_id, title=p.title, snippet=snippet, section=p.section, source=p.source, score=round(p.score, 4),
+                    category=p.category)
 
 
 def cite(reply: str, passages: list[Passage]) -> tuple[Citation, ...]:

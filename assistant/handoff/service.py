@@ -41,7 +41,7 @@ class HandoffService:
         self.tickets, self.conversations, self.bus = tickets, conversations, bus
         self._handle_minutes = expected_handle_minutes
 
-    def _wait(self, position: int) -> int:
+    def expected_wait_minutes(self, position: int) -> int:
         return max(1, round(position * self._handle_minutes))
 
     async def request(self, conversation_id: str, *, reason: str, channel: str, sentiment: str | None = None,
@@ -49,7 +49,7 @@ class HandoffService:
         existing = await asyncio.to_thread(self.tickets.open_for, conversation_id)
         if existing is not None:
             pos = await asyncio.to_thread(self.tickets.position, existing)
-            return HandoffStarted(existing.id, existing.reason, pos, self._wait(pos))
+            return HandoffStarted(existing.id, existing.reason, pos, self.expected_wait_minutes(pos))
         history = await asyncio.to_thread(self.conversations.recent, conversation_id, 20)
         intents = [m.intent for m in history if m.role == "user" and m.intent]
         ticket = await asyncio.to_thread(
@@ -58,7 +58,7 @@ class HandoffService:
         )
         pos = await asyncio.to_thread(self.tickets.position, ticket)
         await self.bus.publish(AGENTS_TOPIC, {"type": "ticket_created", "ticket_id": ticket.id})
-        return HandoffStarted(ticket.id, reason, pos, self._wait(pos))
+        return HandoffStarted(ticket.id, reason, pos, self.expected_wait_minutes(pos))
 
     async def customer_message(self, conversation_id: str, text: str, message_id: int) -> TicketView | None:
         ticket = await asyncio.to_thread(self.tickets.open_for, conversation_id)

@@ -1,0 +1,237 @@
+"""One lobby-robot session over `WS /v1/robot` (protocol: assistant/channels/robot_protocol.py).
+
+Text turns run the dialogue pipeline directly; binary PCM16 audio goes through the same
+VoiceSession the phone line uses (VAD, Whisper, barge-in), adapted by RobotAudioOut. A bad
+frame gets an error and the session goes on; only auth and protocol-version failures close it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import uuid
+
+import numpy as np
+from fastapi import WebSocket, WebSocketDisconnect
+from pydantic import ValidationError
+
+from assistant.bus import conversation_topic
+from assistant.channels import robot_protocol as rp
+from assistant.core.events import Reply, ReplyDelta, UserTurn
+
+log = logging.getLogger(__name__)
+
+
+class _Closed(Exception):
+    pass
+
+
+class RobotAudioOut:
+    """VoiceSession's audio-out protocol, spoken in robot protocol v1."""
+
+    def __init__(self, session: RobotSession) -> None:
+        self.s = session
+
+    async def play(self, pcm16: np.ndarray, rate: int, mark: str) -> None:
+        data = pcm16.astype("<i2").tobytes()
+        await self.s.send(rp.Audio(mark=mark, sample_rate=rate, bytes=len(data)))
+        await self.s.send_bytes(data)
+
+    async def clear(self) -> None:
+        await self.s.send_raw({"v": 1, "type": "clear"})
+
+    async def notify(self, event: dict) -> None:
+        kind = event.get("type")
+        if kind in ("transcript", "partial"):
+            await self.s.send(rp.Transcript(final=kind == "transcript", text=event.get("text", "")))
+        elif kind in ("barge_in", "speech_started"):
+            await self.s.send_raw({"v": 1, **event})
+
+    async def end(self, outcome) -> None:
+        pass  # a robot session outlives one spoken exchange
+
+
+class RobotSession:
+    def __init__(self, ws: WebSocket, services, display: rp.DisplayMap, *, idle_timeout_s: float) -> None:
+        self.ws, self.services, self.display, self.idle = ws, services, display, idle_timeout_s
+        self.robot = None
+        self.cid: str | None = None
+        self.tts = False
+        self.voice = None
+        self._tasks: set[asyncio.Task] = set()
+
+    async def send_raw(self, frame: dict) -> None:
+        with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+            await self.ws.send_text(json.dumps(frame))
+
+    async def send(self, msg) -> None:
+        await self.send_raw(msg.model_dump(mode="json"))
+
+    async def send_bytes(self, data: bytes) -> None:
+        with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+            await self.ws.send_bytes(data)
+
+    async def _receive(self) -> dict:
+        try:
+            msg = await asyncio.wait_for(self.ws.receive(), timeout=self.idle)
+        except TimeoutError:
+            await self.send(rp.ServerBye(reason="idle"))
+            await self.ws.close(code=rp.CLOSE_IDLE, reason="idle timeout")
+            raise _Closed from None
+        if msg["type"] == "websocket.disconnect":
+            raise _Closed
+        return msg
+
+    async def _error(self, code: str, message: str, **extra) -> None:
+        await self.send(rp.Error(code=code, message=message, **extra))
+
+    def _parse(self, text: str):
+        """A client message model, or an (code, message) error."""
+        if len(text.encode()) > rp.MAX_TEXT_FRAME:
+            return ("frame_too_large", f"JSON frames are limited to {rp.MAX_TEXT_FRAME} bytes")
+        try:
+            raw = json.loads(text)
+        except json.JSONDecodeError:
+            return ("malformed", "frames must be JSON objects")
+        if not isinstance(raw, dict):
+            return ("malformed", "frames must be JSON objects")
+        if raw.get("v") not in rp.SUPPORTED_VERSIONS:
+            return ("unsupported_version", f"protocol version {raw.get('v')!r} is not supported")
+        model = rp.CLIENT_MESSAGES.get(raw.get("type"))
+        if model is None:
+            return ("unknown_type", f"unknown message type {raw.get('type')!r}; known: {sorted(rp.CLIENT_MESSAGES)}")
+        try:
+            return model.model_validate(raw)
+        except ValidationError as exc:
+            return ("malformed", "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()))
+
+    async def serve(self) -> None:
+        try:
+            await self._handshake()
+            await self._loop()
+        except (_Closed, WebSocketDisconnect):
+            pass
+        finally:
+            for task in list(self._tasks):
+                task.cancel()
+            if self.voice is not None:
+                await self.voice.close("robot_disconnected")
+
+    async def _handshake(self) -> None:
+        msg = await self._receive()
+        hello = self._parse(msg.get("text") or "")
+        if isinstance(hello, tuple):
+            code, message = hello
+            extra = {"supported_versions": list(rp.SUPPORTED_VERSIONS)} if code == "unsupported_version" else {}
+            await self._error(code, message, **extra)
+            await self.ws.close(code=rp.CLOSE_PROTOCOL, reason=code)
+            raise _Closed
+        if not isinstance(hello, rp.Hello):
+            await self._error("malformed", "the first message must be hello")
+            await self.ws.close(code=rp.CLOSE_PROTOCOL, reason="hello expected")
+            raise _Closed
+        self.robot = await asyncio.to_thread(self.services.robots.resolve, hello.token)
+        if self.robot is None:
+            await self.ws.close(code=rp.CLOSE_UNAUTHORIZED, reason="unknown or revoked robot token")
+            raise _Closed
+        repo = self.services.conversations
+        if hello.conversation_id and await asyncio.to_thread(repo.exists, hello.conversation_id):
+            self.cid = hello.conversation_id
+        else:
+            self.cid = await asyncio.to_thread(repo.create, "robot")
+        self.tts = hello.tts and self.services.voice is not None
+        await self.send(rp.Session(
+            session_id=uuid.uuid4().hex, conversation_id=self.cid, branch_id=self.robot.branch_id,
+            supported_versions=list(rp.SUPPORTED_VERSIONS), idle_timeout_s=self.idle,
+            audio_out=f"pcm16le/{self.services.voice.tts.sample_rate}/mono" if self.tts else None,
+        ))
+        self._spawn(self._relay_agent_events())
+
+    def _spawn(self, coro) -> None:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _relay_agent_events(self) -> None:
+        async with self.services.bus.subscribe(conversation_topic(self.cid)) as queue:
+            while True:
+                event = await queue.get()
+                await self.send_raw({"v": 1, **event})
+
+    async def _loop(self) -> None:
+        while True:
+            msg = await self._receive()
+            if msg.get("bytes") is not None:
+                await self._audio(msg["bytes"])
+                continue
+            parsed = self._parse(msg.get("text") or "")
+            if isinstance(parsed, tuple):
+                await self._error(*parsed)
+            elif isinstance(parsed, rp.Text):
+                await self._text_turn(parsed.text)
+            elif isinstance(parsed, rp.Ping):
+                await self.send(rp.Pong(id=parsed.id))
+            elif isinstance(parsed, rp.Played) and self.voice is not None:
+                self.voice.played(parsed.mark)
+            elif isinstance(parsed, rp.Bye):
+                await self.send(rp.ServerBye(reason="client_bye"))
+                await self.ws.close(code=1000)
+                raise _Closed
+            elif isinstance(parsed, rp.Hello):
+                await self._error("malformed", "hello was already received")
+
+    async def _audio(self, data: bytes) -> None:
+        if len(data) > rp.MAX_AUDIO_FRAME or len(data) % 2:
+            await self._error("frame_too_large" if len(data) > rp.MAX_AUDIO_FRAME else "malformed",
+                              f"audio frames are PCM16 LE mono 16 kHz, at most {rp.MAX_AUDIO_FRAME} bytes")
+            return
+        if self.services.voice is None:
+            await self._error("voice_unavailable", self.services.voice_error or "speech is not installed")
+            return
+        if self.voice is None:
+            from assistant.channels.voice_session import SessionConfig, VoicePrompts, VoiceSession
+
+            config = SessionConfig(prompts=VoicePrompts(greeting=""), channel="robot", partials=True,
+                                   silence_reprompt_s=1e9)  # a robot stays quiet until a visitor speaks
+            self.voice = VoiceSession(stack=self.services.voice, services=self.services, out=RobotAudioOut(self),
+                                      config=config)
+            await self.voice.start(self.cid)
+        await self.voice.feed(np.frombuffer(data, dtype="<i2").astype(np.float32) / 32768.0)
+
+    async def _text_turn(self, text: str) -> None:
+        final = None
+        async for event in self.services.pipeline.run(UserTurn(text, "robot", self.cid, branch_id=self.robot.branch_id)):
+            if isinstance(event, ReplyDelta):
+                await self.send(rp.ReplyDelta(text=event.text))
+            elif isinstance(event, Reply):
+                final = event
+        if final is None:
+            return
+        await self.send(rp.Reply(
+            text=final.text, path=final.path, suggestions=list(final.suggestions),
+            citations=[rp.Citation(doc_id=c.doc_id, title=c.title, snippet=c.snippet) for c in final.citations],
+            intent=final.intent.name if final.intent else None, message_id=final.message_id,
+            display=self.display.for_reply(final.path, [c.category for c in final.citations if c.category],
+                                           final.intent.name if final.intent else None),
+        ))
+        if final.path == "handoff":
+            await self._staff_needed(final.handoff.reason if final.handoff else "handoff")
+        if self.tts and final.text:
+            await self._speak(final.text)
+
+    async def _staff_needed(self, reason: str) -> None:
+        ticket = await asyncio.to_thread(self.services.tickets.open_for, self.cid)
+        if ticket is None:
+            return
+        position = await asyncio.to_thread(self.services.tickets.position, ticket)
+        minutes = self.services.handoff.expected_wait_minutes(position)
+        await self.send(rp.StaffNeeded(ticket_id=ticket.id, reason=reason, branch_id=self.robot.branch_id,
+                                       position=position, expected_wait_minutes=minutes))
+
+    async def _speak(self, text: str) -> None:
+        out = RobotAudioOut(self)
+        clips = await asyncio.to_thread(lambda: list(self.services.voice.tts.synthesize(text)))
+        for i, clip in enumerate(clips, 1):
+            await out.play(clip.pcm16, clip.sample_rate, f"t{i}")

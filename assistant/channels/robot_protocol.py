@@ -1,0 +1,173 @@
+"""Lobby-robot protocol v1: the messages, as pydantic models (docs/robot-protocol.md).
+
+Every JSON message carries `v` (protocol version) and `type`. Audio in is binary PCM16 LE
+mono 16 kHz; audio out is an `audio` JSON header followed by one binary PCM16 frame.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+SUPPORTED_VERSIONS = (1,)
+CLOSE_UNAUTHORIZED = 4401   # missing, bad or revoked robot token
+CLOSE_PROTOCOL = 4400       # first message not hello, unsupported version, or repeated malformed frames
+CLOSE_IDLE = 4408           # nothing received for idle_timeout_s
+MAX_TEXT_FRAME = 16_384     # bytes of one JSON frame
+MAX_AUDIO_FRAME = 64_000    # bytes of one binary frame (2 s of PCM16 at 16 kHz)
+
+
+class _Msg(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    v: Literal[1] = 1
+
+
+class Hello(_Msg):
+    type: Literal["hello"]
+    token: str = Field(min_length=8, max_length=200)
+    robot_id: str | None = Field(default=None, max_length=64)
+    conversation_id: str | None = Field(default=None, max_length=64, description="resume an earlier session")
+    tts: bool = Field(default=False, description="send spoken replies as audio")
+
+
+class Text(_Msg):
+    type: Literal["text"]
+    text: str = Field(min_length=1, max_length=4000)
+
+
+class Played(_Msg):
+    type: Literal["played"]
+    mark: str = Field(max_length=32)
+
+
+class Ping(_Msg):
+    type: Literal["ping"]
+    id: str | None = Field(default=None, max_length=64)
+
+
+class Bye(_Msg):
+    type: Literal["bye"]
+
+
+CLIENT_MESSAGES = {"hello": Hello, "text": Text, "played": Played, "ping": Ping, "bye": Bye}
+
+
+class Display(BaseModel):
+    screen: Literal["answer", "clarify", "staff", "refused", "error"]
+    service: str
+    counter: str | None = None
+
+
+class Session(_Msg):
+    type: Literal["session"] = "session"
+    session_id: str
+    conversation_id: str
+    branch_id: str
+    supported_versions: list[int]
+    idle_timeout_s: float
+    audio_in: str = "pcm16le/16000/mono"
+    audio_out: str | None = None
+
+
+class Transcript(_Msg):
+    type: Literal["transcript"] = "transcript"
+    final: bool
+    text: str
+
+
+class ReplyDelta(_Msg):
+    type: Literal["reply_delta"] = "reply_delta"
+    text: str
+
+
+class Citation(BaseModel):
+    doc_id: str
+    title: str
+    snippet: str
+
+
+class Reply(_Msg):
+    type: Literal["reply"] = "reply"
+    text: str
+    path: str
+    citations: list[Citation]
+    suggestions: list[str]
+    intent: str | None
+    display: Display
+    message_id: int | None
+
+
+class StaffNeeded(_Msg):
+    type: Literal["staff_needed"] = "staff_needed"
+    ticket_id: int
+    reason: str
+    branch_id: str
+    position: int
+    expected_wait_minutes: int
+
+
+class Audio(_Msg):
+    type: Literal["audio"] = "audio"
+    mark: str
+    sample_rate: int
+    bytes: int
+
+
+class Pong(_Msg):
+    type: Literal["pong"] = "pong"
+    id: str | None = None
+
+
+class Error(_Msg):
+    type: Literal["error"] = "error"
+    code: Literal["malformed", "unsupported_version", "unknown_type", "frame_too_large", "not_ready", "voice_unavailable"]
+    message: str
+    supported_versions: list[int] | None = None
+
+
+class ServerBye(_Msg):
+    type: Literal["bye"] = "bye"
+    reason: str
+
+
+SERVER_MESSAGES = {m.model_fields["type"].default: m for m in (Session, Transcript, ReplyDelta, Reply, StaffNeeded, Audio, Pong, Error, ServerBye)}
+
+
+class DisplayMap:
+    """Which service or counter to guide a visitor to, from the answer's topic."""
+
+    def __init__(self, path: Path) -> None:
+        raw = yaml.safe_load(path.read_text())
+        self.default, self.staff = raw["default"], raw["staff"]
+        self.categories, self.keywords = raw.get("categories", {}), raw.get("intent_keywords", {})
+
+    def for_reply(self, path: str, categories: list[str], intent: str | None) -> Display:
+        if path in ("handoff", "human"):
+            return Display(screen="staff", **self.staff)
+        screen = {"clarify": "clarify", "refused": "refused", "error": "error"}.get(path, "answer")
+        for c in categories:
+            if c in self.categories:
+                return Display(screen=screen, **self.categories[c])
+        for word, category in self.keywords.items():
+            if intent and word in intent and category in self.categories:
+                return Display(screen=screen, **self.categories[category])
+        return Display(screen=screen, **self.default)
+
+
+def schemas_markdown() -> str:
+    """JSON schemas of every message, as embedded in docs/robot-protocol.md."""
+    import json
+
+    parts = []
+    for direction, table in (("client → server", CLIENT_MESSAGES), ("server → client", SERVER_MESSAGES)):
+        for name, model in table.items():
+            schema = json.dumps(model.model_json_schema(), indent=1, sort_keys=True)
+            parts.append(f"### `{name}` ({direction})\n\n```json\n{schema}\n```\n")
+    return "\n".join(parts)
+
+
+if __name__ == "__main__":  # python -m assistant.channels.robot_protocol > schemas section
+    print(schemas_markdown())
