@@ -10,7 +10,7 @@ COPY finetune finetune
 COPY voice voice
 COPY web web
 RUN pip install -U pip && pip install --index-url https://download.pytorch.org/whl/cpu torch==2.13.0 \
-    && pip install ".[scale]"
+    && pip install .
 EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=3s --start-period=120s CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/healthz').status==200 else 1)"
 CMD ["sh", "-c", "bankassist models prepare && bankassist kb build --if-missing && bankassist serve"]

@@ -1,14 +1,19 @@
-"""Publish/subscribe between the parts of one process (customer sockets, agent sockets).
+"""Publish/subscribe between customer sockets and agent sockets.
 
-The interface is what a Redis-backed bus implements for several API processes.
+InMemoryBus serves one process; RedisBus the same interface across API processes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Protocol
+
+log = logging.getLogger(__name__)
 
 
 class EventBus(Protocol):
@@ -47,3 +52,58 @@ def conversation_topic(conversation_id: str) -> str:
 
 
 AGENTS_TOPIC = "agents"
+
+
+class RedisBus:
+    """The same interface across API processes, over Redis pub/sub.
+
+    Each process holds one pattern subscription (`prefix*`) on one connection and fans the
+    messages out to its local subscribers, so 200 open chat sockets cost one Redis
+    connection and no subscribe/unsubscribe traffic. If Redis drops, the listener reconnects
+    with backoff; the database stays the source of truth, so a missed notification costs a
+    refresh, never data.
+    """
+
+    def __init__(self, url: str, *, prefix: str = "bankassist:", max_queue: int = 1000) -> None:
+        import redis.asyncio as aioredis
+
+        self._redis = aioredis.Redis.from_url(url, socket_connect_timeout=3, health_check_interval=15)
+        self._prefix = prefix
+        self._local = InMemoryBus(max_queue)
+        self._listener: asyncio.Task | None = None
+        self._ready: asyncio.Event | None = None
+
+    async def publish(self, topic: str, message: dict) -> None:
+        await self._redis.publish(self._prefix + topic, json.dumps(message))
+
+    async def _listen(self, ready: asyncio.Event) -> None:
+        import redis.exceptions
+
+        delay = 0.5
+        while True:
+            try:
+                pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+                await pubsub.psubscribe(self._prefix + "*")
+                ready.set()
+                delay = 0.5
+                async for msg in pubsub.listen():
+                    if msg.get("type") == "pmessage":
+                        topic = msg["channel"].decode()[len(self._prefix):]
+                        await self._local.publish(topic, json.loads(msg["data"]))
+            except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError):
+                log.warning("redis bus disconnected; retrying in %.1f s", delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10)
+
+    @asynccontextmanager
+    async def subscribe(self, topic: str):
+        if self._listener is None or self._listener.done():
+            self._ready = asyncio.Event()
+            self._listener = asyncio.create_task(self._listen(self._ready))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._ready.wait(), 3)  # Redis down: local events still flow
+        async with self._local.subscribe(topic) as queue:
+            yield queue
+
+    async def ping(self) -> bool:
+        return bool(await self._redis.ping())

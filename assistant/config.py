@@ -32,6 +32,9 @@ class Settings(BaseSettings):
         default=None, description="SQLAlchemy URL; default is a SQLite file in data_dir"
     )
 
+    redis_url: str | None = Field(default=None, description="redis://host:6379/0 to share live events between API processes")
+    redis_prefix: str = "bankassist:"
+
     # --- caches (outside the clone so fresh clones reuse converted models)
     cache_dir: Path = Path.home() / ".cache" / "bankassist"
 

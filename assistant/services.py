@@ -14,7 +14,7 @@ from assistant.config import Settings
 from assistant.core.pipeline import DialoguePipeline, PipelineConfig
 from assistant.llm import ChatMessage, GenerationRequest, Generator
 from assistant.storage.db import make_engine, migrate, session_factory
-from assistant.bus import EventBus, InMemoryBus
+from assistant.bus import EventBus, InMemoryBus, RedisBus
 from assistant.handoff.policy import HandoffPolicy
 from assistant.handoff.service import HandoffService
 from assistant.kb_admin import KnowledgeAdmin
@@ -134,7 +134,7 @@ def build_services(settings: Settings) -> Services:
     retriever = LiveRetriever(settings.index_dir, embedder)
     repos = build_repositories(settings)
     policy = HandoffPolicy.load(settings.handoff_policy)
-    bus = InMemoryBus()
+    bus = RedisBus(settings.redis_url, prefix=settings.redis_prefix) if settings.redis_url else InMemoryBus()
     handoff = HandoffService(tickets=repos.tickets, conversations=repos.conversations, bus=bus,
                              expected_handle_minutes=policy.expected_handle_minutes)
     pipeline = DialoguePipeline(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from pathlib import Path
@@ -50,6 +51,9 @@ class HybridRetriever:
             raise IndexNotBuiltError(f"no knowledge-base index in {index_dir}: run `bankassist kb build`")
         self.version = root.name
         self._embedder = embedder
+        # The same questions come again and again ("what is your routing number?"): an LRU
+        # of query vectors saves the encoder's CPU time on the hot FAQ path.
+        self._embed_cached = functools.lru_cache(maxsize=4096)(self._embed)
         self._store = FAISS.load_local(
             str(root / "faiss"), embedder, allow_dangerous_deserialization=True,  # our own file
             distance_strategy=DistanceStrategy.MAX_INNER_PRODUCT,
@@ -63,7 +67,12 @@ class HybridRetriever:
         self.faq = FaqMatcher(entries, faq["questions"], np.load(root / "faq_vectors.npy"))
 
     def embed(self, text: str) -> np.ndarray:
-        return self._embedder.encode([text])[0]
+        return self._embed_cached(text)
+
+    def _embed(self, text: str) -> np.ndarray:
+        vector = self._embedder.encode([text])[0]
+        vector.flags.writeable = False  # shared by the cache: nobody may change it
+        return vector
 
     def faq_candidates(self, vector: np.ndarray, n: int = 4) -> list[FaqMatch]:
         return self.faq.ranked(vector, n)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
 
@@ -40,6 +40,9 @@ def migrate(engine: Engine) -> None:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # Several API processes may start at once: one migrates, the others wait, then no-op.
+            conn.execute(text("SELECT pg_advisory_xact_lock(734200117)"))
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
 

@@ -1,0 +1,129 @@
+"""Two API processes sharing PostgreSQL (127.0.0.1:5432) and Redis (127.0.0.1:6379).
+
+A customer on process A and an agent on process B talk live; a ticket is claimed exactly
+once across processes; a conversation resumes on either process.
+"""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from assistant.storage.db import make_engine
+
+pytestmark = pytest.mark.postgres
+PG = "postgresql://postgres@127.0.0.1:5432/test"
+BIN = Path(sys.executable).parent / "bankassist"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    schema = f"scale_{uuid.uuid4().hex[:8]}"
+    admin = make_engine(PG)
+    with admin.begin() as c:
+        c.execute(text(f"CREATE SCHEMA {schema}"))
+    data = tmp_path_factory.mktemp("scale")
+    env = {**os.environ, "BANK_DATABASE_URL": f"{PG}?options=-csearch_path%3D{schema}",
+           "BANK_REDIS_URL": "redis://127.0.0.1:6379/0", "BANK_REDIS_PREFIX": f"test-{schema}:",
+           "BANK_DATA_DIR": str(data), "BANK_LLM_MODEL": "smollm2-135m", "BANK_LLM_MAX_NEW_TOKENS": "16",
+           "BANK_VOICE_ENABLED": "false", "BANK_LOG_LEVEL": "WARNING"}
+    subprocess.run([str(BIN), "kb", "build"], env=env, check=True, capture_output=True)
+    for name in ("ana", "ben"):
+        subprocess.run([str(BIN), "agents", "add", name, "--password-stdin", "--name", name.title()],
+                       input="scaleout-pass-1\n", env=env, check=True, capture_output=True, text=True)
+    ports = [free_port(), free_port()]
+    procs = [subprocess.Popen([str(BIN), "serve", "--port", str(p)], env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL) for p in ports]
+    try:
+        for p in ports:
+            for _ in range(600):
+                try:
+                    if httpx.get(f"http://127.0.0.1:{p}/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                time.sleep(0.3)
+            else:
+                raise RuntimeError("server did not become ready")
+        yield [f"127.0.0.1:{p}" for p in ports]
+    finally:
+        for proc in procs:
+            proc.terminate()
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        with admin.begin() as c:
+            c.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+def login(host, user):
+    token = httpx.post(f"http://{host}/v1/agent/login", json={"username": user, "password": "scaleout-pass-1"}).json()["token"]
+    return {"authorization": f"Bearer {token}"}
+
+
+def next_frame(ws, kind, timeout=30):
+    deadline = time.monotonic() + timeout
+    while True:
+        frame = json.loads(ws.recv(timeout=max(0.1, deadline - time.monotonic())))
+        if frame["type"] == kind:
+            return frame
+
+
+def test_customer_on_a_agent_on_b(cluster):
+    from websockets.sync.client import connect
+
+    a, b = cluster
+    with connect(f"ws://{a}/v1/chat/ws") as customer:
+        customer.send(json.dumps({"message": "What is your routing number?"}))
+        cid = next_frame(customer, "reply")["conversation_id"]
+        assert httpx.post(f"http://{a}/v1/conversations/{cid}/handoff").json()["status"] == "waiting"
+        ana = login(b, "ana")
+        ticket = next(t for t in httpx.get(f"http://{b}/v1/agent/tickets", headers=ana).json() if t["conversation_id"] == cid)
+        assert httpx.post(f"http://{b}/v1/agent/tickets/{ticket['id']}/claim", headers=ana).status_code == 200
+        assert next_frame(customer, "agent_joined")["agent"] == "Ana"
+        httpx.post(f"http://{b}/v1/agent/tickets/{ticket['id']}/messages", headers=ana, json={"text": "Hello from B"})
+        assert next_frame(customer, "agent_message")["text"] == "Hello from B"
+
+    with connect(f"ws://{b}/v1/chat/ws") as again:  # the customer comes back on the other process
+        again.send(json.dumps({"type": "resume", "conversation_id": cid}))
+        assert next_frame(again, "resumed")["status"] == "agent"
+        with connect(f"ws://{a}/v1/agent/ws?token={ana['authorization'][7:]}") as agent_ws:
+            next_frame(agent_ws, "hello")
+            again.send(json.dumps({"message": "Thanks, one more thing", "conversation_id": cid}))
+            assert next_frame(again, "reply")["path"] == "human"
+            assert next_frame(agent_ws, "customer_message")["conversation_id"] == cid
+
+
+def test_ticket_claimed_exactly_once_across_processes(cluster):
+    a, b = cluster
+    cid = httpx.post(f"http://{a}/v1/chat", json={"message": "What is the wire cut-off time?"}).json()["conversation_id"]
+    tid = httpx.post(f"http://{a}/v1/conversations/{cid}/handoff").json()["ticket_id"]
+    heads = {a: login(a, "ana"), b: login(b, "ben")}
+    results = {}
+
+    def claim(host):
+        results[host] = httpx.post(f"http://{host}/v1/agent/tickets/{tid}/claim", headers=heads[host]).status_code
+
+    threads = [threading.Thread(target=claim, args=(h,)) for h in (a, b)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results.values()) == [200, 409]
