@@ -18,6 +18,7 @@ from assistant.bus import EventBus, InMemoryBus, RedisBus
 from assistant.handoff.policy import HandoffPolicy
 from assistant.handoff.service import HandoffService
 from assistant.kb_admin import KnowledgeAdmin
+from assistant.metrics import Metrics
 from assistant.storage.agents import AgentRepository
 from assistant.storage.repository import ConversationRepository
 from assistant.storage.robots import RobotRepository
@@ -44,6 +45,7 @@ class Services:
     canned_replies: list[str]
     kb_admin: KnowledgeAdmin
     robots: RobotRepository
+    metrics: Metrics
     voice: object | None = None  # voice.stack.VoiceStack when the [voice] extra is installed
     voice_error: str | None = None  # why voice is off (names the extra to install)
 
@@ -134,12 +136,13 @@ def build_services(settings: Settings) -> Services:
     retriever = LiveRetriever(settings.index_dir, embedder)
     repos = build_repositories(settings)
     policy = HandoffPolicy.load(settings.handoff_policy)
+    metrics = Metrics()
     bus = RedisBus(settings.redis_url, prefix=settings.redis_prefix) if settings.redis_url else InMemoryBus()
     handoff = HandoffService(tickets=repos.tickets, conversations=repos.conversations, bus=bus,
                              expected_handle_minutes=policy.expected_handle_minutes)
     pipeline = DialoguePipeline(
         knowledge=retriever, generator=generator, conversations=repos.conversations, config=pipeline_config(settings),
-        policy=policy, handoff=handoff,
+        policy=policy, handoff=handoff, metrics=metrics,
     )
     if settings.llm_backend == "local":
         asyncio.run(_warm_up(generator, pipeline.system_prompt()))
@@ -151,5 +154,5 @@ def build_services(settings: Settings) -> Services:
     kb_admin = KnowledgeAdmin(docs_dir=Path(settings.kb_docs_dir), index_dir=settings.index_dir, embedder=embedder,
                               retriever=retriever, vector_cache=settings.vector_cache)
     return Services(settings, embedder, retriever, generator, repos.conversations, repos.tickets, repos.agents,
-                    bus, handoff, pipeline, startup, load_canned(settings.canned_replies), kb_admin, repos.robots,
+                    bus, handoff, pipeline, startup, load_canned(settings.canned_replies), kb_admin, repos.robots, metrics,
                     voice=voice, voice_error=voice_error)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+import uuid
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -17,6 +19,7 @@ from assistant import __version__
 from assistant.api.routes import admin, agent, chat, conversations, health, kb, robot
 from assistant.api.routes import suggestions, telephony, voice
 from assistant.config import PROJECT_ROOT, Settings
+from assistant.logging_setup import request_id
 from assistant.core.pipeline import UnknownConversation
 from assistant.storage.tickets import TicketConflict, TicketNotFound
 from assistant.services import Services, build_services
@@ -46,6 +49,30 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.state.startup_error = None
     for module in (health, chat, conversations, kb, agent, admin, voice, telephony, robot, suggestions):
         app.include_router(module.router)
+
+    @app.middleware("http")
+    async def _request_context(request: Request, call_next):
+        """Request id for logs and the response; request timing for /metrics."""
+        rid = request.headers.get("x-request-id", "")[:64] or uuid.uuid4().hex[:16]
+        token = request_id.set(rid)
+        t0 = time.perf_counter()
+        try:
+            response = await call_next(request)
+        finally:
+            request_id.reset(token)
+        route = request.scope.get("route")
+        services = app.state.services
+        if services is not None and route is not None:
+            services.metrics.http.labels(getattr(route, "path", "?"), request.method, response.status_code).observe(
+                time.perf_counter() - t0)
+        response.headers["X-Request-ID"] = rid
+        return response
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        services = app.state.services
+        body = services.metrics.render() if services is not None else b""
+        return Response(body, media_type="text/plain; version=0.0.4")
 
     @app.exception_handler(UnknownConversation)
     async def _unknown(_: Request, exc: UnknownConversation) -> JSONResponse:

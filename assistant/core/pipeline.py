@@ -60,11 +60,12 @@ class DialoguePipeline:
     def __init__(
         self, *, knowledge: KnowledgeSource, generator: Generator, conversations: ConversationRepository,
         config: PipelineConfig, nlu: NluClassifier | None = None, policy: HandoffPolicy | None = None,
-        handoff: Handoff | None = None,
+        handoff: Handoff | None = None, metrics=None,
     ) -> None:
         self.answerer = Answerer(knowledge=knowledge, generator=generator, config=config)
         self.repo, self.cfg, self.nlu, self.handoff = conversations, config, nlu, handoff
         self.policy = policy or HandoffPolicy()
+        self.metrics = metrics  # assistant.metrics.Metrics, optional
 
     def system_prompt(self) -> str:
         return self.answerer.system_prompt()
@@ -98,10 +99,14 @@ class DialoguePipeline:
         except Exception as exc:  # any failure becomes an event and an apology, never a dead turn
             stage = "generate" if isinstance(exc, GenerationError) else "pipeline"
             log.error("turn failed in %s: %s", stage, type(exc).__name__, exc_info=not isinstance(exc, GenerationError))
+            if self.metrics is not None:
+                self.metrics.errors.labels(stage).inc()
             yield TurnError(cid, stage, type(exc).__name__)
             reply = Reply(cid, prompts.APOLOGY, path="error", intent=intent, suggestions=(prompts.TALK_TO_AGENT,))
         assert reply is not None
         reply = replace(reply, latency_ms=round((time.perf_counter() - turn.received_at) * 1000, 1))
+        if self.metrics is not None:
+            self.metrics.observe_reply(turn.channel, reply)
         mid = await asyncio.to_thread(
             self.repo.add, cid, role="assistant", text=reply.text, channel=turn.channel, path=reply.path,
             intent=reply.intent.name if reply.intent else None,

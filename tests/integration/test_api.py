@@ -130,3 +130,13 @@ def test_not_ready_is_503_not_500(tmp_path):
         assert body["status"] == "failed" and "no-such-model" in body["error"]
         r = c.post("/v1/chat", json={"message": "hello"})
         assert r.status_code == 503 and "failed to start" in r.json()["detail"]
+
+
+def test_metrics_and_request_ids(client):
+    r = client.post("/v1/chat", json={"message": "What is your routing number?", "channel": "web"},
+                    headers={"x-request-id": "req-123"})
+    assert r.headers["x-request-id"] == "req-123"
+    assert client.get("/healthz").headers["x-request-id"]
+    text = client.get("/metrics").text
+    assert 'bankassist_turn_seconds_count{channel="web",path="faq"}' in text
+    assert 'bankassist_http_request_seconds_count{method="POST",route="/v1/chat",status="200"}' in text
