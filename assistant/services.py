@@ -14,6 +14,7 @@ from assistant.config import Settings
 from assistant.core.pipeline import DialoguePipeline, PipelineConfig
 from assistant.llm import ChatMessage, GenerationRequest, Generator
 from assistant.storage.db import make_engine, migrate, session_factory
+from assistant.audit import AuditLog
 from assistant.bus import EventBus, InMemoryBus, RedisBus
 from assistant.handoff.policy import HandoffPolicy
 from assistant.handoff.service import HandoffService
@@ -46,6 +47,7 @@ class Services:
     kb_admin: KnowledgeAdmin
     robots: RobotRepository
     metrics: Metrics
+    audit: AuditLog
     voice: object | None = None  # voice.stack.VoiceStack when the [voice] extra is installed
     voice_error: str | None = None  # why voice is off (names the extra to install)
 
@@ -87,6 +89,7 @@ class Repositories:
     tickets: TicketRepository
     agents: AgentRepository
     robots: RobotRepository
+    audit: AuditLog
 
 
 def build_repositories(settings: Settings) -> Repositories:
@@ -94,7 +97,7 @@ def build_repositories(settings: Settings) -> Repositories:
     migrate(engine)
     sessions = session_factory(engine)
     return Repositories(ConversationRepository(sessions), TicketRepository(sessions), AgentRepository(sessions),
-                        RobotRepository(sessions))
+                        RobotRepository(sessions), AuditLog(sessions))
 
 
 def pipeline_config(settings: Settings) -> PipelineConfig:
@@ -139,10 +142,10 @@ def build_services(settings: Settings) -> Services:
     metrics = Metrics()
     bus = RedisBus(settings.redis_url, prefix=settings.redis_prefix) if settings.redis_url else InMemoryBus()
     handoff = HandoffService(tickets=repos.tickets, conversations=repos.conversations, bus=bus,
-                             expected_handle_minutes=policy.expected_handle_minutes)
+                             expected_handle_minutes=policy.expected_handle_minutes, audit=repos.audit)
     pipeline = DialoguePipeline(
         knowledge=retriever, generator=generator, conversations=repos.conversations, config=pipeline_config(settings),
-        policy=policy, handoff=handoff, metrics=metrics,
+        policy=policy, handoff=handoff, metrics=metrics, audit=repos.audit,
     )
     if settings.llm_backend == "local":
         asyncio.run(_warm_up(generator, pipeline.system_prompt()))
@@ -154,5 +157,5 @@ def build_services(settings: Settings) -> Services:
     kb_admin = KnowledgeAdmin(docs_dir=Path(settings.kb_docs_dir), index_dir=settings.index_dir, embedder=embedder,
                               retriever=retriever, vector_cache=settings.vector_cache)
     return Services(settings, embedder, retriever, generator, repos.conversations, repos.tickets, repos.agents,
-                    bus, handoff, pipeline, startup, load_canned(settings.canned_replies), kb_admin, repos.robots, metrics,
+                    bus, handoff, pipeline, startup, load_canned(settings.canned_replies), kb_admin, repos.robots, metrics, repos.audit,
                     voice=voice, voice_error=voice_error)

@@ -103,13 +103,14 @@ class Answerer:
             log.info("grounding guard replaced a generated reply (unsupported figures: %s)", tripped)
             emitted = []
         answer = "".join(emitted).strip()
+        retrieved = tuple(dict.fromkeys(p.doc_id for p in context))
         if not answer:
             text, cites = extractive_answer(found.query, context)
             yield Reply(cid, text, path="extractive", citations=cites, intent=intent,
-                        suggestions=related(found.faqs), first_token_ms=first_token_ms)
+                        suggestions=related(found.faqs), first_token_ms=first_token_ms, retrieved=retrieved)
             return
         yield Reply(cid, answer, path="generated", citations=cite(answer, context), intent=intent,
-                    suggestions=related(found.faqs), first_token_ms=first_token_ms)
+                    suggestions=related(found.faqs), first_token_ms=first_token_ms, retrieved=retrieved)
 
     def _request(self, question: str, context: list[Passage]) -> GenerationRequest:
         """System prompt + passages + the (self-contained) question.

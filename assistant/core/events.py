@@ -76,6 +76,7 @@ class Reply:
     latency_ms: float = 0.0
     first_token_ms: float | None = None
     message_id: int | None = None
+    retrieved: tuple[str, ...] = ()  # doc ids given to the model (for the audit trail)
 
 
 Event = TurnStarted | ReplyDelta | TurnError | Reply

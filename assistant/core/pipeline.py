@@ -60,12 +60,13 @@ class DialoguePipeline:
     def __init__(
         self, *, knowledge: KnowledgeSource, generator: Generator, conversations: ConversationRepository,
         config: PipelineConfig, nlu: NluClassifier | None = None, policy: HandoffPolicy | None = None,
-        handoff: Handoff | None = None, metrics=None,
+        handoff: Handoff | None = None, metrics=None, audit=None,
     ) -> None:
         self.answerer = Answerer(knowledge=knowledge, generator=generator, config=config)
         self.repo, self.cfg, self.nlu, self.handoff = conversations, config, nlu, handoff
         self.policy = policy or HandoffPolicy()
         self.metrics = metrics  # assistant.metrics.Metrics, optional
+        self.audit = audit  # assistant.audit.AuditLog, optional
 
     def system_prompt(self) -> str:
         return self.answerer.system_prompt()
@@ -114,7 +115,21 @@ class DialoguePipeline:
             citations=[{"doc_id": c.doc_id, "title": c.title, "section": c.section} for c in reply.citations],
             latency_ms=reply.latency_ms, first_token_ms=reply.first_token_ms,
         )
+        if self.audit is not None:
+            await asyncio.to_thread(self.audit.append, "turn", self._audit_payload(turn, red, reply, nlu), cid)
         yield replace(reply, message_id=mid)
+
+    def _audit_payload(self, turn: UserTurn, red, reply: Reply, nlu) -> dict:
+        return {
+            "channel": turn.channel, "input": red.text, "pii_masked": red.found,
+            "intent": reply.intent.name if reply.intent else None,
+            "confidence": reply.intent.confidence if reply.intent else None,
+            "in_scope": getattr(nlu, "in_scope", None), "path": reply.path,
+            "retrieved": list(reply.retrieved), "cited": [c.doc_id for c in reply.citations],
+            "model": getattr(self.answerer.generator, "name", "?") if reply.path in ("generated", "extractive") else None,
+            "guard": {"generated": "passed", "extractive": "replaced"}.get(reply.path, "n/a"),
+            "reply": reply.text, "handoff": {"active": reply.handoff.active, "reason": reply.handoff.reason} if reply.handoff else None,
+        }
 
     async def _conversation(self, turn: UserTurn) -> str:
         if turn.conversation_id is None:

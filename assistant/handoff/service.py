@@ -37,9 +37,14 @@ def summarize(messages: list[StoredMessage], reason: str) -> str:
 
 class HandoffService:
     def __init__(self, *, tickets: TicketRepository, conversations: ConversationRepository, bus: EventBus,
-                 expected_handle_minutes: float = 4.0) -> None:
+                 expected_handle_minutes: float = 4.0, audit=None) -> None:
         self.tickets, self.conversations, self.bus = tickets, conversations, bus
         self._handle_minutes = expected_handle_minutes
+        self._audit = audit
+
+    async def _record(self, kind: str, conversation_id: str, **payload) -> None:
+        if self._audit is not None:
+            await asyncio.to_thread(self._audit.append, kind, payload, conversation_id)
 
     def expected_wait_minutes(self, position: int) -> int:
         return max(1, round(position * self._handle_minutes))
@@ -57,6 +62,8 @@ class HandoffService:
             summary=summarize(history, reason), sentiment=sentiment, intents=intents, branch_id=branch_id,
         )
         pos = await asyncio.to_thread(self.tickets.position, ticket)
+        await self._record("handoff", conversation_id, event="ticket_created", ticket_id=ticket.id, reason=reason,
+                           channel=channel, branch_id=branch_id)
         await self.bus.publish(AGENTS_TOPIC, {"type": "ticket_created", "ticket_id": ticket.id})
         return HandoffStarted(ticket.id, reason, pos, self.expected_wait_minutes(pos))
 
@@ -75,6 +82,7 @@ class HandoffService:
 
     async def claim(self, ticket_id: int, agent: AgentView) -> TicketView:
         ticket = await asyncio.to_thread(self.tickets.claim, ticket_id, agent.id)
+        await self._record("agent_action", ticket.conversation_id, action="claim", ticket_id=ticket_id, agent=agent.username)
         await self._system(ticket.conversation_id, f"{agent.display_name} joined the conversation.",
                            {"type": "agent_joined", "agent": agent.display_name})
         await self.bus.publish(AGENTS_TOPIC, {"type": "ticket_claimed", "ticket_id": ticket.id, "agent": agent.display_name})
@@ -87,6 +95,8 @@ class HandoffService:
 
             raise TicketConflict(f"ticket {ticket_id} is not claimed by you")
         mid = await asyncio.to_thread(self.conversations.add, ticket.conversation_id, role="agent", text=text, channel="agent")
+        await self._record("agent_action", ticket.conversation_id, action="message", ticket_id=ticket_id,
+                           agent=agent.username, text=text)
         await self.bus.publish(conversation_topic(ticket.conversation_id), {
             "type": "agent_message", "agent": agent.display_name, "text": text, "message_id": mid,
         })
@@ -94,6 +104,8 @@ class HandoffService:
 
     async def close(self, ticket_id: int, agent: AgentView, resolution: str) -> TicketView:
         ticket = await asyncio.to_thread(self.tickets.close, ticket_id, agent.id, resolution, admin=agent.role == "admin")
+        await self._record("agent_action", ticket.conversation_id, action="close", ticket_id=ticket_id,
+                           agent=agent.username, resolution=resolution)
         note = ("You're back with the virtual assistant. How else can I help?" if resolution == "handed_back"
                 else "The agent closed this conversation. Thank you for contacting us.")
         await self._system(ticket.conversation_id, note, {"type": "handoff_ended", "resolution": resolution})
@@ -103,6 +115,7 @@ class HandoffService:
     async def cancel(self, conversation_id: str) -> TicketView | None:
         ticket = await asyncio.to_thread(self.tickets.cancel, conversation_id)
         if ticket is not None:
+            await self._record("handoff", conversation_id, event="customer_cancelled", ticket_id=ticket.id)
             await self._system(conversation_id, "You left the queue. The virtual assistant is here to help.",
                                {"type": "handoff_ended", "resolution": "customer_cancelled"})
             await self.bus.publish(AGENTS_TOPIC, {"type": "ticket_cancelled", "ticket_id": ticket.id})

@@ -97,3 +97,22 @@ def test_feedback_is_stored_with_the_message(client):
     assert client.get(f"/v1/conversations/{cid}").json()["messages"][1]["feedback"] == -1
     assert client.post(f"/v1/conversations/{cid}/messages/{mid - 1}/feedback", json={"rating": "up"}).status_code == 404
     assert client.post(f"/v1/conversations/{cid}/messages/{mid}/feedback", json={"rating": "meh"}).status_code == 422
+
+
+def test_audit_trail_records_turns_and_agent_actions(client, services, agents):
+    cid = client.post("/v1/chat", json={"message": "My card 4111 1111 1111 1111, what's the routing number?"}).json()["conversation_id"]
+    client.post(f"/v1/conversations/{cid}/handoff")
+    dana = login(client, "dana")
+    tid = next(t["id"] for t in client.get("/v1/agent/tickets", headers=dana).json() if t["conversation_id"] == cid)
+    client.post(f"/v1/agent/tickets/{tid}/claim", headers=dana)
+    from sqlalchemy import select
+
+    from assistant.storage.models import AuditRecord
+
+    with services.conversations._sessions() as s:
+        rows = s.scalars(select(AuditRecord).where(AuditRecord.conversation_id == cid).order_by(AuditRecord.id)).all()
+    kinds = [(r.kind, r.payload.get("event") or r.payload.get("action")) for r in rows]
+    assert kinds == [("turn", None), ("handoff", "ticket_created"), ("agent_action", "claim")]
+    assert rows[0].payload["path"] in ("faq", "generated", "extractive") and rows[0].payload["reply"]
+    assert "4111" not in str(rows[0].payload) and rows[0].payload["pii_masked"] == {"CARD": 1}
+    assert services.audit.verify().ok
