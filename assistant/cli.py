@@ -18,7 +18,8 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from assistant.api.app import create_app
 
     uvicorn.run(create_app(settings), host=args.host or settings.host, port=args.port or settings.port,
-                log_config=None, ws_max_size=64 * 1024, timeout_graceful_shutdown=5)
+                log_config=None, ws_max_size=64 * 1024, timeout_graceful_shutdown=5,
+                proxy_headers=True, forwarded_allow_ips=settings.forwarded_allow_ips)
     return 0
 
 

@@ -24,6 +24,10 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = False
 
+    cors_origins: list[str] = Field(default_factory=list, description="host pages allowed to call the API (widget)")
+    rate_limit_ip: str = Field(default="300/minute", description="HTTP requests per client IP")
+    rate_limit_session: str = Field(default="30/minute", description="messages per chat or robot session")
+    forwarded_allow_ips: str = Field(default="127.0.0.1", description="reverse proxies trusted for X-Forwarded-For")
     admin_token: str | None = Field(default=None, description="bearer token for /v1/admin (unset: admin API off)")
 
     # --- storage

@@ -11,11 +11,13 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant import __version__
+from assistant.api.security import RateLimiter, security_headers
 from assistant.api.routes import admin, agent, chat, conversations, health, kb, robot
 from assistant.api.routes import suggestions, telephony, voice
 from assistant.config import PROJECT_ROOT, Settings
@@ -50,16 +52,29 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     for module in (health, chat, conversations, kb, agent, admin, voice, telephony, robot, suggestions):
         app.include_router(module.router)
 
+    limiter = RateLimiter(per_ip=settings.rate_limit_ip, per_session=settings.rate_limit_session,
+                          redis_url=settings.redis_url)
+    app.state.limiter = limiter
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST", "PUT", "DELETE"],
+                           allow_headers=["content-type", "authorization", "x-request-id"], max_age=600)
+
     @app.middleware("http")
     async def _request_context(request: Request, call_next):
-        """Request id for logs and the response; request timing for /metrics."""
+        """Request id for logs and the response; per-IP rate limit; security headers; timing."""
         rid = request.headers.get("x-request-id", "")[:64] or uuid.uuid4().hex[:16]
         token = request_id.set(rid)
         t0 = time.perf_counter()
+        ip = request.client.host if request.client else "unknown"
         try:
-            response = await call_next(request)
+            if request.url.path.startswith("/v1/") and not await limiter.allow_ip(ip):
+                response = JSONResponse({"detail": "too many requests"}, status_code=429,
+                                        headers={"Retry-After": str(await limiter.retry_after_ip(ip))})
+            else:
+                response = await call_next(request)
         finally:
             request_id.reset(token)
+        security_headers(request.url.path, response.headers)
         route = request.scope.get("route")
         services = app.state.services
         if services is not None and route is not None:

@@ -87,6 +87,10 @@ class CustomerSocket(_Socket):
 
     cid: str | None = None
 
+    @property
+    def key(self) -> str:
+        return f"socket-{id(self)}"
+
     async def _watch(self, cid: str) -> None:
         if cid != self.cid:
             self.cid = cid
@@ -102,6 +106,10 @@ class CustomerSocket(_Socket):
                 body = ChatRequest.model_validate_json(text)
             except ValidationError as exc:
                 await self.send({"type": "error", "status": 422, "detail": exc.errors(include_url=False, include_input=False)})
+                continue
+            limiter = getattr(self.ws.app.state, "limiter", None)
+            if limiter is not None and not await limiter.allow_session(self.key):
+                await self.send({"type": "error", "status": 429, "detail": "too many messages; wait a moment"})
                 continue
             channel = "web" if body.channel == "api" else body.channel
             try:

@@ -170,6 +170,10 @@ class RobotSession:
             if isinstance(parsed, tuple):
                 await self._error(*parsed)
             elif isinstance(parsed, rp.Text):
+                limiter = getattr(self.ws.app.state, "limiter", None)
+                if limiter is not None and not await limiter.allow_session(self.cid):
+                    await self._error("rate_limited", "too many messages; wait a moment")
+                    continue
                 await self._text_turn(parsed.text)
             elif isinstance(parsed, rp.Ping):
                 await self.send(rp.Pong(id=parsed.id))

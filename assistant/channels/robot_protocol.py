@@ -123,7 +123,8 @@ class Pong(_Msg):
 
 class Error(_Msg):
     type: Literal["error"] = "error"
-    code: Literal["malformed", "unsupported_version", "unknown_type", "frame_too_large", "not_ready", "voice_unavailable"]
+    code: Literal["malformed", "unsupported_version", "unknown_type", "frame_too_large", "not_ready", "voice_unavailable",
+                  "rate_limited"]
     message: str
     supported_versions: list[int] | None = None
 

@@ -12,7 +12,7 @@ from assistant.services import build_services
 def settings(tmp_path_factory):
     return Settings(
         data_dir=tmp_path_factory.mktemp("data"), llm_model="smollm2-135m", llm_max_new_tokens=48,
-        _env_file=None,
+        rate_limit_ip="100000/minute", rate_limit_session="100000/minute", _env_file=None,
     )
 
 
