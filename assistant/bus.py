@@ -33,6 +33,9 @@ class InMemoryBus:
                 q.get_nowait()
             q.put_nowait(message)
 
+    async def close(self) -> None:
+        self._topics.clear()
+
     @asynccontextmanager
     async def subscribe(self, topic: str):
         q: asyncio.Queue = asyncio.Queue(self._max)
@@ -107,3 +110,10 @@ class RedisBus:
 
     async def ping(self) -> bool:
         return bool(await self._redis.ping())
+
+    async def close(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._listener
+        await self._redis.aclose()

@@ -41,6 +41,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         yield
         if task is not None and not task.done():
             task.cancel()
+        if app.state.services is not None and services is None:  # ours to close, not a test's
+            await app.state.services.bus.close()
 
     app = FastAPI(
         title="Bank assistant API", version=__version__, lifespan=lifespan,
