@@ -2,3 +2,30 @@ import os
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+"""Real components: MiniLM embeddings, FAISS index over the shipped KB, SmolLM2, SQLite."""
+
+import pytest
+from fastapi.testclient import TestClient
+
+from assistant.api.app import create_app
+from assistant.config import Settings
+from assistant.services import build_services
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory):
+    return Settings(
+        data_dir=tmp_path_factory.mktemp("data"), llm_model="smollm2-135m", llm_max_new_tokens=48,
+        rate_limit_ip="100000/minute", rate_limit_session="100000/minute", _env_file=None,
+    )
+
+
+@pytest.fixture(scope="session")
+def services(settings):
+    return build_services(settings)
+
+
+@pytest.fixture(scope="session")
+def client(settings, services):
+    with TestClient(create_app(settings, services)) as c:
+        yield c

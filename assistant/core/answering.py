@@ -7,7 +7,7 @@ import logging
 import re
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 import numpy as np
@@ -15,6 +15,7 @@ import numpy as np
 from assistant.core.events import Citation, Event, IntentInfo, Reply, ReplyDelta
 from assistant.core.figures import unsupported_figures
 from assistant.core.grounding import cite, extractive_answer
+from assistant.core.guardrails import leaks_system_prompt, strip_planted_instructions
 from assistant.core.rewrite import is_follow_up, rewrite_query
 from assistant.llm import ChatMessage, GenerationRequest, Generator, prompts
 from knowledge_base import FaqMatch, Passage
@@ -83,7 +84,8 @@ class Answerer:
         query = rewrite_query(text, previous)
         qvec = vector if query == text else await asyncio.to_thread(self.kb.embed, query)
         passages = await asyncio.to_thread(self.kb.search, query, self.cfg.retrieval_k, None, qvec)
-        return Retrieval(query, [p for p in passages if p.score >= self.cfg.min_relevance], faqs)
+        relevant = [replace(p, text=strip_planted_instructions(p.text)) for p in passages if p.score >= self.cfg.min_relevance]
+        return Retrieval(query, relevant, faqs)
 
     async def generate(self, cid: str, found: Retrieval, t0: float, intent: IntentInfo | None) -> AsyncIterator[Event]:
         """Stream a grounded answer; the last event is the Reply."""
@@ -103,6 +105,9 @@ class Answerer:
             log.info("grounding guard replaced a generated reply (unsupported figures: %s)", tripped)
             emitted = []
         answer = "".join(emitted).strip()
+        if answer and leaks_system_prompt(answer, self.system_prompt()):
+            log.warning("reply repeated the system prompt; replaced with the extractive answer")
+            answer = ""
         retrieved = tuple(dict.fromkeys(p.doc_id for p in context))
         if not answer:
             text, cites = extractive_answer(found.query, context)

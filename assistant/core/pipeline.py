@@ -14,6 +14,7 @@ from dataclasses import replace
 from typing import Protocol
 
 from assistant.core.answering import Answerer, KnowledgeSource, PipelineConfig, Retrieval  # noqa: F401 (re-exported)
+from assistant.core.guardrails import screen_input
 from assistant.core.events import Event, HandoffInfo, IntentInfo, Reply, TurnError, TurnStarted, UserTurn
 from assistant.handoff.policy import Decision, HandoffPolicy, NluSignals
 from assistant.llm import GenerationError, Generator, prompts
@@ -140,6 +141,11 @@ class DialoguePipeline:
 
     async def _respond(self, cid: str, text: str, history: list[StoredMessage], nlu: NluSignals | None,
                        intent: IntentInfo | None, turn: UserTurn) -> AsyncIterator[Event]:
+        attack = screen_input(text)
+        if attack is not None:  # refused before anything reaches retrieval or the model
+            yield Reply(cid, attack.reply, path="refused", intent=intent,
+                        handoff=HandoffInfo(False, f"guardrail: {attack.category}"))
+            return
         decision = self.policy.before_retrieval(nlu) if nlu is not None else Decision("answer")
         if decision.action == "handoff":
             yield await self._hand_off(cid, decision.reason, turn, nlu, intent)
