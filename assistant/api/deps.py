@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Path, Request
 
 from assistant.config import Settings
 from assistant.services import Services
@@ -39,3 +39,7 @@ def get_agent(request: Request, services: ServicesDep) -> AgentView:
 
 
 AgentDep = Annotated[AgentView, Depends(get_agent)]
+
+
+# Database ids fit a signed 32-bit integer on every backend; larger is a 422, not a driver error.
+RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]

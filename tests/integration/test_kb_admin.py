@@ -76,4 +76,4 @@ def test_admin_rejects_bad_input(admin_client):
 
 
 def test_admin_off_without_token(client):
-    assert client.get("/v1/admin/kb/documents").status_code == 503
+    assert client.get("/v1/admin/kb/documents").status_code == 403

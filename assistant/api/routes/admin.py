@@ -8,21 +8,21 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Request
 
-from assistant.api.deps import ServicesDep
+from assistant.api.deps import ServicesDep, SettingsDep
 from assistant.api.schemas import ErrorOut
 from assistant.kb_admin import DocumentRejected
 
 router = APIRouter(prefix="/v1/admin/kb", tags=["knowledge-base admin"])
 SUFFIX = {"text/markdown": ".md", "text/html": ".html", "application/pdf": ".pdf", "text/plain": ".txt"}
 MAX_BYTES = 5 * 1024 * 1024
-ERRORS = {401: {"model": ErrorOut}, 404: {"model": ErrorOut}, 413: {"model": ErrorOut}, 415: {"model": ErrorOut},
+ERRORS = {401: {"model": ErrorOut}, 403: {"model": ErrorOut}, 404: {"model": ErrorOut}, 413: {"model": ErrorOut}, 415: {"model": ErrorOut},
           422: {"model": ErrorOut}, 503: {"model": ErrorOut}}
 
 
-def require_admin(services: ServicesDep, authorization: str = Header(default="")) -> None:
-    expected = services.settings.admin_token
+def require_admin(settings: SettingsDep, authorization: str = Header(default="")) -> None:
+    expected = settings.admin_token
     if not expected:
-        raise HTTPException(status_code=503, detail="admin API disabled: set BANK_ADMIN_TOKEN")
+        raise HTTPException(status_code=403, detail="admin API disabled: set BANK_ADMIN_TOKEN")
     given = authorization[7:].strip() if authorization.lower().startswith("bearer ") else ""
     if not secrets.compare_digest(given.encode(), expected.encode()):
         raise HTTPException(status_code=401, detail="admin token required", headers={"WWW-Authenticate": "Bearer"})

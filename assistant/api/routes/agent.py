@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from fastapi import APIRouter, HTTPException, WebSocket
 
-from assistant.api.deps import AgentDep, ServicesDep
+from assistant.api.deps import AgentDep, RowId, ServicesDep
 from assistant.api.schemas import (
     AgentMessageIn, AgentOut, CloseIn, ErrorOut, LoginIn, LoginOut, MessageOut, TicketDetailOut, TicketOut,
 )
@@ -40,7 +40,7 @@ async def queue(services: ServicesDep, agent: AgentDep) -> list[TicketOut]:
 
 
 @router.get("/tickets/{ticket_id}", response_model=TicketDetailOut, responses=ERRORS)
-async def ticket(ticket_id: int, services: ServicesDep, agent: AgentDep) -> TicketDetailOut:
+async def ticket(ticket_id: RowId, services: ServicesDep, agent: AgentDep) -> TicketDetailOut:
     t = services.tickets.get(ticket_id)
     view = services.conversations.get(t.conversation_id)
     messages = [MessageOut.model_validate(m, from_attributes=True) for m in view.messages] if view else []
@@ -48,22 +48,22 @@ async def ticket(ticket_id: int, services: ServicesDep, agent: AgentDep) -> Tick
 
 
 @router.post("/tickets/{ticket_id}/claim", response_model=TicketOut, responses=ERRORS)
-async def claim(ticket_id: int, services: ServicesDep, agent: AgentDep) -> TicketOut:
+async def claim(ticket_id: RowId, services: ServicesDep, agent: AgentDep) -> TicketOut:
     return ticket_out(await services.handoff.claim(ticket_id, agent))
 
 
 @router.post("/tickets/{ticket_id}/messages", responses=ERRORS)
-async def send(ticket_id: int, body: AgentMessageIn, services: ServicesDep, agent: AgentDep) -> dict:
+async def send(ticket_id: RowId, body: AgentMessageIn, services: ServicesDep, agent: AgentDep) -> dict:
     return {"message_id": await services.handoff.agent_message(ticket_id, agent, body.text)}
 
 
 @router.post("/tickets/{ticket_id}/close", response_model=TicketOut, responses=ERRORS)
-async def close(ticket_id: int, body: CloseIn, services: ServicesDep, agent: AgentDep) -> TicketOut:
+async def close(ticket_id: RowId, body: CloseIn, services: ServicesDep, agent: AgentDep) -> TicketOut:
     return ticket_out(await services.handoff.close(ticket_id, agent, body.resolution))
 
 
 @router.post("/tickets/{ticket_id}/handback", response_model=TicketOut, responses=ERRORS)
-async def hand_back(ticket_id: int, services: ServicesDep, agent: AgentDep) -> TicketOut:
+async def hand_back(ticket_id: RowId, services: ServicesDep, agent: AgentDep) -> TicketOut:
     return ticket_out(await services.handoff.close(ticket_id, agent, "handed_back"))
 
 

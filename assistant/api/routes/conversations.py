@@ -1,6 +1,6 @@
 from fastapi import APIRouter, HTTPException, Path
 
-from assistant.api.deps import ServicesDep
+from assistant.api.deps import RowId, ServicesDep
 from assistant.api.schemas import ConversationOut, ErrorOut, FeedbackIn, HandoffStatusOut, MessageOut
 
 router = APIRouter(prefix="/v1", tags=["conversations"])
@@ -39,7 +39,7 @@ async def cancel_agent(services: ServicesDep, conversation_id: str = Path(max_le
 
 @router.post("/conversations/{conversation_id}/messages/{message_id}/feedback", status_code=204,
              responses={404: {"model": ErrorOut}})
-async def feedback(body: FeedbackIn, services: ServicesDep, message_id: int, conversation_id: str = Path(max_length=64)) -> None:
+async def feedback(body: FeedbackIn, services: ServicesDep, message_id: RowId, conversation_id: str = Path(max_length=64)) -> None:
     """Thumbs up/down on an assistant reply, stored with the message."""
     if not services.conversations.set_feedback(conversation_id, message_id, 1 if body.rating == "up" else -1):
         raise HTTPException(status_code=404, detail="no assistant message with that id in this conversation")
