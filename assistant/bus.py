@@ -77,7 +77,14 @@ class RedisBus:
         self._ready: asyncio.Event | None = None
 
     async def publish(self, topic: str, message: dict) -> None:
-        await self._redis.publish(self._prefix + topic, json.dumps(message))
+        """Best effort: with Redis down the turn still completes; clients catch up from the database."""
+        import redis.exceptions
+
+        try:
+            await self._redis.publish(self._prefix + topic, json.dumps(message))
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError) as exc:
+            log.warning("redis bus unavailable, event on %s not relayed: %s", topic.split(":")[0], type(exc).__name__)
+            await self._local.publish(topic, message)  # subscribers in this process still get it
 
     async def _listen(self, ready: asyncio.Event) -> None:
         import redis.exceptions

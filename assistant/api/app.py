@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant import __version__
@@ -94,6 +95,12 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     @app.exception_handler(UnknownConversation)
     async def _unknown(_: Request, exc: UnknownConversation) -> JSONResponse:
         return JSONResponse({"detail": "unknown conversation_id"}, status_code=404)
+
+    @app.exception_handler(OperationalError)
+    async def _db_down(_: Request, exc: OperationalError) -> JSONResponse:
+        log.error("database unavailable: %s", type(exc.orig).__name__ if exc.orig else "OperationalError")
+        return JSONResponse({"detail": "the service is temporarily unavailable; please retry shortly"},
+                            status_code=503, headers={"Retry-After": "5"})
 
     @app.exception_handler(TicketNotFound)
     async def _no_ticket(_: Request, exc: TicketNotFound) -> JSONResponse:

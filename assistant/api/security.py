@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 
@@ -9,6 +10,7 @@ from limits import parse
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
 
+log = logging.getLogger(__name__)
 PAGE_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
     "connect-src 'self' ws: wss:; media-src 'self' blob:; frame-ancestors 'none'; base-uri 'none'"
@@ -31,11 +33,18 @@ class RateLimiter:
         self._limiter = MovingWindowRateLimiter(storage_from_string(uri, **options))
         self.per_ip, self.per_session = parse(per_ip), parse(per_session)
 
+    async def _hit(self, limit, *keys: str) -> bool:
+        try:
+            return await self._limiter.hit(limit, *keys)
+        except Exception as exc:  # limit storage (Redis) down: fail open rather than refuse every customer
+            log.warning("rate-limit storage unavailable (%s); allowing", type(exc).__name__)
+            return True
+
     async def allow_ip(self, ip: str) -> bool:
-        return await self._limiter.hit(self.per_ip, "ip", ip)
+        return await self._hit(self.per_ip, "ip", ip)
 
     async def allow_session(self, session: str) -> bool:
-        return await self._limiter.hit(self.per_session, "session", session)
+        return await self._hit(self.per_session, "session", session)
 
     async def retry_after_ip(self, ip: str) -> int:
         stats = await self._limiter.get_window_stats(self.per_ip, "ip", ip)

@@ -17,7 +17,7 @@ from assistant.core.figures import unsupported_figures
 from assistant.core.grounding import cite, extractive_answer
 from assistant.core.guardrails import leaks_system_prompt, strip_planted_instructions
 from assistant.core.rewrite import is_follow_up, rewrite_query
-from assistant.llm import ChatMessage, GenerationRequest, Generator, prompts
+from assistant.llm import ChatMessage, GenerationError, GenerationRequest, Generator, prompts
 from knowledge_base import FaqMatch, Passage
 
 log = logging.getLogger(__name__)
@@ -104,6 +104,13 @@ class Answerer:
         except _GuardTripped as tripped:
             log.info("grounding guard replaced a generated reply (unsupported figures: %s)", tripped)
             emitted = []
+        except GenerationError as exc:  # model slow or down: the passages still answer, verbatim
+            log.warning("generation failed (%s); answering extractively", exc)
+            text, cites = extractive_answer(found.query, context)
+            yield Reply(cid, text, path="extractive", citations=cites, intent=intent, first_token_ms=first_token_ms,
+                        suggestions=(prompts.TALK_TO_AGENT, *related(found.faqs)),
+                        retrieved=tuple(dict.fromkeys(p.doc_id for p in context)))
+            return
         answer = "".join(emitted).strip()
         if answer and leaks_system_prompt(answer, self.system_prompt()):
             log.warning("reply repeated the system prompt; replaced with the extractive answer")

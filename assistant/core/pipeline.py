@@ -75,7 +75,6 @@ class DialoguePipeline:
     async def run(self, turn: UserTurn) -> AsyncIterator[Event]:
         red = redact(turn.text)  # everything below sees the redacted text only
         cid = await self._conversation(turn)
-        yield TurnStarted(cid)
         history = await asyncio.to_thread(self.repo.recent, cid, self.cfg.history_turns * 2)
         status = await asyncio.to_thread(self.repo.status, cid)
         nlu = self.nlu.classify(red.text, failed_turns=_streak(history, FAILED_PATHS)) if self.nlu else None
@@ -84,6 +83,7 @@ class DialoguePipeline:
             self.repo.add, cid, role="user", text=red.text, channel=turn.channel, pii=red.found or None,
             intent=intent.name if intent else None, intent_confidence=intent.confidence if intent else None,
         )
+        yield TurnStarted(cid)  # only once the message is stored: "started" acknowledges it
         if status in ("waiting", "agent") and self.handoff is not None:
             # A human holds (or is about to take) this conversation: the bot stays silent.
             ticket = await self.handoff.customer_message(cid, red.text, uid)

@@ -67,13 +67,21 @@ def test_nothing_relevant_says_it_does_not_know(repo):
     assert prompts.TALK_TO_AGENT in reply.suggestions and gen.requests == []
 
 
-def test_model_error_becomes_apology_and_conversation_stays_usable(repo):
-    p, gen, _ = make(repo, "The Everyday Checking monthly fee is $10.", fail=True)
+def test_model_down_falls_back_to_the_passages(repo):
+    p, gen, _ = make(repo, "unused", fail=True)
+    reply = run(p, "monthly fee for checking?")[-1]
+    assert reply.path == "extractive" and "$10" in reply.text and prompts.TALK_TO_AGENT in reply.suggestions
+
+
+def test_failure_becomes_apology_and_conversation_stays_usable(repo):
+    p, gen, kb = make(repo, "The Everyday Checking monthly fee is $10.")
+    real_search = kb.search
+    kb.search = lambda *a, **k: (_ for _ in ()).throw(RuntimeError("index unreadable"))
     events = run(p, "monthly fee for checking?")
     assert any(isinstance(e, TurnError) for e in events)
     reply = events[-1]
     assert reply.path == "error" and reply.text == prompts.APOLOGY
-    gen.fail = False
+    kb.search = real_search
     again = run(p, "monthly fee for checking?", reply.conversation_id)[-1]
     assert again.path == "generated" and again.conversation_id == reply.conversation_id
     assert len(repo.get(reply.conversation_id).messages) == 4
