@@ -95,6 +95,7 @@ class Answerer:
         request = self._request(found.query, context)
         emitted: list[str] = []
         first_token_ms: float | None = None
+        model_failed = False
         try:
             async for piece in self._guarded(request, context):
                 if first_token_ms is None:
@@ -106,23 +107,22 @@ class Answerer:
             emitted = []
         except GenerationError as exc:  # model slow or down: the passages still answer, verbatim
             log.warning("generation failed (%s); answering extractively", exc)
-            text, cites = extractive_answer(found.query, context)
-            yield Reply(cid, text, path="extractive", citations=cites, intent=intent, first_token_ms=first_token_ms,
-                        suggestions=(prompts.TALK_TO_AGENT, *related(found.faqs)),
-                        retrieved=tuple(dict.fromkeys(p.doc_id for p in context)))
-            return
+            emitted, model_failed = [], True
         answer = "".join(emitted).strip()
         if answer and leaks_system_prompt(answer, self.system_prompt()):
             log.warning("reply repeated the system prompt; replaced with the extractive answer")
             answer = ""
         retrieved = tuple(dict.fromkeys(p.doc_id for p in context))
+        suggestions = related(found.faqs)
         if not answer:
             text, cites = extractive_answer(found.query, context)
-            yield Reply(cid, text, path="extractive", citations=cites, intent=intent,
-                        suggestions=related(found.faqs), first_token_ms=first_token_ms, retrieved=retrieved)
+            if model_failed:
+                suggestions = (prompts.TALK_TO_AGENT, *suggestions)
+            yield Reply(cid, text, path="extractive", citations=cites, intent=intent, suggestions=suggestions,
+                        first_token_ms=first_token_ms, retrieved=retrieved)
             return
         yield Reply(cid, answer, path="generated", citations=cite(answer, context), intent=intent,
-                    suggestions=related(found.faqs), first_token_ms=first_token_ms, retrieved=retrieved)
+                    suggestions=suggestions, first_token_ms=first_token_ms, retrieved=retrieved)
 
     def _request(self, question: str, context: list[Passage]) -> GenerationRequest:
         """System prompt + passages + the (self-contained) question.
