@@ -13,7 +13,7 @@ from typing import Protocol
 import numpy as np
 
 from assistant.core.events import Citation, Event, IntentInfo, Reply, ReplyDelta
-from assistant.core.figures import unsupported_figures
+from assistant.core.figures import figures, unsupported_figures
 from assistant.core.grounding import cite, extractive_answer
 from assistant.core.guardrails import leaks_system_prompt, strip_planted_instructions
 from assistant.core.rewrite import is_follow_up, rewrite_query
@@ -112,6 +112,10 @@ class Answerer:
         if answer and leaks_system_prompt(answer, self.system_prompt()):
             log.warning("reply repeated the system prompt; replaced with the extractive answer")
             answer = ""
+        if answer and asks_for_figure(found.query) and not figures(answer):
+            # "How long do I have…?" answered without a number is no answer; the passage has it.
+            log.info("generated reply to a quantity question stated no figure; answering extractively")
+            answer = ""
         retrieved = tuple(dict.fromkeys(p.doc_id for p in context))
         suggestions = related(found.faqs)
         if not answer:
@@ -176,6 +180,19 @@ class Answerer:
         tail = full[done:]
         if tail.strip():
             yield verified(tail)
+
+
+_QUANTITY = re.compile(
+    r"\b(how (long|much|many|soon|quickly|late|early|often|far|old)|how many days|what time|deadline|cut-?off"
+    r"|(what|what's|whats) (is |are )?(the |my |your )?(max|maximum|minimum|min|limit|fee|rate|apy|apr|penalty|cost|amount|charge)"
+    r"|\b(limit|fee|rate|apy|apr)s? (on|for|of)\b|\bwhen (do|does|will|should|can|is|are|must)\b)",
+    re.I,
+)
+
+
+def asks_for_figure(question: str) -> bool:
+    """Questions whose answer is a number, amount, rate, time or deadline."""
+    return bool(_QUANTITY.search(question))
 
 
 def _trim(text: str, limit: int = 500) -> str:

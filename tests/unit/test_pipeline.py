@@ -107,3 +107,9 @@ def test_stored_messages_hold_no_raw_card_number(repo):
     stored = repo.get(reply.conversation_id).messages
     assert "4111" not in stored[0].text and "[CARD]" in stored[0].text
     assert all("4111" not in m.content for m in gen.requests[0].messages)  # nor does the model see it
+
+
+def test_quantity_question_answered_without_a_figure_falls_back(repo):
+    p, _, _ = make(repo, "Yes, there is a fee for outgoing wires.")
+    reply = run(p, "How much is the outgoing wire fee?")[-1]
+    assert reply.path == "extractive" and "$25" in reply.text
