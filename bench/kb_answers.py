@@ -1,0 +1,81 @@
+"""End-to-end answer quality on the KB eval set, through POST /v1/chat with the default model.
+
+    .venv/bin/python bench/kb_answers.py [--category regulation|all] [--limit N] [--json out.json]
+
+For every eval question with expected figures (`answer_contains`): does the reply carry
+every figure, and does it cite an expected document (an FAQ citation counts through its
+answer_doc)? Follow-ups are asked in the conversation of the question they follow.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def norm(s: str) -> str:
+    return re.sub(r"\s+", " ", s.lower().replace(",", ""))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--category", default="regulation", choices=["regulation", "all"])
+    ap.add_argument("--limit", type=int, default=0)
+    ap.add_argument("--json", type=Path)
+    args = ap.parse_args()
+
+    from fastapi.testclient import TestClient
+
+    from assistant.api.app import create_app
+    from assistant.config import Settings
+    from assistant.logging_setup import configure_logging
+    from assistant.services import build_services
+    from knowledge_base.evaluate import load_questions
+
+    configure_logging("WARNING")
+    settings = Settings(data_dir=tempfile.mkdtemp(prefix="answers-"), voice_enabled=False,
+                        rate_limit_ip="100000/minute", rate_limit_session="100000/minute")
+    services = build_services(settings)
+    answer_doc = {e.faq_id: e.answer_doc for e in services.retriever.current.faq._entries.values()}
+    questions = [q for q in load_questions() if q.answer_contains and q.docs
+                 and (args.category == "all" or any(d.startswith("reg-") for d in q.docs))]
+    if args.limit:
+        questions = questions[: args.limit]
+    conv: dict[str, str] = {}
+    rows, paths = [], Counter()
+    with TestClient(create_app(settings, services)) as client:
+        for q in questions:
+            body = {"message": q.q}
+            if q.follow_up_of and q.follow_up_of in conv:
+                body["conversation_id"] = conv[q.follow_up_of]
+            t0 = time.perf_counter()
+            r = client.post("/v1/chat", json=body).json()
+            conv[q.q] = r["conversation_id"]
+            cited = {c["doc_id"] for c in r["citations"]} | {answer_doc.get(c["doc_id"]) for c in r["citations"]}
+            has_figures = all(norm(f) in norm(r["reply"]) for f in q.answer_contains)
+            rows.append({"q": q.q, "path": r["path"], "figures": has_figures, "cited": bool(cited & set(q.docs)),
+                         "seconds": round(time.perf_counter() - t0, 2), "reply": r["reply"][:300]})
+            paths[r["path"]] += 1
+    n = len(rows)
+    both = sum(r["figures"] and r["cited"] for r in rows)
+    summary = {"questions": n, "model": settings.llm_model, "figure_correct": round(sum(r["figures"] for r in rows) / n, 3),
+               "cites_right_doc": round(sum(r["cited"] for r in rows) / n, 3), "both": round(both / n, 3),
+               "paths": dict(paths), "mean_seconds": round(sum(r["seconds"] for r in rows) / n, 2)}
+    print(json.dumps(summary))
+    for r in rows:
+        if not (r["figures"] and r["cited"]):
+            print(f"  MISS [{r['path']}] fig={r['figures']} cite={r['cited']} {r['q'][:70]!r} -> {r['reply'][:120]!r}")
+    if args.json:
+        args.json.write_text(json.dumps({"summary": summary, "rows": rows}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
