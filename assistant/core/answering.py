@@ -13,7 +13,7 @@ from typing import Protocol
 import numpy as np
 
 from assistant.core.events import Citation, Event, IntentInfo, Reply, ReplyDelta
-from assistant.core.figures import figures, unsupported_figures
+from knowledge_base.figures import figures, unsupported_figures
 from assistant.core.grounding import cite, extractive_answer
 from assistant.core.guardrails import leaks_system_prompt, strip_planted_instructions
 from assistant.core.rewrite import is_follow_up, rewrite_query

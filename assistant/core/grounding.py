@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from assistant.core.events import Citation
-from assistant.core.figures import figures, unsupported_figures
+from knowledge_base.figures import figures, unsupported_figures
 from assistant.llm.prompts import EXTRACTIVE_LEAD
 from knowledge_base import Passage
 from knowledge_base.retriever import tokenize

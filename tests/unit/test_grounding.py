@@ -1,4 +1,4 @@
-from assistant.core.figures import figures, unsupported_figures
+from knowledge_base.figures import figures, unsupported_figures
 from assistant.core.grounding import check_reply, cite, extractive_answer
 from assistant.core.rewrite import is_follow_up, rewrite_query
 from tests.fakes import CHECKING, SAVINGS, WIRES

@@ -1,4 +1,8 @@
-"""Find the figures (amounts, rates, counts, times) a text states, in a comparable form."""
+"""Figures (amounts, rates, counts, times) in a comparable form.
+
+Shared by the runtime's grounding guard (assistant/core) and fine-tuning evaluation
+(finetune/), so both judge figures exactly alike.
+"""
 
 from __future__ import annotations
 
@@ -39,12 +43,17 @@ def figures(text: str) -> set[str]:
     return out
 
 
-def unsupported_figures(reply: str, evidence: list[str]) -> list[str]:
-    """Figures in the reply that no evidence text states."""
+def supported(evidence: list[str]) -> set[str]:
     known: set[str] = set()
     for text in evidence:
         known |= figures(text)
     # A time stated as "4 p.m." in a passage supports "4:00" in a reply, and vice versa.
     known |= {k.split(":")[0] for k in known if ":" in k and k.endswith(":00")}
     known |= {f"{k}:00" for k in known if k.isdigit() and int(k) <= 12}
+    return known
+
+
+def unsupported_figures(reply: str, evidence: list[str]) -> list[str]:
+    """Figures in the reply that no evidence text states."""
+    known = supported(evidence)
     return sorted(f for f in figures(reply) if f not in known)
