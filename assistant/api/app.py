@@ -21,6 +21,7 @@ from assistant import __version__
 from assistant.api.security import RateLimiter, security_headers
 from assistant.api.routes import admin, agent, chat, conversations, health, kb, robot
 from assistant.api.routes import suggestions, telephony, voice
+from assistant.api.routes import intent
 from assistant.config import PROJECT_ROOT, Settings
 from assistant.logging_setup import request_id
 from assistant.core.pipeline import UnknownConversation
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.state.startup_error = None
     for module in (health, chat, conversations, kb, agent, admin, voice, telephony, robot, suggestions):
         app.include_router(module.router)
+    app.include_router(intent.router)
 
     limiter = RateLimiter(per_ip=settings.rate_limit_ip, per_session=settings.rate_limit_session,
                           redis_url=settings.redis_url)

@@ -23,7 +23,7 @@ from assistant.core.events import Reply, ReplyDelta, UserTurn
 from assistant.privacy import redact
 from voice.sentences import SentenceChunker, split_sentences, unspoken_remainder
 from voice.stack import VoiceStack
-from voice.vad import Blip, SpeechStarted, TurnDetector, TurnEnded
+from voice.vad import Blip, Pause, SpeechStarted, TurnDetector, TurnEnded
 
 log = logging.getLogger(__name__)
 __all__ = ["AudioOut", "CallOutcome", "SessionConfig", "VoicePrompts", "VoiceSession"]
@@ -43,6 +43,7 @@ class VoiceSession:
         self._phase = "idle"  # of the turn task: asr | pipeline | done
         self._carry: np.ndarray | None = None  # audio of a turn cut off during ASR, joined to the next
         self._turn_audio: np.ndarray | None = None
+        self._early: tuple[float, asyncio.Task] | None = None  # (speech_s at the pause, its transcription)
         self._partial: asyncio.Task | None = None
         self._last_partial_s = 0.0
         self._last_activity_s = 0.0
@@ -71,6 +72,8 @@ class VoiceSession:
         for ev in self.detector.feed(samples):
             if isinstance(ev, SpeechStarted):
                 await self._speech_started()
+            elif isinstance(ev, Pause):
+                self._early_transcribe(ev)
             elif isinstance(ev, TurnEnded):
                 self._turn_ended(ev)
             elif isinstance(ev, Blip):
@@ -81,6 +84,8 @@ class VoiceSession:
     def played(self, mark: str) -> None:
         """The peer played everything up to this mark."""
         sentence = self._marks.pop(mark, None)
+        if self._utt is not None:
+            self._utt.played(mark)
         if sentence is None:
             return  # a mark echoed after clear: its audio was dropped, not heard
         self._heard.append(sentence)
@@ -157,12 +162,18 @@ class VoiceSession:
         elif self.speaking or (self._turn is not None and not self._turn.done()):
             await self._interrupt("barge_in")
 
+    def _early_transcribe(self, ev: Pause) -> None:
+        """Start Whisper at the first pause; if the turn ends without more speech the text is ready."""
+        if self._carry is None and (self._turn is None or self._turn.done()):
+            self._early = (ev.speech_s, self._spawn(asyncio.to_thread(self.stack.asr.transcribe, ev.audio)))
+
     def _turn_ended(self, ev: TurnEnded) -> None:
         audio = ev.audio if self._carry is None else np.concatenate([self._carry, ev.audio])
-        self._carry = None
+        early = self._early[1] if self._early is not None and self._early[0] == ev.speech_s and self._carry is None else None
+        self._carry, self._early = None, None
         self._last_activity_s = self.detector.position_s
         self._turn_audio = audio
-        self._turn = self._spawn(self._run_turn(audio, time.perf_counter()))
+        self._turn = self._spawn(self._run_turn(audio, time.perf_counter(), early))
 
     async def _interrupt(self, why: str) -> None:
         """Stop talking now: clear the peer's buffer, cancel synthesis and an unfinished reply."""
@@ -195,10 +206,10 @@ class VoiceSession:
             await asyncio.to_thread(self.services.conversations.add, self.conversation_id, role="system",
                                     text=text, channel=self.cfg.channel, path=path)
 
-    async def _run_turn(self, audio: np.ndarray, t0: float) -> None:
+    async def _run_turn(self, audio: np.ndarray, t0: float, early: asyncio.Task | None = None) -> None:
         self._phase = "asr"
-        metric: dict = {"speech_s": round(len(audio) / 16000, 2)}
-        tr = await asyncio.to_thread(self.stack.asr.transcribe, audio)
+        metric: dict = {"speech_s": round(len(audio) / 16000, 2), "early_asr": early is not None}
+        tr = await early if early is not None else await asyncio.to_thread(self.stack.asr.transcribe, audio)
         metric["asr_s"] = tr.processing_s
         await self.out.notify({"type": "transcript", "text": tr.text, "language": tr.language,
                                "duration_s": tr.duration_s, "processing_s": tr.processing_s})

@@ -71,7 +71,7 @@ class _Socket:
                     await self.ws.send_text(text)
                 if data is not None:
                     await self.ws.send_bytes(data)
-            except (WebSocketDisconnect, RuntimeError, OSError):
+            except Exception:  # any failure to send (disconnect, closed stream) means the peer is gone
                 self.open = False
 
     async def close(self, code: int = 1000) -> None:
@@ -79,8 +79,8 @@ class _Socket:
             self.open = False
             try:
                 await self.ws.close(code=code)
-            except (RuntimeError, OSError):
-                pass
+            except (WebSocketDisconnect, RuntimeError, OSError):
+                pass  # the peer is already gone
 
 
 @dataclass

@@ -11,10 +11,13 @@ from typing import TYPE_CHECKING, Literal, Protocol
 
 import numpy as np
 
+from voice.sentences import speakable_pieces
+
 if TYPE_CHECKING:
     from assistant.channels.voice_session import VoiceSession
 
 log = logging.getLogger(__name__)
+LOOKAHEAD_S = 4.0  # seconds of synthesized speech kept queued at the peer ahead of playback
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,12 +62,16 @@ class Utterance:
         self.queue: asyncio.Queue[str | None] = asyncio.Queue()
         self.sent: list[str] = []
         self.audio_s = 0.0
+        self.unplayed: dict[str, float] = {}  # mark -> seconds of audio the peer has not played yet
+        self._progress = asyncio.Event()
         self.task = asyncio.create_task(self._run())
         self.task.add_done_callback(lambda t: t.cancelled() or session._after_playback())
 
     def add(self, sentence: str) -> None:
         self.sent.append(sentence)
-        self.queue.put_nowait(sentence)
+        # The first words of a reply go out in a short piece: the caller hears something sooner.
+        for piece in speakable_pieces(sentence, max_chars=60 if len(self.sent) == 1 else 110):
+            self.queue.put_nowait(piece)
 
     def finish(self) -> None:
         self.queue.put_nowait(None)
@@ -73,9 +80,25 @@ class Utterance:
         while not self.queue.empty():
             self.queue.get_nowait()
 
+    def played(self, mark: str) -> None:
+        if self.unplayed.pop(mark, None) is not None:
+            self._progress.set()
+
+    async def _pace(self) -> None:
+        """Stay at most LOOKAHEAD_S ahead of playback: synthesis of a long answer is spread over its
+        playback instead of competing, all at once, with other calls' first words. A peer that sends
+        no marks is assumed to play in real time."""
+        while (ahead := sum(self.unplayed.values())) > LOOKAHEAD_S:
+            self._progress.clear()
+            try:
+                await asyncio.wait_for(self._progress.wait(), timeout=ahead - LOOKAHEAD_S + 0.05)
+            except TimeoutError:
+                self.unplayed.pop(next(iter(self.unplayed)), None)
+
     async def _run(self) -> None:
         s = self.s
         while (sentence := await self.queue.get()) is not None:
+            await self._pace()
             try:
                 audio = await asyncio.to_thread(s.stack.tts.synthesize_all, sentence)
             except Exception:  # a sentence Piper cannot say is skipped, the call goes on
@@ -89,6 +112,7 @@ class Utterance:
             mark = f"m{s._mark_n}"
             s._marks[mark] = sentence
             self.audio_s += audio.duration_s
+            self.unplayed[mark] = audio.duration_s
             await s.out.play(audio.pcm16, audio.sample_rate, mark)
 
     @property

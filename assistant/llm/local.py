@@ -149,6 +149,7 @@ def _attach_adapter(model, adapter_path: Path):
         raise FileNotFoundError(f"no adapter_config.json in {adapter_path}")
     cfg = PeftConfig.from_pretrained(str(adapter_path))
     expected = getattr(model.config, "hidden_size", None)
+    _check_adapter_card(model, adapter_path)
     try:
         return PeftModel.from_pretrained(model, str(adapter_path))
     except (RuntimeError, ValueError, KeyError) as exc:
@@ -156,3 +157,29 @@ def _attach_adapter(model, adapter_path: Path):
             f"adapter {adapter_path} (base {cfg.base_model_name_or_path}) does not match the "
             f"loaded base model (hidden size {expected}): {exc}"
         ) from exc
+
+
+_ARCH_KEYS = ("model_type", "hidden_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads",
+              "intermediate_size", "vocab_size")
+
+
+def _check_adapter_card(model, adapter_path: Path) -> None:
+    """Refuse, before peft touches the model, an adapter whose card names another architecture.
+
+    Adapters from `python -m finetune.train` carry bankassist_adapter.json; one trained on a
+    different model of the same layer shapes would otherwise load silently and answer badly.
+    """
+    import json
+
+    card_path = adapter_path / "bankassist_adapter.json"
+    if not card_path.exists():
+        return
+    try:
+        want = json.loads(card_path.read_text()).get("architecture") or {}
+    except (json.JSONDecodeError, AttributeError) as exc:
+        raise ValueError(f"adapter card {card_path} is corrupt: {exc}") from exc
+    diff = [f"{k} {want[k]} vs {getattr(model.config, k, None)}" for k in _ARCH_KEYS
+            if want.get(k) is not None and want[k] != getattr(model.config, k, None)]
+    if diff:
+        raise ValueError(f"adapter {adapter_path} does not match the loaded base model ({', '.join(diff)}); "
+                         "set BANK_LLM_ADAPTER_PATH to a matching adapter, or BANK_LLM_USE_ADAPTER=false")

@@ -24,14 +24,16 @@ def operations(services):
     return [op for op in ops if not (op.path.startswith(SKIP_WRITES) and op.method.upper() != "GET")]
 
 
-def test_no_server_errors(operations):
+def test_no_server_errors(operations, services):
+    op_services = services
     failures = []
     for op in operations:
         @given(case=op.as_strategy())
         @settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck), database=None)
         def check(case):
             response = case.call()
-            if response.status_code >= 500:
+            unloaded_nlu = case.path == "/v1/intent" and response.status_code == 503 and op_services.nlu is None
+            if response.status_code >= 500 and not unloaded_nlu:
                 failures.append(f"{case.method} {case.formatted_path} -> {response.status_code}: {response.text[:200]}")
 
         check()

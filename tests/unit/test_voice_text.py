@@ -69,3 +69,12 @@ def test_whisper_loop_cut_keeps_one_copy():
     assert _cut_loop(sentence * 4 + sentence[:3]) == sentence
     assert _cut_loop([1, 2, 3, 1, 2, 3, 4, 5]) == [1, 2, 3, 1, 2, 3, 4, 5]  # a short repeat is speech
     assert _cut_loop(sentence) == sentence
+
+
+def test_long_sentences_are_spoken_in_clauses_short_ones_whole():
+    from voice.sentences import speakable_pieces
+
+    long = "Report it right away in the app (Cards, then Report lost), or call us at 1-800-555-0199, and we will send a new card."
+    pieces = speakable_pieces(long, max_chars=60)
+    assert len(pieces) > 1 and " ".join(pieces) == long and all(len(p) >= 20 for p in pieces)
+    assert speakable_pieces("The fee is $10.", max_chars=60) == ["The fee is $10."]

@@ -1,0 +1,59 @@
+"""POST /v1/intent: what the NLU makes of one message (intent, scope, handoff signal)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import APIRouter, HTTPException
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from assistant.api.deps import ServicesDep
+from assistant.privacy import redact
+
+router = APIRouter(prefix="/v1", tags=["nlu"])
+MAX_TEXT_CHARS = 4000
+
+
+class IntentRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(max_length=MAX_TEXT_CHARS, description="the customer's message, 1-4000 characters")
+    failed_turns: int = Field(default=0, ge=0, le=100, description="recent turns that did not help (raises frustration)")
+
+    @field_validator("text")
+    @classmethod
+    def not_blank(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("text must not be empty or whitespace")
+        return v.strip()
+
+
+class IntentScore(BaseModel):
+    intent: str
+    confidence: float
+
+
+class IntentResponse(BaseModel):
+    intent: str
+    confidence: float = Field(description="calibrated probability of the intent")
+    top: list[IntentScore] = Field(description="the five most likely intents")
+    in_scope: bool
+    human_request: bool
+    handoff_recommended: bool
+    reason: str = Field(description="why a handoff is recommended or the turn is special; empty if ordinary")
+    sentiment: str = Field(description="negative | neutral | positive")
+    frustration: float = Field(description="0..1")
+
+
+@router.post("/intent", response_model=IntentResponse)
+async def classify_intent(body: IntentRequest, services: ServicesDep) -> IntentResponse:
+    if services.nlu is None:
+        raise HTTPException(status_code=503, detail="intent classifier not loaded")
+    # Same input the dialogue core classifies: card numbers and the like never reach a model.
+    text = redact(body.text).text
+    r = await asyncio.to_thread(services.nlu.classify, text, failed_turns=body.failed_turns)
+    return IntentResponse(
+        intent=r.intent, confidence=r.confidence, top=[IntentScore(intent=n, confidence=c) for n, c in r.top],
+        in_scope=r.in_scope, human_request=r.human_request, handoff_recommended=r.handoff_recommended,
+        reason=r.reason, sentiment=r.sentiment, frustration=r.frustration,
+    )

@@ -1,0 +1,163 @@
+"""Intent, scope, human-request and handoff signals for one turn, over MiniLM embeddings.
+
+The encoder is the frozen all-MiniLM-L6-v2 the dialogue pipeline already runs for retrieval,
+so a caller that has the message's embedding passes it and the NLU costs well under a
+millisecond; otherwise it embeds the text itself (one encoder pass). The heads come from
+the artefact that `python -m finetune.intent.train` writes (format in finetune/intent/model.py).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from assistant.nlu.sentiment import LexiconSentiment
+from assistant.nlu.tfidf import TfidfFeatures
+from assistant.nlu.types import NluResult
+
+TRAIN_COMMAND = ".venv/bin/python -m finetune.intent.train"
+DEFAULT_ARTIFACT = Path(__file__).resolve().parent / "artifacts" / "intent"
+FORMAT = 1
+OUT_OF_SCOPE, COMPLAINT = "out_of_scope", "complaint"
+
+
+class MissingArtifactError(RuntimeError):
+    """The trained heads are not there (or are from another format): train them first."""
+
+
+class Embedder(Protocol):
+    def encode(self, texts: list[str]) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class HandoffRules:
+    """When the NLU itself recommends a person; the dialogue policy may apply stricter rules."""
+
+    urgent_intents: frozenset[str] = frozenset({"lost_or_stolen_card", "compromised_card"})
+    frustration_threshold: float = 0.7
+    low_confidence: float = 0.45
+
+
+def _sigmoid(z: float) -> float:
+    return float(1.0 / (1.0 + np.exp(-z)))
+
+
+@dataclass
+class _Heads:
+    labels: list[str]
+    w1: np.ndarray
+    b1: np.ndarray
+    w2: np.ndarray
+    b2: np.ndarray
+    tfidf: TfidfFeatures
+    tfidf_coef: np.ndarray
+    tfidf_intercept: np.ndarray
+    tfidf_weight: float
+    temperature: float
+    scope_w: np.ndarray
+    scope_b: float
+    human_w: np.ndarray
+    human_b: float
+    in_scope_threshold: float
+    human_threshold: float
+    config: dict = field(default_factory=dict)
+
+
+def load_heads(artifact_dir: Path) -> _Heads:
+    artifact_dir = Path(artifact_dir)
+    files = [artifact_dir / n for n in ("config.json", "heads.npz", "tfidf_vocab.json")]
+    missing = [f.name for f in files if not f.exists()]
+    if missing:
+        raise MissingArtifactError(
+            f"intent classifier artefact missing in {artifact_dir} ({', '.join(missing)}): "
+            f"train it with `{TRAIN_COMMAND}` (needs ../shared/data/banking77 or BANK_BANKING77_DIR)"
+        )
+    cfg = json.loads(files[0].read_text())
+    if cfg.get("format") != FORMAT:
+        raise MissingArtifactError(f"{artifact_dir} has format {cfg.get('format')}, expected {FORMAT}: retrain with `{TRAIN_COMMAND}`")
+    with np.load(files[1]) as z:
+        a = {k: z[k] for k in z.files}
+    f32 = lambda k: a[k].astype(np.float32)  # noqa: E731  (float16 on disk keeps the artefact small)
+    return _Heads(
+        labels=list(cfg["labels"]), w1=f32("mlp_w1"), b1=f32("mlp_b1"), w2=f32("mlp_w2"), b2=f32("mlp_b2"),
+        tfidf=TfidfFeatures(json.loads(files[2].read_text()), f32("tfidf_idf")),
+        tfidf_coef=f32("tfidf_coef"), tfidf_intercept=f32("tfidf_intercept"),
+        tfidf_weight=float(cfg["tfidf_weight"]), temperature=float(cfg["temperature"]),
+        scope_w=f32("scope_w"), scope_b=float(a["scope_b"]), human_w=f32("human_w"), human_b=float(a["human_b"]),
+        in_scope_threshold=float(cfg["thresholds"]["in_scope"]), human_threshold=float(cfg["thresholds"]["human"]),
+        config=cfg,
+    )
+
+
+def _log_softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max()
+    return z - np.log(np.exp(z).sum())
+
+
+def _gelu_tanh(x: np.ndarray) -> np.ndarray:
+    return 0.5 * x * (1.0 + np.tanh(0.7978845608028654 * (x + 0.044715 * x**3)))
+
+
+class MiniLMIntentClassifier:
+    """`classify(text, failed_turns=..., embedding=...)` -> NluResult. Thread-safe (read-only state)."""
+
+    def __init__(self, embedder: Embedder, artifact_dir: Path = DEFAULT_ARTIFACT, *,
+                 rules: HandoffRules | None = None, sentiment: LexiconSentiment | None = None) -> None:
+        self.heads = load_heads(artifact_dir)  # fail at start-up, not on the first customer
+        self.embedder = embedder
+        self.rules = rules or HandoffRules()
+        self.sentiment = sentiment or LexiconSentiment()
+        self.labels = self.heads.labels
+
+    def probabilities(self, text: str, embedding: np.ndarray) -> tuple[np.ndarray, float, float]:
+        """(calibrated intent probabilities, p(in scope), p(asks for a person))."""
+        h, e = self.heads, embedding.astype(np.float32)
+        mlp = _gelu_tanh(e @ h.w1 + h.b1) @ h.w2 + h.b2
+        z = (1.0 - h.tfidf_weight) * _log_softmax(mlp)
+        z += h.tfidf_weight * _log_softmax(h.tfidf.logits(text, h.tfidf_coef, h.tfidf_intercept))
+        z = z / h.temperature
+        p = np.exp(z - z.max())
+        return p / p.sum(), _sigmoid(float(e @ h.scope_w + h.scope_b)), _sigmoid(float(e @ h.human_w + h.human_b))
+
+    def classify(self, text: str, *, failed_turns: int = 0, embedding: np.ndarray | None = None) -> NluResult:
+        """`embedding`: this text's normalised all-MiniLM-L6-v2 vector, if the caller already has it."""
+        if embedding is None:
+            embedding = self.embedder.encode([text])[0]
+        probs, p_in, p_human = self.probabilities(text, np.asarray(embedding).reshape(-1))
+        order = np.argsort(-probs)
+        top = tuple((self.labels[i], round(float(probs[i]), 4)) for i in order[:5])
+        intent, confidence = top[0]
+        # The binary head alone decides: adding "top intent is human_agent" doubled false alarms.
+        human_request = p_human >= self.heads.human_threshold
+        in_scope = human_request or p_in >= self.heads.in_scope_threshold
+        if not in_scope:
+            intent, confidence = OUT_OF_SCOPE, round(1.0 - p_in, 4)
+        elif intent == OUT_OF_SCOPE:  # the scope head is the OOD detector: take the best in-scope intent
+            intent, confidence = next((n, c) for n, c in top if n != OUT_OF_SCOPE)
+        mood = self.sentiment.analyze(text, failed_turns=failed_turns)
+        handoff, reason = self._handoff(intent, confidence, in_scope, human_request, mood.label, mood.frustration)
+        return NluResult(
+            intent=intent, confidence=float(confidence), top=top, in_scope=in_scope, human_request=human_request,
+            sentiment=mood.label, frustration=mood.frustration, handoff_recommended=handoff, reason=reason,
+        )
+
+    def _handoff(self, intent: str, confidence: float, in_scope: bool, human: bool, sentiment: str,
+                 frustration: float) -> tuple[bool, str]:
+        # Same order as assistant/handoff/policy.py: a person asked for beats everything else.
+        if human:
+            return True, "explicit request for a human"
+        if intent == COMPLAINT and sentiment == "negative":
+            return True, "complaint with negative sentiment"
+        if frustration >= self.rules.frustration_threshold:
+            return True, "customer frustration"
+        if not in_scope:
+            return False, "out of scope"
+        if intent in self.rules.urgent_intents and confidence >= self.rules.low_confidence:
+            return True, f"urgent: {intent}"
+        if confidence < self.rules.low_confidence:
+            return False, "low confidence"
+        return False, ""

@@ -1,0 +1,224 @@
+"""Facts to ask about, read from the knowledge base: FAQ entries, bullet items, figure sentences.
+
+Every fact's answer is text the model will see in its passage (after the runtime's 500-character
+trim), so a reference answer never states a figure its passage lacks.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from knowledge_base.figures import figures
+from finetune.prompts import ContextPassage, trim
+from knowledge_base.chunking import chunk_document
+from knowledge_base.documents import load_directory
+
+_BULLET = re.compile(r"^\s*[-*]\s+(?P<label>[^:]{3,70}):\s+(?P<value>.+)$")
+_SENT_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"(])")
+# "The minimum deposit to open a Larkspur CD is $500." -> subject "The minimum deposit ...", verb "is"
+_SUBJECT = re.compile(
+    r"^(?:At Larkspur(?: Bank)?, )?(?P<subj>(?:The |A |An |Your |Larkspur(?: Bank)?(?:'s)? )?[A-Za-z][^,;:.()\d]{4,70}?) "
+    r"(?P<verb>is|are|costs|cost|takes|take)\s(?P<obj>.*\d.*)$"
+)
+
+
+# A subject holding one of these is a clause ("Checking has no fee while the owner is ..."), not a noun phrase.
+_CLAUSE_WORDS = {"has", "have", "had", "will", "can", "may", "must", "pays", "pay", "is", "are", "was", "were",
+                 "does", "do", "if", "when", "while", "which", "that", "who", "unless", "after", "before"}
+
+
+_ARTICLES = {"the", "a", "an", "your"}
+_OPENERS = {"because", "if", "when", "since", "although", "for", "to", "after", "before", "under", "once", "as", "with"}
+_VALUE_START = re.compile(r"(?:\$|\d|(?:up to|from|about|at least|at most|one|two|three|five|ten|the|a|an)\b)", re.I)
+
+
+@dataclass(frozen=True, slots=True)
+class KbChunk:
+    chunk_id: str
+    doc_id: str
+    group: str  # split unit: a product document together with the FAQ entries answered by it
+    passage: ContextPassage  # exactly what a prompt shows
+    category: str
+
+
+@dataclass(slots=True)
+class Fact:
+    fact_id: str
+    chunk: KbChunk
+    questions: list[str]  # several phrasings, first is the plainest
+    answer: str  # without the citation mark
+    kind: str  # faq | bullet | sentence | section
+    key_figures: set[str] = field(default_factory=set)
+
+
+@dataclass(slots=True)
+class KnowledgeBase:
+    chunks: list[KbChunk]
+    facts: list[Fact]
+    groups: dict[str, list[str]]  # group -> doc ids
+
+
+def _visible(text: str) -> str:
+    shown = trim(text)
+    return shown[:-2] if shown.endswith(" …") else shown
+
+
+def _lc_first(s: str) -> str:
+    """Lower-case a leading word unless it starts a name ("Apple Pay", "Regulation Z", "CD")."""
+    words = s.split(" ")
+    first = words[0]
+    named = len(words) > 1 and words[1][:1].isupper()
+    keep = named or first.startswith("Larkspur") or (len(first) > 1 and first[1:].lower() != first[1:])
+    return s if keep else s[:1].lower() + s[1:]
+
+
+def _topic(title: str) -> str:
+    return re.sub(r"\s*\([^)]*\)", "", title).strip()
+
+
+_ABBREV = re.compile(r"(?:\b[A-Z]\.|\b(?:P\.O|U\.S|a\.m|p\.m|e\.g|i\.e|No|St|Mr|Ms|Dr|vs))\.?$")
+
+
+def sentences(text: str) -> list[str]:
+    out: list[str] = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or _BULLET.match(line):
+            continue
+        for piece in (p.strip() for p in _SENT_SPLIT.split(line.lstrip("-* ")) if p.strip()):
+            if out and _ABBREV.search(out[-1]) and out[-1] in line:
+                out[-1] = f"{out[-1]} {piece}"  # "P.O. Box 4100", "4:00 p.m. ET"
+            else:
+                out.append(piece)
+    return out
+
+
+def _sentence_questions(sentence: str, topic: str, section: str) -> tuple[list[str], bool]:
+    """Questions a sentence answers; True when they come from the sentence itself, not its heading."""
+    m = _SUBJECT.match(sentence)
+    words = m["subj"].lower().split() if m else []
+    if words and words[0] in _ARTICLES:
+        words = words[1:]
+    if m and len(words) >= 3 and not set(words) & _CLAUSE_WORDS and words[0] not in _OPENERS:
+        subj, verb = _lc_first(m["subj"].strip()), m["verb"]
+        if subj.split(" ", 1)[0] in ("The", "A", "An", "Your"):
+            subj = subj[:1].lower() + subj[1:]
+        if verb in ("is", "are") and not _VALUE_START.match(m["obj"]):
+            plain = f"{topic}: what about {subj}?"  # "X is available in 200 languages": no "what is X"
+            return [plain, f"Tell me about {subj}.", f"what about {subj.lower()}"], True
+        if verb in ("is", "are"):
+            plain = f"What {verb} {subj}?"
+            embedded = f"what {subj} {verb}"
+        elif verb in ("costs", "cost"):
+            aux = "does" if verb == "costs" else "do"
+            plain, embedded = f"How much {aux} {subj} cost?", f"how much {subj} {verb}"
+        else:
+            aux = "does" if verb == "takes" else "do"
+            plain, embedded = f"How long {aux} {subj} take?", f"how long {subj} {verb}"
+        return [plain, f"Could you tell me {embedded}?", plain.lower().rstrip("?"), f"I'd like to know {embedded}."], True
+    heading = _lc_first(section)
+    return [
+        f"What should I know about {heading} for {_lc_first(topic)}?",
+        f"{topic}: {heading}?",
+        f"Can you tell me about {heading} ({_lc_first(topic)})?",
+    ], False
+
+
+def _bullet_questions(label: str, value: str, section: str, topic: str) -> list[str]:
+    lab, sec = _lc_first(label), _lc_first(section) if section else _lc_first(topic)
+    qs = [f"What are the {sec} for {lab}?" if sec.endswith("s") else f"What is the {sec} for {lab}?",
+          f"{label} - {sec}?"]
+    if "$" in value:
+        qs.append(f"How much is it for {lab} ({_lc_first(topic)})?")
+    elif "%" in value:
+        qs.append(f"What rate applies to {lab}?")
+    else:
+        qs.append(f"{topic}: what about {lab}?")
+    qs.append(f"tell me the {sec} for {lab} please")
+    return qs
+
+
+def _chunk_facts(ch: KbChunk) -> list[Fact]:
+    shown = _visible(ch.passage.text)
+    flat = lambda s: " ".join(s.split())  # noqa: E731
+    topic, section = _topic(ch.passage.title), ch.passage.section
+    facts: list[Fact] = []
+    for line in ch.passage.text.splitlines():
+        m = _BULLET.match(line)
+        if m and figures(m["value"]) and flat(line.lstrip(" -*")) in shown:
+            label, value = m["label"].strip(), flat(m["value"]).rstrip(".")
+            facts.append(Fact(f"{ch.chunk_id}/b{len(facts)}", ch, _bullet_questions(label, value, section, topic),
+                              f"{label}: {value}.", "bullet", figures(m["value"])))
+    heading_used = False
+    for s in sentences(ch.passage.text):
+        if not (30 <= len(s) <= 280) or not figures(s) or flat(s) not in shown:
+            continue
+        questions, own = _sentence_questions(s, topic, section)
+        if not own:
+            if heading_used or not section:
+                continue  # one heading question per chunk: a vague question has one answer
+            heading_used = True
+        facts.append(Fact(f"{ch.chunk_id}/s{len(facts)}", ch, questions, flat(s), "sentence" if own else "section", figures(s)))
+    return facts
+
+
+def _faq_facts(doc, faq, chunks_by_doc: dict[str, list[KbChunk]]) -> list[Fact]:
+    """An FAQ's questions, answered from the FAQ passage itself and from its answer document."""
+    out: list[Fact] = []
+    questions = list(dict.fromkeys(faq.questions))
+    own = chunks_by_doc.get(doc.doc_id, [])
+    if own:
+        shown = _visible(own[0].passage.text)
+        kept = [s for s in sentences(faq.answer) if " ".join(s.split()) in shown][:2]
+        if kept:
+            answer = " ".join(kept)
+            out.append(Fact(f"{doc.doc_id}/faq", own[0], questions, answer, "faq", figures(answer)))
+    answer_sents = sentences(faq.answer)
+    if not answer_sents or not figures(answer_sents[0]):
+        return out  # the approved answer leads without a figure: no way to check a chunk supports it
+    for ch in chunks_by_doc.get(faq.answer_doc or "", []):
+        have = figures(_visible(ch.passage.text))
+        kept = []
+        for s in answer_sents[:2]:  # the answer's leading sentences, as far as the chunk supports them
+            if not figures(s) <= have:
+                break
+            kept.append(s)
+        if kept:
+            answer = " ".join(kept)
+            out.append(Fact(f"{doc.doc_id}/via/{ch.chunk_id}", ch, questions, answer, "faq", figures(answer)))
+            break
+    return out
+
+
+def load_kb(docs_dir: Path) -> KnowledgeBase:
+    loaded = load_directory(docs_dir)
+    if not loaded.documents:
+        raise FileNotFoundError(f"no knowledge-base documents under {docs_dir}")
+    ids = {d.doc_id for d in loaded.documents}
+    faq_by_id = {f.faq_id: f for f in loaded.faqs}
+    group_of = {}
+    for d in loaded.documents:
+        faq = faq_by_id.get(d.doc_id)
+        group_of[d.doc_id] = faq.answer_doc if faq and faq.answer_doc in ids else d.doc_id
+    chunks: list[KbChunk] = []
+    for d in loaded.documents:
+        for c in chunk_document(d):
+            chunks.append(KbChunk(c.chunk_id, d.doc_id, group_of[d.doc_id],
+                                  ContextPassage(d.doc_id, c.title, c.section, c.text), d.category))
+    by_doc: dict[str, list[KbChunk]] = {}
+    for ch in chunks:
+        by_doc.setdefault(ch.doc_id, []).append(ch)
+    facts: list[Fact] = []
+    for d in loaded.documents:
+        faq = faq_by_id.get(d.doc_id)
+        if faq is not None:
+            facts.extend(_faq_facts(d, faq, by_doc))
+        else:
+            for ch in by_doc.get(d.doc_id, []):
+                facts.extend(_chunk_facts(ch))
+    groups: dict[str, list[str]] = {}
+    for doc_id, g in group_of.items():
+        groups.setdefault(g, []).append(doc_id)
+    return KnowledgeBase(chunks, facts, groups)

@@ -1,0 +1,1 @@
+"""Intent, out-of-domain and human-request classifier training (see README.md)."""

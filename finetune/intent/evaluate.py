@@ -1,0 +1,113 @@
+"""Figures for a trained IntentModel: accuracy, calibration, human-request and OOD checks, latency."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from finetune.intent.data import OUT_OF_SCOPE, Example
+from finetune.intent.heads import ece, softmax
+from finetune.intent.model import IntentModel
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """Texts with their frozen embeddings; labels where known."""
+
+    texts: list[str]
+    emb: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+
+def _share(mask: np.ndarray) -> float:
+    return round(float(mask.mean()), 4) if mask.size else float("nan")
+
+
+def human_flags(model: IntentModel, enc: Encoded) -> np.ndarray:
+    """As the runtime decides: the binary head alone (OR-ing in the intent head's human_agent
+    raised recall 97.5 -> 99.2% but false alarms 3.6 -> 7.3% on the held-out human set)."""
+    return model.human.prob(enc.emb) >= model.thresholds.human
+
+
+def split_metrics(model: IntentModel, examples: tuple[Example, ...], enc: Encoded) -> dict:
+    """Accuracy on BANKING77 rows and on our extra examples; ECE before/after temperature."""
+    lab = {l: i for i, l in enumerate(model.labels)}
+    y = np.array([lab[e.label] for e in examples])
+    b77 = np.array([e.source == "banking77" for e in examples])
+    z = model.raw_logits(enc.emb, enc.texts)
+    pred = z.argmax(1)
+    kept = (model.scope.prob(enc.emb) >= model.thresholds.in_scope) | human_flags(model, enc)
+    in_domain = y != lab[OUT_OF_SCOPE]
+    extra_in = ~b77 & in_domain
+    return {
+        "n": len(examples),
+        "banking77_n": int(b77.sum()),
+        "banking77_accuracy": _share(pred[b77] == y[b77]),
+        "extra_intents_accuracy": _share(pred[~b77] == y[~b77]),
+        "accuracy_all": _share(pred == y),
+        "banking77_in_scope_kept": _share(kept[b77]),
+        "extra_in_domain_kept": _share(kept[extra_in]),
+        "ece_before_temperature": round(ece(softmax(z), y), 4),
+        "ece_after_temperature": round(ece(softmax(z / model.temperature), y), 4),
+        "human_request_fpr_on_banking77": _share(human_flags(model, enc)[b77]),
+    }
+
+
+def human_metrics(model: IntentModel, positive: Encoded, negative: Encoded, ood: Encoded) -> dict:
+    recall, alarms = human_flags(model, positive), human_flags(model, negative)
+    return {
+        "human_request_recall": _share(recall),
+        "human_request_fpr_hard_negatives": _share(alarms),
+        "human_request_fpr_ood": _share(human_flags(model, ood)),
+        "missed": [t for t, hit in zip(positive.texts, recall) if not hit],
+        "false_alarms": [t for t, a in zip(negative.texts, alarms) if a],
+        "n_positive": len(positive), "n_negative": len(negative),
+    }
+
+
+def ood_metrics(model: IntentModel, ood: Encoded, in_scope: Encoded) -> dict:
+    th = model.thresholds.in_scope
+    refused = model.scope.prob(ood.emb) < th
+    kept = model.scope.prob(in_scope.emb) >= th
+    # A request for a person is always in scope, whatever the scope head says (runtime rule).
+    refused &= ~human_flags(model, ood)
+    kept |= human_flags(model, in_scope)
+    return {
+        "ood_refused": _share(refused),
+        "own_in_scope_kept": _share(kept),
+        "not_refused": [t for t, r in zip(ood.texts, refused) if not r],
+        "wrongly_refused": [t for t, k in zip(in_scope.texts, kept) if not k],
+        "n_ood": len(ood), "n_in_scope": len(in_scope),
+    }
+
+
+def latency(model: IntentModel, embed_one, texts: list[str], *, repeats: int = 3) -> dict:
+    """Per utterance on one thread: embedding + heads, and heads alone (when the embedding is shared)."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        for t in texts[:5]:
+            embed_one(t)  # warm-up
+        full, heads_only = [], []
+        for _ in range(repeats):
+            for t in texts:
+                t0 = time.perf_counter()
+                e = embed_one(t)
+                t1 = time.perf_counter()
+                model.probs(e[None, :], [t])
+                model.scope.prob(e)
+                model.human.prob(e)
+                t2 = time.perf_counter()
+                full.append(t2 - t0)
+                heads_only.append(t2 - t1)
+    finally:
+        torch.set_num_threads(threads)
+    ms = lambda xs, q: round(float(np.percentile(xs, q)) * 1000, 2)  # noqa: E731
+    return {"p50_ms": ms(full, 50), "p95_ms": ms(full, 95), "heads_p50_ms": ms(heads_only, 50),
+            "heads_p95_ms": ms(heads_only, 95), "n": len(full)}

@@ -1,0 +1,85 @@
+"""The trained intent model as plain arrays, its predictions, and its artefact on disk.
+
+Artefact (format 1), read by assistant/nlu/classifier.py, which re-implements `predict`:
+  config.json    labels, ensemble weight, temperature, thresholds, the exact training config
+  heads.npz      mlp_w1 mlp_b1 mlp_w2 mlp_b2 | tfidf_idf tfidf_coef tfidf_intercept |
+                 scope_w scope_b | human_w human_b   (float16 where size matters)
+  tfidf_vocab.json  the TF-IDF terms in column order
+  metrics.json   what the training run measured
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from finetune.intent.heads import BinaryHead, MlpHead, TfidfHead, log_softmax, softmax, tfidf_logits
+
+FORMAT = 1
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    in_scope: float  # p(in domain) at or above this is in scope
+    human: float  # p(asks for a person) at or above this is a human request
+
+
+@dataclass(frozen=True)
+class IntentModel:
+    labels: list[str]
+    mlp: MlpHead
+    tfidf: TfidfHead
+    tfidf_weight: float  # share of the TF-IDF log-probabilities in the ensemble
+    temperature: float
+    scope: BinaryHead
+    human: BinaryHead
+    thresholds: Thresholds
+
+    def raw_logits(self, emb: np.ndarray, texts: list[str]) -> np.ndarray:
+        """Ensemble log-probabilities before temperature scaling."""
+        w = self.tfidf_weight
+        return (1.0 - w) * log_softmax(self.mlp.logits(emb)) + w * log_softmax(tfidf_logits(self.tfidf, texts))
+
+    def probs(self, emb: np.ndarray, texts: list[str], *, calibrated: bool = True) -> np.ndarray:
+        z = self.raw_logits(emb, texts)
+        return softmax(z / self.temperature if calibrated else z)
+
+
+def save(model: IntentModel, out: Path, *, config: dict, metrics: dict) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    vocab = sorted(model.tfidf.vocabulary, key=model.tfidf.vocabulary.__getitem__)
+    np.savez_compressed(
+        out / "heads.npz",
+        mlp_w1=model.mlp.w1.astype(np.float16), mlp_b1=model.mlp.b1.astype(np.float32),
+        mlp_w2=model.mlp.w2.astype(np.float16), mlp_b2=model.mlp.b2.astype(np.float32),
+        tfidf_idf=model.tfidf.idf.astype(np.float32), tfidf_coef=model.tfidf.coef.astype(np.float16),
+        tfidf_intercept=model.tfidf.intercept.astype(np.float32),
+        scope_w=model.scope.w.astype(np.float32), scope_b=np.float32(model.scope.b),
+        human_w=model.human.w.astype(np.float32), human_b=np.float32(model.human.b),
+    )
+    (out / "tfidf_vocab.json").write_text(json.dumps(vocab, ensure_ascii=False))
+    cfg = {
+        "format": FORMAT,
+        "base_model": "all-minilm-l6-v2",
+        "embedding": "mean pooling, L2-normalised (knowledge_base.embeddings.MiniLMEmbeddings)",
+        "labels": model.labels,
+        "tfidf_weight": model.tfidf_weight,
+        "temperature": model.temperature,
+        "thresholds": {"in_scope": model.thresholds.in_scope, "human": model.thresholds.human},
+        "training": config,
+    }
+    (out / "config.json").write_text(json.dumps(cfg, indent=2) + "\n")
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+
+
+def rounded(model: IntentModel) -> IntentModel:
+    """The model as the runtime will see it (float16 weights), so measured figures match."""
+    f16 = lambda a: a.astype(np.float16).astype(np.float32)  # noqa: E731
+    return IntentModel(
+        model.labels, MlpHead(f16(model.mlp.w1), model.mlp.b1, f16(model.mlp.w2), model.mlp.b2),
+        TfidfHead(model.tfidf.vocabulary, model.tfidf.idf, f16(model.tfidf.coef), model.tfidf.intercept),
+        model.tfidf_weight, model.temperature, model.scope, model.human, model.thresholds,
+    )

@@ -1,0 +1,192 @@
+"""The fine-tuning dataset: built from a knowledge base, deterministic, split by document, grounded."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from finetune.build_dataset import build, main as build_main
+from finetune.dataset import DatasetError, end_token_ids, load_split, tokenize_example
+from knowledge_base.figures import figures, unsupported_figures
+
+TINY_KB = {
+    "products/cards.md": """---
+id: prod-cards
+title: Debit cards
+category: cards
+---
+# Debit cards
+
+## Card fees
+Debit card fees:
+
+- Replacement card: $10.
+- Rush delivery: $25.
+
+## Card limits
+The daily ATM withdrawal limit is $500 per day.
+""",
+    "faq/replace.md": """---
+id: faq-replace
+title: "How much is a replacement card?"
+category: faq
+answer_doc: prod-cards
+questions:
+  - "replacement card fee"
+  - "cost of a new card"
+---
+A replacement card costs $10. Rush delivery costs $25.
+""",
+    "products/savings.md": """---
+id: prod-savings
+title: Everyday Savings
+category: savings
+---
+# Everyday Savings
+
+## Rates
+The Everyday Savings rate is 0.50% APY on every balance.
+
+## Monthly fee
+The Everyday Savings monthly fee is $5, waived with a $300 minimum daily balance.
+""",
+    "regulations/liability.md": """---
+id: reg-liability
+title: "Regulation E: liability"
+category: regulation
+---
+# Regulation E: liability
+
+## Prompt reporting
+The most you can lose is $50 when you report a lost card within 2 business days.
+""",
+    "products/wires.md": """---
+id: prod-wires
+title: Wire transfers
+category: transfers
+---
+# Wire transfers
+
+## Wire fees
+An outgoing domestic wire costs $25 and an outgoing international wire costs $45.
+
+## Cut-off times
+The domestic wire cut-off time is 4:00 p.m. ET on business days.
+""",
+    "products/hours.md": """---
+id: prod-hours
+title: Branch hours
+category: branches
+---
+# Branch hours
+
+## Opening hours
+The Maple Falls branch hours are Monday to Friday 9:00 a.m. to 5:00 p.m.
+""",
+}
+
+
+def write_tiny_kb(root: Path) -> Path:
+    for rel, text in TINY_KB.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root
+
+
+def build_tiny(tmp_path: Path, name: str = "ds") -> tuple[Path, dict]:
+    kb = write_tiny_kb(tmp_path / "kb")
+    out = tmp_path / name
+    manifest = build(kb, out, seed=7, sizes={"train": 40, "val": 8, "test": 8}, val_frac=0.2, test_frac=0.2)
+    return out, manifest
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    return build_tiny(tmp_path_factory.mktemp("ft"))
+
+
+def test_build_is_deterministic(tiny, tmp_path):
+    out, _ = tiny
+    again, _ = build_tiny(tmp_path, "again")
+    for split in ("train", "val", "test"):
+        assert (out / f"{split}.jsonl").read_bytes() == (again / f"{split}.jsonl").read_bytes()
+
+
+def test_split_by_document_group(tiny):
+    out, manifest = tiny
+    groups = {s: set(manifest["groups"][s]) for s in ("train", "val", "test")}
+    assert not groups["train"] & groups["test"] and not groups["train"] & groups["val"]
+    train = load_split(out / "train.jsonl")
+    test = load_split(out / "test.jsonl")
+    assert {r["group"] for r in test if r["group"] != "-"} <= groups["test"]
+    # no training prompt shows a passage from a held-out document
+    held_out = {d for r in test for p in r["passages"] for d in [p["doc_id"]] if r["group"] == p["doc_id"]}
+    assert not held_out & {p["doc_id"] for r in train for p in r["passages"]}
+    # the FAQ travels with the document that answers it
+    assert ("faq-replace" in {d for r in train for p in r["passages"] for d in [p["doc_id"]]}) == ("prod-cards" in groups["train"])
+
+
+def test_answers_are_grounded_and_cited(tiny):
+    out, _ = tiny
+    kinds = set()
+    for split in ("train", "val", "test"):
+        for r in load_split(out / f"{split}.jsonl"):
+            kinds.add(r["kind"])
+            reply = r["messages"][-1]["content"]
+            evidence = [p["text"] for p in r["passages"]] + [p["title"] for p in r["passages"]]
+            assert not unsupported_figures(reply, evidence), (r["id"], reply)
+            assert r["messages"][0]["role"] == "system" and "Passages:\n[1] " in r["messages"][1]["content"]
+            if r["gold"]:
+                gold = r["passages"][r["gold"][0] - 1]["text"]
+                assert set(r["key_figures"]) <= figures(gold)
+                assert f"[{r['gold'][0]}]" in reply
+            if r["kind"] == "unanswerable":
+                assert "don't have that information" in reply and "agent" in reply
+    assert {"answer", "unanswerable", "out_of_scope", "handoff", "multi_turn"} <= kinds
+
+
+def test_cli_reports_sizes(tmp_path, capsys):
+    kb = write_tiny_kb(tmp_path / "kb")
+    assert build_main(["--kb-dir", str(kb), "--out", str(tmp_path / "o"), "--train-size", "10",
+                       "--val-size", "4", "--test-size", "4"]) == 0
+    assert "train" in capsys.readouterr().out
+    assert build_main(["--kb-dir", str(tmp_path / "nothing"), "--out", str(tmp_path / "o2")]) == 2
+
+
+def test_missing_and_corrupt_dataset_files(tmp_path):
+    with pytest.raises(DatasetError, match="not found"):
+        load_split(tmp_path / "train.jsonl")
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "x"\n')
+    with pytest.raises(DatasetError, match="bad.jsonl:1: not valid JSON"):
+        load_split(bad)
+    bad.write_text(json.dumps({"id": "x", "kind": "answer"}) + "\n")
+    with pytest.raises(DatasetError, match="lacks"):
+        load_split(bad)
+    rec = {"id": "x", "kind": "answer", "passages": [], "key_figures": [], "gold": [], "refuse": False,
+           "messages": [{"role": "user", "content": "hi"}, {"role": "user", "content": "again"}]}
+    bad.write_text(json.dumps(rec) + "\n")
+    with pytest.raises(DatasetError, match="last message"):
+        load_split(bad)
+    bad.write_text("\n")
+    with pytest.raises(DatasetError, match="no examples"):
+        load_split(bad)
+
+
+def test_only_replies_are_learned(tiny):
+    from transformers import AutoTokenizer
+
+    model_dir = Path.home() / ".cache" / "bankassist" / "models" / "hf" / "smollm2-135m"
+    if not (model_dir / "tokenizer.json").exists():
+        pytest.skip("SmolLM2 not converted (bankassist models prepare --llm smollm2-135m)")
+    tok = AutoTokenizer.from_pretrained(model_dir)
+    out, _ = tiny
+    rec = next(r for r in load_split(out / "train.jsonl") if r["kind"] == "multi_turn")
+    t = tokenize_example(tok, rec["messages"], end_token_ids(tok))
+    learned = tok.decode([i for i, lab in zip(t.input_ids, t.labels) if lab != -100])
+    replies = [m["content"] for m in rec["messages"] if m["role"] == "assistant"]
+    for reply in replies:
+        assert reply in learned
+    assert "Passages:" not in learned and "Customer question" not in learned
+    assert len(t.input_ids) == len(t.labels)
