@@ -8,6 +8,8 @@ import sys
 import time
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from assistant.config import Settings
 from assistant.logging_setup import configure_logging
 
@@ -252,7 +254,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--llm", action="append", help="model name (repeatable); default: BANK_LLM_MODEL")
     p.set_defaults(func=_models_prepare)
     args = parser.parse_args(argv)
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as exc:  # e.g. a placeholder secret in production: say which, without a traceback
+        print("bankassist: bad configuration:\n" + "\n".join(f"  {e['msg']}" for e in exc.errors()), file=sys.stderr)
+        return 2
     configure_logging(settings.log_level, settings.log_json)
     return args.func(settings, args)
 

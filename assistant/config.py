@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -16,10 +16,49 @@ DEFAULT_LLM_ADAPTER = PROJECT_ROOT / "assistant" / "llm" / "adapters" / "qwen05b
 DEFAULT_LLM_MODEL = "qwen2.5-coder-0.5b"
 
 
+_PLACEHOLDER_WORDS = ("change", "replace", "placeholder", "example", "secret", "password", "passwd", "default",
+                      "todo", "fixme", "dummy", "sample", "your", "token", "admin", "test", "demo", "dev", "xxx")
+
+
+def is_placeholder(value: str) -> bool:
+    """Values people leave in .env files: 'change-me', '<your token>', 'secret', 'xxxx', '${TOKEN}'."""
+    flat = "".join(ch for ch in value.lower() if ch.isalnum())
+    return (not flat or len(set(flat)) <= 2 or value.strip().startswith(("<", "${"))
+            or any(flat.startswith(w) or flat.endswith(w) for w in _PLACEHOLDER_WORDS))
+
+
+def _url_password(url: str | None) -> str | None:
+    from sqlalchemy.engine import make_url  # the same parser the database and redis clients use
+
+    try:
+        return make_url(url).password if url else None
+    except Exception:  # not an RFC-1738 URL: the client reports it when it connects
+        return None
+
+
+def production_problems(s: Settings) -> list[str]:
+    """Every secret that is a placeholder or too short to be one, named by its setting."""
+    out = []
+    tokens = {"BANK_ADMIN_TOKEN": s.admin_token, "BANK_TWILIO_AUTH_TOKEN": s.twilio_auth_token,
+              "BANK_LLM_OPENAI_API_KEY": None if s.llm_openai_api_key == "not-needed" else s.llm_openai_api_key}
+    for name, value in tokens.items():
+        if value is not None and (is_placeholder(value) or len(value) < 24):
+            out.append(f"{name} is a placeholder or shorter than 24 characters (e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))')")
+    for name, url in (("BANK_DATABASE_URL", s.database_url), ("BANK_REDIS_URL", s.redis_url)):
+        password = _url_password(url)
+        if password is not None and (is_placeholder(password) or len(password) < 12):
+            out.append(f"{name} has a placeholder or short password")
+    if "*" in s.cors_origins:
+        out.append("BANK_CORS_ORIGINS must list the widget's host pages, not '*'")
+    return out
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="BANK_", env_file=".env", extra="ignore")
 
     bank_name: str = "Larkspur Bank"
+    environment: Literal["dev", "production"] = Field(
+        default="dev", description="production refuses placeholder secrets, short tokens and a wildcard CORS origin")
 
     # --- server
     host: str = "127.0.0.1"
@@ -55,6 +94,10 @@ class Settings(BaseSettings):
     context_margin: float = Field(
         default=0.10, description="passages this far below the best dense score are left out of the prompt"
     )
+    scope_override_relevance: float = Field(
+        default=0.40, description="a KB passage at least this relevant keeps a message the scope head refused in scope")
+    quote_figure_questions: bool = Field(
+        default=True, description="answer time/amount/rate questions by quoting the passage instead of generating")
     min_relevance: float = Field(
         default=0.30, description="cosine similarity under which a passage is not relevant"
     )
@@ -128,6 +171,14 @@ class Settings(BaseSettings):
         if isinstance(value, str) and value.strip().lower() in ("", "none", "off", "false"):
             return None
         return value
+
+    @model_validator(mode="after")
+    def _no_placeholder_secrets(self) -> Settings:
+        if self.environment == "production":
+            problems = production_problems(self)
+            if problems:
+                raise ValueError("refusing to start in production: " + "; ".join(problems))
+        return self
 
     @property
     def llm_adapter(self) -> Path | None:

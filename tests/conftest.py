@@ -29,3 +29,8 @@ def services(settings):
 def client(settings, services):
     with TestClient(create_app(settings, services)) as c:
         yield c
+
+
+def auth(reply: dict) -> dict:
+    """Headers of the customer who started the conversation `reply` (a /v1/chat body or session frame)."""
+    return {"authorization": f"Bearer {reply['session_token']}"}

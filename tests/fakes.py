@@ -101,8 +101,8 @@ class FakeNlu:
         t = text.lower()
         if "human" in t or "person" in t:
             return Signals(intent="human_agent", human_request=True)
-        if "lasagna" in t:
-            return Signals(intent="out_of_scope", in_scope=False)
+        if "lasagna" in t or "cut-off" in t:  # "cut-off": a banking topic the scope head does not know
+            return Signals(intent="out_of_scope", in_scope=False, top=(("out_of_scope", 0.7), ("transfer_timing", 0.2)))
         if t.startswith("hello"):
             return Signals(intent="greeting")
         if "stolen" in t:

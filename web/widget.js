@@ -239,13 +239,23 @@
 
   // ---------- state ----------
   var cid = load("localStorage", "cid");
+  var token = load("localStorage", "token"); // the conversation's session token (the customer's only credential)
   var status = "bot", agentName = "";
   var ws = null, ready = false, resuming = false, attempt = 0, retryTimer = null, everResumed = false;
   var queue = [], inflight = null, turn = null, typing = null, wantAgent = false;
   var opened = false, unread = 0, started = false, recommended = null, historyPromise = null, historyShown = false;
   var catchUps = 0;
 
-  function setCid(id) { cid = id || null; save("localStorage", "cid", cid); }
+  function setCid(id, tok) {
+    if (tok === undefined) tok = id && id === cid ? token : null;
+    cid = id || null; token = cid ? tok || null : null;
+    save("localStorage", "cid", cid); save("localStorage", "token", token);
+  }
+  function authHeaders(extra) {
+    var hd = Object.assign({ accept: "application/json" }, extra || {});
+    if (token) hd.authorization = "Bearer " + token;
+    return hd;
+  }
 
   // ---------- rendering ----------
   function nearBottom() { return scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 80; }
@@ -326,7 +336,7 @@
     function rate(rating) {
       var convo = cid;
       fetch(API + "/v1/conversations/" + encodeURIComponent(convo) + "/messages/" + messageId + "/feedback", {
-        method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ rating: rating }),
+        method: "POST", headers: authHeaders({ "content-type": "application/json" }), body: JSON.stringify({ rating: rating }),
       }).then(function (res) {
         if (!res.ok) throw new Error(String(res.status));
         up.setAttribute("aria-pressed", String(rating === "up"));
@@ -415,7 +425,7 @@
 
   // ---------- REST ----------
   function api(path, opts) {
-    return fetch(API + path, Object.assign({ headers: { accept: "application/json" } }, opts || {}));
+    return fetch(API + path, Object.assign({ headers: authHeaders() }, opts || {}));
   }
 
   function loadHistory() {
@@ -423,7 +433,7 @@
     var want = cid;
     return api("/v1/conversations/" + encodeURIComponent(want)).then(function (res) {
       if (want !== cid) return;
-      if (res.status === 404) { fresh(); return; }
+      if (res.status === 404 || res.status === 401 || res.status === 403) { fresh(); return; }
       if (!res.ok) return;
       return res.json().then(function (body) {
         if (want !== cid) return;
@@ -465,7 +475,7 @@
     }
     talkBtn.disabled = true;
     api("/v1/conversations/" + encodeURIComponent(cid) + "/handoff", { method: "POST" }).then(function (res) {
-      if (res.status === 404) { fresh(); return requestAgent(); }
+      if (res.status === 404 || res.status === 401 || res.status === 403) { fresh(); return requestAgent(); }
       if (!res.ok) throw new Error(String(res.status));
       setStatus("waiting");
       setChips([]);
@@ -518,7 +528,7 @@
     if (!ready || inflight || !queue.length || !ws || ws.readyState !== WebSocket.OPEN) return;
     inflight = queue.shift();
     var frame = { message: inflight.text, channel: "web" };
-    if (cid) frame.conversation_id = cid;
+    if (cid) { frame.conversation_id = cid; frame.session_token = token; }
     try { ws.send(JSON.stringify(frame)); } catch (e) { queue.unshift(inflight); inflight = null; return; }
     setPending(inflight.li, false);
     if (status === "bot") showTyping();
@@ -527,6 +537,9 @@
   // ---------- socket ----------
   function onFrame(f) {
     switch (f.type) {
+      case "session": // a new conversation: its id and session token, sent once
+        setCid(f.conversation_id, f.session_token);
+        break;
       case "start":
         if (f.conversation_id && f.conversation_id !== cid) setCid(f.conversation_id);
         if (inflight) inflight.acked = true;
@@ -593,7 +606,7 @@
   }
 
   function onError(f) {
-    if (f.status === 404) {
+    if (f.status === 404 || f.status === 401 || f.status === 403) { // gone, or not ours any more: start afresh
       if (resuming) { // the stored conversation is gone (e.g. expired): start fresh
         resuming = false;
         fresh();
@@ -632,7 +645,7 @@
       attempt = 0;
       if (cid) {
         resuming = true;
-        sock.send(JSON.stringify({ type: "resume", conversation_id: cid }));
+        sock.send(JSON.stringify({ type: "resume", conversation_id: cid, session_token: token }));
       } else {
         ready = true;
         setConnected(true);

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Path, Request
@@ -28,10 +29,14 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
+def bearer(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    return header[7:].strip() if header.lower().startswith("bearer ") else ""
+
+
 def get_agent(request: Request, services: ServicesDep) -> AgentView:
     """Bearer token of a logged-in agent (see POST /v1/agent/login)."""
-    header = request.headers.get("authorization", "")
-    token = header[7:].strip() if header.lower().startswith("bearer ") else ""
+    token = bearer(request)
     agent = services.agents.resolve(token) if token else None
     if agent is None:
         raise HTTPException(status_code=401, detail="agent login required", headers={"WWW-Authenticate": "Bearer"})
@@ -43,3 +48,25 @@ AgentDep = Annotated[AgentView, Depends(get_agent)]
 
 # Database ids fit a signed 32-bit integer on every backend; larger is a 422, not a driver error.
 RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
+def check_session(services: Services, cid: str, token: str | None) -> None:
+    """The customer role: a conversation is read or continued only with its session token."""
+    if not token:
+        raise HTTPException(status_code=401, detail="session token required (Authorization: Bearer <session_token>)",
+                            headers={"WWW-Authenticate": "Bearer"})
+    ok = services.conversations.session_ok(cid, token)
+    if ok is None:
+        raise HTTPException(status_code=404, detail="unknown conversation_id")
+    if not ok:
+        raise HTTPException(status_code=403, detail="session token does not match this conversation")
+
+
+async def customer_conversation(request: Request, services: ServicesDep,
+                                conversation_id: str = Path(max_length=64)) -> str:
+    await asyncio.to_thread(check_session, services, conversation_id, bearer(request))
+    return conversation_id
+
+
+# A path conversation_id the caller holds the session token of (401 / 403 / 404 otherwise).
+CustomerConversation = Annotated[str, Depends(customer_conversation)]

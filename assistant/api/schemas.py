@@ -44,6 +44,13 @@ class HandoffOut(BaseModel):
     reason: str
 
 
+class ChatFrame(ChatRequest):
+    """A chat message on the customer websocket: continuing a conversation not started on this
+    socket needs its session token in the frame (browsers cannot set websocket headers)."""
+
+    session_token: str | None = Field(default=None, max_length=128)
+
+
 class ChatResponse(BaseModel):
     conversation_id: str
     reply: str
@@ -54,10 +61,13 @@ class ChatResponse(BaseModel):
     latency_ms: float
     path: str = Field(description="faq | generated | extractive | no_answer | error")
     message_id: int | None = None
+    session_token: str | None = Field(
+        default=None, description="only when this call started the conversation: send it as `Authorization: Bearer` "
+        "to continue or read the conversation (the customer role); it is not shown again")
 
     @classmethod
-    def from_reply(cls, r: Reply) -> ChatResponse:
-        return cls(
+    def from_reply(cls, r: Reply, session_token: str | None = None) -> ChatResponse:
+        return cls(session_token=session_token, 
             conversation_id=r.conversation_id, reply=r.text,
             citations=[CitationOut(doc_id=c.doc_id, title=c.title, snippet=c.snippet, section=c.section) for c in r.citations],
             intent=IntentOut(name=r.intent.name, confidence=r.intent.confidence) if r.intent else None,
@@ -168,3 +178,7 @@ class HandoffStatusOut(BaseModel):
     status: str
     ticket_id: int | None = None
     reason: str | None = None
+
+
+# What a customer route answers when the session token is missing (401), wrong (403) or the id unknown (404).
+CUSTOMER_ERRORS = {401: {"model": ErrorOut}, 403: {"model": ErrorOut}, 404: {"model": ErrorOut}}

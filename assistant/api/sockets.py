@@ -7,10 +7,11 @@ import contextlib
 import json
 import logging
 
-from fastapi import WebSocket, WebSocketDisconnect
+from fastapi import HTTPException, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
 
-from assistant.api.schemas import ChatRequest, ChatResponse
+from assistant.api.deps import check_session
+from assistant.api.schemas import ChatFrame, ChatResponse
 from assistant.bus import AGENTS_TOPIC, conversation_topic
 from assistant.core.events import Reply, ReplyDelta, TurnError, TurnStarted, UserTurn
 from assistant.core.pipeline import UnknownConversation
@@ -87,6 +88,10 @@ class CustomerSocket(_Socket):
 
     cid: str | None = None
 
+    def __init__(self, ws: WebSocket, services: Services) -> None:
+        super().__init__(ws, services)
+        self.authorized: set[str] = set()  # conversations this socket started or proved a token for
+
     @property
     def key(self) -> str:
         return f"socket-{id(self)}"
@@ -103,7 +108,7 @@ class CustomerSocket(_Socket):
                 await self._resume(text)
                 continue
             try:
-                body = ChatRequest.model_validate_json(text)
+                body = ChatFrame.model_validate_json(text)
             except ValidationError as exc:
                 await self.send({"type": "error", "status": 422, "detail": exc.errors(include_url=False, include_input=False)})
                 continue
@@ -112,25 +117,44 @@ class CustomerSocket(_Socket):
                 await self.send({"type": "error", "status": 429, "detail": "too many messages; wait a moment"})
                 continue
             channel = "web" if body.channel == "api" else body.channel
+            cid = await self._session(body.conversation_id, body.session_token, channel)
+            if cid is None:
+                continue
             try:
-                async for event in self.services.pipeline.run(UserTurn(body.message, channel, body.conversation_id)):
+                async for event in self.services.pipeline.run(UserTurn(body.message, channel, cid)):
                     if isinstance(event, TurnStarted):
                         await self._watch(event.conversation_id)
                     await self.send(event_frame(event))
             except UnknownConversation:
                 await self.send({"type": "error", "status": 404, "detail": "unknown conversation_id"})
 
+    async def _session(self, cid: str | None, token: str | None, channel: str) -> str | None:
+        """The conversation this frame may use: new (its token sent once), or proven by its token."""
+        if cid is None:
+            cid, token = await asyncio.to_thread(self.services.conversations.start_session, channel)
+            await self.send({"type": "session", "conversation_id": cid, "session_token": token})
+        elif cid not in self.authorized:
+            try:
+                await asyncio.to_thread(check_session, self.services, cid, token)
+            except HTTPException as exc:
+                await self.send({"type": "error", "status": exc.status_code, "detail": exc.detail})
+                return None
+        self.authorized.add(cid)
+        return cid
+
     async def _resume(self, text: str) -> None:
         try:
-            cid = str(json.loads(text).get("conversation_id", ""))[:64]
+            frame = json.loads(text)
+            cid, token = str(frame.get("conversation_id", ""))[:64], str(frame.get("session_token") or "")[:128]
         except (ValueError, AttributeError):
-            cid = ""
-        status = self.services.conversations.status(cid) if cid else None
-        if status is None:
-            await self.send({"type": "error", "status": 404, "detail": "unknown conversation_id"})
+            cid, token = "", ""
+        if not cid:
+            await self.send({"type": "error", "status": 422, "detail": 'send {"type": "resume", "conversation_id", "session_token"}'})
+            return
+        if await self._session(cid, token, "web") is None:
             return
         await self._watch(cid)
-        await self.send({"type": "resumed", "conversation_id": cid, "status": status})
+        await self.send({"type": "resumed", "conversation_id": cid, "status": self.services.conversations.status(cid)})
 
 
 class AgentSocket(_Socket):

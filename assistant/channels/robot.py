@@ -137,7 +137,8 @@ class RobotSession:
             await self.ws.close(code=rp.CLOSE_UNAUTHORIZED, reason="unknown or revoked robot token")
             raise _Closed
         repo = self.services.conversations
-        if hello.conversation_id and await asyncio.to_thread(repo.exists, hello.conversation_id):
+        # A robot resumes its own kind of conversation only, never a customer's token-held one.
+        if hello.conversation_id and await asyncio.to_thread(repo.server_owned, hello.conversation_id, "robot"):
             self.cid = hello.conversation_id
         else:
             self.cid = await asyncio.to_thread(repo.create, "robot")

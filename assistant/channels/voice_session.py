@@ -56,12 +56,15 @@ class VoiceSession:
     # --- inputs from the transport
 
     async def start(self, conversation_id: str | None = None) -> str:
+        """Continue `conversation_id` (the transport checked the caller may) or start one whose
+        session token goes to a screen, if the transport has one (the voice page reads it back)."""
         repo = self.services.conversations
+        ready: dict = {"type": "ready"}
         if conversation_id and await asyncio.to_thread(repo.exists, conversation_id):
             self.conversation_id = conversation_id
         else:
-            self.conversation_id = await asyncio.to_thread(repo.create, self.cfg.channel)
-        await self.out.notify({"type": "ready", "conversation_id": self.conversation_id})
+            self.conversation_id, ready["session_token"] = await asyncio.to_thread(repo.start_session, self.cfg.channel)
+        await self.out.notify({**ready, "conversation_id": self.conversation_id})
         self._say(self.cfg.prompts.greeting)
         return self.conversation_id
 

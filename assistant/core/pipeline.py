@@ -159,10 +159,18 @@ class DialoguePipeline:
         if faq is not None:  # an approved answer beats a classifier's doubt
             yield self._offer(faq, decision)
             return
-        if decision.action == "refuse":
-            yield Reply(cid, prompts.OUT_OF_SCOPE, path="refused", intent=intent, handoff=None)
-            return
         found = await self.answerer.retrieve(text, previous, vector, faqs)
+        if decision.action == "refuse":
+            # The scope head learnt banking from BANKING77 (cards, transfers); our KB also knows
+            # mortgages, CDs, branches and regulations. A passage this relevant overrules it:
+            # off-topic messages score under 0.3 against the KB, our own questions mostly above 0.4.
+            # A follow-up ("do saturdays count?") belongs to the conversation's topic.
+            if found.best_score < self.answerer.cfg.scope_override_relevance and not (previous and is_follow_up(text)):
+                yield Reply(cid, prompts.OUT_OF_SCOPE, path="refused", intent=intent, handoff=None)
+                return
+            decision = Decision("answer")
+            best = next(((n, c) for n, c in getattr(nlu, "top", ()) if n not in ASSISTANT_INTENTS), None)
+            intent = IntentInfo(best[0], round(float(best[1]), 4)) if best else intent
         if nlu is not None and self.policy.is_low_confidence(nlu, found.best_score):
             follow = self.policy.after_low_confidence(_streak(history, {"clarify"}))
             if follow.action == "handoff":

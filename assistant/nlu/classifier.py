@@ -133,8 +133,11 @@ class MiniLMIntentClassifier:
         intent, confidence = top[0]
         # The binary head alone decides: adding "top intent is human_agent" doubled false alarms.
         human_request = p_human >= self.heads.human_threshold
-        in_scope = human_request or p_in >= self.heads.in_scope_threshold
-        if not in_scope:
+        # The scope head alone decides scope. A request for a person still gets its handoff
+        # (that rule comes first), so "I won't tell a machine" needs no in-scope override, and
+        # forcing one let stray false alarms ("la la la") through as in scope.
+        in_scope = p_in >= self.heads.in_scope_threshold
+        if not in_scope and not human_request:
             intent, confidence = OUT_OF_SCOPE, round(1.0 - p_in, 4)
         elif intent == OUT_OF_SCOPE:  # the scope head is the OOD detector: take the best in-scope intent
             intent, confidence = next((n, c) for n, c in top if n != OUT_OF_SCOPE)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -14,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
 from assistant.storage.models import Agent, AgentSession, utcnow
+from assistant.storage.repository import token_digest
 
 _hasher = PasswordHasher()
 
@@ -28,10 +28,6 @@ class AgentView:
     username: str
     display_name: str
     role: str
-
-
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class AgentRepository:
@@ -67,12 +63,12 @@ class AgentRepository:
         token = secrets.token_urlsafe(32)
         with self._sessions.begin() as s:
             s.execute(delete(AgentSession).where(AgentSession.expires_at < utcnow()))
-            s.add(AgentSession(token_hash=_digest(token), agent_id=agent_id, expires_at=utcnow() + ttl))
+            s.add(AgentSession(token_hash=token_digest(token), agent_id=agent_id, expires_at=utcnow() + ttl))
         return token
 
     def resolve(self, token: str) -> AgentView | None:
         with self._sessions() as s:
-            row = s.get(AgentSession, _digest(token))
+            row = s.get(AgentSession, token_digest(token))
             if row is None:
                 return None
             expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=utcnow().tzinfo)
@@ -83,4 +79,4 @@ class AgentRepository:
 
     def revoke(self, token: str) -> None:
         with self._sessions.begin() as s:
-            s.execute(delete(AgentSession).where(AgentSession.token_hash == _digest(token)))
+            s.execute(delete(AgentSession).where(AgentSession.token_hash == token_digest(token)))

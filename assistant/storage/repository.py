@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -44,15 +47,42 @@ def _view(m: Message) -> StoredMessage:
     )
 
 
+def token_digest(token: str) -> str:
+    # sha256, not argon2: the token is 256 random bits, not a human password
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
 class ConversationRepository:
     def __init__(self, sessions: sessionmaker) -> None:
         self._sessions = sessions
 
     def create(self, channel: str) -> str:
+        """A conversation owned by a server-side channel (robot session, phone call, CLI)."""
         cid = str(uuid.uuid4())
         with self._sessions.begin() as s:
             s.add(Conversation(id=cid, channel=channel))
         return cid
+
+    def start_session(self, channel: str) -> tuple[str, str]:
+        """A customer's conversation and its session token, returned once; only its hash is kept."""
+        cid, token = str(uuid.uuid4()), "cst_" + secrets.token_urlsafe(32)
+        with self._sessions.begin() as s:
+            s.add(Conversation(id=cid, channel=channel, token_hash=token_digest(token)))
+        return cid, token
+
+    def server_owned(self, cid: str, channel: str) -> bool:
+        """A conversation of `channel` that no customer token holds (a robot may resume it)."""
+        with self._sessions() as s:
+            conv = s.get(Conversation, cid)
+            return conv is not None and conv.channel == channel and conv.token_hash is None
+
+    def session_ok(self, cid: str, token: str) -> bool | None:
+        """None: unknown conversation; else whether `token` is its session token."""
+        with self._sessions() as s:
+            conv = s.get(Conversation, cid)
+            if conv is None:
+                return None
+            return conv.token_hash is not None and hmac.compare_digest(conv.token_hash, token_digest(token))
 
     def exists(self, cid: str) -> bool:
         with self._sessions() as s:

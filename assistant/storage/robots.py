@@ -5,7 +5,6 @@ sha256 (not argon2) is enough here: the token is 256 random bits, not a human pa
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 
@@ -14,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
 from assistant.storage.models import Robot
+from assistant.storage.repository import token_digest
 
 
 class RobotExists(ValueError):
@@ -27,10 +27,6 @@ class RobotView:
     branch_id: str
 
 
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 class RobotRepository:
     def __init__(self, sessions: sessionmaker) -> None:
         self._sessions = sessions
@@ -39,7 +35,7 @@ class RobotRepository:
         token = "rbt_" + secrets.token_urlsafe(32)
         try:
             with self._sessions.begin() as s:
-                r = Robot(name=name, branch_id=branch_id, token_hash=_digest(token))
+                r = Robot(name=name, branch_id=branch_id, token_hash=token_digest(token))
                 s.add(r)
                 s.flush()
                 return RobotView(r.id, r.name, r.branch_id), token
@@ -48,7 +44,7 @@ class RobotRepository:
 
     def resolve(self, token: str) -> RobotView | None:
         with self._sessions() as s:
-            r = s.scalars(select(Robot).where(Robot.token_hash == _digest(token), Robot.revoked.is_(False))).first()
+            r = s.scalars(select(Robot).where(Robot.token_hash == token_digest(token), Robot.revoked.is_(False))).first()
             return RobotView(r.id, r.name, r.branch_id) if r else None
 
     def revoke(self, name: str) -> bool:

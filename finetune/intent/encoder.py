@@ -168,7 +168,7 @@ def train(model, head: CosineHead, cache: CachedStates, ids: np.ndarray, y: np.n
             loss.backward()
             opt.step()
             sched.step()
-            total, n = total + float(loss) * len(b), n + len(b)
+            total, n = total + float(loss.detach()) * len(b), n + len(b)
         losses.append(total / n)
         log.info("epoch %d/%d loss %.4f (%.0f s)", epoch + 1, cfg.epochs, losses[-1], time.perf_counter() - t0)
     model.eval(); head.eval()

@@ -40,13 +40,16 @@ def split_metrics(model: IntentModel, examples: tuple[Example, ...], enc: Encode
     b77 = np.array([e.source == "banking77" for e in examples])
     z = model.raw_logits(enc.emb, enc.texts)
     pred = z.argmax(1)
-    kept = (model.scope.prob(enc.emb) >= model.thresholds.in_scope) | human_flags(model, enc)
+    kept = model.scope.prob(enc.emb) >= model.thresholds.in_scope
     in_domain = y != lab[OUT_OF_SCOPE]
+    # As the runtime answers: refused rows are wrong; kept rows take the best in-scope intent.
+    runtime_ok = kept & (np.where(np.arange(len(lab)) == lab[OUT_OF_SCOPE], -np.inf, z).argmax(1) == y)
     extra_in = ~b77 & in_domain
     return {
         "n": len(examples),
         "banking77_n": int(b77.sum()),
         "banking77_accuracy": _share(pred[b77] == y[b77]),
+        "banking77_accuracy_after_scope": _share(runtime_ok[b77]),
         "extra_intents_accuracy": _share(pred[~b77] == y[~b77]),
         "accuracy_all": _share(pred == y),
         "banking77_in_scope_kept": _share(kept[b77]),
@@ -73,9 +76,6 @@ def ood_metrics(model: IntentModel, ood: Encoded, in_scope: Encoded) -> dict:
     th = model.thresholds.in_scope
     refused = model.scope.prob(ood.emb) < th
     kept = model.scope.prob(in_scope.emb) >= th
-    # A request for a person is always in scope, whatever the scope head says (runtime rule).
-    refused &= ~human_flags(model, ood)
-    kept |= human_flags(model, in_scope)
     return {
         "ood_refused": _share(refused),
         "own_in_scope_kept": _share(kept),

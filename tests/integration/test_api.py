@@ -10,6 +10,8 @@ from assistant.api.app import create_app
 from assistant.config import Settings
 from assistant.core.events import UserTurn
 from assistant.core.pipeline import DialoguePipeline, complete
+from assistant.storage.models import Conversation
+from tests.conftest import auth
 from tests.fakes import ScriptedGenerator
 
 
@@ -24,8 +26,9 @@ def test_generated_answer_cites_the_knowledge_base(client, services):
     body = r.json()
     assert body["path"] in ("generated", "extractive")
     assert body["citations"] and body["citations"][0]["doc_id"].startswith("prod-")
-    assert body["reply"] and body["latency_ms"] > 0 and body["intent"] is None and body["handoff"] is None
-    stored = client.get(f"/v1/conversations/{body['conversation_id']}").json()
+    assert body["reply"] and body["latency_ms"] > 0 and body["handoff"] is None
+    assert body["intent"]["name"] != "out_of_scope" and 0 < body["intent"]["confidence"] <= 1  # the committed classifier
+    stored = client.get(f"/v1/conversations/{body['conversation_id']}", headers=auth(body)).json()
     assert [m["role"] for m in stored["messages"]] == ["user", "assistant"]
     assert stored["messages"][1]["citations"][0]["doc_id"] == body["citations"][0]["doc_id"]
 
@@ -36,9 +39,10 @@ def test_faq_question_answered_directly(client):
     assert body["citations"][0]["doc_id"].startswith("faq-")
 
 
-def test_off_topic_gets_i_dont_know_and_an_agent_offer(client):
+def test_off_topic_gets_a_polite_refusal(client):
     body = client.post("/v1/chat", json={"message": "what's a good lasagna recipe?"}).json()
-    assert body["path"] == "no_answer" and "Talk to an agent" in body["suggestions"]
+    assert body["path"] == "refused" and body["intent"]["name"] == "out_of_scope" and not body["citations"]
+    assert "banking questions" in body["reply"]
 
 
 def test_invented_figure_replaced_with_extractive_answer(services, settings):
@@ -65,7 +69,8 @@ def test_websocket_streams_deltas_then_reply_and_keeps_context(client):
             frames.append(ws.receive_json())
             if frames[-1]["type"] in ("reply", "error"):
                 break
-        assert frames[0]["type"] == "start" and frames[-1]["type"] == "reply"
+        assert [f["type"] for f in frames[:2]] == ["session", "start"] and frames[-1]["type"] == "reply"
+        assert frames[0]["session_token"].startswith("cst_")
         cid = frames[-1]["conversation_id"]
         if frames[-1]["path"] == "generated":
             assert any(f["type"] == "delta" for f in frames)
@@ -79,7 +84,7 @@ def test_websocket_streams_deltas_then_reply_and_keeps_context(client):
 
 def test_stored_conversation_is_redacted(client):
     body = client.post("/v1/chat", json={"message": "I lost my card 4111 1111 1111 1111, my email is a@b.co"}).json()
-    stored = client.get(f"/v1/conversations/{body['conversation_id']}").json()
+    stored = client.get(f"/v1/conversations/{body['conversation_id']}", headers=auth(body)).json()
     text = stored["messages"][0]["text"]
     assert "4111" not in text and "a@b.co" not in text and "[CARD]" in text
 
@@ -96,7 +101,7 @@ def test_kb_search(client):
     ({"message": 42}, 422),
     ({"message": "hi", "conversation_id": 7}, 422),
     ({"message": "hi", "channel": "fax"}, 422),
-    ({"message": "hi", "conversation_id": "does-not-exist"}, 404),
+    ({"message": "hi", "conversation_id": "does-not-exist"}, 401),  # no session token
     ({}, 422),
 ])
 def test_bad_input_is_a_clear_4xx(client, payload, status):
@@ -110,7 +115,7 @@ def test_non_utf8_and_non_json_bodies(client):
     assert r.status_code == 400 and "UTF-8" in r.json()["detail"]
     r = client.post("/v1/chat", content=b"message=hi", headers={"content-type": "application/json"})
     assert r.status_code == 422
-    assert client.get("/v1/conversations/nope").status_code == 404
+    assert client.get("/v1/conversations/nope", headers={"authorization": "Bearer cst_x"}).status_code == 404
     assert client.get("/v1/kb/search", params={"q": ""}).status_code == 422
 
 
@@ -140,3 +145,33 @@ def test_metrics_and_request_ids(client):
     text = client.get("/metrics").text
     assert 'bankassist_turn_seconds_count{channel="web",path="faq"}' in text
     assert 'bankassist_http_request_seconds_count{method="POST",route="/v1/chat",status="200"}' in text
+
+
+def test_customer_session_token_guards_the_conversation(client, services):
+    """The customer role: only the holder of a conversation's session token reads or continues it."""
+    first = client.post("/v1/chat", json={"message": "What is your routing number?"}).json()
+    other = client.post("/v1/chat", json={"message": "What is your routing number?"}).json()
+    cid, url = first["conversation_id"], f"/v1/conversations/{first['conversation_id']}"
+    assert first["session_token"] != other["session_token"]
+    assert client.get(url).status_code == 401
+    assert client.get(url, headers=auth(other)).status_code == 403
+    assert client.get(url, headers=auth(first)).status_code == 200
+    again = client.post("/v1/chat", json={"message": "and the swift code?", "conversation_id": cid}, headers=auth(other))
+    assert again.status_code == 403 and "session token" in again.json()["detail"]
+    again = client.post("/v1/chat", json={"message": "thanks", "conversation_id": cid}, headers=auth(first))
+    assert again.status_code == 200 and again.json()["session_token"] is None  # shown once, at the start
+    assert client.post(f"{url}/handoff", headers=auth(other)).status_code == 403
+    with client.websocket_connect("/v1/chat/ws") as ws:
+        ws.send_json({"type": "resume", "conversation_id": cid})
+        assert ws.receive_json()["status"] == 401
+        ws.send_json({"message": "hi", "conversation_id": cid, "session_token": other["session_token"]})
+        assert ws.receive_json()["status"] == 403
+        ws.send_json({"type": "resume", "conversation_id": cid, "session_token": first["session_token"]})
+        assert ws.receive_json() == {"type": "resumed", "conversation_id": cid, "status": "bot"}
+        ws.send_json({"message": "What is your routing number?", "conversation_id": cid})  # proven on this socket
+        while (frame := ws.receive_json())["type"] != "reply":
+            pass
+        assert frame["conversation_id"] == cid
+    with services.conversations._sessions() as s:
+        stored = s.get(Conversation, cid).token_hash
+    assert first["session_token"] not in stored and len(stored) == 64  # only a hash is kept

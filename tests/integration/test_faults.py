@@ -20,6 +20,7 @@ from assistant.api.app import create_app
 from assistant.config import Settings
 from assistant.services import build_services
 from assistant.storage.db import make_engine
+from tests.conftest import auth
 
 BIN = Path(sys.executable).parent / "bankassist"
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -59,17 +60,18 @@ def test_database_down_is_503_with_retry_after_and_recovers(tmp_path):
         s = Settings(data_dir=tmp_path, database_url=f"postgresql://postgres@127.0.0.1:5432/{name}",
                      llm_model="smollm2-135m", llm_max_new_tokens=8, voice_enabled=False, _env_file=None)
         with TestClient(create_app(s, build_services(s))) as c:
-            cid = c.post("/v1/chat", json={"message": "What is your routing number?"}).json()["conversation_id"]
+            me = c.post("/v1/chat", json={"message": "What is your routing number?"}).json()
+            cid = me["conversation_id"]
             with admin.connect() as a:  # the database goes away under the running API
                 a.execute(text(f"ALTER DATABASE {name} ALLOW_CONNECTIONS false"))
                 a.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"))
-            down = c.post("/v1/chat", json={"message": "What is your routing number?", "conversation_id": cid})
+            down = c.post("/v1/chat", json={"message": "What is your routing number?", "conversation_id": cid}, headers=auth(me))
             assert down.status_code == 503 and down.headers["retry-after"] == "5"
             with admin.connect() as a:
                 a.execute(text(f"ALTER DATABASE {name} ALLOW_CONNECTIONS true"))
-            back = c.post("/v1/chat", json={"message": "What is your routing number?", "conversation_id": cid})
+            back = c.post("/v1/chat", json={"message": "What is your routing number?", "conversation_id": cid}, headers=auth(me))
             assert back.status_code == 200
-            assert len(c.get(f"/v1/conversations/{cid}").json()["messages"]) == 4  # nothing acknowledged was lost
+            assert len(c.get(f"/v1/conversations/{cid}", headers=auth(me)).json()["messages"]) == 4  # nothing acknowledged was lost
             services = c.app.state.services
             services.conversations._sessions.kw["bind"].dispose()
     finally:
@@ -89,12 +91,13 @@ def test_redis_down_turns_still_complete_and_relay_recovers(tmp_path, settings):
     try:
         with TestClient(create_app(s, build_services(s))) as c, c.websocket_connect("/v1/chat/ws") as ws:
             ws.send_json({"message": "What is your routing number?"})
+            me = ws.receive_json()
             while (frame := ws.receive_json())["type"] != "reply":
                 pass
             cid = frame["conversation_id"]
             redis.kill()
             redis.wait()
-            r = c.post(f"/v1/conversations/{cid}/handoff")  # publishes to the (dead) bus
+            r = c.post(f"/v1/conversations/{cid}/handoff", headers=auth(me))  # publishes to the (dead) bus
             assert r.status_code == 200
             redis = subprocess.Popen(start, stdout=subprocess.DEVNULL)
             time.sleep(2.5)  # the listener reconnects with backoff
@@ -120,12 +123,13 @@ def test_kill_9_loses_nothing_acknowledged(tmp_path):
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_ready(port, proc)
-        acked = []
+        acked, me = [], {}
         with connect(f"ws://127.0.0.1:{port}/v1/chat/ws") as ws:
             for q in ("What is your routing number?", "What are your branch hours?"):
                 ws.send(json.dumps({"message": q, **({"conversation_id": acked[0][0]} if acked else {})}))
                 while (frame := json.loads(ws.recv(timeout=120)))["type"] != "reply":
-                    pass
+                    if frame["type"] == "session":
+                        me = frame
                 acked.append((frame["conversation_id"], frame["message_id"]))
             ws.send(json.dumps({"message": "How does overdraft protection work for my checking account?",
                                 "conversation_id": acked[0][0]}))
@@ -136,12 +140,12 @@ def test_kill_9_loses_nothing_acknowledged(tmp_path):
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_ready(port, proc)
         cid = acked[0][0]
-        stored = httpx.get(f"http://127.0.0.1:{port}/v1/conversations/{cid}").json()["messages"]
+        stored = httpx.get(f"http://127.0.0.1:{port}/v1/conversations/{cid}", headers=auth(me)).json()["messages"]
         ids = {m["id"] for m in stored}
         assert all(mid in ids for _, mid in acked)
         assert stored[4]["role"] == "user" and "overdraft" in stored[4]["text"]  # the unanswered question is kept
         with connect(f"ws://127.0.0.1:{port}/v1/chat/ws") as ws:  # the client reconnects and resumes
-            ws.send(json.dumps({"type": "resume", "conversation_id": cid}))
+            ws.send(json.dumps({"type": "resume", "conversation_id": cid, "session_token": me["session_token"]}))
             assert json.loads(ws.recv(timeout=30))["type"] == "resumed"
     finally:
         proc.kill()

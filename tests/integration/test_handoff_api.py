@@ -2,6 +2,8 @@
 
 import pytest
 
+from tests.conftest import auth
+
 AGENT_PW = "correct-horse-battery"
 
 
@@ -26,10 +28,12 @@ def login(client, username):
 def test_customer_and_agent_talk_live(client, agents):
     with client.websocket_connect("/v1/chat/ws") as customer:
         customer.send_json({"message": "What is the wire cut-off time?"})
+        me = customer.receive_json()
+        assert me["type"] == "session"
         while (frame := customer.receive_json())["type"] != "reply":
             pass
         cid = frame["conversation_id"]
-        assert client.post(f"/v1/conversations/{cid}/handoff").json()["status"] == "waiting"
+        assert client.post(f"/v1/conversations/{cid}/handoff", headers=auth(me)).json()["status"] == "waiting"
         dana = login(client, "dana")
         queue = client.get("/v1/agent/tickets", headers=dana).json()
         ticket = next(t for t in queue if t["conversation_id"] == cid)
@@ -61,19 +65,21 @@ def test_customer_and_agent_talk_live(client, agents):
         assert r.json()["status"] == "closed"
         assert customer.receive_json()["type"] == "handoff_ended"
         assert client.post(f"/v1/agent/tickets/{ticket['id']}/claim", headers=lee).status_code == 409
-    roles = [m["role"] for m in client.get(f"/v1/conversations/{cid}").json()["messages"]]
+    roles = [m["role"] for m in client.get(f"/v1/conversations/{cid}", headers=auth(me)).json()["messages"]]
     assert roles.count("agent") == 1 and roles.count("system") == 2
 
 
 def test_reconnect_resumes_and_customer_can_cancel(client, agents):
-    cid = client.post("/v1/chat", json={"message": "hello, what is the routing number?"}).json()["conversation_id"]
-    client.post(f"/v1/conversations/{cid}/handoff")
+    me = client.post("/v1/chat", json={"message": "hello, what is the routing number?"}).json()
+    cid = me["conversation_id"]
+    client.post(f"/v1/conversations/{cid}/handoff", headers=auth(me))
     with client.websocket_connect("/v1/chat/ws") as again:  # e.g. after a page reload
-        again.send_json({"type": "resume", "conversation_id": cid})
+        again.send_json({"type": "resume", "conversation_id": cid, "session_token": me["session_token"]})
         assert again.receive_json() == {"type": "resumed", "conversation_id": cid, "status": "waiting"}
-    r = client.delete(f"/v1/conversations/{cid}/handoff")
+    r = client.delete(f"/v1/conversations/{cid}/handoff", headers=auth(me))
     assert r.json()["status"] == "bot" and r.json()["ticket_id"]
-    assert client.post("/v1/chat", json={"message": "What is the wire cut-off time?", "conversation_id": cid}).json()["path"] != "human"
+    r = client.post("/v1/chat", json={"message": "What is the wire cut-off time?", "conversation_id": cid}, headers=auth(me))
+    assert r.json()["path"] != "human"
 
 
 def test_agent_api_errors(client, agents):
@@ -84,7 +90,8 @@ def test_agent_api_errors(client, agents):
     assert client.get("/v1/agent/tickets/999999", headers=dana).status_code == 404
     assert client.post("/v1/agent/tickets/999999/claim", headers=dana).status_code == 404
     assert client.post("/v1/agent/tickets/1/messages", headers=dana, json={"text": "  "}).status_code == 422
-    assert client.post("/v1/conversations/nope/handoff").status_code == 404
+    assert client.post("/v1/conversations/nope/handoff").status_code == 401
+    assert client.post("/v1/conversations/nope/handoff", headers={"authorization": "Bearer cst_x"}).status_code == 404
     with client.websocket_connect("/v1/agent/ws?token=bad") as ws:
         with pytest.raises(Exception):
             ws.receive_json()
@@ -92,16 +99,19 @@ def test_agent_api_errors(client, agents):
 
 def test_feedback_is_stored_with_the_message(client):
     body = client.post("/v1/chat", json={"message": "What is your routing number?"}).json()
-    cid, mid = body["conversation_id"], body["message_id"]
-    assert client.post(f"/v1/conversations/{cid}/messages/{mid}/feedback", json={"rating": "down"}).status_code == 204
-    assert client.get(f"/v1/conversations/{cid}").json()["messages"][1]["feedback"] == -1
-    assert client.post(f"/v1/conversations/{cid}/messages/{mid - 1}/feedback", json={"rating": "up"}).status_code == 404
-    assert client.post(f"/v1/conversations/{cid}/messages/{mid}/feedback", json={"rating": "meh"}).status_code == 422
+    cid, mid, me = body["conversation_id"], body["message_id"], auth(body)
+    url = f"/v1/conversations/{cid}/messages/{mid}/feedback"
+    assert client.post(url, json={"rating": "down"}).status_code == 401
+    assert client.post(url, json={"rating": "down"}, headers=me).status_code == 204
+    assert client.get(f"/v1/conversations/{cid}", headers=me).json()["messages"][1]["feedback"] == -1
+    assert client.post(f"/v1/conversations/{cid}/messages/{mid - 1}/feedback", json={"rating": "up"}, headers=me).status_code == 404
+    assert client.post(url, json={"rating": "meh"}, headers=me).status_code == 422
 
 
 def test_audit_trail_records_turns_and_agent_actions(client, services, agents):
-    cid = client.post("/v1/chat", json={"message": "My card 4111 1111 1111 1111, what's the routing number?"}).json()["conversation_id"]
-    client.post(f"/v1/conversations/{cid}/handoff")
+    me = client.post("/v1/chat", json={"message": "My card 4111 1111 1111 1111, what's the routing number?"}).json()
+    cid = me["conversation_id"]
+    client.post(f"/v1/conversations/{cid}/handoff", headers=auth(me))
     dana = login(client, "dana")
     tid = next(t["id"] for t in client.get("/v1/agent/tickets", headers=dana).json() if t["conversation_id"] == cid)
     client.post(f"/v1/agent/tickets/{tid}/claim", headers=dana)

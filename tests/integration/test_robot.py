@@ -32,7 +32,7 @@ def until_reply(ws):
             return frames
 
 
-def test_session_text_turn_and_ping(client, robot_token):
+def test_session_text_turn_and_ping(client, services, robot_token):
     with client.websocket_connect("/v1/robot") as ws:
         session = hello(ws, robot_token)
         assert session["type"] == "session" and session["v"] == 1 and session["branch_id"] == "branch-downtown"
@@ -46,8 +46,9 @@ def test_session_text_turn_and_ping(client, robot_token):
         assert ws.receive_json() == {"v": 1, "type": "pong", "id": "42"}
         ws.send_json({"v": 1, "type": "bye"})
         assert ws.receive_json()["type"] == "bye"
-    stored = client.get(f"/v1/conversations/{session['conversation_id']}").json()
-    assert stored["channel"] == "robot" and [m["role"] for m in stored["messages"]] == ["user", "assistant"]
+    stored = services.conversations.get(session["conversation_id"])  # robot-owned: no customer token reads it
+    assert stored.channel == "robot" and [m.role for m in stored.messages] == ["user", "assistant"]
+    assert client.get(f"/v1/conversations/{session['conversation_id']}").status_code == 401
 
 
 def test_malformed_frames_are_rejected_without_ending_the_session(client, robot_token):

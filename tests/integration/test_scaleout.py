@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import text
 
 from assistant.storage.db import make_engine
+from tests.conftest import auth
 
 pytestmark = pytest.mark.postgres
 PG = "postgresql://postgres@127.0.0.1:5432/test"
@@ -92,8 +93,9 @@ def test_customer_on_a_agent_on_b(cluster):
     a, b = cluster
     with connect(f"ws://{a}/v1/chat/ws") as customer:
         customer.send(json.dumps({"message": "What is your routing number?"}))
+        me = next_frame(customer, "session")
         cid = next_frame(customer, "reply")["conversation_id"]
-        assert httpx.post(f"http://{a}/v1/conversations/{cid}/handoff").json()["status"] == "waiting"
+        assert httpx.post(f"http://{a}/v1/conversations/{cid}/handoff", headers=auth(me)).json()["status"] == "waiting"
         ana = login(b, "ana")
         ticket = next(t for t in httpx.get(f"http://{b}/v1/agent/tickets", headers=ana).json() if t["conversation_id"] == cid)
         assert httpx.post(f"http://{b}/v1/agent/tickets/{ticket['id']}/claim", headers=ana).status_code == 200
@@ -102,7 +104,7 @@ def test_customer_on_a_agent_on_b(cluster):
         assert next_frame(customer, "agent_message")["text"] == "Hello from B"
 
     with connect(f"ws://{b}/v1/chat/ws") as again:  # the customer comes back on the other process
-        again.send(json.dumps({"type": "resume", "conversation_id": cid}))
+        again.send(json.dumps({"type": "resume", "conversation_id": cid, "session_token": me["session_token"]}))
         assert next_frame(again, "resumed")["status"] == "agent"
         with connect(f"ws://{a}/v1/agent/ws?token={ana['authorization'][7:]}") as agent_ws:
             next_frame(agent_ws, "hello")
@@ -113,8 +115,8 @@ def test_customer_on_a_agent_on_b(cluster):
 
 def test_ticket_claimed_exactly_once_across_processes(cluster):
     a, b = cluster
-    cid = httpx.post(f"http://{a}/v1/chat", json={"message": "What is the wire cut-off time?"}).json()["conversation_id"]
-    tid = httpx.post(f"http://{a}/v1/conversations/{cid}/handoff").json()["ticket_id"]
+    me = httpx.post(f"http://{a}/v1/chat", json={"message": "What is the wire cut-off time?"}).json()
+    tid = httpx.post(f"http://{a}/v1/conversations/{me['conversation_id']}/handoff", headers=auth(me)).json()["ticket_id"]
     heads = {a: login(a, "ana"), b: login(b, "ben")}
     results = {}
 

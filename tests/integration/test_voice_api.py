@@ -12,6 +12,7 @@ sf = pytest.importorskip("soundfile")
 pytest.importorskip("piper")
 
 from assistant.api.app import create_app  # noqa: E402
+from tests.conftest import auth  # noqa: E402
 from voice.audio import float_to_pcm16, pcm16_to_float, resample, ulaw_encode  # noqa: E402
 
 QUESTION = "What is the wire transfer cut-off time?"
@@ -103,7 +104,7 @@ def test_pcm_socket_greets_transcribes_and_answers(client, spoken):
         assert reply["text"] and reply["path"]
         drain_until("audio")
         ws.send_text(json.dumps({"type": "hangup"}))
-    stored = client.get(f"/v1/conversations/{ready['conversation_id']}").json()
+    stored = client.get(f"/v1/conversations/{ready['conversation_id']}", headers=auth(ready)).json()
     roles = [m["role"] for m in stored["messages"] if m["role"] != "system"]  # a barge-in note if we spoke over the greeting
     assert stored["channel"] == "robot" and roles[:2] == ["user", "assistant"]
 

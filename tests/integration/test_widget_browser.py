@@ -21,7 +21,7 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run", "--disable-quic"]
-GENERATED_QUESTION = "What is the monthly maintenance fee for Everyday Checking?"
+GENERATED_QUESTION = "Tell me about the Everyday Checking account."  # no figure asked for: the model answers
 AGENT_USER, AGENT_PW = "widget-agent", "widget-pass-1"
 
 if not Path(CHROMIUM).exists():
@@ -161,7 +161,9 @@ def test_chip_then_streamed_answer_with_sources_feedback_and_keyboard(server, br
     expect(up).to_have_attribute("aria-pressed", "true")
     expect(answer.locator(".thanks")).to_have_text("Thanks for your feedback.")
     cid = page.evaluate("BankChatWidget.conversationId")
-    stored = client.get(f"/v1/conversations/{cid}").json()["messages"]
+    token = page.evaluate("Object.keys(localStorage).filter(k => k.endsWith(':token')).map(k => localStorage[k])[0]")
+    assert token.startswith("cst_")
+    stored = client.get(f"/v1/conversations/{cid}", headers={"authorization": f"Bearer {token}"}).json()["messages"]
     assert [m["feedback"] for m in stored if m["id"] == final["message_id"]] == [1]
 
     # keyboard: Escape closes and gives focus back to the launcher; Enter reopens into the input

@@ -28,7 +28,7 @@ def world(tmp_path):
     gen = ScriptedGenerator("The Everyday Checking monthly fee is $10.")
     pipeline = DialoguePipeline(
         knowledge=FakeKnowledge([CHECKING, WIRES]), generator=gen, conversations=conv,
-        config=PipelineConfig(), nlu=FakeNlu(), policy=HandoffPolicy.load(), handoff=handoff,
+        config=PipelineConfig(quote_figure_questions=False), nlu=FakeNlu(), policy=HandoffPolicy.load(), handoff=handoff,
     )
     return type("W", (), dict(conv=conv, tickets=tickets, agents=agents, bus=bus, handoff=handoff, pipeline=pipeline, gen=gen))
 
@@ -75,8 +75,19 @@ def test_urgent_intent_gets_answer_and_offer(world):
     assert reply.handoff.reason == "urgent: lost_or_stolen_card" and reply.suggestions[0] == "Talk to an agent"
 
 
+def test_unsupported_action_hands_off_only_when_confident():
+    from tests.fakes import Signals
+
+    policy = HandoffPolicy.load()
+    assert policy.before_retrieval(Signals(intent="request_refund", confidence=0.9)).action == "handoff"
+    assert policy.before_retrieval(Signals(intent="verify_source_of_funds", confidence=0.22)).action == "answer"
+
+
 def test_out_of_scope_refused_and_small_talk(world):
     assert say(world, "best lasagna recipe").path == "refused"
+    # the scope head says no, but the knowledge base has a relevant passage: answered, with a banking intent
+    kept = say(world, "What is the cut-off time for a domestic wire transfer?")
+    assert kept.path in ("generated", "extractive") and kept.intent.name == "transfer_timing"
     assert say(world, "hello there").path == "small_talk"
 
 

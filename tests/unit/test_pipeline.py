@@ -17,10 +17,11 @@ def repo(tmp_path):
     return ConversationRepository(session_factory(engine))
 
 
-def make(repo, reply="", fail=False):
+def make(repo, reply="", fail=False, quote=False):
     gen = ScriptedGenerator(reply, fail)
     kb = FakeKnowledge([CHECKING, SAVINGS, WIRES], [ROUTING_FAQ])
-    cfg = PipelineConfig(min_relevance=0.3, faq_threshold=0.9)
+    # quote=False: these questions ask for figures, and the tests are about the generation path
+    cfg = PipelineConfig(min_relevance=0.3, faq_threshold=0.9, quote_figure_questions=quote)
     return DialoguePipeline(knowledge=kb, generator=gen, conversations=repo, config=cfg), gen, kb
 
 
@@ -50,6 +51,15 @@ def test_invented_number_replaced_by_extractive_answer(repo):
     assert "$15" not in reply.text and "$10" in reply.text
     assert "15" not in streamed  # the unverified figure never reached the customer
     assert reply.citations[0].doc_id == "prod-checking"
+
+
+def test_figure_question_is_answered_by_quoting_the_passage(repo):
+    p, gen, _ = make(repo, "should not be used", quote=True)
+    reply = run(p, "What is the monthly fee for checking?")[-1]
+    assert reply.path == "extractive" and "$10" in reply.text and gen.requests == []
+    assert reply.citations[0].doc_id == "prod-checking"
+    reply = run(p, "Can you explain Everyday Checking?")[-1]  # no figure asked for: the model answers
+    assert gen.requests and reply.path in ("generated", "extractive")
 
 
 def test_faq_precise_match_skips_the_llm(repo):

@@ -40,6 +40,9 @@ class FakeRepo:
     def create(self, channel):
         return "c1"
 
+    def start_session(self, channel):
+        return "c1", "cst_fake"
+
     def exists(self, cid):
         return cid == "c1"
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, WebSocket
+import asyncio
 
-from assistant.api.deps import ServicesDep
-from assistant.api.schemas import ChatRequest, ChatResponse, ErrorOut
+from fastapi import APIRouter, Request, WebSocket
+
+from assistant.api.deps import ServicesDep, bearer, check_session
+from assistant.api.schemas import CUSTOMER_ERRORS, ChatRequest, ChatResponse, ErrorOut
 from assistant.api.sockets import CustomerSocket
 from assistant.core.events import UserTurn
 from assistant.core.pipeline import complete
@@ -13,10 +15,16 @@ from assistant.core.pipeline import complete
 router = APIRouter(prefix="/v1", tags=["chat"])
 
 
-@router.post("/chat", response_model=ChatResponse, responses={404: {"model": ErrorOut}, 503: {"model": ErrorOut}})
-async def chat(body: ChatRequest, services: ServicesDep) -> ChatResponse:
-    reply = await complete(services.pipeline, UserTurn(body.message, body.channel, body.conversation_id))
-    return ChatResponse.from_reply(reply)
+@router.post("/chat", response_model=ChatResponse, responses={**CUSTOMER_ERRORS, 503: {"model": ErrorOut}})
+async def chat(body: ChatRequest, services: ServicesDep, request: Request) -> ChatResponse:
+    """Without conversation_id: a new conversation, and its session token in the reply (once)."""
+    cid, token = body.conversation_id, None
+    if cid is None:
+        cid, token = await asyncio.to_thread(services.conversations.start_session, body.channel)
+    else:
+        await asyncio.to_thread(check_session, services, cid, bearer(request))
+    reply = await complete(services.pipeline, UserTurn(body.message, body.channel, cid))
+    return ChatResponse.from_reply(reply, token)
 
 
 @router.websocket("/chat/ws")

@@ -1,13 +1,13 @@
-from fastapi import APIRouter, HTTPException, Path
+from fastapi import APIRouter, HTTPException
 
-from assistant.api.deps import RowId, ServicesDep
-from assistant.api.schemas import ConversationOut, ErrorOut, FeedbackIn, HandoffStatusOut, MessageOut
+from assistant.api.deps import CustomerConversation, RowId, ServicesDep
+from assistant.api.schemas import CUSTOMER_ERRORS, ConversationOut, FeedbackIn, HandoffStatusOut, MessageOut
 
 router = APIRouter(prefix="/v1", tags=["conversations"])
 
 
-@router.get("/conversations/{conversation_id}", response_model=ConversationOut, responses={404: {"model": ErrorOut}})
-async def get_conversation(services: ServicesDep, conversation_id: str = Path(max_length=64)) -> ConversationOut:
+@router.get("/conversations/{conversation_id}", response_model=ConversationOut, responses=CUSTOMER_ERRORS)
+async def get_conversation(services: ServicesDep, conversation_id: CustomerConversation) -> ConversationOut:
     view = services.conversations.get(conversation_id)
     if view is None:
         raise HTTPException(status_code=404, detail="unknown conversation_id")
@@ -17,29 +17,25 @@ async def get_conversation(services: ServicesDep, conversation_id: str = Path(ma
     )
 
 
-@router.post("/conversations/{conversation_id}/handoff", response_model=HandoffStatusOut, responses={404: {"model": ErrorOut}})
-async def request_agent(services: ServicesDep, conversation_id: str = Path(max_length=64)) -> HandoffStatusOut:
+@router.post("/conversations/{conversation_id}/handoff", response_model=HandoffStatusOut, responses=CUSTOMER_ERRORS)
+async def request_agent(services: ServicesDep, conversation_id: CustomerConversation) -> HandoffStatusOut:
     """The customer asks for a person (the widget's button); same ticket as a typed request."""
-    if not services.conversations.exists(conversation_id):
-        raise HTTPException(status_code=404, detail="unknown conversation_id")
     view = services.conversations.get(conversation_id)
     started = await services.handoff.request(conversation_id, reason="explicit request for a human", channel=view.channel)
     return HandoffStatusOut(conversation_id=conversation_id, status="waiting", ticket_id=started.ticket_id, reason=started.reason)
 
 
-@router.delete("/conversations/{conversation_id}/handoff", response_model=HandoffStatusOut, responses={404: {"model": ErrorOut}})
-async def cancel_agent(services: ServicesDep, conversation_id: str = Path(max_length=64)) -> HandoffStatusOut:
+@router.delete("/conversations/{conversation_id}/handoff", response_model=HandoffStatusOut, responses=CUSTOMER_ERRORS)
+async def cancel_agent(services: ServicesDep, conversation_id: CustomerConversation) -> HandoffStatusOut:
     """The customer stops waiting for an agent; the assistant answers again."""
-    if not services.conversations.exists(conversation_id):
-        raise HTTPException(status_code=404, detail="unknown conversation_id")
     ticket = await services.handoff.cancel(conversation_id)
     return HandoffStatusOut(conversation_id=conversation_id, status=services.conversations.status(conversation_id),
                             ticket_id=ticket.id if ticket else None)
 
 
 @router.post("/conversations/{conversation_id}/messages/{message_id}/feedback", status_code=204,
-             responses={404: {"model": ErrorOut}})
-async def feedback(body: FeedbackIn, services: ServicesDep, message_id: RowId, conversation_id: str = Path(max_length=64)) -> None:
+             responses=CUSTOMER_ERRORS)
+async def feedback(body: FeedbackIn, services: ServicesDep, message_id: RowId, conversation_id: CustomerConversation) -> None:
     """Thumbs up/down on an assistant reply, stored with the message."""
     if not services.conversations.set_feedback(conversation_id, message_id, 1 if body.rating == "up" else -1):
         raise HTTPException(status_code=404, detail="no assistant message with that id in this conversation")

@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl
 from fastapi import APIRouter, HTTPException, Query, Request, WebSocket
 from fastapi.responses import Response
 
-from assistant.api.deps import SettingsDep
+from assistant.api.deps import SettingsDep, check_session
 from assistant.api.routes.voice_deps import CallsDep, VoiceDep, ready_voice, call_directory
 from assistant.channels.voice_setup import session_config
 from voice import twilio
@@ -95,6 +95,7 @@ async def twilio_stream(ws: WebSocket) -> None:
 async def pcm_stream(
     ws: WebSocket, rate: int = Query(16000), out_rate: int = Query(16000), partials: bool = Query(False),
     channel: str = Query("voice", pattern="^(voice|robot|web)$"), conversation_id: str | None = Query(None, max_length=64),
+    session_token: str | None = Query(None, max_length=128, description="needed with conversation_id"),
 ) -> None:
     """PCM16 LE mono in (default 16 kHz), JSON events and PCM16 audio out; see docs/voice.md."""
     from assistant.channels.voice_transports import run_pcm_session
@@ -104,6 +105,12 @@ async def pcm_stream(
         return
     services, stack = ready
     await ws.accept()
+    if conversation_id is not None:  # continuing a chat by voice: the customer's session token proves it is theirs
+        try:
+            await asyncio.to_thread(check_session, services, conversation_id, session_token)
+        except HTTPException as exc:
+            await ws.close(code=4000 + exc.status_code, reason=str(exc.detail)[:120])
+            return
     if rate not in (8000, 16000, 24000, 44100, 48000) or out_rate not in (8000, 16000, 22050, 24000, 44100, 48000):
         await ws.close(code=1003, reason="unsupported sample rate")
         return
