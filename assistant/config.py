@@ -94,6 +94,8 @@ class Settings(BaseSettings):
     context_margin: float = Field(
         default=0.10, description="passages this far below the best dense score are left out of the prompt"
     )
+    quote_categories: list[str] = Field(
+        default_factory=lambda: ["regulation"], description="KB categories answered by quoting (with quote_figure_questions)")
     scope_override_relevance: float = Field(
         default=0.40, description="a KB passage at least this relevant keeps a message the scope head refused in scope")
     quote_figure_questions: bool = Field(

@@ -107,7 +107,7 @@ def pipeline_config(settings: Settings) -> PipelineConfig:
         bank_name=settings.bank_name, retrieval_k=settings.retrieval_k, context_k=settings.context_k,
         min_relevance=settings.min_relevance, context_margin=settings.context_margin, faq_threshold=settings.faq_threshold,
         history_turns=settings.history_turns, max_new_tokens=settings.llm_max_new_tokens,
-        quote_figure_questions=settings.quote_figure_questions, scope_override_relevance=settings.scope_override_relevance,
+        quote_figure_questions=settings.quote_figure_questions, quote_categories=tuple(settings.quote_categories), scope_override_relevance=settings.scope_override_relevance,
     )
 
 

@@ -53,12 +53,13 @@ def main() -> None:
     rows, paths = [], Counter()
     with TestClient(create_app(settings, services)) as client:
         for q in questions:
-            body = {"message": q.q}
+            body, headers = {"message": q.q}, {}
             if q.follow_up_of and q.follow_up_of in conv:
-                body["conversation_id"] = conv[q.follow_up_of]
+                body["conversation_id"], token = conv[q.follow_up_of]
+                headers["authorization"] = f"Bearer {token}"  # the customer's session token
             t0 = time.perf_counter()
-            r = client.post("/v1/chat", json=body).json()
-            conv[q.q] = r["conversation_id"]
+            r = client.post("/v1/chat", json=body, headers=headers).json()
+            conv[q.q] = (r["conversation_id"], r["session_token"] or headers["authorization"][7:])
             cited = {c["doc_id"] for c in r["citations"]} | {answer_doc.get(c["doc_id"]) for c in r["citations"]}
             has_figures = all(norm(f) in norm(r["reply"]) for f in q.answer_contains)
             rows.append({"q": q.q, "path": r["path"], "figures": has_figures, "cited": bool(cited & set(q.docs)),
