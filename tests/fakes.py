@@ -96,7 +96,7 @@ class FakeNlu:
     def __init__(self) -> None:
         self.failed_turns: list[int] = []
 
-    def classify(self, text: str, *, failed_turns: int = 0) -> Signals:
+    def classify(self, text: str, *, failed_turns: int = 0, embedding=None) -> Signals:
         self.failed_turns.append(failed_turns)
         t = text.lower()
         if "human" in t or "person" in t:

@@ -71,10 +71,6 @@ class Answerer:
     def system_prompt(self) -> str:
         return prompts.SYSTEM_PROMPT.format(bank_name=self.cfg.bank_name)
 
-    async def faq_and_vector(self, text: str) -> tuple[np.ndarray, list[FaqMatch]]:
-        vector = await asyncio.to_thread(self.kb.embed, text)
-        return vector, self.kb.faq_candidates(vector, 4)
-
     def faq_reply(self, cid: str, text: str, faqs: list[FaqMatch], previous: list[str], intent: IntentInfo | None) -> Reply | None:
         """A known question answered with its approved text, without the LLM."""
         if not faqs or faqs[0].score < self.cfg.faq_threshold or (previous and is_follow_up(text)):

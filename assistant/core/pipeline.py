@@ -13,6 +13,8 @@ from collections.abc import AsyncIterator
 from dataclasses import replace
 from typing import Protocol
 
+import numpy as np
+
 from assistant.core.answering import Answerer, KnowledgeSource, PipelineConfig, Retrieval  # noqa: F401 (re-exported)
 from assistant.core.guardrails import screen_input
 from assistant.core.events import Event, HandoffInfo, IntentInfo, Reply, TurnError, TurnStarted, UserTurn
@@ -31,7 +33,7 @@ class UnknownConversation(LookupError):
 
 
 class NluClassifier(Protocol):
-    def classify(self, text: str, *, failed_turns: int = 0) -> NluSignals: ...
+    def classify(self, text: str, *, failed_turns: int = 0, embedding: np.ndarray | None = None) -> NluSignals: ...
 
 
 class Handoff(Protocol):
@@ -77,7 +79,11 @@ class DialoguePipeline:
         cid = await self._conversation(turn)
         history = await asyncio.to_thread(self.repo.recent, cid, self.cfg.history_turns * 2)
         status = await asyncio.to_thread(self.repo.status, cid)
-        nlu = self.nlu.classify(red.text, failed_turns=_streak(history, FAILED_PATHS)) if self.nlu else None
+        # One embedding per turn (cached by the retriever), shared by the classifier, the FAQ match and
+        # retrieval; both model calls run off the event loop so other sessions keep flowing.
+        vector = await asyncio.to_thread(self.answerer.kb.embed, red.text)
+        nlu = await asyncio.to_thread(self.nlu.classify, red.text, failed_turns=_streak(history, FAILED_PATHS),
+                                      embedding=vector) if self.nlu else None
         intent = IntentInfo(nlu.intent, round(float(nlu.confidence), 4)) if nlu else None
         uid = await asyncio.to_thread(
             self.repo.add, cid, role="user", text=red.text, channel=turn.channel, pii=red.found or None,
@@ -93,7 +99,7 @@ class DialoguePipeline:
             return
         reply: Reply | None = None
         try:
-            async for event in self._respond(cid, red.text, history, nlu, intent, turn):
+            async for event in self._respond(cid, red.text, vector, history, nlu, intent, turn):
                 if isinstance(event, Reply):
                     reply = event
                 else:
@@ -139,7 +145,7 @@ class DialoguePipeline:
             raise UnknownConversation(turn.conversation_id)
         return turn.conversation_id
 
-    async def _respond(self, cid: str, text: str, history: list[StoredMessage], nlu: NluSignals | None,
+    async def _respond(self, cid: str, text: str, vector: np.ndarray, history: list[StoredMessage], nlu: NluSignals | None,
                        intent: IntentInfo | None, turn: UserTurn) -> AsyncIterator[Event]:
         attack = screen_input(text)
         if attack is not None:  # refused before anything reaches retrieval or the model
@@ -147,17 +153,20 @@ class DialoguePipeline:
                         handoff=HandoffInfo(False, f"guardrail: {attack.category}"))
             return
         decision = self.policy.before_retrieval(nlu) if nlu is not None else Decision("answer")
+        previous = [m.text for m in history if m.role == "user"]
+        faqs = self.answerer.kb.faq_candidates(vector, 4)
+        faq = self.answerer.faq_reply(cid, text, faqs, previous, intent)
+        if decision.action == "handoff" and decision.faq_first and faq is not None:
+            yield self._offer(faq, replace(decision, action="answer", offer_agent=True))
+            return
         if decision.action == "handoff":
             yield await self._hand_off(cid, decision.reason, turn, nlu, intent)
             return
+        if faq is not None:  # an approved answer beats a classifier's doubt ("close acount online" is no goodbye)
+            yield self._offer(faq, decision)
+            return
         if decision.action == "small_talk":
             yield Reply(cid, prompts.SMALL_TALK[decision.reason], path="small_talk", intent=intent)
-            return
-        previous = [m.text for m in history if m.role == "user"]
-        vector, faqs = await self.answerer.faq_and_vector(text)
-        faq = self.answerer.faq_reply(cid, text, faqs, previous, intent)
-        if faq is not None:  # an approved answer beats a classifier's doubt
-            yield self._offer(faq, decision)
             return
         found = await self.answerer.retrieve(text, previous, vector, faqs)
         if decision.action == "refuse":

@@ -26,6 +26,7 @@ class Decision:
     action: Literal["answer", "small_talk", "handoff", "refuse"]
     reason: str = ""
     offer_agent: bool = False
+    faq_first: bool = False  # a handoff that an approved FAQ answer (plus an offer to connect) replaces
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,8 @@ class HandoffPolicy:
         # Only a confident intent: "What is Premier Interest Checking?" came out as
         # verify_source_of_funds at 0.22 and was handed to a person.
         if nlu.intent in self.unsupported_actions and nlu.confidence >= self.low_confidence_threshold:
-            return Decision("handoff", f"action the assistant cannot perform: {nlu.intent}")
+            # "How do I close my account?" has an approved answer; the customer gets it and an offer.
+            return Decision("handoff", f"action the assistant cannot perform: {nlu.intent}", faq_first=True)
         if nlu.intent in SMALL_TALK and nlu.confidence >= self.low_confidence_threshold:
             return Decision("small_talk", nlu.intent)
         if not nlu.in_scope:

@@ -14,7 +14,7 @@ from assistant.storage.agents import AgentExists, AgentRepository
 from assistant.storage.db import make_engine, migrate, session_factory
 from assistant.storage.repository import ConversationRepository
 from assistant.storage.tickets import TicketConflict, TicketNotFound, TicketRepository
-from tests.fakes import CHECKING, WIRES, FakeKnowledge, FakeNlu, ScriptedGenerator
+from tests.fakes import CHECKING, ROUTING_FAQ, WIRES, FakeKnowledge, FakeNlu, ScriptedGenerator
 
 
 @pytest.fixture
@@ -27,7 +27,7 @@ def world(tmp_path):
     handoff = HandoffService(tickets=tickets, conversations=conv, bus=bus)
     gen = ScriptedGenerator("The Everyday Checking monthly fee is $10.")
     pipeline = DialoguePipeline(
-        knowledge=FakeKnowledge([CHECKING, WIRES]), generator=gen, conversations=conv,
+        knowledge=FakeKnowledge([CHECKING, WIRES], [ROUTING_FAQ]), generator=gen, conversations=conv,
         config=PipelineConfig(quote_figure_questions=False), nlu=FakeNlu(), policy=HandoffPolicy.load(), handoff=handoff,
     )
     return type("W", (), dict(conv=conv, tickets=tickets, agents=agents, bus=bus, handoff=handoff, pipeline=pipeline, gen=gen))
@@ -80,7 +80,16 @@ def test_unsupported_action_hands_off_only_when_confident():
 
     policy = HandoffPolicy.load()
     assert policy.before_retrieval(Signals(intent="request_refund", confidence=0.9)).action == "handoff"
+    assert policy.before_retrieval(Signals(intent="request_refund", confidence=0.9)).faq_first
     assert policy.before_retrieval(Signals(intent="verify_source_of_funds", confidence=0.22)).action == "answer"
+
+
+def test_an_approved_answer_replaces_an_unsupported_action_handoff(world):
+    reply = say(world, "routing number please, and a refund")  # FakeNlu: request_refund, an unsupported action
+    assert reply.path == "faq" and reply.handoff.reason.startswith("action the assistant cannot perform")
+    assert reply.handoff.active is False and reply.suggestions[0] == "Talk to an agent"
+    assert world.tickets.open_for(reply.conversation_id) is None
+    assert say(world, "I want a refund for my order").path == "handoff"  # no approved answer: a person
 
 
 def test_out_of_scope_refused_and_small_talk(world):
