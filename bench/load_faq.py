@@ -5,8 +5,12 @@
 Starts the server in a child process (127.0.0.1, a free port, SmolLM2: the FAQ path never
 calls the LLM), then for each N opens N sessions at once (half widget /v1/chat/ws, half
 robot /v1/robot), each asking `--turns` FAQ questions with `--think` seconds (jittered)
-between them. Reports turn latency p50/p95 (send to final reply) and errors. Bounded: every
-session has a deadline and the script stops the server when done.
+between them. Sessions start within `--ramp` seconds: 0 is a burst (every session's first
+message in the same instant), 2 spreads arrivals over one think time, like real traffic.
+Reports FAQ-path latency p50/p95 (send to final reply), errors (exceptions, error frames,
+the error path) and the turns the dialogue policy sent elsewhere (a variant like "can I talk
+to a real person" hands off), by path. Bounded: every session has a deadline and the script
+stops the server when done.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,9 +63,20 @@ def pct(xs, q):
     return xs[min(len(xs) - 1, round(q * (len(xs) - 1)))] if xs else float("nan")
 
 
-async def widget_session(url: str, turns: int, think: float, lat: list, errors: list, deadline: float) -> None:
+def record(msg: dict, t0: float, lat: list, other: Counter) -> None:
+    """FAQ-path turns are timed; a turn the dialogue policy sends elsewhere (a hand-off for
+    "can I talk to a real person", then the human queue) is counted by path, not as an error."""
+    if msg["path"] == "faq":
+        lat.append((time.perf_counter() - t0) * 1000)
+    else:
+        other[msg["path"]] += 1
+
+
+async def widget_session(url: str, turns: int, think: float, lat: list, errors: list, deadline: float,
+                         other: Counter, ramp: float) -> None:
     import websockets
 
+    await asyncio.sleep(random.uniform(0, ramp))
     try:
         async with websockets.connect(url + "/v1/chat/ws", open_timeout=30) as ws:
             cid = None
@@ -74,20 +90,20 @@ async def widget_session(url: str, turns: int, think: float, lat: list, errors: 
                     msg = json.loads(await asyncio.wait_for(ws.recv(), deadline - time.monotonic()))
                     if msg["type"] == "reply":
                         break
-                    if msg["type"] == "error":
+                    if msg["type"] == "error" or msg.get("path") == "error":
                         raise RuntimeError(msg)
-                lat.append((time.perf_counter() - t0) * 1000)
+                record(msg, t0, lat, other)
                 cid = msg["conversation_id"]
-                if msg["path"] != "faq":
-                    errors.append(f"not faq: {msg['path']}")
                 await asyncio.sleep(think * random.uniform(0.5, 1.5))
     except Exception as exc:  # counted, reported
         errors.append(repr(exc)[:200])
 
 
-async def robot_session(url: str, token: str, turns: int, think: float, lat: list, errors: list, deadline: float) -> None:
+async def robot_session(url: str, token: str, turns: int, think: float, lat: list, errors: list, deadline: float,
+                        other: Counter, ramp: float) -> None:
     import websockets
 
+    await asyncio.sleep(random.uniform(0, ramp))
     try:
         async with websockets.connect(url + "/v1/robot", open_timeout=30) as ws:
             await ws.send(json.dumps({"v": 1, "type": "hello", "token": token}))
@@ -99,29 +115,28 @@ async def robot_session(url: str, token: str, turns: int, think: float, lat: lis
                     msg = json.loads(await asyncio.wait_for(ws.recv(), deadline - time.monotonic()))
                     if msg["type"] == "reply":
                         break
-                    if msg["type"] == "error":
+                    if msg["type"] == "error" or msg.get("path") == "error":
                         raise RuntimeError(msg)
-                lat.append((time.perf_counter() - t0) * 1000)
-                if msg["path"] != "faq":
-                    errors.append(f"not faq: {msg['path']}")
+                record(msg, t0, lat, other)
                 await asyncio.sleep(think * random.uniform(0.5, 1.5))
     except Exception as exc:
         errors.append(repr(exc)[:200])
 
 
-async def round_(url: str, token: str, n: int, turns: int, think: float) -> dict:
+async def round_(url: str, token: str, n: int, turns: int, think: float, ramp: float) -> dict:
     lat: list[float] = []
     errors: list[str] = []
+    other: Counter = Counter()
     deadline = time.monotonic() + 120 + turns * think * 2
     t0 = time.perf_counter()
     await asyncio.gather(*[
-        (widget_session(url, turns, think, lat, errors, deadline) if i % 2 == 0
-         else robot_session(url, token, turns, think, lat, errors, deadline))
+        (widget_session(url, turns, think, lat, errors, deadline, other, ramp) if i % 2 == 0
+         else robot_session(url, token, turns, think, lat, errors, deadline, other, ramp))
         for i in range(n)
     ])
     wall = time.perf_counter() - t0
-    return {"sessions": n, "turns": len(lat), "p50_ms": round(pct(lat, .5), 1), "p95_ms": round(pct(lat, .95), 1),
-            "max_ms": round(max(lat, default=0), 1), "errors": len(errors), "turns_per_s": round(len(lat) / wall, 1),
+    return {"sessions": n, "ramp_s": ramp, "faq_turns": len(lat), "other_paths": dict(other), "p50_ms": round(pct(lat, .5), 1), "p95_ms": round(pct(lat, .95), 1),
+            "max_ms": round(max(lat, default=0), 1), "errors": len(errors), "turns_per_s": round((len(lat) + other.total()) / wall, 1),
             "first_errors": errors[:3]}
 
 
@@ -130,6 +145,8 @@ def main() -> None:
     ap.add_argument("--sessions", type=int, nargs="+", default=[50, 100, 200])
     ap.add_argument("--turns", type=int, default=5)
     ap.add_argument("--think", type=float, default=2.0)
+    ap.add_argument("--ramp", type=float, nargs="+", default=[0.0, 2.0],
+                    help="sessions start at random times within this many seconds (0: all at the same instant)")
     args = ap.parse_args()
     global ASKED
     ASKED = faq_variants()
@@ -155,8 +172,9 @@ def main() -> None:
                 pass
             time.sleep(0.5)
         url = f"ws://127.0.0.1:{port}"
-        for n in args.sessions:
-            print(json.dumps(asyncio.run(round_(url, token, n, args.turns, args.think))), flush=True)
+        for ramp in args.ramp:
+            for n in args.sessions:
+                print(json.dumps(asyncio.run(round_(url, token, n, args.turns, args.think, ramp))), flush=True)
     finally:
         server.terminate()
         server.wait(10)
