@@ -17,6 +17,7 @@ import numpy as np
 
 from assistant.core.answering import Answerer, KnowledgeSource, PipelineConfig, Retrieval  # noqa: F401 (re-exported)
 from assistant.core.guardrails import screen_input
+from assistant.core.rewrite import is_follow_up
 from assistant.core.events import Event, HandoffInfo, IntentInfo, Reply, TurnError, TurnStarted, UserTurn
 from assistant.handoff.policy import Decision, HandoffPolicy, NluSignals
 from assistant.llm import GenerationError, Generator, prompts

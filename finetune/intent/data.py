@@ -185,3 +185,31 @@ def load_held_out(train_texts: list[str], *, human_file: Path = HUMAN_TEST_FILE,
     if leaked:
         raise DatasetError(f"held-out test lines also appear in training data: {leaked[:5]}")
     return sets
+
+
+KB_DIR = Path(__file__).resolve().parent.parent.parent / "knowledge_base" / "docs"
+_HEADING = re.compile(r"^#{1,3}\s+(.+?)\s*$", re.M)
+
+
+def load_kb_domain(kb_dir: Path = KB_DIR, *, exclude: set[str] = frozenset()) -> list[str]:
+    """In-domain texts from our own knowledge base for the scope head: the FAQ question
+    variants and every document's title and headings. BANKING77 covers a card-and-transfer
+    app; these teach the head that mortgages, CDs, branches and regulations are banking too.
+    `exclude` (normalised) keeps evaluation questions out of training."""
+    from knowledge_base.documents import load_directory
+
+    loaded = load_directory(kb_dir)
+    texts = [q for f in loaded.faqs for q in f.questions]
+    for doc in loaded.documents:
+        texts.append(doc.title)
+        texts.extend(h for h in _HEADING.findall(doc.body) if len(h.split()) >= 2)
+    seen, out = set(exclude), []
+    for t in texts:
+        key = normalise(t)
+        if key not in seen:
+            seen.add(key)
+            out.append(t)
+    if not out:
+        raise DatasetError(f"no knowledge-base texts under {kb_dir}")
+    return out
+

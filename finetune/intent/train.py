@@ -27,7 +27,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from finetune.intent import heads as H
 from finetune.intent.data import (
     ASSISTANT_INTENTS, EXTRA_FILE, HUMAN_AGENT, HUMAN_TEST_FILE, OOD_TEST_FILE, OUT_OF_SCOPE,
-    build_dataset, load_held_out, stratified_folds,
+    build_dataset, load_held_out, load_kb_domain, normalise, stratified_folds,
 )
 from finetune.intent.embed import base_model_dir, embed_texts
 from finetune.intent.evaluate import Encoded, human_metrics, latency, ood_metrics, split_metrics
@@ -49,21 +49,25 @@ class PathSettings(BaseSettings):
 # Hyper-parameters chosen on the validation split (see README.md); recorded in config.json.
 HPARAMS = {
     "test_frac": 0.15, "val_frac": 0.10, "tfidf_weight": 0.25, "tfidf_c": 30.0,
-    "scope_c": 1.0, "scope_extra_weight": 10.0, "scope_keep_val": 0.98,
+    "scope_c": 1.0, "scope_extra_weight": 10.0, "scope_kb_weight": 10.0, "scope_keep_val": 0.98,
     "human_c": 1.0, "human_val_fpr": 0.01, "cv_folds": 5,
 }
 
 
 def fit(x: np.ndarray, texts: list[str], y: np.ndarray, labels: list[str], *, seed: int,
-        mlp_cfg: H.MlpConfig, banking77: np.ndarray) -> tuple[H.MlpHead, H.TfidfHead, H.BinaryHead, H.BinaryHead]:
+        mlp_cfg: H.MlpConfig, banking77: np.ndarray, kb_domain: np.ndarray) -> tuple[H.MlpHead, H.TfidfHead, H.BinaryHead, H.BinaryHead]:
     mlp = H.fit_mlp(x, y, len(labels), mlp_cfg, seed=seed)
     tfidf = H.fit_tfidf(texts, y, len(labels), c=HPARAMS["tfidf_c"], seed=seed)
     in_domain = y != labels.index(OUT_OF_SCOPE)
     # Our few hundred assistant-level examples (greetings, thanks...) would drown among 8k
     # BANKING77 rows and be refused as out of scope; weighting them up keeps them in.
     w = np.where(in_domain, np.where(banking77, 1.0, HPARAMS["scope_extra_weight"]), 1.0)
-    w[~in_domain] *= w[in_domain].sum() / max(1, (~in_domain).sum())
-    scope = H.fit_binary(x, in_domain, c=HPARAMS["scope_c"], seed=seed, sample_weight=w)
+    # Our knowledge base's own topics (FAQ variants, titles, headings) are in domain too.
+    x_scope = np.concatenate([x, kb_domain])
+    in_scope = np.concatenate([in_domain, np.ones(len(kb_domain), bool)])
+    w = np.concatenate([w, np.full(len(kb_domain), HPARAMS["scope_kb_weight"])])
+    w[~in_scope] *= w[in_scope].sum() / max(1, (~in_scope).sum())
+    scope = H.fit_binary(x_scope, in_scope, c=HPARAMS["scope_c"], seed=seed, sample_weight=w)
     human = H.fit_binary(x, y == labels.index(HUMAN_AGENT), c=HPARAMS["human_c"], seed=seed)
     return mlp, tfidf, scope, human
 
@@ -110,9 +114,14 @@ def main(argv: list[str] | None = None) -> int:
 
     splits, labels = build_dataset(args.banking77_dir, test_frac=HPARAMS["test_frac"], val_frac=HPARAMS["val_frac"], seed=args.seed)
     held = load_held_out([e.text for e in splits.train + splits.val + splits.test])
+    from knowledge_base.evaluate import load_questions
+
+    kb_eval = [q.q for q in load_questions() if q.docs]  # answerable questions of our KB eval set: measured, never trained on
+    unseen = {normalise(t) for t in kb_eval + list(held.human_positive + held.human_negative + held.ood + held.in_scope)}
+    kb_domain = load_kb_domain(exclude=unseen | {normalise(e.text) for e in splits.val + splits.test})
     groups = {"train": [e.text for e in splits.train], "val": [e.text for e in splits.val], "test": [e.text for e in splits.test],
               "human_pos": list(held.human_positive), "human_neg": list(held.human_negative),
-              "ood": list(held.ood), "in_scope": list(held.in_scope)}
+              "ood": list(held.ood), "in_scope": list(held.in_scope), "kb_domain": kb_domain, "kb_eval": kb_eval}
     model_dir = base_model_dir(args.base_model)
     all_texts = [t for g in groups.values() for t in g]
     emb = embed_texts(all_texts, model_dir=model_dir, cache_dir=args.cache_dir)
@@ -126,7 +135,8 @@ def main(argv: list[str] | None = None) -> int:
     y_va = np.array([index[e.label] for e in splits.val])
     b77_tr = np.array([e.source == "banking77" for e in splits.train])
     t0 = time.perf_counter()
-    mlp, tfidf, scope, human = fit(enc["train"].emb, groups["train"], y_tr, labels, seed=args.seed, mlp_cfg=mlp_cfg, banking77=b77_tr)
+    mlp, tfidf, scope, human = fit(enc["train"].emb, groups["train"], y_tr, labels, seed=args.seed, mlp_cfg=mlp_cfg,
+                                   banking77=b77_tr, kb_domain=enc["kb_domain"].emb)
     draft = IntentModel(labels, mlp, tfidf, HPARAMS["tfidf_weight"], 1.0, scope, human, Thresholds(0.5, 0.5))
     # Temperature and thresholds from the validation split only.
     temperature = H.fit_temperature(draft.raw_logits(enc["val"].emb, groups["val"]), y_va)
@@ -143,6 +153,8 @@ def main(argv: list[str] | None = None) -> int:
                      "validation": split_metrics(model, splits.val, enc["val"])}
     metrics["human_request"] = human_metrics(model, enc["human_pos"], enc["human_neg"], enc["ood"])
     metrics["out_of_domain"] = ood_metrics(model, enc["ood"], enc["in_scope"])
+    metrics["out_of_domain"]["kb_eval_questions_kept"] = round(float(np.mean(scope.prob(enc["kb_eval"].emb) >= thresholds.in_scope)), 4)
+    metrics["out_of_domain"]["kb_eval_n"] = len(kb_eval)
     if not args.fast:
         x_cv = np.concatenate([enc["train"].emb, enc["val"].emb])
         y_cv = np.concatenate([y_tr, y_va])
@@ -162,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
         "splits": {"train": len(splits.train), "val": len(splits.val), "test": len(splits.test)},
         "data": {"banking77_train_csv_sha256": sha256(Path(args.banking77_dir) / "train.csv"),
                  "intent_extra_sha256": sha256(EXTRA_FILE), "human_request_test_sha256": sha256(HUMAN_TEST_FILE),
-                 "ood_test_sha256": sha256(OOD_TEST_FILE)},
+                 "ood_test_sha256": sha256(OOD_TEST_FILE), "kb_domain_texts": len(kb_domain)},
         "command": "python -m finetune.intent.train" + (" --fast" if args.fast else "") + f" --seed {args.seed}",
     }
     save(model, args.out, config=config, metrics=metrics)
@@ -185,7 +197,7 @@ def report(m: dict, out: Path) -> None:
         f"human request: recall {hr['human_request_recall']:.4f} (n={hr['n_positive']}), FPR hard negatives "
         f"{hr['human_request_fpr_hard_negatives']:.4f} (n={hr['n_negative']}), FPR BANKING77 held-out {ho['human_request_fpr_on_banking77']:.4f}",
         f"out of domain: refused {od['ood_refused']:.4f} (n={od['n_ood']}); kept: BANKING77 held-out "
-        f"{ho['banking77_in_scope_kept']:.4f}, our in-scope set {od['own_in_scope_kept']:.4f}, extra intents {ho['extra_in_domain_kept']:.4f}",
+        f"{ho['banking77_in_scope_kept']:.4f}, our in-scope set {od['own_in_scope_kept']:.4f}, our KB eval questions {od['kb_eval_questions_kept']:.4f}, extra intents {ho['extra_in_domain_kept']:.4f}",
         f"latency (1 thread): embed+heads p50 {lat['p50_ms']} ms p95 {lat['p95_ms']} ms; "
         f"heads only (shared embedding) p50 {lat['heads_p50_ms']} ms p95 {lat['heads_p95_ms']} ms",
         f"artefact: {out} ({sum(f.stat().st_size for f in out.iterdir() if f.is_file()) / 1e6:.2f} MB)",

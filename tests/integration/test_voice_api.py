@@ -13,7 +13,7 @@ pytest.importorskip("piper")
 
 from assistant.api.app import create_app  # noqa: E402
 from tests.conftest import auth  # noqa: E402
-from voice.audio import float_to_pcm16, pcm16_to_float, resample, ulaw_encode  # noqa: E402
+from voice.audio import float_to_pcm16, resample, ulaw_encode  # noqa: E402
 
 QUESTION = "What is the wire transfer cut-off time?"
 

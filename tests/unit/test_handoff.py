@@ -94,6 +94,8 @@ def test_an_approved_answer_replaces_an_unsupported_action_handoff(world):
 
 def test_out_of_scope_refused_and_small_talk(world):
     assert say(world, "best lasagna recipe").path == "refused"
+    first = say(world, "What is the monthly fee for checking?")
+    assert say(world, "and for lasagna?", first.conversation_id).path != "refused"  # a follow-up keeps the topic
     # the scope head says no, but the knowledge base has a relevant passage: answered, with a banking intent
     kept = say(world, "What is the cut-off time for a domestic wire transfer?")
     assert kept.path in ("generated", "extractive") and kept.intent.name == "transfer_timing"
