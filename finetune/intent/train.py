@@ -49,7 +49,7 @@ class PathSettings(BaseSettings):
 # Hyper-parameters chosen on the validation split (see README.md); recorded in config.json.
 HPARAMS = {
     "test_frac": 0.15, "val_frac": 0.10, "tfidf_weight": 0.25, "tfidf_c": 30.0,
-    "scope_c": 1.0, "scope_extra_weight": 10.0, "scope_kb_weight": 10.0, "scope_keep_val": 0.98,
+    "scope_c": 1.0, "scope_extra_weight": 25.0, "scope_kb_weight": 10.0, "scope_keep_val": 0.98,
     "human_c": 1.0, "human_val_fpr": 0.01, "cv_folds": 5,
 }
 
