@@ -124,6 +124,9 @@ class Settings(BaseSettings):
     llm_dtype: Literal["bfloat16", "float32"] = "bfloat16"
     llm_max_new_tokens: int = 160
     llm_timeout_s: float = 60.0
+    llm_queue_timeout_s: float = Field(
+        default=4.0, description="a generated answer waits at most this long for the local model (one generation at a "
+        "time); then the passage is quoted instead, with an offer of an agent")
     llm_openai_url: str = "http://127.0.0.1:8001/v1"
     llm_openai_model: str = "bankassist"
     llm_openai_api_key: str = "not-needed"

@@ -82,6 +82,7 @@ def build_generator(settings: Settings) -> Generator:
     return LocalLoraGenerator(
         resolve_llm(settings.llm_model, settings.models_cache), adapter_path=settings.llm_adapter,
         threads=settings.torch_threads, dtype=settings.llm_dtype, timeout_s=settings.llm_timeout_s,
+        queue_timeout_s=settings.llm_queue_timeout_s,
     )
 
 

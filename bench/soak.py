@@ -54,6 +54,7 @@ async def session(url: str, stop: float, think: float, stats: dict) -> None:
                     else:
                         stats["ok"] += 1
                         stats["lat"].append((time.perf_counter() - t0) * 1000)
+                        stats["by_path"].setdefault(msg["path"], []).append(stats["lat"][-1])
                         cid = msg["conversation_id"]
                     await asyncio.sleep(think * random.uniform(0.5, 1.5))
         except Exception:
@@ -63,7 +64,7 @@ async def session(url: str, stop: float, think: float, stats: dict) -> None:
 
 async def run(url: str, pid: int, minutes: float, sessions: int, think: float) -> dict:
     stop = time.monotonic() + minutes * 60
-    stats = {"ok": 0, "errors": 0, "lat": []}
+    stats = {"ok": 0, "errors": 0, "lat": [], "by_path": {}}
     samples = []
 
     async def sampler():
@@ -77,7 +78,10 @@ async def run(url: str, pid: int, minutes: float, sessions: int, think: float) -
     return {"minutes": minutes, "sessions": sessions, "turns": stats["ok"], "errors": stats["errors"],
             "p50_ms": round(lat[len(lat) // 2], 1) if lat else None, "p95_ms": round(lat[int(len(lat) * .95)], 1) if lat else None,
             "rss_start_mib": samples[0], "rss_after_1min_mib": warm, "rss_end_mib": samples[-1],
-            "growth_after_warmup_pct": round((samples[-1] - warm) / warm * 100, 1), "rss_samples": samples}
+            "growth_after_warmup_pct": round((samples[-1] - warm) / warm * 100, 1), "rss_samples": samples,
+            # generated turns queue on the one local model: 20 closed-loop sessions wait for each other
+            "by_path": {p: {"n": len(v), "p50_ms": round(sorted(v)[len(v) // 2], 1), "p95_ms": round(sorted(v)[int(len(v) * .95)], 1)}
+                        for p, v in stats["by_path"].items()}}
 
 
 def main() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import logging
 import threading
@@ -25,7 +26,7 @@ class LocalLoraGenerator:
 
     def __init__(
         self, model_dir: Path, *, adapter_path: Path | None = None, threads: int = 1,
-        dtype: str = "bfloat16", timeout_s: float = 60.0,
+        dtype: str = "bfloat16", timeout_s: float = 60.0, queue_timeout_s: float = 4.0,
     ) -> None:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -41,7 +42,7 @@ class LocalLoraGenerator:
             self.name += f"+{adapter_path.name}"
         model.eval()
         self.model = model
-        self._timeout_s = timeout_s
+        self._timeout_s, self._queue_timeout_s = timeout_s, queue_timeout_s
         self._locks: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # one asyncio.Lock per event loop
         end_ids = {self.tokenizer.eos_token_id}
         im_end = self.tokenizer.convert_tokens_to_ids("<|im_end|>")
@@ -80,6 +81,20 @@ class LocalLoraGenerator:
             return None
         return copy.deepcopy(cache)
 
+    @contextlib.asynccontextmanager
+    async def _turn(self, loop: asyncio.AbstractEventLoop):
+        """This loop's turn at the model. Waiting longer than queue_timeout_s is a GenerationError,
+        so under overload a customer gets the quoted passage at once, not a minute's wait."""
+        lock = self._locks.setdefault(loop, asyncio.Lock())
+        try:
+            await asyncio.wait_for(lock.acquire(), self._queue_timeout_s)
+        except TimeoutError as exc:
+            raise GenerationError(f"model busy: no turn within {self._queue_timeout_s:.0f} s") from exc
+        try:
+            yield
+        finally:
+            lock.release()
+
     async def stream(self, request: GenerationRequest) -> AsyncIterator[str]:
         from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
 
@@ -90,8 +105,7 @@ class LocalLoraGenerator:
                 return stop.is_set()
 
         loop = asyncio.get_running_loop()
-        lock = self._locks.setdefault(loop, asyncio.Lock())
-        async with lock:
+        async with self._turn(loop):
             ids = self._input_ids(request)
             prefix = await asyncio.to_thread(self._reusable_prefix, request, ids)
             streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
