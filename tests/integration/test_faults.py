@@ -47,7 +47,8 @@ def test_llm_server_down_gives_extractive_answer(tmp_path, settings):
     dead = Settings(data_dir=settings.data_dir, llm_backend="openai", llm_openai_url=f"http://127.0.0.1:{free_port()}/v1",
                     llm_timeout_s=2, voice_enabled=False, _env_file=None)
     with TestClient(create_app(dead, build_services(dead))) as c:
-        body = c.post("/v1/chat", json={"message": "How long do I have to report an unauthorized electronic transfer?"}).json()
+        # a question the model answers (figure and regulation questions are quoted without it)
+        body = c.post("/v1/chat", json={"message": "Tell me about the Everyday Checking account."}).json()
     assert body["path"] == "extractive" and body["citations"] and "Talk to an agent" in body["suggestions"]
 
 @pytest.mark.postgres
