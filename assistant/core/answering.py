@@ -98,7 +98,7 @@ class Answerer:
             # asking "how many days", or about a regulation, gets the source's own words, cited.
             text, cites = extractive_answer(found.query, context)
             yield Reply(cid, text, path="extractive", citations=cites, intent=intent, suggestions=related(found.faqs),
-                        retrieved=tuple(dict.fromkeys(p.doc_id for p in context)))
+                        retrieved=tuple(dict.fromkeys(p.doc_id for p in context)), guard="quoted")
             return
         request = self._request(found.query, context)
         emitted: list[str] = []
@@ -131,10 +131,10 @@ class Answerer:
             if model_failed:
                 suggestions = (prompts.TALK_TO_AGENT, *suggestions)
             yield Reply(cid, text, path="extractive", citations=cites, intent=intent, suggestions=suggestions,
-                        first_token_ms=first_token_ms, retrieved=retrieved)
+                        first_token_ms=first_token_ms, retrieved=retrieved, guard="model_unavailable" if model_failed else "replaced")
             return
         yield Reply(cid, answer, path="generated", citations=cite(answer, context), intent=intent,
-                    suggestions=suggestions, first_token_ms=first_token_ms, retrieved=retrieved)
+                    suggestions=suggestions, first_token_ms=first_token_ms, retrieved=retrieved, guard="passed")
 
     def _request(self, question: str, context: list[Passage]) -> GenerationRequest:
         """System prompt + passages + the (self-contained) question.

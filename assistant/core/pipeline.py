@@ -77,9 +77,7 @@ class DialoguePipeline:
 
     async def run(self, turn: UserTurn) -> AsyncIterator[Event]:
         red = redact(turn.text)  # everything below sees the redacted text only
-        cid = await self._conversation(turn)
-        history = await asyncio.to_thread(self.repo.recent, cid, self.cfg.history_turns * 2)
-        status = await asyncio.to_thread(self.repo.status, cid)
+        cid, status, history = await self._conversation(turn)
         # One embedding per turn (cached by the retriever), shared by the classifier, the FAQ match and
         # retrieval; both model calls run off the event loop so other sessions keep flowing.
         vector = await asyncio.to_thread(self.answerer.kb.embed, red.text)
@@ -135,16 +133,18 @@ class DialoguePipeline:
             "in_scope": getattr(nlu, "in_scope", None), "path": reply.path,
             "retrieved": list(reply.retrieved), "cited": [c.doc_id for c in reply.citations],
             "model": getattr(self.answerer.generator, "name", "?") if reply.path in ("generated", "extractive") else None,
-            "guard": {"generated": "passed", "extractive": "replaced"}.get(reply.path, "n/a"),
+            "guard": reply.guard or "n/a",
             "reply": reply.text, "handoff": {"active": reply.handoff.active, "reason": reply.handoff.reason} if reply.handoff else None,
         }
 
-    async def _conversation(self, turn: UserTurn) -> str:
+    async def _conversation(self, turn: UserTurn) -> tuple[str, str, list[StoredMessage]]:
+        """The conversation id, its status and recent history (one database read)."""
         if turn.conversation_id is None:
-            return await asyncio.to_thread(self.repo.create, turn.channel)
-        if not await asyncio.to_thread(self.repo.exists, turn.conversation_id):
+            return await asyncio.to_thread(self.repo.create, turn.channel), "bot", []
+        found = await asyncio.to_thread(self.repo.turn_context, turn.conversation_id, self.cfg.history_turns * 2)
+        if found is None:
             raise UnknownConversation(turn.conversation_id)
-        return turn.conversation_id
+        return turn.conversation_id, *found
 
     async def _respond(self, cid: str, text: str, vector: np.ndarray, history: list[StoredMessage], nlu: NluSignals | None,
                        intent: IntentInfo | None, turn: UserTurn) -> AsyncIterator[Event]:

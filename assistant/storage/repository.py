@@ -94,13 +94,21 @@ class ConversationRepository:
             conv = s.get(Conversation, cid)
             return conv.status if conv else None
 
-    def recent(self, cid: str, limit: int) -> list[StoredMessage]:
-        """The last `limit` messages, oldest first."""
+    def turn_context(self, cid: str, limit: int) -> tuple[str, list[StoredMessage]] | None:
+        """Status and the last `limit` messages (oldest first) in one read; None for an unknown id."""
         with self._sessions() as s:
+            conv = s.get(Conversation, cid)
+            if conv is None:
+                return None
             rows = s.scalars(
                 select(Message).where(Message.conversation_id == cid).order_by(Message.id.desc()).limit(limit)
             ).all()
-            return [_view(m) for m in reversed(rows)]
+            return conv.status, [_view(m) for m in reversed(rows)]
+
+    def recent(self, cid: str, limit: int) -> list[StoredMessage]:
+        """The last `limit` messages, oldest first."""
+        found = self.turn_context(cid, limit)
+        return found[1] if found else []
 
     def add(self, cid: str, *, role: str, text: str, channel: str, **fields) -> int:
         with self._sessions.begin() as s:

@@ -47,7 +47,7 @@ def test_invented_number_replaced_by_extractive_answer(repo):
     events = run(p, "What is the monthly fee for checking?")
     streamed = "".join(e.text for e in events if isinstance(e, ReplyDelta))
     reply = events[-1]
-    assert reply.path == "extractive"
+    assert reply.path == "extractive" and reply.guard == "replaced"
     assert "$15" not in reply.text and "$10" in reply.text
     assert "15" not in streamed  # the unverified figure never reached the customer
     assert reply.citations[0].doc_id == "prod-checking"
@@ -56,7 +56,7 @@ def test_invented_number_replaced_by_extractive_answer(repo):
 def test_figure_question_is_answered_by_quoting_the_passage(repo):
     p, gen, _ = make(repo, "should not be used", quote=True)
     reply = run(p, "What is the monthly fee for checking?")[-1]
-    assert reply.path == "extractive" and "$10" in reply.text and gen.requests == []
+    assert reply.path == "extractive" and "$10" in reply.text and gen.requests == [] and reply.guard == "quoted"
     assert reply.citations[0].doc_id == "prod-checking"
     reply = run(p, "Can you explain Everyday Checking?")[-1]  # no figure asked for: the model answers
     assert gen.requests and reply.path in ("generated", "extractive")
