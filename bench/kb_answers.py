@@ -25,6 +25,18 @@ def norm(s: str) -> str:
     return re.sub(r"\s+", " ", s.lower().replace(",", ""))
 
 
+def carries(expected: str, reply: str) -> bool:
+    """The expected figure is in the reply, verbatim or as the same number in other words
+    ("6 months" / "six months"), with its unit word ("months") nearby in the reply."""
+    from knowledge_base.figures import figures
+
+    if norm(expected) in norm(reply):
+        return True
+    want = figures(expected)
+    unit = re.sub(r"[^a-z]", "", expected.split()[-1].lower()).rstrip("s")
+    return bool(want) and want <= figures(reply) and (not unit or unit in reply.lower())
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--category", default="regulation", choices=["regulation", "all"])
@@ -61,7 +73,7 @@ def main() -> None:
             r = client.post("/v1/chat", json=body, headers=headers).json()
             conv[q.q] = (r["conversation_id"], r["session_token"] or headers["authorization"][7:])
             cited = {c["doc_id"] for c in r["citations"]} | {answer_doc.get(c["doc_id"]) for c in r["citations"]}
-            has_figures = all(norm(f) in norm(r["reply"]) for f in q.answer_contains)
+            has_figures = all(carries(f, r["reply"]) for f in q.answer_contains)
             rows.append({"q": q.q, "path": r["path"], "figures": has_figures, "cited": bool(cited & set(q.docs)),
                          "seconds": round(time.perf_counter() - t0, 2), "reply": r["reply"][:300]})
             paths[r["path"]] += 1
