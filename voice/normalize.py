@@ -164,8 +164,11 @@ class _Scaled:
 _TOKEN = re.compile(r"(?<![\w\[])(" + "|".join(re.escape(w) for w in sorted(set(SPELLED) | set(_WORDS), key=len, reverse=True)) + r")(?![\w\]])")
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # espeak rejects a NUL (the fuzzer sent one); none is ever spoken
+
+
 def normalize_for_speech(text: str) -> str:
-    s = text
+    s = _CONTROL.sub(" ", text)
     for pattern, repl in _RULES:
         s = pattern.sub(repl, s)
     s = _TOKEN.sub(lambda m: _WORDS.get(m.group(1)) or _spell(m.group(1)), s)

@@ -35,6 +35,10 @@ def test_normalize_for_speech(text, spoken):
     assert say(text) == spoken
 
 
+def test_control_characters_are_never_spoken():
+    assert say("wire\x00 fee\x07") == "wire fee"
+
+
 def test_no_digit_survives_normalisation():
     text = "Wire $25 by 4:00 p.m. on 12/31/2025 to 000111222; 3 tries, 2.5% back, card 4111-1111-1111-1111."
     assert not any(c.isdigit() for c in say(text))
