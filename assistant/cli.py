@@ -29,7 +29,8 @@ def _llm_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     from assistant.llm.server import create_llm_app
-    from assistant.services import build_generator, offline_environment
+    from assistant.config import offline_environment
+    from assistant.services import build_generator
 
     offline_environment()
     local = settings.model_copy(update={"llm_backend": "local"})
@@ -166,7 +167,7 @@ def _audit(settings: Settings, args: argparse.Namespace) -> int:
 
 def _models_prepare(settings: Settings, args: argparse.Namespace) -> int:
     from assistant.assets import resolve_embedding, resolve_llm
-    from assistant.services import offline_environment
+    from assistant.config import offline_environment
 
     offline_environment()
     for name in args.llm or [settings.llm_model]:

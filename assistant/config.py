@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -218,3 +219,11 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """Settings read once per process; tests build their own Settings(...) instead."""
     return Settings()
+
+
+def offline_environment() -> None:
+    """No hub access, ever: every model comes from a package or a local path. (Environment
+    defaults the HF libraries read at import; the only place that writes them.)"""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.assets import resolve_embedding, resolve_llm
-from assistant.config import Settings
+from assistant.config import Settings, offline_environment
 from assistant.core.pipeline import DialoguePipeline, PipelineConfig
 from assistant.llm import ChatMessage, GenerationRequest, Generator
 from assistant.storage.db import make_engine, migrate, session_factory
@@ -52,13 +51,6 @@ class Services:
     voice: object | None = None  # voice.stack.VoiceStack when the [voice] extra is installed
     voice_error: str | None = None  # why voice is off (names the extra to install)
     nlu: MiniLMIntentClassifier | None = None  # intent, scope, human request (assistant/nlu/)
-
-
-def offline_environment() -> None:
-    """No hub access, ever: every model comes from a package or a local path."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
 def build_embedder(settings: Settings) -> MiniLMEmbeddings:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
-import os
 import re
 import subprocess
 import sys
@@ -24,7 +23,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
+from assistant.config import offline_environment  # noqa: E402
+
+offline_environment()
 
 from voice.audio import PHONE_RATE, float_to_pcm16, pcm16_to_float, resample, ulaw_decode, ulaw_encode  # noqa: E402
 from voice.normalize import normalize_for_speech  # noqa: E402

@@ -16,8 +16,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+from assistant.config import offline_environment  # noqa: E402
+
+offline_environment()
 
 
 def pct(values: list[float], q: float) -> float:

@@ -20,8 +20,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+from assistant.config import offline_environment  # noqa: E402
+
+offline_environment()
 
 from assistant.assets import resolve_llm  # noqa: E402
 from assistant.config import DEFAULT_LLM_ADAPTER, Settings  # noqa: E402

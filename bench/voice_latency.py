@@ -18,7 +18,6 @@ import argparse
 import asyncio
 import base64
 import json
-import os
 import socket
 import sys
 import threading
@@ -29,7 +28,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
+from assistant.config import offline_environment  # noqa: E402
+
+offline_environment()
 
 from chat_latency import GENERATED, PLAIN_FAQ, faq_questions, pct  # noqa: E402
 

@@ -3,28 +3,31 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from assistant.core.events import Reply
 
 MAX_MESSAGE_CHARS = 4000
 
 
+def _not_blank(v: str) -> str:
+    if not v.strip():
+        raise ValueError("must not be empty or whitespace")
+    return v.strip()
+
+
+# A message typed by a person (customer or agent): 1-4000 characters, stripped, not blank.
+MessageText = Annotated[str, Field(max_length=MAX_MESSAGE_CHARS), AfterValidator(_not_blank)]
+
+
 class ChatRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     conversation_id: str | None = Field(default=None, max_length=64)
-    message: str = Field(max_length=MAX_MESSAGE_CHARS, description="the customer's message, 1-4000 characters")
+    message: MessageText = Field(description="the customer's message, 1-4000 characters")
     channel: Literal["web", "api", "cli", "voice", "robot"] = "api"
-
-    @field_validator("message")
-    @classmethod
-    def not_blank(cls, v: str) -> str:
-        if not v.strip():
-            raise ValueError("message must not be empty or whitespace")
-        return v.strip()
 
 
 class CitationOut(BaseModel):
@@ -159,14 +162,7 @@ class TicketDetailOut(TicketOut):
 
 
 class AgentMessageIn(BaseModel):
-    text: str = Field(max_length=MAX_MESSAGE_CHARS)
-
-    @field_validator("text")
-    @classmethod
-    def not_blank(cls, v: str) -> str:
-        if not v.strip():
-            raise ValueError("text must not be empty or whitespace")
-        return v.strip()
+    text: MessageText
 
 
 class CloseIn(BaseModel):

@@ -96,9 +96,7 @@ class Answerer:
             # right figure in 43-56% and sometimes reversed the rule ("No, a bank cannot hold back
             # part of your provisional credit"); the quoted sentence carried it in 76%. A customer
             # asking "how many days", or about a regulation, gets the source's own words, cited.
-            text, cites = extractive_answer(found.query, context)
-            yield Reply(cid, text, path="extractive", citations=cites, intent=intent, suggestions=related(found.faqs),
-                        retrieved=tuple(dict.fromkeys(p.doc_id for p in context)), guard="quoted")
+            yield self._quote(cid, found, context, intent, guard="quoted", suggestions=related(found.faqs))
             return
         request = self._request(found.query, context)
         emitted: list[str] = []
@@ -124,17 +122,22 @@ class Answerer:
             # "How long do I have…?" answered without a number is no answer; the passage has it.
             log.info("generated reply to a quantity question stated no figure; answering extractively")
             answer = ""
-        retrieved = tuple(dict.fromkeys(p.doc_id for p in context))
         suggestions = related(found.faqs)
         if not answer:
-            text, cites = extractive_answer(found.query, context)
-            if model_failed:
-                suggestions = (prompts.TALK_TO_AGENT, *suggestions)
-            yield Reply(cid, text, path="extractive", citations=cites, intent=intent, suggestions=suggestions,
-                        first_token_ms=first_token_ms, retrieved=retrieved, guard="model_unavailable" if model_failed else "replaced")
+            yield self._quote(cid, found, context, intent, guard="model_unavailable" if model_failed else "replaced",
+                              suggestions=(prompts.TALK_TO_AGENT, *suggestions) if model_failed else suggestions,
+                              first_token_ms=first_token_ms)
             return
-        yield Reply(cid, answer, path="generated", citations=cite(answer, context), intent=intent,
-                    suggestions=suggestions, first_token_ms=first_token_ms, retrieved=retrieved, guard="passed")
+        yield Reply(cid, answer, path="generated", citations=cite(answer, context), intent=intent, suggestions=suggestions,
+                    first_token_ms=first_token_ms, retrieved=_doc_ids(context), guard="passed")
+
+    @staticmethod
+    def _quote(cid: str, found: Retrieval, context: list[Passage], intent: IntentInfo | None, *, guard: str,
+               suggestions: tuple[str, ...], first_token_ms: float | None = None) -> Reply:
+        """The passages' own sentences, cited (path "extractive"); `guard` says why they were quoted."""
+        text, cites = extractive_answer(found.query, context)
+        return Reply(cid, text, path="extractive", citations=cites, intent=intent, suggestions=suggestions,
+                     first_token_ms=first_token_ms, retrieved=_doc_ids(context), guard=guard)
 
     def _request(self, question: str, context: list[Passage]) -> GenerationRequest:
         """System prompt + passages + the (self-contained) question.
@@ -201,6 +204,10 @@ _QUANTITY = re.compile(
 def asks_for_figure(question: str) -> bool:
     """Questions whose answer is a number, amount, rate, time or deadline."""
     return bool(_QUANTITY.search(question))
+
+
+def _doc_ids(context: list[Passage]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(p.doc_id for p in context))
 
 
 def _trim(text: str, limit: int = 500) -> str:

@@ -5,27 +5,20 @@ from __future__ import annotations
 import asyncio
 
 from fastapi import APIRouter, HTTPException
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.api.deps import ServicesDep
+from assistant.api.schemas import MessageText
 from assistant.privacy import redact
 
 router = APIRouter(prefix="/v1", tags=["nlu"])
-MAX_TEXT_CHARS = 4000
 
 
 class IntentRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    text: str = Field(max_length=MAX_TEXT_CHARS, description="the customer's message, 1-4000 characters")
+    text: MessageText = Field(description="the customer's message, 1-4000 characters")
     failed_turns: int = Field(default=0, ge=0, le=100, description="recent turns that did not help (raises frustration)")
-
-    @field_validator("text")
-    @classmethod
-    def not_blank(cls, v: str) -> str:
-        if not v.strip():
-            raise ValueError("text must not be empty or whitespace")
-        return v.strip()
 
 
 class IntentScore(BaseModel):
