@@ -111,6 +111,10 @@ def _gguf_file(spec: PackagedGGUF, cache_dir: Path) -> Path:
                         with p.open("rb") as src:
                             shutil.copyfileobj(src, out, 1 << 22)
             tmp.replace(target)
+    stamp = cache_dir / "gguf" / f"{spec.name}.verified.json"
+    seen = {"path": str(target), "size": target.stat().st_size, "mtime_ns": target.stat().st_mtime_ns, "sha256": spec.sha256}
+    if stamp.exists() and _read_json(stamp) == seen:
+        return target  # verified before and unchanged since
     digest = sha256_file(target)
     if digest != spec.sha256:
         if len(dirs) > 1:
@@ -119,7 +123,16 @@ def _gguf_file(spec: PackagedGGUF, cache_dir: Path) -> Path:
             f"sha256 of {target} is {digest}, expected {spec.sha256}: "
             f"reinstall {' '.join(spec.pip_names)}"
         )
+    stamp.parent.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(json.dumps(seen))
     return target
+
+
+def _read_json(path: Path) -> dict | None:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
 
 
 def resolve_llm(name_or_path: str, cache_dir: Path) -> Path:
@@ -142,12 +155,28 @@ def resolve_llm(name_or_path: str, cache_dir: Path) -> Path:
     with FileLock(str(cache_dir / f"{spec.name}.lock")):
         if marker.exists():  # another process converted it while we waited
             return out
-        gguf = _gguf_file(spec, cache_dir)
+        gguf = _gguf_file(spec, cache_dir)  # kept: the llama.cpp backend serves it as it is
         _convert_gguf(gguf, out)
         marker.write_text(json.dumps({"source_sha256": spec.sha256, "converted_at": time.time()}))
-        if gguf.parent == cache_dir / "gguf":
-            gguf.unlink()  # the safetensors copy is what we load; the joined GGUF is not needed again
     return out
+
+
+def resolve_gguf(name_or_path: str, cache_dir: Path) -> Path:
+    """The verified GGUF file of a registry model (joined from its packages once), or a local .gguf."""
+    local = Path(name_or_path).expanduser()
+    if local.is_file() and local.suffix == ".gguf":
+        return local
+    spec = LLM_REGISTRY.get(name_or_path)
+    if spec is None:
+        raise MissingModelError(
+            f"'{name_or_path}' is not a .gguf file or one of {sorted(LLM_REGISTRY)}: the llama.cpp backend "
+            "serves GGUF weights (BANK_LLM_BACKEND=local serves a Hugging Face directory)"
+        )
+    from filelock import FileLock
+
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(cache_dir / f"{spec.name}.lock")):
+        return _gguf_file(spec, cache_dir)
 
 
 def _convert_gguf(gguf: Path, out: Path) -> None:

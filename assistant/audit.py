@@ -48,7 +48,8 @@ class AuditLog:
         with self._lock, self._sessions.begin() as s:
             if s.bind.dialect.name == "postgresql":  # and one at a time across processes
                 s.execute(text("SELECT pg_advisory_xact_lock(734200118)"))
-            last = s.scalars(select(AuditRecord).order_by(AuditRecord.id.desc()).limit(1)).first()
+            # only the chain's head (id, hash): loading the whole last record would parse its JSON payload
+            last = s.execute(select(AuditRecord.id, AuditRecord.hash).order_by(AuditRecord.id.desc()).limit(1)).first()
             if last is None:
                 anchor = s.get(AuditAnchor, 1)
                 rid, prev = (anchor.last_purged_id + 1, anchor.last_purged_hash) if anchor else (1, GENESIS)

@@ -33,8 +33,9 @@ def _llm_serve(settings: Settings, args: argparse.Namespace) -> int:
     from assistant.services import build_generator
 
     offline_environment()
-    local = settings.model_copy(update={"llm_backend": "local"})
-    uvicorn.run(create_llm_app(build_generator(local), args.model_name), host=args.host, port=args.port, log_config=None)
+    if settings.llm_backend == "openai":  # this process is the server: an in-process backend
+        settings = settings.model_copy(update={"llm_backend": Settings.model_fields["llm_backend"].default})
+    uvicorn.run(create_llm_app(build_generator(settings), args.model_name), host=args.host, port=args.port, log_config=None)
     return 0
 
 
@@ -166,14 +167,15 @@ def _audit(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _models_prepare(settings: Settings, args: argparse.Namespace) -> int:
-    from assistant.assets import resolve_embedding, resolve_llm
+    from assistant.assets import LLM_REGISTRY, resolve_embedding, resolve_gguf, resolve_llm
     from assistant.config import offline_environment
 
     offline_environment()
     for name in args.llm or [settings.llm_model]:
         t0 = time.perf_counter()
-        path = resolve_llm(name, settings.models_cache)
-        print(f"{name}: {path} ({time.perf_counter() - t0:.1f} s)")
+        path = resolve_llm(name, settings.models_cache)  # transformers (training, BANK_LLM_BACKEND=local)
+        gguf = resolve_gguf(name, settings.models_cache) if name in LLM_REGISTRY else None  # llama.cpp
+        print(f"{name}: {path}{f' and {gguf}' if gguf else ''} ({time.perf_counter() - t0:.1f} s)")
     print(f"{settings.embedding_model}: {resolve_embedding(settings.embedding_model)}")
     return 0
 

@@ -112,7 +112,9 @@ class Settings(BaseSettings):
     embedding_model: str = Field(
         default="all-minilm-l6-v2", description="'all-minilm-l6-v2' (packaged) or a local path"
     )
-    llm_backend: Literal["local", "openai"] = "local"
+    llm_backend: Literal["llamacpp", "local", "openai"] = Field(
+        default="llamacpp", description="llamacpp: the GGUF weights in llama.cpp (+ adapter.gguf); local: transformers + "
+        "peft on the converted weights; openai: an OpenAI-compatible server (vLLM, llama.cpp server, llm-serve)")
     llm_model: str = Field(
         default="qwen2.5-coder-0.5b",
         description="qwen2.5-coder-0.5b | qwen2.5-coder-1.5b | smollm2-135m | a local HF model dir",
@@ -131,7 +133,7 @@ class Settings(BaseSettings):
     llm_openai_url: str = "http://127.0.0.1:8001/v1"
     llm_openai_model: str = "bankassist"
     llm_openai_api_key: str = "not-needed"
-    torch_threads: int = Field(default=1, ge=1, description="torch threads per model")
+    torch_threads: int = Field(default=1, ge=1, description="threads per model (torch, and llama.cpp's decode)")
 
     # --- lobby robots
     robot_idle_timeout_s: float = 120.0

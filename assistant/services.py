@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.assets import resolve_embedding, resolve_llm
+from assistant.assets import resolve_embedding, resolve_gguf, resolve_llm
 from assistant.config import Settings, offline_environment
 from assistant.core.pipeline import DialoguePipeline, PipelineConfig
 from assistant.llm import ChatMessage, GenerationRequest, Generator
@@ -68,6 +68,13 @@ def build_generator(settings: Settings) -> Generator:
         return OpenAICompatibleGenerator(
             base_url=settings.llm_openai_url, model=settings.llm_openai_model,
             api_key=settings.llm_openai_api_key, timeout_s=settings.llm_timeout_s,
+        )
+    if settings.llm_backend == "llamacpp":
+        from assistant.llm.llamacpp import LlamaCppGenerator
+
+        return LlamaCppGenerator(
+            resolve_gguf(settings.llm_model, settings.models_cache), adapter_path=settings.llm_adapter,
+            threads=settings.torch_threads, timeout_s=settings.llm_timeout_s, queue_timeout_s=settings.llm_queue_timeout_s,
         )
     from assistant.llm.local import LocalLoraGenerator
 
@@ -155,7 +162,7 @@ def build_services(settings: Settings) -> Services:
         knowledge=retriever, generator=generator, conversations=repos.conversations, config=pipeline_config(settings),
         policy=policy, handoff=handoff, metrics=metrics, audit=repos.audit, nlu=nlu,
     )
-    if settings.llm_backend == "local":
+    if settings.llm_backend != "openai":
         asyncio.run(_warm_up(generator, pipeline.system_prompt()))
     from assistant.channels.voice_setup import build_voice
 

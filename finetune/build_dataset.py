@@ -28,6 +28,9 @@ DEFAULT_OUT = ROOT / "var" / "finetune" / "dataset"
 SPLITS = ("train", "val", "test")
 # Share of each kind in a split (the rest of a short pool is filled with grounded answers).
 MIX = {"answer": 0.58, "unanswerable": 0.19, "multi_turn": 0.09, "out_of_scope": 0.06, "handoff": 0.05, "security": 0.03}
+# Training sees fewer "not in the passages" examples than the evaluation asks: at the test mix a
+# 64-step run refused 24 % of answerable held-out questions (informal or misspelt ones above all).
+TRAIN_MIX = {**MIX, "unanswerable": 0.08}
 SPECIFIC = ("faq", "bullet", "sentence")  # facts whose question names what it asks for
 
 
@@ -87,11 +90,11 @@ def build_split(split: str, facts: list[Fact], builder: Builder, rng: random.Ran
     return pools
 
 
-def take(pools: dict[str, list[Example]], size: int, rng: random.Random) -> list[Example]:
-    """A sample of `size` with the MIX shares, specific questions first among answers."""
+def take(pools: dict[str, list[Example]], size: int, rng: random.Random, mix: dict[str, float] = MIX) -> list[Example]:
+    """A sample of `size` with the mix's shares, specific questions first among answers."""
     out: list[Example] = []
     answers = sorted(pools["answer"], key=lambda e: e.source not in SPECIFIC and rng.random() > 0.35)
-    for kind, share in MIX.items():
+    for kind, share in mix.items():
         if kind != "answer":
             out += pools[kind][: round(size * share)]
     rest = [e for e in answers if e not in out]
@@ -117,7 +120,7 @@ def build(kb_dir: Path, out: Path, *, seed: int = 13, sizes: dict[str, int] | No
         builder = Builder(sim, rng, pool)
         facts = [f for f in kb.facts if f.chunk.group in groups]
         pools = build_split(split, facts, builder, rng, phrasings)
-        chosen = take(pools, sizes[split], rng)
+        chosen = take(pools, sizes[split], rng, TRAIN_MIX if split == "train" else MIX)
         with (out / f"{split}.jsonl").open("w", encoding="utf-8") as fh:
             for ex in chosen:
                 fh.write(json.dumps({**ex.to_json(), "split": split}, ensure_ascii=False) + "\n")

@@ -1,4 +1,5 @@
-"""Copy a trained adapter into a small folder for shipping: bf16 weights, its card, config and metrics.
+"""Copy a trained adapter into a small folder for shipping: bf16 weights, its card, config, metrics,
+and the same adapter as a llama.cpp LoRA GGUF (adapter.gguf, float16).
 
     python -m finetune.export --adapter var/finetune/runs/qwen05b-lora/adapter \
         --out assistant/llm/adapters/qwen05b-bank-v1 [--eval var/finetune/runs/qwen05b-lora/eval_test.json]
@@ -15,6 +16,7 @@ import shutil
 import sys
 from pathlib import Path
 
+from finetune import gguf_lora
 from finetune.adapter import CARD, AdapterError, check_adapter
 
 KEEP = ("adapter_config.json", CARD, "train_config.yaml", "metrics.json")
@@ -42,6 +44,7 @@ def export(adapter: Path, out: Path, *, dtype: str = "bfloat16", eval_report: Pa
     if card:
         card = {**card, "exported_dtype": dtype}
         (tmp / CARD).write_text(json.dumps(card, indent=2))
+        gguf_lora.convert(tmp, tmp / "adapter.gguf")  # the same adapter for the llama.cpp backend
     shutil.rmtree(out, ignore_errors=True)
     tmp.rename(out)
     return out

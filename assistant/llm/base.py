@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import contextlib
+import threading
+import weakref
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -28,3 +32,76 @@ class Generator(Protocol):
     name: str
 
     def stream(self, request: GenerationRequest) -> AsyncIterator[str]: ...
+
+
+class ModelTurns:
+    """One generation at a time (per event loop) on an in-process model.
+
+    On a small CPU box two concurrent decodes only slow each other. Waiting longer than
+    queue_timeout_s for a turn is a GenerationError, so under overload a customer gets the
+    quoted passage at once, not a minute's wait.
+    """
+
+    def __init__(self, queue_timeout_s: float) -> None:
+        self.queue_timeout_s = queue_timeout_s
+        self._locks: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # one asyncio.Lock per event loop
+
+    @contextlib.asynccontextmanager
+    async def turn(self) -> AsyncIterator[None]:
+        lock = self._locks.setdefault(asyncio.get_running_loop(), asyncio.Lock())
+        try:
+            await asyncio.wait_for(lock.acquire(), self.queue_timeout_s)
+        except TimeoutError as exc:
+            raise GenerationError(f"model busy: no turn within {self.queue_timeout_s:.0f} s") from exc
+        try:
+            yield
+        finally:
+            lock.release()
+
+
+_DONE = object()
+
+
+async def relay(pieces: Iterator[str], *, timeout_s: float, stop: threading.Event) -> AsyncIterator[str]:
+    """Yield what a blocking iterator produces in a worker thread, within timeout_s in all.
+
+    A failure in the iterator is a GenerationError. When the consumer stops early (guard,
+    disconnect) or the time is up, `stop` is set and the worker is joined before returning, so
+    the model is free for the next turn.
+    """
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue = asyncio.Queue()
+    failure: list[BaseException] = []
+
+    def pump() -> None:
+        try:
+            for piece in pieces:
+                if stop.is_set():
+                    break
+                loop.call_soon_threadsafe(queue.put_nowait, piece)
+        except BaseException as exc:  # reported to the consumer, never lost
+            failure.append(exc)
+        finally:
+            loop.call_soon_threadsafe(queue.put_nowait, _DONE)
+
+    worker = threading.Thread(target=pump, daemon=True, name="llm-stream")
+    worker.start()
+    deadline = loop.time() + timeout_s
+    try:
+        while True:
+            remaining = deadline - loop.time()
+            try:
+                if remaining <= 0:
+                    raise TimeoutError
+                item = await asyncio.wait_for(queue.get(), timeout=remaining)
+            except TimeoutError as exc:
+                raise GenerationError(f"generation exceeded {timeout_s:.0f} s") from exc
+            if item is _DONE:
+                break
+            if item:
+                yield item
+        if failure:
+            raise GenerationError(f"model error: {failure[0]!r}") from failure[0]
+    finally:
+        stop.set()
+        await asyncio.to_thread(worker.join)

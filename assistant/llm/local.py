@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import copy
 import logging
 import threading
 import time
-import weakref
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from assistant.llm.base import GenerationError, GenerationRequest
+from assistant.llm.base import GenerationError, GenerationRequest, ModelTurns, relay
 
 log = logging.getLogger(__name__)
-_DONE = object()
 
 
 class LocalLoraGenerator:
@@ -42,8 +39,8 @@ class LocalLoraGenerator:
             self.name += f"+{adapter_path.name}"
         model.eval()
         self.model = model
-        self._timeout_s, self._queue_timeout_s = timeout_s, queue_timeout_s
-        self._locks: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # one asyncio.Lock per event loop
+        self._timeout_s = timeout_s
+        self._turns = ModelTurns(queue_timeout_s)
         end_ids = {self.tokenizer.eos_token_id}
         im_end = self.tokenizer.convert_tokens_to_ids("<|im_end|>")
         if isinstance(im_end, int) and im_end != self.tokenizer.unk_token_id:
@@ -81,20 +78,6 @@ class LocalLoraGenerator:
             return None
         return copy.deepcopy(cache)
 
-    @contextlib.asynccontextmanager
-    async def _turn(self, loop: asyncio.AbstractEventLoop):
-        """This loop's turn at the model. Waiting longer than queue_timeout_s is a GenerationError,
-        so under overload a customer gets the quoted passage at once, not a minute's wait."""
-        lock = self._locks.setdefault(loop, asyncio.Lock())
-        try:
-            await asyncio.wait_for(lock.acquire(), self._queue_timeout_s)
-        except TimeoutError as exc:
-            raise GenerationError(f"model busy: no turn within {self._queue_timeout_s:.0f} s") from exc
-        try:
-            yield
-        finally:
-            lock.release()
-
     async def stream(self, request: GenerationRequest) -> AsyncIterator[str]:
         from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
 
@@ -104,12 +87,10 @@ class LocalLoraGenerator:
             def __call__(self, input_ids, scores, **kwargs):
                 return stop.is_set()
 
-        loop = asyncio.get_running_loop()
-        async with self._turn(loop):
+        async with self._turns.turn():
             ids = self._input_ids(request)
             prefix = await asyncio.to_thread(self._reusable_prefix, request, ids)
             streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
-            queue: asyncio.Queue = asyncio.Queue()
             failure: list[BaseException] = []
 
             def work() -> None:
@@ -126,29 +107,11 @@ class LocalLoraGenerator:
                     failure.append(exc)
                     streamer.end()
 
-            def pump() -> None:
-                for piece in streamer:
-                    loop.call_soon_threadsafe(queue.put_nowait, piece)
-                loop.call_soon_threadsafe(queue.put_nowait, _DONE)
-
             worker = threading.Thread(target=work, daemon=True, name="llm-generate")
-            reader = threading.Thread(target=pump, daemon=True, name="llm-stream")
             worker.start()
-            reader.start()
-            deadline = loop.time() + self._timeout_s
             try:
-                while True:
-                    remaining = deadline - loop.time()
-                    if remaining <= 0:
-                        raise GenerationError(f"generation exceeded {self._timeout_s:.0f} s")
-                    try:
-                        item = await asyncio.wait_for(queue.get(), timeout=remaining)
-                    except TimeoutError as exc:
-                        raise GenerationError(f"generation exceeded {self._timeout_s:.0f} s") from exc
-                    if item is _DONE:
-                        break
-                    if item:
-                        yield item
+                async for piece in relay(streamer, timeout_s=self._timeout_s, stop=stop):
+                    yield piece
                 if failure:
                     raise GenerationError(f"model error: {failure[0]!r}") from failure[0]
             finally:

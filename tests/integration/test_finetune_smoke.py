@@ -74,6 +74,7 @@ def test_evaluate_and_merge(run, tmp_path, capsys):
     assert export_main(["--adapter", str(out / "adapter"), "--out", str(shipped), "--eval", str(report)]) == 0
     assert check_adapter(shipped, json.loads((out / "adapter" / "bankassist_adapter.json").read_text())["architecture"])
     assert not (shipped / "tokenizer.json").exists() and "outputs" not in json.loads((shipped / "eval_test.json").read_text())
+    assert (shipped / "adapter.gguf").stat().st_size > 0  # the llama.cpp form (tests/integration/test_llamacpp.py)
 
 
 def test_bad_input_fails_before_training(run, tmp_path):

@@ -1,0 +1,104 @@
+"""Local generation with llama.cpp (llama-cpp-python) on the GGUF weights, + an optional LoRA GGUF.
+
+The same weights the transformers backend dequantizes, run quantized: on this CPU decode is
+several times faster (see bench/llm_speed.py). Training stays on transformers + peft; the
+adapter is converted to GGUF by `python -m finetune.export` (adapter.gguf beside the peft files).
+llama.cpp reuses the KV cache of the longest common prefix with the previous prompt, so the
+fixed system prompt is evaluated once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+from assistant.llm.base import GenerationRequest, ModelTurns, relay
+
+log = logging.getLogger(__name__)
+
+ADAPTER_GGUF = "adapter.gguf"
+END_MARKS = ("<|im_end|>", "<|endoftext|>", "<|eot_id|>")
+
+
+def adapter_gguf(adapter: Path) -> Path:
+    """The llama.cpp form of an adapter: a .gguf file, or adapter.gguf inside a peft adapter dir."""
+    path = adapter / ADAPTER_GGUF if adapter.is_dir() else adapter
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"adapter {adapter} has no {ADAPTER_GGUF} for llama.cpp: convert it with "
+            f"`python -m finetune.export --adapter {adapter} --out DIR`, or set BANK_LLM_BACKEND=local"
+        )
+    return path
+
+
+class LlamaCppGenerator:
+    """A GGUF chat model in llama.cpp; one generation at a time, streamed from a worker thread."""
+
+    def __init__(
+        self, gguf_path: Path, *, adapter_path: Path | None = None, threads: int = 1, batch_threads: int | None = None,
+        context_tokens: int = 4096, timeout_s: float = 60.0, queue_timeout_s: float = 4.0,
+    ) -> None:
+        try:
+            from llama_cpp import Llama
+        except ImportError as exc:
+            raise RuntimeError(
+                "BANK_LLM_BACKEND=llamacpp needs the llama-cpp-python package (pip install llama-cpp-python; "
+                "`make run` installs it), or set BANK_LLM_BACKEND=local"
+            ) from exc
+        t0 = time.perf_counter()
+        lora = adapter_gguf(adapter_path) if adapter_path is not None else None
+        if lora is not None:
+            _check_lora(gguf_path, lora)
+        self.model = Llama(
+            model_path=str(gguf_path), n_ctx=context_tokens, n_threads=threads,
+            n_threads_batch=batch_threads or threads, lora_path=str(lora) if lora else None, verbose=False,
+        )
+        self.name = gguf_path.stem + (f"+{adapter_path.name}" if adapter_path is not None else "")
+        self._timeout_s = timeout_s
+        self._turns = ModelTurns(queue_timeout_s)
+        log.info("loaded %s (llama.cpp) in %.1f s", self.name, time.perf_counter() - t0)
+
+    def _pieces(self, request: GenerationRequest, stop: threading.Event) -> Iterator[str]:
+        chunks = self.model.create_chat_completion(
+            messages=[{"role": m.role, "content": m.content} for m in request.messages],
+            max_tokens=request.max_new_tokens, temperature=request.temperature, repeat_penalty=1.0, stream=True,
+            stop=list(END_MARKS),  # the chat template's end marks, explicitly (llama.cpp also stops on end-of-generation tokens)
+        )
+        try:
+            for chunk in chunks:
+                if stop.is_set():
+                    return
+                piece = chunk["choices"][0]["delta"].get("content")
+                if piece:
+                    yield piece
+        finally:
+            chunks.close()  # stops decoding at once when the consumer stopped early
+
+    async def stream(self, request: GenerationRequest) -> AsyncIterator[str]:
+        async with self._turns.turn():
+            stop = threading.Event()
+            async for piece in relay(self._pieces(request, stop), timeout_s=self._timeout_s, stop=stop):
+                yield piece
+
+
+def _check_lora(model: Path, lora: Path) -> None:
+    """Refuse a LoRA GGUF made for another architecture before llama.cpp reads it.
+
+    llama.cpp checks shapes itself but only logs the reason; this names both files.
+    """
+    from gguf import GGUFReader
+
+    def field(path: Path, key: str):
+        reader = GGUFReader(str(path))
+        f = reader.fields.get(key)
+        return None if f is None else f.contents()
+
+    want = field(lora, "general.architecture")
+    have = field(model, "general.architecture")
+    if field(lora, "general.type") != "adapter" or field(lora, "adapter.type") != "lora":
+        raise ValueError(f"{lora} is not a LoRA adapter GGUF")
+    if want != have:
+        raise ValueError(f"adapter {lora} is for architecture {want!r}, the model {model.name} is {have!r}")
