@@ -80,9 +80,7 @@ class DialoguePipeline:
         cid, status, history = await self._conversation(turn)
         # One embedding per turn (cached by the retriever), shared by the classifier, the FAQ match and
         # retrieval; both model calls run off the event loop so other sessions keep flowing.
-        vector = await asyncio.to_thread(self.answerer.kb.embed, red.text)
-        nlu = await asyncio.to_thread(self.nlu.classify, red.text, failed_turns=_streak(history, FAILED_PATHS),
-                                      embedding=vector) if self.nlu else None
+        vector, nlu = await asyncio.to_thread(self._understand, red.text, history)
         intent = IntentInfo(nlu.intent, round(float(nlu.confidence), 4)) if nlu else None
         uid = await asyncio.to_thread(
             self.repo.add, cid, role="user", text=red.text, channel=turn.channel, pii=red.found or None,
@@ -114,16 +112,27 @@ class DialoguePipeline:
         reply = replace(reply, latency_ms=round((time.perf_counter() - turn.received_at) * 1000, 1))
         if self.metrics is not None:
             self.metrics.observe_reply(turn.channel, reply)
-        mid = await asyncio.to_thread(
-            self.repo.add, cid, role="assistant", text=reply.text, channel=turn.channel, path=reply.path,
+        mid = await asyncio.to_thread(self._record, cid, turn, red, reply, nlu)
+        yield replace(reply, message_id=mid)
+
+    def _record(self, cid: str, turn: UserTurn, red, reply: Reply, nlu) -> int:
+        """Store the reply and its audit record (one trip to a worker thread)."""
+        mid = self.repo.add(
+            cid, role="assistant", text=reply.text, channel=turn.channel, path=reply.path,
             intent=reply.intent.name if reply.intent else None,
             intent_confidence=reply.intent.confidence if reply.intent else None,
             citations=[{"doc_id": c.doc_id, "title": c.title, "section": c.section} for c in reply.citations],
             latency_ms=reply.latency_ms, first_token_ms=reply.first_token_ms,
         )
         if self.audit is not None:
-            await asyncio.to_thread(self.audit.append, "turn", self._audit_payload(turn, red, reply, nlu), cid)
-        yield replace(reply, message_id=mid)
+            self.audit.append("turn", self._audit_payload(turn, red, reply, nlu), cid)
+        return mid
+
+    def _understand(self, text: str, history: list[StoredMessage]) -> tuple[np.ndarray, NluSignals | None]:
+        """The turn's embedding and intent signals, in one trip to a worker thread."""
+        vector = self.answerer.kb.embed(text)
+        nlu = self.nlu.classify(text, failed_turns=_streak(history, FAILED_PATHS), embedding=vector) if self.nlu else None
+        return vector, nlu
 
     def _audit_payload(self, turn: UserTurn, red, reply: Reply, nlu) -> dict:
         return {
