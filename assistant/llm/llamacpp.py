@@ -50,12 +50,22 @@ class LlamaCppGenerator:
             ) from exc
         t0 = time.perf_counter()
         lora = adapter_gguf(adapter_path) if adapter_path is not None else None
-        if lora is not None:
-            _check_lora(gguf_path, lora)
-        self.model = Llama(
-            model_path=str(gguf_path), n_ctx=context_tokens, n_threads=threads,
-            n_threads_batch=batch_threads or threads, lora_path=str(lora) if lora else None, verbose=False,
-        )
+        lora_arch = _lora_architecture(lora) if lora is not None else None
+        try:
+            self.model = Llama(
+                model_path=str(gguf_path), n_ctx=context_tokens, n_threads=threads,
+                n_threads_batch=batch_threads or threads, lora_path=str(lora) if lora else None, verbose=False,
+            )
+        except (RuntimeError, ValueError) as exc:
+            if lora is None:
+                raise
+            raise ValueError(f"adapter {lora} does not fit {gguf_path.name} (llama.cpp refused it): {exc}; "
+                             "set BANK_LLM_ADAPTER_PATH to a matching adapter") from exc
+        model_arch = self.model.metadata.get("general.architecture")
+        if lora is not None and model_arch != lora_arch:  # llama.cpp itself applies a same-shaped adapter of another model
+            self.model.close()
+            raise ValueError(f"adapter {lora} is for architecture {lora_arch!r}, the model {gguf_path.name} is "
+                             f"{model_arch!r}; set BANK_LLM_ADAPTER_PATH to a matching adapter")
         self.name = gguf_path.stem + (f"+{adapter_path.name}" if adapter_path is not None else "")
         self._timeout_s = timeout_s
         self._turns = ModelTurns(queue_timeout_s)
@@ -84,21 +94,15 @@ class LlamaCppGenerator:
                 yield piece
 
 
-def _check_lora(model: Path, lora: Path) -> None:
-    """Refuse a LoRA GGUF made for another architecture before llama.cpp reads it.
-
-    llama.cpp checks shapes itself but only logs the reason; this names both files.
-    """
+def _field(path: Path, key: str):
     from gguf import GGUFReader
 
-    def field(path: Path, key: str):
-        reader = GGUFReader(str(path))
-        f = reader.fields.get(key)
-        return None if f is None else f.contents()
+    f = GGUFReader(str(path)).fields.get(key)
+    return None if f is None else f.contents()
 
-    want = field(lora, "general.architecture")
-    have = field(model, "general.architecture")
-    if field(lora, "general.type") != "adapter" or field(lora, "adapter.type") != "lora":
+
+def _lora_architecture(lora: Path) -> str | None:
+    """The architecture a LoRA GGUF was made for; anything but a LoRA adapter file is refused."""
+    if _field(lora, "general.type") != "adapter" or _field(lora, "adapter.type") != "lora":
         raise ValueError(f"{lora} is not a LoRA adapter GGUF")
-    if want != have:
-        raise ValueError(f"adapter {lora} is for architecture {want!r}, the model {model.name} is {have!r}")
+    return _field(lora, "general.architecture")
