@@ -75,6 +75,7 @@ def build_generator(settings: Settings) -> Generator:
         return LlamaCppGenerator(
             resolve_gguf(settings.llm_model, settings.models_cache), adapter_path=settings.llm_adapter,
             threads=settings.torch_threads, timeout_s=settings.llm_timeout_s, queue_timeout_s=settings.llm_queue_timeout_s,
+            name=Path(settings.llm_model).stem,
         )
     from assistant.llm.local import LocalLoraGenerator
 

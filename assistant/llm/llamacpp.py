@@ -39,7 +39,7 @@ class LlamaCppGenerator:
 
     def __init__(
         self, gguf_path: Path, *, adapter_path: Path | None = None, threads: int = 1, batch_threads: int | None = None,
-        context_tokens: int = 4096, timeout_s: float = 60.0, queue_timeout_s: float = 4.0,
+        context_tokens: int = 4096, timeout_s: float = 60.0, queue_timeout_s: float = 4.0, name: str | None = None,
     ) -> None:
         try:
             from llama_cpp import Llama
@@ -66,7 +66,7 @@ class LlamaCppGenerator:
             self.model.close()
             raise ValueError(f"adapter {lora} is for architecture {lora_arch!r}, the model {gguf_path.name} is "
                              f"{model_arch!r}; set BANK_LLM_ADAPTER_PATH to a matching adapter")
-        self.name = gguf_path.stem + (f"+{adapter_path.name}" if adapter_path is not None else "")
+        self.name = (name or gguf_path.stem) + (f"+{adapter_path.name}" if adapter_path is not None else "")
         self._timeout_s = timeout_s
         self._turns = ModelTurns(queue_timeout_s)
         log.info("loaded %s (llama.cpp) in %.1f s", self.name, time.perf_counter() - t0)
