@@ -82,6 +82,9 @@ async def relay(pieces: Iterator[str], *, timeout_s: float, stop: threading.Even
         except BaseException as exc:  # reported to the consumer, never lost
             failure.append(exc)
         finally:
+            close = getattr(pieces, "close", None)
+            if close is not None:  # a generator stopped early finishes here, before the model's turn ends
+                close()
             loop.call_soon_threadsafe(queue.put_nowait, _DONE)
 
     worker = threading.Thread(target=pump, daemon=True, name="llm-stream")
