@@ -201,9 +201,14 @@ _QUANTITY = re.compile(
 )
 
 
+# An amount the customer states ("with $4,000 cash"): the answer hinges on a threshold in the
+# passage, and a small model's yes/no about it carries no figure for the guard to check.
+_STATED_AMOUNT = re.compile(r"\$\s?\d|\b\d[\d,]*(\.\d+)?\s?(dollars|usd|bucks)\b", re.I)
+
+
 def asks_for_figure(question: str) -> bool:
-    """Questions whose answer is a number, amount, rate, time or deadline."""
-    return bool(_QUANTITY.search(question))
+    """Questions whose answer is a number, amount, rate, time or deadline, or turns on an amount they state."""
+    return bool(_QUANTITY.search(question) or _STATED_AMOUNT.search(question))
 
 
 def _doc_ids(context: list[Passage]) -> tuple[str, ...]:

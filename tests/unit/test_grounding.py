@@ -40,3 +40,14 @@ def test_follow_up_rewrite():
     assert "debit card" in rewrite_query("how do I activate it?", ["I got a new debit card"])
     assert rewrite_query("What is the wire cut-off time?", ["hello"]) == "What is the wire cut-off time?"
     assert not is_follow_up("How do I reset my online banking password?")
+
+
+def test_questions_that_turn_on_a_figure_are_quoted_not_generated():
+    from assistant.core.answering import asks_for_figure
+
+    # measured: Qwen 0.5B answered "No, they don't need your ID." to the first (the passage says they do)
+    assert asks_for_figure("buying a money order with $4,000 cash, will they need my id")
+    assert asks_for_figure("if I deposit 9000 dollars in cash is it reported?")
+    assert asks_for_figure("how long does a wire take")
+    assert not asks_for_figure("what does APY actually mean")
+    assert not asks_for_figure("can I open an account online")
