@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.assets import resolve_embedding, resolve_gguf, resolve_llm
+from assistant.assets import LLM_REGISTRY, resolve_embedding, resolve_gguf, resolve_llm
 from assistant.config import Settings, offline_environment
 from assistant.core.pipeline import DialoguePipeline, PipelineConfig
 from assistant.llm import ChatMessage, GenerationRequest, Generator
@@ -75,7 +75,7 @@ def build_generator(settings: Settings) -> Generator:
         return LlamaCppGenerator(
             resolve_gguf(settings.llm_model, settings.models_cache), adapter_path=settings.llm_adapter,
             threads=settings.torch_threads, timeout_s=settings.llm_timeout_s, queue_timeout_s=settings.llm_queue_timeout_s,
-            name=Path(settings.llm_model).stem,
+            name=settings.llm_model if settings.llm_model in LLM_REGISTRY else None,  # else the file's name
         )
     from assistant.llm.local import LocalLoraGenerator
 

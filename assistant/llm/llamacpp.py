@@ -71,7 +71,7 @@ class LlamaCppGenerator:
         self._turns = ModelTurns(queue_timeout_s)
         log.info("loaded %s (llama.cpp) in %.1f s", self.name, time.perf_counter() - t0)
 
-    def _pieces(self, request: GenerationRequest, stop: threading.Event) -> Iterator[str]:
+    def _pieces(self, request: GenerationRequest) -> Iterator[str]:
         chunks = self.model.create_chat_completion(
             messages=[{"role": m.role, "content": m.content} for m in request.messages],
             max_tokens=request.max_new_tokens, temperature=request.temperature, repeat_penalty=1.0, stream=True,
@@ -79,30 +79,27 @@ class LlamaCppGenerator:
         )
         try:
             for chunk in chunks:
-                if stop.is_set():
-                    return
                 piece = chunk["choices"][0]["delta"].get("content")
                 if piece:
                     yield piece
         finally:
-            chunks.close()  # stops decoding at once when the consumer stopped early
+            chunks.close()  # relay closes this generator when the consumer stops early: decoding stops at once
 
     async def stream(self, request: GenerationRequest) -> AsyncIterator[str]:
         async with self._turns.turn():
-            stop = threading.Event()
-            async for piece in relay(self._pieces(request, stop), timeout_s=self._timeout_s, stop=stop):
+            async for piece in relay(self._pieces(request), timeout_s=self._timeout_s, stop=threading.Event()):
                 yield piece
-
-
-def _field(path: Path, key: str):
-    from gguf import GGUFReader
-
-    f = GGUFReader(str(path)).fields.get(key)
-    return None if f is None else f.contents()
 
 
 def _lora_architecture(lora: Path) -> str | None:
     """The architecture a LoRA GGUF was made for; anything but a LoRA adapter file is refused."""
-    if _field(lora, "general.type") != "adapter" or _field(lora, "adapter.type") != "lora":
+    from gguf import GGUFReader
+
+    fields = GGUFReader(str(lora)).fields
+
+    def value(key: str):
+        return fields[key].contents() if key in fields else None
+
+    if value("general.type") != "adapter" or value("adapter.type") != "lora":
         raise ValueError(f"{lora} is not a LoRA adapter GGUF")
-    return _field(lora, "general.architecture")
+    return value("general.architecture")
