@@ -14,7 +14,7 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.orm import sessionmaker
 
 from assistant.storage.models import AuditAnchor, AuditRecord, utcnow
@@ -56,8 +56,9 @@ class AuditLog:
             else:
                 rid, prev = last.id + 1, last.hash
             now = utcnow()
-            s.add(AuditRecord(id=rid, created_at=now, kind=kind, conversation_id=conversation_id, payload=payload,
-                              prev_hash=prev, hash=record_hash(prev, rid, now, kind, conversation_id, payload)))
+            s.execute(insert(AuditRecord.__table__).values(  # a Core INSERT: one per turn, no ORM unit of work
+                id=rid, created_at=now, kind=kind, conversation_id=conversation_id, payload=payload,
+                prev_hash=prev, hash=record_hash(prev, rid, now, kind, conversation_id, payload)))
             return rid
 
     def verify(self) -> Verification:

@@ -1,6 +1,6 @@
 """Concurrent chat-widget and robot sessions on the FAQ path, over loopback websockets.
 
-    .venv/bin/python bench/load_faq.py [--sessions 50 100 200] [--turns 5] [--think 2.0]
+    .venv/bin/python bench/load_faq.py [--sessions 50 100 200] [--turns 5] [--think 2.0] [--ramp 0 2] [--cold]
 
 Starts the server in a child process (127.0.0.1, a free port, SmolLM2: the FAQ path never
 calls the LLM), then for each N opens N sessions at once (half widget /v1/chat/ws, half
@@ -9,8 +9,10 @@ between them. Sessions start within `--ramp` seconds: 0 is a burst (every sessio
 message in the same instant), 2 spreads arrivals over one think time, like real traffic.
 Reports FAQ-path latency p50/p95 (send to final reply), errors (exceptions, error frames,
 the error path) and the turns the dialogue policy sent elsewhere (a variant like "can I talk
-to a real person" hands off), by path. Bounded: every session has a deadline and the script
-stops the server when done.
+to a real person" hands off), by path. Rounds share one server (its query-embedding
+cache warms over the rounds: "server": "warm"); `--cold` starts a fresh server for every round,
+so every question a round asks is new to it. Bounded: every session has a deadline and the
+script stops the server when done.
 """
 
 from __future__ import annotations
@@ -147,37 +149,55 @@ def main() -> None:
     ap.add_argument("--think", type=float, default=2.0)
     ap.add_argument("--ramp", type=float, nargs="+", default=[0.0, 2.0],
                     help="sessions start at random times within this many seconds (0: all at the same instant)")
+    ap.add_argument("--cold", action="store_true",
+                    help="a fresh server for every round: every question is new to its caches (embedding LRU)")
     args = ap.parse_args()
     global ASKED
     ASKED = faq_variants()
     data = tempfile.mkdtemp(prefix="load-")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     env = {**os.environ, "BANK_DATA_DIR": data, "BANK_LLM_MODEL": "smollm2-135m", "BANK_LOG_LEVEL": "WARNING",
            "BANK_VOICE_ENABLED": "false", "HF_HUB_OFFLINE": "1"}
     bankassist = str(Path(sys.executable).parent / "bankassist")
     token = subprocess.run([bankassist, "robots", "add", "load-robot", "--branch", "bench"], env=env,
                            capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
+    rounds = [(ramp, n) for ramp in args.ramp for n in args.sessions]
+    server, url = None, ""
+    try:
+        for i, (ramp, n) in enumerate(rounds):
+            if server is None or args.cold:
+                if server is not None:
+                    stop(server)
+                server, url = start(bankassist, env)
+            result = asyncio.run(round_(url, token, n, args.turns, args.think, ramp))
+            result["server"] = "fresh" if args.cold or i == 0 else "warm"
+            print(json.dumps(result), flush=True)
+    finally:
+        if server is not None:
+            stop(server)
+
+
+def start(bankassist: str, env: dict) -> tuple[subprocess.Popen, str]:
+    """The server on a free loopback port, once /healthz says it is ready."""
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
     server = subprocess.Popen([bankassist, "serve", "--host", "127.0.0.1", "--port", str(port)], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        import httpx
+    for _ in range(600):
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    return server, f"ws://127.0.0.1:{port}"
 
-        for _ in range(600):
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
-        url = f"ws://127.0.0.1:{port}"
-        for ramp in args.ramp:
-            for n in args.sessions:
-                print(json.dumps(asyncio.run(round_(url, token, n, args.turns, args.think, ramp))), flush=True)
-    finally:
-        server.terminate()
-        server.wait(10)
+
+def stop(server: subprocess.Popen) -> None:
+    server.terminate()
+    server.wait(10)
 
 
 if __name__ == "__main__":

@@ -70,7 +70,7 @@ class HybridRetriever:
         return self._embed_cached(text)
 
     def _embed(self, text: str) -> np.ndarray:
-        vector = self._embedder.encode([text])[0]
+        vector = self._embedder.embed_one(text)
         vector.flags.writeable = False  # shared by the cache: nobody may change it
         return vector
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -47,7 +50,27 @@ def migrate(engine: Engine) -> None:
         command.upgrade(cfg, "head")
 
 
+class _OneWriterAtATime(sessionmaker):
+    """SQLite takes one writer at a time. Writers of this process queue on a lock here instead
+    of in SQLite's busy handler, which sleeps in growing steps (up to 100 ms) between retries:
+    with 200 sessions arriving at once, turns spent most of their time in those sleeps
+    (bench/load_faq.py, py-spy: half the worker threads' samples inside the driver's execute).
+    Reads (`sessions()`) are not serialized: WAL lets them run beside the writer."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._write_lock = threading.RLock()
+
+    @contextmanager
+    def begin(self) -> Iterator[Session]:
+        with self._write_lock, super().begin() as session:
+            yield session
+
+
 def session_factory(engine: Engine) -> sessionmaker:
+    """Sessions: `sessions()` to read, `sessions.begin()` for a write transaction."""
+    if engine.dialect.name == "sqlite":
+        return _OneWriterAtATime(bind=engine, expire_on_commit=False)
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 

@@ -51,3 +51,27 @@ def test_postgresql_same_code():
         with admin.begin() as c:
             c.execute(text(f"DROP SCHEMA {schema} CASCADE"))
         admin.dispose()
+
+
+def test_sqlite_writers_of_one_process_queue_instead_of_failing(tmp_path):
+    """Many threads writing at once: every message is stored. SQLite's busy wait is switched off
+    here, so two writers inside SQLite at once would fail with 'database is locked'."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sqlalchemy import event
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'w.db'}")
+    event.listen(engine, "connect", lambda conn, _: conn.execute("PRAGMA busy_timeout = 0"))
+    migrate(engine)
+    repo = ConversationRepository(session_factory(engine))
+    cids = [repo.create("web") for _ in range(8)]
+
+    def write(i: int) -> int:
+        return repo.add(cids[i % 8], role="user", text=f"message {i}", channel="web")
+
+    with ThreadPoolExecutor(16) as pool:
+        ids = list(pool.map(write, range(400)))
+    assert len(set(ids)) == 400
+    assert sum(len(repo.get(c).messages) for c in cids) == 400
+    with engine.connect() as c:
+        assert c.execute(text("SELECT count(*) FROM conversations WHERE status = 'bot'")).scalar() == 8
