@@ -1,6 +1,6 @@
 """Concurrent chat-widget and robot sessions on the FAQ path, over loopback websockets.
 
-    .venv/bin/python bench/load_faq.py [--sessions 50 100 200] [--turns 5] [--think 2.0] [--ramp 0 2] [--cold]
+    .venv/bin/python bench/load_faq.py [--sessions 50 100 200] [--turns 5] [--think 2.0] [--ramp 0 2] [--cold] [--typos]
 
 Starts the server in a child process (127.0.0.1, a free port, SmolLM2: the FAQ path never
 calls the LLM), then for each N opens N sessions at once (half widget /v1/chat/ws, half
@@ -11,7 +11,8 @@ Reports FAQ-path latency p50/p95 (send to final reply), errors (exceptions, erro
 the error path) and the turns the dialogue policy sent elsewhere (a variant like "can I talk
 to a real person" hands off), by path. Rounds share one server (its query-embedding
 cache warms over the rounds: "server": "warm"); `--cold` starts a fresh server for every round,
-so every question a round asks is new to it. Bounded: every session has a deadline and the
+so every question a round asks is new to it. The KB's own FAQ questions reuse their build-time
+vectors; `--typos` misspells each question so that it costs the encoder. Bounded: every session has a deadline and the
 script stops the server when done.
 """
 
@@ -58,6 +59,22 @@ def faq_variants() -> list[str]:
 
 
 ASKED: list[str] = QUESTIONS
+TYPOS = False
+
+
+def ask() -> str:
+    """A question to send: one of ASKED, with a typo (two neighbouring letters swapped) under
+    --typos, so that nearly every text is new to the server and goes through the encoder."""
+    q = random.choice(ASKED)
+    words = q.split()
+    long = [i for i, w in enumerate(words) if len(w) >= 5 and w.isalpha()]
+    if not TYPOS or not long:
+        return q
+    i = random.choice(long)
+    w = words[i]
+    j = random.randrange(1, len(w) - 2)
+    words[i] = w[:j] + w[j + 1] + w[j] + w[j + 2:]
+    return " ".join(words)
 
 
 def pct(xs, q):
@@ -83,7 +100,7 @@ async def widget_session(url: str, turns: int, think: float, lat: list, errors: 
         async with websockets.connect(url + "/v1/chat/ws", open_timeout=30) as ws:
             cid = None
             for _ in range(turns):
-                frame = {"message": random.choice(ASKED), "channel": "web"}
+                frame = {"message": ask(), "channel": "web"}
                 if cid:
                     frame["conversation_id"] = cid
                 t0 = time.perf_counter()
@@ -112,7 +129,7 @@ async def robot_session(url: str, token: str, turns: int, think: float, lat: lis
             assert json.loads(await ws.recv())["type"] == "session"
             for _ in range(turns):
                 t0 = time.perf_counter()
-                await ws.send(json.dumps({"v": 1, "type": "text", "text": random.choice(ASKED)}))
+                await ws.send(json.dumps({"v": 1, "type": "text", "text": ask()}))
                 while True:
                     msg = json.loads(await asyncio.wait_for(ws.recv(), deadline - time.monotonic()))
                     if msg["type"] == "reply":
@@ -151,9 +168,11 @@ def main() -> None:
                     help="sessions start at random times within this many seconds (0: all at the same instant)")
     ap.add_argument("--cold", action="store_true",
                     help="a fresh server for every round: every question is new to its caches (embedding LRU)")
+    ap.add_argument("--typos", action="store_true",
+                    help="one swapped letter pair per question: texts the KB does not hold, so each costs the encoder")
     args = ap.parse_args()
-    global ASKED
-    ASKED = faq_variants()
+    global ASKED, TYPOS
+    ASKED, TYPOS = faq_variants(), args.typos
     data = tempfile.mkdtemp(prefix="load-")
     env = {**os.environ, "BANK_DATA_DIR": data, "BANK_LLM_MODEL": "smollm2-135m", "BANK_LOG_LEVEL": "WARNING",
            "BANK_VOICE_ENABLED": "false", "HF_HUB_OFFLINE": "1"}

@@ -1,4 +1,4 @@
-"""Hybrid retrieval: dense FAISS (LangChain) + BM25 (rank_bm25), fused by reciprocal rank."""
+"""Hybrid retrieval: dense FAISS (LangChain) + BM25 (bm25s), fused by reciprocal rank."""
 
 from __future__ import annotations
 
@@ -39,6 +39,11 @@ class IndexNotBuiltError(FileNotFoundError):
     pass
 
 
+def encoder_key(text: str) -> str:
+    """The text as the uncased MiniLM tokenizer sees it: case and runs of spaces do not change its vector."""
+    return " ".join(text.lower().split())
+
+
 class HybridRetriever:
     """Implements knowledge_base.Retriever over a built index folder."""
 
@@ -64,10 +69,21 @@ class HybridRetriever:
         self._bm25 = _bm25([tokenize(c.embed_text) for c in self.chunks])
         faq = json.loads((root / "faq.json").read_text())
         entries = [FaqEntry(**{**e, "questions": tuple(e["questions"])}) for e in faq["entries"]]
-        self.faq = FaqMatcher(entries, faq["questions"], np.load(root / "faq_vectors.npy"))
+        faq_vectors = np.load(root / "faq_vectors.npy")
+        faq_vectors.flags.writeable = False
+        self.faq = FaqMatcher(entries, faq["questions"], faq_vectors)
+        # The KB's own FAQ questions and titles (what a suggestion chip sends) were encoded at
+        # build time: a customer who asks one of them costs the encoder nothing.
+        self._known = {encoder_key(q): faq_vectors[i] for i, (_, q) in enumerate(faq["questions"])}
 
     def embed(self, text: str) -> np.ndarray:
-        return self._embed_cached(text)
+        key = encoder_key(text)
+        known = self._known.get(key)
+        return known if known is not None else self._embed_cached(key)
+
+    def embed_many(self, texts: list[str]) -> np.ndarray:
+        """Unit vectors of several texts in one batch (the sentences of a quoted answer)."""
+        return self._embedder.encode(texts)
 
     def _embed(self, text: str) -> np.ndarray:
         vector = self._embedder.embed_one(text)
@@ -179,6 +195,9 @@ class LiveRetriever:
 
     def embed(self, text: str) -> np.ndarray:
         return self.current.embed(text)
+
+    def embed_many(self, texts: list[str]) -> np.ndarray:
+        return self.current.embed_many(texts)
 
     def search(self, query: str, k: int = 5, category: str | None = None, vector: np.ndarray | None = None,
                mode: str = "hybrid") -> list[Passage]:

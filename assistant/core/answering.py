@@ -30,6 +30,7 @@ _FIGURE_START = re.compile(
 
 class KnowledgeSource(Protocol):
     def embed(self, text: str) -> np.ndarray: ...
+    def embed_many(self, texts: list[str]) -> np.ndarray: ...
     def search(self, query: str, k: int = 5, category: str | None = None, vector: np.ndarray | None = None) -> list[Passage]: ...
     def faq_candidates(self, vector: np.ndarray, n: int = 4) -> list[FaqMatch]: ...
 
@@ -96,7 +97,7 @@ class Answerer:
             # right figure in 43-56% and sometimes reversed the rule ("No, a bank cannot hold back
             # part of your provisional credit"); the quoted sentence carried it in 76%. A customer
             # asking "how many days", or about a regulation, gets the source's own words, cited.
-            yield self._quote(cid, found, context, intent, guard="quoted", suggestions=related(found.faqs))
+            yield await self._quote(cid, found, context, intent, guard="quoted", suggestions=related(found.faqs))
             return
         request = self._request(found.query, context)
         emitted: list[str] = []
@@ -124,20 +125,24 @@ class Answerer:
             answer = ""
         suggestions = related(found.faqs)
         if not answer:
-            yield self._quote(cid, found, context, intent, guard="model_unavailable" if model_failed else "replaced",
+            yield await self._quote(cid, found, context, intent, guard="model_unavailable" if model_failed else "replaced",
                               suggestions=(prompts.TALK_TO_AGENT, *suggestions) if model_failed else suggestions,
                               first_token_ms=first_token_ms)
             return
         yield Reply(cid, answer, path="generated", citations=cite(answer, context), intent=intent, suggestions=suggestions,
                     first_token_ms=first_token_ms, retrieved=_doc_ids(context), guard="passed")
 
-    @staticmethod
-    def _quote(cid: str, found: Retrieval, context: list[Passage], intent: IntentInfo | None, *, guard: str,
-               suggestions: tuple[str, ...], first_token_ms: float | None = None) -> Reply:
+    async def _quote(self, cid: str, found: Retrieval, context: list[Passage], intent: IntentInfo | None, *, guard: str,
+                     suggestions: tuple[str, ...], first_token_ms: float | None = None) -> Reply:
         """The passages' own sentences, cited (path "extractive"); `guard` says why they were quoted."""
-        text, cites = extractive_answer(found.query, context)
+        text, cites = await asyncio.to_thread(extractive_answer, found.query, context, relevance=self._relevance,
+                                              wants_figure=asks_for_figure(found.query))
         return Reply(cid, text, path="extractive", citations=cites, intent=intent, suggestions=suggestions,
                      first_token_ms=first_token_ms, retrieved=_doc_ids(context), guard=guard)
+
+    def _relevance(self, question: str, sentences: list[str]) -> np.ndarray:
+        """Cosine of each sentence to the question (unit vectors from the retrieval encoder)."""
+        return self.kb.embed_many(sentences) @ self.kb.embed(question)
 
     def _request(self, question: str, context: list[Passage]) -> GenerationRequest:
         """System prompt + passages + the (self-contained) question.

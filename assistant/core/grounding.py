@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from assistant.core.events import Citation
@@ -69,15 +70,41 @@ def sentences(text: str) -> list[str]:
     return out
 
 
-def extractive_answer(question: str, passages: list[Passage], *, max_sentences: int = 2) -> tuple[str, tuple[Citation, ...]]:
-    """The best-matching sentences of the best passage, verbatim, so every figure is sourced."""
-    best = passages[0]
+Relevance = Callable[[str, list[str]], Sequence[float]]
+
+
+def extractive_answer(question: str, passages: list[Passage], *, max_sentences: int = 2,
+                      relevance: Relevance | None = None, wants_figure: bool = False) -> tuple[str, tuple[Citation, ...]]:
+    """The sentences of the retrieved passages that best answer the question, verbatim and cited.
+
+    With `relevance(question, sentences)` (the encoder's cosine) sentences of every passage
+    compete by meaning; shared words still count a little, and so does a figure when the
+    question asks for one: "how many days do I have to back out of a refinance" shares no
+    word with "until midnight of the third business day". Without it: the best passage's
+    sentences, by the words they share with the question.
+    """
+    if relevance is None:
+        passages = passages[:1]
+    candidates = [(rank, i, s) for rank, p in enumerate(passages) for i, s in enumerate(sentences(p.text))]
+    if not candidates:
+        best = passages[0]
+        return EXTRACTIVE_LEAD.format(title=best.title) + best.text, (citation_for(best),)
     q = set(tokenize(question))
+    meaning = list(relevance(question, [s for _, _, s in candidates])) if relevance else None
     scored = []
-    for i, s in enumerate(sentences(best.text)):
-        words = set(tokenize(s))
-        score = len(q & words) + (0.5 if figures(s) else 0.0) - 0.01 * i
-        scored.append((score, i, s))
-    keep = sorted(sorted(scored, reverse=True)[:max_sentences], key=lambda t: t[1])
-    body = " ".join(s for _, _, s in keep) or best.text
-    return EXTRACTIVE_LEAD.format(title=best.title) + body, (citation_for(best),)
+    for n, (rank, i, s) in enumerate(candidates):
+        shared = len(q & set(tokenize(s)))
+        if meaning is None:
+            score = shared + (0.5 if figures(s) else 0.0) - 0.01 * i - 0.5 * rank
+        else:
+            score = meaning[n] + 0.03 * shared + (0.15 if wants_figure and figures(s) else 0.0) - 0.02 * rank
+        scored.append((score, rank, i, s))
+    keep = sorted(sorted(scored, reverse=True)[:max_sentences], key=lambda t: (t[1], t[2]))
+    used = [passages[rank] for rank in dict.fromkeys(rank for _, rank, _, _ in keep)]
+    body = " ".join(s for _, _, _, s in keep)
+    titles = " and ".join(dict.fromkeys(p.title for p in used))
+    unique: dict[str, Passage] = {}
+    for p in used:
+        unique.setdefault(p.doc_id, p)
+    return EXTRACTIVE_LEAD.format(title=titles) + body, tuple(citation_for(p) for p in unique.values())
+

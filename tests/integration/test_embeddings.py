@@ -47,3 +47,45 @@ def test_a_failing_batch_fails_its_callers_and_the_next_call_works(services):
     finally:
         del embedder.encode
     assert embedder.embed_one("what is the routing number?").shape == (embedder.dim,)
+
+
+def test_quoted_answer_picks_the_sentence_that_answers_by_meaning(services):
+    """"Deadline" is not a word of "rescind until midnight of the third business day"; the
+    encoder still ranks that sentence first, though it sits in the last passage."""
+    from assistant.core.grounding import extractive_answer
+    from tests.fakes import passage
+
+    scope = passage("reg-z-right-of-rescission", "Right of rescission", (
+        "The right of rescission lets a consumer cancel certain loans secured by their principal home. "
+        "It applies to a refinance with a new lender, a HELOC or a home equity loan."))
+    deadline = passage("reg-z-right-of-rescission", "Right of rescission", (
+        "Under Regulation Z, you can rescind until midnight of the third business day after the loan is consummated. "
+        "Each owner whose home secures the loan has the right."), section="Deadline")
+    fees = passage("prod-mortgage", "Mortgages", "Our mortgage application fee is $0. Rate locks last 60 days.")
+    kb = services.retriever
+
+    def relevance(question, sents):
+        return kb.embed_many(sents) @ kb.embed(question)
+
+    question = "what is the deadline to rescind"
+    answer, cites = extractive_answer(question, [scope, fees, deadline], max_sentences=1,
+                                      relevance=relevance, wants_figure=True)
+    assert "midnight of the third business day" in answer
+    assert [c.doc_id for c in cites] == ["reg-z-right-of-rescission"]
+    words_only, _ = extractive_answer(question, [scope, fees, deadline], max_sentences=1)
+    assert "midnight" not in words_only  # the old word-overlap choice, for contrast
+
+
+def test_the_kbs_faq_questions_use_their_build_time_vectors(services):
+    kb = services.retriever.current
+    title = "How long do transfers to another bank take?"  # a chip's text: FAQ titles are questions too
+    calls = []
+    real_encode = services.embedder.encode
+    services.embedder.encode = lambda batch, **kw: calls.append(batch) or real_encode(batch, **kw)
+    try:
+        known = kb.embed(title)
+        assert kb.embed("  how long do TRANSFERS to another bank take? ") is known  # case and spacing do not matter
+    finally:
+        del services.embedder.encode
+    assert calls == []  # the encoder was not asked
+    assert float(np.dot(known, real_encode([title])[0])) > 0.9999  # and the vector is the encoder's own
