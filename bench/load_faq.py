@@ -1,6 +1,6 @@
 """Concurrent chat-widget and robot sessions on the FAQ path, over loopback websockets.
 
-    .venv/bin/python bench/load_faq.py [--sessions 50 100 200] [--turns 5] [--think 2.0] [--ramp 0 2] [--cold] [--typos]
+    .venv/bin/python bench/load_faq.py [--sessions 50 100 200] [--turns 5] [--think 2.0] [--ramp 0 2] [--cold] [--retyped]
 
 Starts the server in a child process (127.0.0.1, a free port, SmolLM2: the FAQ path never
 calls the LLM), then for each N opens N sessions at once (half widget /v1/chat/ws, half
@@ -12,7 +12,7 @@ the error path) and the turns the dialogue policy sent elsewhere (a variant like
 to a real person" hands off), by path. Rounds share one server (its query-embedding
 cache warms over the rounds: "server": "warm"); `--cold` starts a fresh server for every round,
 so every question a round asks is new to it. The KB's own FAQ questions reuse their build-time
-vectors; `--typos` misspells each question so that it costs the encoder. Bounded: every session has a deadline and the
+vectors; `--retyped` changes each question's punctuation so that it costs the encoder. Bounded: every session has a deadline and the
 script stops the server when done.
 """
 
@@ -63,18 +63,13 @@ TYPOS = False
 
 
 def ask() -> str:
-    """A question to send: one of ASKED, with a typo (two neighbouring letters swapped) under
-    --typos, so that nearly every text is new to the server and goes through the encoder."""
+    """A question to send: one of ASKED; under --retyped with its question mark added or dropped,
+    so that the text is not the KB's own (whose vector was computed at build time) and costs the
+    encoder the first time the server sees it, while its meaning, and so its FAQ match, stays."""
     q = random.choice(ASKED)
-    words = q.split()
-    long = [i for i, w in enumerate(words) if len(w) >= 5 and w.isalpha()]
-    if not TYPOS or not long:
+    if not TYPOS:
         return q
-    i = random.choice(long)
-    w = words[i]
-    j = random.randrange(1, len(w) - 2)
-    words[i] = w[:j] + w[j + 1] + w[j] + w[j + 2:]
-    return " ".join(words)
+    return q[:-1] if q.endswith("?") else q + "?"
 
 
 def pct(xs, q):
@@ -168,11 +163,11 @@ def main() -> None:
                     help="sessions start at random times within this many seconds (0: all at the same instant)")
     ap.add_argument("--cold", action="store_true",
                     help="a fresh server for every round: every question is new to its caches (embedding LRU)")
-    ap.add_argument("--typos", action="store_true",
-                    help="one swapped letter pair per question: texts the KB does not hold, so each costs the encoder")
+    ap.add_argument("--retyped", action="store_true",
+                    help="questions with their '?' added or dropped: texts the KB does not hold, so each costs the encoder")
     args = ap.parse_args()
     global ASKED, TYPOS
-    ASKED, TYPOS = faq_variants(), args.typos
+    ASKED, TYPOS = faq_variants(), args.retyped
     data = tempfile.mkdtemp(prefix="load-")
     env = {**os.environ, "BANK_DATA_DIR": data, "BANK_LLM_MODEL": "smollm2-135m", "BANK_LOG_LEVEL": "WARNING",
            "BANK_VOICE_ENABLED": "false", "HF_HUB_OFFLINE": "1"}
