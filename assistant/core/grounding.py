@@ -79,9 +79,9 @@ def extractive_answer(question: str, passages: list[Passage], *, max_sentences: 
 
     With `relevance(question, sentences)` (the encoder's cosine) sentences of every passage
     compete by meaning; shared words still count a little, and so does a figure when the
-    question asks for one: "how many days do I have to back out of a refinance" shares no
-    word with "until midnight of the third business day". Without it: the best passage's
-    sentences, by the words they share with the question.
+    question asks for one: "deadline" is no word of "you can rescind until midnight of the
+    third business day", yet that sentence ranks first for "what is the deadline to rescind". Without
+    it: the best passage's sentences, by the words they share with the question.
     """
     if relevance is None:
         passages = passages[:1]
@@ -95,7 +95,7 @@ def extractive_answer(question: str, passages: list[Passage], *, max_sentences: 
     for n, (rank, i, s) in enumerate(candidates):
         shared = len(q & set(tokenize(s)))
         if meaning is None:
-            score = shared + (0.5 if figures(s) else 0.0) - 0.01 * i - 0.5 * rank
+            score = shared + (0.5 if figures(s) else 0.0) - 0.01 * i
         else:
             score = meaning[n] + 0.03 * shared + (0.15 if wants_figure and figures(s) else 0.0) - 0.02 * rank
         scored.append((score, rank, i, s))
@@ -107,4 +107,3 @@ def extractive_answer(question: str, passages: list[Passage], *, max_sentences: 
     for p in used:
         unique.setdefault(p.doc_id, p)
     return EXTRACTIVE_LEAD.format(title=titles) + body, tuple(citation_for(p) for p in unique.values())
-
