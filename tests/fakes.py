@@ -88,6 +88,7 @@ class Signals:
     confidence: float = 0.9
     in_scope: bool = True
     human_request: bool = False
+    human_score: float = 1.0
     sentiment: str = "neutral"
     frustration: float = 0.0
     top: tuple = (("card_arrival", 0.9), ("card_delivery_estimate", 0.05))

@@ -32,6 +32,10 @@ class Decision:
 @dataclass(frozen=True)
 class HandoffPolicy:
     explicit_request: bool = True
+    # Below this p(asks for a person), a message that is one of the KB's FAQ questions gets the
+    # approved answer and an offer to connect instead of the queue: the head scored "CTR" 0.70
+    # and "add my partner to my checking" 0.71, "can i talk to a real person" 0.999.
+    explicit_request_over_faq: float = 0.8
     complaint_with_negative_sentiment: bool = True
     urgent_intents: frozenset[str] = field(default_factory=frozenset)
     unsupported_actions: frozenset[str] = field(default_factory=frozenset)
@@ -50,6 +54,7 @@ class HandoffPolicy:
         low = raw.get("low_confidence", {})
         return cls(
             explicit_request=bool(raw.get("explicit_request", True)),
+            explicit_request_over_faq=float(raw.get("explicit_request_over_faq", 0.8)),
             complaint_with_negative_sentiment=bool(raw.get("complaint_with_negative_sentiment", True)),
             urgent_intents=frozenset(raw.get("urgent_intents", [])),
             unsupported_actions=frozenset(raw.get("unsupported_actions", [])),
@@ -63,7 +68,8 @@ class HandoffPolicy:
     def before_retrieval(self, nlu: NluSignals) -> Decision:
         """Rules that need only the message itself."""
         if self.explicit_request and nlu.human_request:
-            return Decision("handoff", "explicit request for a human")
+            unsure = getattr(nlu, "human_score", 1.0) < self.explicit_request_over_faq
+            return Decision("handoff", "explicit request for a human", faq_first=unsure)
         if self.complaint_with_negative_sentiment and nlu.intent == "complaint" and nlu.sentiment == "negative":
             return Decision("handoff", "complaint with negative sentiment")
         if nlu.frustration >= self.frustration_threshold:

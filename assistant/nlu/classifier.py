@@ -146,6 +146,7 @@ class MiniLMIntentClassifier:
         return NluResult(
             intent=intent, confidence=float(confidence), top=top, in_scope=in_scope, human_request=human_request,
             sentiment=mood.label, frustration=mood.frustration, handoff_recommended=handoff, reason=reason,
+            human_score=round(p_human, 4),
         )
 
     def _handoff(self, intent: str, confidence: float, in_scope: bool, human: bool, sentiment: str,

@@ -16,3 +16,4 @@ class NluResult:
     frustration: float  # 0..1; includes the caller's count of recent failed turns
     handoff_recommended: bool
     reason: str  # why handoff is recommended or the turn is special; "" for an ordinary turn
+    human_score: float = 1.0  # p(asks for a person) from the head; human_request is this >= its threshold

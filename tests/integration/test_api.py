@@ -39,6 +39,15 @@ def test_faq_question_answered_directly(client):
     assert body["citations"][0]["doc_id"].startswith("faq-")
 
 
+def test_an_faq_question_the_human_head_misreads_gets_its_answer_and_a_request_still_hands_off(client):
+    """The head scores "add my partner to my checking" 0.71 for "asks for a person" (threshold 0.58)."""
+    body = client.post("/v1/chat", json={"message": "add my partner to my checking", "channel": "web"}).json()
+    assert body["path"] == "faq" and body["citations"][0]["doc_id"] == "faq-joint-account"
+    assert body["handoff"]["active"] is False and body["suggestions"][0] == "Talk to an agent"
+    body = client.post("/v1/chat", json={"message": "can i talk to a real person", "channel": "web"}).json()
+    assert body["path"] == "handoff" and body["handoff"]["active"] is True
+
+
 def test_off_topic_gets_a_polite_refusal(client):
     body = client.post("/v1/chat", json={"message": "what's a good lasagna recipe?"}).json()
     assert body["path"] == "refused" and body["intent"]["name"] == "out_of_scope" and not body["citations"]

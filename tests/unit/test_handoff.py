@@ -84,6 +84,16 @@ def test_unsupported_action_hands_off_only_when_confident():
     assert policy.before_retrieval(Signals(intent="verify_source_of_funds", confidence=0.22)).action == "answer"
 
 
+def test_a_weak_request_for_a_person_yields_to_an_faq_question_and_a_clear_one_does_not():
+    from tests.fakes import Signals
+
+    policy = HandoffPolicy.load()
+    weak = policy.before_retrieval(Signals(human_request=True, human_score=0.70))
+    clear = policy.before_retrieval(Signals(human_request=True, human_score=0.99))
+    assert weak.action == clear.action == "handoff" and weak.reason == clear.reason == "explicit request for a human"
+    assert weak.faq_first and not clear.faq_first
+
+
 def test_an_approved_answer_replaces_an_unsupported_action_handoff(world):
     reply = say(world, "routing number please, and a refund")  # FakeNlu: request_refund, an unsupported action
     assert reply.path == "faq" and reply.handoff.reason.startswith("action the assistant cannot perform")
