@@ -12,8 +12,8 @@ the error path) and the turns the dialogue policy sent elsewhere (a variant like
 to a real person" hands off), by path. Rounds share one server (its query-embedding
 cache warms over the rounds: "server": "warm"); `--cold` starts a fresh server for every round,
 so every question a round asks is new to it. The KB's own FAQ questions reuse their build-time
-vectors; `--retyped` changes each question's punctuation so that it costs the encoder. Bounded: every session has a deadline and the
-script stops the server when done.
+vectors; `--retyped` changes each question's punctuation so that it costs the encoder.
+Bounded: every session has a deadline and the script stops the server when done.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def faq_variants() -> list[str]:
 
 
 ASKED: list[str] = QUESTIONS
-TYPOS = False
+RETYPED = False
 
 
 def ask() -> str:
@@ -67,7 +67,7 @@ def ask() -> str:
     so that the text is not the KB's own (whose vector was computed at build time) and costs the
     encoder the first time the server sees it, while its meaning, and so its FAQ match, stays."""
     q = random.choice(ASKED)
-    if not TYPOS:
+    if not RETYPED:
         return q
     return q[:-1] if q.endswith("?") else q + "?"
 
@@ -166,8 +166,8 @@ def main() -> None:
     ap.add_argument("--retyped", action="store_true",
                     help="questions with their '?' added or dropped: texts the KB does not hold, so each costs the encoder")
     args = ap.parse_args()
-    global ASKED, TYPOS
-    ASKED, TYPOS = faq_variants(), args.retyped
+    global ASKED, RETYPED
+    ASKED, RETYPED = faq_variants(), args.retyped
     data = tempfile.mkdtemp(prefix="load-")
     env = {**os.environ, "BANK_DATA_DIR": data, "BANK_LLM_MODEL": "smollm2-135m", "BANK_LOG_LEVEL": "WARNING",
            "BANK_VOICE_ENABLED": "false", "HF_HUB_OFFLINE": "1"}

@@ -17,6 +17,7 @@ class NluSignals(Protocol):
     confidence: float
     in_scope: bool
     human_request: bool
+    human_score: float
     sentiment: str
     frustration: float
 
@@ -68,8 +69,8 @@ class HandoffPolicy:
     def before_retrieval(self, nlu: NluSignals) -> Decision:
         """Rules that need only the message itself."""
         if self.explicit_request and nlu.human_request:
-            unsure = getattr(nlu, "human_score", 1.0) < self.explicit_request_over_faq
-            return Decision("handoff", "explicit request for a human", faq_first=unsure)
+            return Decision("handoff", "explicit request for a human",
+                            faq_first=nlu.human_score < self.explicit_request_over_faq)
         if self.complaint_with_negative_sentiment and nlu.intent == "complaint" and nlu.sentiment == "negative":
             return Decision("handoff", "complaint with negative sentiment")
         if nlu.frustration >= self.frustration_threshold:

@@ -145,8 +145,8 @@ class MiniLMIntentClassifier:
         handoff, reason = self._handoff(intent, confidence, in_scope, human_request, mood.label, mood.frustration)
         return NluResult(
             intent=intent, confidence=float(confidence), top=top, in_scope=in_scope, human_request=human_request,
-            sentiment=mood.label, frustration=mood.frustration, handoff_recommended=handoff, reason=reason,
-            human_score=round(p_human, 4),
+            human_score=round(p_human, 4), sentiment=mood.label, frustration=mood.frustration,
+            handoff_recommended=handoff, reason=reason,
         )
 
     def _handoff(self, intent: str, confidence: float, in_scope: bool, human: bool, sentiment: str,

@@ -12,8 +12,8 @@ class NluResult:
     top: tuple[tuple[str, float], ...]  # the five most likely intents with probabilities
     in_scope: bool  # about banking (or talking to the assistant itself); False means refuse
     human_request: bool  # asks for a person, directly or not
+    human_score: float  # the head's p(asks for a person); human_request is this >= its threshold
     sentiment: str  # negative | neutral | positive
     frustration: float  # 0..1; includes the caller's count of recent failed turns
     handoff_recommended: bool
     reason: str  # why handoff is recommended or the turn is special; "" for an ordinary turn
-    human_score: float = 1.0  # p(asks for a person) from the head; human_request is this >= its threshold
