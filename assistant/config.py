@@ -229,3 +229,10 @@ def offline_environment() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def child_environment(**settings: str) -> dict[str, str]:
+    """The environment for a child process this one starts (a server a bench runs): this
+    process's own, offline, with `settings` (BANK_* names and values) on top."""
+    offline_environment()
+    return {**os.environ, **settings}

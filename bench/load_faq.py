@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
 import socket
 import subprocess
@@ -33,6 +32,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from assistant.config import child_environment  # noqa: E402
 # A small fixed set for other benches; this one asks the FAQ question variants written in the KB.
 QUESTIONS = [
     "What is your routing number?", "What are your branch hours?", "How do I reset my password?",
@@ -169,8 +169,8 @@ def main() -> None:
     global ASKED, RETYPED
     ASKED, RETYPED = faq_variants(), args.retyped
     data = tempfile.mkdtemp(prefix="load-")
-    env = {**os.environ, "BANK_DATA_DIR": data, "BANK_LLM_MODEL": "smollm2-135m", "BANK_LOG_LEVEL": "WARNING",
-           "BANK_VOICE_ENABLED": "false", "HF_HUB_OFFLINE": "1"}
+    env = child_environment(BANK_DATA_DIR=data, BANK_LLM_MODEL="smollm2-135m", BANK_LOG_LEVEL="WARNING",
+                            BANK_VOICE_ENABLED="false")
     bankassist = str(Path(sys.executable).parent / "bankassist")
     token = subprocess.run([bankassist, "robots", "add", "load-robot", "--branch", "bench"], env=env,
                            capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]

@@ -22,7 +22,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from load_faq import QUESTIONS  # noqa: E402
+from load_faq import QUESTIONS  # noqa: E402  (and the project root on sys.path)
+
+from assistant.config import child_environment  # noqa: E402
 
 GENERATED = ["How long do I have to dispute a credit card charge?", "What is the penalty for closing a CD early?",
              "How does overdraft protection work?", "When are check deposits available?"]
@@ -93,9 +95,9 @@ def main() -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = {**os.environ, "BANK_DATA_DIR": tempfile.mkdtemp(prefix="soak-"), "BANK_LLM_MODEL": "smollm2-135m",
-           "BANK_LLM_MAX_NEW_TOKENS": "48", "BANK_VOICE_ENABLED": "false", "BANK_LOG_LEVEL": "WARNING",
-           "BANK_RATE_LIMIT_SESSION": "1000/minute"}
+    env = child_environment(BANK_DATA_DIR=tempfile.mkdtemp(prefix="soak-"), BANK_LLM_MODEL="smollm2-135m",
+                            BANK_LLM_MAX_NEW_TOKENS="48", BANK_VOICE_ENABLED="false", BANK_LOG_LEVEL="WARNING",
+                            BANK_RATE_LIMIT_SESSION="1000/minute")
     server = subprocess.Popen([str(Path(sys.executable).parent / "bankassist"), "serve", "--port", str(port)], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

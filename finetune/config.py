@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -10,6 +11,14 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODELS_DIR = Path.home() / ".cache" / "bankassist" / "models" / "hf"
+
+
+def offline_environment() -> None:
+    """No hub access: every model comes from a package or a local path. These are defaults the
+    HF libraries read at import, so call this before importing them. (finetune/ does not import
+    assistant/, whose settings module has its own copy of this.)"""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
 class ConfigError(ValueError):

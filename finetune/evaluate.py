@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
 
 from finetune.adapter import AdapterError, check_adapter, read_card
-from finetune.config import DEFAULT_MODELS_DIR, ROOT
+from finetune.config import DEFAULT_MODELS_DIR, ROOT, offline_environment
 from finetune.dataset import DatasetError, end_token_ids, load_split
 from finetune.metrics import score, summarize
 from finetune.runtime import pick_device_dtype
@@ -161,8 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--speed-samples", type=int, default=3, help="single-stream speed on this many examples (0: skip)")
     ap.add_argument("--out", type=Path, help="JSON report (default: beside the adapter, eval_<split>.json)")
     args = ap.parse_args(argv)
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    offline_environment()
     if not args.adapter and not args.base_only:
         ap.error("--adapter DIR is required (or --base-only)")
     try:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import sys
 import time
@@ -20,6 +19,7 @@ from pathlib import Path
 
 from finetune.adapter import AdapterError, check_adapter, read_card
 from finetune.evaluate import resolve_base
+from finetune.config import offline_environment
 
 
 def merge(adapter: Path, out: Path, *, base: str | None = None, dtype: str = "bfloat16", force: bool = False) -> Path:
@@ -57,8 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dtype", choices=("bfloat16", "float16", "float32"), default="bfloat16")
     ap.add_argument("--force", action="store_true", help="replace --out when it exists")
     args = ap.parse_args(argv)
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    offline_environment()
     try:
         path = merge(args.adapter, args.out, base=args.base_model, dtype=args.dtype, force=args.force)
     except (AdapterError, FileNotFoundError, FileExistsError) as exc:

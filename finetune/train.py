@@ -12,7 +12,6 @@ import argparse
 import json
 import logging
 import math
-import os
 import random
 import sys
 import time
@@ -21,7 +20,7 @@ from pathlib import Path
 import yaml
 
 from finetune.adapter import write_adapter_card
-from finetune.config import ConfigError, TrainConfig, check_target_modules, load_config
+from finetune.config import ConfigError, TrainConfig, check_target_modules, load_config, offline_environment
 from finetune.dataset import DatasetError, Tokenized, end_token_ids, load_split, tokenize_example
 from finetune.runtime import Checkpoints, pick_device_dtype
 
@@ -209,8 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-progress", action="store_true")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    offline_environment()
     overrides = {k: v for k, v in {"output_dir": args.output_dir, "dataset_dir": args.dataset_dir,
                                    "max_steps": args.max_steps}.items() if v is not None}
     try:

@@ -13,13 +13,13 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import time
 from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 
+from finetune.config import offline_environment
 from finetune.intent import encoder as E
 from finetune.intent import heads as H
 from finetune.intent.data import build_dataset
@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path)
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    offline_environment()
     import torch
 
     torch.set_num_threads(args.threads)

@@ -16,7 +16,6 @@ import argparse
 import hashlib
 import json
 import logging
-import os
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -24,6 +23,7 @@ from pathlib import Path
 import numpy as np
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from finetune.config import offline_environment
 from finetune.intent import heads as H
 from finetune.intent.data import (
     ASSISTANT_INTENTS, EXTRA_FILE, HUMAN_AGENT, HUMAN_TEST_FILE, OOD_TEST_FILE, OUT_OF_SCOPE,
@@ -104,8 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    offline_environment()
     import torch
 
     torch.set_num_threads(args.threads)
