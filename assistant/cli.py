@@ -20,7 +20,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from assistant.api.app import create_app
 
     uvicorn.run(create_app(settings), host=args.host or settings.host, port=args.port or settings.port,
-                log_config=None, ws_max_size=64 * 1024, timeout_graceful_shutdown=5,
+                log_config=None, ws_max_size=64 * 1024, ws_per_message_deflate=False, timeout_graceful_shutdown=5,
                 proxy_headers=True, forwarded_allow_ips=settings.forwarded_allow_ips)
     return 0
 
@@ -167,7 +167,7 @@ def _audit(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _models_prepare(settings: Settings, args: argparse.Namespace) -> int:
-    from assistant.assets import LLM_REGISTRY, resolve_embedding, resolve_gguf, resolve_llm
+    from assistant.assets import LLM_REGISTRY, resolve_embedding, resolve_gguf, resolve_llm, resolve_onnx_encoder
     from assistant.config import offline_environment
 
     offline_environment()
@@ -176,7 +176,9 @@ def _models_prepare(settings: Settings, args: argparse.Namespace) -> int:
         path = resolve_llm(name, settings.models_cache)  # transformers (training, BANK_LLM_BACKEND=local)
         gguf = resolve_gguf(name, settings.models_cache) if name in LLM_REGISTRY else None  # llama.cpp
         print(f"{name}: {path}{f' and {gguf}' if gguf else ''} ({time.perf_counter() - t0:.1f} s)")
-    print(f"{settings.embedding_model}: {resolve_embedding(settings.embedding_model)}")
+    model_dir = resolve_embedding(settings.embedding_model)
+    onnx = resolve_onnx_encoder(model_dir, settings.models_cache) if settings.embedding_runtime == "onnx" else None
+    print(f"{settings.embedding_model}: {model_dir}{f' and {onnx}' if onnx else ''}")
     return 0
 
 

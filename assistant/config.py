@@ -112,6 +112,9 @@ class Settings(BaseSettings):
     embedding_model: str = Field(
         default="all-minilm-l6-v2", description="'all-minilm-l6-v2' (packaged) or a local path"
     )
+    embedding_runtime: Literal["onnx", "torch"] = Field(
+        default="onnx", description="onnx: ONNX Runtime on a graph exported once into the cache (same vectors, 2-3x "
+        "faster for one query here); torch: sentence-transformers")
     llm_backend: Literal["llamacpp", "local", "openai"] = Field(
         default="llamacpp", description="llamacpp: the GGUF weights in llama.cpp (+ adapter.gguf); local: transformers + "
         "peft on the converted weights; openai: an OpenAI-compatible server (vLLM, llama.cpp server, llm-serve)")

@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.assets import LLM_REGISTRY, resolve_embedding, resolve_gguf, resolve_llm
+from assistant.assets import LLM_REGISTRY, resolve_embedding, resolve_gguf, resolve_llm, resolve_onnx_encoder
 from assistant.config import Settings, offline_environment
 from assistant.core.pipeline import DialoguePipeline, PipelineConfig
 from assistant.llm import ChatMessage, GenerationRequest, Generator
@@ -58,7 +58,9 @@ def build_embedder(settings: Settings) -> MiniLMEmbeddings:
 
     offline_environment()
     torch.set_num_threads(settings.torch_threads)
-    return MiniLMEmbeddings(resolve_embedding(settings.embedding_model))
+    model_dir = resolve_embedding(settings.embedding_model)
+    onnx = resolve_onnx_encoder(model_dir, settings.models_cache) if settings.embedding_runtime == "onnx" else None
+    return MiniLMEmbeddings(model_dir, onnx_file=onnx, threads=settings.torch_threads)
 
 
 def build_generator(settings: Settings) -> Generator:

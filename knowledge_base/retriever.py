@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-import functools
+import asyncio
 import json
 import re
+import threading
+from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +46,29 @@ def encoder_key(text: str) -> str:
     return " ".join(text.lower().split())
 
 
+class _RecentVectors:
+    """The last `size` query vectors by encoder key, shared by threads and the event loop."""
+
+    def __init__(self, size: int) -> None:
+        self._size, self._items, self._lock = size, OrderedDict(), threading.Lock()
+
+    def get(self, key: str) -> np.ndarray | None:
+        with self._lock:
+            vector = self._items.get(key)
+            if vector is not None:
+                self._items.move_to_end(key)
+            return vector
+
+    def put(self, key: str, vector: np.ndarray) -> np.ndarray:
+        vector.flags.writeable = False  # shared by every turn that asks the same: nobody may change it
+        with self._lock:
+            self._items[key] = vector
+            self._items.move_to_end(key)
+            if len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return vector
+
+
 class HybridRetriever:
     """Implements knowledge_base.Retriever over a built index folder."""
 
@@ -58,7 +83,7 @@ class HybridRetriever:
         self._embedder = embedder
         # The same questions come again and again ("what is your routing number?"): an LRU
         # of query vectors saves the encoder's CPU time on the hot FAQ path.
-        self._embed_cached = functools.lru_cache(maxsize=4096)(self._embed)
+        self._recent = _RecentVectors(4096)
         self._store = FAISS.load_local(
             str(root / "faiss"), embedder, allow_dangerous_deserialization=True,  # our own file
             distance_strategy=DistanceStrategy.MAX_INNER_PRODUCT,
@@ -78,17 +103,24 @@ class HybridRetriever:
 
     def embed(self, text: str) -> np.ndarray:
         key = encoder_key(text)
+        found = self._cached(key)
+        return found if found is not None else self._recent.put(key, self._embedder.embed_one(key))
+
+    async def aembed(self, text: str) -> np.ndarray:
+        """`embed` for the event loop: waits for the encoder thread without holding a worker thread."""
+        key = encoder_key(text)
+        found = self._cached(key)
+        if found is not None:
+            return found
+        return self._recent.put(key, await asyncio.wrap_future(self._embedder.submit(key)))
+
+    def _cached(self, key: str) -> np.ndarray | None:
         known = self._known.get(key)
-        return known if known is not None else self._embed_cached(key)
+        return known if known is not None else self._recent.get(key)
 
     def embed_many(self, texts: list[str]) -> np.ndarray:
         """Unit vectors of several texts in one batch (the sentences of a quoted answer)."""
         return self._embedder.encode(texts)
-
-    def _embed(self, text: str) -> np.ndarray:
-        vector = self._embedder.embed_one(text)
-        vector.flags.writeable = False  # shared by the cache: nobody may change it
-        return vector
 
     def faq_candidates(self, vector: np.ndarray, n: int = 4) -> list[FaqMatch]:
         return self.faq.ranked(vector, n)
@@ -195,6 +227,9 @@ class LiveRetriever:
 
     def embed(self, text: str) -> np.ndarray:
         return self.current.embed(text)
+
+    async def aembed(self, text: str) -> np.ndarray:
+        return await self.current.aembed(text)
 
     def embed_many(self, texts: list[str]) -> np.ndarray:
         return self.current.embed_many(texts)

@@ -45,6 +45,9 @@ class FakeKnowledge:
     def embed(self, text: str) -> np.ndarray:
         return bag(text)
 
+    async def aembed(self, text: str) -> np.ndarray:
+        return bag(text)
+
     def embed_many(self, texts: list[str]) -> np.ndarray:
         return np.stack([bag(t) for t in texts])
 

@@ -131,7 +131,7 @@ class CustomerSocket(_Socket):
     async def _session(self, cid: str | None, token: str | None, channel: str) -> str | None:
         """The conversation this frame may use: new (its token sent once), or proven by its token."""
         if cid is None:
-            cid, token = await asyncio.to_thread(self.services.conversations.start_session, channel)
+            cid, token = await self.services.conversations.start_session_async(channel)
             await self.send({"type": "session", "conversation_id": cid, "session_token": token})
         elif cid not in self.authorized:
             try:

@@ -141,7 +141,7 @@ class RobotSession:
         if hello.conversation_id and await asyncio.to_thread(repo.server_owned, hello.conversation_id, "robot"):
             self.cid = hello.conversation_id
         else:
-            self.cid = await asyncio.to_thread(repo.create, "robot")
+            self.cid = await repo.create_async("robot")
         self.tts = hello.tts and self.services.voice is not None
         await self.send(rp.Session(
             session_id=uuid.uuid4().hex, conversation_id=self.cid, branch_id=self.robot.branch_id,

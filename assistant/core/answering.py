@@ -30,6 +30,7 @@ _FIGURE_START = re.compile(
 
 class KnowledgeSource(Protocol):
     def embed(self, text: str) -> np.ndarray: ...
+    async def aembed(self, text: str) -> np.ndarray: ...
     def embed_many(self, texts: list[str]) -> np.ndarray: ...
     def search(self, query: str, k: int = 5, category: str | None = None, vector: np.ndarray | None = None) -> list[Passage]: ...
     def faq_candidates(self, vector: np.ndarray, n: int = 4) -> list[FaqMatch]: ...
@@ -82,7 +83,7 @@ class Answerer:
 
     async def retrieve(self, text: str, previous: list[str], vector: np.ndarray, faqs: list[FaqMatch]) -> Retrieval:
         query = rewrite_query(text, previous)
-        qvec = vector if query == text else await asyncio.to_thread(self.kb.embed, query)
+        qvec = vector if query == text else await self.kb.aembed(query)
         passages = await asyncio.to_thread(self.kb.search, query, self.cfg.retrieval_k, None, qvec)
         relevant = [replace(p, text=strip_planted_instructions(p.text)) for p in passages if p.score >= self.cfg.min_relevance]
         return Retrieval(query, relevant, faqs)

@@ -22,7 +22,7 @@ from assistant.core.events import Event, HandoffInfo, IntentInfo, Reply, TurnErr
 from assistant.handoff.policy import Decision, HandoffPolicy, NluSignals
 from assistant.llm import GenerationError, Generator, prompts
 from assistant.privacy import redact
-from assistant.storage.repository import ConversationRepository, StoredMessage
+from assistant.storage.repository import AuditEntry, ConversationRepository, StoredMessage
 
 log = logging.getLogger(__name__)
 FAILED_PATHS = {"no_answer", "clarify", "error", "refused"}
@@ -79,11 +79,13 @@ class DialoguePipeline:
         red = redact(turn.text)  # everything below sees the redacted text only
         cid, status, history = await self._conversation(turn)
         # One embedding per turn (cached by the retriever), shared by the classifier, the FAQ match and
-        # retrieval; both model calls run off the event loop so other sessions keep flowing.
-        vector, nlu = await asyncio.to_thread(self._understand, red.text, history)
+        # retrieval. The encoder runs in its own thread and batches concurrent turns; the intent heads
+        # over its vector take a fraction of a millisecond, so they run here.
+        vector = await self.answerer.kb.aembed(red.text)
+        nlu = self.nlu.classify(red.text, failed_turns=_streak(history, FAILED_PATHS), embedding=vector) if self.nlu else None
         intent = IntentInfo(nlu.intent, round(float(nlu.confidence), 4)) if nlu else None
-        uid = await asyncio.to_thread(
-            self.repo.add, cid, role="user", text=red.text, channel=turn.channel, pii=red.found or None,
+        uid = await self.repo.add_async(
+            cid, role="user", text=red.text, channel=turn.channel, pii=red.found or None,
             intent=intent.name if intent else None, intent_confidence=intent.confidence if intent else None,
         )
         yield TurnStarted(cid)  # only once the message is stored: "started" acknowledges it
@@ -112,27 +114,16 @@ class DialoguePipeline:
         reply = replace(reply, latency_ms=round((time.perf_counter() - turn.received_at) * 1000, 1))
         if self.metrics is not None:
             self.metrics.observe_reply(turn.channel, reply)
-        mid = await asyncio.to_thread(self._record, cid, turn, red, reply, nlu)
-        yield replace(reply, message_id=mid)
-
-    def _record(self, cid: str, turn: UserTurn, red, reply: Reply, nlu) -> int:
-        """Store the reply and its audit record (one trip to a worker thread)."""
-        mid = self.repo.add(
+        # The reply and its audit record: one transaction, so neither is ever stored without the other.
+        audit = AuditEntry(self.audit, "turn", self._audit_payload(turn, red, reply, nlu)) if self.audit is not None else None
+        mid = await self.repo.add_async(
             cid, role="assistant", text=reply.text, channel=turn.channel, path=reply.path,
             intent=reply.intent.name if reply.intent else None,
             intent_confidence=reply.intent.confidence if reply.intent else None,
             citations=[{"doc_id": c.doc_id, "title": c.title, "section": c.section} for c in reply.citations],
-            latency_ms=reply.latency_ms, first_token_ms=reply.first_token_ms,
+            latency_ms=reply.latency_ms, first_token_ms=reply.first_token_ms, audit=audit,
         )
-        if self.audit is not None:
-            self.audit.append("turn", self._audit_payload(turn, red, reply, nlu), cid)
-        return mid
-
-    def _understand(self, text: str, history: list[StoredMessage]) -> tuple[np.ndarray, NluSignals | None]:
-        """The turn's embedding and intent signals, in one trip to a worker thread."""
-        vector = self.answerer.kb.embed(text)
-        nlu = self.nlu.classify(text, failed_turns=_streak(history, FAILED_PATHS), embedding=vector) if self.nlu else None
-        return vector, nlu
+        yield replace(reply, message_id=mid)
 
     def _audit_payload(self, turn: UserTurn, red, reply: Reply, nlu) -> dict:
         return {
@@ -149,7 +140,7 @@ class DialoguePipeline:
     async def _conversation(self, turn: UserTurn) -> tuple[str, str, list[StoredMessage]]:
         """The conversation id, its status and recent history (one database read)."""
         if turn.conversation_id is None:
-            return await asyncio.to_thread(self.repo.create, turn.channel), "bot", []
+            return await self.repo.create_async(turn.channel), "bot", []
         found = await asyncio.to_thread(self.repo.turn_context, turn.conversation_id, self.cfg.history_turns * 2)
         if found is None:
             raise UnknownConversation(turn.conversation_id)

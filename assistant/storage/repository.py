@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import insert, select, update
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
+from assistant.storage.db import WriteQueue
 from assistant.storage.models import Conversation, Message, utcnow
+
+if TYPE_CHECKING:
+    from assistant.audit import AuditLog
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,27 +58,40 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """An audit record to write in the same transaction as the message it is about."""
+    log: AuditLog
+    kind: str
+    payload: dict
+
+
 class ConversationRepository:
-    def __init__(self, sessions: sessionmaker) -> None:
+    def __init__(self, sessions: sessionmaker, writes: WriteQueue | None = None) -> None:
         self._sessions = sessions
+        self._writes = writes or WriteQueue(sessions)  # every turn's writes go through it (group commit)
 
     def create(self, channel: str) -> str:
         """A conversation owned by a server-side channel (robot session, phone call, CLI)."""
         cid = str(uuid.uuid4())
-        self._insert_conversation(id=cid, channel=channel)
+        self._writes.run(_insert_conversation(id=cid, channel=channel))
+        return cid
+
+    async def create_async(self, channel: str) -> str:
+        cid = str(uuid.uuid4())
+        await asyncio.wrap_future(self._writes.submit(_insert_conversation(id=cid, channel=channel)))
         return cid
 
     def start_session(self, channel: str) -> tuple[str, str]:
         """A customer's conversation and its session token, returned once; only its hash is kept."""
         cid, token = str(uuid.uuid4()), "cst_" + secrets.token_urlsafe(32)
-        self._insert_conversation(id=cid, channel=channel, token_hash=token_digest(token))
+        self._writes.run(_insert_conversation(id=cid, channel=channel, token_hash=token_digest(token)))
         return cid, token
 
-    def _insert_conversation(self, **values) -> None:
-        # a Core INSERT: the ORM's unit of work for one row was 10 % of the server's time while
-        # 200 sessions started (bench/load_faq.py, py-spy)
-        with self._sessions.begin() as s:
-            s.execute(insert(Conversation.__table__).values(**values))
+    async def start_session_async(self, channel: str) -> tuple[str, str]:
+        cid, token = str(uuid.uuid4()), "cst_" + secrets.token_urlsafe(32)
+        await asyncio.wrap_future(self._writes.submit(_insert_conversation(id=cid, channel=channel, token_hash=token_digest(token))))
+        return cid, token
 
     def server_owned(self, cid: str, channel: str) -> bool:
         """A conversation of `channel` that no customer token holds (a robot may resume it)."""
@@ -115,18 +134,17 @@ class ConversationRepository:
         found = self.turn_context(cid, limit)
         return found[1] if found else []
 
-    def add(self, cid: str, *, role: str, text: str, channel: str, **fields) -> int:
-        # Two Core statements, no ORM unit of work: every turn writes here twice, and under load
-        # the ORM's bookkeeping was the largest share of the server's CPU.
-        # On the tables, not the mapped classes: an ORM-enabled INSERT still runs the ORM's bulk path.
-        messages, conversations = Message.__table__, Conversation.__table__
-        with self._sessions.begin() as s:
-            mid = s.execute(
-                insert(messages).values(conversation_id=cid, role=role, text=text, channel=channel, **fields)
-                .returning(messages.c.id)
-            ).scalar_one()
-            s.execute(update(conversations).where(conversations.c.id == cid).values(updated_at=utcnow()))
-            return mid
+    def add(self, cid: str, *, role: str, text: str, channel: str, audit: AuditEntry | None = None, **fields) -> int:
+        """Store a message (and `audit`, its audit record, in the same transaction); its id once committed."""
+        return self._writes.run(_insert_message(cid, role, text, channel, audit, fields))
+
+    async def add_async(self, cid: str, *, role: str, text: str, channel: str, audit: AuditEntry | None = None,
+                        **fields) -> int:
+        """`add` for the event loop: waits for the commit without holding a worker thread."""
+        return await asyncio.wrap_future(self._writes.submit(_insert_message(cid, role, text, channel, audit, fields)))
+
+    def close(self) -> None:
+        self._writes.close()
 
     def set_feedback(self, cid: str, message_id: int, value: int) -> bool:
         """Thumbs up (1) or down (-1) on an assistant message of this conversation."""
@@ -146,3 +164,29 @@ class ConversationRepository:
                 id=conv.id, channel=conv.channel, status=conv.status, created_at=conv.created_at,
                 messages=[_view(m) for m in conv.messages],
             )
+
+
+def _insert_conversation(**values):
+    # a Core INSERT: the ORM's unit of work for one row was 10 % of the server's time while
+    # 200 sessions started (bench/load_faq.py, py-spy)
+    def job(s: Session) -> None:
+        s.execute(insert(Conversation.__table__).values(**values))
+    return job
+
+
+def _insert_message(cid: str, role: str, text: str, channel: str, audit: AuditEntry | None, fields: dict):
+    # Two Core statements, no ORM unit of work: every turn writes here twice, and under load
+    # the ORM's bookkeeping was the largest share of the server's CPU.
+    # On the tables, not the mapped classes: an ORM-enabled INSERT still runs the ORM's bulk path.
+    messages, conversations = Message.__table__, Conversation.__table__
+
+    def job(s: Session) -> int:
+        mid = s.execute(
+            insert(messages).values(conversation_id=cid, role=role, text=text, channel=channel, **fields)
+            .returning(messages.c.id)
+        ).scalar_one()
+        s.execute(update(conversations).where(conversations.c.id == cid).values(updated_at=utcnow()))
+        if audit is not None:
+            audit.log.append_in(s, audit.kind, audit.payload, cid)
+        return mid
+    return job

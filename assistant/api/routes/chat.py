@@ -20,7 +20,7 @@ async def chat(body: ChatRequest, services: ServicesDep, request: Request) -> Ch
     """Without conversation_id: a new conversation, and its session token in the reply (once)."""
     cid, token = body.conversation_id, None
     if cid is None:
-        cid, token = await asyncio.to_thread(services.conversations.start_session, body.channel)
+        cid, token = await services.conversations.start_session_async(body.channel)
     else:
         await asyncio.to_thread(check_session, services, cid, bearer(request))
     reply = await complete(services.pipeline, UserTurn(body.message, body.channel, cid))
