@@ -216,8 +216,9 @@ def resolve_embedding(name_or_path: str) -> Path:
     return model_dir
 
 
-def resolve_onnx_encoder(model_dir: Path, cache_dir: Path) -> Path:
-    """The embedding model as an ONNX graph, exported once per weights file and checked against torch.
+def resolve_onnx_encoder(model_dir: Path, cache_dir: Path, *, int8: bool = False) -> Path:
+    """The embedding model as an ONNX graph, exported once per weights file and checked against torch;
+    `int8`: its dynamically quantized copy (for queries), checked against the fp32 graph.
 
     Kept in `cache_dir/onnx/<sha256 of the weights>/`, so a fresh clone, CI and later runs reuse
     it; a stamp of the weights' size and mtime saves hashing them on every start.
@@ -230,21 +231,26 @@ def resolve_onnx_encoder(model_dir: Path, cache_dir: Path) -> Path:
     seen = {"weights": str(weights), "size": weights.stat().st_size, "mtime_ns": weights.stat().st_mtime_ns}
     known = _read_json(stamp) or {}
     digest = known["sha256"] if {k: known.get(k) for k in seen} == seen else sha256_file(weights)
-    out = root / digest[:16] / "model.onnx"
+    fp32 = root / digest[:16] / "model.onnx"
+    out = fp32.with_name("model.int8.onnx") if int8 else fp32
     if out.exists():
         if known.get("sha256") != digest:
             stamp.write_text(json.dumps({**seen, "sha256": digest}))
         return out
     from filelock import FileLock
 
-    from knowledge_base.onnx_encoder import export_onnx
+    from knowledge_base.onnx_encoder import export_onnx, quantize_int8
 
     root.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(root / f"{digest[:16]}.lock")):
-        if not out.exists():  # another process may have exported it while we waited
-            log.info("exporting %s to ONNX in %s (once; later starts reuse it)", model_dir, out.parent)
-            checked = export_onnx(model_dir, out)
-            (out.parent / "export.json").write_text(json.dumps({**seen, "sha256": digest, **checked}))
+    with FileLock(str(root / f"{digest[:16]}.lock")):  # another process may have made them while we waited
+        if not fp32.exists():
+            log.info("exporting %s to ONNX in %s (once; later starts reuse it)", model_dir, fp32.parent)
+            checked = export_onnx(model_dir, fp32)
+            (fp32.parent / "export.json").write_text(json.dumps({**seen, "sha256": digest, **checked}))
             log.info("exported the encoder in %.1f s (cosine to torch >= %.6f)", checked["export_s"], checked["min_cosine_vs_torch"])
+        if int8 and not out.exists():
+            checked = quantize_int8(fp32, model_dir, out)
+            (out.parent / "int8.json").write_text(json.dumps(checked))
+            log.info("quantized the query encoder to int8 (cosine to fp32 >= %.4f)", checked["min_cosine_int8_vs_fp32"])
     stamp.write_text(json.dumps({**seen, "sha256": digest}))
     return out

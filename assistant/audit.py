@@ -8,6 +8,7 @@ remains still verifies. Payloads hold redacted text only.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import threading
@@ -20,6 +21,16 @@ from sqlalchemy.orm import Session, sessionmaker
 from assistant.storage.models import AuditAnchor, AuditRecord, utcnow
 
 GENESIS = "0" * 64
+
+
+@functools.cache
+def _head():
+    return select(AuditRecord.id, AuditRecord.hash).order_by(AuditRecord.id.desc()).limit(1)
+
+
+@functools.cache
+def _insert():
+    return insert(AuditRecord.__table__)
 
 
 def _iso(ts: datetime) -> str:
@@ -54,16 +65,16 @@ class AuditLog:
             if s.bind.dialect.name == "postgresql":  # and one at a time across processes
                 s.execute(text("SELECT pg_advisory_xact_lock(734200118)"))
             # only the chain's head (id, hash): loading the whole last record would parse its JSON payload
-            last = s.execute(select(AuditRecord.id, AuditRecord.hash).order_by(AuditRecord.id.desc()).limit(1)).first()
+            last = s.execute(_head()).first()
             if last is None:
                 anchor = s.get(AuditAnchor, 1)
                 rid, prev = (anchor.last_purged_id + 1, anchor.last_purged_hash) if anchor else (1, GENESIS)
             else:
                 rid, prev = last.id + 1, last.hash
             now = utcnow()
-            s.execute(insert(AuditRecord.__table__).values(  # a Core INSERT: one per turn, no ORM unit of work
-                id=rid, created_at=now, kind=kind, conversation_id=conversation_id, payload=payload,
-                prev_hash=prev, hash=record_hash(prev, rid, now, kind, conversation_id, payload)))
+            s.execute(_insert(), {  # a prebuilt Core INSERT: one per turn, no ORM unit of work
+                "id": rid, "created_at": now, "kind": kind, "conversation_id": conversation_id, "payload": payload,
+                "prev_hash": prev, "hash": record_hash(prev, rid, now, kind, conversation_id, payload)})
             return rid
 
     def verify(self) -> Verification:

@@ -177,8 +177,10 @@ def _models_prepare(settings: Settings, args: argparse.Namespace) -> int:
         gguf = resolve_gguf(name, settings.models_cache) if name in LLM_REGISTRY else None  # llama.cpp
         print(f"{name}: {path}{f' and {gguf}' if gguf else ''} ({time.perf_counter() - t0:.1f} s)")
     model_dir = resolve_embedding(settings.embedding_model)
-    onnx = resolve_onnx_encoder(model_dir, settings.models_cache) if settings.embedding_runtime == "onnx" else None
-    print(f"{settings.embedding_model}: {model_dir}{f' and {onnx}' if onnx else ''}")
+    graphs = [] if settings.embedding_runtime == "torch" else [resolve_onnx_encoder(model_dir, settings.models_cache)]
+    if graphs and settings.embedding_query_int8:
+        graphs.append(resolve_onnx_encoder(model_dir, settings.models_cache, int8=True))
+    print(f"{settings.embedding_model}: {' and '.join(str(p) for p in [model_dir, *graphs])}")
     return 0
 
 

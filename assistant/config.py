@@ -115,6 +115,9 @@ class Settings(BaseSettings):
     embedding_runtime: Literal["onnx", "torch"] = Field(
         default="onnx", description="onnx: ONNX Runtime on a graph exported once into the cache (same vectors, 2-3x "
         "faster for one query here); torch: sentence-transformers")
+    embedding_query_int8: bool = Field(
+        default=True, description="onnx runtime: customer messages go through an int8 copy of the encoder (2x faster, "
+        "cosine >= 0.98 to fp32; FAQ matches and intent accuracy unchanged in our measurements); documents stay fp32")
     llm_backend: Literal["llamacpp", "local", "openai"] = Field(
         default="llamacpp", description="llamacpp: the GGUF weights in llama.cpp (+ adapter.gguf); local: transformers + "
         "peft on the converted weights; openai: an OpenAI-compatible server (vLLM, llama.cpp server, llm-serve)")

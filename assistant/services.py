@@ -59,8 +59,11 @@ def build_embedder(settings: Settings) -> MiniLMEmbeddings:
     offline_environment()
     torch.set_num_threads(settings.torch_threads)
     model_dir = resolve_embedding(settings.embedding_model)
-    onnx = resolve_onnx_encoder(model_dir, settings.models_cache) if settings.embedding_runtime == "onnx" else None
-    return MiniLMEmbeddings(model_dir, onnx_file=onnx, threads=settings.torch_threads)
+    if settings.embedding_runtime == "torch":
+        return MiniLMEmbeddings(model_dir, threads=settings.torch_threads)
+    onnx = resolve_onnx_encoder(model_dir, settings.models_cache)
+    queries = resolve_onnx_encoder(model_dir, settings.models_cache, int8=True) if settings.embedding_query_int8 else None
+    return MiniLMEmbeddings(model_dir, onnx_file=onnx, query_onnx_file=queries, threads=settings.torch_threads)
 
 
 def build_generator(settings: Settings) -> Generator:

@@ -26,6 +26,9 @@ _CHECK_TEXTS = [
     "How long do I have to report an unauthorized transfer before my liability goes up? " * 12,
 ]
 MIN_COSINE = 0.9999
+# int8 weights (dynamic quantization) move a vector a little: on the KB's 1,032 FAQ variants and
+# eval questions the cosine to fp32 was 0.9835 at worst, 0.9925 on average.
+MIN_COSINE_INT8 = 0.97
 
 
 class EncoderExportError(RuntimeError):
@@ -80,6 +83,23 @@ def export_onnx(model_dir: Path, out: Path) -> dict:
         raise EncoderExportError(f"ONNX export of {model_dir} disagrees with torch (cosine {cosine:.6f} < {MIN_COSINE})")
     tmp.replace(out)
     return {"min_cosine_vs_torch": cosine, "export_s": round(time.perf_counter() - t0, 1)}
+
+
+def quantize_int8(fp32: Path, model_dir: Path, out: Path) -> dict:
+    """int8 weights for the query encoder: 3.2 vs 6.7 ms a question on this CPU. Measured with query vectors from it against the fp32 index: FAQ decisions
+    unchanged on 1,032 texts, retrieval hit@5 unchanged, BANKING77 held-out intent accuracy
+    0.935 vs 0.933. A graph that moves vectors further than MIN_COSINE_INT8 is refused."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    tmp = out.with_name(out.name + ".tmp")
+    quantize_dynamic(str(fp32), str(tmp), weight_type=QuantType.QInt8, per_channel=True)
+    want, got = OnnxEncoder(fp32, model_dir).encode(_CHECK_TEXTS), OnnxEncoder(tmp, model_dir).encode(_CHECK_TEXTS)
+    cosine = float((want * got).sum(axis=1).min())
+    if cosine < MIN_COSINE_INT8:
+        tmp.unlink(missing_ok=True)
+        raise EncoderExportError(f"int8 encoder disagrees with fp32 (cosine {cosine:.4f} < {MIN_COSINE_INT8})")
+    tmp.replace(out)
+    return {"min_cosine_int8_vs_fp32": cosine}
 
 
 class OnnxEncoder:

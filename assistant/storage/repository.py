@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import hmac
 import secrets
@@ -11,7 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import insert, select, update
+from types import SimpleNamespace
+
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.storage.db import WriteQueue
@@ -119,14 +122,12 @@ class ConversationRepository:
 
     def turn_context(self, cid: str, limit: int) -> tuple[str, list[StoredMessage]] | None:
         """Status and the last `limit` messages (oldest first) in one read; None for an unknown id."""
-        messages, conversations = Message.__table__, Conversation.__table__  # rows, not ORM objects: every turn reads here
+        sql = _hot()  # rows, not ORM objects: every turn reads here
         with self._sessions() as s:
-            status = s.execute(select(conversations.c.status).where(conversations.c.id == cid)).scalar()
+            status = s.execute(sql.status, {"cid": cid}).scalar()
             if status is None:
                 return None
-            rows = s.execute(
-                select(messages).where(messages.c.conversation_id == cid).order_by(messages.c.id.desc()).limit(limit)
-            ).all()
+            rows = s.execute(sql.recent, {"cid": cid, "limit": limit}).all()
             return status, [_view(m) for m in reversed(rows)]
 
     def recent(self, cid: str, limit: int) -> list[StoredMessage]:
@@ -166,26 +167,37 @@ class ConversationRepository:
             )
 
 
+@functools.cache
+def _hot() -> SimpleNamespace:
+    """Every turn's statements, built once with bound parameters.
+
+    Core on the tables, not the ORM: under load (bench/load_faq.py, py-spy) the ORM's unit of
+    work, then building each statement and its cache key anew (`.values(...)`), were the
+    largest share of the server's Python time; a prebuilt statement's cache key is memoised.
+    """
+    messages, conversations = Message.__table__, Conversation.__table__
+    return SimpleNamespace(
+        insert_conversation=insert(conversations),
+        insert_message=insert(messages).returning(messages.c.id),
+        touch=update(conversations).where(conversations.c.id == bindparam("cid")).values(updated_at=bindparam("now")),
+        status=select(conversations.c.status).where(conversations.c.id == bindparam("cid")),
+        recent=select(messages).where(messages.c.conversation_id == bindparam("cid"))
+        .order_by(messages.c.id.desc()).limit(bindparam("limit")),
+    )
+
+
 def _insert_conversation(**values):
-    # a Core INSERT: the ORM's unit of work for one row was 10 % of the server's time while
-    # 200 sessions started (bench/load_faq.py, py-spy)
     def job(s: Session) -> None:
-        s.execute(insert(Conversation.__table__).values(**values))
+        s.execute(_hot().insert_conversation, values)
     return job
 
 
 def _insert_message(cid: str, role: str, text: str, channel: str, audit: AuditEntry | None, fields: dict):
-    # Two Core statements, no ORM unit of work: every turn writes here twice, and under load
-    # the ORM's bookkeeping was the largest share of the server's CPU.
-    # On the tables, not the mapped classes: an ORM-enabled INSERT still runs the ORM's bulk path.
-    messages, conversations = Message.__table__, Conversation.__table__
-
     def job(s: Session) -> int:
-        mid = s.execute(
-            insert(messages).values(conversation_id=cid, role=role, text=text, channel=channel, **fields)
-            .returning(messages.c.id)
-        ).scalar_one()
-        s.execute(update(conversations).where(conversations.c.id == cid).values(updated_at=utcnow()))
+        sql = _hot()
+        mid = s.execute(sql.insert_message, {"conversation_id": cid, "role": role, "text": text, "channel": channel,
+                                             **fields}).scalar_one()
+        s.execute(sql.touch, {"cid": cid, "now": utcnow()})
         if audit is not None:
             audit.log.append_in(s, audit.kind, audit.payload, cid)
         return mid

@@ -10,20 +10,20 @@ def test_concurrent_texts_share_batches_and_get_their_own_vectors(services):
     embedder = services.embedder
     texts = [f"how do I {verb} my {thing}?" for verb in ("close", "open", "freeze", "replace")
              for thing in ("card", "account", "savings", "loan", "CD", "app")]
-    alone = embedder.encode(texts)
-    calls, real_encode, lock = [], embedder.encode, threading.Lock()
+    alone = embedder.encode_queries(texts)
+    calls, real_encode, lock = [], embedder.encode_queries, threading.Lock()
 
     def counting(batch, **kw):
         with lock:
             calls.append(len(batch))
         return real_encode(batch, **kw)
 
-    embedder.encode = counting
+    embedder.encode_queries = counting
     try:
         with ThreadPoolExecutor(8) as pool:
             vectors = list(pool.map(embedder.embed_one, texts))
     finally:
-        del embedder.encode
+        del embedder.encode_queries
     assert sum(calls) == len(texts)  # every text encoded once
     assert max(calls) > 1  # callers that arrived while the model was busy shared a batch
     assert len(calls) < len(texts)
@@ -37,7 +37,7 @@ def test_a_failing_batch_fails_its_callers_and_the_next_call_works(services):
     def broken(batch, **kw):
         raise RuntimeError("encoder down")
 
-    embedder.encode = broken
+    embedder.encode_queries = broken
     try:
         try:
             embedder.embed_one("what is the routing number?")
@@ -45,7 +45,7 @@ def test_a_failing_batch_fails_its_callers_and_the_next_call_works(services):
         except RuntimeError as exc:
             assert "encoder down" in str(exc)
     finally:
-        del embedder.encode
+        del embedder.encode_queries
     assert embedder.embed_one("what is the routing number?").shape == (embedder.dim,)
 
 
