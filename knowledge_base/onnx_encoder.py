@@ -86,9 +86,13 @@ def export_onnx(model_dir: Path, out: Path) -> dict:
 
 
 def quantize_int8(fp32: Path, model_dir: Path, out: Path) -> dict:
-    """int8 weights for the query encoder: 3.2 vs 6.7 ms a question on this CPU. Measured with query vectors from it against the fp32 index: FAQ decisions
-    unchanged on 1,032 texts, retrieval hit@5 unchanged, BANKING77 held-out intent accuracy
-    0.935 vs 0.933. A graph that moves vectors further than MIN_COSINE_INT8 is refused."""
+    """int8 weights for the query encoder: 3.2 vs 6.7 ms a question on this CPU.
+
+    Measured with its query vectors (one text at a time) against the fp32 index: FAQ decisions
+    unchanged on 1,032 texts, retrieval hit@5 0.937 vs 0.933, BANKING77 held-out intent accuracy
+    0.931 vs 0.933 (3 of 1,498 rows). A graph that moves vectors further than MIN_COSINE_INT8 is
+    refused.
+    """
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     tmp = out.with_name(out.name + ".tmp")

@@ -89,3 +89,40 @@ def test_the_kbs_faq_questions_use_their_build_time_vectors(services):
         del services.embedder.encode
     assert calls == []  # the encoder was not asked
     assert float(np.dot(known, real_encode([title])[0])) > 0.9999  # and the vector is the encoder's own
+
+
+def test_the_onnx_encoder_gives_torchs_vectors_and_its_int8_copy_stays_close(services, settings):
+    """The exported graph reproduces sentence-transformers on torch; the int8 query graph stays within
+    its checked bound, and gives a text the same vector whether it is encoded alone or under load."""
+    from sentence_transformers import SentenceTransformer
+
+    from assistant.assets import resolve_embedding, resolve_onnx_encoder
+    from knowledge_base.onnx_encoder import MIN_COSINE_INT8, OnnxEncoder
+
+    model_dir = resolve_embedding(settings.embedding_model)
+    texts = ["What is the wire cut-off time?", "i lost my card", "Can I stop a payment I set up with my gym?",
+             "How long do I have to dispute a charge on my credit card statement? " * 10]
+    torch_vectors = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True).encode(
+        texts, normalize_embeddings=True)
+    fp32 = OnnxEncoder(resolve_onnx_encoder(model_dir, settings.models_cache), model_dir).encode(texts)
+    assert np.min((fp32 * torch_vectors).sum(axis=1)) > 0.9999
+    assert services.embedder.runtime == "onnx+int8 queries"
+    int8 = services.embedder.encode_queries(texts)
+    assert np.min((int8 * fp32).sum(axis=1)) >= MIN_COSINE_INT8
+    for text, vector in zip(texts, int8):  # batch or alone: the same vector
+        assert np.array_equal(services.embedder.encode_queries([text])[0], vector)
+
+
+def test_the_event_loop_waits_for_the_encoder_thread(services):
+    import asyncio
+
+    kb = services.retriever.current
+    texts = [f"can I get a replacement card within {n} days?" for n in range(12)]
+
+    async def many():
+        return await asyncio.gather(*[kb.aembed(t) for t in texts])
+
+    vectors = asyncio.run(many())
+    for text, vector in zip(texts, vectors):
+        assert kb.embed(text) is vector  # cached: the synchronous path sees the same vector
+        assert np.array_equal(vector, services.embedder.encode_queries([text])[0])

@@ -75,3 +75,100 @@ def test_sqlite_writers_of_one_process_queue_instead_of_failing(tmp_path):
     assert sum(len(repo.get(c).messages) for c in cids) == 400
     with engine.connect() as c:
         assert c.execute(text("SELECT count(*) FROM conversations WHERE status = 'bot'")).scalar() == 8
+
+
+def _sqlite_repo(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'g.db'}")
+    migrate(engine)
+    sessions = session_factory(engine)
+    return engine, sessions, ConversationRepository(sessions)
+
+
+def test_concurrent_writes_are_group_committed_and_each_caller_gets_its_own_row(tmp_path):
+    """200 turns writing at once: the writer thread commits them in a few transactions, and every
+    caller's id is its own message's."""
+    import asyncio
+
+    from sqlalchemy import event
+
+    engine, sessions, repo = _sqlite_repo(tmp_path)
+    cids = [repo.create("web") for _ in range(4)]
+    commits = []
+    event.listen(engine, "commit", lambda conn: commits.append(1))
+
+    async def turns():
+        return await asyncio.gather(*[
+            repo.add_async(cids[i % 4], role="user", text=f"message {i}", channel="web") for i in range(200)])
+
+    ids = asyncio.run(turns())
+    assert len(set(ids)) == 200
+    assert len(commits) < 100  # batched: far fewer commits than writes
+    stored = {m.id: m.text for c in cids for m in repo.get(c).messages}
+    assert all(stored[mid] == f"message {i}" for i, mid in enumerate(ids))
+    repo.close()
+
+
+def test_a_failing_write_fails_alone_and_the_rest_of_its_batch_is_stored(tmp_path):
+    import asyncio
+
+    from sqlalchemy.exc import IntegrityError
+
+    _, _, repo = _sqlite_repo(tmp_path)
+    cid = repo.create("web")
+
+    async def turns():
+        return await asyncio.gather(*[
+            repo.add_async(cid if i != 5 else "no-such-conversation", role="user", text=f"m{i}", channel="web")
+            for i in range(20)], return_exceptions=True)
+
+    results = asyncio.run(turns())
+    assert isinstance(results[5], IntegrityError)  # a foreign key the database refused
+    assert all(isinstance(r, int) for i, r in enumerate(results) if i != 5)
+    assert [m.text for m in repo.get(cid).messages] == [f"m{i}" for i in range(20) if i != 5]
+    repo.close()
+
+
+def test_a_reply_and_its_audit_record_are_stored_together(tmp_path):
+    from assistant.audit import AuditLog
+    from assistant.storage.repository import AuditEntry
+
+    _, sessions, repo = _sqlite_repo(tmp_path)
+    audit = AuditLog(sessions)
+    cid = repo.create("web")
+    repo.add(cid, role="assistant", text="hi", channel="web", audit=AuditEntry(audit, "turn", {"reply": "hi"}))
+    try:  # an unknown conversation: neither the message nor its audit record is written
+        repo.add("no-such-conversation", role="assistant", text="x", channel="web",
+                 audit=AuditEntry(audit, "turn", {"reply": "x"}))
+        raise AssertionError("expected the foreign key to refuse it")
+    except Exception as exc:
+        assert "FOREIGN KEY" in str(exc)
+    check = audit.verify()
+    assert check.ok and check.checked == 1
+    repo.close()
+
+
+@pytest.mark.postgres
+def test_postgresql_writes_run_concurrently_in_their_own_transactions():
+    import asyncio
+
+    schema = f"t_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(PG_URL)
+    with admin.begin() as c:
+        c.execute(text(f"CREATE SCHEMA {schema}"))
+    try:
+        engine = make_engine(PG_URL + f"?options=-csearch_path%3D{schema}")
+        migrate(engine)
+        repo = ConversationRepository(session_factory(engine))
+        cid = repo.create("web")
+
+        async def turns():
+            return await asyncio.gather(*[repo.add_async(cid, role="user", text=f"m{i}", channel="web") for i in range(40)])
+
+        assert len(set(asyncio.run(turns()))) == 40
+        assert len(repo.get(cid).messages) == 40
+        repo.close()
+        engine.dispose()
+    finally:
+        with admin.begin() as c:
+            c.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
