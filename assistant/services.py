@@ -111,7 +111,7 @@ def build_repositories(settings: Settings) -> Repositories:
 def pipeline_config(settings: Settings) -> PipelineConfig:
     return PipelineConfig(
         bank_name=settings.bank_name, retrieval_k=settings.retrieval_k, context_k=settings.context_k,
-        min_relevance=settings.min_relevance, context_margin=settings.context_margin, faq_threshold=settings.faq_threshold,
+        min_relevance=settings.min_relevance, context_margin=settings.context_margin, faq_threshold=settings.faq_threshold, fast_faq_margin=settings.faq_fast_margin,
         history_turns=settings.history_turns, max_new_tokens=settings.llm_max_new_tokens,
         quote_figure_questions=settings.quote_figure_questions, quote_categories=tuple(settings.quote_categories), scope_override_relevance=settings.scope_override_relevance,
     )

@@ -22,9 +22,9 @@ class MiniLMEmbeddings(Embeddings):
     def __init__(self, model_dir: Path, *, onnx_file: Path | None = None, query_onnx_file: Path | None = None,
                  threads: int = 1, batch_size: int = 32) -> None:
         """`onnx_file`: the exported graph (assistant.assets.resolve_onnx_encoder), None runs torch;
-        `query_onnx_file`: a faster graph (int8) for `submit`/`embed_one`, the customer's messages."""
+        `query_onnx_file`: a faster graph (int8) for `submit(fast=True)`: the FAQ screen of a customer's message."""
         self._batch_size = batch_size
-        self._pending: queue.SimpleQueue[tuple[str, Future] | None] = queue.SimpleQueue()
+        self._pending: queue.SimpleQueue[tuple[str, bool, Future] | None] = queue.SimpleQueue()
         self._worker: threading.Thread | None = None
         self._start_lock = threading.Lock()
         if onnx_file is not None:
@@ -41,7 +41,7 @@ class MiniLMEmbeddings(Embeddings):
         if query_onnx_file is not None:
             from knowledge_base.onnx_encoder import OnnxEncoder
 
-            self._queries, self.runtime = OnnxEncoder(query_onnx_file, model_dir, threads=threads), self.runtime + "+int8 queries"
+            self._queries, self.runtime = OnnxEncoder(query_onnx_file, model_dir, threads=threads), self.runtime + "+int8 fast"
 
     def encode(self, texts: list[str], *, show_progress: bool = False) -> np.ndarray:
         if self._onnx is None:
@@ -63,8 +63,13 @@ class MiniLMEmbeddings(Embeddings):
             out[idx] = self._onnx.encode([texts[i] for i in idx])
         return out
 
-    def encode_queries(self, texts: list[str]) -> np.ndarray:
-        """Short customer messages: through the query graph when there is one.
+    @property
+    def has_fast(self) -> bool:
+        """Whether `fast=True` has a faster (int8) graph to run; without one it is the exact encoder."""
+        return self._queries is not None
+
+    def encode_fast(self, texts: list[str]) -> np.ndarray:
+        """Short customer messages through the int8 graph (the exact encoder when there is none).
 
         The int8 graph quantizes activations with one scale per input tensor, so a text's vector
         would depend on the other texts (and padding) of its batch (cosine 0.995 to itself alone):
@@ -74,22 +79,22 @@ class MiniLMEmbeddings(Embeddings):
             return self.encode(texts)
         return np.concatenate([self._queries.encode([t]) for t in texts]) if texts else np.empty((0, self.dim), np.float32)
 
-    def submit(self, text: str) -> Future:
+    def submit(self, text: str, *, fast: bool = False) -> Future:
         """One text's vector, later: a future that the encoder thread completes.
 
         One thread owns the query encoder and takes everything queued while it was busy as one
-        batch (`encode_queries`: fp32 shares forward passes, 4.0 ms a text in a batch of 16 vs
-        6.7 ms alone on this CPU; int8 runs them one by one at 3.2 ms), and no caller holds a
-        worker thread while it waits: `await asyncio.wrap_future(embedder.submit(text))`.
+        batch (the exact graph shares forward passes: 4.0 ms a text in a batch of 16 vs 6.7 ms
+        alone on this CPU; `fast` texts run one by one through the int8 graph at 3.2 ms), and no
+        caller holds a worker thread while it waits: `await asyncio.wrap_future(embedder.submit(text))`.
         """
         future: Future = Future()
         self._ensure_worker()
-        self._pending.put((text, future))
+        self._pending.put((text, fast and self.has_fast, future))
         return future
 
-    def embed_one(self, text: str) -> np.ndarray:
+    def embed_one(self, text: str, *, fast: bool = False) -> np.ndarray:
         """`submit` for a synchronous caller: blocks until the vector is ready."""
-        return self.submit(text).result()
+        return self.submit(text, fast=fast).result()
 
     def close(self) -> None:
         """Stop the encoder thread (it restarts on the next submit)."""
@@ -122,17 +127,19 @@ class MiniLMEmbeddings(Embeddings):
                     self._pending.put(None)
                     break
                 batch.append(item)
-            live = [(t, f) for t, f in batch if f.set_running_or_notify_cancel()]
-            if not live:
-                continue
-            try:
-                vectors = self.encode_queries([t for t, _ in live])
-            except BaseException as exc:  # every caller of the batch gets the error; the thread goes on
-                for _, f in live:
-                    f.set_exception(exc)
-                continue
-            for (_, f), v in zip(live, vectors):
-                f.set_result(v.copy())  # its own row: a cached vector must not pin the whole batch
+            live = [(t, fast, f) for t, fast, f in batch if f.set_running_or_notify_cancel()]
+            for encode, group in ((self.encode, [(t, f) for t, fast, f in live if not fast]),
+                                  (self.encode_fast, [(t, f) for t, fast, f in live if fast])):
+                if not group:
+                    continue
+                try:
+                    vectors = encode([t for t, _ in group])
+                except BaseException as exc:  # every caller of the batch gets the error; the thread goes on
+                    for _, f in group:
+                        f.set_exception(exc)
+                    continue
+                for (_, f), v in zip(group, vectors):
+                    f.set_result(v.copy())  # its own row: a cached vector must not pin the whole batch
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self.encode(texts).tolist()

@@ -52,14 +52,14 @@ class _RecentVectors:
     def __init__(self, size: int) -> None:
         self._size, self._items, self._lock = size, OrderedDict(), threading.Lock()
 
-    def get(self, key: str) -> np.ndarray | None:
+    def get(self, key: tuple[str, bool]) -> np.ndarray | None:
         with self._lock:
             vector = self._items.get(key)
             if vector is not None:
                 self._items.move_to_end(key)
             return vector
 
-    def put(self, key: str, vector: np.ndarray) -> np.ndarray:
+    def put(self, key: tuple[str, bool], vector: np.ndarray) -> np.ndarray:
         vector.flags.writeable = False  # shared by every turn that asks the same: nobody may change it
         with self._lock:
             self._items[key] = vector
@@ -101,21 +101,22 @@ class HybridRetriever:
         # build time: a customer who asks one of them costs the encoder nothing.
         self._known = {encoder_key(q): faq_vectors[i] for i, (_, q) in enumerate(faq["questions"])}
 
-    def embed(self, text: str) -> np.ndarray:
-        key = encoder_key(text)
+    def embed(self, text: str, *, fast: bool = False) -> np.ndarray:
+        """The text's unit vector; `fast`: from the int8 query graph (the FAQ screen), where there is one."""
+        key = (encoder_key(text), fast and self._embedder.has_fast)
         found = self._cached(key)
-        return found if found is not None else self._recent.put(key, self._embedder.embed_one(key))
+        return found if found is not None else self._recent.put(key, self._embedder.embed_one(key[0], fast=key[1]))
 
-    async def aembed(self, text: str) -> np.ndarray:
+    async def aembed(self, text: str, *, fast: bool = False) -> np.ndarray:
         """`embed` for the event loop: waits for the encoder thread without holding a worker thread."""
-        key = encoder_key(text)
+        key = (encoder_key(text), fast and self._embedder.has_fast)
         found = self._cached(key)
         if found is not None:
             return found
-        return self._recent.put(key, await asyncio.wrap_future(self._embedder.submit(key)))
+        return self._recent.put(key, await asyncio.wrap_future(self._embedder.submit(key[0], fast=key[1])))
 
-    def _cached(self, key: str) -> np.ndarray | None:
-        known = self._known.get(key)
+    def _cached(self, key: tuple[str, bool]) -> np.ndarray | None:
+        known = self._known.get(key[0])  # exact build-time vectors serve both
         return known if known is not None else self._recent.get(key)
 
     def embed_many(self, texts: list[str]) -> np.ndarray:
@@ -225,11 +226,11 @@ class LiveRetriever:
         self.current = HybridRetriever(self._index_dir, self._embedder)
         return self.current.version
 
-    def embed(self, text: str) -> np.ndarray:
-        return self.current.embed(text)
+    def embed(self, text: str, *, fast: bool = False) -> np.ndarray:
+        return self.current.embed(text, fast=fast)
 
-    async def aembed(self, text: str) -> np.ndarray:
-        return await self.current.aembed(text)
+    async def aembed(self, text: str, *, fast: bool = False) -> np.ndarray:
+        return await self.current.aembed(text, fast=fast)
 
     def embed_many(self, texts: list[str]) -> np.ndarray:
         return self.current.embed_many(texts)

@@ -45,7 +45,7 @@ class FakeKnowledge:
     def embed(self, text: str) -> np.ndarray:
         return bag(text)
 
-    async def aembed(self, text: str) -> np.ndarray:
+    async def aembed(self, text: str, *, fast: bool = False) -> np.ndarray:
         return bag(text)
 
     def embed_many(self, texts: list[str]) -> np.ndarray:

@@ -10,20 +10,20 @@ def test_concurrent_texts_share_batches_and_get_their_own_vectors(services):
     embedder = services.embedder
     texts = [f"how do I {verb} my {thing}?" for verb in ("close", "open", "freeze", "replace")
              for thing in ("card", "account", "savings", "loan", "CD", "app")]
-    alone = embedder.encode_queries(texts)
-    calls, real_encode, lock = [], embedder.encode_queries, threading.Lock()
+    alone = embedder.encode(texts)
+    calls, real_encode, lock = [], embedder.encode, threading.Lock()
 
     def counting(batch, **kw):
         with lock:
             calls.append(len(batch))
         return real_encode(batch, **kw)
 
-    embedder.encode_queries = counting
+    embedder.encode = counting
     try:
         with ThreadPoolExecutor(8) as pool:
             vectors = list(pool.map(embedder.embed_one, texts))
     finally:
-        del embedder.encode_queries
+        del embedder.encode
     assert sum(calls) == len(texts)  # every text encoded once
     assert max(calls) > 1  # callers that arrived while the model was busy shared a batch
     assert len(calls) < len(texts)
@@ -37,7 +37,7 @@ def test_a_failing_batch_fails_its_callers_and_the_next_call_works(services):
     def broken(batch, **kw):
         raise RuntimeError("encoder down")
 
-    embedder.encode_queries = broken
+    embedder.encode = broken
     try:
         try:
             embedder.embed_one("what is the routing number?")
@@ -45,7 +45,7 @@ def test_a_failing_batch_fails_its_callers_and_the_next_call_works(services):
         except RuntimeError as exc:
             assert "encoder down" in str(exc)
     finally:
-        del embedder.encode_queries
+        del embedder.encode
     assert embedder.embed_one("what is the routing number?").shape == (embedder.dim,)
 
 
@@ -106,11 +106,11 @@ def test_the_onnx_encoder_gives_torchs_vectors_and_its_int8_copy_stays_close(ser
         texts, normalize_embeddings=True)
     fp32 = OnnxEncoder(resolve_onnx_encoder(model_dir, settings.models_cache), model_dir).encode(texts)
     assert np.min((fp32 * torch_vectors).sum(axis=1)) > 0.9999
-    assert services.embedder.runtime == "onnx+int8 queries"
-    int8 = services.embedder.encode_queries(texts)
+    assert services.embedder.runtime == "onnx+int8 fast"
+    int8 = services.embedder.encode_fast(texts)
     assert np.min((int8 * fp32).sum(axis=1)) >= MIN_COSINE_INT8
     for text, vector in zip(texts, int8):  # batch or alone: the same vector
-        assert np.array_equal(services.embedder.encode_queries([text])[0], vector)
+        assert np.array_equal(services.embedder.encode_fast([text])[0], vector)
 
 
 def test_the_event_loop_waits_for_the_encoder_thread(services):
@@ -119,10 +119,38 @@ def test_the_event_loop_waits_for_the_encoder_thread(services):
     kb = services.retriever.current
     texts = [f"can I get a replacement card within {n} days?" for n in range(12)]
 
-    async def many():
-        return await asyncio.gather(*[kb.aembed(t) for t in texts])
+    async def many(fast: bool):
+        return await asyncio.gather(*[kb.aembed(t, fast=fast) for t in texts])
 
-    vectors = asyncio.run(many())
-    for text, vector in zip(texts, vectors):
-        assert kb.embed(text) is vector  # cached: the synchronous path sees the same vector
-        assert np.array_equal(vector, services.embedder.encode_queries([text])[0])
+    exact, fast = asyncio.run(many(False)), asyncio.run(many(True))
+    for text, vector, quick in zip(texts, exact, fast):
+        assert kb.embed(text) is vector and kb.embed(text, fast=True) is quick  # cached, per graph
+        assert float(vector @ services.embedder.encode([text])[0]) > 0.9999
+        assert np.array_equal(quick, services.embedder.encode_fast([text])[0])
+
+
+def test_a_clear_faq_match_is_decided_on_the_fast_vector_and_anything_else_is_embedded_exactly(services):
+    import asyncio
+
+    pipeline, embedder = services.pipeline, services.embedder
+    calls = {"exact": 0, "fast": 0}
+    real_exact, real_fast = embedder.encode, embedder.encode_fast
+
+    def exact(batch, **kw):
+        calls["exact"] += len(batch)
+        return real_exact(batch, **kw)
+
+    def fast(batch):
+        calls["fast"] += len(batch)
+        return real_fast(batch)
+
+    embedder.encode, embedder.encode_fast = exact, fast
+    try:
+        faq = asyncio.run(pipeline._vector("what is the routing number for larkspur bank"))
+        assert calls == {"exact": 0, "fast": 1}
+        other = asyncio.run(pipeline._vector("how long can a bank hold a check I deposited at another bank's atm"))
+        assert calls == {"exact": 1, "fast": 2}
+    finally:
+        del embedder.encode, embedder.encode_fast
+    assert services.retriever.faq_candidates(faq, 1)[0].entry.faq_id == "faq-routing-number"
+    assert float(other @ real_exact(["how long can a bank hold a check I deposited at another bank's atm"])[0]) > 0.9999
