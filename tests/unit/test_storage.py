@@ -1,7 +1,9 @@
 import uuid
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
 from assistant.storage.db import head_revision, make_engine, migrate, session_factory
 from assistant.storage.repository import ConversationRepository
@@ -33,9 +35,9 @@ def test_sqlite_wal_and_repository(tmp_path):
     exercise(ConversationRepository(session_factory(engine)))
 
 
-@pytest.mark.postgres
-def test_postgresql_same_code():
-    """The same migrations and repository on the PostgreSQL server at 127.0.0.1:5432."""
+@contextmanager
+def pg_engine():
+    """A migrated engine on a fresh schema of the PostgreSQL server at 127.0.0.1:5432, dropped after."""
     schema = f"t_{uuid.uuid4().hex[:10]}"
     admin = make_engine(PG_URL)
     with admin.begin() as c:
@@ -43,14 +45,21 @@ def test_postgresql_same_code():
     try:
         engine = make_engine(PG_URL + f"?options=-csearch_path%3D{schema}")
         migrate(engine)
-        with engine.connect() as c:
-            assert c.execute(text("SELECT version_num FROM alembic_version")).scalar() == head_revision()
-        exercise(ConversationRepository(session_factory(engine)))
+        yield engine
         engine.dispose()
     finally:
         with admin.begin() as c:
             c.execute(text(f"DROP SCHEMA {schema} CASCADE"))
         admin.dispose()
+
+
+@pytest.mark.postgres
+def test_postgresql_same_code():
+    """The same migrations and repository on the PostgreSQL server at 127.0.0.1:5432."""
+    with pg_engine() as engine:
+        with engine.connect() as c:
+            assert c.execute(text("SELECT version_num FROM alembic_version")).scalar() == head_revision()
+        exercise(ConversationRepository(session_factory(engine)))
 
 
 def test_sqlite_writers_of_one_process_queue_instead_of_failing(tmp_path):
@@ -111,8 +120,6 @@ def test_concurrent_writes_are_group_committed_and_each_caller_gets_its_own_row(
 def test_a_failing_write_fails_alone_and_the_rest_of_its_batch_is_stored(tmp_path):
     import asyncio
 
-    from sqlalchemy.exc import IntegrityError
-
     _, _, repo = _sqlite_repo(tmp_path)
     cid = repo.create("web")
 
@@ -136,12 +143,9 @@ def test_a_reply_and_its_audit_record_are_stored_together(tmp_path):
     audit = AuditLog(sessions)
     cid = repo.create("web")
     repo.add(cid, role="assistant", text="hi", channel="web", audit=AuditEntry(audit, "turn", {"reply": "hi"}))
-    try:  # an unknown conversation: neither the message nor its audit record is written
+    with pytest.raises(IntegrityError, match="FOREIGN KEY"):  # an unknown conversation: neither row is written
         repo.add("no-such-conversation", role="assistant", text="x", channel="web",
                  audit=AuditEntry(audit, "turn", {"reply": "x"}))
-        raise AssertionError("expected the foreign key to refuse it")
-    except Exception as exc:
-        assert "FOREIGN KEY" in str(exc)
     check = audit.verify()
     assert check.ok and check.checked == 1
     repo.close()
@@ -151,13 +155,7 @@ def test_a_reply_and_its_audit_record_are_stored_together(tmp_path):
 def test_postgresql_writes_run_concurrently_in_their_own_transactions():
     import asyncio
 
-    schema = f"t_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(PG_URL)
-    with admin.begin() as c:
-        c.execute(text(f"CREATE SCHEMA {schema}"))
-    try:
-        engine = make_engine(PG_URL + f"?options=-csearch_path%3D{schema}")
-        migrate(engine)
+    with pg_engine() as engine:
         repo = ConversationRepository(session_factory(engine))
         cid = repo.create("web")
 
@@ -167,8 +165,3 @@ def test_postgresql_writes_run_concurrently_in_their_own_transactions():
         assert len(set(asyncio.run(turns()))) == 40
         assert len(repo.get(cid).messages) == 40
         repo.close()
-        engine.dispose()
-    finally:
-        with admin.begin() as c:
-            c.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
