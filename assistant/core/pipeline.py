@@ -15,7 +15,7 @@ from typing import Protocol
 
 import numpy as np
 
-from assistant.core.answering import Answerer, KnowledgeSource, PipelineConfig, Retrieval  # noqa: F401 (re-exported)
+from assistant.core.answering import Answerer, KnowledgeSource, PipelineConfig, Retrieval, asks_for_figure  # noqa: F401 (re-exported)
 from assistant.core.guardrails import screen_input
 from assistant.core.rewrite import is_follow_up
 from assistant.core.events import Event, HandoffInfo, IntentInfo, Reply, TurnError, TurnStarted, UserTurn
@@ -176,16 +176,25 @@ class DialoguePipeline:
         if decision.action == "handoff" and decision.faq_first and faq is not None:
             yield self._offer(faq, replace(decision, action="answer", offer_agent=True))
             return
+        found = None
         if decision.action == "handoff":
-            yield await self._hand_off(cid, decision.reason, turn, nlu, intent)
-            return
+            if decision.faq_first and asks_for_figure(text):
+                # "How long do I have to cancel a remittance?" asks about a rule, not for the action
+                # itself: when the knowledge base answers it, the customer gets that answer and the
+                # offer to connect, as an FAQ answer would (bench/kb_answers.py: 2 regulation
+                # questions had gone to the agent queue).
+                found = await self.answerer.retrieve(text, previous, vector, faqs)
+            if found is None or found.best_score < self.answerer.cfg.scope_override_relevance:
+                yield await self._hand_off(cid, decision.reason, turn, nlu, intent)
+                return
+            decision = replace(decision, action="answer", offer_agent=True)
         if faq is not None:  # an approved answer beats a classifier's doubt ("close acount online" is no goodbye)
             yield self._offer(faq, decision)
             return
         if decision.action == "small_talk":
             yield Reply(cid, prompts.SMALL_TALK[decision.reason], path="small_talk", intent=intent)
             return
-        found = await self.answerer.retrieve(text, previous, vector, faqs)
+        found = found or await self.answerer.retrieve(text, previous, vector, faqs)
         if decision.action == "refuse":
             # The scope head learnt banking from BANKING77 (cards, transfers); our KB also knows
             # mortgages, CDs, branches and regulations. A passage this relevant overrules it:

@@ -102,6 +102,15 @@ def test_an_approved_answer_replaces_an_unsupported_action_handoff(world):
     assert say(world, "I want a refund for my order").path == "handoff"  # no approved answer: a person
 
 
+def test_a_question_about_an_unsupported_action_the_kb_answers_gets_the_answer_and_the_offer(world):
+    """"How much is the fee if I want a refund of a wire?" asks about a rule, not for the refund."""
+    reply = say(world, "how much is the wire fee if I want a refund of a wire?")  # FakeNlu: request_refund
+    assert reply.path == "extractive" and "$25" in reply.text and reply.citations[0].doc_id == "prod-wires"  # the guard quoted it
+    assert reply.handoff.active is False and reply.handoff.reason.startswith("action the assistant cannot perform")
+    assert reply.suggestions[0] == "Talk to an agent" and world.tickets.open_for(reply.conversation_id) is None
+    assert say(world, "how long does a refund for my order take?").path == "handoff"  # nothing in the KB: a person
+
+
 def test_out_of_scope_refused_and_small_talk(world):
     assert say(world, "best lasagna recipe").path == "refused"
     first = say(world, "What is the monthly fee for checking?")
