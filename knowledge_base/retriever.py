@@ -103,21 +103,21 @@ class HybridRetriever:
 
     def embed(self, text: str, *, fast: bool = False) -> np.ndarray:
         """The text's unit vector; `fast`: from the int8 query graph (the FAQ screen), where there is one."""
-        key = (encoder_key(text), fast and self._embedder.has_fast)
-        found = self._cached(key)
+        key, found = self._cached(text, fast)
         return found if found is not None else self._recent.put(key, self._embedder.embed_one(key[0], fast=key[1]))
 
     async def aembed(self, text: str, *, fast: bool = False) -> np.ndarray:
         """`embed` for the event loop: waits for the encoder thread without holding a worker thread."""
-        key = (encoder_key(text), fast and self._embedder.has_fast)
-        found = self._cached(key)
+        key, found = self._cached(text, fast)
         if found is not None:
             return found
         return self._recent.put(key, await asyncio.wrap_future(self._embedder.submit(key[0], fast=key[1])))
 
-    def _cached(self, key: tuple[str, bool]) -> np.ndarray | None:
-        known = self._known.get(key[0])  # exact build-time vectors serve both
-        return known if known is not None else self._recent.get(key)
+    def _cached(self, text: str, fast: bool) -> tuple[tuple[str, bool], np.ndarray | None]:
+        """The cache key (encoder key, graph) and the vector already known for it, if any."""
+        key = (encoder_key(text), fast and self._embedder.has_fast)
+        known = self._known.get(key[0])  # exact build-time vectors serve both graphs
+        return key, known if known is not None else self._recent.get(key)
 
     def embed_many(self, texts: list[str]) -> np.ndarray:
         """Unit vectors of several texts in one batch (the sentences of a quoted answer)."""

@@ -47,6 +47,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         if app.state.services is not None and services is None:  # ours to close, not a test's
             await app.state.services.bus.close()
             app.state.services.conversations.close()  # the writer thread commits what is queued, then stops
+            app.state.services.embedder.close()
 
     app = FastAPI(
         title="Bank assistant API", version=__version__, lifespan=lifespan,

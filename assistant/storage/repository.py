@@ -10,9 +10,8 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
-
 from types import SimpleNamespace
+from typing import TYPE_CHECKING
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -76,24 +75,24 @@ class ConversationRepository:
 
     def create(self, channel: str) -> str:
         """A conversation owned by a server-side channel (robot session, phone call, CLI)."""
-        cid = str(uuid.uuid4())
-        self._writes.run(_insert_conversation(id=cid, channel=channel))
+        cid, _, job = _new_conversation(channel, customer=False)
+        self._writes.run(job)
         return cid
 
     async def create_async(self, channel: str) -> str:
-        cid = str(uuid.uuid4())
-        await asyncio.wrap_future(self._writes.submit(_insert_conversation(id=cid, channel=channel)))
+        cid, _, job = _new_conversation(channel, customer=False)
+        await asyncio.wrap_future(self._writes.submit(job))
         return cid
 
     def start_session(self, channel: str) -> tuple[str, str]:
         """A customer's conversation and its session token, returned once; only its hash is kept."""
-        cid, token = str(uuid.uuid4()), "cst_" + secrets.token_urlsafe(32)
-        self._writes.run(_insert_conversation(id=cid, channel=channel, token_hash=token_digest(token)))
+        cid, token, job = _new_conversation(channel, customer=True)
+        self._writes.run(job)
         return cid, token
 
     async def start_session_async(self, channel: str) -> tuple[str, str]:
-        cid, token = str(uuid.uuid4()), "cst_" + secrets.token_urlsafe(32)
-        await asyncio.wrap_future(self._writes.submit(_insert_conversation(id=cid, channel=channel, token_hash=token_digest(token))))
+        cid, token, job = _new_conversation(channel, customer=True)
+        await asyncio.wrap_future(self._writes.submit(job))
         return cid, token
 
     def server_owned(self, cid: str, channel: str) -> bool:
@@ -186,10 +185,15 @@ def _hot() -> SimpleNamespace:
     )
 
 
-def _insert_conversation(**values):
+def _new_conversation(channel: str, *, customer: bool):
+    """A new conversation's id, its customer session token (None for a server-owned one) and the write."""
+    cid = str(uuid.uuid4())
+    token = "cst_" + secrets.token_urlsafe(32) if customer else None
+    values = {"id": cid, "channel": channel, **({"token_hash": token_digest(token)} if token else {})}
+
     def job(s: Session) -> None:
         s.execute(_hot().insert_conversation, values)
-    return job
+    return cid, token, job
 
 
 def _insert_message(cid: str, role: str, text: str, channel: str, audit: AuditEntry | None, fields: dict):
