@@ -15,9 +15,8 @@ from typing import Protocol
 
 import numpy as np
 
-from assistant.core.answering import Answerer, KnowledgeSource, PipelineConfig, Retrieval, asks_for_figure  # noqa: F401 (re-exported)
+from assistant.core.answering import Answerer, KnowledgeSource, PipelineConfig, Retrieval, asks_about_rule, asks_for_figure  # noqa: F401 (re-exported)
 from assistant.core.guardrails import screen_input
-from assistant.core.rewrite import is_follow_up
 from assistant.core.events import Event, HandoffInfo, IntentInfo, Reply, TurnError, TurnStarted, UserTurn
 from assistant.handoff.policy import Decision, HandoffPolicy, NluSignals
 from assistant.llm import GenerationError, Generator, prompts
@@ -178,11 +177,12 @@ class DialoguePipeline:
             return
         found = None
         if decision.action == "handoff":
-            if decision.faq_first and asks_for_figure(text):
-                # "How long do I have to cancel a remittance?" asks about a rule, not for the action
-                # itself: when the knowledge base answers it, the customer gets that answer and the
-                # offer to connect, as an FAQ answer would (bench/kb_answers.py: 2 regulation
-                # questions had gone to the agent queue).
+            if (decision.faq_first and asks_for_figure(text)) or (decision.kb_first and asks_about_rule(text)):
+                # "How long do I have to cancel a remittance?" or "can I cancel it after I send it?"
+                # asks about a rule, not for the action itself ("cancel my transfer"): when the
+                # knowledge base answers it, the customer gets that answer and the offer to connect,
+                # as an FAQ answer would (bench/kb_answers.py: 3 regulation questions had gone to
+                # the agent queue).
                 found = await self.answerer.retrieve(text, previous, vector, faqs)
             if found is None or found.best_score < self.answerer.cfg.scope_override_relevance:
                 yield await self._hand_off(cid, decision.reason, turn, nlu, intent)
@@ -200,7 +200,7 @@ class DialoguePipeline:
             # mortgages, CDs, branches and regulations. A passage this relevant overrules it:
             # off-topic messages score under 0.3 against the KB, our own questions mostly above 0.4.
             # A follow-up ("do saturdays count?") belongs to the conversation's topic.
-            if found.best_score < self.answerer.cfg.scope_override_relevance and not (previous and is_follow_up(text)):
+            if found.best_score < self.answerer.cfg.scope_override_relevance and not found.leans_on_history:
                 yield Reply(cid, prompts.OUT_OF_SCOPE, path="refused", intent=intent, handoff=None)
                 return
             decision = Decision("answer")

@@ -14,6 +14,7 @@ _LEADIN = re.compile(
     re.I,
 )
 _PRONOUN = re.compile(r"\b(it|that|this|those|these|them|there|one)\b", re.I)
+_REFERRING = re.compile(r"\b(it|that|this|those|these|them|they|there|one|ones)\b|^\s*(and|also|so|but|then|what if)\b", re.I)
 # Words naming what is being asked about, as opposed to which product it is asked about.
 ATTRIBUTES = (
     "monthly fee", "annual fee", "late fee", "overdraft fee", "foreign transaction fee", "wire fee",
@@ -32,6 +33,17 @@ def is_follow_up(text: str) -> bool:
     return len(words) <= 6 and bool(_PRONOUN.search(text))
 
 
+def refers_back(text: str) -> bool:
+    """A message that may lean on the conversation ("what if i only noticed it missing after a
+    couple of weeks?"), though too long for `is_follow_up`'s rewrite: retrieval tries it
+    with the previous question too and keeps whichever finds the better passage."""
+    return len(text.split()) <= 12 and bool(_REFERRING.search(text))
+
+
+def with_previous(text: str, previous_question: str) -> str:
+    return f"{text.rstrip('?')} ({previous_question.rstrip('?')})"
+
+
 def rewrite_query(text: str, previous_questions: list[str]) -> str:
     """The retrieval query for this turn given the customer's earlier questions (newest last)."""
     if not previous_questions or not is_follow_up(text):
@@ -40,11 +52,11 @@ def rewrite_query(text: str, previous_questions: list[str]) -> str:
     rest = _LEADIN.sub("", text).strip(" ?.!")
     if _PRONOUN.search(text) and not _LEADIN.match(text):
         # "how do I activate it?" -> the subject is the previous question's
-        return f"{text.rstrip('?')} ({prev.rstrip('?')})"
+        return with_previous(text, prev)
     attrs = []
     for a in _ATTR_RE.findall(prev):
         if a.lower() not in (x.lower() for x in attrs) and not re.search(rf"\b{re.escape(a)}\b", rest, re.I):
             attrs.append(a.lower())
     if attrs:
         return f"{' '.join(attrs)} for {rest}"
-    return f"{rest} ({prev.rstrip('?')})"
+    return with_previous(rest, prev)

@@ -28,6 +28,7 @@ class Decision:
     reason: str = ""
     offer_agent: bool = False
     faq_first: bool = False  # a handoff that an approved FAQ answer (plus an offer to connect) replaces
+    kb_first: bool = False  # ... and that a KB answer replaces when the customer asks about the rule ("can I cancel it?")
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,8 @@ class HandoffPolicy:
         # verify_source_of_funds at 0.22 and was handed to a person.
         if nlu.intent in self.unsupported_actions and nlu.confidence >= self.low_confidence_threshold:
             # "How do I close my account?" has an approved answer; the customer gets it and an offer.
-            return Decision("handoff", f"action the assistant cannot perform: {nlu.intent}", faq_first=True)
+            return Decision("handoff", f"action the assistant cannot perform: {nlu.intent}", faq_first=True,
+                            kb_first=True)
         if nlu.intent in SMALL_TALK and nlu.confidence >= self.low_confidence_threshold:
             return Decision("small_talk", nlu.intent)
         if not nlu.in_scope:

@@ -1,6 +1,7 @@
 from knowledge_base.figures import figures, unsupported_figures
 from assistant.core.grounding import check_reply, cite, extractive_answer
-from assistant.core.rewrite import is_follow_up, rewrite_query
+from assistant.core.answering import asks_about_rule, asks_yes_no
+from assistant.core.rewrite import is_follow_up, refers_back, rewrite_query
 from tests.fakes import CHECKING, SAVINGS, WIRES
 
 
@@ -51,3 +52,17 @@ def test_questions_that_turn_on_a_figure_are_quoted_not_generated():
     assert asks_for_figure("how long does a wire take")
     assert not asks_for_figure("what does APY actually mean")
     assert not asks_for_figure("can I open an account online")
+
+
+def test_messages_that_may_refer_back_yes_no_questions_and_questions_about_rules():
+    assert refers_back("what if i only noticed it missing after a couple of weeks?")
+    assert refers_back("and the investigation?") and not refers_back("How do I reset my online banking password?")
+    assert not refers_back("my card was stolen on saturday and i only called the bank about it on wednesday, what now")
+    for q in ("gonna wire my sister 5 grand for her wedding, does the bank keep a record of that",
+              "is there a charge to stop a payment", "im 17. can i get a card", "do you charge for paper statements"):
+        assert asks_yes_no(q), q
+    for q in ("what do i have to give the lender", "how long do I have to dispute a charge", "wire fee",
+              "can you explain everyday checking"):
+        assert not asks_yes_no(q), q
+    assert asks_about_rule("can I cancel it after I send it?") and asks_about_rule("is it possible to cancel a wire")
+    assert not asks_about_rule("can you cancel my transfer") and not asks_about_rule("cancel my transfer please")

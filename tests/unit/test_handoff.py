@@ -111,6 +111,15 @@ def test_a_question_about_an_unsupported_action_the_kb_answers_gets_the_answer_a
     assert say(world, "how long does a refund for my order take?").path == "handoff"  # nothing in the KB: a person
 
 
+def test_asking_whether_an_unsupported_action_is_allowed_gets_the_kbs_answer_and_asking_for_it_a_person(world):
+    """"can I get a refund of the wire fee?" asks what the rules allow; "can you refund ..." asks the bot to act."""
+    reply = say(world, "can I get a refund of the wire fee?")  # FakeNlu: request_refund, an unsupported action
+    assert reply.path == "extractive" and "$25" in reply.text and reply.handoff.active is False
+    assert reply.suggestions[0] == "Talk to an agent" and world.tickets.open_for(reply.conversation_id) is None
+    for request in ("can you refund the wire fee?", "refund the wire fee"):
+        assert say(world, request).path == "handoff"
+
+
 def test_out_of_scope_refused_and_small_talk(world):
     assert say(world, "best lasagna recipe").path == "refused"
     first = say(world, "What is the monthly fee for checking?")

@@ -62,6 +62,24 @@ def test_figure_question_is_answered_by_quoting_the_passage(repo):
     assert gen.requests and reply.path in ("generated", "extractive")
 
 
+def test_a_longer_message_that_refers_back_is_read_with_the_previous_question(repo):
+    p, _, kb = make(repo, "The Everyday Savings monthly fee is $5.")
+    first = run(p, "What is the savings monthly fee?")[-1]
+    reply = run(p, "what if I only keep a small balance in it during summer?", first.conversation_id)[-1]
+    assert kb.queries[-1] == "what if I only keep a small balance in it during summer (What is the savings monthly fee)"
+    assert reply.path == "generated" and reply.citations[0].doc_id == "prod-savings"
+    # a message that finds its passage alone keeps its own words, pronoun or not
+    reply = run(p, "is there a fee for a wire to it?", first.conversation_id)[-1]
+    assert reply.retrieved[0] == "prod-wires" and kb.queries[-1].startswith("is there a fee for a wire")
+
+
+def test_yes_no_questions_are_answered_by_quoting(repo):
+    """The 0.5B model answered them with a bare, often reversed yes or no (bench/kb_answers.py)."""
+    p, gen, _ = make(repo, "No, there is no fee.", quote=True)
+    reply = run(p, "I opened savings last week, is there a monthly fee on it")[-1]
+    assert reply.path == "extractive" and "$5" in reply.text and gen.requests == []
+
+
 def test_faq_precise_match_skips_the_llm(repo):
     p, gen, _ = make(repo, "should not be used")
     reply = run(p, "What is the routing number?")[-1]
