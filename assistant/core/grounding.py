@@ -73,6 +73,10 @@ def sentences(text: str) -> list[str]:
 Relevance = Callable[[str, list[str]], Sequence[float]]
 
 
+def _under(section: str, sentence: str) -> str:
+    return f"{section}: {sentence}" if section and section.lower() != "overview" else sentence
+
+
 def extractive_answer(question: str, passages: list[Passage], *, max_sentences: int = 2,
                       relevance: Relevance | None = None, wants_figure: bool = False) -> tuple[str, tuple[Citation, ...]]:
     """The sentences of the retrieved passages that best answer the question, verbatim and cited.
@@ -90,7 +94,9 @@ def extractive_answer(question: str, passages: list[Passage], *, max_sentences: 
         best = passages[0]
         return EXTRACTIVE_LEAD.format(title=best.title) + best.text, (citation_for(best),)
     q = set(tokenize(question))
-    meaning = list(relevance(question, [s for _, _, s in candidates])) if relevance else None
+    # Each sentence is read under its section heading ("60 days to send written notice"): the
+    # sentence alone often lacks the subject the question names.
+    meaning = list(relevance(question, [_under(passages[rank].section, s) for rank, _, s in candidates])) if relevance else None
     scored = []
     for n, (rank, i, s) in enumerate(candidates):
         shared = len(q & set(tokenize(s)))
