@@ -156,7 +156,7 @@ class DialoguePipeline:
         """The conversation id, its status and recent history (one database read)."""
         if turn.conversation_id is None:
             return await self.repo.create_async(turn.channel), "bot", []
-        found = await asyncio.to_thread(self.repo.turn_context, turn.conversation_id, self.cfg.history_turns * 2)
+        found = await self.repo.turn_context_async(turn.conversation_id, self.cfg.history_turns * 2)
         if found is None:
             raise UnknownConversation(turn.conversation_id)
         return turn.conversation_id, *found

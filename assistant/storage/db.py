@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import queue
 import threading
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+_TO_THREAD = object()  # WriteQueue.run_async: the job goes to the writer thread after all
 
 
 def make_engine(url: str) -> Engine:
@@ -72,6 +74,13 @@ class _OneWriterAtATime(sessionmaker):
         with self._write_lock, super().begin() as session:
             yield session
 
+    def try_write_lock(self) -> bool:
+        """Take the writers' lock only if no other thread holds it (release with `release_write_lock`)."""
+        return self._write_lock.acquire(blocking=False)
+
+    def release_write_lock(self) -> None:
+        self._write_lock.release()
+
 
 def session_factory(engine: Engine) -> sessionmaker:
     """Sessions: `sessions()` to read, `sessions.begin()` for a write transaction."""
@@ -91,6 +100,16 @@ class WriteQueue:
     (an unknown conversation id) fails alone. A future completes only after its commit: what a
     caller was told is stored, is stored. PostgreSQL takes concurrent writers: each job runs in
     its own transaction on a small thread pool.
+
+    `run_async` (the event loop's turns, SQLite): the jobs queued during one pass of the loop run
+    on the loop itself, in one transaction. Handing them to a thread cost more than the work:
+    bench/load_faq.py, 200 sessions, py-spy: the writer thread spent its time in the driver's
+    execute waiting to get the GIL back from the loop (a turn's writes are 0.14 ms of work, the
+    commit with synchronous=NORMAL writes no fsync), and the loop in turn waited on it; p95 fell
+    from 500-660 ms to 185-215 ms with the writes on the loop. If a thread holds the writers' lock
+    (a synchronous caller), the batch goes to the writer thread instead, so the loop never waits
+    on it. Another process writing the same file (the CLI) can still make the loop wait, up to
+    SQLite's busy timeout; SQLite is the single-box store, PostgreSQL the one to scale out.
     """
 
     def __init__(self, sessions: sessionmaker, *, max_batch: int = 128) -> None:
@@ -100,6 +119,43 @@ class WriteQueue:
         self._thread: threading.Thread | None = None
         self._pool: ThreadPoolExecutor | None = None
         self._start = threading.Lock()
+        self._on_loop: list[tuple[Callable[[Session], object], asyncio.Future]] = []
+
+    @property
+    def reads_on_loop(self) -> bool:
+        """SQLite (WAL): a read is quicker on the event loop than the hand-over to a thread."""
+        return self._grouped
+
+    async def run_async(self, job: Callable[[Session], T]) -> T:
+        """`run` for the event loop: the job's result once committed, holding no worker thread."""
+        if not self._grouped:
+            return await asyncio.wrap_future(self.submit(job))
+        loop = asyncio.get_running_loop()
+        waiter = loop.create_future()
+        self._on_loop.append((job, waiter))
+        if len(self._on_loop) == 1:
+            loop.call_soon(self._flush_on_loop)
+        result = await waiter
+        if result is _TO_THREAD:
+            return await asyncio.wrap_future(self.submit(job))
+        return result
+
+    def _flush_on_loop(self) -> None:
+        batch, self._on_loop = self._on_loop, []
+        live = [(job, w) for job, w in batch if not w.done()]
+        if not live:
+            return
+        if not self._sessions.try_write_lock():  # a thread is writing: the writer thread takes the batch
+            for _, waiter in live:
+                waiter.set_result(_TO_THREAD)
+            return
+        try:
+            outcomes = self._run_batch([job for job, _ in live])
+        finally:
+            self._sessions.release_write_lock()
+        for (_, waiter), (ok, value) in zip(live, outcomes):
+            if not waiter.done():
+                waiter.set_result(value) if ok else waiter.set_exception(value)
 
     def submit(self, job: Callable[[Session], T]) -> Future:
         if not self._grouped:
@@ -151,20 +207,25 @@ class WriteQueue:
                     break
                 batch.append(item)
             live = [(job, f) for job, f in batch if f.set_running_or_notify_cancel()]
+            for (_, f), (ok, value) in zip(live, self._run_batch([job for job, _ in live])):
+                f.set_result(value) if ok else f.set_exception(value)
+
+    def _run_batch(self, jobs: list[Callable[[Session], object]]) -> list[tuple[bool, object]]:
+        """Every job in one transaction; if that fails (one bad job, or the commit), each job again
+        alone. (True, result) or (False, exception) per job."""
+        try:
+            with self._sessions.begin() as session:
+                return [(True, job(session)) for job in jobs]
+        except Exception:
+            if len(jobs) > 1:
+                log.info("a batch of %d writes failed; retrying each alone", len(jobs))
+        outcomes: list[tuple[bool, object]] = []
+        for job in jobs:
             try:
-                with self._sessions.begin() as session:
-                    results = [job(session) for job, _ in live]
-            except Exception:  # one bad job (or the commit): each job again, alone
-                if len(live) > 1:
-                    log.info("a batch of %d writes failed; retrying each alone", len(live))
-                for job, f in live:
-                    try:
-                        f.set_result(self._alone(job))
-                    except Exception as exc:
-                        f.set_exception(exc)
-                continue
-            for (_, f), result in zip(live, results):
-                f.set_result(result)
+                outcomes.append((True, self._alone(job)))
+            except Exception as exc:
+                outcomes.append((False, exc))
+        return outcomes
 
 
 def head_revision() -> str:

@@ -81,7 +81,7 @@ class ConversationRepository:
 
     async def create_async(self, channel: str) -> str:
         cid, _, job = _new_conversation(channel, customer=False)
-        await asyncio.wrap_future(self._writes.submit(job))
+        await self._writes.run_async(job)
         return cid
 
     def start_session(self, channel: str) -> tuple[str, str]:
@@ -92,7 +92,7 @@ class ConversationRepository:
 
     async def start_session_async(self, channel: str) -> tuple[str, str]:
         cid, token, job = _new_conversation(channel, customer=True)
-        await asyncio.wrap_future(self._writes.submit(job))
+        await self._writes.run_async(job)
         return cid, token
 
     def server_owned(self, cid: str, channel: str) -> bool:
@@ -129,6 +129,12 @@ class ConversationRepository:
             rows = s.execute(sql.recent, {"cid": cid, "limit": limit}).all()
             return status, [_view(m) for m in reversed(rows)]
 
+    async def turn_context_async(self, cid: str, limit: int) -> tuple[str, list[StoredMessage]] | None:
+        """`turn_context` for the event loop: on SQLite it reads right there (see `WriteQueue`)."""
+        if self._writes.reads_on_loop:
+            return self.turn_context(cid, limit)
+        return await asyncio.to_thread(self.turn_context, cid, limit)
+
     def recent(self, cid: str, limit: int) -> list[StoredMessage]:
         """The last `limit` messages, oldest first."""
         found = self.turn_context(cid, limit)
@@ -141,7 +147,7 @@ class ConversationRepository:
     async def add_async(self, cid: str, *, role: str, text: str, channel: str, audit: AuditEntry | None = None,
                         **fields) -> int:
         """`add` for the event loop: waits for the commit without holding a worker thread."""
-        return await asyncio.wrap_future(self._writes.submit(_insert_message(cid, role, text, channel, audit, fields)))
+        return await self._writes.run_async(_insert_message(cid, role, text, channel, audit, fields))
 
     def close(self) -> None:
         self._writes.close()
