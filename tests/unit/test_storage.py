@@ -94,7 +94,7 @@ def _sqlite_repo(tmp_path):
 
 
 def test_concurrent_writes_are_group_committed_and_each_caller_gets_its_own_row(tmp_path):
-    """200 turns writing at once: the writer thread commits them in a few transactions, and every
+    """200 turns writing at once: the event loop commits them in a few transactions, and every
     caller's id is its own message's."""
     import asyncio
 
@@ -114,6 +114,37 @@ def test_concurrent_writes_are_group_committed_and_each_caller_gets_its_own_row(
     assert len(commits) < 100  # batched: far fewer commits than writes
     stored = {m.id: m.text for c in cids for m in repo.get(c).messages}
     assert all(stored[mid] == f"message {i}" for i, mid in enumerate(ids))
+    repo.close()
+
+
+def test_a_loop_batch_that_meets_a_thread_holding_the_writers_lock_goes_to_the_writer_thread(tmp_path):
+    """The loop never waits on this process's writers' lock: its batch goes to the writer thread."""
+    import asyncio
+    import threading
+
+    _, sessions, repo = _sqlite_repo(tmp_path)
+    cid = repo.create("web")
+    held, release = threading.Event(), threading.Event()
+
+    def hold():
+        with sessions.begin():
+            held.set()
+            release.wait(5)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert held.wait(5)
+
+    async def turn():
+        write = asyncio.ensure_future(repo.add_async(cid, role="user", text="while locked", channel="web"))
+        await asyncio.sleep(0.1)  # the loop runs on while the thread holds the lock
+        assert not write.done()
+        release.set()
+        return await write
+
+    mid = asyncio.run(turn())
+    holder.join()
+    assert [(m.id, m.text) for m in repo.get(cid).messages] == [(mid, "while locked")]
     repo.close()
 
 
