@@ -135,7 +135,7 @@ class CustomerSocket(_Socket):
             await self.send({"type": "session", "conversation_id": cid, "session_token": token})
         elif cid not in self.authorized:
             try:
-                await asyncio.to_thread(check_session, self.services, cid, token)
+                await self.services.conversations.read(check_session, self.services, cid, token)
             except HTTPException as exc:
                 await self.send({"type": "error", "status": exc.status_code, "detail": exc.detail})
                 return None

@@ -132,13 +132,13 @@ class RobotSession:
             await self._error("malformed", "the first message must be hello")
             await self.ws.close(code=rp.CLOSE_PROTOCOL, reason="hello expected")
             raise _Closed
-        self.robot = await asyncio.to_thread(self.services.robots.resolve, hello.token)
+        self.robot = await self.services.robots.resolve_async(hello.token)
         if self.robot is None:
             await self.ws.close(code=rp.CLOSE_UNAUTHORIZED, reason="unknown or revoked robot token")
             raise _Closed
         repo = self.services.conversations
         # A robot resumes its own kind of conversation only, never a customer's token-held one.
-        if hello.conversation_id and await asyncio.to_thread(repo.server_owned, hello.conversation_id, "robot"):
+        if hello.conversation_id and await repo.read(repo.server_owned, hello.conversation_id, "robot"):
             self.cid = hello.conversation_id
         else:
             self.cid = await repo.create_async("robot")

@@ -6,7 +6,6 @@ talk, refuse) -> FAQ -> retrieve -> clarify if unsure -> generate -> guard -> st
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator

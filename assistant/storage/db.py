@@ -89,6 +89,15 @@ def session_factory(engine: Engine) -> sessionmaker:
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
+async def read_async(sessions: sessionmaker, read: Callable[..., T], *args) -> T:
+    """A short read for the event loop: on SQLite (WAL: a read never waits for the writer) right
+    there, which is quicker than the hand-over to a worker thread (see `WriteQueue`); elsewhere
+    in a worker thread."""
+    if isinstance(sessions, _OneWriterAtATime):
+        return read(*args)
+    return await asyncio.to_thread(read, *args)
+
+
 class WriteQueue:
     """The hot writes of every turn (conversations, messages, audit records) as jobs: `job(session)`.
 
@@ -120,11 +129,6 @@ class WriteQueue:
         self._pool: ThreadPoolExecutor | None = None
         self._start = threading.Lock()
         self._on_loop: list[tuple[Callable[[Session], object], asyncio.Future]] = []
-
-    @property
-    def reads_on_loop(self) -> bool:
-        """SQLite (WAL): a read is quicker on the event loop than the hand-over to a thread."""
-        return self._grouped
 
     async def run_async(self, job: Callable[[Session], T]) -> T:
         """`run` for the event loop: the job's result once committed, holding no worker thread."""

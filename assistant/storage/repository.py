@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import hashlib
 import hmac
@@ -11,13 +10,16 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from types import SimpleNamespace
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from assistant.storage.db import WriteQueue
+from assistant.storage.db import WriteQueue, read_async
 from assistant.storage.models import Conversation, Message, utcnow
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     from assistant.audit import AuditLog
@@ -129,11 +131,12 @@ class ConversationRepository:
             rows = s.execute(sql.recent, {"cid": cid, "limit": limit}).all()
             return status, [_view(m) for m in reversed(rows)]
 
+    async def read(self, read: Callable[..., T], *args) -> T:
+        """Run one of the short reads on this database from the event loop (`read_async`)."""
+        return await read_async(self._sessions, read, *args)
+
     async def turn_context_async(self, cid: str, limit: int) -> tuple[str, list[StoredMessage]] | None:
-        """`turn_context` for the event loop: on SQLite it reads right there (see `WriteQueue`)."""
-        if self._writes.reads_on_loop:
-            return self.turn_context(cid, limit)
-        return await asyncio.to_thread(self.turn_context, cid, limit)
+        return await self.read(self.turn_context, cid, limit)
 
     def recent(self, cid: str, limit: int) -> list[StoredMessage]:
         """The last `limit` messages, oldest first."""

@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
+from assistant.storage.db import read_async
 from assistant.storage.models import Robot
 from assistant.storage.repository import token_digest
 
@@ -46,6 +47,9 @@ class RobotRepository:
         with self._sessions() as s:
             r = s.scalars(select(Robot).where(Robot.token_hash == token_digest(token), Robot.revoked.is_(False))).first()
             return RobotView(r.id, r.name, r.branch_id) if r else None
+
+    async def resolve_async(self, token: str) -> RobotView | None:
+        return await read_async(self._sessions, self.resolve, token)
 
     def revoke(self, name: str) -> bool:
         with self._sessions.begin() as s:
