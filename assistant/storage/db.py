@@ -128,7 +128,9 @@ class WriteQueue:
         self._thread: threading.Thread | None = None
         self._pool: ThreadPoolExecutor | None = None
         self._start = threading.Lock()
-        self._on_loop: list[tuple[Callable[[Session], object], asyncio.Future]] = []
+        # per event loop (a test client's loop and asyncio.run may share this queue): an asyncio
+        # future is completed only on its own loop's thread
+        self._on_loop: dict[asyncio.AbstractEventLoop, list[tuple[Callable[[Session], object], asyncio.Future]]] = {}
 
     async def run_async(self, job: Callable[[Session], T]) -> T:
         """`run` for the event loop: the job's result once committed, holding no worker thread."""
@@ -136,16 +138,17 @@ class WriteQueue:
             return await asyncio.wrap_future(self.submit(job))
         loop = asyncio.get_running_loop()
         waiter = loop.create_future()
-        self._on_loop.append((job, waiter))
-        if len(self._on_loop) == 1:
-            loop.call_soon(self._flush_on_loop)
+        pending = self._on_loop.setdefault(loop, [])
+        pending.append((job, waiter))
+        if len(pending) == 1:
+            loop.call_soon(self._flush_on_loop, loop)
         result = await waiter
         if result is _TO_THREAD:
             return await asyncio.wrap_future(self.submit(job))
         return result
 
-    def _flush_on_loop(self) -> None:
-        batch, self._on_loop = self._on_loop, []
+    def _flush_on_loop(self, loop: asyncio.AbstractEventLoop) -> None:
+        batch = self._on_loop.pop(loop, [])
         live = [(job, w) for job, w in batch if not w.done()]
         if not live:
             return
