@@ -15,8 +15,8 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, insert, select, text
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Connection, delete, func, insert, select, text
+from sqlalchemy.orm import sessionmaker
 
 from assistant.storage.models import AuditAnchor, AuditRecord, utcnow
 
@@ -57,17 +57,18 @@ class AuditLog:
 
     def append(self, kind: str, payload: dict, conversation_id: str | None = None) -> int:
         with self._sessions.begin() as s:
-            return self.append_in(s, kind, payload, conversation_id)
+            return self.append_in(s.connection(), kind, payload, conversation_id)
 
-    def append_in(self, s: Session, kind: str, payload: dict, conversation_id: str | None = None) -> int:
+    def append_in(self, s: Connection, kind: str, payload: dict, conversation_id: str | None = None) -> int:
         """Append inside the caller's transaction (a turn's reply and its record commit together)."""
         with self._lock:  # one appender at a time in this process
-            if s.bind.dialect.name == "postgresql":  # and one at a time across processes
+            if s.dialect.name == "postgresql":  # and one at a time across processes
                 s.execute(text("SELECT pg_advisory_xact_lock(734200118)"))
             # only the chain's head (id, hash): loading the whole last record would parse its JSON payload
             last = s.execute(_head()).first()
             if last is None:
-                anchor = s.get(AuditAnchor, 1)
+                anchor = s.execute(select(AuditAnchor.last_purged_id, AuditAnchor.last_purged_hash)
+                                   .where(AuditAnchor.id == 1)).first()
                 rid, prev = (anchor.last_purged_id + 1, anchor.last_purged_hash) if anchor else (1, GENESIS)
             else:
                 rid, prev = last.id + 1, last.hash

@@ -8,11 +8,11 @@ import queue
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import TypeVar
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -74,6 +74,11 @@ class _OneWriterAtATime(sessionmaker):
         with self._write_lock, super().begin() as session:
             yield session
 
+    @contextmanager
+    def write_lock(self) -> Iterator[None]:
+        with self._write_lock:
+            yield
+
     def try_write_lock(self) -> bool:
         """Take the writers' lock only if no other thread holds it (release with `release_write_lock`)."""
         return self._write_lock.acquire(blocking=False)
@@ -99,7 +104,8 @@ async def read_async(sessions: sessionmaker, read: Callable[..., T], *args) -> T
 
 
 class WriteQueue:
-    """The hot writes of every turn (conversations, messages, audit records) as jobs: `job(session)`.
+    """The hot writes of every turn (conversations, messages, audit records) as jobs: `job(connection)`,
+    Core statements on a Core connection.
 
     SQLite (one writer at a time): one thread runs every job queued while it was busy in ONE
     transaction and commits once, then completes the callers' futures; so 200 sessions' writes
@@ -123,16 +129,17 @@ class WriteQueue:
 
     def __init__(self, sessions: sessionmaker, *, max_batch: int = 128) -> None:
         self._sessions, self._max_batch = sessions, max_batch
+        self._engine: Engine = sessions.kw["bind"]
         self._grouped = isinstance(sessions, _OneWriterAtATime)
-        self._jobs: queue.SimpleQueue[tuple[Callable[[Session], object], Future] | None] = queue.SimpleQueue()
+        self._jobs: queue.SimpleQueue[tuple[Callable[[Connection], object], Future] | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._pool: ThreadPoolExecutor | None = None
         self._start = threading.Lock()
         # per event loop (a test client's loop and asyncio.run may share this queue): an asyncio
         # future is completed only on its own loop's thread
-        self._on_loop: dict[asyncio.AbstractEventLoop, list[tuple[Callable[[Session], object], asyncio.Future]]] = {}
+        self._on_loop: dict[asyncio.AbstractEventLoop, list[tuple[Callable[[Connection], object], asyncio.Future]]] = {}
 
-    async def run_async(self, job: Callable[[Session], T]) -> T:
+    async def run_async(self, job: Callable[[Connection], T]) -> T:
         """`run` for the event loop: the job's result once committed, holding no worker thread."""
         if not self._grouped:
             return await asyncio.wrap_future(self.submit(job))
@@ -164,7 +171,7 @@ class WriteQueue:
             if not waiter.done():
                 waiter.set_result(value) if ok else waiter.set_exception(value)
 
-    def submit(self, job: Callable[[Session], T]) -> Future:
+    def submit(self, job: Callable[[Connection], T]) -> Future:
         if not self._grouped:
             if self._pool is None:
                 with self._start:
@@ -179,7 +186,7 @@ class WriteQueue:
         self._jobs.put((job, future))
         return future
 
-    def run(self, job: Callable[[Session], T]) -> T:
+    def run(self, job: Callable[[Connection], T]) -> T:
         """For a synchronous caller: the job's result once committed."""
         return self.submit(job).result()
 
@@ -193,9 +200,18 @@ class WriteQueue:
                 self._pool.shutdown(wait=True)
                 self._pool = None
 
-    def _alone(self, job: Callable[[Session], T]) -> T:
-        with self._sessions.begin() as session:
-            return job(session)
+    @contextmanager
+    def _transaction(self) -> Iterator[Connection]:
+        """A Core connection in a transaction (the jobs' statements are Core: no ORM session to
+        build and commit, which was a third of a turn's write time), under this process's
+        writers' lock on SQLite."""
+        lock = self._sessions.write_lock() if self._grouped else nullcontext()
+        with lock, self._engine.begin() as conn:
+            yield conn
+
+    def _alone(self, job: Callable[[Connection], T]) -> T:
+        with self._transaction() as conn:
+            return job(conn)
 
     def _serve(self) -> None:
         stop = False
@@ -217,12 +233,12 @@ class WriteQueue:
             for (_, f), (ok, value) in zip(live, self._run_batch([job for job, _ in live])):
                 f.set_result(value) if ok else f.set_exception(value)
 
-    def _run_batch(self, jobs: list[Callable[[Session], object]]) -> list[tuple[bool, object]]:
+    def _run_batch(self, jobs: list[Callable[[Connection], object]]) -> list[tuple[bool, object]]:
         """Every job in one transaction; if that fails (one bad job, or the commit), each job again
         alone. (True, result) or (False, exception) per job."""
         try:
-            with self._sessions.begin() as session:
-                return [(True, job(session)) for job in jobs]
+            with self._transaction() as conn:
+                return [(True, job(conn)) for job in jobs]
         except Exception:
             if len(jobs) > 1:
                 log.info("a batch of %d writes failed; retrying each alone", len(jobs))

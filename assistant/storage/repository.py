@@ -13,8 +13,8 @@ from types import SimpleNamespace
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
-from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy.orm import sessionmaker
 
 from assistant.storage.db import WriteQueue, read_async
 from assistant.storage.models import Conversation, Message, utcnow
@@ -200,18 +200,18 @@ def _new_conversation(channel: str, *, customer: bool):
     token = "cst_" + secrets.token_urlsafe(32) if customer else None
     values = {"id": cid, "channel": channel, **({"token_hash": token_digest(token)} if token else {})}
 
-    def job(s: Session) -> None:
-        s.execute(_hot().insert_conversation, values)
+    def job(c: Connection) -> None:
+        c.execute(_hot().insert_conversation, values)
     return cid, token, job
 
 
 def _insert_message(cid: str, role: str, text: str, channel: str, audit: AuditEntry | None, fields: dict):
-    def job(s: Session) -> int:
-        sql, c = _hot(), s.connection()  # Core statements on the session's connection: no ORM execution path
+    def job(c: Connection) -> int:
+        sql = _hot()
         mid = c.execute(sql.insert_message, {"conversation_id": cid, "role": role, "text": text, "channel": channel,
                                              **fields}).scalar_one()
         c.execute(sql.touch, {"cid": cid, "now": utcnow()})
         if audit is not None:
-            audit.log.append_in(s, audit.kind, audit.payload, cid)
+            audit.log.append_in(c, audit.kind, audit.payload, cid)
         return mid
     return job
