@@ -70,14 +70,14 @@ class _OneWriterAtATime(sessionmaker):
         self._write_lock = threading.RLock()
 
     @contextmanager
-    def begin(self) -> Iterator[Session]:
-        with self._write_lock, super().begin() as session:
-            yield session
-
-    @contextmanager
     def write_lock(self) -> Iterator[None]:
         with self._write_lock:
             yield
+
+    @contextmanager
+    def begin(self) -> Iterator[Session]:
+        with self.write_lock(), super().begin() as session:
+            yield session
 
     def try_write_lock(self) -> bool:
         """Take the writers' lock only if no other thread holds it (release with `release_write_lock`)."""

@@ -8,9 +8,9 @@ import hmac
 import secrets
 import uuid
 from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import datetime
 from types import SimpleNamespace
-from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy import Connection, bindparam, insert, select, update
@@ -72,7 +72,7 @@ class AuditEntry:
 
 class ConversationRepository:
     def __init__(self, sessions: sessionmaker, writes: WriteQueue | None = None) -> None:
-        self._sessions = sessions
+        self._sessions, self._engine = sessions, sessions.kw["bind"]
         self._writes = writes or WriteQueue(sessions)  # every turn's writes go through it (group commit)
 
     def create(self, channel: str) -> str:
@@ -124,7 +124,7 @@ class ConversationRepository:
     def turn_context(self, cid: str, limit: int) -> tuple[str, list[StoredMessage]] | None:
         """Status and the last `limit` messages (oldest first) in one read; None for an unknown id."""
         sql = _hot()  # rows, not ORM objects, on a Core connection (half the cost of a Session): every turn reads here
-        with self._sessions.kw["bind"].connect() as s:
+        with self._engine.connect() as s:
             status = s.execute(sql.status, {"cid": cid}).scalar()
             if status is None:
                 return None
