@@ -5,7 +5,8 @@
 
 For every eval question with expected figures (`answer_contains`): does the reply carry
 every figure, and does it cite an expected document (an FAQ citation counts through its
-answer_doc)? Follow-ups are asked in the conversation of the question they follow.
+answer_doc)? Follow-ups are asked in the conversation of the question they follow (that
+question is asked first, unscored, when it is not one of those scored).
 `--questions` takes another set: holdout_regulation.yaml was written apart from questions.yaml
 and is not used to tune anything, so a change tuned on the first is checked on the second.
 """
@@ -70,6 +71,11 @@ def main() -> None:
     with TestClient(create_app(settings, services)) as client:
         for q in questions:
             body, headers = {"message": q.q}, {}
+            if q.follow_up_of and q.follow_up_of not in conv:
+                # the question it follows is not scored here (no figure, or another category):
+                # asked first, unscored, so that the follow-up has its conversation
+                r = client.post("/v1/chat", json={"message": q.follow_up_of}).json()
+                conv[q.follow_up_of] = (r["conversation_id"], r["session_token"])
             if q.follow_up_of and q.follow_up_of in conv:
                 body["conversation_id"], token = conv[q.follow_up_of]
                 headers["authorization"] = f"Bearer {token}"  # the customer's session token
