@@ -89,7 +89,7 @@ def main() -> None:
             paths[r["path"]] += 1
     n = len(rows)
     both = sum(r["figures"] and r["cited"] for r in rows)
-    summary = {"questions": n, "model": settings.llm_model, "figure_correct": round(sum(r["figures"] for r in rows) / n, 3),
+    summary = {"questions": n, "model": services.generator.name, "figure_correct": round(sum(r["figures"] for r in rows) / n, 3),
                "cites_right_doc": round(sum(r["cited"] for r in rows) / n, 3), "both": round(both / n, 3),
                "paths": dict(paths), "mean_seconds": round(sum(r["seconds"] for r in rows) / n, 2)}
     print(json.dumps(summary))
