@@ -104,7 +104,8 @@ def take(pools: dict[str, list[Example]], size: int, rng: random.Random, mix: di
 
 
 def build(kb_dir: Path, out: Path, *, seed: int = 13, sizes: dict[str, int] | None = None,
-          val_frac: float = 0.1, test_frac: float = 0.2, phrasings: int = 2) -> dict:
+          val_frac: float = 0.1, test_frac: float = 0.2, phrasings: int = 2,
+          train_unanswerable: float = TRAIN_MIX["unanswerable"]) -> dict:
     sizes = {"train": 1200, "val": 80, "test": 64, **(sizes or {})}
     kb = load_kb(kb_dir)
     assign = split_groups(list(kb.groups), seed, val_frac, test_frac)
@@ -120,7 +121,7 @@ def build(kb_dir: Path, out: Path, *, seed: int = 13, sizes: dict[str, int] | No
         builder = Builder(sim, rng, pool)
         facts = [f for f in kb.facts if f.chunk.group in groups]
         pools = build_split(split, facts, builder, rng, phrasings)
-        chosen = take(pools, sizes[split], rng, TRAIN_MIX if split == "train" else MIX)
+        chosen = take(pools, sizes[split], rng, {**TRAIN_MIX, "unanswerable": train_unanswerable} if split == "train" else MIX)
         with (out / f"{split}.jsonl").open("w", encoding="utf-8") as fh:
             for ex in chosen:
                 fh.write(json.dumps({**ex.to_json(), "split": split}, ensure_ascii=False) + "\n")
@@ -140,9 +141,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--val-size", type=int, default=80)
     ap.add_argument("--test-size", type=int, default=64)
     ap.add_argument("--phrasings", type=int, default=2, help="phrasings per specific fact")
+    ap.add_argument("--train-unanswerable", type=float, default=TRAIN_MIX["unanswerable"],
+                    help="share of 'not in the passages' examples in the training split (validation and test keep MIX)")
     args = ap.parse_args(argv)
     try:
-        m = build(args.kb_dir, args.out, seed=args.seed, phrasings=args.phrasings,
+        m = build(args.kb_dir, args.out, seed=args.seed, phrasings=args.phrasings, train_unanswerable=args.train_unanswerable,
                   sizes={"train": args.train_size, "val": args.val_size, "test": args.test_size})
     except FileNotFoundError as exc:
         print(f"error: {exc}", file=sys.stderr)

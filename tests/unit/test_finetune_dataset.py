@@ -146,6 +146,16 @@ def test_answers_are_grounded_and_cited(tiny):
     assert {"answer", "unanswerable", "out_of_scope", "handoff", "multi_turn"} <= kinds
 
 
+def test_train_unanswerable_share_changes_the_training_split_only(tiny, tmp_path):
+    out, manifest = tiny
+    kb = write_tiny_kb(tmp_path / "kb")
+    fewer = build(kb, tmp_path / "fewer", seed=7, sizes={"train": 40, "val": 8, "test": 8}, val_frac=0.2, test_frac=0.2,
+                  train_unanswerable=0.0)
+    assert fewer["counts"]["train"].get("unanswerable", 0) == 0 < manifest["counts"]["train"]["unanswerable"]
+    for split in ("val", "test"):  # the evaluation splits keep their mix, byte for byte
+        assert (tmp_path / "fewer" / f"{split}.jsonl").read_bytes() == (out / f"{split}.jsonl").read_bytes()
+
+
 def test_cli_reports_sizes(tmp_path, capsys):
     kb = write_tiny_kb(tmp_path / "kb")
     assert build_main(["--kb-dir", str(kb), "--out", str(tmp_path / "o"), "--train-size", "10",
