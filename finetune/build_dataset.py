@@ -132,6 +132,13 @@ def build(kb_dir: Path, out: Path, *, seed: int = 13, sizes: dict[str, int] | No
     return manifest
 
 
+def _share(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"a share between 0 and 1, not {text}")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m finetune.build_dataset", description=__doc__.split("\n")[1])
     ap.add_argument("--kb-dir", type=Path, default=ROOT / "knowledge_base" / "docs")
@@ -141,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--val-size", type=int, default=80)
     ap.add_argument("--test-size", type=int, default=64)
     ap.add_argument("--phrasings", type=int, default=2, help="phrasings per specific fact")
-    ap.add_argument("--train-unanswerable", type=float, default=TRAIN_MIX["unanswerable"],
+    ap.add_argument("--train-unanswerable", type=_share, default=TRAIN_MIX["unanswerable"],
                     help="share of 'not in the passages' examples in the training split (validation and test keep MIX)")
     args = ap.parse_args(argv)
     try:
