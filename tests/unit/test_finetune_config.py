@@ -30,6 +30,14 @@ def test_shipped_config_and_smoke_overrides():
     assert smoke.learning_rate == cfg.learning_rate  # everything else comes from the main config
 
 
+@pytest.mark.parametrize("path", sorted(SHIPPED.parent.glob("*.yaml")), ids=lambda p: p.name)
+def test_every_config_in_the_folder_loads(path):
+    cfg = load_config(path)
+    assert cfg.base_model == "qwen2.5-coder-0.5b" and cfg.threads <= 2
+    if path != SHIPPED:  # another run never writes over the shipped config's run
+        assert cfg.output_dir != load_config(SHIPPED).output_dir
+
+
 def test_bad_configs_fail_before_training(tmp_path):
     with pytest.raises(ConfigError, match="not found"):
         load_config(tmp_path / "none.yaml")
