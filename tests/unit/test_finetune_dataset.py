@@ -94,10 +94,10 @@ def write_tiny_kb(root: Path) -> Path:
     return root
 
 
-def build_tiny(tmp_path: Path, name: str = "ds") -> tuple[Path, dict]:
+def build_tiny(tmp_path: Path, name: str = "ds", **options) -> tuple[Path, dict]:
     kb = write_tiny_kb(tmp_path / "kb")
     out = tmp_path / name
-    manifest = build(kb, out, seed=7, sizes={"train": 40, "val": 8, "test": 8}, val_frac=0.2, test_frac=0.2)
+    manifest = build(kb, out, seed=7, sizes={"train": 40, "val": 8, "test": 8}, val_frac=0.2, test_frac=0.2, **options)
     return out, manifest
 
 
@@ -148,12 +148,10 @@ def test_answers_are_grounded_and_cited(tiny):
 
 def test_train_unanswerable_share_changes_the_training_split_only(tiny, tmp_path):
     out, manifest = tiny
-    kb = write_tiny_kb(tmp_path / "kb")
-    fewer = build(kb, tmp_path / "fewer", seed=7, sizes={"train": 40, "val": 8, "test": 8}, val_frac=0.2, test_frac=0.2,
-                  train_unanswerable=0.0)
+    fewer_dir, fewer = build_tiny(tmp_path, "fewer", train_unanswerable=0.0)
     assert fewer["counts"]["train"].get("unanswerable", 0) == 0 < manifest["counts"]["train"]["unanswerable"]
     for split in ("val", "test"):  # the evaluation splits keep their mix, byte for byte
-        assert (tmp_path / "fewer" / f"{split}.jsonl").read_bytes() == (out / f"{split}.jsonl").read_bytes()
+        assert (fewer_dir / f"{split}.jsonl").read_bytes() == (out / f"{split}.jsonl").read_bytes()
 
 
 def test_cli_reports_sizes(tmp_path, capsys):
