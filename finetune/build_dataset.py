@@ -22,6 +22,7 @@ from finetune.examples import (
     HANDOFF_QUESTIONS, OUT_OF_SCOPE_QUESTIONS, SECURITY_QUESTIONS, Builder, Example, Similarity,
 )
 from finetune.facts import Fact, load_kb
+from finetune.phrasing import informal
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "var" / "finetune" / "dataset"
@@ -48,7 +49,11 @@ def _canned_split(items: tuple[str, ...], split: str) -> list[str]:
     return [q for i, q in enumerate(items) if i % 4 != 3 and i % 7 != 5]
 
 
-def build_split(split: str, facts: list[Fact], builder: Builder, rng: random.Random, phrasings: int) -> dict[str, list[Example]]:
+def build_split(split: str, facts: list[Fact], builder: Builder, rng: random.Random, phrasings: int,
+                loose: int = 1) -> dict[str, list[Example]]:
+    """`loose`: customer-voice rewrites (finetune/phrasing.py) per specific fact, on top of `phrasings`
+    template questions; unanswerable questions are loose in the same share, so loose wording is
+    never a cue to refuse."""
     pools: dict[str, list[Example]] = {k: [] for k in MIX}
     n = 0
 
@@ -59,11 +64,16 @@ def build_split(split: str, facts: list[Fact], builder: Builder, rng: random.Ran
 
     for fact in facts:
         k = phrasings if fact.kind in SPECIFIC else 1
-        for q in rng.sample(fact.questions, min(k, len(fact.questions))):
+        asked = rng.sample(fact.questions, min(k, len(fact.questions)))
+        if fact.kind in SPECIFIC:
+            asked += [informal(rng.choice(fact.questions), rng) for _ in range(loose)]
+        for q in asked:
             pools["answer"].append(builder.answer(fact, q, eid("answer")))
+    loose_share = loose / (phrasings + loose) if phrasings + loose else 0.0
     specific = [f for f in facts if f.kind in SPECIFIC and f.key_figures]
     for fact in specific:
-        ex = builder.unanswerable(fact, rng.choice(fact.questions), eid("unanswerable"))
+        q = rng.choice(fact.questions)
+        ex = builder.unanswerable(fact, informal(q, rng) if rng.random() < loose_share else q, eid("unanswerable"))
         if ex is not None:
             pools["unanswerable"].append(ex)
     by_doc: dict[str, list[Fact]] = {}
@@ -104,14 +114,14 @@ def take(pools: dict[str, list[Example]], size: int, rng: random.Random, mix: di
 
 
 def build(kb_dir: Path, out: Path, *, seed: int = 13, sizes: dict[str, int] | None = None,
-          val_frac: float = 0.1, test_frac: float = 0.2, phrasings: int = 2,
+          val_frac: float = 0.1, test_frac: float = 0.2, phrasings: int = 2, loose: int = 1,
           train_unanswerable: float = TRAIN_MIX["unanswerable"]) -> dict:
     sizes = {"train": 1200, "val": 80, "test": 64, **(sizes or {})}
     kb = load_kb(kb_dir)
     assign = split_groups(list(kb.groups), seed, val_frac, test_frac)
     sim = Similarity(kb.chunks)
     manifest: dict = {"seed": seed, "kb_dir": str(kb_dir), "val_frac": val_frac, "test_frac": test_frac,
-                      "phrasings": phrasings, "groups": {}, "counts": {}, "available": {}}
+                      "phrasings": phrasings, "loose": loose, "groups": {}, "counts": {}, "available": {}}
     out.mkdir(parents=True, exist_ok=True)
     for split in SPLITS:
         rng = random.Random(f"{seed}:{split}")
@@ -120,7 +130,7 @@ def build(kb_dir: Path, out: Path, *, seed: int = 13, sizes: dict[str, int] | No
         pool = groups if split == "train" else set(kb.groups)
         builder = Builder(sim, rng, pool)
         facts = [f for f in kb.facts if f.chunk.group in groups]
-        pools = build_split(split, facts, builder, rng, phrasings)
+        pools = build_split(split, facts, builder, rng, phrasings, loose)
         chosen = take(pools, sizes[split], rng, {**TRAIN_MIX, "unanswerable": train_unanswerable} if split == "train" else MIX)
         with (out / f"{split}.jsonl").open("w", encoding="utf-8") as fh:
             for ex in chosen:
@@ -148,11 +158,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--val-size", type=int, default=80)
     ap.add_argument("--test-size", type=int, default=64)
     ap.add_argument("--phrasings", type=int, default=2, help="phrasings per specific fact")
+    ap.add_argument("--loose", type=int, default=1,
+                    help="customer-voice rewrites (typos, loose synonyms, chatty openings) per specific fact; 0 for none")
     ap.add_argument("--train-unanswerable", type=_share, default=TRAIN_MIX["unanswerable"],
                     help="share of 'not in the passages' examples in the training split (validation and test keep MIX)")
     args = ap.parse_args(argv)
     try:
-        m = build(args.kb_dir, args.out, seed=args.seed, phrasings=args.phrasings, train_unanswerable=args.train_unanswerable,
+        m = build(args.kb_dir, args.out, seed=args.seed, phrasings=args.phrasings, loose=args.loose, train_unanswerable=args.train_unanswerable,
                   sizes={"train": args.train_size, "val": args.val_size, "test": args.test_size})
     except FileNotFoundError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -154,6 +154,38 @@ def test_train_unanswerable_share_changes_the_training_split_only(tiny, tmp_path
         assert (fewer_dir / f"{split}.jsonl").read_bytes() == (out / f"{split}.jsonl").read_bytes()
 
 
+def test_loose_rewrites_are_customer_voiced_and_keep_figures():
+    import random
+
+    from finetune.phrasing import informal
+
+    rng = random.Random(3)
+    plain = ["What is the monthly fee for Everyday Checking?", "How long does a domestic wire transfer take?",
+             "Is the $25 rush fee charged per card?", "What are the limits for ATM withdrawal?"]
+    seen = set()
+    for q in plain * 10:
+        loose = informal(q, rng)
+        assert loose and loose != q
+        assert figures(loose) == figures(q), (q, loose)  # a figure in the question is never rewritten
+        seen.add(loose)
+    assert len(seen) > 30  # varied, not one rewrite per question
+    assert informal(plain[0], random.Random(5)) == informal(plain[0], random.Random(5))
+
+
+def test_loose_questions_in_answers_and_refusals(tiny, tmp_path):
+    out, manifest = tiny
+    assert manifest["loose"] == 1
+    plain_dir, _ = build_tiny(tmp_path, "plain", loose=0)
+    templated = {r["question"] for s in ("train", "val", "test") for r in load_split(plain_dir / f"{s}.jsonl")}
+    rows = [r for s in ("train", "val", "test") for r in load_split(out / f"{s}.jsonl")]
+    new = [r for r in rows if r["kind"] in ("answer", "unanswerable") and r["question"] not in templated]
+    assert {r["kind"] for r in new} >= {"answer"} and len(new) >= 5
+    # a loose question is still answered from its passage, with its figures
+    for r in new:
+        if r["kind"] == "answer":
+            assert set(r["key_figures"]) <= figures(r["passages"][r["gold"][0] - 1]["text"])
+
+
 def test_cli_reports_sizes(tmp_path, capsys):
     kb = write_tiny_kb(tmp_path / "kb")
     assert build_main(["--kb-dir", str(kb), "--out", str(tmp_path / "o"), "--train-size", "10",
