@@ -73,7 +73,8 @@ def build_split(split: str, facts: list[Fact], builder: Builder, rng: random.Ran
     specific = [f for f in facts if f.kind in SPECIFIC and f.key_figures]
     for fact in specific:
         q = rng.choice(fact.questions)
-        ex = builder.unanswerable(fact, informal(q, rng) if rng.random() < loose_share else q, eid("unanswerable"))
+        loose_q = loose_share and rng.random() < loose_share  # no draw at --loose 0: earlier runs rebuild byte for byte
+        ex = builder.unanswerable(fact, informal(q, rng) if loose_q else q, eid("unanswerable"))
         if ex is not None:
             pools["unanswerable"].append(ex)
     by_doc: dict[str, list[Fact]] = {}
@@ -115,7 +116,9 @@ def take(pools: dict[str, list[Example]], size: int, rng: random.Random, mix: di
 
 def build(kb_dir: Path, out: Path, *, seed: int = 13, sizes: dict[str, int] | None = None,
           val_frac: float = 0.1, test_frac: float = 0.2, phrasings: int = 2, loose: int = 1,
-          train_unanswerable: float = TRAIN_MIX["unanswerable"]) -> dict:
+          train_unanswerable: float = TRAIN_MIX["unanswerable"], train_follow_up_refusals: float | None = None) -> dict:
+    """`train_follow_up_refusals`: at most this share of the training split are follow-ups refused
+    because no passage answers them (None: as many as the documents give, about 6 %)."""
     sizes = {"train": 1200, "val": 80, "test": 64, **(sizes or {})}
     kb = load_kb(kb_dir)
     assign = split_groups(list(kb.groups), seed, val_frac, test_frac)
@@ -131,6 +134,9 @@ def build(kb_dir: Path, out: Path, *, seed: int = 13, sizes: dict[str, int] | No
         builder = Builder(sim, rng, pool)
         facts = [f for f in kb.facts if f.chunk.group in groups]
         pools = build_split(split, facts, builder, rng, phrasings, loose)
+        if split == "train" and train_follow_up_refusals is not None:
+            refused = [e for e in pools["multi_turn"] if e.refuse][: round(sizes[split] * train_follow_up_refusals)]
+            pools["multi_turn"] = [e for e in pools["multi_turn"] if not e.refuse or e in refused]
         chosen = take(pools, sizes[split], rng, {**TRAIN_MIX, "unanswerable": train_unanswerable} if split == "train" else MIX)
         with (out / f"{split}.jsonl").open("w", encoding="utf-8") as fh:
             for ex in chosen:
@@ -162,9 +168,12 @@ def main(argv: list[str] | None = None) -> int:
                     help="customer-voice rewrites (typos, loose synonyms, chatty openings) per specific fact; 0 for none")
     ap.add_argument("--train-unanswerable", type=_share, default=TRAIN_MIX["unanswerable"],
                     help="share of 'not in the passages' examples in the training split (validation and test keep MIX)")
+    ap.add_argument("--train-follow-up-refusals", type=_share,
+                    help="at most this share of the training split are refused follow-ups (default: all there are)")
     args = ap.parse_args(argv)
     try:
         m = build(args.kb_dir, args.out, seed=args.seed, phrasings=args.phrasings, loose=args.loose, train_unanswerable=args.train_unanswerable,
+                  train_follow_up_refusals=args.train_follow_up_refusals,
                   sizes={"train": args.train_size, "val": args.val_size, "test": args.test_size})
     except FileNotFoundError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -154,6 +154,16 @@ def test_train_unanswerable_share_changes_the_training_split_only(tiny, tmp_path
         assert (fewer_dir / f"{split}.jsonl").read_bytes() == (out / f"{split}.jsonl").read_bytes()
 
 
+def test_follow_up_refusal_cap_changes_the_training_split_only(tiny, tmp_path):
+    out, _ = tiny
+    capped_dir, capped = build_tiny(tmp_path, "capped", train_follow_up_refusals=0.0)
+    train = load_split(capped_dir / "train.jsonl")
+    assert not [r for r in train if r["kind"] == "multi_turn" and r["refuse"]]
+    assert [r for r in load_split(out / "train.jsonl") if r["kind"] == "multi_turn" and r["refuse"]]
+    for split in ("val", "test"):
+        assert (capped_dir / f"{split}.jsonl").read_bytes() == (out / f"{split}.jsonl").read_bytes()
+
+
 def test_loose_rewrites_are_customer_voiced_and_keep_figures():
     import random
 
