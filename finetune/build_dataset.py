@@ -32,7 +32,7 @@ MIX = {"answer": 0.58, "unanswerable": 0.19, "multi_turn": 0.09, "out_of_scope":
 # Training sees fewer "not in the passages" examples than the evaluation asks: at the test mix a
 # 64-step run refused 24 % of answerable held-out questions (informal or misspelt ones above all).
 TRAIN_MIX = {**MIX, "unanswerable": 0.04}
-SPECIFIC = ("faq", "bullet", "sentence")  # facts whose question names what it asks for
+SPECIFIC = ("faq", "bullet", "sentence", "condition")  # facts whose question names what it asks for
 
 
 def split_groups(groups: list[str], seed: int, val_frac: float, test_frac: float) -> dict[str, str]:
@@ -116,15 +116,18 @@ def take(pools: dict[str, list[Example]], size: int, rng: random.Random, mix: di
 
 def build(kb_dir: Path, out: Path, *, seed: int = 13, sizes: dict[str, int] | None = None,
           val_frac: float = 0.1, test_frac: float = 0.2, phrasings: int = 2, loose: int = 1,
-          train_unanswerable: float = TRAIN_MIX["unanswerable"], train_follow_up_refusals: float | None = None) -> dict:
+          train_unanswerable: float = TRAIN_MIX["unanswerable"], train_follow_up_refusals: float | None = None,
+          conditions: bool = False) -> dict:
     """`train_follow_up_refusals`: at most this share of the training split are follow-ups refused
-    because no passage answers them (None: as many as the documents give, about 6 %)."""
+    because no passage answers them (None: as many as the documents give, about 6 %).
+    `conditions`: also ask how to avoid a fee (finetune/facts.py `_condition_facts`), in every split."""
     sizes = {"train": 1200, "val": 80, "test": 64, **(sizes or {})}
-    kb = load_kb(kb_dir)
+    kb = load_kb(kb_dir, conditions=conditions)
     assign = split_groups(list(kb.groups), seed, val_frac, test_frac)
     sim = Similarity(kb.chunks)
     manifest: dict = {"seed": seed, "kb_dir": str(kb_dir), "val_frac": val_frac, "test_frac": test_frac,
-                      "phrasings": phrasings, "loose": loose, "groups": {}, "counts": {}, "available": {}}
+                      "phrasings": phrasings, "loose": loose,
+                      **({"conditions": True} if conditions else {}), "groups": {}, "counts": {}, "available": {}}
     out.mkdir(parents=True, exist_ok=True)
     for split in SPLITS:
         rng = random.Random(f"{seed}:{split}")
@@ -170,10 +173,12 @@ def main(argv: list[str] | None = None) -> int:
                     help="share of 'not in the passages' examples in the training split (validation and test keep MIX)")
     ap.add_argument("--train-follow-up-refusals", type=_share,
                     help="at most this share of the training split are refused follow-ups (default: all there are)")
+    ap.add_argument("--conditions", action="store_true",
+                    help="also questions that ask how to avoid a fee, answered with the waiver's conditions")
     args = ap.parse_args(argv)
     try:
         m = build(args.kb_dir, args.out, seed=args.seed, phrasings=args.phrasings, loose=args.loose, train_unanswerable=args.train_unanswerable,
-                  train_follow_up_refusals=args.train_follow_up_refusals,
+                  train_follow_up_refusals=args.train_follow_up_refusals, conditions=args.conditions,
                   sizes={"train": args.train_size, "val": args.val_size, "test": args.test_size})
     except FileNotFoundError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -49,7 +49,7 @@ class Fact:
     chunk: KbChunk
     questions: list[str]  # several phrasings, first is the plainest
     answer: str  # without the citation mark
-    kind: str  # faq | bullet | sentence | section
+    kind: str  # faq | bullet | sentence | section | condition
     key_figures: set[str] = field(default_factory=set)
 
 
@@ -164,6 +164,53 @@ def _chunk_facts(ch: KbChunk) -> list[Fact]:
     return facts
 
 
+# "Larkspur Bank waives the fee for any statement cycle in which ...", "a balance of $1,500 or more
+# avoids the monthly fee": the sentence says how to escape a charge.
+_CONDITION = re.compile(r"\b(?:waive[sd]?|avoids?)\b", re.I)
+_CHARGE = re.compile(r"\b(?:(?:monthly|annual|early (?:withdrawal|closure)) )?(?:maintenance )?(?:fee|penalty)\b", re.I)
+
+
+def _condition_questions(charge: str, topic: str) -> list[str]:
+    """Questions that name what the customer wants (no charge), not the label the passage uses."""
+    t = _lc_first(topic)
+    return [f"How do I avoid the {charge} on {t}?", f"How can I get the {charge} waived for {t}?",
+            f"what do i have to do so i don't pay the {charge} on {t}", f"Is there a way to not be charged the {charge} ({t})?",
+            f"do I qualify for no {charge} on {t}?"]
+
+
+def _condition_facts(ch: KbChunk, n: int) -> list[Fact]:
+    """A sentence that waives a charge, with the conditions listed under it: customers ask how to
+    avoid the fee, and the reply must be the condition's figure, not the fee's or the opening deposit's."""
+    shown = _visible(ch.passage.text)
+    flat = lambda s: " ".join(s.split())  # noqa: E731
+    topic = _topic(ch.passage.title)
+    lines = ch.passage.text.splitlines()
+    out: list[Fact] = []
+    for i, line in enumerate(lines):
+        for s in sentences(line):
+            if not _CONDITION.search(s) or flat(s) not in shown:
+                continue
+            listed: list[str] = []
+            if s.endswith(":"):  # "... at least one of these is true:" + the bullets below it
+                for nxt in lines[i + 1:]:
+                    if not nxt.strip() and not listed:
+                        continue
+                    if not re.match(r"\s*[-*]\s+", nxt):
+                        break
+                    listed.append(flat(nxt.strip().lstrip("-* ")).rstrip("."))
+                if not listed or not all(b in shown for b in listed):
+                    continue
+            text = f"{s} {'; '.join(listed)}." if listed else flat(s)
+            key = figures("; ".join(listed) if listed else s)
+            found = [m.group(0).lower() for m in (_CHARGE.search(t) for t in (s, ch.passage.section or "", shown)) if m]
+            named = [c for c in found if " " in c.replace("maintenance ", "")]  # "monthly fee" over a bare "fee"
+            if not found or not key or len(text) > 420:
+                continue
+            word = (named or found)[0].replace("maintenance ", "")
+            out.append(Fact(f"{ch.chunk_id}/c{n + len(out)}", ch, _condition_questions(word, topic), text, "condition", key))
+    return out
+
+
 def _faq_facts(doc, faq, chunks_by_doc: dict[str, list[KbChunk]]) -> list[Fact]:
     """An FAQ's questions, answered from the FAQ passage itself and from its answer document."""
     out: list[Fact] = []
@@ -192,7 +239,9 @@ def _faq_facts(doc, faq, chunks_by_doc: dict[str, list[KbChunk]]) -> list[Fact]:
     return out
 
 
-def load_kb(docs_dir: Path) -> KnowledgeBase:
+def load_kb(docs_dir: Path, *, conditions: bool = False) -> KnowledgeBase:
+    """`conditions`: also the facts of `_condition_facts` (how to avoid a fee); off rebuilds the
+    datasets of runs 1-7 byte for byte."""
     loaded = load_directory(docs_dir)
     if not loaded.documents:
         raise FileNotFoundError(f"no knowledge-base documents under {docs_dir}")
@@ -217,7 +266,10 @@ def load_kb(docs_dir: Path) -> KnowledgeBase:
             facts.extend(_faq_facts(d, faq, by_doc))
         else:
             for ch in by_doc.get(d.doc_id, []):
-                facts.extend(_chunk_facts(ch))
+                own = _chunk_facts(ch)
+                facts.extend(own)
+                if conditions:
+                    facts.extend(_condition_facts(ch, len(own)))
     groups: dict[str, list[str]] = {}
     for doc_id, g in group_of.items():
         groups.setdefault(g, []).append(doc_id)

@@ -196,6 +196,44 @@ def test_loose_questions_in_answers_and_refusals(tiny, tmp_path):
             assert set(r["key_figures"]) <= figures(r["passages"][r["gold"][0] - 1]["text"])
 
 
+def test_condition_facts_ask_how_to_avoid_a_fee(tmp_path):
+    from finetune.facts import load_kb
+
+    kb_dir = write_tiny_kb(tmp_path / "kb")
+    (kb_dir / "products" / "checking.md").write_text("""---
+id: prod-checking
+title: Everyday Checking account
+category: accounts
+---
+# Everyday Checking account
+
+## Monthly fee
+The Everyday Checking monthly maintenance fee is $10 per statement cycle. Larkspur waives the fee in any cycle in which at least one of these is true:
+
+- You receive $500 or more in direct deposits.
+- You keep a minimum daily balance of $1,500.
+
+## Opening deposit
+You need $25 to open an Everyday Checking account.
+""")
+    plain = load_kb(kb_dir)
+    assert not [f for f in plain.facts if f.kind == "condition"]
+    facts = {f.chunk.doc_id: f for f in load_kb(kb_dir, conditions=True).facts if f.kind == "condition"}
+    listed = facts["prod-checking"]
+    # the answer is the waiver with the conditions listed under it; the fee and the opening deposit are not key
+    assert listed.key_figures == figures("$500 and $1,500")
+    assert listed.answer.endswith("You receive $500 or more in direct deposits; You keep a minimum daily balance of $1,500.")
+    assert "How do I avoid the monthly fee on Everyday Checking account?" in listed.questions
+    assert figures("$300") <= facts["prod-savings"].key_figures  # "... $5, waived with a $300 minimum daily balance."
+    # with the option, every split's pool may hold them; without it the build is the default one
+    out, manifest = build_tiny(tmp_path, "cond", conditions=True)
+    assert manifest["conditions"] is True
+    rows = [r for s in ("train", "val", "test") for r in load_split(out / f"{s}.jsonl")]
+    for r in rows:
+        if r["source"] == "condition" and r["kind"] == "answer":
+            assert set(r["key_figures"]) <= figures(r["passages"][r["gold"][0] - 1]["text"])
+
+
 def test_cli_reports_sizes(tmp_path, capsys):
     kb = write_tiny_kb(tmp_path / "kb")
     assert build_main(["--kb-dir", str(kb), "--out", str(tmp_path / "o"), "--train-size", "10",
