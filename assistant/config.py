@@ -101,6 +101,10 @@ class Settings(BaseSettings):
         default=0.40, description="a KB passage at least this relevant keeps a message the scope head refused in scope")
     quote_figure_questions: bool = Field(
         default=True, description="answer time/amount/rate questions by quoting the passage instead of generating")
+    quote_sentences: int = Field(
+        default=3, ge=1, le=6, description="sentences of the retrieved passages a quoted (extractive) answer keeps")
+    quote_context_margin: float = Field(
+        default=0.15, ge=0.0, description="a quoted answer picks sentences from passages this far below the best dense score")
     min_relevance: float = Field(
         default=0.30, description="cosine similarity under which a passage is not relevant"
     )

@@ -114,6 +114,7 @@ def pipeline_config(settings: Settings) -> PipelineConfig:
         min_relevance=settings.min_relevance, context_margin=settings.context_margin, faq_threshold=settings.faq_threshold, fast_faq_margin=settings.faq_fast_margin,
         history_turns=settings.history_turns, max_new_tokens=settings.llm_max_new_tokens,
         quote_figure_questions=settings.quote_figure_questions, quote_categories=tuple(settings.quote_categories), scope_override_relevance=settings.scope_override_relevance,
+        quote_sentences=settings.quote_sentences, quote_context_margin=settings.quote_context_margin,
     )
 
 

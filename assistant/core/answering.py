@@ -51,6 +51,8 @@ class PipelineConfig:
     scope_override_relevance: float = 0.40  # a KB passage this relevant keeps a message in scope
     quote_figure_questions: bool = True  # a time/amount/rate question is answered with the passage's own words
     quote_categories: tuple[str, ...] = ("regulation",)  # ... and so is any question whose best passage is one of these
+    quote_sentences: int = 3  # sentences a quoted answer keeps
+    quote_context_margin: float = 0.15  # ... chosen among passages this close to the best (no prefill cost: wider than the prompt's)
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,8 +155,12 @@ class Answerer:
     async def _quote(self, cid: str, found: Retrieval, context: list[Passage], intent: IntentInfo | None, *, guard: str,
                      suggestions: tuple[str, ...], first_token_ms: float | None = None) -> Reply:
         """The passages' own sentences, cited (path "extractive"); `guard` says why they were quoted."""
-        text, cites = await asyncio.to_thread(extractive_answer, found.query, context, relevance=self._relevance,
-                                              wants_figure=asks_for_figure(found.query))
+        top = max(p.score for p in found.passages)
+        # Quoting costs no prefill, so its sentences come from every passage nearly as good as the best.
+        wider = [p for p in found.passages if p.score >= top - self.cfg.quote_context_margin]
+        text, cites = await asyncio.to_thread(extractive_answer, found.query, wider if len(wider) > len(context) else context,
+                                              relevance=self._relevance, wants_figure=asks_for_figure(found.query),
+                                              max_sentences=self.cfg.quote_sentences)
         return Reply(cid, text, path="extractive", citations=cites, intent=intent, suggestions=suggestions,
                      first_token_ms=first_token_ms, retrieved=_doc_ids(context), guard=guard)
 
@@ -217,7 +223,7 @@ class Answerer:
 
 
 _QUANTITY = re.compile(
-    r"\b(how (long|much|many|soon|quickly|late|early|often|far|old)|how many days|what time|deadline|cut-?off"
+    r"\b(how (long|much|many|soon|quickly|fast|late|early|often|far|old)|how many days|what time|deadline|cut-?off"
     r"|(what|what's|whats) (is |are )?(the |my |your )?(max|maximum|minimum|min|limit|fee|rate|apy|apr|penalty|cost|amount|charge)"
     r"|\b(limit|fee|rate|apy|apr)s? (on|for|of)\b|\bwhen (do|does|will|should|can|is|are|must)\b)",
     re.I,

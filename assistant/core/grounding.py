@@ -62,11 +62,22 @@ def cite(reply: str, passages: list[Passage]) -> tuple[Citation, ...]:
     return tuple(citation_for(p) for p in unique.values())
 
 
+# A full stop that ends an abbreviation, not a sentence: "the U.S. Treasury", "4:00 p.m. ET",
+# "P.O. Box 4160", "Martin Luther King Jr. Day". Split there, a quote stopped at "and on April 15,
+# 2025 the U.S." and dropped the court that vacated the rule.
+_ABBREVIATION_END = re.compile(r"\b(?:P\.O|U\.S|a\.m|p\.m|e\.g|i\.e|Jr|No|St|Mr|Ms|Dr|vs)\.$")
+
+
 def sentences(text: str) -> list[str]:
     flat = _BULLET.sub("", text)
-    out = []
+    out: list[str] = []
     for line in flat.splitlines():
-        out.extend(s.strip() for s in _SENTENCE.split(line) if s.strip())
+        start = len(out)
+        for s in (s.strip() for s in _SENTENCE.split(line) if s.strip()):
+            if len(out) > start and _ABBREVIATION_END.search(out[-1]):
+                out[-1] = f"{out[-1]} {s}"
+            else:
+                out.append(s)
     return out
 
 

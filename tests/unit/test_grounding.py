@@ -1,5 +1,5 @@
 from knowledge_base.figures import figures, unsupported_figures
-from assistant.core.grounding import check_reply, cite, extractive_answer
+from assistant.core.grounding import check_reply, cite, extractive_answer, sentences
 from assistant.core.answering import asks_about_rule, asks_yes_no
 from assistant.core.rewrite import is_follow_up, refers_back, rewrite_query
 from tests.fakes import CHECKING, SAVINGS, WIRES
@@ -30,6 +30,25 @@ def test_extractive_answer_is_verbatim_and_cited():
     assert not unsupported_figures(answer, [WIRES.text, WIRES.title])
 
 
+def test_sentences_do_not_end_at_abbreviations():
+    text = ("A court stayed the rule, and on April 15, 2025 the U.S. District Court vacated it. "
+            "Wires sent by 4:00 p.m. ET go out the same day.\n- Mail it to P.O. Box 4160. Closed on Martin Luther King Jr. Day.")
+    assert sentences(text) == [
+        "A court stayed the rule, and on April 15, 2025 the U.S. District Court vacated it.",
+        "Wires sent by 4:00 p.m. ET go out the same day.", "Mail it to P.O. Box 4160.", "Closed on Martin Luther King Jr. Day."]
+
+
+def test_quote_keeps_the_number_of_sentences_asked_for():
+    from knowledge_base import Passage
+
+    p = Passage(chunk_id="reg-x#0", doc_id="reg-x", title="Rule X", section="Overview", text="One rule applies. The limit is $30. The rule began in 2022. "
+                "It was changed once. A later rule never took effect.", score=0.8, category="regulation", source="x")
+    relevance = lambda q, ss: [1.0 - 0.1 * i for i in range(len(ss))]  # noqa: E731 (earlier sentences rank higher)
+    two, _ = extractive_answer("what is the limit", [p], relevance=relevance)
+    three, _ = extractive_answer("what is the limit", [p], relevance=relevance, max_sentences=3)
+    assert two.endswith("One rule applies. The limit is $30.") and three.endswith("The limit is $30. The rule began in 2022.")
+
+
 def test_cite_picks_passages_stating_the_figures():
     cites = cite("Checking costs $10 and savings pays 0.50% APY.", [CHECKING, SAVINGS, WIRES])
     assert [c.doc_id for c in cites] == ["prod-checking", "prod-savings"]
@@ -50,6 +69,7 @@ def test_questions_that_turn_on_a_figure_are_quoted_not_generated():
     assert asks_for_figure("buying a money order with $4,000 cash, will they need my id")
     assert asks_for_figure("if I deposit 9000 dollars in cash is it reported?")
     assert asks_for_figure("how long does a wire take")
+    assert asks_for_figure("after I rescind a home equity loan how fast must they refund my fees")
     assert not asks_for_figure("what does APY actually mean")
     assert not asks_for_figure("can I open an account online")
 
