@@ -29,13 +29,20 @@ def norm(s: str) -> str:
     return re.sub(r"\s+", " ", s.lower().replace(",", ""))
 
 
+_ORDINALS = {"second": "2", "third": "3", "fourth": "4", "fifth": "5", "sixth": "6", "seventh": "7", "eighth": "8",
+             "ninth": "9", "tenth": "10"}
+_ORDINAL_RE = re.compile(r"\b(" + "|".join(_ORDINALS) + r")\b", re.I)
+
+
 def carries(expected: str, reply: str) -> bool:
     """The expected figure is in the reply, verbatim or as the same number in other words
-    ("6 months" / "six months"), with its unit word ("months") nearby in the reply."""
+    ("6 months" / "six months", "third business day" / "3 business days"), with its unit word
+    ("months") nearby in the reply."""
     from knowledge_base.figures import figures
 
     if norm(expected) in norm(reply):
         return True
+    expected, reply = (_ORDINAL_RE.sub(lambda m: _ORDINALS[m.group(1).lower()], t) for t in (expected, reply))
     want = figures(expected)
     unit = re.sub(r"[^a-z]", "", expected.split()[-1].lower()).rstrip("s")
     return bool(want) and want <= figures(reply) and (not unit or unit in reply.lower())

@@ -65,7 +65,7 @@ def cite(reply: str, passages: list[Passage]) -> tuple[Citation, ...]:
 # A full stop that ends an abbreviation, not a sentence: "the U.S. Treasury", "4:00 p.m. ET",
 # "P.O. Box 4160", "Martin Luther King Jr. Day". Split there, a quote stopped at "and on April 15,
 # 2025 the U.S." and dropped the court that vacated the rule.
-_ABBREVIATION_END = re.compile(r"\b(?:P\.O|U\.S|a\.m|p\.m|e\.g|i\.e|Jr|No|St|Mr|Ms|Dr|vs)\.$")
+_ABBREVIATION_END = re.compile(r"\b(?:P\.O|U\.S\.C|U\.S|a\.m|p\.m|e\.g|i\.e|Jr|No|St|Mr|Ms|Dr|vs)\.$")
 
 
 def sentences(text: str) -> list[str]:
@@ -104,7 +104,7 @@ def extractive_answer(question: str, passages: list[Passage], *, max_sentences: 
     if not candidates:
         best = passages[0]
         return EXTRACTIVE_LEAD.format(title=best.title) + best.text, (citation_for(best),)
-    q = set(tokenize(question))
+    q, stated = set(tokenize(question)), figures(question)
     # Each sentence is read under its section heading ("60 days to send written notice"): the
     # sentence alone often lacks the subject the question names.
     meaning = list(relevance(question, [_under(passages[rank].section, s) for rank, _, s in candidates])) if relevance else None
@@ -114,7 +114,10 @@ def extractive_answer(question: str, passages: list[Passage], *, max_sentences: 
         if meaning is None:
             score = shared + (0.5 if figures(s) else 0.0) - 0.01 * i
         else:
-            score = meaning[n] + 0.03 * shared + (0.15 if wants_figure and figures(s) else 0.0) - 0.02 * rank
+            found = figures(s)
+            # a figure the customer states ("two $6,000 cash deposits") marks the sentence about their case
+            score = (meaning[n] + 0.03 * shared + (0.15 if wants_figure and found else 0.0) + (0.2 if stated & found else 0.0)
+                     - 0.02 * rank)
         scored.append((score, rank, i, s))
     keep = sorted(sorted(scored, reverse=True)[:max_sentences], key=lambda t: (t[1], t[2]))
     used = [passages[rank] for rank in dict.fromkeys(rank for _, rank, _, _ in keep)]

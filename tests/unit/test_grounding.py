@@ -32,10 +32,10 @@ def test_extractive_answer_is_verbatim_and_cited():
 
 def test_sentences_do_not_end_at_abbreviations():
     text = ("A court stayed the rule, and on April 15, 2025 the U.S. District Court vacated it. "
-            "Wires sent by 4:00 p.m. ET go out the same day.\n- Mail it to P.O. Box 4160. Closed on Martin Luther King Jr. Day.")
+            "Wires sent by 4:00 p.m. ET go out the same day. Under 15 U.S.C. 1681i, it must investigate.\n- Mail it to P.O. Box 4160. Closed on Martin Luther King Jr. Day.")
     assert sentences(text) == [
         "A court stayed the rule, and on April 15, 2025 the U.S. District Court vacated it.",
-        "Wires sent by 4:00 p.m. ET go out the same day.", "Mail it to P.O. Box 4160.", "Closed on Martin Luther King Jr. Day."]
+        "Wires sent by 4:00 p.m. ET go out the same day.", "Under 15 U.S.C. 1681i, it must investigate.", "Mail it to P.O. Box 4160.", "Closed on Martin Luther King Jr. Day."]
 
 
 def test_quote_keeps_the_number_of_sentences_asked_for():
@@ -47,6 +47,17 @@ def test_quote_keeps_the_number_of_sentences_asked_for():
     two, _ = extractive_answer("what is the limit", [p], relevance=relevance)
     three, _ = extractive_answer("what is the limit", [p], relevance=relevance, max_sentences=3)
     assert two.endswith("One rule applies. The limit is $30.") and three.endswith("The limit is $30. The rule began in 2022.")
+
+
+def test_quote_prefers_the_sentence_about_the_amount_the_customer_states():
+    from knowledge_base import Passage
+
+    p = Passage(chunk_id="reg-bsa#0", doc_id="reg-bsa", title="BSA", section="Reports", score=0.7, category="regulation",
+                source="x", text="Cash over $10,000 deposited today is reported. Two $6,000 cash deposits on one day "
+                "are added together. Structuring is a crime.")
+    flat = lambda q, ss: [0.5] * len(ss)  # noqa: E731 (the encoder cannot tell them apart)
+    answer, _ = extractive_answer("I deposit $6,000 twice today, is it reported", [p], relevance=flat, max_sentences=1)
+    assert "Two $6,000 cash deposits" in answer
 
 
 def test_cite_picks_passages_stating_the_figures():
