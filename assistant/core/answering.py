@@ -158,11 +158,11 @@ class Answerer:
         top = max(p.score for p in found.passages)
         # Quoting costs no prefill, so its sentences come from every passage nearly as good as the best.
         wider = [p for p in found.passages if p.score >= top - self.cfg.quote_context_margin]
-        text, cites = await asyncio.to_thread(extractive_answer, found.query, wider if len(wider) > len(context) else context,
-                                              relevance=self._relevance, wants_figure=asks_for_figure(found.query),
-                                              max_sentences=self.cfg.quote_sentences)
+        quoted = wider if len(wider) > len(context) else context
+        text, cites = await asyncio.to_thread(extractive_answer, found.query, quoted, relevance=self._relevance,
+                                              wants_figure=asks_for_figure(found.query), max_sentences=self.cfg.quote_sentences)
         return Reply(cid, text, path="extractive", citations=cites, intent=intent, suggestions=suggestions,
-                     first_token_ms=first_token_ms, retrieved=_doc_ids(context), guard=guard)
+                     first_token_ms=first_token_ms, retrieved=_doc_ids(quoted), guard=guard)
 
     def _relevance(self, question: str, sentences: list[str]) -> np.ndarray:
         """Cosine of each sentence to the question (unit vectors from the retrieval encoder)."""

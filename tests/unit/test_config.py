@@ -50,3 +50,15 @@ def test_cli_names_the_bad_setting_without_a_traceback(tmp_path):
     r = subprocess.run([sys.executable, "-m", "assistant.cli", "audit", "verify"], env=env, cwd=tmp_path,
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and "BANK_ADMIN_TOKEN" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_quote_settings_are_read_and_bounded(monkeypatch):
+    from assistant.services import pipeline_config
+
+    monkeypatch.setenv("BANK_QUOTE_SENTENCES", "2")
+    cfg = pipeline_config(Settings(_env_file=None))
+    assert cfg.quote_sentences == 2 and cfg.quote_context_margin == 0.15
+    monkeypatch.setenv("BANK_QUOTE_SENTENCES", "0")
+    with pytest.raises(ValidationError) as err:
+        Settings(_env_file=None)
+    assert "quote_sentences" in str(err.value)
