@@ -60,6 +60,10 @@ class KnowledgeBase:
     groups: dict[str, list[str]]  # group -> doc ids
 
 
+def _flat(text: str) -> str:
+    return " ".join(text.split())
+
+
 def _visible(text: str) -> str:
     shown = trim(text)
     return shown[:-2] if shown.endswith(" …") else shown
@@ -142,25 +146,24 @@ def _bullet_questions(label: str, value: str, section: str, topic: str) -> list[
 
 def _chunk_facts(ch: KbChunk) -> list[Fact]:
     shown = _visible(ch.passage.text)
-    flat = lambda s: " ".join(s.split())  # noqa: E731
     topic, section = _topic(ch.passage.title), ch.passage.section
     facts: list[Fact] = []
     for line in ch.passage.text.splitlines():
         m = _BULLET.match(line)
-        if m and figures(m["value"]) and flat(line.lstrip(" -*")) in shown:
-            label, value = m["label"].strip(), flat(m["value"]).rstrip(".")
+        if m and figures(m["value"]) and _flat(line.lstrip(" -*")) in shown:
+            label, value = m["label"].strip(), _flat(m["value"]).rstrip(".")
             facts.append(Fact(f"{ch.chunk_id}/b{len(facts)}", ch, _bullet_questions(label, value, section, topic),
                               f"{label}: {value}.", "bullet", figures(m["value"])))
     heading_used = False
     for s in sentences(ch.passage.text):
-        if not (30 <= len(s) <= 280) or not figures(s) or flat(s) not in shown:
+        if not (30 <= len(s) <= 280) or not figures(s) or _flat(s) not in shown:
             continue
         questions, own = _sentence_questions(s, topic, section)
         if not own:
             if heading_used or not section:
                 continue  # one heading question per chunk: a vague question has one answer
             heading_used = True
-        facts.append(Fact(f"{ch.chunk_id}/s{len(facts)}", ch, questions, flat(s), "sentence" if own else "section", figures(s)))
+        facts.append(Fact(f"{ch.chunk_id}/s{len(facts)}", ch, questions, _flat(s), "sentence" if own else "section", figures(s)))
     return facts
 
 
@@ -182,13 +185,12 @@ def _condition_facts(ch: KbChunk, n: int) -> list[Fact]:
     """A sentence that waives a charge, with the conditions listed under it: customers ask how to
     avoid the fee, and the reply must be the condition's figure, not the fee's or the opening deposit's."""
     shown = _visible(ch.passage.text)
-    flat = lambda s: " ".join(s.split())  # noqa: E731
     topic = _topic(ch.passage.title)
     lines = ch.passage.text.splitlines()
     out: list[Fact] = []
     for i, line in enumerate(lines):
         for s in sentences(line):
-            if not _CONDITION.search(s) or flat(s) not in shown:
+            if not _CONDITION.search(s) or _flat(s) not in shown:
                 continue
             listed: list[str] = []
             if s.endswith(":"):  # "... at least one of these is true:" + the bullets below it
@@ -197,10 +199,10 @@ def _condition_facts(ch: KbChunk, n: int) -> list[Fact]:
                         continue
                     if not re.match(r"\s*[-*]\s+", nxt):
                         break
-                    listed.append(flat(nxt.strip().lstrip("-* ")).rstrip("."))
+                    listed.append(_flat(nxt.strip().lstrip("-* ")).rstrip("."))
                 if not listed or not all(b in shown for b in listed):
                     continue
-            text = f"{s} {'; '.join(listed)}." if listed else flat(s)
+            text = f"{s} {'; '.join(listed)}." if listed else _flat(s)
             key = figures("; ".join(listed) if listed else s)
             found = [m.group(0).lower() for m in (_CHARGE.search(t) for t in (s, ch.passage.section or "", shown)) if m]
             named = [c for c in found if " " in c.replace("maintenance ", "")]  # "monthly fee" over a bare "fee"

@@ -155,9 +155,8 @@ class Answerer:
     async def _quote(self, cid: str, found: Retrieval, context: list[Passage], intent: IntentInfo | None, *, guard: str,
                      suggestions: tuple[str, ...], first_token_ms: float | None = None) -> Reply:
         """The passages' own sentences, cited (path "extractive"); `guard` says why they were quoted."""
-        top = max(p.score for p in found.passages)
         # Quoting costs no prefill, so its sentences come from every passage nearly as good as the best.
-        wider = [p for p in found.passages if p.score >= top - self.cfg.quote_context_margin]
+        wider = [p for p in found.passages if p.score >= found.best_score - self.cfg.quote_context_margin]
         quoted = wider if len(wider) > len(context) else context
         text, cites = await asyncio.to_thread(extractive_answer, found.query, quoted, relevance=self._relevance,
                                               wants_figure=asks_for_figure(found.query), max_sentences=self.cfg.quote_sentences)
