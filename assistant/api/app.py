@@ -48,6 +48,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             await app.state.services.bus.close()
             app.state.services.conversations.close()  # the writer thread commits what is queued, then stops
             app.state.services.embedder.close()
+            close_model = getattr(app.state.services.generator, "close", None)
+            if close_model is not None:  # waits for a decode still running in its worker thread
+                await asyncio.to_thread(close_model)
 
     app = FastAPI(
         title="Bank assistant API", version=__version__, lifespan=lifespan,

@@ -35,15 +35,20 @@ class Generator(Protocol):
 
 
 class ModelTurns:
-    """One generation at a time (per event loop) on an in-process model.
+    """One generation at a time on an in-process model.
 
     On a small CPU box two concurrent decodes only slow each other. Waiting longer than
     queue_timeout_s for a turn is a GenerationError, so under overload a customer gets the
-    quoted passage at once, not a minute's wait.
+    quoted passage at once, not a minute's wait. Turns queue on an asyncio lock per event loop;
+    the worker thread that touches the model also holds `model_lock` (one per model) while it
+    decodes, so a decode that outlived its turn (a stream its loop abandoned) and a turn of
+    another event loop (a second server in the same process) never run on one model at once:
+    two decodes in one llama.cpp context crashed the process (segmentation fault in decode).
     """
 
     def __init__(self, queue_timeout_s: float) -> None:
         self.queue_timeout_s = queue_timeout_s
+        self.model_lock = threading.Lock()
         self._locks: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # one asyncio.Lock per event loop
 
     @contextlib.asynccontextmanager
@@ -62,29 +67,33 @@ class ModelTurns:
 _DONE = object()
 
 
-async def relay(pieces: Iterator[str], *, timeout_s: float, stop: threading.Event) -> AsyncIterator[str]:
+async def relay(pieces: Iterator[str], *, timeout_s: float, stop: threading.Event,
+                hold: threading.Lock | None = None) -> AsyncIterator[str]:
     """Yield what a blocking iterator produces in a worker thread, within timeout_s in all.
 
     A failure in the iterator is a GenerationError. When the consumer stops early (guard,
     disconnect) or the time is up, `stop` is set and the worker is joined before returning, so
-    the model is free for the next turn.
+    the model is free for the next turn. The worker iterates holding `hold` (the model's lock);
+    it stops at the next piece once its event loop is closed.
     """
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue = asyncio.Queue()
     failure: list[BaseException] = []
 
     def pump() -> None:
-        try:
-            for piece in pieces:
-                if stop.is_set():
-                    break
-                loop.call_soon_threadsafe(queue.put_nowait, piece)
-        except BaseException as exc:  # reported to the consumer, never lost
-            failure.append(exc)
-        finally:
-            close = getattr(pieces, "close", None)
-            if close is not None:  # a generator stopped early finishes here, before the model's turn ends
-                close()
+        with hold or contextlib.nullcontext():
+            try:
+                for piece in pieces:
+                    if stop.is_set() or loop.is_closed():
+                        break
+                    loop.call_soon_threadsafe(queue.put_nowait, piece)
+            except BaseException as exc:  # reported to the consumer, never lost
+                failure.append(exc)
+            finally:
+                close = getattr(pieces, "close", None)
+                if close is not None:  # a generator stopped early finishes here, before the model's turn ends
+                    close()
+        with contextlib.suppress(RuntimeError):  # the consumer's loop is gone: nobody waits for the end
             loop.call_soon_threadsafe(queue.put_nowait, _DONE)
 
     worker = threading.Thread(target=pump, daemon=True, name="llm-stream")

@@ -87,8 +87,14 @@ class LlamaCppGenerator:
 
     async def stream(self, request: GenerationRequest) -> AsyncIterator[str]:
         async with self._turns.turn():
-            async for piece in relay(self._pieces(request), timeout_s=self._timeout_s, stop=threading.Event()):
+            async for piece in relay(self._pieces(request), timeout_s=self._timeout_s, stop=threading.Event(),
+                                     hold=self._turns.model_lock):
                 yield piece
+
+    def close(self) -> None:
+        """Free the model once no decode runs on it (a worker may outlive its turn by a token)."""
+        with self._turns.model_lock:
+            self.model.close()
 
 
 def _lora_architecture(lora: Path) -> str | None:

@@ -95,7 +95,7 @@ class LocalLoraGenerator:
 
             def work() -> None:
                 try:
-                    with self._torch.inference_mode():
+                    with self._turns.model_lock, self._torch.inference_mode():
                         self.model.generate(
                             ids, attention_mask=self._torch.ones_like(ids),
                             max_new_tokens=request.max_new_tokens, do_sample=False,
