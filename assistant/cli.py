@@ -78,18 +78,24 @@ def _chat(settings: Settings, _: argparse.Namespace) -> int:
 
 
 def _kb_build(settings: Settings, args: argparse.Namespace) -> int:
-    from assistant.services import build_embedder
+    from assistant.services import build_embedder, build_reranker
     from knowledge_base.index import build_index, index_exists
+    from knowledge_base.retriever import HybridRetriever
 
+    embedder = build_embedder(settings)
     if args.if_missing and index_exists(settings.index_dir):
         print(f"knowledge-base index present in {settings.index_dir}")
-        return 0
-    docs = Path(args.dir) if args.dir else settings.kb_docs_dir
-    report = build_index(docs, settings.index_dir, build_embedder(settings), progress=True,
-                         vector_cache=settings.vector_cache)
-    print(report.summary())
-    for path, reason in report.failed.items():
-        print(f"  failed: {path}: {reason}")
+    else:
+        docs = Path(args.dir) if args.dir else settings.kb_docs_dir
+        report = build_index(docs, settings.index_dir, embedder, progress=True, vector_cache=settings.vector_cache)
+        print(report.summary())
+        for path, reason in report.failed.items():
+            print(f"  failed: {path}: {reason}")
+    reranker = build_reranker(settings)
+    if reranker is not None:  # the reranker's vectors of every passage and sentence: the server then starts without encoding
+        t0 = time.perf_counter()
+        n = reranker.warm(HybridRetriever(settings.index_dir, embedder).chunks, progress=True)
+        print(f"reranker {reranker.name}: {n} passages and sentences encoded in {time.perf_counter() - t0:.1f} s")
     return 0
 
 
@@ -167,7 +173,7 @@ def _audit(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _models_prepare(settings: Settings, args: argparse.Namespace) -> int:
-    from assistant.assets import LLM_REGISTRY, resolve_embedding, resolve_gguf, resolve_llm, resolve_onnx_encoder
+    from assistant.assets import LLM_REGISTRY, resolve_embedding, resolve_gguf, resolve_llm, resolve_onnx_encoder, resolve_rerank_model
     from assistant.config import offline_environment
 
     offline_environment()
@@ -181,6 +187,10 @@ def _models_prepare(settings: Settings, args: argparse.Namespace) -> int:
     if graphs and settings.embedding_query_int8:
         graphs.append(resolve_onnx_encoder(model_dir, settings.models_cache, int8=True))
     print(f"{settings.embedding_model}: {' and '.join(str(p) for p in [model_dir, *graphs])}")
+    if settings.rerank_model:
+        rerank_dir = resolve_rerank_model(settings.rerank_model, settings.models_cache)
+        graphs = [] if settings.embedding_runtime == "torch" else [resolve_onnx_encoder(rerank_dir, settings.models_cache)]
+        print(f"{settings.rerank_model} (reranker): {' and '.join(str(p) for p in [rerank_dir, *graphs])}")
     return 0
 
 

@@ -104,7 +104,8 @@ class Settings(BaseSettings):
     quote_sentences: int = Field(
         default=3, ge=1, le=6, description="sentences of the retrieved passages a quoted (extractive) answer keeps")
     quote_context_margin: float = Field(
-        default=0.15, ge=0.0, description="a quoted answer picks sentences from passages this far below the best dense score")
+        default=0.15, ge=0.0, description="a quoted answer picks sentences from passages this far below the best "
+        "(by the reranker's score, or the dense score without one)")
     min_relevance: float = Field(
         default=0.30, description="cosine similarity under which a passage is not relevant"
     )
@@ -119,6 +120,9 @@ class Settings(BaseSettings):
     embedding_model: str = Field(
         default="all-minilm-l6-v2", description="'all-minilm-l6-v2' (packaged) or a local path"
     )
+    rerank_model: str = Field(
+        default="all-mpnet-base-v2", description="reorders the retrieved passages and picks the sentences of a quoted "
+        "answer: 'all-mpnet-base-v2' (packaged), a local sentence-transformers folder, or '' for none (MiniLM decides)")
     embedding_runtime: Literal["onnx", "torch"] = Field(
         default="onnx", description="onnx: ONNX Runtime on a graph exported once into the cache (same vectors, 2-3x "
         "faster for one query here); torch: sentence-transformers")
@@ -228,6 +232,10 @@ class Settings(BaseSettings):
     @property
     def vector_cache(self) -> Path:
         return self.cache_dir / "vectors" / f"{Path(self.embedding_model).name}.sqlite"
+
+    @property
+    def rerank_vector_cache(self) -> Path:
+        return self.cache_dir / "vectors" / f"{Path(self.rerank_model).name}.sqlite"
 
 
 @lru_cache(maxsize=1)

@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.assets import LLM_REGISTRY, resolve_embedding, resolve_gguf, resolve_llm, resolve_onnx_encoder
+from assistant.assets import LLM_REGISTRY, resolve_embedding, resolve_gguf, resolve_llm, resolve_onnx_encoder, resolve_rerank_model
 from assistant.config import Settings, offline_environment
 from assistant.core.pipeline import DialoguePipeline, PipelineConfig
 from assistant.llm import ChatMessage, GenerationRequest, Generator
@@ -25,6 +25,7 @@ from assistant.storage.robots import RobotRepository
 from assistant.storage.tickets import TicketRepository
 from assistant.nlu.classifier import HandoffRules, MiniLMIntentClassifier, MissingArtifactError
 from knowledge_base.embeddings import MiniLMEmbeddings
+from knowledge_base.rerank import SentenceReranker
 from knowledge_base.retriever import LiveRetriever
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,17 @@ def build_embedder(settings: Settings) -> MiniLMEmbeddings:
     onnx = resolve_onnx_encoder(model_dir, settings.models_cache)
     queries = resolve_onnx_encoder(model_dir, settings.models_cache, int8=True) if settings.embedding_query_int8 else None
     return MiniLMEmbeddings(model_dir, onnx_file=onnx, query_onnx_file=queries, threads=settings.torch_threads)
+
+
+def build_reranker(settings: Settings) -> SentenceReranker | None:
+    """mpnet for quoted answers (knowledge_base/rerank.py), on the same runtime as the embedder; None when off."""
+    if not settings.rerank_model:
+        return None
+    offline_environment()
+    model_dir = resolve_rerank_model(settings.rerank_model, settings.models_cache)
+    onnx = None if settings.embedding_runtime == "torch" else resolve_onnx_encoder(model_dir, settings.models_cache)
+    encoder = MiniLMEmbeddings(model_dir, onnx_file=onnx, threads=settings.torch_threads)
+    return SentenceReranker(encoder, cache_path=settings.rerank_vector_cache, name=settings.rerank_model)
 
 
 def build_generator(settings: Settings) -> Generator:
@@ -153,7 +165,8 @@ def build_services(settings: Settings) -> Services:
     generator = build_generator(settings)  # first: a missing model fails before slower work
     embedder = build_embedder(settings)
     ensure_index(settings, embedder)
-    retriever = LiveRetriever(settings.index_dir, embedder)
+    reranker = build_reranker(settings)
+    retriever = LiveRetriever(settings.index_dir, embedder, reranker=reranker)
     repos = build_repositories(settings)
     policy = HandoffPolicy.load(settings.handoff_policy)
     try:
@@ -167,7 +180,7 @@ def build_services(settings: Settings) -> Services:
                              expected_handle_minutes=policy.expected_handle_minutes, audit=repos.audit)
     pipeline = DialoguePipeline(
         knowledge=retriever, generator=generator, conversations=repos.conversations, config=pipeline_config(settings),
-        policy=policy, handoff=handoff, metrics=metrics, audit=repos.audit, nlu=nlu,
+        policy=policy, handoff=handoff, metrics=metrics, audit=repos.audit, nlu=nlu, reranker=reranker,
     )
     if settings.llm_backend != "openai":
         asyncio.run(_warm_up(generator, pipeline.system_prompt()))

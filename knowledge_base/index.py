@@ -62,7 +62,7 @@ def index_exists(index_dir: Path) -> bool:
     return cur is not None and (cur / "manifest.json").exists()
 
 
-def _text_key(text: str) -> str:
+def text_key(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -118,7 +118,7 @@ def _embed_with_cache(
     texts: list[str], cache: dict[str, np.ndarray], embedder: MiniLMEmbeddings, progress: bool,
     store: VectorCache | None = None,
 ) -> tuple[np.ndarray, list[str], int]:
-    keys = [_text_key(t) for t in texts]
+    keys = [text_key(t) for t in texts]
     if store is not None:
         cache.update(store.load([k for k in set(keys) if k not in cache]))
     todo = sorted({k: t for k, t in zip(keys, texts) if k not in cache}.items())

@@ -1,4 +1,7 @@
-"""all-MiniLM-L6-v2 in ONNX Runtime: the same weights, exported once from the package's safetensors.
+"""Sentence encoders in ONNX Runtime: the same weights, exported once from the package's safetensors.
+
+all-MiniLM-L6-v2 (retrieval, FAQ, intent) and all-mpnet-base-v2 (the reranker of quoted answers)
+go through the same export: the graph takes the inputs the model's tokenizer makes.
 
 Why: on an AMD EPYC box torch (MKL) took 16-18 ms to embed one short question on one thread,
 ONNX Runtime 6.7 ms (4.0 vs 4.6 ms a text in batches of 16), with vectors equal to cosine
@@ -57,15 +60,15 @@ def export_onnx(model_dir: Path, out: Path) -> dict:
             super().__init__()
             self.encoder = encoder
 
-        def forward(self, input_ids, attention_mask, token_type_ids):
-            hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask,
-                                  token_type_ids=token_type_ids).last_hidden_state
+        def forward(self, input_ids, attention_mask, *token_type_ids):
+            extra = {"token_type_ids": token_type_ids[0]} if token_type_ids else {}  # BERT has them, MPNet not
+            hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask, **extra).last_hidden_state
             mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
             pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
             return torch.nn.functional.normalize(pooled, dim=-1)
 
     sample = tokenizer(_CHECK_TEXTS[:2], padding=True, return_tensors="pt")
-    names = ["input_ids", "attention_mask", "token_type_ids"]
+    names = [n for n in ("input_ids", "attention_mask", "token_type_ids") if n in tokenizer.model_input_names]
     tmp = out.with_name(out.name + ".tmp")
     out.parent.mkdir(parents=True, exist_ok=True)
     with torch.no_grad():
@@ -121,7 +124,8 @@ class OnnxEncoder:
         self._tokenizer = Tokenizer.from_file(str(tokenizer_dir / "tokenizer.json"))
         # sentence-transformers truncates at max_seq_length (256), not tokenizer.json's 128.
         self._tokenizer.enable_truncation(_max_length(tokenizer_dir))
-        self._tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # to the longest text of the batch
+        pad = self._tokenizer.padding or {"pad_id": 0, "pad_token": "[PAD]"}  # MiniLM [PAD]=0, MPNet <pad>=1
+        self._tokenizer.enable_padding(pad_id=pad["pad_id"], pad_token=pad["pad_token"])  # to the longest text of the batch
         self.dim = int(self._session.get_outputs()[0].shape[-1])
 
     def encode(self, texts: list[str]) -> np.ndarray:

@@ -8,12 +8,16 @@ import re
 import threading
 from collections import OrderedDict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from knowledge_base.embeddings import MiniLMEmbeddings
 from knowledge_base.index import current_dir
 from knowledge_base.types import Chunk, FaqEntry, FaqMatch, Passage
+
+if TYPE_CHECKING:
+    from knowledge_base.rerank import SentenceReranker
 
 RRF_K = 60
 _WORD = re.compile(r"[a-z0-9$%.]+(?:'[a-z]+)?")
@@ -214,16 +218,23 @@ class LiveRetriever:
     A request holds a reference to the retriever it started with, so it never sees a half index.
     """
 
-    def __init__(self, index_dir: Path, embedder: MiniLMEmbeddings) -> None:
-        self._index_dir, self._embedder = index_dir, embedder
-        self.current = HybridRetriever(index_dir, embedder)
+    def __init__(self, index_dir: Path, embedder: MiniLMEmbeddings, *, reranker: SentenceReranker | None = None) -> None:
+        """`reranker`: warmed with every index before readers see it (its vectors of the new passages)."""
+        self._index_dir, self._embedder, self._reranker = index_dir, embedder, reranker
+        self.current = self._load()
+
+    def _load(self) -> HybridRetriever:
+        loaded = HybridRetriever(self._index_dir, self._embedder)
+        if self._reranker is not None:
+            self._reranker.warm(loaded.chunks)
+        return loaded
 
     @property
     def version(self) -> str:
         return self.current.version
 
     def reload(self) -> str:
-        self.current = HybridRetriever(self._index_dir, self._embedder)
+        self.current = self._load()
         return self.current.version
 
     def embed(self, text: str, *, fast: bool = False) -> np.ndarray:

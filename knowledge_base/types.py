@@ -32,8 +32,9 @@ class Chunk:
 
     @property
     def embed_text(self) -> str:
-        # Title and section give a short section its context when embedded.
-        return f"{self.title}. {self.section}. {self.text}" if self.section else f"{self.title}. {self.text}"
+        from knowledge_base.sentences import passage_text
+
+        return passage_text(self.title, self.section, self.text)
 
 
 @dataclass(frozen=True, slots=True)

@@ -76,9 +76,19 @@ class _GuardTripped(Exception):
     pass
 
 
+class Reranker(Protocol):
+    """A stronger model that reorders retrieved passages and scores sentences (knowledge_base.rerank)."""
+
+    name: str
+
+    def rank(self, question: str, passages: list[Passage]) -> list[tuple[float, Passage]]: ...
+    def relevance(self, question: str, texts: list[str]) -> np.ndarray: ...
+
+
 class Answerer:
-    def __init__(self, *, knowledge: KnowledgeSource, generator: Generator, config: PipelineConfig) -> None:
-        self.kb, self.generator, self.cfg = knowledge, generator, config
+    def __init__(self, *, knowledge: KnowledgeSource, generator: Generator, config: PipelineConfig,
+                 reranker: Reranker | None = None) -> None:
+        self.kb, self.generator, self.cfg, self.reranker = knowledge, generator, config, reranker
 
     def system_prompt(self) -> str:
         return prompts.SYSTEM_PROMPT.format(bank_name=self.cfg.bank_name)
@@ -156,12 +166,25 @@ class Answerer:
                      suggestions: tuple[str, ...], first_token_ms: float | None = None) -> Reply:
         """The passages' own sentences, cited (path "extractive"); `guard` says why they were quoted."""
         # Quoting costs no prefill, so its sentences come from every passage nearly as good as the best.
-        wider = [p for p in found.passages if p.score >= found.best_score - self.cfg.quote_context_margin]
-        quoted = wider if len(wider) > len(context) else context
-        text, cites = await asyncio.to_thread(extractive_answer, found.query, quoted, relevance=self._relevance,
+        if self.reranker is not None:
+            quoted, relevance = await asyncio.to_thread(self._reranked, found.query, found.passages)
+        else:
+            wider = [p for p in found.passages if p.score >= found.best_score - self.cfg.quote_context_margin]
+            quoted, relevance = (wider if len(wider) > len(context) else context), self._relevance
+        text, cites = await asyncio.to_thread(extractive_answer, found.query, quoted, relevance=relevance,
                                               wants_figure=asks_for_figure(found.query), max_sentences=self.cfg.quote_sentences)
         return Reply(cid, text, path="extractive", citations=cites, intent=intent, suggestions=suggestions,
                      first_token_ms=first_token_ms, retrieved=_doc_ids(quoted), guard=guard)
+
+    def _reranked(self, question: str, passages: list[Passage]):
+        """The passages within the margin of the reranker's best, in its order, and its sentence scores.
+
+        Held-out regulation questions (quoting only, same passages): right figure and document 0.567
+        chosen by MiniLM, 0.733 by mpnet (knowledge_base/rerank.py).
+        """
+        ranked = self.reranker.rank(question, passages)
+        top = ranked[0][0]
+        return [p for score, p in ranked if score >= top - self.cfg.quote_context_margin], self.reranker.relevance
 
     def _relevance(self, question: str, sentences: list[str]) -> np.ndarray:
         """Cosine of each sentence to the question (unit vectors from the retrieval encoder)."""

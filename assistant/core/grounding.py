@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -11,9 +10,7 @@ from knowledge_base.figures import figures, unsupported_figures
 from assistant.llm.prompts import EXTRACTIVE_LEAD
 from knowledge_base import Passage
 from knowledge_base.retriever import tokenize
-
-_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"(])")
-_BULLET = re.compile(r"^\s*(?:[-*]|\d+\.)\s+", re.M)
+from knowledge_base.sentences import sentences, under
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,30 +59,7 @@ def cite(reply: str, passages: list[Passage]) -> tuple[Citation, ...]:
     return tuple(citation_for(p) for p in unique.values())
 
 
-# A full stop that ends an abbreviation, not a sentence: "the U.S. Treasury", "4:00 p.m. ET",
-# "P.O. Box 4160", "Martin Luther King Jr. Day". Split there, a quote stopped at "and on April 15,
-# 2025 the U.S." and dropped the court that vacated the rule.
-_ABBREVIATION_END = re.compile(r"\b(?:P\.O|U\.S\.C|U\.S|a\.m|p\.m|e\.g|i\.e|Jr|No|St|Mr|Ms|Dr|vs)\.$")
-
-
-def sentences(text: str) -> list[str]:
-    flat = _BULLET.sub("", text)
-    out: list[str] = []
-    for line in flat.splitlines():
-        start = len(out)
-        for s in (s.strip() for s in _SENTENCE.split(line) if s.strip()):
-            if len(out) > start and _ABBREVIATION_END.search(out[-1]):
-                out[-1] = f"{out[-1]} {s}"
-            else:
-                out.append(s)
-    return out
-
-
 Relevance = Callable[[str, list[str]], Sequence[float]]
-
-
-def _under(section: str, sentence: str) -> str:
-    return f"{section}: {sentence}" if section and section.lower() != "overview" else sentence
 
 
 def extractive_answer(question: str, passages: list[Passage], *, max_sentences: int = 2,
@@ -107,7 +81,7 @@ def extractive_answer(question: str, passages: list[Passage], *, max_sentences: 
     q, stated = set(tokenize(question)), figures(question)
     # Each sentence is read under its section heading ("60 days to send written notice"): the
     # sentence alone often lacks the subject the question names.
-    meaning = list(relevance(question, [_under(passages[rank].section, s) for rank, _, s in candidates])) if relevance else None
+    meaning = list(relevance(question, [under(passages[rank].section, s) for rank, _, s in candidates])) if relevance else None
     scored = []
     for n, (rank, i, s) in enumerate(candidates):
         shared = len(q & set(tokenize(s)))

@@ -14,7 +14,7 @@ from typing import Protocol
 
 import numpy as np
 
-from assistant.core.answering import Answerer, KnowledgeSource, PipelineConfig, Retrieval, asks_about_rule, asks_for_figure  # noqa: F401 (re-exported)
+from assistant.core.answering import Answerer, KnowledgeSource, PipelineConfig, Reranker, Retrieval, asks_about_rule, asks_for_figure  # noqa: F401 (re-exported)
 from assistant.core.guardrails import screen_input
 from assistant.core.events import Event, HandoffInfo, IntentInfo, Reply, TurnError, TurnStarted, UserTurn
 from assistant.handoff.policy import Decision, HandoffPolicy, NluSignals
@@ -62,9 +62,9 @@ class DialoguePipeline:
     def __init__(
         self, *, knowledge: KnowledgeSource, generator: Generator, conversations: ConversationRepository,
         config: PipelineConfig, nlu: NluClassifier | None = None, policy: HandoffPolicy | None = None,
-        handoff: Handoff | None = None, metrics=None, audit=None,
+        handoff: Handoff | None = None, metrics=None, audit=None, reranker: Reranker | None = None,
     ) -> None:
-        self.answerer = Answerer(knowledge=knowledge, generator=generator, config=config)
+        self.answerer = Answerer(knowledge=knowledge, generator=generator, config=config, reranker=reranker)
         self.repo, self.cfg, self.nlu, self.handoff = conversations, config, nlu, handoff
         self.policy = policy or HandoffPolicy()
         self.metrics = metrics  # assistant.metrics.Metrics, optional
