@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import time
 from pathlib import Path
@@ -91,7 +92,7 @@ def _kb_build(settings: Settings, args: argparse.Namespace) -> int:
         print(report.summary())
         for path, reason in report.failed.items():
             print(f"  failed: {path}: {reason}")
-    reranker = build_reranker(settings)
+    reranker = build_reranker(settings, threads=max(settings.torch_threads, os.cpu_count() or 1))
     if reranker is not None:  # the reranker's vectors of every passage and sentence: the server then starts without encoding
         t0 = time.perf_counter()
         n = reranker.warm(HybridRetriever(settings.index_dir, embedder).chunks, progress=True)

@@ -67,14 +67,17 @@ def build_embedder(settings: Settings) -> MiniLMEmbeddings:
     return MiniLMEmbeddings(model_dir, onnx_file=onnx, query_onnx_file=queries, threads=settings.torch_threads)
 
 
-def build_reranker(settings: Settings) -> SentenceReranker | None:
-    """mpnet for quoted answers (knowledge_base/rerank.py), on the same runtime as the embedder; None when off."""
+def build_reranker(settings: Settings, *, threads: int | None = None) -> SentenceReranker | None:
+    """mpnet for quoted answers (knowledge_base/rerank.py), on the same runtime as the embedder; None when off.
+
+    `threads`: more than the per-model setting for batch work (`kb build` warms every passage).
+    """
     if not settings.rerank_model:
         return None
     offline_environment()
     model_dir = resolve_rerank_model(settings.rerank_model, settings.models_cache)
     onnx = None if settings.embedding_runtime == "torch" else resolve_onnx_encoder(model_dir, settings.models_cache)
-    encoder = MiniLMEmbeddings(model_dir, onnx_file=onnx, threads=settings.torch_threads)
+    encoder = MiniLMEmbeddings(model_dir, onnx_file=onnx, threads=threads or settings.torch_threads)
     return SentenceReranker(encoder, cache_path=settings.rerank_vector_cache, name=settings.rerank_model)
 
 

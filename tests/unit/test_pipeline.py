@@ -141,3 +141,36 @@ def test_quantity_question_answered_without_a_figure_falls_back(repo):
     p, _, _ = make(repo, "Yes, there is a fee for outgoing wires.")
     reply = run(p, "How much is the outgoing wire fee?")[-1]
     assert reply.path == "extractive" and "$25" in reply.text
+
+
+class _PrefersSavings:
+    """A reranker (the `Reranker` role) that puts savings first and scores its sentences highest."""
+
+    name = "prefers-savings"
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def rank(self, question, passages):
+        self.calls.append(question)
+        return sorted(((0.9 if p.doc_id == "prod-savings" else 0.2, p) for p in passages), key=lambda sp: -sp[0])
+
+    def relevance(self, question, texts):
+        import numpy as np
+
+        return np.array([0.9 if "Savings" in t else 0.1 for t in texts])
+
+
+def test_a_reranker_chooses_the_passage_and_sentences_of_a_quoted_answer(repo):
+    gen = ScriptedGenerator("should not be used")
+    kb = FakeKnowledge([CHECKING, SAVINGS, WIRES], [ROUTING_FAQ])
+    cfg = PipelineConfig(min_relevance=0.0, faq_threshold=0.9, quote_sentences=1)
+    question = "What is the monthly fee for checking?"
+    plain = run(DialoguePipeline(knowledge=kb, generator=gen, conversations=repo, config=cfg), question)[-1]
+    assert plain.path == "extractive" and plain.citations[0].doc_id == "prod-checking"  # dense order: checking first
+    reranker = _PrefersSavings()
+    p = DialoguePipeline(knowledge=kb, generator=gen, conversations=repo, config=cfg, reranker=reranker)
+    reply = run(p, question)[-1]
+    assert reply.path == "extractive" and reranker.calls == [question]
+    assert [c.doc_id for c in reply.citations] == ["prod-savings"] and "Everyday Savings" in reply.text
+    assert "$10" not in reply.text  # checking fell outside the reranker's margin (0.2 vs 0.9)
