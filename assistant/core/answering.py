@@ -263,7 +263,10 @@ def asks_for_figure(question: str) -> bool:
 
 
 # "can I / is it / what if ...": the customer asks what the rules allow; "can you ..." asks the bot to act.
-_ABOUT_RULE = re.compile(r"^\s*(can|could|may|am|do|does|is|are|will|what if|what happens|how)\b(?!\s+(you|u|ya)\b)", re.I)
+# The question may follow the customer's story: "nobody gave me the right to cancel paper when i opened
+# my heloc 8 months ago, can i still back out".
+_ABOUT_RULE = re.compile(r"(?:^\s*|[.,;:!?]\s*|\b(?:and|but|so|ok|also)\s+)"
+                         r"(can|could|may|am|do|does|is|are|will|what if|what happens|how)\b(?!\s+(you|u|ya)\b)", re.I)
 
 
 # A yes/no question, at the start of the message or of a clause after the customer's story:
@@ -281,7 +284,7 @@ def asks_yes_no(question: str) -> bool:
 
 
 def asks_about_rule(question: str) -> bool:
-    return bool(_ABOUT_RULE.match(question))
+    return bool(_ABOUT_RULE.search(question))
 
 
 def _best(passages: list[Passage]) -> float:

@@ -97,3 +97,5 @@ def test_messages_that_may_refer_back_yes_no_questions_and_questions_about_rules
         assert not asks_yes_no(q), q
     assert asks_about_rule("can I cancel it after I send it?") and asks_about_rule("is it possible to cancel a wire")
     assert not asks_about_rule("can you cancel my transfer") and not asks_about_rule("cancel my transfer please")
+    assert asks_about_rule("i signed the heloc papers on monday but changed my mind, can i still cancel")
+    assert not asks_about_rule("sent it to the wrong person, can you cancel it") and not asks_about_rule("i want a refund now")
