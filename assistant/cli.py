@@ -102,13 +102,14 @@ def _kb_build(settings: Settings, args: argparse.Namespace) -> int:
 
 def _kb_eval(settings: Settings, args: argparse.Namespace) -> int:
     from assistant.core.rewrite import rewrite_query
-    from assistant.services import build_embedder
+    from assistant.services import build_embedder, build_reranker
     from knowledge_base.evaluate import DEFAULT_QUESTIONS, evaluate, format_table, load_questions
     from knowledge_base.retriever import HybridRetriever
 
     retriever = HybridRetriever(settings.index_dir, build_embedder(settings))
     questions = load_questions(Path(args.questions) if args.questions else DEFAULT_QUESTIONS)
-    print(format_table(evaluate(retriever, questions, min_relevance=settings.min_relevance, rewrite=rewrite_query)))
+    print(format_table(evaluate(retriever, questions, min_relevance=settings.min_relevance, rewrite=rewrite_query,
+                                reranker=build_reranker(settings))))
     return 0
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import yaml
 
+from knowledge_base.rerank import SentenceReranker
 from knowledge_base.retriever import HybridRetriever
 
 DEFAULT_QUESTIONS = Path(__file__).resolve().parent / "eval" / "questions.yaml"
@@ -43,16 +44,23 @@ def load_questions(path: Path = DEFAULT_QUESTIONS) -> list[EvalQuestion]:
 def evaluate(
     retriever: HybridRetriever, questions: list[EvalQuestion], *, min_relevance: float,
     rewrite: Callable[[str, list[str]], str] = lambda q, prev: q, k: int = 5, modes=MODES,
+    reranker: SentenceReranker | None = None,
 ) -> list[ModeResult]:
-    """A hit is a passage from an expected doc, or an FAQ entry whose answer_doc is expected."""
+    """A hit is a passage from an expected doc, or an FAQ entry whose answer_doc is expected.
+
+    With a reranker, mode "reranked" is the hybrid top k in the reranker's order (what a quoted
+    answer reads); its relevance bar stays the dense score's, as at run time.
+    """
     answer_doc = {e.faq_id: e.answer_doc for e in retriever.faq._entries.values()}
     results = []
-    for mode in modes:
+    for mode in (*modes, "reranked") if reranker is not None else modes:
         r = ModeResult(mode)
         for question in questions:
             query = rewrite(question.q, [question.follow_up_of] if question.follow_up_of else [])
-            hits = retriever.search(query, k=k, mode=mode)
+            hits = retriever.search(query, k=k, mode="hybrid" if mode == "reranked" else mode)
             best = max((p.score for p in hits), default=0.0)
+            if mode == "reranked" and hits:
+                hits = [p for _, p in reranker.rank(query, hits)]
             if not question.docs:
                 r.unanswerable += 1
                 r.false_confident += best >= min_relevance

@@ -87,3 +87,14 @@ def test_vectors_of_a_text_never_seen_are_encoded_when_asked(reranker):
     v = reranker.vectors([text])
     assert v.shape == (1, 768) and abs(float(np.linalg.norm(v[0])) - 1) < 1e-4
     assert reranker.relevance("zebras", [text])[0] > reranker.relevance("zebras", ["The wire fee is $25."])[0]
+
+
+def test_the_retrieval_evaluation_reports_the_reranked_order(services, reranker):
+    from knowledge_base.evaluate import EvalQuestion, evaluate, format_table
+
+    questions = [EvalQuestion(q, (doc,)) for q, doc, _ in SITUATIONS] + [EvalQuestion("best lasagna recipe", ())]
+    results = {r.mode: r for r in evaluate(services.retriever.current, questions, min_relevance=0.3, reranker=reranker)}
+    assert list(results) == ["dense", "bm25", "hybrid", "reranked"]
+    assert results["hybrid"].hit1 < 1.0 and results["reranked"].hit1 == 1.0  # both situations: the right doc first
+    assert results["reranked"].answerable == 2 and results["reranked"].unanswerable == 1
+    assert "reranked" in format_table(list(results.values()))
