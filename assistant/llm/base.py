@@ -43,7 +43,8 @@ class ModelTurns:
     the worker thread that touches the model also holds `model_lock` (one per model) while it
     decodes, so a decode that outlived its turn (a stream its loop abandoned) and a turn of
     another event loop (a second server in the same process) never run on one model at once:
-    two decodes in one llama.cpp context crashed the process (segmentation fault in decode).
+    two decodes in one llama.cpp context are not safe, and a segmentation fault in decode from the
+    worker thread, seen once in the test suite, is most likely that.
     """
 
     def __init__(self, queue_timeout_s: float) -> None:
