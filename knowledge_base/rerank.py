@@ -17,8 +17,6 @@ whose planted instructions were stripped) is encoded when asked, and kept in mem
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -26,6 +24,7 @@ import numpy as np
 
 from knowledge_base.embeddings import MiniLMEmbeddings
 from knowledge_base.index import VectorCache, text_key
+from knowledge_base.retriever import RecentVectors
 from knowledge_base.sentences import passage_text, sentences, under
 from knowledge_base.types import Chunk, Passage
 
@@ -39,8 +38,7 @@ class SentenceReranker:
     def __init__(self, encoder: MiniLMEmbeddings, *, cache_path: Path | None = None, name: str = "reranker") -> None:
         self._encoder, self._cache_path, self.name = encoder, cache_path, name
         self._vectors: dict[str, np.ndarray] = {}
-        self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._lock = threading.Lock()
+        self._queries = RecentVectors(256)
 
     def warm(self, chunks: Iterable[Chunk], *, progress: bool = False) -> int:
         """Have the vectors of these chunks and their sentences at hand; returns how many were encoded."""
@@ -65,17 +63,8 @@ class SentenceReranker:
 
     def embed_query(self, text: str) -> np.ndarray:
         """A question's vector; the last 256 are kept (a quote scores its passages, then their sentences)."""
-        with self._lock:
-            found = self._queries.get(text)
-            if found is not None:
-                self._queries.move_to_end(text)
-                return found
-        vector = self._encoder.encode([text])[0]
-        with self._lock:
-            self._queries[text] = vector
-            while len(self._queries) > 256:
-                self._queries.popitem(last=False)
-        return vector
+        found = self._queries.get(text)
+        return found if found is not None else self._queries.put(text, self._encoder.encode([text])[0])
 
     def relevance(self, question: str, texts: list[str]) -> np.ndarray:
         """Cosine of each text to the question."""

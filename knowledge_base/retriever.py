@@ -7,6 +7,7 @@ import json
 import re
 import threading
 from collections import OrderedDict
+from collections.abc import Hashable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -50,20 +51,20 @@ def encoder_key(text: str) -> str:
     return " ".join(text.lower().split())
 
 
-class _RecentVectors:
-    """The last `size` query vectors by encoder key, shared by threads and the event loop."""
+class RecentVectors:
+    """The last `size` query vectors by key, shared by threads and the event loop."""
 
     def __init__(self, size: int) -> None:
         self._size, self._items, self._lock = size, OrderedDict(), threading.Lock()
 
-    def get(self, key: tuple[str, bool]) -> np.ndarray | None:
+    def get(self, key: Hashable) -> np.ndarray | None:
         with self._lock:
             vector = self._items.get(key)
             if vector is not None:
                 self._items.move_to_end(key)
             return vector
 
-    def put(self, key: tuple[str, bool], vector: np.ndarray) -> np.ndarray:
+    def put(self, key: Hashable, vector: np.ndarray) -> np.ndarray:
         vector.flags.writeable = False  # shared by every turn that asks the same: nobody may change it
         with self._lock:
             self._items[key] = vector
@@ -87,7 +88,7 @@ class HybridRetriever:
         self._embedder = embedder
         # The same questions come again and again ("what is your routing number?"): an LRU
         # of query vectors saves the encoder's CPU time on the hot FAQ path.
-        self._recent = _RecentVectors(4096)
+        self._recent = RecentVectors(4096)
         self._store = FAISS.load_local(
             str(root / "faiss"), embedder, allow_dangerous_deserialization=True,  # our own file
             distance_strategy=DistanceStrategy.MAX_INNER_PRODUCT,
