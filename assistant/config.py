@@ -106,6 +106,9 @@ class Settings(BaseSettings):
     quote_context_margin: float = Field(
         default=0.15, ge=0.0, description="a quoted answer picks sentences from passages this far below the best "
         "(by the reranker's score, or the dense score without one)")
+    quote_whole_document: bool = Field(
+        default=True, description="with the reranker, a quoted answer also weighs the other sections of the best "
+        "passage's document (the one stating the asked-for figure is often outside the retrieved five)")
     min_relevance: float = Field(
         default=0.30, description="cosine similarity under which a passage is not relevant"
     )

@@ -95,6 +95,9 @@ class HybridRetriever:
         )
         self.chunks = [Chunk(**json.loads(line)) for line in (root / "chunks.jsonl").open()]
         self._by_id = {c.chunk_id: i for i, c in enumerate(self.chunks)}
+        self._by_doc: dict[str, list[int]] = {}
+        for i, c in enumerate(self.chunks):
+            self._by_doc.setdefault(c.doc_id, []).append(i)
         self._vectors = np.load(root / "chunks_vectors.npy", mmap_mode="r")  # paged in on demand
         self._bm25 = _bm25([tokenize(c.embed_text) for c in self.chunks])
         faq = json.loads((root / "faq.json").read_text())
@@ -131,6 +134,15 @@ class HybridRetriever:
     def faq_candidates(self, vector: np.ndarray, n: int = 4) -> list[FaqMatch]:
         return self.faq.ranked(vector, n)
 
+    def document_passages(self, doc_id: str, vector: np.ndarray) -> list[Passage]:
+        """Every chunk of one document, in document order, scored against the query vector."""
+        return [self._passage(i, vector) for i in self._by_doc.get(doc_id, ())]
+
+    def _passage(self, i: int, vector: np.ndarray, fused: float = 0.0) -> Passage:
+        c = self.chunks[i]
+        return Passage(chunk_id=c.chunk_id, doc_id=c.doc_id, title=c.title, section=c.section, category=c.category,
+                       source=c.source, text=c.text, score=float(self._vectors[i] @ vector), rank_score=fused)
+
     def search(
         self, query: str, k: int = 5, category: str | None = None, vector: np.ndarray | None = None,
         mode: str = "hybrid",
@@ -148,18 +160,7 @@ class HybridRetriever:
             for rank, cid in enumerate(ranked):
                 ranks[cid] = ranks.get(cid, 0.0) + 1.0 / (RRF_K + rank)
         best = sorted(ranks.items(), key=lambda kv: -kv[1])[:k]
-        out = []
-        for cid, fused in best:
-            i = self._by_id[cid]
-            c = self.chunks[i]
-            out.append(
-                Passage(
-                    chunk_id=cid, doc_id=c.doc_id, title=c.title, section=c.section,
-                    category=c.category, source=c.source, text=c.text,
-                    score=float(self._vectors[i] @ qv), rank_score=fused,
-                )
-            )
-        return out
+        return [self._passage(self._by_id[cid], qv, fused) for cid, fused in best]
 
     def _dense(self, qv: np.ndarray, pool: int, category: str | None) -> list[str]:
         flt = {"category": category} if category else None
@@ -253,3 +254,6 @@ class LiveRetriever:
 
     def faq_candidates(self, vector: np.ndarray, n: int = 4) -> list[FaqMatch]:
         return self.current.faq_candidates(vector, n)
+
+    def document_passages(self, doc_id: str, vector: np.ndarray) -> list[Passage]:
+        return self.current.document_passages(doc_id, vector)

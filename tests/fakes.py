@@ -39,8 +39,9 @@ class ScriptedGenerator:
 class FakeKnowledge:
     """A tiny knowledge source with bag-of-words vectors over a fixed vocabulary."""
 
-    def __init__(self, passages: list[Passage], faqs: list[FaqEntry] = ()) -> None:
-        self.passages, self.faqs, self.queries = passages, list(faqs), []
+    def __init__(self, passages: list[Passage], faqs: list[FaqEntry] = (), unsearched: list[Passage] = ()) -> None:
+        """`unsearched`: sections of the same documents that `search` never returns (only `document_passages`)."""
+        self.passages, self.faqs, self.queries, self.unsearched = passages, list(faqs), [], list(unsearched)
 
     def embed(self, text: str) -> np.ndarray:
         return bag(text)
@@ -54,11 +55,15 @@ class FakeKnowledge:
     def search(self, query, k=5, category=None, vector=None) -> list[Passage]:
         self.queries.append(query)
         qv = bag(query) if vector is None else vector
-        scored = [
-            Passage(**{**{f: getattr(p, f) for f in p.__slots__}, "score": float(bag(p.title + " " + p.text) @ qv)})
-            for p in self.passages
-        ]
-        return sorted(scored, key=lambda p: -p.score)[:k]
+        return sorted(self._scored(self.passages, qv), key=lambda p: -p.score)[:k]
+
+    def document_passages(self, doc_id: str, vector: np.ndarray) -> list[Passage]:
+        return self._scored([p for p in self.passages + self.unsearched if p.doc_id == doc_id], vector)
+
+    @staticmethod
+    def _scored(passages: list[Passage], qv: np.ndarray) -> list[Passage]:
+        return [Passage(**{**{f: getattr(p, f) for f in p.__slots__}, "score": float(bag(p.title + " " + p.text) @ qv)})
+                for p in passages]
 
     def faq_candidates(self, vector, n=4) -> list[FaqMatch]:
         out = []

@@ -34,6 +34,7 @@ class KnowledgeSource(Protocol):
     def embed_many(self, texts: list[str]) -> np.ndarray: ...
     def search(self, query: str, k: int = 5, category: str | None = None, vector: np.ndarray | None = None) -> list[Passage]: ...
     def faq_candidates(self, vector: np.ndarray, n: int = 4) -> list[FaqMatch]: ...
+    def document_passages(self, doc_id: str, vector: np.ndarray) -> list[Passage]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +54,7 @@ class PipelineConfig:
     quote_categories: tuple[str, ...] = ("regulation",)  # ... and so is any question whose best passage is one of these
     quote_sentences: int = 3  # sentences a quoted answer keeps
     quote_context_margin: float = 0.15  # ... chosen among passages this close to the best (no prefill cost: wider than the prompt's)
+    quote_whole_document: bool = True  # ... and, with the reranker, among every section of the best passage's document
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +185,15 @@ class Answerer:
         chosen by MiniLM, 0.733 by mpnet (knowledge_base/rerank.py).
         """
         ranked = self.reranker.rank(question, passages)
+        if self.cfg.quote_whole_document:
+            # The best document's other sections compete too: "how long do I have to dispute an
+            # error on my credit card bill" retrieves three sections of the billing-error guide,
+            # not the one headed "60 days to send written notice".
+            seen = {p.chunk_id for p in passages}
+            more = [replace(p, text=strip_planted_instructions(p.text))
+                    for p in self.kb.document_passages(ranked[0][1].doc_id, self.kb.embed(question)) if p.chunk_id not in seen]
+            if more:
+                ranked = self.reranker.rank(question, passages + more)
         top = ranked[0][0]
         return [p for score, p in ranked if score >= top - self.cfg.quote_context_margin], self.reranker.relevance
 

@@ -174,3 +174,33 @@ def test_a_reranker_chooses_the_passage_and_sentences_of_a_quoted_answer(repo):
     assert reply.path == "extractive" and reranker.calls == [question]
     assert [c.doc_id for c in reply.citations] == ["prod-savings"] and "Everyday Savings" in reply.text
     assert "$10" not in reply.text  # checking fell outside the reranker's margin (0.2 vs 0.9)
+
+
+class _PrefersWithdrawals:
+    """A reranker that ranks whatever mentions withdrawals first."""
+
+    name = "prefers-withdrawals"
+
+    def rank(self, question, passages):
+        return sorted(((0.9 if "withdrawals" in p.text else 0.5, p) for p in passages), key=lambda sp: -sp[0])
+
+    def relevance(self, question, texts):
+        import numpy as np
+
+        return np.array([0.9 if "withdrawals" in t else 0.1 for t in texts])
+
+
+def test_a_quoted_answer_weighs_the_other_sections_of_the_best_document(repo):
+    from dataclasses import replace as copy
+
+    limits = copy(SAVINGS, chunk_id="prod-savings#1", section="Withdrawals",
+                  text="You can make six withdrawals a month from Everyday Savings.")
+    kb = FakeKnowledge([CHECKING, SAVINGS, WIRES], unsearched=[limits])  # search never finds that section
+    question = "How many withdrawals a month can I make from savings?"
+    for whole in (True, False):
+        cfg = PipelineConfig(min_relevance=0.0, faq_threshold=0.9, quote_sentences=1, quote_whole_document=whole)
+        p = DialoguePipeline(knowledge=kb, generator=ScriptedGenerator("unused"), conversations=repo, config=cfg,
+                             reranker=_PrefersWithdrawals())
+        reply = run(p, question)[-1]
+        assert reply.path == "extractive" and ("six withdrawals" in reply.text) is whole, (whole, reply.text)
+        assert [c.doc_id for c in reply.citations] == ["prod-savings"]
