@@ -117,17 +117,18 @@ def take(pools: dict[str, list[Example]], size: int, rng: random.Random, mix: di
 def build(kb_dir: Path, out: Path, *, seed: int = 13, sizes: dict[str, int] | None = None,
           val_frac: float = 0.1, test_frac: float = 0.2, phrasings: int = 2, loose: int = 1,
           train_unanswerable: float = TRAIN_MIX["unanswerable"], train_follow_up_refusals: float | None = None,
-          conditions: bool = False) -> dict:
+          conditions: bool = False, follow_on: bool = False) -> dict:
     """`train_follow_up_refusals`: at most this share of the training split are follow-ups refused
     because no passage answers them (None: as many as the documents give, about 6 %).
-    `conditions`: also ask how to avoid a fee (finetune/facts.py `_condition_facts`), in every split."""
+    `conditions`: also ask how to avoid a fee (finetune/facts.py `_condition_facts`), in every split.
+    `follow_on`: sentence answers carry the next sentence of their paragraph (`_with_follow_on`)."""
     sizes = {"train": 1200, "val": 80, "test": 64, **(sizes or {})}
-    kb = load_kb(kb_dir, conditions=conditions)
+    kb = load_kb(kb_dir, conditions=conditions, follow_on=follow_on)
     assign = split_groups(list(kb.groups), seed, val_frac, test_frac)
     sim = Similarity(kb.chunks)
     manifest: dict = {"seed": seed, "kb_dir": str(kb_dir), "val_frac": val_frac, "test_frac": test_frac,
                       "phrasings": phrasings, "loose": loose,
-                      **({"conditions": True} if conditions else {}), "groups": {}, "counts": {}, "available": {}}
+                      **({"conditions": True} if conditions else {}), **({"follow_on": True} if follow_on else {}), "groups": {}, "counts": {}, "available": {}}
     out.mkdir(parents=True, exist_ok=True)
     for split in SPLITS:
         rng = random.Random(f"{seed}:{split}")
@@ -175,10 +176,12 @@ def main(argv: list[str] | None = None) -> int:
                     help="at most this share of the training split are refused follow-ups (default: all there are)")
     ap.add_argument("--conditions", action="store_true",
                     help="also questions that ask how to avoid a fee, answered with the waiver's conditions")
+    ap.add_argument("--follow-on", action="store_true",
+                    help="answer a sentence question with that sentence and the next one of its paragraph")
     args = ap.parse_args(argv)
     try:
         m = build(args.kb_dir, args.out, seed=args.seed, phrasings=args.phrasings, loose=args.loose, train_unanswerable=args.train_unanswerable,
-                  train_follow_up_refusals=args.train_follow_up_refusals, conditions=args.conditions,
+                  train_follow_up_refusals=args.train_follow_up_refusals, conditions=args.conditions, follow_on=args.follow_on,
                   sizes={"train": args.train_size, "val": args.val_size, "test": args.test_size})
     except FileNotFoundError as exc:
         print(f"error: {exc}", file=sys.stderr)

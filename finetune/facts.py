@@ -144,7 +144,26 @@ def _bullet_questions(label: str, value: str, section: str, topic: str) -> list[
     return qs
 
 
-def _chunk_facts(ch: KbChunk) -> list[Fact]:
+# A follow-on sentence joins the answer while the two stay this short: "The fee is $10 per cycle." +
+# "Larkspur waives it when ..." is one answer; a third sentence is a lecture.
+FOLLOW_ON_CHARS = 320
+
+
+def _with_follow_on(sentence: str, line_sentences: list[str], shown: str) -> str:
+    """The sentence and the one after it in the same paragraph (its condition, exception or
+    deadline), when that one is shown in the passage and both fit FOLLOW_ON_CHARS."""
+    i = line_sentences.index(sentence)
+    if i + 1 < len(line_sentences):
+        nxt = _flat(line_sentences[i + 1])
+        joined = f"{_flat(sentence)} {nxt}"
+        if nxt in shown and len(joined) <= FOLLOW_ON_CHARS and not nxt.endswith(":"):
+            return joined
+    return _flat(sentence)
+
+
+def _chunk_facts(ch: KbChunk, follow_on: bool = False) -> list[Fact]:
+    """`follow_on`: a sentence's answer also carries the next sentence of its paragraph
+    (`_with_follow_on`); its key figures stay those of the asked sentence."""
     shown = _visible(ch.passage.text)
     topic, section = _topic(ch.passage.title), ch.passage.section
     facts: list[Fact] = []
@@ -155,6 +174,11 @@ def _chunk_facts(ch: KbChunk) -> list[Fact]:
             facts.append(Fact(f"{ch.chunk_id}/b{len(facts)}", ch, _bullet_questions(label, value, section, topic),
                               f"{label}: {value}.", "bullet", figures(m["value"])))
     heading_used = False
+    paragraph: dict[str, list[str]] = {}  # sentence -> the sentences of its line
+    for line in ch.passage.text.splitlines():
+        own_line = sentences(line)
+        for s in own_line:
+            paragraph.setdefault(s, own_line)
     for s in sentences(ch.passage.text):
         if not (30 <= len(s) <= 280) or not figures(s) or _flat(s) not in shown:
             continue
@@ -163,7 +187,8 @@ def _chunk_facts(ch: KbChunk) -> list[Fact]:
             if heading_used or not section:
                 continue  # one heading question per chunk: a vague question has one answer
             heading_used = True
-        facts.append(Fact(f"{ch.chunk_id}/s{len(facts)}", ch, questions, _flat(s), "sentence" if own else "section", figures(s)))
+        answer = _with_follow_on(s, paragraph[s], shown) if follow_on and s in paragraph else _flat(s)
+        facts.append(Fact(f"{ch.chunk_id}/s{len(facts)}", ch, questions, answer, "sentence" if own else "section", figures(s)))
     return facts
 
 
@@ -241,9 +266,10 @@ def _faq_facts(doc, faq, chunks_by_doc: dict[str, list[KbChunk]]) -> list[Fact]:
     return out
 
 
-def load_kb(docs_dir: Path, *, conditions: bool = False) -> KnowledgeBase:
+def load_kb(docs_dir: Path, *, conditions: bool = False, follow_on: bool = False) -> KnowledgeBase:
     """`conditions`: also the facts of `_condition_facts` (how to avoid a fee); off rebuilds the
-    datasets of runs 1-7 byte for byte."""
+    datasets of runs 1-7 byte for byte. `follow_on`: sentence answers carry the paragraph's next
+    sentence (`_with_follow_on`); off rebuilds run 8's."""
     loaded = load_directory(docs_dir)
     if not loaded.documents:
         raise FileNotFoundError(f"no knowledge-base documents under {docs_dir}")
@@ -268,7 +294,7 @@ def load_kb(docs_dir: Path, *, conditions: bool = False) -> KnowledgeBase:
             facts.extend(_faq_facts(d, faq, by_doc))
         else:
             for ch in by_doc.get(d.doc_id, []):
-                own = _chunk_facts(ch)
+                own = _chunk_facts(ch, follow_on)
                 facts.extend(own)
                 if conditions:
                     facts.extend(_condition_facts(ch, len(own)))

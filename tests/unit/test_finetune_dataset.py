@@ -234,6 +234,47 @@ You need $25 to open an Everyday Checking account.
             assert set(r["key_figures"]) <= figures(r["passages"][r["gold"][0] - 1]["text"])
 
 
+def test_follow_on_answers_carry_the_next_sentence_of_the_paragraph(tmp_path):
+    from finetune.facts import FOLLOW_ON_CHARS, load_kb
+
+    kb_dir = write_tiny_kb(tmp_path / "kb")
+    (kb_dir / "products" / "checking.md").write_text("""---
+id: prod-checking
+title: Everyday Checking account
+category: accounts
+---
+# Everyday Checking account
+
+## Monthly fee
+The Everyday Checking monthly fee is $10 per statement cycle. Larkspur waives it with a $1,500 minimum daily balance.
+
+## Opening deposit
+You need $25 to open an Everyday Checking account.
+
+## Overdrafts
+The overdraft fee is $29 per item.
+Larkspur charges at most 3 overdraft fees per business day.
+""")
+    def answers(**options):
+        return {f.questions[0]: f for f in load_kb(kb_dir, **options).facts if f.chunk.doc_id == "prod-checking"}
+
+    plain, joined = answers(), answers(follow_on=True)
+    fee = "What is the Everyday Checking monthly fee?"
+    assert plain[fee].answer == "The Everyday Checking monthly fee is $10 per statement cycle."
+    # the waiver that follows in the same paragraph joins the answer; the key figure stays the asked one
+    assert joined[fee].answer == plain[fee].answer + " Larkspur waives it with a $1,500 minimum daily balance."
+    assert joined[fee].key_figures == plain[fee].key_figures == figures("$10")
+    assert all(len(f.answer) <= FOLLOW_ON_CHARS for f in joined.values() if f.kind in ("sentence", "section"))
+    # a sentence alone in its paragraph, or one whose next sentence is on another line, stays alone
+    assert "The overdraft fee is $29 per item." in [f.answer for f in joined.values()]
+    out, manifest = build_tiny(tmp_path, "follow", follow_on=True)
+    assert manifest["follow_on"] is True
+    for r in (r for s in ("train", "val", "test") for r in load_split(out / f"{s}.jsonl")):
+        if r["kind"] == "answer":
+            shown = " ".join(p["text"] for p in r["passages"])
+            assert not unsupported_figures(r["messages"][-1]["content"], [shown])
+
+
 def test_cli_reports_sizes(tmp_path, capsys):
     kb = write_tiny_kb(tmp_path / "kb")
     assert build_main(["--kb-dir", str(kb), "--out", str(tmp_path / "o"), "--train-size", "10",
