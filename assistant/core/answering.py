@@ -186,9 +186,10 @@ class Answerer:
         """
         ranked = self.reranker.rank(question, passages)
         if self.cfg.quote_whole_document:
-            # The best document's other sections compete too: "how long do I have to dispute an
-            # error on my credit card bill" retrieves three sections of the billing-error guide,
-            # not the one headed "60 days to send written notice".
+            # The best document's other sections compete too: "what factors are lenders not allowed
+            # to use when deciding credit" retrieves two sections of the ECOA guide, not the one
+            # headed "Prohibited bases" (bench/kb_answers.py: regulation 0.818 -> 0.831, held-out
+            # 0.783 -> 0.800, none lost).
             seen = {p.chunk_id for p in passages}
             more = [replace(p, text=strip_planted_instructions(p.text))
                     for p in self.kb.document_passages(ranked[0][1].doc_id, self.kb.embed(question)) if p.chunk_id not in seen]
