@@ -40,7 +40,8 @@ def carries(expected: str, reply: str) -> bool:
     ("months") nearby in the reply."""
     from knowledge_base.figures import figures
 
-    if norm(expected) in norm(reply):
+    # the figure as a whole number: "$50" is not carried by "$500", nor "5%" by "25%"
+    if re.search(rf"(?<![\d.]){re.escape(norm(expected))}(?!\d)", norm(reply)):
         return True
     expected, reply = (_ORDINAL_RE.sub(lambda m: _ORDINALS[m.group(1).lower()], t) for t in (expected, reply))
     want = figures(expected)
