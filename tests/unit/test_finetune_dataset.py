@@ -101,6 +101,14 @@ def build_tiny(tmp_path: Path, name: str = "ds", **options) -> tuple[Path, dict]
     return out, manifest
 
 
+def tiny_kb_with_checking(tmp_path: Path, sections: str) -> Path:
+    """The tiny knowledge base plus an Everyday Checking document with these sections."""
+    kb_dir = write_tiny_kb(tmp_path / "kb")
+    head = "---\nid: prod-checking\ntitle: Everyday Checking account\ncategory: accounts\n---\n# Everyday Checking account\n\n"
+    (kb_dir / "products" / "checking.md").write_text(head + sections)
+    return kb_dir
+
+
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
     return build_tiny(tmp_path_factory.mktemp("ft"))
@@ -199,15 +207,7 @@ def test_loose_questions_in_answers_and_refusals(tiny, tmp_path):
 def test_condition_facts_ask_how_to_avoid_a_fee(tmp_path):
     from finetune.facts import load_kb
 
-    kb_dir = write_tiny_kb(tmp_path / "kb")
-    (kb_dir / "products" / "checking.md").write_text("""---
-id: prod-checking
-title: Everyday Checking account
-category: accounts
----
-# Everyday Checking account
-
-## Monthly fee
+    kb_dir = tiny_kb_with_checking(tmp_path, """## Monthly fee
 The Everyday Checking monthly maintenance fee is $10 per statement cycle. Larkspur waives the fee in any cycle in which at least one of these is true:
 
 - You receive $500 or more in direct deposits.
@@ -237,15 +237,7 @@ You need $25 to open an Everyday Checking account.
 def test_follow_on_answers_carry_the_next_sentence_of_the_paragraph(tmp_path):
     from finetune.facts import FOLLOW_ON_CHARS, load_kb
 
-    kb_dir = write_tiny_kb(tmp_path / "kb")
-    (kb_dir / "products" / "checking.md").write_text("""---
-id: prod-checking
-title: Everyday Checking account
-category: accounts
----
-# Everyday Checking account
-
-## Monthly fee
+    kb_dir = tiny_kb_with_checking(tmp_path, """## Monthly fee
 The Everyday Checking monthly fee is $10 per statement cycle. Larkspur waives it with a $1,500 minimum daily balance.
 
 ## Opening deposit
