@@ -194,7 +194,7 @@ class Answerer:
             more = [replace(p, text=strip_planted_instructions(p.text))
                     for p in self.kb.document_passages(ranked[0][1].doc_id, self.kb.embed(question)) if p.chunk_id not in seen]
             if more:
-                ranked = self.reranker.rank(question, passages + more)
+                ranked = sorted(ranked + self.reranker.rank(question, more), key=lambda sp: -sp[0])
         top = ranked[0][0]
         return [p for score, p in ranked if score >= top - self.cfg.quote_context_margin], self.reranker.relevance
 
