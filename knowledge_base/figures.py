@@ -43,6 +43,22 @@ def figures(text: str) -> set[str]:
     return out
 
 
+# Where a rule is written down, not what it says: "12 CFR 1005.11(c)(2)", "31 CFR 1010.311, 1010.313
+# and 1010.314", "UCC 4-403(b)", "section 326", "§ 229.10".
+_SECTION = r"\d+(?:[.-]\d+)?(?:\([a-z0-9]{1,4}\))*"
+_LEGAL_REFERENCE = re.compile(
+    rf"(?:\bsection\s+)?\b\d+\s+(?:CFR|U\.S\.C\.)\s+{_SECTION}(?:(?:,\s*|\s+and\s+|\s+through\s+){_SECTION})*"
+    rf"|\b(?:UCC|U\.C\.C\.)\s*(?:§\s*)?{_SECTION}|\bsection\s+{_SECTION}|§+\s*{_SECTION}",
+    re.I,
+)
+
+
+def answer_figures(text: str) -> set[str]:
+    """`figures`, leaving out the numbers of legal references: "Under 12 CFR 1005.17, a bank ..."
+    states no amount, deadline or date."""
+    return figures(_LEGAL_REFERENCE.sub(" ", text))
+
+
 def supported(evidence: list[str]) -> set[str]:
     known: set[str] = set()
     for text in evidence:

@@ -48,6 +48,9 @@ class PipelineConfig:
     fast_faq_margin: float = 0.03  # the int8 vector decides an FAQ match alone only this far above the threshold
     history_turns: int = 4
     follow_up_margin: float = 0.05  # a message that may refer back is read with the previous question when that finds a passage this much better
+    topic_margin: float = 0.10  # ... and then the documents the last reply cited stay first when one of their passages is this close to the best
+    topic_relevance: float = 0.25  # a short message this relevant (alone) to those documents may refer back too ("how long will the investigation take?")
+    topic_words: int = 10  # ... when it has at most this many words and alone would be out of scope (under scope_override_relevance)
     max_new_tokens: int = 160
     scope_override_relevance: float = 0.40  # a KB passage this relevant keeps a message in scope
     quote_figure_questions: bool = True  # a time/amount/rate question is answered with the passage's own words
@@ -63,6 +66,7 @@ class Retrieval:
     query: str  # what was searched: the message, or the message read with an earlier question
     passages: list[Passage]  # relevant ones only, best first
     faqs: list[FaqMatch]
+    topic: tuple[str, ...] = ()  # documents the last reply cited, when this message was read as its follow-up
 
     @property
     def best_score(self) -> float:
@@ -103,20 +107,48 @@ class Answerer:
         cites = (Citation(doc_id=top.faq_id, title=top.title, snippet=top.answer[:240], source=top.source, score=round(faqs[0].score, 4)),)
         return Reply(cid, top.answer, path="faq", citations=cites, intent=intent, suggestions=related(faqs[1:]))
 
-    async def retrieve(self, text: str, previous: list[str], vector: np.ndarray, faqs: list[FaqMatch]) -> Retrieval:
+    async def retrieve(self, text: str, previous: list[str], vector: np.ndarray, faqs: list[FaqMatch],
+                       topic: tuple[str, ...] = ()) -> Retrieval:
+        """The passages for this message. `previous`: the customer's earlier questions, oldest first;
+        `topic`: the documents the last reply cited (the conversation's subject)."""
         query = rewrite_query(text, previous)
         qvec = vector if query == text else await self.kb.aembed(query)
         passages = await asyncio.to_thread(self.kb.search, query, self.cfg.retrieval_k, None, qvec)
-        if query == text and previous and refers_back(text):
+        if query == text and previous and (refers_back(text) or self._on_topic(text, vector, passages, topic)):
             # kb eval, 14 follow-ups: the right document first for 3 alone, 8 this way; 238
             # questions after an unrelated one: 184 alone, 183 this way (read together, any
             # question scores higher, so only a clear gain counts).
             joined = with_previous(text, previous[-1])
-            alt = await asyncio.to_thread(self.kb.search, joined, self.cfg.retrieval_k, None, await self.kb.aembed(joined))
+            jvec = await self.kb.aembed(joined)
+            alt = await asyncio.to_thread(self.kb.search, joined, self.cfg.retrieval_k, None, jvec)
             if _best(alt) > _best(passages) + self.cfg.follow_up_margin:
-                query, passages = joined, alt
+                query, qvec, passages = joined, jvec, alt
+        kept: tuple[str, ...] = ()
+        if query != text and topic:
+            passages, kept = await asyncio.to_thread(self._stay_on_topic, passages, topic, qvec)
         relevant = [replace(p, text=strip_planted_instructions(p.text)) for p in passages if p.score >= self.cfg.min_relevance]
-        return Retrieval(text, query, relevant, faqs)
+        return Retrieval(text, query, relevant, faqs, kept)
+
+    def _on_topic(self, text: str, vector: np.ndarray, alone: list[Passage], topic: tuple[str, ...]) -> bool:
+        """A short message with no word that points back ("how long will the investigation take?")
+        may still continue the conversation: it does when the last reply's documents answer to it."""
+        if not topic or len(text.split()) > self.cfg.topic_words or _best(alone) >= self.cfg.scope_override_relevance:
+            return False  # "how long is the draw period on a heloc" stands on its own
+        return _best([p for d in topic for p in self.kb.document_passages(d, vector)]) >= self.cfg.topic_relevance
+
+    def _stay_on_topic(self, passages: list[Passage], topic: tuple[str, ...], vector: np.ndarray):
+        """A follow-up read with the previous question: the documents the last reply cited come first
+        when one of their passages is nearly as relevant as the best ("once they put it in, do they
+        have to let me know?" is about the provisional credit just explained, not the liability guide
+        that scores a little higher)."""
+        best = _best(passages)
+        on_topic = sorted((p for d in topic for p in self.kb.document_passages(d, vector)
+                           if p.score >= best - self.cfg.topic_margin), key=lambda p: -p.score)
+        if not on_topic:
+            return passages, ()
+        ids = {p.chunk_id for p in on_topic}
+        merged = on_topic[: self.cfg.retrieval_k] + [p for p in passages if p.chunk_id not in ids]
+        return merged[: self.cfg.retrieval_k], tuple(dict.fromkeys(p.doc_id for p in on_topic))
 
     async def generate(self, cid: str, found: Retrieval, t0: float, intent: IntentInfo | None) -> AsyncIterator[Event]:
         """Stream a grounded answer; the last event is the Reply."""
@@ -169,7 +201,7 @@ class Answerer:
         """The passages' own sentences, cited (path "extractive"); `guard` says why they were quoted."""
         # Quoting costs no prefill, so its sentences come from every passage nearly as good as the best.
         if self.reranker is not None:
-            quoted, relevance = await asyncio.to_thread(self._reranked, found.query, found.passages)
+            quoted, relevance = await asyncio.to_thread(self._reranked, found.query, found.passages, found.topic)
         else:
             wider = [p for p in found.passages if p.score >= found.best_score - self.cfg.quote_context_margin]
             quoted, relevance = (wider if len(wider) > len(context) else context), self._relevance
@@ -178,13 +210,15 @@ class Answerer:
         return Reply(cid, text, path="extractive", citations=cites, intent=intent, suggestions=suggestions,
                      first_token_ms=first_token_ms, retrieved=_doc_ids(quoted), guard=guard)
 
-    def _reranked(self, question: str, passages: list[Passage]):
+    def _reranked(self, question: str, passages: list[Passage], topic: tuple[str, ...] = ()):
         """The passages within the margin of the reranker's best, in its order, and its sentence scores.
 
         Held-out regulation questions (quoting only, same passages): right figure and document 0.567
-        chosen by MiniLM, 0.733 by mpnet (knowledge_base/rerank.py).
+        chosen by MiniLM, 0.733 by mpnet (knowledge_base/rerank.py). A follow-up's `topic` documents
+        (see `_stay_on_topic`) keep their lead by `topic_margin` here too.
         """
-        ranked = self.reranker.rank(question, passages)
+        ranked = sorted(((s + self.cfg.topic_margin if p.doc_id in topic else s, p) for s, p in self.reranker.rank(question, passages)),
+                        key=lambda sp: -sp[0])
         if self.cfg.quote_whole_document:
             # The best document's other sections compete too: "what factors are lenders not allowed
             # to use when deciding credit" retrieves two sections of the ECOA guide, not the one

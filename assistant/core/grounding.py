@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from assistant.core.events import Citation
-from knowledge_base.figures import figures, unsupported_figures
+from knowledge_base.figures import answer_figures, figures, unsupported_figures
 from assistant.llm.prompts import EXTRACTIVE_LEAD
 from knowledge_base import Passage
 from knowledge_base.retriever import tokenize
@@ -78,7 +78,7 @@ def extractive_answer(question: str, passages: list[Passage], *, max_sentences: 
     if not candidates:
         best = passages[0]
         return EXTRACTIVE_LEAD.format(title=best.title) + best.text, (citation_for(best),)
-    q, stated = set(tokenize(question)), figures(question)
+    q, stated = set(tokenize(question)), answer_figures(question)
     # Each sentence is read under its section heading ("60 days to send written notice"): the
     # sentence alone often lacks the subject the question names.
     meaning = list(relevance(question, [under(passages[rank].section, s) for rank, _, s in candidates])) if relevance else None
@@ -88,7 +88,7 @@ def extractive_answer(question: str, passages: list[Passage], *, max_sentences: 
         if meaning is None:
             score = shared + (0.5 if figures(s) else 0.0) - 0.01 * i
         else:
-            found = figures(s)
+            found = answer_figures(s)  # "Under 12 CFR 1005.17, ..." alone answers no "how long"
             # a figure the customer states ("two $6,000 cash deposits") marks the sentence about their case
             score = (meaning[n] + 0.03 * shared + (0.15 if wants_figure and found else 0.0) + (0.2 if stated & found else 0.0)
                      - 0.02 * rank)

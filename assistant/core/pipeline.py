@@ -54,6 +54,14 @@ def _streak(history: list[StoredMessage], paths: set[str]) -> int:
     return n
 
 
+def last_cited(history: list[StoredMessage]) -> tuple[str, ...]:
+    """The documents the bot's last reply cited: what a follow-up is likely about."""
+    for m in reversed(history):
+        if m.role == "assistant":
+            return tuple(dict.fromkeys(c["doc_id"] for c in m.citations or () if isinstance(c, dict) and c.get("doc_id")))
+    return ()
+
+
 def topic_label(intent: str) -> str:
     return intent.replace("_", " ").rstrip("?").capitalize()
 
@@ -169,6 +177,7 @@ class DialoguePipeline:
             return
         decision = self.policy.before_retrieval(nlu) if nlu is not None else Decision("answer")
         previous = [m.text for m in history if m.role == "user"]
+        topic = last_cited(history)
         faqs = self.answerer.kb.faq_candidates(vector, 4)
         faq = self.answerer.faq_reply(cid, text, faqs, previous, intent)
         if decision.action == "handoff" and decision.faq_first and faq is not None:
@@ -182,7 +191,7 @@ class DialoguePipeline:
                 # knowledge base answers it, the customer gets that answer and the offer to connect,
                 # as an FAQ answer would (bench/kb_answers.py: 3 regulation questions had gone to
                 # the agent queue).
-                found = await self.answerer.retrieve(text, previous, vector, faqs)
+                found = await self.answerer.retrieve(text, previous, vector, faqs, topic)
             if found is None or found.best_score < self.answerer.cfg.scope_override_relevance:
                 yield await self._hand_off(cid, decision.reason, turn, nlu, intent)
                 return
@@ -193,7 +202,7 @@ class DialoguePipeline:
         if decision.action == "small_talk":
             yield Reply(cid, prompts.SMALL_TALK[decision.reason], path="small_talk", intent=intent)
             return
-        found = found or await self.answerer.retrieve(text, previous, vector, faqs)
+        found = found or await self.answerer.retrieve(text, previous, vector, faqs, topic)
         if decision.action == "refuse":
             # The scope head learnt banking from BANKING77 (cards, transfers); our KB also knows
             # mortgages, CDs, branches and regulations. A passage this relevant overrules it:
@@ -205,7 +214,9 @@ class DialoguePipeline:
             decision = Decision("answer")
             best = next(((n, c) for n, c in getattr(nlu, "top", ()) if n not in ASSISTANT_INTENTS), None)
             intent = IntentInfo(best[0], round(float(best[1]), 4)) if best else intent
-        if nlu is not None and self.policy.is_low_confidence(nlu, found.best_score):
+        # A follow-up that stays with the documents of the last reply needs no clarifying question:
+        # the conversation says what "it" is ("once they put it in, do they have to let me know?").
+        if nlu is not None and not found.topic and self.policy.is_low_confidence(nlu, found.best_score):
             follow = self.policy.after_low_confidence(_streak(history, {"clarify"}))
             if follow.action == "handoff":
                 yield await self._hand_off(cid, follow.reason, turn, nlu, intent)

@@ -14,7 +14,9 @@ _LEADIN = re.compile(
     re.I,
 )
 _PRONOUN = re.compile(r"\b(it|that|this|those|these|them|there|one)\b", re.I)
-_REFERRING = re.compile(r"\b(it|that|this|those|these|them|they|there|one|ones)\b|^\s*(and|also|so|but|then|what if)\b", re.I)
+_REFERRING = re.compile(r"\b(it|that|this|those|these|them|they|there|one|ones)\b", re.I)
+# "and ...", "ok and once i ask, ...", "so what if ...": a message that opens by continuing the last one
+_CONTINUING = re.compile(r"^\s*(?:(?:ok(?:ay)?|alright|right|well)[,.!\s]+)?(?:and|also|so|but|then|what if|what about)\b", re.I)
 # Words naming what is being asked about, as opposed to which product it is asked about.
 ATTRIBUTES = (
     "monthly fee", "annual fee", "late fee", "overdraft fee", "foreign transaction fee", "wire fee",
@@ -23,6 +25,7 @@ ATTRIBUTES = (
     "cut-off time", "cutoff", "deadline", "how long", "how many days", "hours", "requirements",
     "documents", "insured", "insurance", "term", "terms", "liability", "waive", "waived",
 )
+SUBJECT_WORDS = 4  # "and for savings accounts?", "what about international ones?": a subject swap names a thing in a few words
 _ATTR_RE = re.compile(r"\b(" + "|".join(re.escape(a) for a in ATTRIBUTES) + r")\b", re.I)
 
 
@@ -37,7 +40,8 @@ def refers_back(text: str) -> bool:
     """A message that may lean on the conversation ("what if i only noticed it missing after a
     couple of weeks?"), though too long for `is_follow_up`'s rewrite: retrieval tries it
     with the previous question too and keeps whichever finds the better passage."""
-    return len(text.split()) <= 12 and bool(_REFERRING.search(text))
+    words = len(text.split())
+    return (words <= 20 and bool(_CONTINUING.match(text))) or (words <= 12 and bool(_REFERRING.search(text)))
 
 
 def with_previous(text: str, previous_question: str) -> str:
@@ -53,6 +57,10 @@ def rewrite_query(text: str, previous_questions: list[str]) -> str:
     if _PRONOUN.search(text) and not _LEADIN.match(text):
         # "how do I activate it?" -> the subject is the previous question's
         return with_previous(text, prev)
+    if len(rest.split()) > SUBJECT_WORDS:
+        # not a new subject but a new condition ("what about people who already had an account
+        # back then?"): the previous question's attribute ("fees") would lead the search astray
+        return with_previous(rest, prev)
     attrs = []
     for a in _ATTR_RE.findall(prev):
         if a.lower() not in (x.lower() for x in attrs) and not re.search(rf"\b{re.escape(a)}\b", rest, re.I):

@@ -70,6 +70,10 @@ def test_follow_up_rewrite():
     assert rewrite_query("what about CDs?", ["what interest rate do you pay on savings"]) == "interest rate for CDs"
     assert "debit card" in rewrite_query("how do I activate it?", ["I got a new debit card"])
     assert rewrite_query("What is the wire cut-off time?", ["hello"]) == "What is the wire cut-off time?"
+    # a new condition, not a new subject: the previous question's attribute ("fees") is no help
+    assert rewrite_query("what about people who already had an account back then?",
+                         ["since when do banks have to ask before charging overdraft fees"]) == \
+        "people who already had an account back then (since when do banks have to ask before charging overdraft fees)"
     assert not is_follow_up("How do I reset my online banking password?")
 
 
@@ -89,6 +93,8 @@ def test_messages_that_may_refer_back_yes_no_questions_and_questions_about_rules
     assert refers_back("what if i only noticed it missing after a couple of weeks?")
     assert refers_back("and the investigation?") and not refers_back("How do I reset my online banking password?")
     assert not refers_back("my card was stolen on saturday and i only called the bank about it on wednesday, what now")
+    assert refers_back("ok and once i ask, how fast do they have to tell me")  # 13 words, but it opens by continuing
+    assert not refers_back("andrew here, how fast do banks have to tell me why my loan was turned down")
     for q in ("gonna wire my sister 5 grand for her wedding, does the bank keep a record of that",
               "is there a charge to stop a payment", "im 17. can i get a card", "do you charge for paper statements"):
         assert asks_yes_no(q), q
@@ -99,3 +105,27 @@ def test_messages_that_may_refer_back_yes_no_questions_and_questions_about_rules
     assert not asks_about_rule("can you cancel my transfer") and not asks_about_rule("cancel my transfer please")
     assert asks_about_rule("i signed the heloc papers on monday but changed my mind, can i still cancel")
     assert not asks_about_rule("sent it to the wrong person, can you cancel it") and not asks_about_rule("i want a refund now")
+
+
+def test_legal_references_are_no_answer_figures():
+    from knowledge_base.figures import answer_figures
+
+    assert answer_figures("Regulation E section 12 CFR 1005.17 says a bank cannot charge an overdraft fee") == set()
+    assert answer_figures("Under 12 CFR 1005.11(c)(2), the bank has up to 45 days") == {"45"}
+    assert answer_figures("31 CFR 1010.311, 1010.313 and 1010.314; 31 U.S.C. 5313") == set()
+    assert answer_figures("Under UCC 4-403(b), a written order lasts 6 months") == {"6"}
+    assert answer_figures("§ 229.10(c)(1)(vii): the first $275") == {"275"}
+
+
+def test_a_when_question_quotes_the_sentence_with_the_date_not_the_one_citing_the_rule():
+    from knowledge_base import Passage
+
+    text = ("Regulation E section 12 CFR 1005.17 says a bank cannot charge an overdraft fee on a debit card purchase "
+            "unless you opted in. The rule took effect on July 1, 2010.")
+    p = Passage(chunk_id="reg#0", doc_id="reg-e-overdraft-opt-in", title="Overdraft opt-in", section="", category="regulation",
+                source="12 CFR 1005.17", text=text, score=0.7)
+    # by meaning and shared words the first sentence wins (0.55 vs 0.50); only the second states a date
+    answer, _ = extractive_answer("since when do banks need my ok before charging overdraft fees on debit cards", [p],
+                                  max_sentences=1, relevance=lambda q, ss: [0.55 if "1005.17" in s else 0.50 for s in ss],
+                                  wants_figure=True)
+    assert "July 1, 2010" in answer and "1005.17" not in answer

@@ -204,3 +204,51 @@ def test_a_quoted_answer_weighs_the_other_sections_of_the_best_document(repo):
         reply = run(p, question)[-1]
         assert reply.path == "extractive" and ("six withdrawals" in reply.text) is whole, (whole, reply.text)
         assert [c.doc_id for c in reply.citations] == ["prod-savings"]
+
+
+def _conversation_after(repo, question: str, cited: list[str]) -> str:
+    """A conversation whose last reply cited `cited` (as the pipeline stores it)."""
+    cid = repo.create("api")
+    repo.add(cid, role="user", text=question, channel="api")
+    repo.add(cid, role="assistant", text="...", channel="api", path="generated",
+             citations=[{"doc_id": d, "title": d, "section": ""} for d in cited])
+    return cid
+
+
+def test_a_follow_up_stays_with_the_documents_the_last_reply_cited(repo):
+    # "is there a fee for it (What is the monthly fee)": checking 0.82, savings 0.71 by the fake's
+    # vectors; the last reply was about savings, so "it" is savings.
+    kb = FakeKnowledge([CHECKING, SAVINGS, WIRES])
+    cfg = PipelineConfig(min_relevance=0.3, faq_threshold=0.9, quote_figure_questions=False, topic_margin=0.15,
+                         context_margin=0.15)
+    p = DialoguePipeline(knowledge=kb, generator=ScriptedGenerator("The Everyday Savings monthly fee is $5."),
+                         conversations=repo, config=cfg)
+    follow_up = "is there a fee for it?"
+    on_savings = run(p, follow_up, _conversation_after(repo, "What is the monthly fee?", ["prod-savings"]))[-1]
+    assert kb.queries[-1] == "is there a fee for it (What is the monthly fee)"
+    assert on_savings.retrieved[0] == "prod-savings" and on_savings.citations[0].doc_id == "prod-savings"
+    # control: the same turn after a reply that cited nothing reads checking first
+    cold = run(p, follow_up, _conversation_after(repo, "What is the monthly fee?", []))[-1]
+    assert cold.retrieved[0] == "prod-checking"
+    # a message that stands on its own is not pulled back to the last reply's documents
+    own = run(p, "What is the wire fee?", _conversation_after(repo, "What is the monthly fee?", ["prod-savings"]))[-1]
+    assert own.retrieved[0] == "prod-wires" and kb.queries[-1] == "What is the wire fee?"
+
+
+def test_a_short_message_without_pointing_words_may_continue_the_conversation():
+    """"how long will the investigation take?" alone finds nothing good enough to stay in scope;
+    the last reply's documents answer to it, so it is read with the previous question."""
+    from assistant.core.answering import Answerer
+
+    kb = FakeKnowledge([CHECKING, SAVINGS, WIRES])
+    answerer = Answerer(knowledge=kb, generator=ScriptedGenerator(), config=PipelineConfig(min_relevance=0.3))
+
+    def retrieve(text, topic):
+        return asyncio.run(answerer.retrieve(text, ["what does savings pay"], kb.embed(text), [], topic))
+
+    # "what apy rate": 0.35 alone, under the 0.40 that keeps a message in scope
+    found = retrieve("what apy rate", ("prod-savings",))
+    assert found.query == "what apy rate (what does savings pay)" and found.topic == ("prod-savings",)
+    assert retrieve("what apy rate", ()).query == "what apy rate"  # no last reply to continue
+    assert retrieve("what apy rate", ("prod-wires",)).query == "what apy rate"  # the last reply's documents say nothing of it
+    assert retrieve("what is the savings apy rate", ("prod-savings",)).query == "what is the savings apy rate"  # 0.75 alone
