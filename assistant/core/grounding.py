@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -61,6 +62,37 @@ def cite(reply: str, passages: list[Passage]) -> tuple[Citation, ...]:
 
 Relevance = Callable[[str, list[str]], Sequence[float]]
 
+# What kind of figure a question asks for, and which a sentence states. "since when do banks have to
+# ask me before charging overdraft fees" wants the date the rule took effect, not "$10 billion".
+_MONTHS = r"(?:january|february|march|april|may|june|july|august|september|october|november|december)"
+_ASKS = {
+    "date": re.compile(r"\bsince when\b|\bwhat (?:date|year)\b|\bwhen (?:did|was|were)\b|\bin what year\b", re.I),
+    "duration": re.compile(r"\bhow (?:long|soon|quickly|fast|many (?:business )?(?:days|weeks|months|years))\b|\bdeadline\b"
+                           r"|\bhow much (?:time|notice)\b", re.I),
+    "amount": re.compile(r"\bhow much\b(?! (?:time|notice))|\b(?:fee|fees|cost|costs|charge|price|limit|max|maximum|minimum|cap)\b", re.I),
+}
+_STATES = {
+    "date": re.compile(rf"\b{_MONTHS}\s+\d{{1,2}}\b|\b{_MONTHS},?\s+(?:19|20)\d\d\b|\b(?:19|20)\d\d\b", re.I),
+    "duration": re.compile(r"\b(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|fifteen|thirty|forty-five|sixty|ninety|"
+                           r"first|second|third|fourth|fifth|sixth|seventh)[- ](?:\w+[- ])?(?:days?|weeks?|months?|years?|hours?|cycles?)\b", re.I),
+    "amount": re.compile(r"\$\s?\d|\d\s?%|\bpercent\b", re.I),
+}
+
+
+def asked_kind(question: str) -> str | None:
+    """The kind of figure a question asks for: "date", "duration", "amount", or None when it does not say."""
+    return next((kind for kind, pattern in _ASKS.items() if pattern.search(question)), None)
+
+
+def figure_weight(kind: str | None, sentence: str) -> float:
+    """How much a sentence's figures count toward answering a question asking for `kind`: a figure of
+    that kind fully, another kind a third (it may still be the answer, said another way)."""
+    if not answer_figures(sentence):
+        return 0.0
+    if kind is None or _STATES[kind].search(sentence):
+        return 1.0
+    return 1 / 3
+
 
 def extractive_answer(question: str, passages: list[Passage], *, max_sentences: int = 2,
                       relevance: Relevance | None = None, wants_figure: bool = False) -> tuple[str, tuple[Citation, ...]]:
@@ -78,7 +110,7 @@ def extractive_answer(question: str, passages: list[Passage], *, max_sentences: 
     if not candidates:
         best = passages[0]
         return EXTRACTIVE_LEAD.format(title=best.title) + best.text, (citation_for(best),)
-    q, stated = set(tokenize(question)), answer_figures(question)
+    q, stated, kind = set(tokenize(question)), answer_figures(question), asked_kind(question)
     # Each sentence is read under its section heading ("60 days to send written notice"): the
     # sentence alone often lacks the subject the question names.
     meaning = list(relevance(question, [under(passages[rank].section, s) for rank, _, s in candidates])) if relevance else None
@@ -90,8 +122,8 @@ def extractive_answer(question: str, passages: list[Passage], *, max_sentences: 
         else:
             found = answer_figures(s)  # "Under 12 CFR 1005.17, ..." alone answers no "how long"
             # a figure the customer states ("two $6,000 cash deposits") marks the sentence about their case
-            score = (meaning[n] + 0.03 * shared + (0.15 if wants_figure and found else 0.0) + (0.2 if stated & found else 0.0)
-                     - 0.02 * rank)
+            score = (meaning[n] + 0.03 * shared + (0.15 * figure_weight(kind, s) if wants_figure else 0.0)
+                     + (0.2 if stated & found else 0.0) - 0.02 * rank)
         scored.append((score, rank, i, s))
     keep = sorted(sorted(scored, reverse=True)[:max_sentences], key=lambda t: (t[1], t[2]))
     used = [passages[rank] for rank in dict.fromkeys(rank for _, rank, _, _ in keep)]

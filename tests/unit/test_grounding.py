@@ -129,3 +129,16 @@ def test_a_when_question_quotes_the_sentence_with_the_date_not_the_one_citing_th
                                   max_sentences=1, relevance=lambda q, ss: [0.55 if "1005.17" in s else 0.50 for s in ss],
                                   wants_figure=True)
     assert "July 1, 2010" in answer and "1005.17" not in answer
+
+
+def test_a_figure_of_the_kind_the_question_asks_for_counts_most():
+    from assistant.core.grounding import asked_kind, figure_weight
+
+    assert asked_kind("since when do banks have to ask me before charging overdraft fees") == "date"
+    assert asked_kind("how much notice do I need to give to stop a recurring payment") == "duration"
+    assert asked_kind("what's the max I pay if my card is used by a thief") == "amount"
+    assert asked_kind("what does APY actually mean") is None
+    notice = "You must tell your bank at least 3 business days before the scheduled transfer."
+    varying = "The company must send you notice of the amount at least 10 days before, unless you chose to be told only when it changes by more than $25."
+    assert figure_weight("duration", notice) == 1.0 and figure_weight("amount", notice) < 1.0
+    assert figure_weight(None, varying) == 1.0 and figure_weight("date", "Under 12 CFR 1005.10(b), a company ...") == 0.0
