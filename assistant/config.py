@@ -109,6 +109,9 @@ class Settings(BaseSettings):
     quote_whole_document: bool = Field(
         default=True, description="with the reranker, a quoted answer also weighs the other sections of the best "
         "passage's document (the one stating the asked-for figure is often outside the retrieved five)")
+    topic_margin: float = Field(
+        default=0.10, ge=0.0, description="a follow-up read with the previous question stays with the documents the "
+        "last reply cited when one of their passages is this close to the best")
     min_relevance: float = Field(
         default=0.30, description="cosine similarity under which a passage is not relevant"
     )

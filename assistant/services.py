@@ -130,7 +130,7 @@ def pipeline_config(settings: Settings) -> PipelineConfig:
         history_turns=settings.history_turns, max_new_tokens=settings.llm_max_new_tokens,
         quote_figure_questions=settings.quote_figure_questions, quote_categories=tuple(settings.quote_categories), scope_override_relevance=settings.scope_override_relevance,
         quote_sentences=settings.quote_sentences, quote_context_margin=settings.quote_context_margin,
-        quote_whole_document=settings.quote_whole_document,
+        quote_whole_document=settings.quote_whole_document, topic_margin=settings.topic_margin,
     )
 
 
