@@ -14,7 +14,7 @@ import numpy as np
 
 from assistant.core.events import Citation, Event, IntentInfo, Reply, ReplyDelta
 from knowledge_base.figures import figures, unsupported_figures
-from assistant.core.grounding import cite, extractive_answer
+from assistant.core.grounding import cite, extractive_answer, grafted_terms
 from assistant.core.guardrails import leaks_system_prompt, strip_planted_instructions
 from assistant.core.rewrite import is_follow_up, refers_back, rewrite_query, with_previous
 from assistant.llm import ChatMessage, GenerationError, GenerationRequest, Generator, prompts
@@ -182,6 +182,10 @@ class Answerer:
         answer = "".join(emitted).strip()
         if answer and leaks_system_prompt(answer, self.system_prompt()):
             log.warning("reply repeated the system prompt; replaced with the extractive answer")
+            answer = ""
+        if answer and grafted_terms(answer, found.text, context):
+            # the customer's words are not logged: only that the guard tripped
+            log.info("generated reply repeated a term of the question that no passage states; answering extractively")
             answer = ""
         if answer and asks_for_figure(found.query) and not figures(answer):
             # "How long do I have…?" answered without a number is no answer; the passage has it.

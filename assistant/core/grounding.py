@@ -25,6 +25,23 @@ def check_reply(reply: str, passages: list[Passage]) -> GuardVerdict:
     return GuardVerdict(ok=not missing, unsupported=tuple(missing))
 
 
+def _stem(word: str) -> str:
+    return word[:-1] if len(word) > 3 and word.endswith("s") else word
+
+
+def grafted_terms(reply: str, question: str, passages: list[Passage]) -> set[str]:
+    """Words of the customer's question that the reply repeats but no passage states.
+
+    The figure guard cannot see a product grafted onto a passage about another one: asked "how do I
+    apply for an SBA loan through larkspur", Qwen 0.5B answered "Apply for a Larkspur SBA loan at
+    larkspurbank.example ..." from the personal-loan passage. The bank offers no SBA loans.
+    """
+    asked = {_stem(w) for w in tokenize(question) if w.isalpha()}
+    said = {_stem(w) for w in tokenize(reply) if w.isalpha()}
+    known = {_stem(w) for p in passages for w in tokenize(f"{p.title} {p.section} {p.text}")}
+    return (asked & said) - known
+
+
 def citation_for(p: Passage, snippet_chars: int = 240) -> Citation:
     snippet = " ".join(p.text.split())
     if len(snippet) > snippet_chars:

@@ -142,3 +142,16 @@ def test_a_figure_of_the_kind_the_question_asks_for_counts_most():
     varying = "The company must send you notice of the amount at least 10 days before, unless you chose to be told only when it changes by more than $25."
     assert figure_weight("duration", notice) == 1.0 and figure_weight("amount", notice) < 1.0
     assert figure_weight(None, varying) == 1.0 and figure_weight("date", "Under 12 CFR 1005.10(b), a company ...") == 0.0
+
+
+def test_a_term_of_the_question_that_no_passage_states_is_caught():
+    from assistant.core.grounding import grafted_terms
+    from tests.fakes import passage
+
+    loans = passage("prod-personal-loans", "Personal loans", "Apply for a Larkspur personal loan online, in the app or at a branch.")
+    # measured (Qwen 0.5B + adapter): the bank offers no SBA loans
+    assert grafted_terms("Apply for a Larkspur SBA loan online or at a branch.", "how do I apply for an SBA loan through larkspur",
+                         [loans]) == {"sba"}
+    assert grafted_terms("Apply for a Larkspur personal loan online.", "how do I apply for a personal loan", [loans]) == set()
+    # plural or singular, the customer's word is the passage's
+    assert grafted_terms("You can apply for personal loans in the app.", "where do i apply for personal loans", [loans]) == set()

@@ -252,3 +252,10 @@ def test_a_short_message_without_pointing_words_may_continue_the_conversation():
     assert retrieve("what apy rate", ()).query == "what apy rate"  # no last reply to continue
     assert retrieve("what apy rate", ("prod-wires",)).query == "what apy rate"  # the last reply's documents say nothing of it
     assert retrieve("what is the savings apy rate", ("prod-savings",)).query == "what is the savings apy rate"  # 0.75 alone
+
+
+def test_a_generated_reply_about_something_no_passage_mentions_is_replaced_by_the_passage(repo):
+    p, gen, _ = make(repo, "The crypto savings monthly fee is $5.")  # the $5 is right; "crypto savings" is invented
+    reply = run(p, "is there a monthly fee on crypto savings?")[-1]
+    assert gen.requests and reply.path == "extractive" and reply.guard == "replaced"
+    assert "crypto" not in reply.text.lower() and reply.citations[0].doc_id == "prod-savings"
