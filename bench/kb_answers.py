@@ -49,6 +49,26 @@ def carries(expected: str, reply: str) -> bool:
     return bool(want) and want <= figures(reply) and (not unit or unit in reply.lower())
 
 
+def chat_services(prefix: str):
+    """Settings, services and the FAQ-to-document map for replaying eval questions through POST /v1/chat
+    (voice off, rate limits out of the way, a throwaway database)."""
+    from assistant.config import Settings
+    from assistant.logging_setup import configure_logging
+    from assistant.services import build_services
+
+    configure_logging("WARNING")
+    settings = Settings(data_dir=tempfile.mkdtemp(prefix=prefix), voice_enabled=False,
+                        rate_limit_ip="100000/minute", rate_limit_session="100000/minute")
+    services = build_services(settings)
+    answer_doc = {e.faq_id: e.answer_doc for e in services.retriever.current.faq._entries.values()}
+    return settings, services, answer_doc
+
+
+def cited_docs(reply: dict, answer_doc: dict[str, str | None]) -> set[str | None]:
+    """The documents a reply cites; an FAQ citation counts as its answer_doc too."""
+    return {c["doc_id"] for c in reply["citations"]} | {answer_doc.get(c["doc_id"]) for c in reply["citations"]}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--category", default="regulation", choices=["regulation", "all"])
@@ -60,16 +80,9 @@ def main() -> None:
     from fastapi.testclient import TestClient
 
     from assistant.api.app import create_app
-    from assistant.config import Settings
-    from assistant.logging_setup import configure_logging
-    from assistant.services import build_services
     from knowledge_base.evaluate import load_questions
 
-    configure_logging("WARNING")
-    settings = Settings(data_dir=tempfile.mkdtemp(prefix="answers-"), voice_enabled=False,
-                        rate_limit_ip="100000/minute", rate_limit_session="100000/minute")
-    services = build_services(settings)
-    answer_doc = {e.faq_id: e.answer_doc for e in services.retriever.current.faq._entries.values()}
+    settings, services, answer_doc = chat_services("answers-")
     questions = [q for q in (load_questions(args.questions) if args.questions else load_questions()) if q.answer_contains and q.docs
                  and (args.category == "all" or any(d.startswith("reg-") for d in q.docs))]
     if args.limit:
@@ -90,7 +103,7 @@ def main() -> None:
             t0 = time.perf_counter()
             r = client.post("/v1/chat", json=body, headers=headers).json()
             conv[q.q] = (r["conversation_id"], r["session_token"] or headers["authorization"][7:])
-            cited = {c["doc_id"] for c in r["citations"]} | {answer_doc.get(c["doc_id"]) for c in r["citations"]}
+            cited = cited_docs(r, answer_doc)
             has_figures = all(carries(f, r["reply"]) for f in q.answer_contains)
             rows.append({"q": q.q, "path": r["path"], "figures": has_figures, "cited": bool(cited & set(q.docs)),
                          "seconds": round(time.perf_counter() - t0, 2), "reply": r["reply"][:300]})
