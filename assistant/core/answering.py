@@ -64,9 +64,9 @@ class PipelineConfig:
 class Retrieval:
     text: str  # the customer's message
     query: str  # what was searched: the message, or the message read with an earlier question
-    passages: list[Passage]  # relevant ones only, best first
+    passages: list[Passage]  # relevant ones only, best first (a follow-up's `topic` passages lead)
     faqs: list[FaqMatch]
-    topic: tuple[str, ...] = ()  # documents the last reply cited, when this message was read as its follow-up
+    topic: tuple[str, ...] = ()  # documents the last reply cited that this follow-up stayed with
 
     @property
     def best_score(self) -> float:
@@ -221,8 +221,10 @@ class Answerer:
         chosen by MiniLM, 0.733 by mpnet (knowledge_base/rerank.py). A follow-up's `topic` documents
         (see `_stay_on_topic`) keep their lead by `topic_margin` here too.
         """
-        ranked = sorted(((s + self.cfg.topic_margin if p.doc_id in topic else s, p) for s, p in self.reranker.rank(question, passages)),
-                        key=lambda sp: -sp[0])
+        def rank(candidates: list[Passage]) -> list[tuple[float, Passage]]:
+            return [(s + self.cfg.topic_margin if p.doc_id in topic else s, p) for s, p in self.reranker.rank(question, candidates)]
+
+        ranked = sorted(rank(passages), key=lambda sp: -sp[0])
         if self.cfg.quote_whole_document:
             # The best document's other sections compete too: "what factors are lenders not allowed
             # to use when deciding credit" retrieves two sections of the ECOA guide, not the one
@@ -232,7 +234,7 @@ class Answerer:
             more = [replace(p, text=strip_planted_instructions(p.text))
                     for p in self.kb.document_passages(ranked[0][1].doc_id, self.kb.embed(question)) if p.chunk_id not in seen]
             if more:
-                ranked = sorted(ranked + self.reranker.rank(question, more), key=lambda sp: -sp[0])
+                ranked = sorted(ranked + rank(more), key=lambda sp: -sp[0])
         top = ranked[0][0]
         return [p for score, p in ranked if score >= top - self.cfg.quote_context_margin], self.reranker.relevance
 
