@@ -16,6 +16,7 @@ from assistant.core.events import Citation, Event, IntentInfo, Reply, ReplyDelta
 from knowledge_base.figures import figures, unsupported_figures
 from assistant.core.grounding import cite, extractive_answer, grafted_terms
 from assistant.core.guardrails import leaks_system_prompt, strip_planted_instructions
+from assistant.core.questions import asks_for_figure, asks_yes_no
 from assistant.core.rewrite import is_follow_up, refers_back, rewrite_query, with_previous
 from assistant.llm import ChatMessage, GenerationError, GenerationRequest, Generator, prompts
 from knowledge_base import FaqMatch, Passage
@@ -294,49 +295,6 @@ class Answerer:
         tail = full[done:]
         if tail.strip():
             yield verified(tail)
-
-
-_QUANTITY = re.compile(
-    r"\b(how (long|much|many|soon|quickly|fast|late|early|often|far|old)|how many days|what time|deadline|cut-?off"
-    r"|(what|what's|whats) (is |are )?(the |my |your )?(max|maximum|minimum|min|limit|fee|rate|apy|apr|penalty|cost|amount|charge)"
-    r"|\b(limit|fee|rate|apy|apr)s? (on|for|of)\b|\bwhen (do|does|will|should|can|is|are|must)\b)",
-    re.I,
-)
-
-
-# An amount the customer states ("with $4,000 cash"): the answer hinges on a threshold in the
-# passage, and a small model's yes/no about it carries no figure for the guard to check.
-_STATED_AMOUNT = re.compile(r"\$\s?\d|\b\d[\d,]*(\.\d+)?\s?(dollars|usd|bucks)\b", re.I)
-
-
-def asks_for_figure(question: str) -> bool:
-    """Questions whose answer is a number, amount, rate, time or deadline, or turns on an amount they state."""
-    return bool(_QUANTITY.search(question) or _STATED_AMOUNT.search(question))
-
-
-# "can I / is it / what if ...": the customer asks what the rules allow; "can you ..." asks the bot to act.
-# The question may follow the customer's story: "nobody gave me the right to cancel paper when i opened
-# my heloc 8 months ago, can i still back out".
-_ABOUT_RULE = re.compile(r"(?:^\s*|[.,;:!?]\s*|\b(?:and|but|so|ok|also)\s+)"
-                         r"(can|could|may|am|do|does|is|are|will|what if|what happens|how)\b(?!\s+(you|u|ya)\b)", re.I)
-
-
-# A yes/no question, at the start of the message or of a clause after the customer's story:
-# "gonna wire my sister 5 grand, does the bank keep a record of that". "what do I need" is no yes/no question.
-# "can you explain ..." asks for an explanation; "do you charge ..." is a yes/no question.
-_YES_NO = re.compile(r"(?:^|[.,;:!?]\s*|\b(?:and|but|so|ok|also)\s+)(?:(?:is|are|can|could|do|does|did|will|would|should|am|has|have|may|must)"
-                     r"\s+(?:i|we|my|it|they|there|the|he|she|this|that|these|those|every|each|a|an|any|our|your|his|her|their)"
-                     r"|(?:do|are|have)\s+you)\b", re.I)
-
-
-def asks_yes_no(question: str) -> bool:
-    """bench/kb_answers.py: the 0.5B model answered such questions with a bare, often reversed yes or no
-    ("No, there is no limit to what you lose", "The bank does not keep a record of wire transfers")."""
-    return bool(_YES_NO.search(question))
-
-
-def asks_about_rule(question: str) -> bool:
-    return bool(_ABOUT_RULE.search(question))
 
 
 def _best(passages: list[Passage]) -> float:

@@ -14,7 +14,8 @@ from typing import Protocol
 
 import numpy as np
 
-from assistant.core.answering import Answerer, KnowledgeSource, PipelineConfig, Reranker, Retrieval, asks_about_rule, asks_for_figure  # noqa: F401 (re-exported)
+from assistant.core.answering import Answerer, KnowledgeSource, PipelineConfig, Reranker, Retrieval  # noqa: F401 (re-exported)
+from assistant.core.questions import asks_about_rule, asks_for_figure
 from assistant.core.guardrails import screen_input
 from assistant.core.events import Event, HandoffInfo, IntentInfo, Reply, TurnError, TurnStarted, UserTurn
 from assistant.handoff.policy import Decision, HandoffPolicy, NluSignals

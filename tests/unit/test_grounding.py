@@ -1,6 +1,6 @@
 from knowledge_base.figures import figures, unsupported_figures
 from assistant.core.grounding import check_reply, cite, extractive_answer, sentences
-from assistant.core.answering import asks_about_rule, asks_yes_no
+from assistant.core.questions import asks_about_rule, asks_yes_no
 from assistant.core.rewrite import is_follow_up, refers_back, rewrite_query
 from tests.fakes import CHECKING, SAVINGS, WIRES
 
@@ -78,7 +78,7 @@ def test_follow_up_rewrite():
 
 
 def test_questions_that_turn_on_a_figure_are_quoted_not_generated():
-    from assistant.core.answering import asks_for_figure
+    from assistant.core.questions import asks_for_figure
 
     # measured: Qwen 0.5B answered "No, they don't need your ID." to the first (the passage says they do)
     assert asks_for_figure("buying a money order with $4,000 cash, will they need my id")
