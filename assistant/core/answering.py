@@ -135,7 +135,10 @@ class Answerer:
         may still continue the conversation: it does when the last reply's documents answer to it."""
         if not topic or len(text.split()) > self.cfg.topic_words or _best(alone) >= self.cfg.scope_override_relevance:
             return False  # "how long is the draw period on a heloc" stands on its own
-        return _best([p for d in topic for p in self.kb.document_passages(d, vector)]) >= self.cfg.topic_relevance
+        return _best(self._topic_passages(topic, vector)) >= self.cfg.topic_relevance
+
+    def _topic_passages(self, topic: tuple[str, ...], vector: np.ndarray) -> list[Passage]:
+        return [p for d in topic for p in self.kb.document_passages(d, vector)]
 
     def _stay_on_topic(self, passages: list[Passage], topic: tuple[str, ...], vector: np.ndarray):
         """A follow-up read with the previous question: the documents the last reply cited come first
@@ -143,8 +146,8 @@ class Answerer:
         have to let me know?" is about the provisional credit just explained, not the liability guide
         that scores a little higher)."""
         best = _best(passages)
-        on_topic = sorted((p for d in topic for p in self.kb.document_passages(d, vector)
-                           if p.score >= best - self.cfg.topic_margin), key=lambda p: -p.score)
+        on_topic = sorted((p for p in self._topic_passages(topic, vector) if p.score >= best - self.cfg.topic_margin),
+                          key=lambda p: -p.score)
         if not on_topic:
             return passages, ()
         ids = {p.chunk_id for p in on_topic}

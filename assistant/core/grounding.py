@@ -101,10 +101,11 @@ def asked_kind(question: str) -> str | None:
     return next((kind for kind, pattern in _ASKS.items() if pattern.search(question)), None)
 
 
-def figure_weight(kind: str | None, sentence: str) -> float:
+def figure_weight(kind: str | None, sentence: str, found: set[str] | None = None) -> float:
     """How much a sentence's figures count toward answering a question asking for `kind`: a figure of
-    that kind fully, another kind a third (it may still be the answer, said another way)."""
-    if not answer_figures(sentence):
+    that kind fully, another kind a third (it may still be the answer, said another way).
+    `found`: the sentence's `answer_figures`, when the caller has them."""
+    if not (answer_figures(sentence) if found is None else found):
         return 0.0
     if kind is None or _STATES[kind].search(sentence):
         return 1.0
@@ -139,7 +140,7 @@ def extractive_answer(question: str, passages: list[Passage], *, max_sentences: 
         else:
             found = answer_figures(s)  # "Under 12 CFR 1005.17, ..." alone answers no "how long"
             # a figure the customer states ("two $6,000 cash deposits") marks the sentence about their case
-            score = (meaning[n] + 0.03 * shared + (0.15 * figure_weight(kind, s) if wants_figure else 0.0)
+            score = (meaning[n] + 0.03 * shared + (0.15 * figure_weight(kind, s, found) if wants_figure else 0.0)
                      + (0.2 if stated & found else 0.0) - 0.02 * rank)
         scored.append((score, rank, i, s))
     keep = sorted(sorted(scored, reverse=True)[:max_sentences], key=lambda t: (t[1], t[2]))
