@@ -16,7 +16,7 @@ from assistant.core.events import Citation, Event, IntentInfo, Reply, ReplyDelta
 from knowledge_base.figures import figures, unsupported_figures
 from assistant.core.grounding import cite, extractive_answer, grafted_terms
 from assistant.core.guardrails import leaks_system_prompt, strip_planted_instructions
-from assistant.core.questions import asks_for_figure, asks_yes_no
+from assistant.core.questions import asks_for_figure, asks_meaning, asks_yes_no
 from assistant.core.rewrite import is_follow_up, refers_back, rewrite_query, with_previous
 from assistant.llm import ChatMessage, GenerationError, GenerationRequest, Generator, prompts
 from knowledge_base import FaqMatch, Passage
@@ -159,7 +159,7 @@ class Answerer:
         top = max(p.score for p in found.passages)
         # Only passages nearly as relevant as the best: each extra passage costs prefill time.
         context = [p for p in found.passages if p.score >= top - self.cfg.context_margin][: self.cfg.context_k]
-        if self.cfg.quote_figure_questions and (asks_for_figure(found.query) or asks_yes_no(found.query)
+        if self.cfg.quote_figure_questions and (asks_for_figure(found.query) or asks_yes_no(found.query) or asks_meaning(found.query)
                                                 or context[0].category in self.cfg.quote_categories):
             # bench/kb_answers.py, 77 regulation questions: the 0.5B model's paraphrase carried the
             # right figure in 43-56% and sometimes reversed the rule ("No, a bank cannot hold back

@@ -47,5 +47,17 @@ def asks_yes_no(question: str) -> bool:
     return bool(_YES_NO.search(question))
 
 
+# "what does APY actually mean", "what is an exception hold": the source's definition, quoted, beats the
+# 0.5B model's paraphrase ("All Larkspur deposit accounts compound interest daily ..." for the first).
+_MEANING = re.compile(r"\bwhat (?:does|do) (?:the term |the word )?[\w'\- ]{1,40}? (?:actually |really |even )?(?:mean|stand for)\b"
+                      r"|\bmeaning of\b|\bwhat is meant by\b|^\s*(?:define|explain)\b"
+                      r"|^\s*(?:what is|what's|whats) an? [\w'\-]+(?: [\w'\-]+){0,2}\s*\??\s*$", re.I)
+
+
+def asks_meaning(question: str) -> bool:
+    """A question after what a term means, not after a figure or a step."""
+    return bool(_MEANING.search(question))
+
+
 def asks_about_rule(question: str) -> bool:
     return bool(_ABOUT_RULE.search(question))

@@ -1,6 +1,6 @@
 from knowledge_base.figures import figures, unsupported_figures
 from assistant.core.grounding import check_reply, cite, extractive_answer, sentences
-from assistant.core.questions import asks_about_rule, asks_yes_no
+from assistant.core.questions import asks_about_rule, asks_meaning, asks_yes_no
 from assistant.core.rewrite import is_follow_up, refers_back, rewrite_query
 from tests.fakes import CHECKING, SAVINGS, WIRES
 
@@ -47,6 +47,26 @@ def test_quote_keeps_the_number_of_sentences_asked_for():
     two, _ = extractive_answer("what is the limit", [p], relevance=relevance)
     three, _ = extractive_answer("what is the limit", [p], relevance=relevance, max_sentences=3)
     assert two.endswith("One rule applies. The limit is $30.") and three.endswith("The limit is $30. The rule began in 2022.")
+
+
+def test_a_sentence_two_documents_share_is_quoted_once():
+    from knowledge_base import Passage
+
+    same = "You can ask for the reasons within 60 days."
+    a, b = (Passage(chunk_id=f"{d}#0", doc_id=d, title=d, section="Declined", score=0.7, category="loans", source="x",
+                    text=f"{same} We answer within 30 days of your request.") for d in ("prod-a", "prod-b"))
+    closer = lambda q, ss: [0.9 if "60 days" in s else 0.5 for s in ss]  # noqa: E731 (the shared sentence answers best)
+    answer, _ = extractive_answer("can i find out why i was denied", [a, b], relevance=closer, max_sentences=2)
+    assert answer.count(same) == 1 and "30 days of your request" in answer
+
+
+def test_questions_after_what_a_term_means():
+    for q in ("what does APY actually mean", "what is a billing error", "whats an exception hold?", "define structuring",
+              "what does reg e stand for"):
+        assert asks_meaning(q), q
+    for q in ("what is the wire fee", "what is my balance", "what is a good account for a student who travels",
+              "how do I dispute a charge"):
+        assert not asks_meaning(q), q
 
 
 def test_quote_prefers_the_sentence_about_the_amount_the_customer_states():
