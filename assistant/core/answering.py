@@ -14,7 +14,7 @@ import numpy as np
 
 from assistant.core.events import Citation, Event, IntentInfo, Reply, ReplyDelta
 from knowledge_base.figures import figures, unsupported_figures
-from assistant.core.grounding import cite, extractive_answer, grafted_terms
+from assistant.core.grounding import cite, declines, extractive_answer, grafted_terms
 from assistant.core.guardrails import leaks_system_prompt, strip_planted_instructions
 from assistant.core.questions import asks_for_figure, asks_meaning, asks_yes_no
 from assistant.core.rewrite import is_follow_up, refers_back, rewrite_query, with_previous
@@ -184,6 +184,15 @@ class Answerer:
             log.warning("generation failed (%s); answering extractively", exc)
             emitted, model_failed = [], True
         answer = "".join(emitted).strip()
+        if answer and declines(answer):
+            # The tuned model said it has no answer ("I don't have that information ...") or only offered
+            # an agent, with passages in front of it: bench/kb_answers.py, all 176 questions, it did so for
+            # 6 whose passages answer them ("number to call at 2am to report my card stolen"). The
+            # customer gets the closest sentences, said to be the closest, and the agent offer.
+            log.info("generated reply declined; quoting the closest passages")
+            yield await self._quote(cid, found, context, intent, guard="declined", lead=prompts.CLOSEST_LEAD,
+                                    suggestions=(prompts.TALK_TO_AGENT, *related(found.faqs)), first_token_ms=first_token_ms)
+            return
         if answer and leaks_system_prompt(answer, self.system_prompt()):
             log.warning("reply repeated the system prompt; replaced with the extractive answer")
             answer = ""
@@ -205,7 +214,7 @@ class Answerer:
                     first_token_ms=first_token_ms, retrieved=_doc_ids(context), guard="passed")
 
     async def _quote(self, cid: str, found: Retrieval, context: list[Passage], intent: IntentInfo | None, *, guard: str,
-                     suggestions: tuple[str, ...], first_token_ms: float | None = None) -> Reply:
+                     suggestions: tuple[str, ...], first_token_ms: float | None = None, lead: str = prompts.EXTRACTIVE_LEAD) -> Reply:
         """The passages' own sentences, cited (path "extractive"); `guard` says why they were quoted."""
         # Quoting costs no prefill, so its sentences come from every passage nearly as good as the best.
         if self.reranker is not None:
@@ -214,7 +223,7 @@ class Answerer:
             wider = [p for p in found.passages if p.score >= found.best_score - self.cfg.quote_context_margin]
             quoted, relevance = (wider if len(wider) > len(context) else context), self._relevance
         text, cites = await asyncio.to_thread(extractive_answer, found.query, quoted, relevance=relevance,
-                                              wants_figure=asks_for_figure(found.query), max_sentences=self.cfg.quote_sentences)
+                                              wants_figure=asks_for_figure(found.query), max_sentences=self.cfg.quote_sentences, lead=lead)
         return Reply(cid, text, path="extractive", citations=cites, intent=intent, suggestions=suggestions,
                      first_token_ms=first_token_ms, retrieved=_doc_ids(quoted), guard=guard)
 

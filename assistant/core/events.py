@@ -77,7 +77,7 @@ class Reply:
     first_token_ms: float | None = None
     message_id: int | None = None
     retrieved: tuple[str, ...] = ()  # doc ids given to the model (for the audit trail)
-    guard: str | None = None  # grounding decision for the audit trail: passed | replaced | quoted | model_unavailable
+    guard: str | None = None  # grounding decision for the audit trail: passed | replaced | declined | quoted | model_unavailable
 
 
 Event = TurnStarted | ReplyDelta | TurnError | Reply

@@ -42,6 +42,15 @@ def grafted_terms(reply: str, question: str, passages: list[Passage]) -> set[str
     return (asked & said) - known
 
 
+# The tuned model's refusals and agent offers (finetune/prompts.py: DONT_KNOW_VARIANTS, HANDOFF_ANSWERS).
+_DECLINES = re.compile(r"\b(?:don'?t|do not) have (?:that|this|the|any) information\b|\bconnect you (?:with|to) (?:an|one of our) agents?\b", re.I)
+
+
+def declines(reply: str) -> bool:
+    """The reply says the model has no answer, or only offers an agent: no figure, a few sentences at most."""
+    return bool(_DECLINES.search(reply)) and not figures(reply) and len(reply.split()) <= 40
+
+
 def citation_for(p: Passage, snippet_chars: int = 240) -> Citation:
     snippet = " ".join(p.text.split())
     if len(snippet) > snippet_chars:
@@ -112,8 +121,8 @@ def figure_weight(kind: str | None, sentence: str, found: set[str] | None = None
     return 1 / 3
 
 
-def extractive_answer(question: str, passages: list[Passage], *, max_sentences: int = 2,
-                      relevance: Relevance | None = None, wants_figure: bool = False) -> tuple[str, tuple[Citation, ...]]:
+def extractive_answer(question: str, passages: list[Passage], *, max_sentences: int = 2, relevance: Relevance | None = None,
+                      wants_figure: bool = False, lead: str = EXTRACTIVE_LEAD) -> tuple[str, tuple[Citation, ...]]:
     """The sentences of the retrieved passages that best answer the question, verbatim and cited.
 
     With `relevance(question, sentences)` (the encoder's cosine) sentences of every passage
@@ -127,7 +136,7 @@ def extractive_answer(question: str, passages: list[Passage], *, max_sentences: 
     candidates = [(rank, i, s) for rank, p in enumerate(passages) for i, s in enumerate(sentences(p.text))]
     if not candidates:
         best = passages[0]
-        return EXTRACTIVE_LEAD.format(title=best.title) + best.text, (citation_for(best),)
+        return lead.format(title=best.title) + best.text, (citation_for(best),)
     q, stated, kind = set(tokenize(question)), answer_figures(question), asked_kind(question)
     # Each sentence is read under its section heading ("60 days to send written notice"): the
     # sentence alone often lacks the subject the question names.
@@ -153,4 +162,4 @@ def extractive_answer(question: str, passages: list[Passage], *, max_sentences: 
     unique: dict[str, Passage] = {}
     for p in used:
         unique.setdefault(p.doc_id, p)
-    return EXTRACTIVE_LEAD.format(title=titles) + body, tuple(citation_for(p) for p in unique.values())
+    return lead.format(title=titles) + body, tuple(citation_for(p) for p in unique.values())

@@ -25,6 +25,9 @@ APOLOGY = (
 
 EXTRACTIVE_LEAD = "Here is what our {title} information says: "
 
+# The model declined although passages were found: they are quoted, and the lead says they may not answer.
+CLOSEST_LEAD = "I could not find a direct answer to that. The closest I found is in our {title} information: "
+
 TALK_TO_AGENT = "Talk to an agent"
 
 OUT_OF_SCOPE = (

@@ -60,6 +60,15 @@ def test_a_sentence_two_documents_share_is_quoted_once():
     assert answer.count(same) == 1 and "30 days of your request" in answer
 
 
+def test_declining_replies():
+    from assistant.core.grounding import declines
+
+    assert declines("I'm sorry, I don't have that information in our knowledge base. Would you like me to connect you with an agent?")
+    assert declines("I'm sorry for the trouble. I can connect you with an agent, who can look into this with you. Shall I connect you now?")
+    assert not declines("Call 1-800-555-0142 any time, or I can connect you with an agent.")  # it answers
+    assert not declines("Everyday Checking has no overdraft fee on transfers from savings.")
+
+
 def test_questions_after_what_a_term_means():
     for q in ("what does APY actually mean", "what is a billing error", "whats an exception hold?", "define structuring",
               "what does reg e stand for"):

@@ -53,6 +53,17 @@ def test_invented_number_replaced_by_extractive_answer(repo):
     assert reply.citations[0].doc_id == "prod-checking"
 
 
+def test_a_declining_generated_reply_gives_way_to_the_closest_passage(repo):
+    from finetune.prompts import DONT_KNOW_VARIANTS, HANDOFF_ANSWERS
+
+    for declined in (DONT_KNOW_VARIANTS[0], HANDOFF_ANSWERS[1]):
+        p, gen, _ = make(repo, declined)
+        reply = run(p, "What is the monthly fee for checking?")[-1]
+        assert gen.requests and reply.path == "extractive" and reply.guard == "declined"
+        assert reply.text.startswith("I could not find a direct answer") and "$10" in reply.text
+        assert reply.citations[0].doc_id == "prod-checking" and reply.suggestions[0] == prompts.TALK_TO_AGENT
+
+
 def test_figure_question_is_answered_by_quoting_the_passage(repo):
     p, gen, _ = make(repo, "should not be used", quote=True)
     reply = run(p, "What is the monthly fee for checking?")[-1]
