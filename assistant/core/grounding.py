@@ -152,10 +152,10 @@ def extractive_answer(question: str, passages: list[Passage], *, max_sentences: 
             score = (meaning[n] + 0.03 * shared + (0.15 * figure_weight(kind, s, found) if wants_figure else 0.0)
                      + (0.2 if stated & found else 0.0) - 0.02 * rank)
         scored.append((score, rank, i, s))
-    best: dict[str, tuple] = {}  # the same sentence in two documents is quoted once
+    distinct: dict[str, tuple] = {}  # the same sentence in two documents is quoted once
     for t in sorted(scored, reverse=True):
-        best.setdefault(" ".join(t[3].lower().split()), t)
-    keep = sorted(list(best.values())[:max_sentences], key=lambda t: (t[1], t[2]))
+        distinct.setdefault(" ".join(t[3].lower().split()), t)
+    keep = sorted(list(distinct.values())[:max_sentences], key=lambda t: (t[1], t[2]))
     used = [passages[rank] for rank in dict.fromkeys(rank for _, rank, _, _ in keep)]
     body = " ".join(s for _, _, _, s in keep)
     titles = " and ".join(dict.fromkeys(p.title for p in used))
