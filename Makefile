@@ -21,7 +21,7 @@ export TRANSFORMERS_OFFLINE := 1
 
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test setup install models index bench browser clean
+.PHONY: run test lint setup install models index bench browser clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -55,7 +55,11 @@ browser:
 	@command -v chromium >/dev/null || { echo "installing Debian chromium for the browser tests"; \
 	  $(SUDO) apt-get install -y chromium >/dev/null || { $(SUDO) apt-get update >/dev/null && $(SUDO) apt-get install -y chromium >/dev/null; }; }
 
-test: setup browser
+# Lint first, so a style slip fails in seconds rather than after the suite.
+lint: install
+	$(BIN)/ruff check .
+
+test: lint setup browser
 	$(BIN)/bankassist models prepare --llm smollm2-135m
 	$(BIN)/pytest $(PYTEST_ARGS)
 

@@ -110,7 +110,7 @@ def sha256_file(path: Path, chunk: int = 1 << 22) -> str:
 
 def _gguf_file(spec: PackagedGGUF, cache_dir: Path) -> Path:
     """Return the verified GGUF file, joining part packages into the cache if needed."""
-    dirs = [_package_dir(pkg, f"{pip} {spec.pip_flags}".strip()) for pkg, pip in zip(spec.packages, spec.pip_names)]
+    dirs = [_package_dir(pkg, f"{pip} {spec.pip_flags}".strip()) for pkg, pip in zip(spec.packages, spec.pip_names, strict=False)]
     if len(dirs) == 1:
         target = dirs[0] / spec.filename
         if not target.exists():
@@ -122,7 +122,7 @@ def _gguf_file(spec: PackagedGGUF, cache_dir: Path) -> Path:
             tmp = target.with_suffix(".part")
             log.info("joining %d parts of %s into %s", len(dirs), spec.name, target)
             with tmp.open("wb") as out:
-                for d, pip in zip(dirs, spec.pip_names):
+                for d, pip in zip(dirs, spec.pip_names, strict=False):
                     parts = sorted((d / "data").glob("part*.bin"))
                     if not parts:
                         raise MissingModelError(f"no data/part*.bin in {d}: reinstall {pip}")

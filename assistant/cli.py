@@ -29,8 +29,8 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 def _llm_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
-    from assistant.llm.server import create_llm_app
     from assistant.config import offline_environment
+    from assistant.llm.server import create_llm_app
     from assistant.services import build_generator
 
     offline_environment()
@@ -175,7 +175,14 @@ def _audit(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _models_prepare(settings: Settings, args: argparse.Namespace) -> int:
-    from assistant.assets import LLM_REGISTRY, resolve_embedding, resolve_gguf, resolve_llm, resolve_onnx_encoder, resolve_rerank_model
+    from assistant.assets import (
+        LLM_REGISTRY,
+        resolve_embedding,
+        resolve_gguf,
+        resolve_llm,
+        resolve_onnx_encoder,
+        resolve_rerank_model,
+    )
     from assistant.config import offline_environment
 
     offline_environment()

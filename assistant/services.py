@@ -8,22 +8,29 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.assets import LLM_REGISTRY, resolve_embedding, resolve_gguf, resolve_llm, resolve_onnx_encoder, resolve_rerank_model
-from assistant.config import Settings, offline_environment
-from assistant.core.pipeline import DialoguePipeline, PipelineConfig
-from assistant.llm import ChatMessage, GenerationRequest, Generator
-from assistant.storage.db import make_engine, migrate, session_factory
+from assistant.assets import (
+    LLM_REGISTRY,
+    resolve_embedding,
+    resolve_gguf,
+    resolve_llm,
+    resolve_onnx_encoder,
+    resolve_rerank_model,
+)
 from assistant.audit import AuditLog
 from assistant.bus import EventBus, InMemoryBus, RedisBus
+from assistant.config import Settings, offline_environment
+from assistant.core.pipeline import DialoguePipeline, PipelineConfig
 from assistant.handoff.policy import HandoffPolicy
 from assistant.handoff.service import HandoffService
 from assistant.kb_admin import KnowledgeAdmin
+from assistant.llm import ChatMessage, GenerationRequest, Generator
 from assistant.metrics import Metrics
+from assistant.nlu.classifier import HandoffRules, MiniLMIntentClassifier, MissingArtifactError
 from assistant.storage.agents import AgentRepository
+from assistant.storage.db import make_engine, migrate, session_factory
 from assistant.storage.repository import ConversationRepository
 from assistant.storage.robots import RobotRepository
 from assistant.storage.tickets import TicketRepository
-from assistant.nlu.classifier import HandoffRules, MiniLMIntentClassifier, MissingArtifactError
 from knowledge_base.embeddings import MiniLMEmbeddings
 from knowledge_base.rerank import SentenceReranker
 from knowledge_base.retriever import LiveRetriever

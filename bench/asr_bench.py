@@ -73,7 +73,9 @@ def asterisk_clips(n: int) -> list[tuple[str, np.ndarray]]:
     import soundfile as sf
 
     out = []
-    for line in gzip.open(doc, "rt", errors="replace"):
+    with gzip.open(doc, "rt", errors="replace") as fh:
+        lines = fh.read().splitlines()
+    for line in lines:
         m = re.match(r"^([\w-]+): (.+)$", line.strip())
         if not m or "[" in m.group(2) or len(m.group(2).split()) < 3:
             continue  # tones and one-word prompts say little about WER

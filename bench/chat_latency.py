@@ -129,7 +129,7 @@ def main() -> None:
     services = build_services(settings)  # builds the index into the temp dir on the way
     first_start = time.perf_counter() - t0
     half = args.turns // 2
-    questions = [q for pair in zip(faq_questions(services, half), GENERATED * 2) for q in pair][: args.turns]
+    questions = [q for pair in zip(faq_questions(services, half), GENERATED * 2, strict=False) for q in pair][: args.turns]
     by_path = asyncio.run(run_turns(services, questions))
     rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     result = {

@@ -80,7 +80,7 @@ def run(n: int, queries: int, centers, words, rng) -> dict:
     qv = synth(queries, centers, rng)
     qt = [[words[i] for i in rng.choice(len(words), 5, p=zipf)] for _ in range(queries)]
     dense_ms, hybrid_ms = [], []
-    for v, toks in zip(qv, qt):
+    for v, toks in zip(qv, qt, strict=False):
         t0 = time.perf_counter()
         _, ids = index.search(v[None, :], 20)
         dense_ms.append((time.perf_counter() - t0) * 1000)
@@ -96,7 +96,7 @@ def run(n: int, queries: int, centers, words, rng) -> dict:
     # recall@10 of the index against exact search, on the first 50 queries
     exact = np.argsort(-(vecs @ qv[:50].T), axis=0)[:10].T
     _, approx = index.search(qv[:50], 10)
-    recall = float(np.mean([len(set(a) & set(e)) / 10 for a, e in zip(approx, exact)]))
+    recall = float(np.mean([len(set(a) & set(e)) / 10 for a, e in zip(approx, exact, strict=False)]))
     return {
         "chunks": n, "index": type(index).__name__, "dense_build_s": round(dense_build, 1), "bm25_build_s": round(bm25_build, 1),
         "dense_index_mib": round(dense_mem), "rss_mib": round(rss_mib()), "recall_at_10": round(recall, 3),

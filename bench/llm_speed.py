@@ -95,7 +95,7 @@ def main() -> int:
         r = results[variant] = asyncio.run(measure(gen, reqs, tokenizer))
         twin = results.get({"llamacpp-base": "base", "llamacpp-adapter": "adapter"}.get(variant, ""))
         if twin:
-            r["same_replies_as_transformers"] = sum(a == b for a, b in zip(r["replies"], twin["replies"]))
+            r["same_replies_as_transformers"] = sum(a == b for a, b in zip(r["replies"], twin["replies"], strict=False))
         print(f"{variant:17s} first token {r['first_token_s']:.2f} s, decode {r['decode_tokens_per_s']:.2f} tok/s, "
               f"{r['reply_tokens_mean']:.0f} tokens/reply"
               + (f", {r['same_replies_as_transformers']}/{r['n']} replies identical to transformers" if twin else ""),

@@ -33,6 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from assistant.config import child_environment  # noqa: E402
+
 # A small fixed set for other benches; this one asks the FAQ question variants written in the KB.
 QUESTIONS = [
     "What is your routing number?", "What are your branch hours?", "How do I reset my password?",

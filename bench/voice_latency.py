@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import contextlib
 import json
 import socket
 import sys
@@ -53,7 +54,7 @@ def phone_audio(tts, text: str) -> tuple[bytes, float]:
 import websockets  # noqa: E402
 
 
-async def call(port: int, cid: str, ulaw: bytes, voice_end_s: float, timeout: float = 60.0) -> float | None:
+async def call(port: int, cid: str, ulaw: bytes, voice_end_s: float, timeout: float = 60.0) -> float | None:  # noqa: ASYNC109
     async with websockets.connect(f"ws://127.0.0.1:{port}/v1/voice/twilio", max_size=2**20) as ws:
         state = {"first_media": None, "listening": False, "last_msg": time.monotonic(), "marks": 0, "play_end": 0.0,
                  "voice_end": float("inf")}
@@ -61,10 +62,8 @@ async def call(port: int, cid: str, ulaw: bytes, voice_end_s: float, timeout: fl
 
         async def echo(mark) -> None:
             state["marks"] += 1
-            try:
+            with contextlib.suppress(websockets.ConnectionClosed):  # the caller already hung up
                 await ws.send(json.dumps({"event": "mark", "streamSid": "MZb", "mark": mark}))
-            except websockets.ConnectionClosed:
-                pass  # the caller already hung up
 
         async def reader() -> None:
             async for raw in ws:
@@ -84,7 +83,8 @@ async def call(port: int, cid: str, ulaw: bytes, voice_end_s: float, timeout: fl
         await ws.send(json.dumps({"event": "start", "streamSid": "MZb", "start": {
             "streamSid": "MZb", "callSid": f"CA{cid}", "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000},
             "customParameters": {"conversation_id": cid}}}))
-        while state["marks"] == 0 or time.monotonic() - state["last_msg"] < 1.0:  # the greeting, played fast
+        # The greeting, played fast: this polls for quiet on the line, not for an event.
+        while state["marks"] == 0 or time.monotonic() - state["last_msg"] < 1.0:  # noqa: ASYNC110
             await asyncio.sleep(0.02)
         silence = b"\xff" * FRAME
         frames = [ulaw[i : i + FRAME] for i in range(0, len(ulaw), FRAME)]
@@ -154,14 +154,14 @@ async def run_calls(port, services, items, concurrency: int) -> list[tuple[float
     from concurrent.futures import ProcessPoolExecutor
 
     cids = [await asyncio.to_thread(services.conversations.create, "voice") for _ in items]
-    jobs = [(cid, ulaw, end_s) for cid, (ulaw, end_s) in zip(cids, items)]
+    jobs = [(cid, ulaw, end_s) for cid, (ulaw, end_s) in zip(cids, items, strict=False)]
     import multiprocessing
 
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
         lats = await asyncio.get_running_loop().run_in_executor(pool, _client_process, port, jobs, concurrency)
     out: list[tuple[float | None, str]] = []
 
-    for cid, lat in zip(cids, lats):
+    for cid, lat in zip(cids, lats, strict=False):
         paths: list = []
         for _ in range(300):  # the reply is stored when the turn finishes, after hang-up at the latest
             view = await asyncio.to_thread(services.conversations.get, cid)
@@ -214,7 +214,7 @@ def main() -> int:
     report["faq_sequential"] = summary("FAQ-path answers, 1 call at a time", seq, "faq")
     summary("  (all those calls, any path)", seq)
     report["concurrency"] = {}
-    faq_only = [it for it, (_, path) in zip(faq, seq) if path == "faq"] or faq  # no LLM load in the sweep
+    faq_only = [it for it, (_, path) in zip(faq, seq, strict=False) if path == "faq"] or faq  # no LLM load in the sweep
     best, failed = 0, False
     for k in [n for n in (1, 2, 3, 4, 5, 6, 8, 10) if n <= args.max_concurrency]:
         items = (faq_only * 8)[: max(2 * k, 16)]

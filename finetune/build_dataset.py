@@ -19,7 +19,12 @@ from pathlib import Path
 
 from finetune import prompts
 from finetune.examples import (
-    HANDOFF_QUESTIONS, OUT_OF_SCOPE_QUESTIONS, SECURITY_QUESTIONS, Builder, Example, Similarity,
+    HANDOFF_QUESTIONS,
+    OUT_OF_SCOPE_QUESTIONS,
+    SECURITY_QUESTIONS,
+    Builder,
+    Example,
+    Similarity,
 )
 from finetune.facts import Fact, load_kb
 from finetune.phrasing import informal
@@ -81,7 +86,7 @@ def build_split(split: str, facts: list[Fact], builder: Builder, rng: random.Ran
     for f in specific:
         by_doc.setdefault(f.chunk.doc_id, []).append(f)
     for doc_facts in by_doc.values():
-        for a, b in zip(doc_facts, doc_facts[1:]):
+        for a, b in zip(doc_facts, doc_facts[1:], strict=False):
             if a.answer != b.answer:
                 pools["multi_turn"].append(builder.follow_up(a, b, a.questions[0], rng.choice(b.questions), eid("multi_turn")))
         if len(specific) > 1:
@@ -93,7 +98,7 @@ def build_split(split: str, facts: list[Fact], builder: Builder, rng: random.Ran
         "security": (SECURITY_QUESTIONS, (prompts.SECURITY_ANSWER,)),
     }
     for kind, (questions, replies) in canned.items():
-        for rep in range(2 if split == "train" else 1):  # two contexts per question in training
+        for _ in range(2 if split == "train" else 1):  # two contexts per question in training
             for q in _canned_split(questions, split):
                 pools[kind].append(builder.canned(kind, q, rng.choice(replies), eid(kind)))
     for pool in pools.values():

@@ -92,7 +92,7 @@ class Runner:
             with torch.inference_mode(), self._ctx(variant):
                 out = self.model.generate(**batch, max_new_tokens=max_new_tokens, do_sample=False,
                                           eos_token_id=self.eos, pad_token_id=self.tok.pad_token_id)
-            for row, i in zip(out[:, batch["input_ids"].shape[1]:], idx):
+            for row, i in zip(out[:, batch["input_ids"].shape[1]:], idx, strict=False):
                 ids = [t for t in row.tolist() if t != self.tok.pad_token_id]
                 cut = next((k for k, t in enumerate(ids) if t in self.eos), len(ids))
                 new_tokens += cut + (cut < len(ids))
@@ -176,10 +176,10 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         replies, gen = runner.generate(v, examples, batch_size=args.batch_size, max_new_tokens=args.max_new_tokens,
                                        progress=lambda n, v=v: print(f"  {v}: +{n}", file=sys.stderr, flush=True))
-        rows = [score(ex, r) for ex, r in zip(examples, replies)]
+        rows = [score(ex, r) for ex, r in zip(examples, replies, strict=False)]
         spd = runner.speed(v, examples[: args.speed_samples], 32) if args.speed_samples else {}
         results[v] = summarize(rows) | gen | spd | {"wall_s": round(time.perf_counter() - t0, 1)}
-        outputs[v] = [r | {"reply": reply} for r, reply in zip(rows, replies)]
+        outputs[v] = [r | {"reply": reply} for r, reply in zip(rows, replies, strict=False)]
     report = {"base_model": str(base_dir), "adapter": str(args.adapter) if args.adapter else None,
               "dataset": str(args.dataset), "split": args.split, "n": len(examples),
               "max_new_tokens": args.max_new_tokens, "device": str(runner.device),

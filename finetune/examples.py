@@ -79,7 +79,7 @@ class Similarity:
     def nearest(self, text: str, *, allowed, k: int = 8) -> list[KbChunk]:
         q = set(tokenize(text))
         scored = []
-        for c, bag in zip(self.chunks, self.toks):
+        for c, bag in zip(self.chunks, self.toks, strict=False):
             if allowed(c):
                 s = sum(self.idf.get(t, 0.0) for t in q if t in bag)
                 scored.append((s, c.chunk_id, c))

@@ -10,10 +10,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from knowledge_base.figures import figures
 from finetune.prompts import ContextPassage, trim
 from knowledge_base.chunking import chunk_document
 from knowledge_base.documents import load_directory
+from knowledge_base.figures import figures
 
 _BULLET = re.compile(r"^\s*[-*]\s+(?P<label>[^:]{3,70}):\s+(?P<value>.+)$")
 _SENT_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"(])")

@@ -18,8 +18,8 @@ import time
 from pathlib import Path
 
 from finetune.adapter import AdapterError, check_adapter, read_card
-from finetune.evaluate import resolve_base
 from finetune.config import offline_environment
+from finetune.evaluate import resolve_base
 
 
 def merge(adapter: Path, out: Path, *, base: str | None = None, dtype: str = "bfloat16", force: bool = False) -> Path:

@@ -138,7 +138,7 @@ class MiniLMEmbeddings(Embeddings):
                     for _, f in group:
                         f.set_exception(exc)
                     continue
-                for (_, f), v in zip(group, vectors):
+                for (_, f), v in zip(group, vectors, strict=False):
                     f.set_result(v.copy())  # its own row: a cached vector must not pin the whole batch
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:

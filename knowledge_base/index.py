@@ -78,7 +78,7 @@ def _previous_vectors(index_dir: Path) -> tuple[dict[str, np.ndarray], dict[str,
         if keys_file.exists() and vec_file.exists():
             keys = json.loads(keys_file.read_text())
             mat = np.load(vec_file)
-            vectors.update(zip(keys, mat))
+            vectors.update(zip(keys, mat, strict=False))
     return vectors, manifest.get("documents", {})
 
 
@@ -121,12 +121,12 @@ def _embed_with_cache(
     keys = [text_key(t) for t in texts]
     if store is not None:
         cache.update(store.load([k for k in set(keys) if k not in cache]))
-    todo = sorted({k: t for k, t in zip(keys, texts) if k not in cache}.items())
+    todo = sorted({k: t for k, t in zip(keys, texts, strict=False) if k not in cache}.items())
     if todo:
         fresh = embedder.encode([t for _, t in todo], show_progress=progress)
-        cache.update(zip((k for k, _ in todo), fresh))
+        cache.update(zip((k for k, _ in todo), fresh, strict=False))
         if store is not None:
-            store.save(dict(zip((k for k, _ in todo), fresh)))
+            store.save(dict(zip((k for k, _ in todo), fresh, strict=False)))
     mat = np.stack([cache[k] for k in keys]) if keys else np.zeros((0, embedder.dim), np.float32)
     return mat.astype(np.float32), keys, len(todo)
 

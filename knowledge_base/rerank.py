@@ -50,15 +50,15 @@ class SentenceReranker:
         missing = sorted(k for k in todo if k not in found)
         if missing:
             fresh = self._encoder.encode([texts[k] for k in missing], show_progress=progress)
-            store.save(dict(zip(missing, fresh)))
-            self._vectors.update(zip(missing, fresh))
+            store.save(dict(zip(missing, fresh, strict=False)))
+            self._vectors.update(zip(missing, fresh, strict=False))
         return len(missing)
 
     def vectors(self, texts: list[str]) -> np.ndarray:
         keys = [text_key(t) for t in texts]
-        missing = {k: t for k, t in zip(keys, texts) if k not in self._vectors}
+        missing = {k: t for k, t in zip(keys, texts, strict=False) if k not in self._vectors}
         if missing:
-            self._vectors.update(zip(missing, self._encoder.encode(list(missing.values()))))
+            self._vectors.update(zip(missing, self._encoder.encode(list(missing.values())), strict=False))
         return np.stack([self._vectors[k] for k in keys]) if keys else np.zeros((0, self._encoder.dim), np.float32)
 
     def embed_query(self, text: str) -> np.ndarray:
@@ -73,4 +73,4 @@ class SentenceReranker:
     def rank(self, question: str, passages: list[Passage]) -> list[tuple[float, Passage]]:
         """The passages best first by the reranker's cosine, with that score."""
         scores = self.relevance(question, [passage_text(p.title, p.section, p.text) for p in passages])
-        return sorted(zip((float(s) for s in scores), passages), key=lambda sp: -sp[0])
+        return sorted(zip((float(s) for s in scores), passages, strict=False), key=lambda sp: -sp[0])

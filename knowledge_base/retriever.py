@@ -23,9 +23,7 @@ if TYPE_CHECKING:
 RRF_K = 60
 _WORD = re.compile(r"[a-z0-9$%.]+(?:'[a-z]+)?")
 _STOP = frozenset(
-    "a an the is are was were be been to of in on for and or my your our i you we it this that "
-    "do does did can could would should will what how when where which who why me with at by from "
-    "if so not no any there their them they he she his her us am have has had about please".split()
+    ["a", "an", "the", "is", "are", "was", "were", "be", "been", "to", "of", "in", "on", "for", "and", "or", "my", "your", "our", "i", "you", "we", "it", "this", "that", "do", "does", "did", "can", "could", "would", "should", "will", "what", "how", "when", "where", "which", "who", "why", "me", "with", "at", "by", "from", "if", "so", "not", "no", "any", "there", "their", "them", "they", "he", "she", "his", "her", "us", "am", "have", "has", "had", "about", "please"]
 )
 
 
@@ -174,7 +172,7 @@ class HybridRetriever:
         k = min(len(self.chunks), pool * (8 if category else 1))
         docs, scores = self._bm25.retrieve([tokens], k=k, show_progress=False, n_threads=1)
         out: list[str] = []
-        for i, score in zip(docs[0], scores[0]):
+        for i, score in zip(docs[0], scores[0], strict=False):
             if score <= 0 or len(out) >= pool:
                 break
             if not category or self.chunks[i].category == category:

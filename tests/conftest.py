@@ -1,15 +1,16 @@
-import os
-
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 """Real components: MiniLM embeddings, FAISS index over the shipped KB, SmolLM2, SQLite."""
 
-import pytest
-from fastapi.testclient import TestClient
+import os
 
-from assistant.api.app import create_app
-from assistant.config import Settings
-from assistant.services import build_services
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # before any model library is imported
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+import pytest  # noqa: E402
+from fastapi.testclient import TestClient  # noqa: E402
+
+from assistant.api.app import create_app  # noqa: E402
+from assistant.config import Settings  # noqa: E402
+from assistant.services import build_services  # noqa: E402
 
 
 @pytest.fixture(scope="session")

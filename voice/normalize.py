@@ -13,8 +13,8 @@ import re
 
 from num2words import num2words
 
-_DIGITS = "zero one two three four five six seven eight nine".split()
-_MONTHS = "January February March April May June July August September October November December".split()
+_DIGITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+_MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"]
 _MONTH_ABBR = {m[:3].lower(): m for m in _MONTHS} | {"sept": "September"}
 
 SPELLED = ("APR", "APY", "ATM", "FDIC", "ACH", "CD", "CDs", "ID", "IRA", "IRAs", "SSN", "ITIN", "USD", "FAQ", "EFT", "ABA", "IBAN", "SWIFT")

@@ -19,15 +19,25 @@ from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant import __version__
+from assistant.api.routes import (
+    admin,
+    agent,
+    chat,
+    conversations,
+    health,
+    intent,
+    kb,
+    robot,
+    suggestions,
+    telephony,
+    voice,
+)
 from assistant.api.security import RateLimiter, security_headers
-from assistant.api.routes import admin, agent, chat, conversations, health, kb, robot
-from assistant.api.routes import suggestions, telephony, voice
-from assistant.api.routes import intent
 from assistant.config import PROJECT_ROOT, Settings
-from assistant.logging_setup import request_id
 from assistant.core.pipeline import UnknownConversation
-from assistant.storage.tickets import TicketConflict, TicketNotFound
+from assistant.logging_setup import request_id
 from assistant.services import Services, build_services
+from assistant.storage.tickets import TicketConflict, TicketNotFound
 
 log = logging.getLogger(__name__)
 WEB_DIR = PROJECT_ROOT / "web"

@@ -70,7 +70,7 @@ class ChatResponse(BaseModel):
 
     @classmethod
     def from_reply(cls, r: Reply, session_token: str | None = None) -> ChatResponse:
-        return cls(session_token=session_token, 
+        return cls(session_token=session_token,
             conversation_id=r.conversation_id, reply=r.text,
             citations=[CitationOut(doc_id=c.doc_id, title=c.title, snippet=c.snippet, section=c.section) for c in r.citations],
             intent=IntentOut(name=r.intent.name, confidence=r.intent.confidence) if r.intent else None,

@@ -7,7 +7,6 @@ mono 16 kHz; audio out is an `audio` JSON header followed by one binary PCM16 fr
 from __future__ import annotations
 
 import functools
-
 from pathlib import Path
 from typing import Literal
 
@@ -144,7 +143,7 @@ class DisplayMap:
 
     @staticmethod
     @functools.lru_cache(maxsize=4)
-    def load(path: Path) -> "DisplayMap":
+    def load(path: Path) -> DisplayMap:
         """Read once per file: parsing the YAML for every robot session was 6 % of the server's
         time while 200 sessions connected (bench/load_faq.py, py-spy)."""
         return DisplayMap(path)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -14,7 +15,14 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from assistant.channels.voice_session import CallOutcome, SessionConfig, VoiceSession
 from voice import twilio
 from voice.audio import (
-    ASR_RATE, PHONE_RATE, StreamResampler, float_to_pcm16, pcm16_to_float, resample, ulaw_decode, ulaw_encode,
+    ASR_RATE,
+    PHONE_RATE,
+    StreamResampler,
+    float_to_pcm16,
+    pcm16_to_float,
+    resample,
+    ulaw_decode,
+    ulaw_encode,
 )
 
 log = logging.getLogger(__name__)
@@ -77,10 +85,8 @@ class _Socket:
     async def close(self, code: int = 1000) -> None:
         if self.open:
             self.open = False
-            try:
+            with contextlib.suppress(WebSocketDisconnect, RuntimeError, OSError):  # the peer is already gone
                 await self.ws.close(code=code)
-            except (WebSocketDisconnect, RuntimeError, OSError):
-                pass  # the peer is already gone
 
 
 @dataclass

@@ -13,13 +13,13 @@ from typing import Protocol
 import numpy as np
 
 from assistant.core.events import Citation, Event, IntentInfo, Reply, ReplyDelta
-from knowledge_base.figures import figures, unsupported_figures
 from assistant.core.grounding import cite, declines, extractive_answer, grafted_terms
 from assistant.core.guardrails import leaks_system_prompt, strip_planted_instructions
 from assistant.core.questions import asks_for_figure, asks_meaning, asks_yes_no
 from assistant.core.rewrite import is_follow_up, refers_back, rewrite_query, with_previous
 from assistant.llm import ChatMessage, GenerationError, GenerationRequest, Generator, prompts
 from knowledge_base import FaqMatch, Passage
+from knowledge_base.figures import figures, unsupported_figures
 
 log = logging.getLogger(__name__)
 _SENTENCE_END = re.compile(r"[.!?](?=\s)")

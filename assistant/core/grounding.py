@@ -7,9 +7,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from assistant.core.events import Citation
-from knowledge_base.figures import answer_figures, figures, unsupported_figures
 from assistant.llm.prompts import EXTRACTIVE_LEAD
 from knowledge_base import Passage
+from knowledge_base.figures import answer_figures, figures, unsupported_figures
 from knowledge_base.retriever import tokenize
 from knowledge_base.sentences import sentences, under
 

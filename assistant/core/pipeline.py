@@ -15,9 +15,9 @@ from typing import Protocol
 import numpy as np
 
 from assistant.core.answering import Answerer, KnowledgeSource, PipelineConfig, Reranker, Retrieval  # noqa: F401 (re-exported)
-from assistant.core.questions import asks_about_rule, asks_for_figure
-from assistant.core.guardrails import screen_input
 from assistant.core.events import Event, HandoffInfo, IntentInfo, Reply, TurnError, TurnStarted, UserTurn
+from assistant.core.guardrails import screen_input
+from assistant.core.questions import asks_about_rule, asks_for_figure
 from assistant.handoff.policy import Decision, HandoffPolicy, NluSignals
 from assistant.llm import GenerationError, Generator, prompts
 from assistant.privacy import redact

@@ -27,8 +27,10 @@ class OpenAICompatibleGenerator:
             "stream": True,
         }
         try:
-            async with httpx.AsyncClient(timeout=self._timeout) as client:
-                async with client.stream("POST", self._url, json=body, headers=self._headers) as resp:
+            async with (
+                httpx.AsyncClient(timeout=self._timeout) as client,
+                client.stream("POST", self._url, json=body, headers=self._headers) as resp,
+            ):
                     if resp.status_code != 200:
                         detail = (await resp.aread())[:300].decode("utf-8", "replace")
                         raise GenerationError(f"LLM server answered {resp.status_code}: {detail}")

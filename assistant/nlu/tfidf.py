@@ -23,7 +23,7 @@ class TfidfFeatures:
     def sparse(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """(feature indices, L2-normalised weights) of one text."""
         tokens = TOKEN.findall(text.lower())
-        grams = tokens + [f"{a} {b}" for a, b in zip(tokens, tokens[1:])]
+        grams = tokens + [f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False)]
         counts = Counter(g for g in grams if g in self.index)
         if not counts:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)

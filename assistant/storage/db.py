@@ -167,7 +167,7 @@ class WriteQueue:
             outcomes = self._run_batch([job for job, _ in live])
         finally:
             self._sessions.release_write_lock()
-        for (_, waiter), (ok, value) in zip(live, outcomes):
+        for (_, waiter), (ok, value) in zip(live, outcomes, strict=False):
             if not waiter.done():
                 waiter.set_result(value) if ok else waiter.set_exception(value)
 
@@ -230,7 +230,7 @@ class WriteQueue:
                     break
                 batch.append(item)
             live = [(job, f) for job, f in batch if f.set_running_or_notify_cancel()]
-            for (_, f), (ok, value) in zip(live, self._run_batch([job for job, _ in live])):
+            for (_, f), (ok, value) in zip(live, self._run_batch([job for job, _ in live]), strict=False):
                 f.set_result(value) if ok else f.set_exception(value)
 
     def _run_batch(self, jobs: list[Callable[[Connection], object]]) -> list[tuple[bool, object]]:

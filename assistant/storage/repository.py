@@ -7,8 +7,8 @@ import hashlib
 import hmac
 import secrets
 import uuid
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, TypeVar

@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     t0 = time.perf_counter()
     splits, labels = build_dataset(args.banking77_dir, test_frac=HPARAMS["test_frac"], val_frac=HPARAMS["val_frac"], seed=args.seed)
-    index = {l: i for i, l in enumerate(labels)}
+    index = {name: i for i, name in enumerate(labels)}
     texts = [e.text for e in splits.train + splits.test]
     y = np.array([index[e.label] for e in splits.train + splits.test])
     tr, te = np.arange(len(splits.train)), np.arange(len(splits.train), len(texts))

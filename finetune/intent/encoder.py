@@ -155,7 +155,8 @@ def train(model, head: CosineHead, cache: CachedStates, ids: np.ndarray, y: np.n
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / warm) * max(0.0, (steps - s) / steps))
     yt = torch.from_numpy(y)
     wt = torch.from_numpy(sample_weight.astype(np.float32)) if sample_weight is not None else None
-    model.train(); head.train()
+    model.train()
+    head.train()
     losses: list[float] = []
     for epoch in range(cfg.epochs):
         t0, total, n = time.perf_counter(), 0.0, 0
@@ -171,7 +172,8 @@ def train(model, head: CosineHead, cache: CachedStates, ids: np.ndarray, y: np.n
             total, n = total + float(loss.detach()) * len(b), n + len(b)
         losses.append(total / n)
         log.info("epoch %d/%d loss %.4f (%.0f s)", epoch + 1, cfg.epochs, losses[-1], time.perf_counter() - t0)
-    model.eval(); head.eval()
+    model.eval()
+    head.eval()
     return losses
 
 

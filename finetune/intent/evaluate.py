@@ -35,7 +35,7 @@ def human_flags(model: IntentModel, enc: Encoded) -> np.ndarray:
 
 def split_metrics(model: IntentModel, examples: tuple[Example, ...], enc: Encoded) -> dict:
     """Accuracy on BANKING77 rows and on our extra examples; ECE before/after temperature."""
-    lab = {l: i for i, l in enumerate(model.labels)}
+    lab = {name: i for i, name in enumerate(model.labels)}
     y = np.array([lab[e.label] for e in examples])
     b77 = np.array([e.source == "banking77" for e in examples])
     z = model.raw_logits(enc.emb, enc.texts)
@@ -66,8 +66,8 @@ def human_metrics(model: IntentModel, positive: Encoded, negative: Encoded, ood:
         "human_request_recall": _share(recall),
         "human_request_fpr_hard_negatives": _share(alarms),
         "human_request_fpr_ood": _share(human_flags(model, ood)),
-        "missed": [t for t, hit in zip(positive.texts, recall) if not hit],
-        "false_alarms": [t for t, a in zip(negative.texts, alarms) if a],
+        "missed": [t for t, hit in zip(positive.texts, recall, strict=False) if not hit],
+        "false_alarms": [t for t, a in zip(negative.texts, alarms, strict=False) if a],
         "n_positive": len(positive), "n_negative": len(negative),
     }
 
@@ -79,8 +79,8 @@ def ood_metrics(model: IntentModel, ood: Encoded, in_scope: Encoded) -> dict:
     return {
         "ood_refused": _share(refused),
         "own_in_scope_kept": _share(kept),
-        "not_refused": [t for t, r in zip(ood.texts, refused) if not r],
-        "wrongly_refused": [t for t, k in zip(in_scope.texts, kept) if not k],
+        "not_refused": [t for t, r in zip(ood.texts, refused, strict=False) if not r],
+        "wrongly_refused": [t for t, k in zip(in_scope.texts, kept, strict=False) if not k],
         "n_ood": len(ood), "n_in_scope": len(in_scope),
     }
 

@@ -73,7 +73,7 @@ _TOKEN = re.compile(TOKEN_PATTERN)
 def tfidf_sparse(head: TfidfHead, text: str) -> tuple[np.ndarray, np.ndarray]:
     """TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True).transform for one text, in numpy."""
     tokens = _TOKEN.findall(text.lower())
-    grams = tokens + [f"{a} {b}" for a, b in zip(tokens, tokens[1:])]
+    grams = tokens + [f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False)]
     counts = Counter(g for g in grams if g in head.vocabulary)
     if not counts:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
@@ -101,7 +101,7 @@ def ece(probs: np.ndarray, y: np.ndarray, bins: int = 15) -> float:
     correct = probs.argmax(1) == y
     edges = np.linspace(0.0, 1.0, bins + 1)
     total = 0.0
-    for lo, hi in zip(edges[:-1], edges[1:]):
+    for lo, hi in zip(edges[:-1], edges[1:], strict=False):
         m = (conf > lo) & (conf <= hi)
         if m.any():
             total += m.mean() * abs(correct[m].mean() - conf[m].mean())

@@ -26,8 +26,17 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from finetune.config import offline_environment
 from finetune.intent import heads as H
 from finetune.intent.data import (
-    ASSISTANT_INTENTS, EXTRA_FILE, HUMAN_AGENT, HUMAN_TEST_FILE, OOD_TEST_FILE, OUT_OF_SCOPE,
-    build_dataset, load_held_out, load_kb_domain, normalise, stratified_folds,
+    ASSISTANT_INTENTS,
+    EXTRA_FILE,
+    HUMAN_AGENT,
+    HUMAN_TEST_FILE,
+    OOD_TEST_FILE,
+    OUT_OF_SCOPE,
+    build_dataset,
+    load_held_out,
+    load_kb_domain,
+    normalise,
+    stratified_folds,
 )
 from finetune.intent.embed import base_model_dir, embed_texts
 from finetune.intent.evaluate import Encoded, human_metrics, latency, ood_metrics, split_metrics
@@ -129,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         enc[name] = Encoded(texts, emb[start : start + len(texts)])
         start += len(texts)
 
-    index = {l: i for i, l in enumerate(labels)}
+    index = {name: i for i, name in enumerate(labels)}
     y_tr = np.array([index[e.label] for e in splits.train])
     y_va = np.array([index[e.label] for e in splits.val])
     b77_tr = np.array([e.source == "banking77" for e in splits.train])

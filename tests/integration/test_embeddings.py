@@ -27,7 +27,7 @@ def test_concurrent_texts_share_batches_and_get_their_own_vectors(services):
     assert sum(calls) == len(texts)  # every text encoded once
     assert max(calls) > 1  # callers that arrived while the model was busy shared a batch
     assert len(calls) < len(texts)
-    for got, want in zip(vectors, alone):  # each caller gets its own text's vector
+    for got, want in zip(vectors, alone, strict=False):  # each caller gets its own text's vector
         assert float(np.dot(got, want)) > 0.9999
 
 
@@ -109,7 +109,7 @@ def test_the_onnx_encoder_gives_torchs_vectors_and_its_int8_copy_stays_close(ser
     assert services.embedder.runtime == "onnx+int8 fast"
     int8 = services.embedder.encode_fast(texts)
     assert np.min((int8 * fp32).sum(axis=1)) >= MIN_COSINE_INT8
-    for text, vector in zip(texts, int8):  # batch or alone: the same vector
+    for text, vector in zip(texts, int8, strict=False):  # batch or alone: the same vector
         assert np.array_equal(services.embedder.encode_fast([text])[0], vector)
 
 
@@ -123,7 +123,7 @@ def test_the_event_loop_waits_for_the_encoder_thread(services):
         return await asyncio.gather(*[kb.aembed(t, fast=fast) for t in texts])
 
     exact, fast = asyncio.run(many(False)), asyncio.run(many(True))
-    for text, vector, quick in zip(texts, exact, fast):
+    for text, vector, quick in zip(texts, exact, fast, strict=False):
         assert kb.embed(text) is vector and kb.embed(text, fast=True) is quick  # cached, per graph
         assert float(vector @ services.embedder.encode([text])[0]) > 0.9999
         assert np.array_equal(quick, services.embedder.encode_fast([text])[0])

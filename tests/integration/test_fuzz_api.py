@@ -6,6 +6,7 @@ from hypothesis import HealthCheck, given, settings
 
 from assistant.api.app import create_app
 
+
 @schemathesis.serializer("audio/wav", "audio/flac", "audio/ogg", "audio/basic", "application/pdf", "text/markdown",
                          "text/html", "text/plain")
 def _raw_bytes(ctx, value):

@@ -1,6 +1,9 @@
 """Handoff through the real API: a customer asks for a person, an agent claims and replies."""
 
+import contextlib
+
 import pytest
+from starlette.websockets import WebSocketDisconnect
 
 from tests.conftest import auth
 
@@ -11,10 +14,8 @@ AGENT_PW = "correct-horse-battery"
 def agents(services):
     out = {}
     for name, display in (("dana", "Dana"), ("lee", "Lee")):
-        try:
+        with contextlib.suppress(Exception):  # the session-wide database may already hold them
             services.agents.add(name, AGENT_PW, display_name=display)
-        except Exception:  # the session-wide database may already hold them
-            pass
         out[name] = name
     return out
 
@@ -92,9 +93,8 @@ def test_agent_api_errors(client, agents):
     assert client.post("/v1/agent/tickets/1/messages", headers=dana, json={"text": "  "}).status_code == 422
     assert client.post("/v1/conversations/nope/handoff").status_code == 401
     assert client.post("/v1/conversations/nope/handoff", headers={"authorization": "Bearer cst_x"}).status_code == 404
-    with client.websocket_connect("/v1/agent/ws?token=bad") as ws:
-        with pytest.raises(Exception):
-            ws.receive_json()
+    with client.websocket_connect("/v1/agent/ws?token=bad") as ws, pytest.raises(WebSocketDisconnect):
+        ws.receive_json()
 
 
 def test_feedback_is_stored_with_the_message(client):

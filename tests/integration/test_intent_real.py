@@ -16,7 +16,7 @@ pytestmark = pytest.mark.skipif(not (DEFAULT_ARTIFACT / "config.json").exists(),
 
 def classify_all(services, texts):
     vecs = services.embedder.encode(list(texts))  # one batch; classify reuses each vector
-    return [services.nlu.classify(t, embedding=v) for t, v in zip(texts, vecs)]
+    return [services.nlu.classify(t, embedding=v) for t, v in zip(texts, vecs, strict=False)]
 
 
 def test_artefact_is_small_and_documents_its_run():
@@ -36,7 +36,7 @@ def test_held_out_banking77_rows_are_classified(services, settings):
                               val_frac=cfg["hparams"]["val_frac"], seed=cfg["seed"])
     rows = [e for e in splits.test if e.source == "banking77"][::5]  # a fixed 300-row sample never trained on
     results = classify_all(services, [e.text for e in rows])
-    acc = np.mean([r.intent == e.label for r, e in zip(results, rows)])
+    acc = np.mean([r.intent == e.label for r, e in zip(results, rows, strict=False)])
     kept = np.mean([r.in_scope for r in results])
     assert acc >= 0.88, acc
     assert kept >= 0.95, kept

@@ -15,6 +15,7 @@ import time
 
 import numpy as np
 import pytest
+from starlette.websockets import WebSocketDisconnect
 
 pytest.importorskip("faster_whisper")
 pytest.importorskip("piper")
@@ -245,7 +246,7 @@ def test_malformed_frames_end_the_call_cleanly_and_keep_what_was_said(client, se
 def test_media_before_start_and_abrupt_disconnect_do_not_hurt_the_server(client, services, phrases):
     with client.websocket_connect("/v1/voice/twilio") as ws:
         ws.send_text(json.dumps({"event": "media", "media": {"payload": base64.b64encode(SILENCE).decode()}}))
-        with pytest.raises(Exception):
+        with pytest.raises(WebSocketDisconnect):
             ws.receive_text()
     cid = _conversation(services)
     with client.websocket_connect("/v1/voice/twilio") as ws:

@@ -4,6 +4,7 @@ A real server (uvicorn in a thread) over the session's real services (MiniLM, FA
 SQLite). Screenshots land in test-artifacts/ for a person to look at.
 """
 
+import contextlib
 import json
 import os
 import shutil
@@ -180,10 +181,8 @@ def test_chip_then_streamed_answer_with_sources_feedback_and_keyboard(server, br
 
 
 def test_handoff_with_agent_console_cancel_and_reload(server, browser, services):
-    try:
+    with contextlib.suppress(Exception):  # the session-wide database may already hold her
         services.agents.add(AGENT_USER, AGENT_PW, display_name="Dana")
-    except Exception:  # the session-wide database may already hold her
-        pass
     ctx = browser.new_context(viewport={"width": 1280, "height": 860})
     customer = ctx.new_page()
     customer.goto(server + "/")

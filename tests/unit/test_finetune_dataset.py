@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from finetune.build_dataset import build, main as build_main
+from finetune.build_dataset import build
+from finetune.build_dataset import main as build_main
 from finetune.dataset import DatasetError, end_token_ids, load_split, tokenize_example
 from knowledge_base.figures import figures, unsupported_figures
 
@@ -305,7 +306,7 @@ def test_only_replies_are_learned(tiny):
     out, _ = tiny
     rec = next(r for r in load_split(out / "train.jsonl") if r["kind"] == "multi_turn")
     t = tokenize_example(tok, rec["messages"], end_token_ids(tok))
-    learned = tok.decode([i for i, lab in zip(t.input_ids, t.labels) if lab != -100])
+    learned = tok.decode([i for i, lab in zip(t.input_ids, t.labels, strict=False) if lab != -100])
     replies = [m["content"] for m in rec["messages"] if m["role"] == "assistant"]
     for reply in replies:
         assert reply in learned

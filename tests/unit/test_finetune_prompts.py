@@ -9,8 +9,7 @@ from assistant.core import answering
 from assistant.core.answering import Answerer, PipelineConfig
 from assistant.llm import prompts as runtime_prompts
 from finetune import prompts
-from knowledge_base import figures
-from knowledge_base import Passage
+from knowledge_base import Passage, figures
 
 FINETUNE = Path(__file__).resolve().parents[2] / "finetune"
 OURS = ["adapter.py", "build_dataset.py", "config.py", "dataset.py", "evaluate.py", "examples.py", "facts.py",

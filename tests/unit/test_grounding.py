@@ -1,7 +1,7 @@
-from knowledge_base.figures import figures, unsupported_figures
 from assistant.core.grounding import check_reply, cite, extractive_answer, sentences
 from assistant.core.questions import asks_about_rule, asks_meaning, asks_yes_no
 from assistant.core.rewrite import is_follow_up, refers_back, rewrite_query
+from knowledge_base.figures import figures, unsupported_figures
 from tests.fakes import CHECKING, SAVINGS, WIRES
 
 

@@ -85,7 +85,7 @@ def test_result_shape_and_probabilities(artefact):
     assert isinstance(r, NluResult)
     assert r.intent == "card_arrival" and r.in_scope and not r.human_request
     assert len(r.top) == 5 and r.top[0][0] == r.intent and r.confidence == r.top[0][1]
-    assert all(a[1] >= b[1] for a, b in zip(r.top, r.top[1:])) and 0 < sum(c for _, c in r.top) <= 1.0001
+    assert all(a[1] >= b[1] for a, b in zip(r.top, r.top[1:], strict=False)) and 0 < sum(c for _, c in r.top) <= 1.0001
     assert (r.handoff_recommended, r.reason) == (False, "")
 
 

@@ -6,8 +6,17 @@ from collections import Counter
 import pytest
 
 from finetune.intent.data import (
-    ASSISTANT_INTENTS, EXTRA_FILE, DatasetError, build_dataset, load_banking77, load_extra, load_held_out,
-    load_yaml_lists, normalise, stratified_folds, stratified_split,
+    ASSISTANT_INTENTS,
+    EXTRA_FILE,
+    DatasetError,
+    build_dataset,
+    load_banking77,
+    load_extra,
+    load_held_out,
+    load_yaml_lists,
+    normalise,
+    stratified_folds,
+    stratified_split,
 )
 
 

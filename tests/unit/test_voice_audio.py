@@ -1,7 +1,7 @@
 """G.711 mu-law against libsndfile's codec (and audioop where Python still has it), resampling, decoding."""
 
-import io
 import importlib.util
+import io
 
 import numpy as np
 import pytest
@@ -10,7 +10,14 @@ sf = pytest.importorskip("soundfile")
 pytest.importorskip("soxr")
 
 from voice.audio import (  # noqa: E402
-    CorruptAudio, StreamResampler, UnsupportedAudio, decode_audio, pcm16_to_float, resample, ulaw_decode, ulaw_encode,
+    CorruptAudio,
+    StreamResampler,
+    UnsupportedAudio,
+    decode_audio,
+    pcm16_to_float,
+    resample,
+    ulaw_decode,
+    ulaw_encode,
     wav_bytes,
 )
 

@@ -9,7 +9,15 @@ from fastapi import APIRouter, HTTPException, WebSocket
 
 from assistant.api.deps import AgentDep, RowId, ServicesDep
 from assistant.api.schemas import (
-    AgentMessageIn, AgentOut, CloseIn, ErrorOut, LoginIn, LoginOut, MessageOut, TicketDetailOut, TicketOut,
+    AgentMessageIn,
+    AgentOut,
+    CloseIn,
+    ErrorOut,
+    LoginIn,
+    LoginOut,
+    MessageOut,
+    TicketDetailOut,
+    TicketOut,
 )
 from assistant.api.sockets import AgentSocket
 from assistant.storage.tickets import TicketView

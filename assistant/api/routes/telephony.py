@@ -14,7 +14,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, WebSocket
 from fastapi.responses import Response
 
 from assistant.api.deps import SettingsDep, check_session
-from assistant.api.routes.voice_deps import CallsDep, VoiceDep, ready_voice, call_directory
+from assistant.api.routes.voice_deps import CallsDep, VoiceDep, call_directory, ready_voice
 from assistant.channels.voice_setup import session_config
 from voice import twilio
 
