@@ -130,3 +130,21 @@ class AuditAnchor(Base):
     last_purged_id: Mapped[int] = mapped_column(Integer)
     last_purged_hash: Mapped[str] = mapped_column(String(64))
     purged_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class DialogueState(Base):
+    """Who the customer is (once proven) and the self-service flow in progress, per conversation.
+
+    Kept in the database so a flow survives a restart, a dropped socket and a turn that lands on
+    another API worker. `flow` is the runner's JSON state; `version` guards concurrent turns.
+    """
+
+    __tablename__ = "dialogue_states"
+
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True)
+    customer_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    verified_by: Mapped[str | None] = mapped_column(String(32), nullable=True)  # assertion | otp | ...
+    verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    flow: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)

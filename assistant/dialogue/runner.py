@@ -1,0 +1,301 @@
+"""Runs a flow's steps: fills slots, reads back, checks one-time codes, calls actions.
+
+The runner never decides *whether* a message belongs to the flow (the dialogue manager does);
+it is told what the message is for and advances until the flow needs the customer again.
+Money moves and card changes only after a yes to a read-back of exactly these values: a slot
+changed after the yes (a correction, a replayed message) voids it and the read-back repeats.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Literal
+
+from assistant.dialogue import entities as ent
+from assistant.dialogue.actions import MUTATING, ActionOutcome, CustomerData, FlowActions
+from assistant.dialogue.flows import Flow, Step, render
+from assistant.dialogue.slots import SlotRead, read_slot
+from assistant.dialogue.state import FlowState
+
+YES_NO = ("Yes, confirm", "No")
+MAX_STEPS = 30  # a flow that loops (a step sending back to itself) ends here instead of spinning
+MAX_CODE_TRIES = 3
+
+
+@dataclass(frozen=True, slots=True)
+class ActionEvent:
+    """For the audit trail: every action requested, confirmed, executed or failed."""
+
+    kind: Literal["requested", "confirmed", "executed", "failed"]
+    action: str
+    args: dict[str, Any]
+    code: str = ""
+    reference: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FlowReply:
+    text: str
+    state: FlowState | None  # None: the flow is over
+    suggestions: tuple[str, ...] = ()
+    kb_question: str | None = None  # an answer step: the caller answers it from the KB, cited
+    handoff: str | None = None  # a reason: the caller opens a ticket carrying the flow state
+    events: tuple[ActionEvent, ...] = ()
+    outcome: str = "pending"  # pending | completed | cancelled | failed | handoff
+
+
+@dataclass
+class _Out:
+    parts: list[str] = field(default_factory=list)
+    events: list[ActionEvent] = field(default_factory=list)
+    kb_question: str | None = None
+
+    def say(self, text: str | None) -> None:
+        if text:
+            self.parts.append(text)
+
+    def reply(self, state: FlowState | None, suggestions: tuple[str, ...] = (), *, handoff: str | None = None,
+              outcome: str = "pending") -> FlowReply:
+        return FlowReply(" ".join(self.parts).strip(), state, suggestions, self.kb_question, handoff,
+                         tuple(self.events), outcome)
+
+
+def digest(slots: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(slots, sort_keys=True, default=str).encode()).hexdigest()[:32]
+
+
+def template_values(flow: Flow, state: FlowState) -> dict[str, Any]:
+    values: dict[str, Any] = {"title": flow.title}
+    values.update(state.results)
+    values.update({k: v.get("label", "") for k, v in state.slots.items() if isinstance(v, dict)})
+    return values
+
+
+class FlowRunner:
+    def __init__(self, flows: dict[str, Flow], actions: FlowActions, *, today: Callable[[], date] = date.today) -> None:
+        self.flows, self.actions, self.today = flows, actions, today
+
+    # -- reading a message ------------------------------------------------------------------
+    def probe(self, state: FlowState, text: str, data: CustomerData) -> dict[str, SlotRead]:
+        """Every slot of the flow this message speaks of (found, or a problem with what was said)."""
+        flow = self.flows[state.flow]
+        awaited = self.awaited_slot(state)
+        # Free text fills only the slot the flow asked for: "change my phone number" is no phone number.
+        reads = {name: read_slot(slot, text, data, today=self.today(), role=slot.role)
+                 for name, slot in flow.slots.items() if slot.type != "text" or name == awaited}
+        return {k: r for k, r in reads.items() if r.found or r.problem}
+
+    def awaited_slot(self, state: FlowState) -> str | None:
+        if state.awaiting != "slot":
+            return None
+        return self.flows[state.flow].step(state.step).collect
+
+    def prompt(self, state: FlowState) -> tuple[str, tuple[str, ...]]:
+        """What the flow is waiting for, asked again (after a digression, or on a resumed socket)."""
+        flow = self.flows[state.flow]
+        step = flow.step(state.step)
+        values = template_values(flow, state)
+        if state.awaiting == "confirm" and step.confirm:
+            return render(step.confirm, values), YES_NO
+        if state.awaiting == "code":
+            return "Please tell me the one-time code I sent you.", ()
+        if state.awaiting == "slot" and step.collect:
+            return render(flow.slots[step.collect].ask, values), ()
+        return f"Shall we carry on with {flow.title}?", YES_NO
+
+    # -- turns --------------------------------------------------------------------------------
+    async def start(self, name: str, text: str, customer_id: str) -> FlowReply:
+        flow = self.flows[name]
+        state = FlowState(flow=name, step=flow.steps[0].id)
+        data = await self.actions.customer(customer_id)
+        out = _Out()
+        state = self._apply(state, self.probe(state, text, data), out, quiet=True)
+        return await self._advance(flow, state, customer_id, out)
+
+    async def fill(self, state: FlowState, text: str, customer_id: str) -> FlowReply:
+        """The message answers what the flow asked, or corrects a slot ("no, make it 250")."""
+        flow = self.flows[state.flow]
+        data = await self.actions.customer(customer_id)
+        reads = self.probe(state, text, data)
+        out = _Out()
+        awaited = self.awaited_slot(state)
+        if awaited and awaited not in reads:
+            return await self.reprompt(state, customer_id, problem=None)
+        if awaited and reads[awaited].problem and not reads[awaited].found:
+            return await self.reprompt(state, customer_id, problem=reads[awaited].problem, options=reads[awaited].options)
+        state = self._apply(state, reads, out, quiet=False)
+        return await self._advance(flow, state.but(retries=0), customer_id, out)
+
+    async def confirm(self, state: FlowState, customer_id: str) -> FlowReply:
+        flow = self.flows[state.flow]
+        out = _Out()
+        out.events.append(ActionEvent("confirmed", state.flow, self._public(state)))
+        state = state.but(confirmed=digest(state.slots), awaiting=None, step=self._next(flow, flow.step(state.step)) or state.step)
+        return await self._advance(flow, state, customer_id, out)
+
+    async def code(self, state: FlowState, text: str, customer_id: str) -> FlowReply:
+        flow = self.flows[state.flow]
+        digits = ent.parse_digits(text, length=(4, 8))
+        if digits is None:
+            return await self.reprompt(state, customer_id, problem="That doesn't look like the code.")
+        checked = await self.actions.check_code(customer_id, digits)
+        out = _Out()
+        if checked == "ok":
+            state = state.but(stepped_up=digest(state.slots), awaiting=None,
+                              step=self._next(flow, flow.step(state.step)) or state.step)
+            return await self._advance(flow, state, customer_id, out)
+        if checked == "wrong" and state.retries + 1 < MAX_CODE_TRIES:
+            left = MAX_CODE_TRIES - state.retries - 1
+            out.say(f"That code is not right. You have {left} more {'try' if left == 1 else 'tries'}.")
+            return out.reply(state.but(retries=state.retries + 1))
+        out.say("That code can no longer be used, so I have stopped here and nothing was changed."
+                if checked == "expired" else
+                "That was the last try: for your safety I have stopped here and nothing was changed.")
+        out.say("An agent can help you from here.")
+        out.events.append(ActionEvent("failed", state.flow, self._public(state), code=f"code_{checked}"))
+        return out.reply(None, ("Talk to an agent",), outcome="failed")
+
+    async def reprompt(self, state: FlowState, customer_id: str, *, problem: str | None,
+                       options: tuple[str, ...] = ()) -> FlowReply:
+        flow = self.flows[state.flow]
+        out = _Out()
+        slot = flow.slots.get(flow.step(state.step).collect or "")
+        limit = slot.max_retries if slot else 2
+        if state.retries >= limit:
+            out.say(problem)
+            out.say("I'm having trouble with this, so I'll bring in a person who can finish it with you.")
+            return out.reply(None, handoff=f"flow {flow.name}: could not collect {flow.step(state.step).collect}",
+                             outcome="handoff")
+        out.say(problem)
+        text, suggestions = self.prompt(state)
+        if state.awaiting == "slot" and slot and slot.reask:
+            text = render(slot.reask, template_values(flow, state))
+        out.say(text)
+        return out.reply(state.but(retries=state.retries + 1), options or suggestions)
+
+    def cancel(self, state: FlowState, *, why: str = "") -> FlowReply:
+        flow = self.flows[state.flow]
+        done = "I've stopped" if not state.results else "I've stopped here"
+        text = f"{done} {flow.title}; nothing more was changed." + (f" {why}" if why else "")
+        return FlowReply(text, None, outcome="cancelled")
+
+    # -- inside --------------------------------------------------------------------------------
+    def _apply(self, state: FlowState, reads: dict[str, SlotRead], out: _Out, *, quiet: bool) -> FlowState:
+        slots = dict(state.slots)
+        changed = []
+        for name, read in reads.items():
+            if read.found and slots.get(name) != read.value:
+                changed.append(name)
+                slots[name] = read.value
+        if not changed:
+            return state
+        state = state.but(slots=slots)
+        if not quiet and state.awaiting == "confirm":
+            labels = ", ".join(f"{n.replace('_', ' ')}: {slots[n]['label']}" for n in changed)
+            out.say(f"Changed {labels}.")
+        if state.awaiting == "confirm":  # back to the read-back, which now shows the new values
+            state = state.but(awaiting=None)
+        return state
+
+    def _next(self, flow: Flow, step: Step, code: str | None = None) -> str | None:
+        if code is not None and (code in step.branch or "default" in step.branch):
+            return step.branch.get(code, step.branch.get("default"))
+        return step.next or flow.after(step.id)
+
+    @staticmethod
+    def _public(state: FlowState) -> dict[str, Any]:
+        return {k: (v.get("label") if isinstance(v, dict) else v) for k, v in state.slots.items()}
+
+    async def _advance(self, flow: Flow, state: FlowState, customer_id: str, out: _Out) -> FlowReply:
+        step_id: str | None = state.step
+        for _ in range(MAX_STEPS):
+            if step_id is None:
+                return out.reply(None, outcome="completed")
+            step = flow.step(step_id)
+            state = state.but(step=step_id)
+            values = template_values(flow, state)
+            if step.when and str(values.get(step.when, "") or "").lower() in ("", "false", "0", "none"):
+                step_id = self._next(flow, step)
+                continue
+            kind = step.kind
+            if kind == "collect":
+                slot = flow.slots[step.collect]
+                if step.collect not in state.slots and slot.default:
+                    data = await self.actions.customer(customer_id)
+                    read = read_slot(slot, slot.default, data, today=self.today())
+                    if read.found:
+                        state = state.but(slots={**state.slots, step.collect: read.value})
+                if step.collect in state.slots or slot.optional:  # optional: used if said, never asked
+                    step_id = self._next(flow, step)
+                    continue
+                out.say(render(flow.slots[step.collect].ask, values))
+                return out.reply(state.but(awaiting="slot", retries=0))
+            if kind == "confirm":
+                if state.confirmed == digest(state.slots) and state.awaiting != "confirm":
+                    step_id = self._next(flow, step)
+                    continue
+                out.say(render(step.confirm, values))
+                return out.reply(state.but(awaiting="confirm", confirmed=None), YES_NO)
+            if kind == "step_up":
+                if state.stepped_up == digest(state.slots):
+                    step_id = self._next(flow, step)
+                    continue
+                sent = await self.actions.send_code(customer_id, render(step.step_up, values))
+                if not sent.ok:
+                    out.say("I couldn't send you a one-time code just now, so nothing was changed. Please try again later.")
+                    return out.reply(None, ("Talk to an agent",), outcome="failed")
+                out.say(f"To protect {render(step.step_up, values)}, I've sent a one-time code to your phone on file. "
+                        "Please tell me the code.")
+                return out.reply(state.but(awaiting="code", retries=0))
+            if kind == "action":
+                outcome = await self._act(flow, step, state, customer_id, out)
+                if outcome is None:
+                    return out.reply(None, ("Talk to an agent",), outcome="failed")
+                state = state.but(results={**state.results, **outcome.data, "reference": outcome.reference or ""})
+                if not outcome.ok and not step.branch:
+                    out.say(f"Sorry, I couldn't complete {flow.title} ({outcome.code.replace('_', ' ')}). Nothing was changed.")
+                    return out.reply(None, ("Talk to an agent",), outcome="failed")
+                step_id = self._next(flow, step, outcome.code)
+                continue
+            if kind == "say":
+                out.say(render(step.say, template_values(flow, state)))
+                if step.end:
+                    return out.reply(None, outcome="completed")
+            elif kind == "answer":
+                out.kb_question = render(step.answer, values)
+            elif kind == "link":
+                target = self.flows[step.link]
+                state = FlowState(flow=target.name, step=target.steps[0].id, slots={
+                    k: v for k, v in state.slots.items() if k in target.slots})
+                flow = target
+                step_id = target.steps[0].id
+                continue
+            elif kind == "handoff":
+                return out.reply(None, ("Talk to an agent",), handoff=f"flow {flow.name}: {step.handoff}",
+                                 outcome="handoff")
+            step_id = self._next(flow, step)
+        out.say(f"Sorry, something went wrong with {flow.title}.")
+        return out.reply(None, ("Talk to an agent",), outcome="failed")
+
+    async def _act(self, flow: Flow, step: Step, state: FlowState, customer_id: str, out: _Out) -> ActionOutcome | None:
+        args = {arg: state.slots.get(slot) for arg, slot in step.args.items()}
+        mutating = step.action in MUTATING
+        if mutating and state.confirmed != digest(state.slots):
+            # A flow file that forgot its read-back, or values changed after the yes: never act on them.
+            out.say("I need you to confirm the details before I can do that.")
+            return None
+        public = {k: (v.get("label") if isinstance(v, dict) else v) for k, v in args.items()}
+        out.events.append(ActionEvent("requested", step.action, public))
+        key = f"{state.instance}-{step.id}-{digest(state.slots)}"
+        outcome = await self.actions.run(step.action, customer_id=customer_id, args=args, key=key)
+        kind = "executed" if outcome.ok else "failed"
+        out.events.append(ActionEvent(kind, step.action, public, code=outcome.code, reference=outcome.reference))
+        if outcome.code == "unavailable":
+            out.say("Our banking system isn't answering right now, so nothing was changed. "
+                    "You can try again in a few minutes, or I can connect you with an agent.")
+            return None
+        return outcome

@@ -1,0 +1,138 @@
+"""Reading a slot's value from what the customer said, checked against their own accounts.
+
+`read_slot` returns a JSON-ready value, a problem to tell the customer (and re-ask), or
+nothing when the message does not speak of this slot at all. Values name the customer's real
+objects (account, card, payee ids), never free text the backend would have to guess at.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from rapidfuzz import fuzz, process
+
+from assistant.dialogue import entities as ent
+from assistant.dialogue.actions import AccountInfo, CardInfo, CustomerData
+from assistant.dialogue.flows import Slot
+
+MERCHANT_MIN_SCORE = 80  # rapidfuzz partial_ratio: "netflix" in "NETFLIX.COM 866-579"
+
+
+@dataclass(frozen=True, slots=True)
+class SlotRead:
+    value: dict[str, Any] | None = None
+    problem: str | None = None  # said to the customer before asking again
+    options: tuple[str, ...] = ()  # choices to offer as buttons (ambiguous payee, which account)
+
+    @property
+    def found(self) -> bool:
+        return self.value is not None
+
+
+NOTHING = SlotRead()
+
+
+def money_value(m: ent.Money) -> dict[str, Any]:
+    return {"amount": str(m.amount), "currency": m.currency, "label": str(m)}
+
+
+def _account(ref: ent.AccountRef | None, accounts: tuple[AccountInfo, ...]) -> SlotRead:
+    if ref is None:
+        return NOTHING
+    hits = [a for a in accounts if (ref.last4 is None or a.last4 == ref.last4) and (ref.kind is None or a.kind == ref.kind)]
+    if len(hits) == 1:
+        a = hits[0]
+        return SlotRead({"id": a.id, "kind": a.kind, "last4": a.last4, "label": a.label})
+    names = tuple(a.label for a in accounts)
+    if not hits:
+        return SlotRead(problem=f"I couldn't find that account. You have: {', '.join(names)}.", options=names)
+    return SlotRead(problem="You have more than one account like that.", options=tuple(a.label for a in hits))
+
+
+def _card(text: str, cards: tuple[CardInfo, ...]) -> SlotRead:
+    last4 = ent.parse_card_last4(text)
+    low = text.lower()
+    hits = [c for c in cards if (last4 is None or c.last4 == last4) and (last4 is not None or c.kind in low)]
+    if last4 is None and not hits and "card" in low and len(cards) == 1:
+        hits = list(cards)  # "my card" and the customer has one
+    if not hits:
+        if last4 is None and "card" not in low:
+            return NOTHING
+        labels = tuple(c.label for c in cards)
+        return SlotRead(problem=f"I couldn't find that card. Your cards: {', '.join(labels)}.", options=labels)
+    if len(hits) > 1:
+        return SlotRead(problem="Which card do you mean?", options=tuple(c.label for c in hits))
+    c = hits[0]
+    return SlotRead({"id": c.id, "last4": c.last4, "kind": c.kind, "state": c.state, "label": c.label})
+
+
+def _amount(text: str, slot: Slot) -> SlotRead:
+    m = ent.parse_amount(text)
+    if m is None:
+        return NOTHING
+    if m.amount <= 0:
+        return SlotRead(problem="The amount has to be more than zero.")
+    if m.currency != "USD":
+        return SlotRead(problem="I can only move US dollars here.")
+    low = slot.min if slot.min is not None else Decimal("0.01")
+    if m.amount < low:
+        return SlotRead(problem=f"The smallest amount I can send is {ent.Money(low)}.")
+    if slot.max is not None and m.amount > slot.max:
+        return SlotRead(problem=f"I can send up to {ent.Money(slot.max)} here; an agent can help with more.")
+    return SlotRead(money_value(m))
+
+
+def _payee(text: str, payees: dict[str, str]) -> SlotRead:
+    match = ent.match_payee(text, payees)
+    if match.status == "one":
+        pid = match.matches[0]
+        return SlotRead({"id": pid, "label": payees[pid].split(" (")[0]})
+    if match.status == "ambiguous":
+        names = tuple(payees[p].split(" (")[0] for p in match.matches)
+        return SlotRead(problem=f"Did you mean {' or '.join(names)}?", options=names)
+    return NOTHING
+
+
+def _merchant(text: str, merchants: dict[str, str]) -> SlotRead:
+    if not merchants:
+        return NOTHING
+    names = {tid: name.lower() for tid, name in merchants.items()}
+    best = process.extractOne(text.lower()[:200], names, scorer=fuzz.partial_ratio, score_cutoff=MERCHANT_MIN_SCORE)
+    if best is None:
+        return NOTHING
+    _, _, tid = best
+    return SlotRead({"id": tid, "label": merchants[tid]})
+
+
+def read_slot(slot: Slot, text: str, data: CustomerData, *, today: date, role: str | None = None) -> SlotRead:
+    """The slot's value in `text`; `role` "from"/"to" picks that side of "from checking to savings"."""
+    if slot.type == "amount":
+        return _amount(text, slot)
+    if slot.type == "account":
+        if role in ("from", "to"):
+            src, dst = ent.parse_accounts_from_to(text)
+            ref = src if role == "from" else dst
+        else:
+            ref = ent.parse_account(text)
+        return _account(ref, data.accounts)
+    if slot.type == "payee":
+        return _payee(text, data.payees)
+    if slot.type == "card":
+        return _card(text, data.cards)
+    if slot.type == "merchant":
+        return _merchant(text, data.merchants)
+    if slot.type == "date":
+        d = ent.parse_date(text, today=today)
+        return SlotRead({"date": d.isoformat(), "label": d.strftime("%B %-d")}) if d else NOTHING
+    if slot.type == "digits":
+        digits = ent.parse_digits(text, length=slot.digits)
+        return SlotRead({"value": digits, "label": digits}) if digits else NOTHING
+    if slot.type == "choice":
+        low = f" {text.lower()} "
+        hits = [c for c, words in slot.choices.items() if any(f" {w.lower()}" in low for w in (c, *words))]
+        return SlotRead({"value": hits[0], "label": hits[0]}) if len(hits) == 1 else NOTHING
+    clean = text.strip()
+    return SlotRead({"value": clean[:500], "label": clean[:80]}) if clean else NOTHING
