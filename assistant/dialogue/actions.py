@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 MUTATING = frozenset({
-    "transfer_internal", "pay_payee", "freeze_card", "unfreeze_card", "report_card_lost", "activate_card",
+    "transfer", "freeze_card", "unfreeze_card", "report_card_lost", "activate_card",
     "open_dispute", "update_contact",
 })
 CodeCheck = Literal["ok", "wrong", "locked", "expired"]

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from assistant.dialogue.actions import MUTATING
 
 DEFAULT_FLOWS = Path(__file__).resolve().parent / "flows"
-SlotType = Literal["amount", "account", "payee", "card", "date", "merchant", "digits", "choice", "text"]
+SlotType = Literal["amount", "account", "payee", "destination", "card", "date", "merchant", "digits", "choice", "text"]
 STEP_KINDS = ("collect", "action", "confirm", "step_up", "say", "answer", "link", "handoff")
 _FORMATTER = string.Formatter()
 
@@ -69,7 +69,7 @@ class Step(BaseModel):
     branch: dict[str, str] = {}
     next: str | None = None
     end: bool = False
-    when: str | None = None  # run only when this slot or result value is set (and not "false")
+    when: str | None = None  # run only when this value is set and not "false": a result, a slot, or slot.key ("to.payee")
 
     @model_validator(mode="after")
     def _one_kind(self) -> Step:

@@ -75,6 +75,12 @@ def template_values(flow: Flow, state: FlowState) -> dict[str, Any]:
     return values
 
 
+def _truthy(name: str, values: dict[str, Any], state: FlowState) -> bool:
+    slot, _, key = name.partition(".")
+    value = state.slots.get(slot, {}).get(key) if key and isinstance(state.slots.get(slot), dict) else values.get(name)
+    return str(value or "").lower() not in ("", "false", "0", "none")
+
+
 class FlowRunner:
     def __init__(self, flows: dict[str, Flow], actions: FlowActions, *, today: Callable[[], date] = date.today) -> None:
         self.flows, self.actions, self.today = flows, actions, today
@@ -85,7 +91,7 @@ class FlowRunner:
         flow = self.flows[state.flow]
         awaited = self.awaited_slot(state)
         # Free text fills only the slot the flow asked for: "change my phone number" is no phone number.
-        reads = {name: read_slot(slot, text, data, today=self.today(), role=slot.role)
+        reads = {name: read_slot(slot, text, data, today=self.today(), role=slot.role, awaited=name == awaited)
                  for name, slot in flow.slots.items() if slot.type != "text" or name == awaited}
         return {k: r for k, r in reads.items() if r.found or r.problem}
 
@@ -218,7 +224,7 @@ class FlowRunner:
             step = flow.step(step_id)
             state = state.but(step=step_id)
             values = template_values(flow, state)
-            if step.when and str(values.get(step.when, "") or "").lower() in ("", "false", "0", "none"):
+            if step.when and not _truthy(step.when, values, state):
                 step_id = self._next(flow, step)
                 continue
             kind = step.kind

@@ -107,19 +107,32 @@ def _merchant(text: str, merchants: dict[str, str]) -> SlotRead:
     return SlotRead({"id": tid, "label": merchants[tid]})
 
 
-def read_slot(slot: Slot, text: str, data: CustomerData, *, today: date, role: str | None = None) -> SlotRead:
-    """The slot's value in `text`; `role` "from"/"to" picks that side of "from checking to savings"."""
+def _side(text: str, role: str, awaited: bool) -> ent.AccountRef | None:
+    """The account on one side of "from checking to savings"; a bare "savings" answers the question asked."""
+    src, dst = ent.parse_accounts_from_to(text)
+    ref = src if role == "from" else dst
+    if ref is None and awaited and src is None and dst is None:
+        ref = ent.parse_account(text)
+    return ref
+
+
+def read_slot(slot: Slot, text: str, data: CustomerData, *, today: date, role: str | None = None,
+              awaited: bool = False) -> SlotRead:
+    """The slot's value in `text`; `role` "from"/"to" picks that side of "from checking to savings";
+    `awaited`: the flow just asked for this slot, so a bare answer counts."""
     if slot.type == "amount":
         return _amount(text, slot)
     if slot.type == "account":
-        if role in ("from", "to"):
-            src, dst = ent.parse_accounts_from_to(text)
-            ref = src if role == "from" else dst
-        else:
-            ref = ent.parse_account(text)
+        ref = _side(text, role, awaited) if role in ("from", "to") else ent.parse_account(text)
         return _account(ref, data.accounts)
     if slot.type == "payee":
         return _payee(text, data.payees)
+    if slot.type == "destination":  # one of the customer's own accounts ("to savings"), else a saved payee
+        own = _account(_side(text, "to", awaited), data.accounts)
+        if own.found:
+            return SlotRead({**own.value, "account": True})
+        payee = _payee(text, data.payees)
+        return SlotRead({**payee.value, "payee": True}) if payee.found else payee
     if slot.type == "card":
         return _card(text, data.cards)
     if slot.type == "merchant":

@@ -5,7 +5,7 @@ import pytest
 from assistant.dialogue.manager import TurnFacts, decide
 
 F = frozenset
-T = "transfer_internal"
+T = "transfer"
 
 CASES = [
     # (facts, expected route kind, expected flow)

@@ -10,7 +10,7 @@ from assistant.dialogue.flows import FlowError, load_flows, render
 
 def test_shipped_flows_load_and_every_change_is_read_back_first():
     flows = load_flows()
-    assert {"check_balance", "transfer_internal", "pay_payee", "freeze_card", "unfreeze_card", "report_lost_card",
+    assert {"check_balance", "transfer", "freeze_card", "unfreeze_card", "report_lost_card",
             "activate_card", "card_delivery", "payment_status", "dispute_transaction", "update_contact",
             "recent_transactions"} <= set(flows)
     for flow in flows.values():
@@ -19,7 +19,7 @@ def test_shipped_flows_load_and_every_change_is_read_back_first():
             if s.action in MUTATING:
                 assert any(p.confirm for p in flow.steps[: ids.index(s.id)]), (flow.name, s.id)
     # moving money to someone else and changing contact details need a fresh one-time code
-    for name in ("pay_payee", "update_contact"):
+    for name in ("transfer", "update_contact"):
         assert any(s.step_up for s in flows[name].steps), name
 
 
@@ -39,7 +39,7 @@ steps:
   - id: rb
     confirm: "Move {amount}?"
   - id: go
-    action: transfer_internal
+    action: transfer
     args: {amount: amount}
 """
 
@@ -52,17 +52,17 @@ steps:
      "unknown step 'nowhere'"),
     (GOOD.replace("type: amount", "type: money"), "slots.amount.type"),
     (GOOD.replace("id: go", "id: Go Now"), "step 3"),
-    (GOOD.replace("action: transfer_internal", "action: launch_rocket"), "unknown action 'launch_rocket'"),
+    (GOOD.replace("action: transfer", "action: launch_rocket"), "unknown action 'launch_rocket'"),
     ("name: [unclosed", "cannot read"),
 ])
 def test_malformed_flow_is_refused_with_file_and_step(tmp_path, text, message):
     with pytest.raises(FlowError) as err:
-        load_flows(_write(tmp_path, text), actions={"transfer_internal"})
+        load_flows(_write(tmp_path, text), actions={"transfer"})
     assert "bad.yaml" in str(err.value) and message in str(err.value)
 
 
 def test_good_file_loads(tmp_path):
-    assert set(load_flows(_write(tmp_path, GOOD), actions={"transfer_internal"})) == {"demo"}
+    assert set(load_flows(_write(tmp_path, GOOD), actions={"transfer"})) == {"demo"}
 
 
 def test_render_keeps_unknown_names_visible_and_never_raises():

@@ -1,0 +1,155 @@
+"""Self-service turns: builds the turn's facts, asks the dialogue manager for a route, runs it.
+
+`SelfService.turn` answers None when the turn belongs to the knowledge-base path; otherwise a
+`FlowOutcome` the pipeline turns into a Reply (or a KB answer followed by the flow's question,
+or a hand-off whose ticket carries the flow state).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+
+import numpy as np
+
+from assistant.core.questions import asks_about_rule, asks_for_figure
+from assistant.dialogue import entities as ent
+from assistant.dialogue.actions import CustomerData, FlowActions
+from assistant.dialogue.manager import Route, TurnFacts, decide
+from assistant.dialogue.matcher import FlowMatcher
+from assistant.dialogue.runner import ActionEvent, FlowReply, FlowRunner
+from assistant.dialogue.state import DialogueContext, DialogueStore, FlowState
+
+SWITCH_MARGIN = 0.05  # inside a flow, a message must match another flow this much more clearly to switch
+SIGN_IN = {
+    "voice": "To do that I first need to confirm it's you. I'll send a one-time code to the phone number on your "
+             "account; please key it in or say it.",
+    "robot": "To do that I first need to confirm it's you. Please scan the QR code from your banking app on my screen.",
+}
+SIGN_IN_DEFAULT = ("To do that I first need to confirm it's you. Please sign in to online banking and open the chat "
+                   "from there; I'll carry on with {title} as soon as you're signed in.")
+
+
+@dataclass(frozen=True, slots=True)
+class FlowOutcome:
+    route: Route
+    text: str = ""
+    suggestions: tuple[str, ...] = ()
+    kb_question: str | None = None  # answer this from the knowledge base (cited) before `text`
+    handoff: str | None = None  # a reason: open a ticket, with `flow_summary` for the agent
+    flow_summary: dict | None = None
+    events: tuple[ActionEvent, ...] = ()
+    customer_id: str | None = None
+
+
+class SelfService:
+    def __init__(self, *, runner: FlowRunner, matcher: FlowMatcher, store: DialogueStore) -> None:
+        self.runner, self.matcher, self.store = runner, matcher, store
+
+    @property
+    def actions(self) -> FlowActions:
+        return self.runner.actions
+
+    async def verified(self, cid: str, customer_id: str, method: str) -> str | None:
+        """Record a proven identity. A different customer than before resets the flow; a flow that was
+        waiting for the sign-in starts. Returns what to tell the customer, if anything."""
+        ctx = await self.store.aload(cid)
+        note = None
+        flow = ctx.flow
+        if ctx.customer_id not in (None, customer_id):
+            flow, note = None, "You're now signed in as a different customer, so I've stopped what we were doing."
+        ctx = replace(ctx, customer_id=customer_id, verified_by=method, verified_at=datetime.now(UTC), flow=flow)
+        if flow is not None and flow.awaiting == "identity":
+            reply = await self.runner.start(flow.flow, flow.results.get("asked", ""), customer_id)
+            ctx = replace(ctx, flow=reply.state)
+            note = reply.text
+        await self.store.asave(ctx)
+        return note
+
+    async def customer_id(self, cid: str) -> str | None:
+        return (await self.store.aload(cid)).customer_id
+
+    async def turn(self, *, cid: str, text: str, vector: np.ndarray, intent: str | None, confidence: float,
+                   human_request: bool, channel: str) -> FlowOutcome | None:
+        ctx = await self.store.aload(cid)
+        state = ctx.flow
+        data = await self.actions.customer(ctx.customer_id) if state and ctx.customer_id else CustomerData()
+        facts, reads = self._facts(ctx, text, vector, intent, confidence, human_request, data)
+        route = decide(facts)
+        if route.kind == "knowledge":
+            return None
+        out = await self._run(route, ctx, text, reads, channel)
+        flow_state = out[0]
+        if flow_state is not ctx.flow:
+            await self.store.asave(replace(ctx, flow=flow_state))
+        return out[1]
+
+    def _facts(self, ctx: DialogueContext, text: str, vector: np.ndarray, intent: str | None, confidence: float,
+               human_request: bool, data: CustomerData):
+        state = ctx.flow
+        reads = self.runner.probe(state, text, data) if state and state.awaiting != "identity" else {}
+        fills = frozenset(n for n, r in reads.items() if r.found)
+        changes = frozenset(n for n in fills if state and n in state.slots and state.slots[n] != reads[n].value)
+        match = self.matcher.match(vector, intent, confidence, margin=SWITCH_MARGIN if state else 0.0)
+        new_flow = match.flow if match else None
+        facts = TurnFacts(
+            active_flow=state.flow if state else None, awaiting=state.awaiting if state else None,
+            awaited_slot=self.runner.awaited_slot(state) if state else None, fills=fills,
+            problems=frozenset(n for n, r in reads.items() if r.problem and not r.found), changes=changes,
+            cancel=ent.is_cancel(text), yes_no=ent.parse_yes_no(text),
+            digits=ent.parse_digits(text, length=(4, 8)) is not None, new_flow=new_flow,
+            new_flow_requires_identity=self.runner.flows[new_flow].requires_identity if new_flow else True,
+            verified=ctx.verified, human_request=human_request,
+            question=not fills and (asks_about_rule(text) or asks_for_figure(text) or text.rstrip().endswith("?")),
+        )
+        return facts, reads
+
+    async def _run(self, route: Route, ctx: DialogueContext, text: str, reads, channel: str):
+        state, customer, run = ctx.flow, ctx.customer_id, self.runner
+        if route.kind == "handoff":
+            summary = _summary(state) if state else None
+            return None, FlowOutcome(route, handoff=route.reason, flow_summary=summary, customer_id=customer)
+        if route.kind == "verify":
+            waiting = FlowState(flow=route.flow, step=run.flows[route.flow].steps[0].id, awaiting="identity",
+                                results={"asked": text[:500]})
+            title = run.flows[route.flow].title
+            return waiting, FlowOutcome(route, SIGN_IN.get(channel, SIGN_IN_DEFAULT).format(title=title))
+        if route.kind == "flow_start":
+            before = f"I've set aside {run.flows[state.flow].title}. " if state and state.flow != route.flow else ""
+            reply = await run.start(route.flow, text, customer)
+            return reply.state, self._outcome(route, reply, customer, state, before)
+        if route.kind == "digression":
+            prompt, suggestions = run.prompt(state)
+            back = f"Back to {run.flows[state.flow].title}: {prompt}"
+            return state, FlowOutcome(route, back, suggestions, kb_question=text, customer_id=customer)
+        assert state is not None
+        if route.kind == "cancel":
+            reply = run.cancel(state)
+        elif route.kind == "deny":
+            reply = run.cancel(state, why="Nothing was done.")
+        elif route.kind == "confirm":
+            reply = await run.confirm(state, customer)
+        elif route.kind == "code":
+            reply = await run.code(state, text, customer)
+        elif route.kind in ("slot_fill", "slot_correct"):
+            reply = await run.fill(state, text, customer)
+        else:  # reprompt
+            awaited = run.awaited_slot(state)
+            read = reads.get(awaited) if awaited else None
+            reply = await run.reprompt(state, customer, problem=read.problem if read else None,
+                                       options=read.options if read else ())
+        return reply.state, self._outcome(route, reply, customer, state)
+
+    @staticmethod
+    def _outcome(route: Route, reply: FlowReply, customer: str | None, state: FlowState | None,
+                 before: str = "") -> FlowOutcome:
+        summary = _summary(state) if reply.handoff and state else None
+        return FlowOutcome(route, (before + reply.text).strip(), reply.suggestions, kb_question=reply.kb_question,
+                           handoff=reply.handoff, events=reply.events, customer_id=customer, flow_summary=summary)
+
+
+def _summary(state: FlowState) -> dict:
+    """What an agent taking over sees: the flow, its step, and the values collected (labels only)."""
+    return {"flow": state.flow, "step": state.step, "awaiting": state.awaiting,
+            "slots": {k: v.get("label") if isinstance(v, dict) else v for k, v in state.slots.items()},
+            "done": {k: v for k, v in state.results.items() if k == "reference" and v}}
