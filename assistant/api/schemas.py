@@ -28,6 +28,10 @@ class ChatRequest(BaseModel):
     conversation_id: str | None = Field(default=None, max_length=64)
     message: MessageText = Field(description="the customer's message, 1-4000 characters")
     channel: Literal["web", "api", "cli", "voice", "robot"] = "api"
+    identity: str | None = Field(
+        default=None, max_length=4096,
+        description="a signed identity assertion from the bank's online-banking session (a JWT whose nonce is this "
+        "conversation's id); verified before the turn, 401 when it does not hold")
 
 
 class CitationOut(BaseModel):
@@ -47,6 +51,22 @@ class HandoffOut(BaseModel):
     reason: str
 
 
+class RouteOut(BaseModel):
+    kind: str = Field(description="what the dialogue manager chose: knowledge, flow_start, slot_fill, confirm, ...")
+    reason: str
+
+
+class FlowOut(BaseModel):
+    name: str
+    awaiting: str | None = Field(description="slot | confirm | code | identity")
+    slot: str | None = None
+
+
+class CustomerOut(BaseModel):
+    verified: bool
+    customer_id: str | None = None
+
+
 class ChatFrame(ChatRequest):
     """A chat message on the customer websocket: continuing a conversation not started on this
     socket needs its session token in the frame (browsers cannot set websocket headers)."""
@@ -62,8 +82,11 @@ class ChatResponse(BaseModel):
     handoff: HandoffOut | None
     suggestions: list[str]
     latency_ms: float
-    path: str = Field(description="faq | generated | extractive | no_answer | error")
+    path: str = Field(description="faq | generated | extractive | no_answer | error | flow | ...")
     message_id: int | None = None
+    route: RouteOut | None = None
+    flow: FlowOut | None = Field(default=None, description="the self-service flow in progress and what it waits for")
+    customer: CustomerOut = CustomerOut(verified=False)
     session_token: str | None = Field(
         default=None, description="only when this call started the conversation: send it as `Authorization: Bearer` "
         "to continue or read the conversation (the customer role); it is not shown again")
@@ -76,6 +99,9 @@ class ChatResponse(BaseModel):
             intent=IntentOut(name=r.intent.name, confidence=r.intent.confidence) if r.intent else None,
             handoff=HandoffOut(active=r.handoff.active, reason=r.handoff.reason) if r.handoff else None,
             suggestions=list(r.suggestions), latency_ms=r.latency_ms, path=r.path, message_id=r.message_id,
+            route=RouteOut(kind=r.route.kind, reason=r.route.reason) if r.route else None,
+            flow=FlowOut(name=r.flow.name, awaiting=r.flow.awaiting, slot=r.flow.slot) if r.flow else None,
+            customer=CustomerOut(verified=r.customer_id is not None, customer_id=r.customer_id),
         )
 
 

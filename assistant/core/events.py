@@ -9,6 +9,7 @@ from typing import Literal
 Channel = Literal["web", "api", "cli", "voice", "robot"]
 ReplyPath = Literal[
     "faq", "generated", "extractive", "no_answer", "error", "small_talk", "refused", "clarify", "handoff", "human",
+    "flow",
 ]
 
 
@@ -19,6 +20,7 @@ class UserTurn:
     conversation_id: str | None = None
     received_at: float = field(default_factory=time.perf_counter)
     branch_id: str | None = None  # lobby robots: which branch the visitor is in
+    customer_id: str | None = None  # proven at the edge (a verified identity assertion) for this turn
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +44,23 @@ class IntentInfo:
 class HandoffInfo:
     active: bool
     reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class RouteInfo:
+    """Which route the dialogue manager chose for the turn, and why (stored for analytics and audit)."""
+
+    kind: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class FlowInfo:
+    """The self-service flow in progress after this reply: what it waits for."""
+
+    name: str
+    awaiting: str | None  # slot | confirm | code | identity
+    slot: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +97,9 @@ class Reply:
     message_id: int | None = None
     retrieved: tuple[str, ...] = ()  # doc ids given to the model (for the audit trail)
     guard: str | None = None  # grounding decision for the audit trail: passed | replaced | declined | quoted | model_unavailable
+    route: RouteInfo | None = None
+    flow: FlowInfo | None = None
+    customer_id: str | None = None  # the verified customer, when there is one
 
 
 Event = TurnStarted | ReplyDelta | TurnError | Reply
