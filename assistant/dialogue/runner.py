@@ -148,7 +148,7 @@ class FlowRunner:
         digits = ent.parse_digits(text, length=(4, 8))
         if digits is None:
             return await self.reprompt(state, customer_id, problem="That doesn't look like the code.")
-        checked = await self.actions.check_code(customer_id, digits)
+        checked = await self.actions.check_code(customer_id, digits, state.results.get("otp_id"))
         out = _Out()
         if checked == "ok":
             state = state.but(stepped_up=digest(state.slots), awaiting=None,
@@ -250,13 +250,13 @@ class FlowRunner:
                 if state.stepped_up == digest(state.slots):
                     step_id = self._next(flow, step)
                     continue
-                sent = await self.actions.send_code(customer_id, render(step.step_up, values))
+                sent = await self.actions.send_code(customer_id, flow.name)
                 if not sent.ok:
                     out.say("I couldn't send you a one-time code just now, so nothing was changed. Please try again later.")
                     return out.reply(None, ("Talk to an agent",), outcome="failed")
                 out.say(f"To protect {render(step.step_up, values)}, I've sent a one-time code to your phone on file. "
                         "Please tell me the code.")
-                return out.reply(state.but(awaiting="code", retries=0))
+                return out.reply(state.but(awaiting="code", retries=0, results={**state.results, **sent.data}))
             if kind == "action":
                 outcome = await self._act(flow, step, state, customer_id, out)
                 if outcome is None:
@@ -289,12 +289,14 @@ class FlowRunner:
 
     async def _act(self, flow: Flow, step: Step, state: FlowState, customer_id: str, out: _Out) -> ActionOutcome | None:
         args = {arg: state.slots.get(slot) for arg, slot in step.args.items()}
+        if state.results.get("otp_id"):
+            args["otp_id"] = state.results["otp_id"]  # the backend checks the step-up itself too
         mutating = step.action in MUTATING
         if mutating and state.confirmed != digest(state.slots):
             # A flow file that forgot its read-back, or values changed after the yes: never act on them.
             out.say("I need you to confirm the details before I can do that.")
             return None
-        public = {k: (v.get("label") if isinstance(v, dict) else v) for k, v in args.items()}
+        public = {k: (v.get("label") if isinstance(v, dict) else v) for k, v in args.items() if k != "otp_id"}
         out.events.append(ActionEvent("requested", step.action, public))
         key = f"{state.instance}-{step.id}-{digest(state.slots)}"
         outcome = await self.actions.run(step.action, customer_id=customer_id, args=args, key=key)

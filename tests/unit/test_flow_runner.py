@@ -53,7 +53,7 @@ class MemoryBank:
         self.codes_sent += 1
         return ActionOutcome("ok")
 
-    async def check_code(self, customer_id, code):
+    async def check_code(self, customer_id, code, otp_id):
         return "ok" if code == self.code else "wrong"
 
 

@@ -1,0 +1,199 @@
+"""The flows' actions on a BankingBackend (the bank's REST API; the sandbox serves the same one).
+
+Each action turns typed backend results into the few words a flow's template says, and every
+failure into an outcome code: the bank's refusal code (insufficient_funds, card_state, ...) or
+"unavailable" when it did not answer. Nothing raises into the dialogue.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from assistant.banking.backend import BankingBackend
+from assistant.banking.errors import BackendUnavailable, BankingError
+from assistant.banking.types import Money, TransactionQuery
+from assistant.dialogue.actions import AccountInfo, ActionOutcome, CardInfo, CodeCheck, CustomerData
+
+OTP_PURPOSE = {"transfer": "transfer", "update_contact": "contact_update"}
+CACHE_S = 10.0  # a customer's lists are read once per few turns, and again after any change
+
+
+def usd(m: Money) -> str:
+    return f"${m.amount:,.2f}" if m.currency == "USD" else f"{m.amount:,.2f} {m.currency}"
+
+
+def _day(d: date | None) -> str:
+    return d.strftime("%A, %B %-d") if d else "soon"
+
+
+class BankActions:
+    names = frozenset({"balance", "transactions", "transfer", "freeze_card", "unfreeze_card", "activate_card",
+                       "report_card_lost", "card_delivery", "payment_status", "open_dispute", "update_contact"})
+
+    def __init__(self, backend: BankingBackend, *, today: Callable[[], date] = date.today) -> None:
+        self.backend, self.today = backend, today
+        self._cache: dict[str, tuple[float, CustomerData]] = {}
+
+    async def customer(self, customer_id: str) -> CustomerData:
+        hit = self._cache.get(customer_id)
+        if hit and time.monotonic() - hit[0] < CACHE_S:
+            return hit[1]
+        try:
+            accounts = await self.backend.accounts(customer_id)
+            cards = await self.backend.cards(customer_id)
+            payees = await self.backend.payees(customer_id)
+            since = self.today() - timedelta(days=90)
+            page = await self.backend.transactions(customer_id, TransactionQuery(from_date=since, limit=100))
+        except (BackendUnavailable, BankingError):
+            return CustomerData()  # the flow asks as if nothing were known; the action then says the bank is down
+        data = CustomerData(
+            accounts=tuple(AccountInfo(a.id, a.type, a.last4, usd(a.available)) for a in accounts),
+            cards=tuple(CardInfo(c.id, c.last4, c.kind, c.status) for c in cards),
+            payees={p.id: f"{p.name} ({p.nickname})" if p.nickname else p.name for p in payees},
+            merchants={t.id: t.merchant for t in page.items if t.merchant},
+        )
+        self._cache[customer_id] = (time.monotonic(), data)
+        return data
+
+    async def run(self, name: str, *, customer_id: str, args: dict[str, Any], key: str) -> ActionOutcome:
+        handler: Callable[..., Awaitable[ActionOutcome]] = getattr(self, f"_{name}")
+        try:
+            return await handler(customer_id, args, key)
+        except BackendUnavailable:
+            return ActionOutcome("unavailable")
+        except BankingError as exc:
+            data: dict[str, Any] = {"error": exc.code.replace("_", " ")}
+            if exc.available_cents is not None:
+                data["available"] = usd(Money(amount_cents=exc.available_cents))
+            data.update({k: str(v) for k, v in exc.extras.items() if k in ("limit", "card_state")})
+            return ActionOutcome(exc.code, data)
+        finally:
+            if name not in ("balance", "transactions", "card_delivery", "payment_status"):
+                self._cache.pop(customer_id, None)
+
+    async def send_code(self, customer_id: str, purpose: str) -> ActionOutcome:
+        try:
+            challenge = await self.backend.send_otp(customer_id, purpose=OTP_PURPOSE.get(purpose, "transfer"))
+        except (BackendUnavailable, BankingError) as exc:
+            return ActionOutcome(getattr(exc, "code", "unavailable"))
+        return ActionOutcome("ok", {"otp_id": challenge.id})
+
+    async def check_code(self, customer_id: str, code: str, otp_id: str | None) -> CodeCheck:
+        if not otp_id:
+            return "expired"
+        try:
+            result = await self.backend.verify_otp(customer_id, otp_id, code)
+        except BankingError as exc:
+            return {"otp_locked": "locked", "otp_expired": "expired"}.get(exc.code, "wrong")
+        except BackendUnavailable:
+            return "wrong"
+        return "ok" if result.verified else "wrong"
+
+    # -- the actions -----------------------------------------------------------------------
+    async def _balance(self, customer_id: str, args: dict, key: str) -> ActionOutcome:
+        accounts = await self.backend.accounts(customer_id)
+        wanted = args.get("account")
+        if wanted:
+            accounts = [a for a in accounts if a.id == wanted["id"]]
+        parts = [f"your {a.type} ending {a.last4} has {usd(a.available)} available" for a in accounts]
+        text = ("; ".join(parts) or "I couldn't find an open account").strip()
+        return ActionOutcome("ok", {"balances": text[0].upper() + text[1:] + "."})
+
+    async def _transactions(self, customer_id: str, args: dict, key: str) -> ActionOutcome:
+        since = date.fromisoformat(args["since"]["date"]) if args.get("since") else self.today() - timedelta(days=30)
+        merchant = args["merchant"]["label"] if args.get("merchant") else None
+        account = args["account"]["id"] if args.get("account") else None
+        page = await self.backend.transactions(customer_id, TransactionQuery(
+            merchant=merchant, from_date=since, account_id=account, limit=5))
+        if not page.items:
+            what = f"from {merchant}" if merchant else "in that time"
+            return ActionOutcome("ok", {"transactions": f"I don't see any payments {what} since {_day(since)}."})
+        lines = [f"{t.created_at:%b %-d}: {t.merchant or t.description}, {usd(t.amount).replace('$-', '-$')} ({t.status})"
+                 for t in page.items]
+        return ActionOutcome("ok", {"transactions": "Here are the latest: " + "; ".join(lines) + "."})
+
+    async def _transfer(self, customer_id: str, args: dict, key: str) -> ActionOutcome:
+        to = args["to"]
+        amount = Money.of(Decimal(args["amount"]["amount"]))
+        t = await self.backend.transfer(
+            customer_id, from_account_id=args["from_account"]["id"], amount=amount, idempotency_key=key,
+            to_account_id=to["id"] if to.get("account") else None, payee_id=to["id"] if to.get("payee") else None,
+            otp_id=args.get("otp_id"))
+        source = await self.backend.account(customer_id, t.from_account_id)
+        arrival = ("It is already there." if t.status == "completed" and to.get("account")
+                   else f"It should arrive by {_day(t.expected_arrival)}.")
+        return ActionOutcome("ok", {"arrival": arrival, "new_balance": usd(source.available)}, reference=t.reference)
+
+    async def _card_change(self, customer_id: str, args: dict, call) -> ActionOutcome:
+        card = await call(customer_id, args["card"]["id"])
+        return ActionOutcome("ok", {"card_state": card.status})
+
+    async def _freeze_card(self, customer_id: str, args: dict, key: str) -> ActionOutcome:
+        return await self._card_change(customer_id, args, self.backend.freeze_card)
+
+    async def _unfreeze_card(self, customer_id: str, args: dict, key: str) -> ActionOutcome:
+        return await self._card_change(customer_id, args, self.backend.unfreeze_card)
+
+    async def _activate_card(self, customer_id: str, args: dict, key: str) -> ActionOutcome:
+        return await self._card_change(customer_id, args, self.backend.activate_card)
+
+    async def _report_card_lost(self, customer_id: str, args: dict, key: str) -> ActionOutcome:
+        reason = (args.get("reason") or {}).get("value", "lost")
+        report = await self.backend.report_card(customer_id, args["card"]["id"], reason=reason, idempotency_key=key)
+        new = report.replacement
+        eta = new.delivery.estimated_delivery if new and new.delivery else None
+        return ActionOutcome("ok", {"new_last4": new.last4 if new else "", "delivery_date": _day(eta)},
+                             reference=f"CARD-{report.card.id[-6:].upper()}")
+
+    async def _card_delivery(self, customer_id: str, args: dict, key: str) -> ActionOutcome:
+        cards = await self.backend.cards(customer_id)
+        if args.get("card"):
+            cards = [c for c in cards if c.id == args["card"]["id"]]
+        moving = [c for c in cards if c.delivery and c.delivery.status in ("ordered", "shipped")]
+        if not moving:
+            return ActionOutcome("none")
+        parts = []
+        for c in moving:
+            d = await self.backend.card_delivery(customer_id, c.id)
+            where = f"{d.status} by {d.carrier}" if d.carrier else d.status
+            track = f", tracking number {d.tracking_number}" if d.tracking_number else ""
+            parts.append(f"Your {c.kind} card ending {c.last4} was {where}{track}; expected by {_day(d.estimated_delivery)}.")
+        return ActionOutcome("ok", {"delivery": " ".join(parts)})
+
+    async def _payment_status(self, customer_id: str, args: dict, key: str) -> ActionOutcome:
+        since = self.today() - timedelta(days=90)
+        found = []
+        for status in ("pending", "declined", "failed"):
+            page = await self.backend.transactions(customer_id, TransactionQuery(status=status, from_date=since, limit=10))
+            found += page.items
+        if args.get("merchant"):
+            found = [t for t in found if t.id == args["merchant"]["id"] or t.merchant == args["merchant"]["label"]]
+        if args.get("amount"):
+            cents = Money.of(Decimal(args["amount"]["amount"])).amount_cents
+            found = [t for t in found if abs(t.amount.amount_cents) == cents]
+        if args.get("payee"):
+            transfers = {t.id: t for t in await self.backend.transfers(customer_id)}
+            found = [t for t in found if t.transfer_id in transfers and transfers[t.transfer_id].payee_id == args["payee"]["id"]]
+        if not found:
+            return ActionOutcome("none")
+        found.sort(key=lambda t: t.created_at, reverse=True)
+        lines = []
+        for t in found[:3]:
+            why = f" because {t.status_reason}" if t.status_reason else ""
+            lines.append(f"{t.created_at:%b %-d} {t.merchant or t.description} {usd(t.amount).replace('$-', '-$')}: {t.status}{why}")
+        return ActionOutcome("ok", {"status": "Here is what I found: " + "; ".join(lines) + "."})
+
+    async def _open_dispute(self, customer_id: str, args: dict, key: str) -> ActionOutcome:
+        d = await self.backend.open_dispute(customer_id, transaction_id=args["transaction"]["id"],
+                                            reason=args["reason"]["value"], idempotency_key=key)
+        return ActionOutcome("ok", {}, reference=d.reference)
+
+    async def _update_contact(self, customer_id: str, args: dict, key: str) -> ActionOutcome:
+        field, value = args["field"]["value"], args["value"]["value"]
+        await self.backend.update_contact(customer_id, otp_id=args.get("otp_id") or "",
+                                          **({"email": value} if field == "email" else {"phone": value}))
+        return ActionOutcome("ok", {})
