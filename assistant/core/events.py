@@ -100,6 +100,7 @@ class Reply:
     route: RouteInfo | None = None
     flow: FlowInfo | None = None
     customer_id: str | None = None  # the verified customer, when there is one
+    actions: tuple = ()  # assistant.dialogue.runner.ActionEvent: requested, confirmed, executed, failed (audited)
 
 
 Event = TurnStarted | ReplyDelta | TurnError | Reply

@@ -9,15 +9,17 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import AsyncIterator
-from dataclasses import replace
+from dataclasses import asdict, replace
 from typing import Protocol
 
 import numpy as np
 
 from assistant.core.answering import Answerer, KnowledgeSource, PipelineConfig, Reranker, Retrieval  # noqa: F401 (re-exported)
-from assistant.core.events import Event, HandoffInfo, IntentInfo, Reply, TurnError, TurnStarted, UserTurn
+from assistant.core.events import Event, HandoffInfo, IntentInfo, Reply, RouteInfo, TurnError, TurnStarted, UserTurn
+from assistant.core.flow_turns import flow_events
 from assistant.core.guardrails import screen_input
 from assistant.core.questions import asks_about_rule, asks_for_figure
+from assistant.dialogue.service import SelfService
 from assistant.handoff.policy import Decision, HandoffPolicy, NluSignals
 from assistant.llm import GenerationError, Generator, prompts
 from assistant.privacy import redact
@@ -38,7 +40,7 @@ class NluClassifier(Protocol):
 
 class Handoff(Protocol):
     async def request(self, conversation_id: str, *, reason: str, channel: str, sentiment: str | None = None,
-                      branch_id: str | None = None): ...
+                      branch_id: str | None = None, context: str | None = None): ...
 
     async def customer_message(self, conversation_id: str, text: str, message_id: int): ...
 
@@ -72,12 +74,14 @@ class DialoguePipeline:
         self, *, knowledge: KnowledgeSource, generator: Generator, conversations: ConversationRepository,
         config: PipelineConfig, nlu: NluClassifier | None = None, policy: HandoffPolicy | None = None,
         handoff: Handoff | None = None, metrics=None, audit=None, reranker: Reranker | None = None,
+        selfservice: SelfService | None = None,
     ) -> None:
         self.answerer = Answerer(knowledge=knowledge, generator=generator, config=config, reranker=reranker)
         self.repo, self.cfg, self.nlu, self.handoff = conversations, config, nlu, handoff
         self.policy = policy or HandoffPolicy()
         self.metrics = metrics  # assistant.metrics.Metrics, optional
         self.audit = audit  # assistant.audit.AuditLog, optional
+        self.selfservice = selfservice  # flows for verified customers (assistant/dialogue/), optional
 
     def system_prompt(self) -> str:
         return self.answerer.system_prompt()
@@ -105,7 +109,7 @@ class DialoguePipeline:
             return
         reply: Reply | None = None
         try:
-            async for event in self._respond(cid, red.text, vector, history, nlu, intent, turn):
+            async for event in self._decide(cid, red.text, vector, history, nlu, intent, turn):
                 if isinstance(event, Reply):
                     reply = event
                 else:
@@ -157,6 +161,8 @@ class DialoguePipeline:
             "retrieved": list(reply.retrieved), "cited": [c.doc_id for c in reply.citations],
             "model": getattr(self.answerer.generator, "name", "?") if reply.path in ("generated", "extractive") else None,
             "guard": reply.guard or "n/a",
+            "route": {"kind": reply.route.kind, "reason": reply.route.reason} if reply.route else None,
+            "customer_id": reply.customer_id, "actions": [asdict(a) for a in reply.actions],
             "reply": reply.text, "handoff": {"active": reply.handoff.active, "reason": reply.handoff.reason} if reply.handoff else None,
         }
 
@@ -168,6 +174,40 @@ class DialoguePipeline:
         if found is None:
             raise UnknownConversation(turn.conversation_id)
         return turn.conversation_id, *found
+
+    async def _decide(self, cid: str, text: str, vector: np.ndarray, history: list[StoredMessage], nlu: NluSignals | None,
+                      intent: IntentInfo | None, turn: UserTurn) -> AsyncIterator[Event]:
+        """The dialogue manager's route (assistant/dialogue/manager.py): a flow step, or the knowledge path."""
+        outcome = None
+        if self.selfservice is not None and screen_input(text) is None:
+            if turn.customer_id is not None:
+                note = await self.selfservice.verified(cid, turn.customer_id, "assertion")
+                if note:  # a flow that waited for the sign-in carries on with this turn's reply
+                    yield Reply(cid, note, path="flow", intent=intent, route=RouteInfo("verified", "identity proven"),
+                                customer_id=turn.customer_id)
+                    return
+            human = bool(nlu and (nlu.human_request or nlu.frustration >= self.policy.frustration_threshold))
+            outcome = await self.selfservice.turn(cid=cid, text=text, vector=vector, intent=nlu.intent if nlu else None,
+                                                  confidence=float(nlu.confidence) if nlu else 0.0,
+                                                  human_request=human, channel=turn.channel)
+        if outcome is None:
+            customer = await self.selfservice.customer_id(cid) if self.selfservice is not None else None
+            async for event in self._respond(cid, text, vector, history, nlu, intent, turn):
+                yield replace(event, route=RouteInfo("knowledge", event.path), customer_id=customer) \
+                    if isinstance(event, Reply) else event
+            return
+
+        async def answer_kb(question: str) -> AsyncIterator[Event]:
+            vec = vector if question == text else await self._vector(question)
+            async for event in self._respond(cid, question, vec, history, nlu, intent, turn):
+                yield event
+
+        async def hand_off(reason: str, context: str | None) -> Reply:
+            return await self._hand_off(cid, reason, turn, nlu, intent, context=context)
+
+        async for event in flow_events(outcome, cid=cid, intent=intent, flow=outcome.flow, answer_kb=answer_kb,
+                                       hand_off=hand_off):
+            yield event
 
     async def _respond(self, cid: str, text: str, vector: np.ndarray, history: list[StoredMessage], nlu: NluSignals | None,
                        intent: IntentInfo | None, turn: UserTurn) -> AsyncIterator[Event]:
@@ -240,11 +280,13 @@ class DialoguePipeline:
                        suggestions=(prompts.TALK_TO_AGENT, *reply.suggestions),
                        handoff=HandoffInfo(False, decision.reason))
 
-    async def _hand_off(self, cid: str, reason: str, turn: UserTurn, nlu: NluSignals | None, intent: IntentInfo | None) -> Reply:
+    async def _hand_off(self, cid: str, reason: str, turn: UserTurn, nlu: NluSignals | None, intent: IntentInfo | None,
+                        *, context: str | None = None) -> Reply:
         if self.handoff is None:
             return Reply(cid, prompts.NO_AGENTS, path="no_answer", intent=intent)
         started = await self.handoff.request(cid, reason=reason, channel=turn.channel,
-                                             sentiment=getattr(nlu, "sentiment", None), branch_id=turn.branch_id)
+                                             sentiment=getattr(nlu, "sentiment", None), branch_id=turn.branch_id,
+                                             context=context)
         text = prompts.HANDOFF_STARTED.format(position=started.position, minutes=started.expected_wait_minutes)
         return Reply(cid, text, path="handoff", intent=intent, handoff=HandoffInfo(True, reason),
                      suggestions=(prompts.CANCEL_WAIT,))

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
+from assistant.core.events import FlowInfo
 from assistant.core.questions import asks_about_rule, asks_for_figure
 from assistant.dialogue import entities as ent
 from assistant.dialogue.actions import CustomerData, FlowActions
@@ -40,6 +41,7 @@ class FlowOutcome:
     flow_summary: dict | None = None
     events: tuple[ActionEvent, ...] = ()
     customer_id: str | None = None
+    flow: FlowInfo | None = None  # the flow in progress after this turn
 
 
 class SelfService:
@@ -78,11 +80,15 @@ class SelfService:
         route = decide(facts)
         if route.kind == "knowledge":
             return None
-        out = await self._run(route, ctx, text, reads, channel)
-        flow_state = out[0]
+        flow_state, outcome = await self._run(route, ctx, text, reads, channel)
         if flow_state is not ctx.flow:
             await self.store.asave(replace(ctx, flow=flow_state))
-        return out[1]
+        return replace(outcome, flow=self.info(flow_state))
+
+    def info(self, state: FlowState | None) -> FlowInfo | None:
+        if state is None:
+            return None
+        return FlowInfo(state.flow, state.awaiting, self.runner.awaited_slot(state))
 
     def _facts(self, ctx: DialogueContext, text: str, vector: np.ndarray, intent: str | None, confidence: float,
                human_request: bool, data: CustomerData):

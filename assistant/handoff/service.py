@@ -50,7 +50,8 @@ class HandoffService:
         return max(1, round(position * self._handle_minutes))
 
     async def request(self, conversation_id: str, *, reason: str, channel: str, sentiment: str | None = None,
-                      branch_id: str | None = None) -> HandoffStarted:
+                      branch_id: str | None = None, context: str | None = None) -> HandoffStarted:
+        """`context`: what a self-service flow had collected or done, shown to the agent with the summary."""
         existing = await asyncio.to_thread(self.tickets.open_for, conversation_id)
         if existing is not None:
             pos = await asyncio.to_thread(self.tickets.position, existing)
@@ -59,7 +60,7 @@ class HandoffService:
         intents = [m.intent for m in history if m.role == "user" and m.intent]
         ticket = await asyncio.to_thread(
             self.tickets.create, conversation_id, reason=reason, channel=channel,
-            summary=summarize(history, reason), sentiment=sentiment, intents=intents, branch_id=branch_id,
+            summary=summarize(history, reason) + (f"\n{context}" if context else ""), sentiment=sentiment, intents=intents, branch_id=branch_id,
         )
         pos = await asyncio.to_thread(self.tickets.position, ticket)
         await self._record("handoff", conversation_id, event="ticket_created", ticket_id=ticket.id, reason=reason,
