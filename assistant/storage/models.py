@@ -130,3 +130,13 @@ class AuditAnchor(Base):
     last_purged_id: Mapped[int] = mapped_column(Integer)
     last_purged_hash: Mapped[str] = mapped_column(String(64))
     purged_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class UsedAssertion(Base):
+    """Identity assertions already accepted (sha256 of the jti), kept until they expire: a replayed
+    assertion is refused on every API process (assistant/banking/identity.py)."""
+
+    __tablename__ = "identity_assertions_used"
+
+    jti_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
