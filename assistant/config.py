@@ -195,6 +195,26 @@ class Settings(BaseSettings):
     twilio_auth_token: str | None = Field(default=None, description="checks X-Twilio-Signature on webhooks when set")
     voice_max_upload_mb: float = 10.0
 
+    # --- self-service banking (docs/banking.md): the bank's REST API, the sandbox bank, identity assertions
+    banking_url: str = Field(default="http://127.0.0.1:8100", description="the core-banking REST API "
+                             "(docs/banking-api.yaml); the default is the sandbox bank")
+    banking_api_token: str | None = Field(default=None, description="bearer token the assistant sends to the bank")
+    banking_timeout_s: float = Field(default=5.0, gt=0, description="the whole answer of one banking call")
+    banking_connect_timeout_s: float = Field(default=2.0, gt=0)
+    banking_retries: int = Field(default=2, ge=0, le=5, description="retries on connect errors, timeouts, 502/503/504")
+    banking_breaker_failures: int = Field(default=5, ge=1, description="failed calls in a row that open the circuit")
+    banking_breaker_reset_s: float = Field(default=30.0, gt=0, description="open circuit: wait before one trial call")
+    sandbox_port: int = 8100
+    sandbox_data_dir: Path | None = Field(default=None, description="sandbox bank's files; default: data_dir/sandbox")
+    sandbox_database_url: str | None = Field(default=None, description="sandbox bank's own database (SQLAlchemy "
+                                             "URL); default: a SQLite file in sandbox_data_dir")
+    identity_issuer: str = Field(default="https://sandbox.larkspur.example", description="`iss` of identity assertions")
+    identity_audience: str = Field(default="bankassist", description="`aud` identity assertions must name")
+    identity_jwks_path: Path | None = Field(default=None, description="the bank's public keys (JWKS file); "
+                                            "default: the sandbox bank's jwks.json")
+    identity_leeway_s: int = Field(default=30, ge=0, le=300, description="clock skew allowed on exp/iat/nbf")
+    identity_max_lifetime_s: int = Field(default=900, ge=60, description="assertions valid longer than this are refused")
+
     @field_validator("llm_adapter_path", mode="before")
     @classmethod
     def _adapter_off(cls, value):
@@ -226,6 +246,14 @@ class Settings(BaseSettings):
     @property
     def sqlalchemy_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'bankassist.db'}"
+
+    @property
+    def sandbox_dir(self) -> Path:
+        return self.sandbox_data_dir or (self.data_dir / "sandbox")
+
+    @property
+    def jwks_path(self) -> Path:
+        return self.identity_jwks_path or (self.sandbox_dir / "jwks.json")
 
     @property
     def index_dir(self) -> Path:

@@ -148,3 +148,13 @@ class DialogueState(Base):
     flow: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     version: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class UsedAssertion(Base):
+    """Identity assertions already accepted (sha256 of the jti), kept until they expire: a replayed
+    assertion is refused on every API process (assistant/banking/identity.py)."""
+
+    __tablename__ = "identity_assertions_used"
+
+    jti_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

@@ -1,0 +1,176 @@
+"""Request and response bodies of docs/banking-api.yaml (the YAML is the contract; tests hold the two together)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+CURRENCY = Field(pattern=r"^[A-Z]{3}$")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Money(Strict):
+    amount_cents: int
+    currency: str = CURRENCY
+
+
+class Customer(BaseModel):
+    id: str
+    name: str
+    email: str
+    phone: str
+
+
+class Account(BaseModel):
+    id: str
+    type: Literal["checking", "savings"]
+    name: str
+    last4: str
+    currency: str
+    balance: Money
+    available: Money
+    status: Literal["open", "closed"]
+
+
+class Transaction(BaseModel):
+    id: str
+    account_id: str
+    created_at: datetime
+    posted_at: datetime | None
+    status: Literal["posted", "pending", "declined", "failed", "reversed"]
+    kind: Literal["card", "transfer", "payment", "deposit", "interest", "fee"]
+    amount: Money
+    description: str
+    merchant: str | None
+    category: str | None
+    card_id: str | None
+    transfer_id: str | None
+    status_reason: str | None
+
+
+class TransactionPage(BaseModel):
+    items: list[Transaction]
+    next_cursor: str | None
+
+
+class Payee(BaseModel):
+    id: str
+    name: str
+    nickname: str | None
+    bank_name: str
+    account_last4: str
+
+
+class TransferIn(Strict):
+    from_account_id: str = Field(min_length=1, max_length=32)
+    to_account_id: str | None = Field(default=None, min_length=1, max_length=32)
+    payee_id: str | None = Field(default=None, min_length=1, max_length=32)
+    amount: Money
+    memo: str | None = Field(default=None, max_length=140)
+    otp_id: str | None = Field(default=None, max_length=32)
+
+
+class Transfer(BaseModel):
+    id: str
+    reference: str
+    from_account_id: str
+    to_account_id: str | None
+    payee_id: str | None
+    amount: Money
+    memo: str | None
+    status: Literal["completed", "pending", "failed", "returned"]
+    status_reason: str | None
+    created_at: datetime
+    expected_arrival: date | None
+
+
+class Delivery(BaseModel):
+    status: Literal["ordered", "shipped", "delivered", "returned"]
+    ordered_at: datetime | None
+    shipped_at: datetime | None
+    estimated_delivery: date | None
+    delivered_at: datetime | None
+    carrier: str | None
+    tracking_number: str | None
+
+
+class Card(BaseModel):
+    id: str
+    account_id: str
+    kind: Literal["debit", "credit"]
+    network: str
+    last4: str
+    expires: str
+    status: Literal["active", "frozen", "inactive", "lost", "stolen", "closed"]
+    replaces_card_id: str | None
+    delivery: Delivery | None
+
+
+class CardReportIn(Strict):
+    reason: Literal["lost", "stolen"]
+    order_replacement: bool = True
+
+
+class CardReport(BaseModel):
+    card: Card
+    replacement: Card | None
+
+
+class DisputeIn(Strict):
+    transaction_id: str = Field(min_length=1, max_length=32)
+    reason: Literal["unrecognized", "duplicate", "not_received", "wrong_amount", "cancelled", "other"]
+    description: str | None = Field(default=None, max_length=1000)
+
+
+class Dispute(BaseModel):
+    id: str
+    reference: str
+    transaction_id: str
+    reason: str
+    description: str | None
+    status: Literal["open", "resolved", "rejected"]
+    amount: Money
+    created_at: datetime
+
+
+OtpPurpose = Literal["transfer", "contact_update", "login"]
+
+
+class OtpIn(Strict):
+    purpose: OtpPurpose
+    channel: Literal["sms", "email"] = "sms"
+
+
+class OtpChallenge(BaseModel):
+    id: str
+    purpose: OtpPurpose
+    channel: Literal["sms", "email"]
+    destination: str
+    expires_at: datetime
+    attempts_left: int
+
+
+class OtpVerifyIn(Strict):
+    code: str = Field(min_length=1, max_length=12)
+
+
+class OtpVerification(BaseModel):
+    id: str
+    purpose: OtpPurpose
+    verified: bool
+    valid_until: datetime
+
+
+class ContactIn(Strict):
+    email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    phone: str | None = Field(default=None, pattern=r"^\+[1-9][0-9]{7,14}$")
+    otp_id: str = Field(min_length=1, max_length=32)
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
