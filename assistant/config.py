@@ -196,6 +196,13 @@ class Settings(BaseSettings):
     voice_max_upload_mb: float = 10.0
 
     # --- self-service banking (docs/banking.md): the bank's REST API, the sandbox bank, identity assertions
+    selfservice_enabled: bool = Field(default=True, description="flows for verified customers (assistant/dialogue)")
+    flows_dir: Path = Field(default=Path(__file__).resolve().parent / "dialogue" / "flows",
+                            description="the self-service flow files (YAML), checked at start-up")
+    flow_min_similarity: float = Field(default=0.62, ge=0, le=1, description="a message this close (cosine) to a "
+                                       "flow's examples starts it")
+    flow_min_intent_confidence: float = Field(default=0.75, ge=0, le=1, description="or a flow's trigger intent "
+                                              "at least this confident")
     banking_url: str = Field(default="http://127.0.0.1:8100", description="the core-banking REST API "
                              "(docs/banking-api.yaml); the default is the sandbox bank")
     banking_api_token: str | None = Field(default=None, description="bearer token the assistant sends to the bank")

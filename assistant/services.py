@@ -8,6 +8,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy.orm import sessionmaker
+
 from assistant.assets import (
     LLM_REGISTRY,
     resolve_embedding,
@@ -17,9 +19,12 @@ from assistant.assets import (
     resolve_rerank_model,
 )
 from assistant.audit import AuditLog
+from assistant.banking.identity import IdentityVerifier
+from assistant.banking.setup import build_identity_verifier
 from assistant.bus import EventBus, InMemoryBus, RedisBus
 from assistant.config import Settings, offline_environment
 from assistant.core.pipeline import DialoguePipeline, PipelineConfig
+from assistant.dialogue.service import SelfService
 from assistant.handoff.policy import HandoffPolicy
 from assistant.handoff.service import HandoffService
 from assistant.kb_admin import KnowledgeAdmin
@@ -59,6 +64,8 @@ class Services:
     voice: object | None = None  # voice.stack.VoiceStack when the [voice] extra is installed
     voice_error: str | None = None  # why voice is off (names the extra to install)
     nlu: MiniLMIntentClassifier | None = None  # intent, scope, human request (assistant/nlu/)
+    selfservice: SelfService | None = None  # flows on the bank's API for verified customers (assistant/dialogue/)
+    identity: IdentityVerifier | None = None  # checks the bank's signed identity assertions
 
 
 def build_embedder(settings: Settings) -> MiniLMEmbeddings:
@@ -120,6 +127,7 @@ class Repositories:
     agents: AgentRepository
     robots: RobotRepository
     audit: AuditLog
+    sessions: sessionmaker
 
 
 def build_repositories(settings: Settings) -> Repositories:
@@ -127,7 +135,7 @@ def build_repositories(settings: Settings) -> Repositories:
     migrate(engine)
     sessions = session_factory(engine)
     return Repositories(ConversationRepository(sessions), TicketRepository(sessions), AgentRepository(sessions),
-                        RobotRepository(sessions), AuditLog(sessions))
+                        RobotRepository(sessions), AuditLog(sessions), sessions)
 
 
 def pipeline_config(settings: Settings) -> PipelineConfig:
@@ -165,6 +173,24 @@ def build_nlu(settings: Settings, embedder: MiniLMEmbeddings, policy: HandoffPol
     return MiniLMIntentClassifier(embedder, settings.intent_artifact_dir, rules=rules)
 
 
+def build_selfservice(settings: Settings, retriever: LiveRetriever, sessions: sessionmaker) -> SelfService | None:
+    """Flows (assistant/dialogue/flows) on the bank's REST API; a malformed flow file stops start-up."""
+    if not settings.selfservice_enabled:
+        return None
+    from assistant.banking.setup import build_banking_backend
+    from assistant.dialogue.bank_actions import BankActions
+    from assistant.dialogue.flows import load_flows
+    from assistant.dialogue.matcher import FlowMatcher
+    from assistant.dialogue.runner import FlowRunner
+    from assistant.dialogue.state import DialogueStore
+
+    actions = BankActions(build_banking_backend(settings))
+    flows = load_flows(settings.flows_dir, actions=set(actions.names))
+    matcher = FlowMatcher(flows, retriever.embed_many, min_similarity=settings.flow_min_similarity,
+                          min_intent_confidence=settings.flow_min_intent_confidence)
+    return SelfService(runner=FlowRunner(flows, actions), matcher=matcher, store=DialogueStore(sessions))
+
+
 def load_canned(path: Path) -> list[str]:
     import yaml
 
@@ -189,9 +215,12 @@ def build_services(settings: Settings) -> Services:
     bus = RedisBus(settings.redis_url, prefix=settings.redis_prefix) if settings.redis_url else InMemoryBus()
     handoff = HandoffService(tickets=repos.tickets, conversations=repos.conversations, bus=bus,
                              expected_handle_minutes=policy.expected_handle_minutes, audit=repos.audit)
+    selfservice = build_selfservice(settings, retriever, repos.sessions)
+    identity = build_identity_verifier(settings, repos.sessions) if selfservice is not None else None
     pipeline = DialoguePipeline(
         knowledge=retriever, generator=generator, conversations=repos.conversations, config=pipeline_config(settings),
         policy=policy, handoff=handoff, metrics=metrics, audit=repos.audit, nlu=nlu, reranker=reranker,
+        selfservice=selfservice,
     )
     if settings.llm_backend != "openai":
         asyncio.run(_warm_up(generator, pipeline.system_prompt()))
@@ -204,4 +233,4 @@ def build_services(settings: Settings) -> Services:
                               retriever=retriever, vector_cache=settings.vector_cache)
     return Services(settings, embedder, retriever, generator, repos.conversations, repos.tickets, repos.agents,
                     bus, handoff, pipeline, startup, load_canned(settings.canned_replies), kb_admin, repos.robots, metrics, repos.audit,
-                    voice=voice, voice_error=voice_error, nlu=nlu)
+                    voice=voice, voice_error=voice_error, nlu=nlu, selfservice=selfservice, identity=identity)
