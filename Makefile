@@ -47,7 +47,9 @@ index: install
 
 setup: models index
 
+# The sandbox core bank (docs/banking.md) runs beside the assistant, which reaches it over HTTP as it would a bank.
 run: setup
+	$(BIN)/bankassist sandbox serve & sandbox=$$!; trap 'kill $$sandbox 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/bankassist serve --host $(HOST) --port $(PORT)
 
 # Browser tests drive Debian's chromium (never a browser downloaded by a test tool).

@@ -70,3 +70,17 @@ async def customer_conversation(request: Request, services: ServicesDep,
 
 # A path conversation_id the caller holds the session token of (401 / 403 / 404 otherwise).
 CustomerConversation = Annotated[str, Depends(customer_conversation)]
+
+
+def verified_customer(services: Services, assertion: str, cid: str) -> str:
+    """The customer a signed identity assertion proves for this conversation (401 when it does not hold).
+    Blocking (signature check, replay store): call it off the event loop."""
+    from assistant.banking.identity import AssertionRejected
+
+    if services.identity is None:
+        raise HTTPException(status_code=400, detail="self-service is off: identity assertions are not accepted")
+    try:
+        return services.identity.verify(assertion, cid).customer_id
+    except AssertionRejected as exc:
+        raise HTTPException(status_code=401, detail="identity assertion not accepted (forged, expired, replayed, "
+                            "or made for another conversation)") from exc

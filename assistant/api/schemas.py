@@ -34,6 +34,17 @@ class ChatRequest(BaseModel):
         "conversation's id); verified before the turn, 401 when it does not hold")
 
 
+class SessionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    channel: Literal["web", "api", "robot"] = "web"
+
+
+class SessionOut(BaseModel):
+    conversation_id: str
+    session_token: str = Field(description="send as `Authorization: Bearer` to continue; not shown again")
+
+
 class CitationOut(BaseModel):
     doc_id: str
     title: str

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
-from fastapi import APIRouter, Request, WebSocket
+from fastapi import APIRouter, HTTPException, Request, WebSocket
 
-from assistant.api.deps import ServicesDep, bearer, check_session
-from assistant.api.schemas import CUSTOMER_ERRORS, ChatRequest, ChatResponse, ErrorOut
+from assistant.api.deps import ServicesDep, bearer, check_session, verified_customer
+from assistant.api.schemas import CUSTOMER_ERRORS, ChatRequest, ChatResponse, ErrorOut, SessionIn, SessionOut
 from assistant.api.sockets import CustomerSocket
 from assistant.core.events import UserTurn
 from assistant.core.pipeline import complete
@@ -15,16 +15,27 @@ from assistant.core.pipeline import complete
 router = APIRouter(prefix="/v1", tags=["chat"])
 
 
-@router.post("/chat", response_model=ChatResponse, responses={**CUSTOMER_ERRORS, 503: {"model": ErrorOut}})
+@router.post("/chat", response_model=ChatResponse, responses={**CUSTOMER_ERRORS, 400: {"model": ErrorOut}, 503: {"model": ErrorOut}})
 async def chat(body: ChatRequest, services: ServicesDep, request: Request) -> ChatResponse:
     """Without conversation_id: a new conversation, and its session token in the reply (once)."""
     cid, token = body.conversation_id, None
     if cid is None:
+        if body.identity:
+            raise HTTPException(status_code=400, detail="an identity assertion is made for a conversation: start one "
+                                "first (POST /v1/conversations) and have the bank sign its id")
         cid, token = await services.conversations.start_session_async(body.channel)
     else:
         await asyncio.to_thread(check_session, services, cid, bearer(request))
-    reply = await complete(services.pipeline, UserTurn(body.message, body.channel, cid))
+    customer = await asyncio.to_thread(verified_customer, services, body.identity, cid) if body.identity else None
+    reply = await complete(services.pipeline, UserTurn(body.message, body.channel, cid, customer_id=customer))
     return ChatResponse.from_reply(reply, token)
+
+
+@router.post("/conversations", response_model=SessionOut, status_code=201)
+async def start_conversation(body: SessionIn, services: ServicesDep) -> SessionOut:
+    """A conversation with no message yet: its id is what the bank signs into an identity assertion."""
+    cid, token = await services.conversations.start_session_async(body.channel)
+    return SessionOut(conversation_id=cid, session_token=token)
 
 
 @router.websocket("/chat/ws")
