@@ -69,7 +69,10 @@ class BankActions:
             data: dict[str, Any] = {"error": exc.code.replace("_", " ")}
             if exc.available_cents is not None:
                 data["available"] = usd(Money(amount_cents=exc.available_cents))
-            data.update({k: str(v) for k, v in exc.extras.items() if k in ("limit", "card_state")})
+            if isinstance(exc.extras.get("limit_cents"), int):
+                data["limit"] = usd(Money(amount_cents=exc.extras["limit_cents"]))
+            if exc.extras.get("card_status"):
+                data["card_state"] = str(exc.extras["card_status"])
             return ActionOutcome(exc.code, data)
         finally:
             if name not in ("balance", "transactions", "card_delivery", "payment_status"):

@@ -41,6 +41,7 @@ class Slot(BaseModel):
     optional: bool = False  # a collect step for it may be passed with nothing said
     digits: tuple[int, int] = (4, 8)  # type digits: accepted lengths
     role: Literal["from", "to"] | None = None  # accounts: which side of "from checking to savings"
+    card_states: tuple[str, ...] = ()  # cards: the states this flow acts on ("freeze" an active card), to pick among several
     default: str | None = None  # read as if the customer had said it when the step is reached unfilled ("checking")
 
 

@@ -52,9 +52,12 @@ def _account(ref: ent.AccountRef | None, accounts: tuple[AccountInfo, ...]) -> S
     return SlotRead(problem="You have more than one account like that.", options=tuple(a.label for a in hits))
 
 
-def _card(text: str, cards: tuple[CardInfo, ...]) -> SlotRead:
+def _card(text: str, cards: tuple[CardInfo, ...], states: tuple[str, ...]) -> SlotRead:
     last4 = ent.parse_card_last4(text)
     low = text.lower()
+    usable = [c for c in cards if c.state in states] if states else list(cards)
+    if last4 is None and usable:
+        cards = tuple(usable)  # "freeze my card": the active ones; a card named by its digits is taken as named
     hits = [c for c in cards if (last4 is None or c.last4 == last4) and (last4 is not None or c.kind in low)]
     if last4 is None and not hits and "card" in low and len(cards) == 1:
         hits = list(cards)  # "my card" and the customer has one
@@ -134,7 +137,7 @@ def read_slot(slot: Slot, text: str, data: CustomerData, *, today: date, role: s
         payee = _payee(text, data.payees)
         return SlotRead({**payee.value, "payee": True}) if payee.found else payee
     if slot.type == "card":
-        return _card(text, data.cards)
+        return _card(text, data.cards, slot.card_states)
     if slot.type == "merchant":
         return _merchant(text, data.merchants)
     if slot.type == "date":
