@@ -15,14 +15,28 @@ from assistant.services import build_services  # noqa: E402
 
 @pytest.fixture(scope="session")
 def settings(tmp_path_factory):
+    from tests.banking_helpers import free_port
+
     return Settings(
         data_dir=tmp_path_factory.mktemp("data"), llm_model="smollm2-135m", llm_max_new_tokens=48,
         rate_limit_ip="100000/minute", rate_limit_session="100000/minute", _env_file=None,
+        banking_url=f"http://127.0.0.1:{free_port()}",
     )
 
 
 @pytest.fixture(scope="session")
-def services(settings):
+def sandbox_bank(settings):
+    """The sandbox core bank on the port settings.banking_url names, seeded, over a real socket."""
+    from assistant.banking.setup import sandbox_config
+    from sandbox_bank.app import create_app as bank_app
+    from tests.banking_helpers import ServerThread
+
+    with ServerThread(bank_app(sandbox_config(settings), reset=True), port=int(settings.banking_url.rsplit(":", 1)[1])) as s:
+        yield s
+
+
+@pytest.fixture(scope="session")
+def services(settings, sandbox_bank):
     return build_services(settings)
 
 

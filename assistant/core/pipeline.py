@@ -191,9 +191,9 @@ class DialoguePipeline:
                                                   confidence=float(nlu.confidence) if nlu else 0.0,
                                                   human_request=human, channel=turn.channel)
         if outcome is None:
-            customer = await self.selfservice.customer_id(cid) if self.selfservice is not None else None
+            customer, flow = await self.selfservice.current(cid) if self.selfservice is not None else (None, None)
             async for event in self._respond(cid, text, vector, history, nlu, intent, turn):
-                yield replace(event, route=RouteInfo("knowledge", event.path), customer_id=customer) \
+                yield replace(event, route=RouteInfo("knowledge", event.path), customer_id=customer, flow=flow) \
                     if isinstance(event, Reply) else event
             return
 

@@ -79,7 +79,7 @@ def load(path: Path) -> list[Conversation]:
     return [Conversation.model_validate(c) for c in data]
 
 
-class _Bank:
+class SandboxHelpers:
     """The sandbox bank's test helpers over HTTP: assertions, the outbox, the ledger."""
 
     def __init__(self, url: str) -> None:
@@ -127,7 +127,7 @@ def _check(turn: Turn, status: int, body: dict[str, Any]) -> list[str]:
     return problems
 
 
-def run_conversation(client, bank: _Bank, conv: Conversation, file: str) -> list[Failure]:
+def run_conversation(client, bank: SandboxHelpers, conv: Conversation, file: str) -> list[Failure]:
     started = client.post("/v1/conversations", json={"channel": "web"})
     if started.status_code != 201:
         return [Failure(file, conv.name, 0, f"could not start a conversation: {started.status_code}")]
@@ -158,7 +158,7 @@ def run_conversation(client, bank: _Bank, conv: Conversation, file: str) -> list
 
 def run_conversations(client, banking_url: str, files: list[Path]) -> tuple[int, list[Failure]]:
     """(conversations run, failures)."""
-    bank = _Bank(banking_url)
+    bank = SandboxHelpers(banking_url)
     count, failures = 0, []
     for path in files:
         for conv in load(path):

@@ -68,8 +68,10 @@ class SelfService:
         await self.store.asave(ctx)
         return note
 
-    async def customer_id(self, cid: str) -> str | None:
-        return (await self.store.aload(cid)).customer_id
+    async def current(self, cid: str) -> tuple[str | None, FlowInfo | None]:
+        """The verified customer and the flow in progress (for replies made outside the flow)."""
+        ctx = await self.store.aload(cid)
+        return ctx.customer_id, self.info(ctx.flow)
 
     async def turn(self, *, cid: str, text: str, vector: np.ndarray, intent: str | None, confidence: float,
                    human_request: bool, channel: str) -> FlowOutcome | None:
