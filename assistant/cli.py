@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from assistant import sandbox_cli
 from assistant.config import Settings
+from assistant.dialogue import convtest
 from assistant.logging_setup import configure_logging
 
 
@@ -281,6 +282,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--llm", action="append", help="model name (repeatable); default: BANK_LLM_MODEL")
     p.set_defaults(func=_models_prepare)
     sandbox_cli.register(sub)
+    convtest.register(sub)
     args = parser.parse_args(argv)
     try:
         settings = Settings()

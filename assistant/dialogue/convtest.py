@@ -165,3 +165,34 @@ def run_conversations(client, banking_url: str, files: list[Path]) -> tuple[int,
             count += 1
             failures += run_conversation(client, bank, conv, path.name)
     return count, failures
+
+
+def cli(settings, args) -> int:
+    """`bankassist test conversations [FILES]` against a running assistant (make run) and its bank."""
+    import sys
+
+    files = [Path(f) for f in args.files] or sorted(Path(args.dir).glob("*.yaml"))
+    if not files:
+        print(f"no conversation files in {args.dir}", file=sys.stderr)
+        return 2
+    url = args.url or f"http://{settings.host}:{settings.port}"
+    with httpx.Client(base_url=url, timeout=120) as client:
+        try:
+            count, failures = run_conversations(client, settings.banking_url, files)
+        except httpx.HTTPError as exc:
+            print(f"cannot reach the assistant at {url} or the bank at {settings.banking_url}: {exc}", file=sys.stderr)
+            return 2
+    for f in failures:
+        print(f"FAIL {f}")
+    failed = len({(f.file, f.conversation) for f in failures})
+    print(f"{count - failed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+def register(sub) -> None:
+    test = sub.add_parser("test", help="checks of a running assistant").add_subparsers(dest="test_command", required=True)
+    p = test.add_parser("conversations", help="play conversation tests (YAML) through POST /v1/chat")
+    p.add_argument("files", nargs="*", help="conversation files (default: every *.yaml in --dir)")
+    p.add_argument("--dir", default="tests/conversations")
+    p.add_argument("--url", help="the assistant (default: BANK_HOST:BANK_PORT)")
+    p.set_defaults(func=cli)
