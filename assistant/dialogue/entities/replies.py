@@ -1,8 +1,9 @@
 """Short replies inside a flow: yes/no to a confirmation, and cancelling the current flow.
 
 parse_yes_no: the earliest yes-word or no-word decides ("yes but make it 300" -> True, "no, make
-it 250" -> False, "that's not right" -> False); a lone keypad "1" is yes and "2" is no; hedges
-("not sure", "maybe", "I don't know") and anything else -> None.
+it 250" -> False, "that's not right" -> False), except "absolutely not" (False) and "no problem"
+(not a no); a lone keypad "1" (or "one") is yes and "2" (or "two") is no; hedges ("not sure",
+"maybe", "I don't know") and anything else -> None. The caller checks a yes for a correction.
 
 is_cancel: "cancel", "stop", "abort", "quit", "exit" cancel the current flow when nothing or only
 it/that/this/everything/please/now follows them in the clause ("cancel that", "stop!"); when they
@@ -18,10 +19,12 @@ from ._text import normalise, rx
 
 _HEDGE = rx(r"\b(?:not sure|unsure|maybe|perhaps|don't know|dont know|do not know|no idea|not certain)\b")
 _YES = rx(r"\b(?:yes|yeah|yea|yep|yup|ya|yah|sure|correct|confirm|confirmed|right|ok|okay|alright|absolutely|"
-          r"affirmative|definitely|of course|please do|do it|go ahead|go for it|sounds good|proceed|approve|"
+          r"affirmative|definitely|certainly|of course|please do|do it|go ahead|go for it|sounds good|proceed|approve|"
           r"approved|agreed|agree|fine|perfect)\b")
 _NO = rx(r"\b(?:no|nope|nah|negative|cancel|don't|dont|do not|not|incorrect|wrong|never|decline|deny)\b")
-_KEYPAD = {"1": True, "y": True, "2": False, "n": False}
+_KEYPAD = {"1": True, "one": True, "y": True, "2": False, "two": False, "n": False}
+_NEGATED_YES = rx(r"\b(?:absolutely|definitely|certainly|of course|sure|hell|obviously) not\b")
+_NOT_A_NO = rx(r"\bno (?:problem|worries|doubt)\b")  # "no problem, go ahead" is not a refusal
 _CANCEL_VERB = rx(r"\b(cancel|stop|abort|quit|exit|forget)\b([^.,!?;]*)")
 _ALWAYS_CANCEL = rx(r"\b(?:never ?mind|nvm|scratch that|change my mind|changed my mind)\b")
 _NEGATION = rx(r"\b(?:don't|dont|do not|does not|doesn't|not|never|didn't|won't|wont|can't|cant|no need to|shouldn't)\b")
@@ -37,6 +40,9 @@ def parse_yes_no(text: str) -> bool | None:
         return _KEYPAD[s]
     if not s or _HEDGE.search(s):
         return None
+    if _NEGATED_YES.search(s):
+        return False
+    s = _NOT_A_NO.sub(" ", s)
     yes, no = _YES.search(s), _NO.search(s)
     if yes and no:
         return yes.start() < no.start()
