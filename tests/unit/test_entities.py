@@ -177,6 +177,7 @@ CHECKING, SAVINGS = AccountRef("checking", None), AccountRef("savings", None)
     ("savings to checking", (SAVINGS, CHECKING)),
     ("transfer my savings to checking", (SAVINGS, CHECKING)),
     ("move it out of savings into checking", (SAVINGS, CHECKING)),
+    ("send it to checking and use my savings", (SAVINGS, CHECKING)),
     ("I want to move money from savings", (SAVINGS, None)),
     ("I want to transfer to savings", (None, SAVINGS)),
     ("from the one ending 4821 to the one ending 1234", (AccountRef(None, "4821"), AccountRef(None, "1234"))),
@@ -220,9 +221,11 @@ def test_match_payee(text, payees, expected):
 
 @pytest.mark.parametrize("text,expected", [
     *((t, True) for t in ["yes", "Yeah.", "yep", "sure", "correct", "confirm", "do it", "go ahead", "1", "ok",
-                          "yes but make it 300", "sure, why not", "that's right", "no problem, go ahead", "one"]),
+                          "yes but make it 300", "sure, why not", "that's right", "no problem, go ahead", "one",
+                          "Exactly.", "That works for me", "sounds good", "great"]),
     *((t, False) for t in ["no", "nope", "cancel that", "don't", "2", "no, make it 250", "that's not right",
-                           "don't do it", "incorrect", "absolutely not", "two"]),
+                           "don't do it", "incorrect", "absolutely not", "two", "I'm good, thanks",
+                           "No, I only need 1. I don't know where you got 2 from."]),
     *((t, None) for t in ["not sure", "maybe", "I don't know", "what", "yesterday", "3", *BAD_INPUTS]),
 ])
 def test_parse_yes_no(text, expected):

@@ -5,7 +5,7 @@ Number words count as digits here ("ending in four eight two one" -> "4821").
   follow "ending/ends (in|with)", a mask ("...4821", "x4821", "****4821"), "acct/account (number)",
   or "last four (digits) (is/are)". Exactly four digits: "ending 48215" names no last four.
 - parse_account returns the first account mentioned; parse_accounts_from_to splits the text at
-  "from"/"out of" (source) and "to"/"into"/"onto" (destination), and when there is no "from",
+  "from"/"out of"/"use" (source) and "to"/"into"/"onto" (destination), and when there is no "from",
   an account before the first "to" is the source ("savings to checking").
 """
 
@@ -34,7 +34,7 @@ _KINDS = (
     ("savings", rx(r"\b(?:savings|saving account)\b")),
     ("credit", rx(r"\b(?:credit card|credit account|credit line|line of credit|(?:my|the|from|to|into|on) credit)\b")),
 )
-_SOURCE = rx(r"\b(?:from|out of)\b")
+_SOURCE = rx(r"\b(?:from|out of|use|using)\b")
 _DESTINATION = rx(r"\b(?:to|into|onto|in to)\b")
 _NOT_DIGIT = rx(r"[^0-9]+")
 _DIGIT_RUN = rx(r"\d(?:[ ,.-]{0,2}\d)*")
