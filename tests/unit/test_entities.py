@@ -45,7 +45,7 @@ def usd(amount: str, currency: str = "USD") -> Money:
     ("20 euros", usd("20.00", "EUR")),
     ("50p", usd("0.50", "GBP")),
     ("0", usd("0.00")),
-    ("zero", usd("0.00")),
+    ("Zero.", usd("0.00")),
     ("-50", usd("-50.00")),
     ("minus 50 dollars", usd("-50.00")),
     ("-$50", usd("-50.00")),

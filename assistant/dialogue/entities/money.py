@@ -132,8 +132,8 @@ def parse_amount(text: str) -> Money | None:
     s = _HALF.sub(lambda m: f" {_HALF_VALUE[m.group(1)]} ", s)
     s = _VAGUE.sub(f" {_AMBIGUOUS} ", s)
     s = _SMALL.sub(lambda m: f"{_SMALL_VALUE[m.group(1)]} {m.group(2)}", s)
-    if s in ("zero", "one", "two"):
-        s = _SMALL_VALUE[s]
+    if s.strip(" .!?,") in ("zero", "one", "two"):  # a bare reply to "how much?"
+        s = _SMALL_VALUE[s.strip(" .!?,")]
     s = words_to_digits(s)
     for pattern in _NOT_AMOUNTS:
         s = pattern.sub(" | ", s)
