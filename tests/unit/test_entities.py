@@ -25,7 +25,7 @@ from assistant.dialogue.entities import (
 TODAY = date(2026, 12, 7)  # a Monday
 JUNK = "#@!qz " * 700  # 4,200 characters that hold no entity
 ADVERSARIAL = ["1," * 2000, " " * 4000 + "x", "9" * 4000, "ending " * 600]
-BAD_INPUTS = ["", "a lot", "   ", JUNK, "\x00\ufffd\u202e", "🙂" * 50, *ADVERSARIAL]
+BAD_INPUTS = ["", "a lot", "   ", JUNK, "\x00\ufffd\u202e", "\ud800 lone surrogate \udfff", "🙂" * 50, *ADVERSARIAL]
 
 
 def usd(amount: str, currency: str = "USD") -> Money:
@@ -45,7 +45,7 @@ def usd(amount: str, currency: str = "USD") -> Money:
     ("20 euros", usd("20.00", "EUR")),
     ("50p", usd("0.50", "GBP")),
     ("0", usd("0.00")),
-    ("zero", usd("0.00")),
+    ("Zero.", usd("0.00")),
     ("-50", usd("-50.00")),
     ("minus 50 dollars", usd("-50.00")),
     ("-$50", usd("-50.00")),
@@ -70,6 +70,9 @@ def usd(amount: str, currency: str = "USD") -> Money:
     ("yes but make it three hundred", usd("300.00")),
     ("1,2000", None),
     ("$12.345", usd("12.35")),
+    ("a couple hundred", usd("200.00")),
+    ("half a grand", usd("500.00")),
+    ("a few hundred dollars", None),
 ])
 def test_parse_amount(text, expected):
     assert parse_amount(text) == expected
@@ -174,6 +177,7 @@ CHECKING, SAVINGS = AccountRef("checking", None), AccountRef("savings", None)
     ("savings to checking", (SAVINGS, CHECKING)),
     ("transfer my savings to checking", (SAVINGS, CHECKING)),
     ("move it out of savings into checking", (SAVINGS, CHECKING)),
+    ("send it to checking and use my savings", (SAVINGS, CHECKING)),
     ("I want to move money from savings", (SAVINGS, None)),
     ("I want to transfer to savings", (None, SAVINGS)),
     ("from the one ending 4821 to the one ending 1234", (AccountRef(None, "4821"), AccountRef(None, "1234"))),
@@ -217,9 +221,11 @@ def test_match_payee(text, payees, expected):
 
 @pytest.mark.parametrize("text,expected", [
     *((t, True) for t in ["yes", "Yeah.", "yep", "sure", "correct", "confirm", "do it", "go ahead", "1", "ok",
-                          "yes but make it 300", "sure, why not", "that's right"]),
+                          "yes but make it 300", "sure, why not", "that's right", "no problem, go ahead", "one",
+                          "Exactly.", "That works for me", "sounds good", "great"]),
     *((t, False) for t in ["no", "nope", "cancel that", "don't", "2", "no, make it 250", "that's not right",
-                           "don't do it", "incorrect"]),
+                           "don't do it", "incorrect", "absolutely not", "two", "I'm good, thanks",
+                           "No, I only need 1. I don't know where you got 2 from."]),
     *((t, None) for t in ["not sure", "maybe", "I don't know", "what", "yesterday", "3", *BAD_INPUTS]),
 ])
 def test_parse_yes_no(text, expected):
@@ -246,6 +252,7 @@ def test_is_cancel(text, expected):
     ("my code is 552 199", 6, "552199"),
     ("fifty five twenty one ninety nine", 6, "552199"),
     ("five oh five one two three", 6, "505123"),
+    ("double five two one double nine", 6, "552199"),
     ("code 552199, again 552199", 6, "552199"),
     ("5521", (4, 6), "5521"),
     ("my pin is 1234", 4, "1234"),

@@ -30,7 +30,9 @@ def normalise(text: object) -> str:
     """Lower-case, ASCII punctuation, single spaces, capped at MAX_CHARS; "" for a non-string."""
     if not isinstance(text, str):
         return ""
-    return _SPACES.sub(" ", text[:MAX_CHARS].translate(_ASCII).lower()).strip()
+    # Lone surrogates ("\ud800") cannot be encoded for RE2 or the Rust number parser: "?" instead.
+    text = text[:MAX_CHARS].encode("utf-8", "replace").decode("utf-8")
+    return _SPACES.sub(" ", text.translate(_ASCII).lower()).strip()
 
 
 def words_to_digits(text: str, *, small: bool = False) -> str:

@@ -5,7 +5,7 @@ Number words count as digits here ("ending in four eight two one" -> "4821").
   follow "ending/ends (in|with)", a mask ("...4821", "x4821", "****4821"), "acct/account (number)",
   or "last four (digits) (is/are)". Exactly four digits: "ending 48215" names no last four.
 - parse_account returns the first account mentioned; parse_accounts_from_to splits the text at
-  "from"/"out of" (source) and "to"/"into"/"onto" (destination), and when there is no "from",
+  "from"/"out of"/"use" (source) and "to"/"into"/"onto" (destination), and when there is no "from",
   an account before the first "to" is the source ("savings to checking").
 """
 
@@ -34,11 +34,12 @@ _KINDS = (
     ("savings", rx(r"\b(?:savings|saving account)\b")),
     ("credit", rx(r"\b(?:credit card|credit account|credit line|line of credit|(?:my|the|from|to|into|on) credit)\b")),
 )
-_SOURCE = rx(r"\b(?:from|out of)\b")
+_SOURCE = rx(r"\b(?:from|out of|use|using)\b")
 _DESTINATION = rx(r"\b(?:to|into|onto|in to)\b")
 _NOT_DIGIT = rx(r"[^0-9]+")
 _DIGIT_RUN = rx(r"\d(?:[ ,.-]{0,2}\d)*")
 _OH = rx(r"\b(?:oh|o)\b")  # "five oh five" on the phone is 505
+_REPEAT = rx(r"\b(double|triple) ([a-z]+|\d)\b")  # "double five" is 55
 
 
 def _last4(s: str) -> str | None:
@@ -88,7 +89,8 @@ def parse_card_last4(text: str) -> str | None:
 def parse_digits(text: str, *, length: int | tuple[int, int]) -> str | None:
     """A code or PIN of `length` digits (or a (min, max) range) typed or spoken in `text`.
 
-    "552199", "5 5 2 1 9 9", "five five two one nine nine", "55-21-99" -> "552199". Digits joined by
+    "552199", "5 5 2 1 9 9", "five five two one nine nine", "55-21-99", "double five two one double nine"
+    -> "552199". Digits joined by
     spaces, dashes, dots or commas form one run; the answer is the one run (or the several equal
     runs) whose digit count fits. None when no run or two different runs fit.
     """
@@ -96,7 +98,8 @@ def parse_digits(text: str, *, length: int | tuple[int, int]) -> str | None:
     s = normalise(text)
     if not s or low < 1 or high < low:
         return None
-    s = words_to_digits(_OH.sub("0", s), small=True)
+    s = _REPEAT.sub(lambda m: " ".join([m.group(2)] * (2 if m.group(1) == "double" else 3)), _OH.sub("0", s))
+    s = words_to_digits(s, small=True)
     runs = {_NOT_DIGIT.sub("", m.group(0)) for m in _DIGIT_RUN.finditer(s)}
     fitting = [run for run in runs if low <= len(run) <= high]
     return fitting[0] if len(fitting) == 1 else None

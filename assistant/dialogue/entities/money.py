@@ -6,7 +6,8 @@ Rules, in order:
    days/weeks/transactions ("3 days ago") and years after "in/since/of" ("in 2025").
 2. "two fifty dollars" is the spoken form of 250 (hundreds said as a pair): read so only when a
    currency word follows. Without one ("two fifty") it could be 2.50 or 250, so no amount is
-   returned unless another amount in the text is explicit; the caller asks again.
+   returned unless another amount in the text is explicit; the caller asks again. The same for
+   "a few hundred"; "a couple hundred" is 200 and "half a grand" 500.
 3. Number words become digits (text2num): "twelve hundred" -> 1200, "ten" -> 10.
 4. Of the remaining numbers, the first one with a currency sign or word wins; else the first.
 5. Zero and negative amounts are returned as such (the caller rejects them with a message);
@@ -86,6 +87,11 @@ _TENS = r"(?:ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eight
 _DIGIT = r"(?:one|two|three|four|five|six|seven|eight|nine)"
 # Rule 2: "two fifty dollars", "twelve ninety nine bucks", "at two thirty" (a time).
 _PAIR = rx(r"(\bat )?\b(" + _UNIT + r")[ -](" + _TENS + r")(?:[ -](" + _DIGIT + r"))?\b( ?[a-z']*)")
+# Loose quantities: "a couple hundred" is 200 and "half a grand" 500; "a few hundred" is no amount.
+_COUPLE = rx(r"\b(?:a )?couple(?: of)? (hundred|thousand|grand)\b")
+_HALF = rx(r"\bhalf (?:a |of a )?(grand|thousand|k|million)\b")
+_VAGUE = rx(r"\b(?:a few|few|several|some|a bunch of|many|lots of|a lot of) (?:hundred|thousand|grand)s?\b")
+_HALF_VALUE = {"grand": "500", "thousand": "500", "k": "500", "million": "500000"}
 _SMALL = rx(r"\b(zero|one|two|a|an) (dollars?|bucks?|pounds?|quid|euros?|cents?|pence|grand)\b")
 _UNITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
           "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen")
@@ -122,9 +128,12 @@ def parse_amount(text: str) -> Money | None:
     if not s:
         return None
     s = _PAIR.sub(_pair, s)
+    s = _COUPLE.sub(lambda m: f"two {m.group(1)}", s)
+    s = _HALF.sub(lambda m: f" {_HALF_VALUE[m.group(1)]} ", s)
+    s = _VAGUE.sub(f" {_AMBIGUOUS} ", s)
     s = _SMALL.sub(lambda m: f"{_SMALL_VALUE[m.group(1)]} {m.group(2)}", s)
-    if s in ("zero", "one", "two"):
-        s = _SMALL_VALUE[s]
+    if s.strip(" .!?,") in ("zero", "one", "two"):  # a bare reply to "how much?"
+        s = _SMALL_VALUE[s.strip(" .!?,")]
     s = words_to_digits(s)
     for pattern in _NOT_AMOUNTS:
         s = pattern.sub(" | ", s)
