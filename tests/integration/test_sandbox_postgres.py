@@ -88,3 +88,29 @@ def test_concurrent_retries_of_one_key_post_once(bank):
         assert balance(s, "acc_alex_sav") == before + 5_000
         assert s.scalar(select(func.count()).select_from(m.IdempotencyRecord)) == 1
     check_ledger(bank.db)
+
+
+def test_replay_store_on_postgres():
+    """The assistant's table of used assertions (migration 0006) on PostgreSQL: one process's jti
+    is a replay for another's."""
+    from datetime import UTC, datetime, timedelta
+
+    from assistant.banking.identity import SqlReplayStore
+    from assistant.storage.db import make_engine as assistant_engine
+    from assistant.storage.db import migrate, session_factory
+
+    schema = f"replay_{uuid.uuid4().hex[:8]}"
+    admin = make_engine(PG)
+    with admin.begin() as c:
+        c.execute(text(f"CREATE SCHEMA {schema}"))
+    try:
+        url = f"{PG}?options=-csearch_path%3D{schema}"
+        engine = assistant_engine(url)
+        migrate(engine)
+        a, b = SqlReplayStore(session_factory(engine)), SqlReplayStore(session_factory(assistant_engine(url)))
+        exp = datetime.now(UTC) + timedelta(minutes=5)
+        assert a.remember("iss|jti-1", exp) is True
+        assert b.remember("iss|jti-1", exp) is False
+    finally:
+        with admin.begin() as c:
+            c.execute(text(f"DROP SCHEMA {schema} CASCADE"))

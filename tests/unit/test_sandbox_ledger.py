@@ -186,3 +186,23 @@ def test_50_concurrent_transfers_never_overdraw_or_double_post(bank, client):
         posted = s.scalar(select(func.count()).select_from(m.Transfer).where(m.Transfer.id.in_(ok.values())))
         assert posted == 19
     check_ledger(bank.db)
+
+
+def test_api_token_when_configured(tmp_path):
+    import dataclasses
+
+    bank = make_sandbox(tmp_path)
+    client = TestClient(create_app(dataclasses.replace(bank.cfg, api_token="svc-token-0123456789abcdef"), db=bank.db))
+    r = client.get(f"{ALEX}/accounts")
+    assert r.status_code == 401 and r.json()["code"] == "unauthorized"
+    assert client.get(f"{ALEX}/accounts", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    assert client.get(f"{ALEX}/accounts", headers={"Authorization": "Bearer svc-token-0123456789abcdef"}).status_code == 200
+
+
+def test_production_refuses_a_placeholder_banking_token():
+    from pydantic import ValidationError
+
+    from assistant.config import Settings
+
+    with pytest.raises(ValidationError, match="BANK_BANKING_API_TOKEN"):
+        Settings(environment="production", banking_api_token="changeme", _env_file=None)
