@@ -161,3 +161,32 @@ def test_expired_replay_rows_are_purged(replay):
 def test_missing_jwks_file_rejects(tmp_path, replay):
     v = IdentityVerifier(jwks_path=tmp_path / "none.json", issuer=ISS, audience=AUD, replay_store=replay)
     assert reason(v, "a.b.c", "c") == "no_keys"
+
+
+def test_the_dev_key_is_made_once_and_published(cfg):
+    import os
+    import threading
+
+    kids: list[str] = []
+    threads = [threading.Thread(target=lambda: kids.append(bank_identity.key_id(bank_identity.signing_key(cfg))))
+               for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(set(kids)) == 1
+    assert json.loads(cfg.jwks_path.read_text())["keys"][0]["kid"] == kids[0]
+    assert os.stat(cfg.signing_key_path).st_mode & 0o777 == 0o600
+    assert not list(cfg.data_dir.glob("*.tmp"))
+
+
+def test_a_rotated_key_is_picked_up(cfg, verifier):
+    import os
+
+    old = bank_identity.issue_assertion(cfg, "cus_alex", "c1")
+    assert verifier.verify(old, "c1").customer_id == "cus_alex"
+    os.unlink(cfg.signing_key_path)  # the bank rotates its key: the JWKS file changes with it
+    fresh = bank_identity.issue_assertion(cfg, "cus_alex", "c2")
+    stat = cfg.jwks_path.stat()
+    os.utime(cfg.jwks_path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))  # a visibly newer file
+    assert verifier.verify(fresh, "c2").customer_id == "cus_alex"

@@ -197,6 +197,8 @@ def test_api_token_when_configured(tmp_path):
     assert r.status_code == 401 and r.json()["code"] == "unauthorized"
     assert client.get(f"{ALEX}/accounts", headers={"Authorization": "Bearer wrong"}).status_code == 401
     assert client.get(f"{ALEX}/accounts", headers={"Authorization": "Bearer svc-token-0123456789abcdef"}).status_code == 200
+    assert client.get("/sandbox/outbox/cus_alex").status_code == 401  # the codes sent are not public either
+    assert client.get("/.well-known/jwks.json").status_code == 200  # public keys are
 
 
 def test_production_refuses_a_placeholder_banking_token():
