@@ -41,6 +41,7 @@ def production_problems(s: Settings) -> list[str]:
     """Every secret that is a placeholder or too short to be one, named by its setting."""
     out = []
     tokens = {"BANK_ADMIN_TOKEN": s.admin_token, "BANK_TWILIO_AUTH_TOKEN": s.twilio_auth_token,
+              "BANK_BANKING_API_TOKEN": s.banking_api_token,
               "BANK_LLM_OPENAI_API_KEY": None if s.llm_openai_api_key == "not-needed" else s.llm_openai_api_key}
     for name, value in tokens.items():
         if value is not None and (is_placeholder(value) or len(value) < 24):

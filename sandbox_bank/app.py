@@ -222,7 +222,7 @@ def jwks(bank: BankDep) -> dict:
     return identity.jwks(identity.signing_key(bank.cfg))
 
 
-@sandbox.get("/sandbox/outbox/{customer_id}")
+@sandbox.get("/sandbox/outbox/{customer_id}", dependencies=[Depends(_authorize)])
 def outbox(customer_id: str, bank: BankDep) -> list[dict]:
     from sandbox_bank import admin
 
@@ -230,7 +230,7 @@ def outbox(customer_id: str, bank: BankDep) -> list[dict]:
         return admin.outbox(s, customer_id)
 
 
-@sandbox.post("/sandbox/assertions")
+@sandbox.post("/sandbox/assertions", dependencies=[Depends(_authorize)])
 def assertion(body: AssertionIn, bank: BankDep) -> dict:
     """What the bank's logged-in page would give the widget (the sandbox is dev-only by nature)."""
     with bank.db.transaction() as s:

@@ -19,21 +19,29 @@ ALGORITHM = "ES256"
 
 
 def signing_key(cfg: SandboxConfig) -> ec.EllipticCurvePrivateKey:
-    """The dev key (PEM, mode 600), created with its JWKS on first use."""
+    """The dev key (PEM, mode 600), made on first use; the JWKS file always matches it. Two processes
+    starting at once agree on one key: the first to link its file into place wins."""
     path = cfg.signing_key_path
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        key = ec.generate_private_key(ec.SECP256R1())
-        pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption())
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        pem = ec.generate_private_key(ec.SECP256R1()).private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        tmp = path.with_suffix(f".{os.getpid()}.{secrets.token_hex(4)}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as f:
             f.write(pem)
-        os.replace(tmp, path)
+        try:
+            os.link(tmp, path)  # atomic, and refuses to replace a key another process made first
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(tmp)
     key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-    if not cfg.jwks_path.exists():
-        write_jwks(cfg, key)
+    published = json.dumps(jwks(key), indent=2)
+    if not cfg.jwks_path.exists() or cfg.jwks_path.read_text() != published:
+        tmp = cfg.jwks_path.with_suffix(f".{os.getpid()}.{secrets.token_hex(4)}.tmp")
+        tmp.write_text(published)
+        os.replace(tmp, cfg.jwks_path)
     return key
 
 
@@ -45,12 +53,6 @@ def key_id(key: ec.EllipticCurvePrivateKey) -> str:
 def jwks(key: ec.EllipticCurvePrivateKey) -> dict:
     jwk = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(key.public_key()))
     return {"keys": [{**jwk, "kid": key_id(key), "use": "sig", "alg": ALGORITHM}]}
-
-
-def write_jwks(cfg: SandboxConfig, key: ec.EllipticCurvePrivateKey) -> None:
-    tmp = cfg.jwks_path.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(jwks(key), indent=2))
-    os.replace(tmp, cfg.jwks_path)
 
 
 def issue_assertion(cfg: SandboxConfig, customer_id: str, conversation_id: str, *, ttl_s: int | None = None) -> str:
