@@ -200,11 +200,13 @@
   var titleEl = h("h2", { cls: "title", id: "bank-chat-title", text: TITLE });
   var connDot = h("span", { cls: "dot", "aria-hidden": "true" });
   var connText = h("span", { text: "Virtual assistant" });
+  // Shown once the bank has proven who the customer is (a reply says customer.verified).
+  var verifiedEl = h("span", { cls: "verified", text: "Signed in", hidden: true });
   var closeBtn = h("button", { cls: "icon-btn", type: "button", "aria-label": "Close chat", html: ICONS.close,
     onclick: function () { close(); } });
   var head = h("div", { cls: "head" },
     h("div", { cls: "avatar", html: ICONS.bot }),
-    h("div", { cls: "titles" }, titleEl, h("div", { cls: "sub" }, connDot, connText)),
+    h("div", { cls: "titles" }, titleEl, h("div", { cls: "sub" }, connDot, connText, verifiedEl)),
     closeBtn);
 
   var statusText = h("span", { cls: "status-text" });
@@ -529,6 +531,7 @@
     inflight = queue.shift();
     var frame = { message: inflight.text, channel: "web" };
     if (cid) { frame.conversation_id = cid; frame.session_token = token; }
+    if (inflight.identity) frame.identity = inflight.identity;
     try { ws.send(JSON.stringify(frame)); } catch (e) { queue.unshift(inflight); inflight = null; return; }
     setPending(inflight.li, false);
     if (status === "bot") showTyping();
@@ -586,6 +589,7 @@
 
   function onReply(f) {
     hideTyping();
+    verifiedEl.hidden = !(f.customer && f.customer.verified);
     if (f.conversation_id && f.conversation_id !== cid) setCid(f.conversation_id);
     var text = f.reply || "";
     if (f.path === "human" || !text) { // an agent holds the conversation: the bot stays silent
@@ -749,6 +753,24 @@
       if (started) connect();
     },
     get conversationId() { return cid; },
+    // The bank's logged-in page: get this conversation's id (one is started if needed), have the bank sign it
+    // into an identity assertion, and pass that to identify(); the next turn carries it and the server checks it.
+    ensureConversation: function () {
+      if (cid) return Promise.resolve(cid);
+      return api("/v1/conversations", { method: "POST", headers: { "content-type": "application/json" },
+        body: JSON.stringify({ channel: "web" }) }).then(function (res) {
+        if (!res.ok) throw new Error("could not start a conversation (" + res.status + ")");
+        return res.json();
+      }).then(function (b) { setCid(b.conversation_id, b.session_token); return cid; });
+    },
+    identify: function (assertion, text) {
+      var item = { text: text || "I've signed in.", li: userItem(text || "I've signed in."), acked: false,
+                   identity: String(assertion || "") };
+      queue.push(item);
+      append(item.li, true);
+      if (!ws) connect();
+      pump();
+    },
   };
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", mount);

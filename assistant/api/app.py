@@ -24,6 +24,7 @@ from assistant.api.routes import (
     agent,
     chat,
     conversations,
+    demo,
     health,
     intent,
     kb,
@@ -69,7 +70,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.state.settings = settings
     app.state.services = services
     app.state.startup_error = None
-    for module in (health, chat, conversations, kb, agent, admin, voice, telephony, robot, suggestions):
+    for module in (health, chat, conversations, kb, agent, admin, voice, telephony, robot, suggestions, demo):
         app.include_router(module.router)
     app.include_router(intent.router)
 

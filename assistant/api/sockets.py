@@ -10,7 +10,7 @@ import logging
 from fastapi import HTTPException, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
 
-from assistant.api.deps import check_session
+from assistant.api.deps import check_session, verified_customer
 from assistant.api.schemas import ChatFrame, ChatResponse
 from assistant.bus import AGENTS_TOPIC, conversation_topic
 from assistant.core.events import Reply, ReplyDelta, TurnError, TurnStarted, UserTurn
@@ -117,11 +117,22 @@ class CustomerSocket(_Socket):
                 await self.send({"type": "error", "status": 429, "detail": "too many messages; wait a moment"})
                 continue
             channel = "web" if body.channel == "api" else body.channel
+            if body.identity and body.conversation_id is None:
+                await self.send({"type": "error", "status": 400, "detail": "an identity assertion is made for a "
+                                 "conversation: start one first (POST /v1/conversations)"})
+                continue
             cid = await self._session(body.conversation_id, body.session_token, channel)
             if cid is None:
                 continue
+            customer = None
+            if body.identity:
+                try:
+                    customer = await asyncio.to_thread(verified_customer, self.services, body.identity, cid)
+                except HTTPException as exc:
+                    await self.send({"type": "error", "status": exc.status_code, "detail": exc.detail})
+                    continue
             try:
-                async for event in self.services.pipeline.run(UserTurn(body.message, channel, cid)):
+                async for event in self.services.pipeline.run(UserTurn(body.message, channel, cid, customer_id=customer)):
                     if isinstance(event, TurnStarted):
                         await self._watch(event.conversation_id)
                     await self.send(event_frame(event))
