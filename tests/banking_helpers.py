@@ -10,9 +10,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import uvicorn
+from sqlalchemy import func, select
 
+from sandbox_bank import models as m
 from sandbox_bank.config import SandboxConfig
 from sandbox_bank.db import Database
+from sandbox_bank.ledger import balance
 from sandbox_bank.seed import reset
 
 START = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)  # a Tuesday
@@ -73,3 +76,22 @@ class ServerThread:
     def __exit__(self, *exc) -> None:
         self.server.should_exit = True
         self.thread.join(10)
+
+
+def check_ledger(db) -> None:
+    """Every entry sums to zero; every posted statement line matches its posting; no customer account
+    is below zero; a balance is the sum of its postings."""
+    with db.transaction() as s:
+        sums = s.execute(select(m.Posting.entry_id, func.sum(m.Posting.amount_cents))
+                         .group_by(m.Posting.entry_id)).all()
+        assert sums and all(total == 0 for _, total in sums)
+        for txn in s.scalars(select(m.Txn).where(m.Txn.status == "posted")):
+            posting = s.scalar(select(m.Posting.amount_cents).where(m.Posting.entry_id == txn.entry_id,
+                                                                     m.Posting.account_id == txn.account_id))
+            assert posting == txn.amount_cents, txn.id
+        for txn in s.scalars(select(m.Txn).where(m.Txn.status != "posted")):
+            assert txn.entry_id is None, txn.id  # pending, declined, failed: no money moved
+        for acc in s.scalars(select(m.LedgerAccount).where(m.LedgerAccount.kind != "gl")):
+            total = s.scalar(select(func.coalesce(func.sum(m.Posting.amount_cents), 0))
+                             .where(m.Posting.account_id == acc.id))
+            assert balance(s, acc.id) == total >= 0, acc.id

@@ -16,8 +16,7 @@ from sandbox_bank import schemas as api
 from sandbox_bank.db import make_engine
 from sandbox_bank.errors import BankError
 from sandbox_bank.ledger import available, balance
-from tests.banking_helpers import PG, make_sandbox
-from tests.unit.test_sandbox_ledger import check_ledger
+from tests.banking_helpers import PG, check_ledger, make_sandbox
 
 pytestmark = pytest.mark.postgres
 

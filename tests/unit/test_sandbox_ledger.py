@@ -13,7 +13,7 @@ from sandbox_bank import models as m
 from sandbox_bank.app import create_app
 from sandbox_bank.ledger import balance
 from sandbox_bank.seed import reset
-from tests.banking_helpers import make_sandbox
+from tests.banking_helpers import check_ledger, make_sandbox
 
 ALEX = "/v1/customers/cus_alex"
 
@@ -32,25 +32,6 @@ def transfer(client, key: str | None = "k1", customer: str = ALEX, **body):
     body = {"from_account_id": "acc_alex_chk", "to_account_id": "acc_alex_sav",
             "amount": {"amount_cents": 1000, "currency": "USD"}} | body
     return client.post(f"{customer}/transfers", json=body, headers={"Idempotency-Key": key} if key else {})
-
-
-def check_ledger(db) -> None:
-    """Every entry sums to zero; every posted statement line matches its posting; no customer account
-    is below zero; a balance is the sum of its postings."""
-    with db.transaction() as s:
-        sums = s.execute(select(m.Posting.entry_id, func.sum(m.Posting.amount_cents))
-                         .group_by(m.Posting.entry_id)).all()
-        assert sums and all(total == 0 for _, total in sums)
-        for txn in s.scalars(select(m.Txn).where(m.Txn.status == "posted")):
-            posting = s.scalar(select(m.Posting.amount_cents).where(m.Posting.entry_id == txn.entry_id,
-                                                                     m.Posting.account_id == txn.account_id))
-            assert posting == txn.amount_cents, txn.id
-        for txn in s.scalars(select(m.Txn).where(m.Txn.status != "posted")):
-            assert txn.entry_id is None, txn.id  # pending, declined, failed: no money moved
-        for acc in s.scalars(select(m.LedgerAccount).where(m.LedgerAccount.kind != "gl")):
-            total = s.scalar(select(func.coalesce(func.sum(m.Posting.amount_cents), 0))
-                             .where(m.Posting.account_id == acc.id))
-            assert balance(s, acc.id) == total >= 0, acc.id
 
 
 def snapshot(db) -> list:
