@@ -22,10 +22,12 @@ from assistant.dialogue.runner import ActionEvent, FlowReply, FlowRunner
 from assistant.dialogue.state import DialogueContext, DialogueStore, FlowState
 
 SWITCH_MARGIN = 0.05  # inside a flow, a message must match another flow this much more clearly to switch
+# Phone and lobby-robot sign-in (a keypad code, a device token plus code) are not built yet: they say so.
 SIGN_IN = {
-    "voice": "To do that I first need to confirm it's you. I'll send a one-time code to the phone number on your "
-             "account; please key it in or say it.",
-    "robot": "To do that I first need to confirm it's you. Please scan the QR code from your banking app on my screen.",
+    "voice": "To do that I first need to confirm it's you, and I can't do that on this line yet. I can connect you "
+             "with an agent who can, or you can do it in online banking.",
+    "robot": "To do that I first need to confirm it's you, and I can't do that here yet. A colleague at the desk "
+             "can help, or you can do it in online banking.",
 }
 SIGN_IN_DEFAULT = ("To do that I first need to confirm it's you. Please sign in to online banking and open the chat "
                    "from there; I'll carry on with {title} as soon as you're signed in.")
