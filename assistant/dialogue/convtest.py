@@ -32,7 +32,7 @@ from typing import Any, Literal
 
 import httpx
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 
 class Turn(BaseModel):
@@ -75,8 +75,17 @@ class Failure:
 
 
 def load(path: Path) -> list[Conversation]:
+    """The file's conversations; ValueError names the file and the conversation that is malformed
+    (note that YAML reads a bare yes/no as true/false: quote them)."""
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or []
-    return [Conversation.model_validate(c) for c in data]
+    out = []
+    for i, c in enumerate(data, 1):
+        try:
+            out.append(Conversation.model_validate(c))
+        except ValidationError as exc:
+            name = c.get("name", "?") if isinstance(c, dict) else "?"
+            raise ValueError(f"{path}: conversation {i} ({name}): {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}") from exc
+    return out
 
 
 class SandboxHelpers:
