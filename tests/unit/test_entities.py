@@ -125,13 +125,18 @@ def test_money_text_and_cents(money, text, spoken, cents):
     ("11/30/2025", date(2025, 11, 30)),
     ("today", TODAY),
     ("next friday", date(2026, 12, 11)),
+    ("the upcoming friday", date(2026, 12, 11)),
+    ("this past friday", date(2026, 12, 4)),
+    ("on the first", date(2026, 12, 1)),
+    ("the second of december", date(2026, 12, 2)),
+    ("december first", date(2026, 12, 1)),
 ])
 def test_parse_date(text, expected):
     assert parse_date(text, today=TODAY) == expected
 
 
 @pytest.mark.parametrize("text", BAD_INPUTS + [
-    "may I pay 200", "2026-02-30", "13/45", "on the 99th", "9999 days ago", "send 200 to maria", "in march",
+    "may I pay 200", "a second ago", "2026-02-30", "13/45", "on the 99th", "9999 days ago", "send 200 to maria", "in march",
 ])
 def test_parse_date_finds_none(text):
     assert parse_date(text, today=TODAY) is None
