@@ -214,6 +214,9 @@ PAYEES = {"p1": "Maria Lopez (sister)", "p2": "Mario Rossi", "p3": "Carlos Lopez
     ("jose", PAYEES, PayeeMatch("one", ("p5",))),
     ("mraia", PAYEES, PayeeMatch("one", ("p1",))),
     ("send 200 to maria for rent", PAYEES, PayeeMatch("one", ("p1",))),
+    ("send 200 to maria for rent", {"p1": "Maria Lopez", "p2": "Brent Wu"}, PayeeMatch("one", ("p1",))),
+    ("send 50 to will", {"p1": "Will Smith", "p2": "Maria Lopez"}, PayeeMatch("one", ("p1",))),
+    ("my sister maria", PAYEES, PayeeMatch("one", ("p1",))),
     ("bob", PAYEES, PayeeMatch("none", ())),
     ("jon", PAYEES, PayeeMatch("none", ())),  # short names must be equal
     ("my brother", PAYEES, PayeeMatch("none", ())),
