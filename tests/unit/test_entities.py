@@ -125,13 +125,18 @@ def test_money_text_and_cents(money, text, spoken, cents):
     ("11/30/2025", date(2025, 11, 30)),
     ("today", TODAY),
     ("next friday", date(2026, 12, 11)),
+    ("the upcoming friday", date(2026, 12, 11)),
+    ("this past friday", date(2026, 12, 4)),
+    ("on the first", date(2026, 12, 1)),
+    ("the second of december", date(2026, 12, 2)),
+    ("december first", date(2026, 12, 1)),
 ])
 def test_parse_date(text, expected):
     assert parse_date(text, today=TODAY) == expected
 
 
 @pytest.mark.parametrize("text", BAD_INPUTS + [
-    "may I pay 200", "2026-02-30", "13/45", "on the 99th", "9999 days ago", "send 200 to maria", "in march",
+    "may I pay 200", "a second ago", "2026-02-30", "13/45", "on the 99th", "9999 days ago", "send 200 to maria", "in march",
 ])
 def test_parse_date_finds_none(text):
     assert parse_date(text, today=TODAY) is None
@@ -209,6 +214,9 @@ PAYEES = {"p1": "Maria Lopez (sister)", "p2": "Mario Rossi", "p3": "Carlos Lopez
     ("jose", PAYEES, PayeeMatch("one", ("p5",))),
     ("mraia", PAYEES, PayeeMatch("one", ("p1",))),
     ("send 200 to maria for rent", PAYEES, PayeeMatch("one", ("p1",))),
+    ("send 200 to maria for rent", {"p1": "Maria Lopez", "p2": "Brent Wu"}, PayeeMatch("one", ("p1",))),
+    ("send 50 to will", {"p1": "Will Smith", "p2": "Maria Lopez"}, PayeeMatch("one", ("p1",))),
+    ("my sister maria", PAYEES, PayeeMatch("one", ("p1",))),
     ("bob", PAYEES, PayeeMatch("none", ())),
     ("jon", PAYEES, PayeeMatch("none", ())),  # short names must be equal
     ("my brother", PAYEES, PayeeMatch("none", ())),

@@ -19,13 +19,13 @@ from ._text import _REGISTRY, MAX_CHARS
 from .accounts import AccountRef, parse_account, parse_accounts_from_to, parse_card_last4, parse_digits
 from .dates import DATEPARSER_MAX_CHARS, parse_date
 from .money import Money, parse_amount
-from .payees import AMBIGUITY_MARGIN, PAYEE_MIN_SCORE, TOKEN_MIN_SCORE, PayeeMatch, match_payee
+from .payees import AMBIGUITY_MARGIN, TOKEN_MIN_SCORE, PayeeMatch, match_payee
 from .replies import is_cancel, parse_yes_no
 
 PATTERNS = tuple(_REGISTRY)
 
 __all__ = [
-    "AMBIGUITY_MARGIN", "DATEPARSER_MAX_CHARS", "MAX_CHARS", "PATTERNS", "PAYEE_MIN_SCORE", "TOKEN_MIN_SCORE",
+    "AMBIGUITY_MARGIN", "DATEPARSER_MAX_CHARS", "MAX_CHARS", "PATTERNS", "TOKEN_MIN_SCORE",
     "AccountRef", "Money", "PayeeMatch", "is_cancel", "match_payee", "parse_account", "parse_accounts_from_to",
     "parse_amount", "parse_card_last4", "parse_date", "parse_digits", "parse_yes_no",
 ]

@@ -10,6 +10,9 @@ from text_to_num import alpha2digit
 MAX_CHARS = 500
 
 _REGISTRY: list = []
+# A month name or its abbreviation, as a pattern fragment: "march", "mar", "sept".
+MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+         r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)")
 
 
 def rx(pattern: str):

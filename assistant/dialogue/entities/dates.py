@@ -18,34 +18,37 @@ from datetime import date, datetime, time
 
 import dateparser
 
-from ._text import normalise, rx, words_to_digits
+from ._text import MONTH, normalise, rx, words_to_digits
 
 DATEPARSER_MAX_CHARS = 200  # dateparser runs many regexes of its own: it never sees more than this
 _FORWARD = rx(r"\b(?:next|upcoming|coming)\b")
-_MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
-          r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)")
+# text2num leaves "first" and "second" alone (mostly not ordinals: "a second ago"); as days they
+# follow "the" or a month: "on the first", "december second".
+_FIRST_SECOND = rx(r"\b(the|" + MONTH + r")\.? (first|second)\b")
+_ORDINAL = {"first": "1st", "second": "2nd"}
 _ISO = rx(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b")
 _NUMERIC = rx(r"\b(\d{1,2})/(\d{1,2})(?:/(\d{4}|\d{2}))?\b")
-_OF_MONTH = rx(r"\b(\d{1,2})(?:st|nd|rd|th)? of (this|last|next|the previous|previous|the next) month\b")
-_BARE_DAY = rx(r"\b(\d{1,2})(?:st|nd|rd|th)\b( of " + _MONTH + r"\b| " + _MONTH + r"\b)?")
+_OFMONTH = rx(r"\b(\d{1,2})(?:st|nd|rd|th)? of (this|last|next|the previous|previous|the next) month\b")
+_BARE_DAY = rx(r"\b(\d{1,2})(?:st|nd|rd|th)\b( of " + MONTH + r"\b| " + MONTH + r"\b)?")
 _BY_DATEPARSER = (
-    rx(r"\b" + _MONTH + r"\.? \d{1,2}(?:st|nd|rd|th)?\b(?:,? \d{4}\b)?"),
-    rx(r"\b\d{1,2}(?:st|nd|rd|th)?(?: of)? " + _MONTH + r"\b(?:,? \d{4}\b)?"),
+    rx(r"\b" + MONTH + r"\.? \d{1,2}(?:st|nd|rd|th)?\b(?:,? \d{4}\b)?"),
+    rx(r"\b\d{1,2}(?:st|nd|rd|th)?(?: of)? " + MONTH + r"\b(?:,? \d{4}\b)?"),
     rx(r"\b(?:the )?(?:day before yesterday|day after tomorrow|yesterday|today|tonight|tomorrow)\b"),
     rx(r"\b(?:\d{1,3}|a|an) (?:days?|weeks?|months?|years?) ago\b"),
     rx(r"\bin (?:\d{1,3}|a|an) (?:days?|weeks?)\b"),
-    rx(r"\b(?:(?:last|next|this|past|coming) )?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b"),
+    rx(r"\b(?:(?:last|next|this|past|coming|upcoming) )?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b"),
     rx(r"\b(?:last|this|next|past) (?:week|month)\b"),
 )
 
 
 def parse_date(text: str, *, today: date) -> date | None:
     """The date `text` names, relative to `today` (see the module's rules), or None."""
-    s = words_to_digits(normalise(text)[:DATEPARSER_MAX_CHARS])
+    s = _FIRST_SECOND.sub(lambda m: f"{m.group(1)} {_ORDINAL[m.group(2)]}", normalise(text)[:DATEPARSER_MAX_CHARS])
+    s = words_to_digits(s)  # "the third" -> "the 3rd", "three days ago" -> "3 days ago"
     if not s:
         return None
     found = []  # (start, -length, resolver, match)
-    for pattern, resolve in ((_ISO, _iso), (_NUMERIC, _numeric), (_OF_MONTH, _of_month), (_BARE_DAY, _bare_day)):
+    for pattern, resolve in ((_ISO, _iso), (_NUMERIC, _numeric), (_OFMONTH, _of_month), (_BARE_DAY, _bare_day)):
         found += [(m.start(), -len(m.group(0)), resolve, m) for m in pattern.finditer(s)]
     for pattern in _BY_DATEPARSER:
         found += [(m.start(), -len(m.group(0)), _by_dateparser, m) for m in pattern.finditer(s)]
@@ -103,11 +106,15 @@ def _bare_day(match, today: date, forward: bool) -> date | None:
     return None
 
 
+_SYNONYM = rx(r"\b(?:upcoming|coming|past)\b")  # dateparser knows only next/last/this
+
+
 def _by_dateparser(match, today: date, forward: bool) -> date | None:
+    phrase = _SYNONYM.sub(lambda m: "last" if m.group(0) == "past" else "next", match.group(0))
     settings = {"PREFER_DATES_FROM": "past", "RELATIVE_BASE": datetime.combine(today, time()),
                 "RETURN_AS_TIMEZONE_AWARE": False, "DATE_ORDER": "MDY"}
     try:
-        found = dateparser.parse(match.group(0), languages=["en"], settings=settings)
+        found = dateparser.parse(phrase, languages=["en"], settings=settings)
     except Exception:  # dateparser's own bugs (overflow on huge offsets) must not reach the caller
         return None
     return found.date() if found is not None else None

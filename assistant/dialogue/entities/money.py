@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from ._text import normalise, rx, words_to_digits
+from ._text import MONTH, normalise, rx, words_to_digits
 
 _CENT = Decimal("0.01")
 _MAX_INTEGER_DIGITS = 12
@@ -63,8 +63,6 @@ class Money:
         return ("minus " if self.cents < 0 else "") + " and ".join(parts)
 
 
-_MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
-          r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)")
 # Spans whose numbers are never amounts (rule 1); each is replaced by " | " so numbers on either
 # side do not join up.
 _NOT_AMOUNTS = (
@@ -72,8 +70,8 @@ _NOT_AMOUNTS = (
     rx(r"(?:\.{2,3}|\bx{1,12}|\*{1,12}|#) ?\d{2,6}\b"),
     rx(r"\b(?:acct|account|acc|a/c|card)\.?(?: number| no\.?| num)? ?#?\d{4,}\b"),
     rx(r"\blast (?:four|4)(?: digits)?(?: of [a-z ]{0,20}?)?(?: is| are|:)? ?\d{0,4}"),
-    rx(r"\b" + _MONTH + r"\.? \d{1,2}(?:st|nd|rd|th)?\b(?:,? \d{4}\b)?"),
-    rx(r"\b\d{1,2}(?:st|nd|rd|th)?(?: of)? " + _MONTH + r"\b(?:,? \d{4}\b)?"),
+    rx(r"\b" + MONTH + r"\.? \d{1,2}(?:st|nd|rd|th)?\b(?:,? \d{4}\b)?"),
+    rx(r"\b\d{1,2}(?:st|nd|rd|th)?(?: of)? " + MONTH + r"\b(?:,? \d{4}\b)?"),
     rx(r"\b\d{1,2}(?:st|nd|rd|th)\b"),
     rx(r"\b\d{1,4}[/-]\d{1,2}(?:[/-]\d{1,4})?\b"),
     rx(r"\b\d{1,2}(?::\d{2})? ?(?:am|pm|a\.m\.|p\.m\.|o'?clock)"),

@@ -4,11 +4,12 @@ Matching is word by word with rapidfuzz's `fuzz.ratio` (0-100) against every wor
 display name and labels ("Maria Lopez (sister)" -> maria, lopez, sister):
 - The query keeps only the words that can name a payee: amounts, number words, currency words,
   verbs such as send/pay/transfer and little words (to, my, the, please, ...) are dropped.
-- A query word counts when some payee word scores at least TOKEN_MIN_SCORE with it (words of up
-  to SHORT_WORD_CHARS characters must be equal); other words ("rent", "today") are ignored.
-- A payee's score is the mean, over the counting words, of its best score for each. Payees at
-  PAYEE_MIN_SCORE or more and within AMBIGUITY_MARGIN of the best are the candidates: one
-  candidate is a match ("one"), several are "ambiguous" (ask which), none is "none".
+- A query word scores for a payee the best ratio with one of the payee's words, counted only
+  when it reaches TOKEN_MIN_SCORE (words of up to SHORT_WORD_CHARS characters must be equal).
+  A payee's score is the sum over the query words, so "maria lopez" beats "carlos lopez" and a
+  stray word ("rent", "today") that names nobody costs nothing.
+- Payees with a score within AMBIGUITY_MARGIN of the best are the candidates: one candidate is a
+  match ("one"), several are "ambiguous" (ask which), none is "none".
 Example: "mario" against Maria Lopez (80) and Mario Rossi (100) -> one, Mario Rossi; "lopez"
 against Maria Lopez and Carlos Lopez (100 each) -> ambiguous.
 Relations have a few spoken synonyms ("mom" = "mother" = "mum").
@@ -24,7 +25,6 @@ from rapidfuzz import fuzz
 from ._text import normalise, rx, words_to_digits
 
 TOKEN_MIN_SCORE = 80.0  # "mario" ~ "maria" (one letter of five) still counts
-PAYEE_MIN_SCORE = 80.0
 AMBIGUITY_MARGIN = 10.0  # candidates within this of the best one are too close to choose between
 SHORT_WORD_CHARS = 3  # "al" vs "ali" is not a typo but another name
 
@@ -35,7 +35,7 @@ _STOPWORDS = frozenset({
     "mine", "let", "our", "ours", "your", "you", "we", "us", "he", "she", "her", "him", "his", "their", "them", "they",
     "send", "sent", "sending", "pay", "paid", "paying", "transfer", "transferring", "transferred", "move", "moving",
     "wire", "wiring", "give", "giving", "zelle", "venmo", "make", "making", "want", "wanna", "need", "needs",
-    "like", "would", "could", "can", "will", "shall", "should", "please", "pls", "thanks", "thank", "money", "cash",
+    "like", "would", "could", "can", "shall", "should", "please", "pls", "thanks", "thank", "money", "cash",
     "funds", "dollar", "dollars", "buck", "bucks", "cent", "cents", "pound", "pounds", "quid", "euro", "euros",
     "usd", "gbp", "eur", "payment", "amount", "account", "checking", "savings", "credit", "card", "today",
     "tomorrow", "yesterday", "now", "back", "just", "also", "again", "ok", "okay", "yes", "yeah", "no", "actually",
@@ -83,15 +83,15 @@ def match_payee(text: str, payees: dict[str, str]) -> PayeeMatch:
     names = {pid: _words(name) for pid, name in payees.items() if isinstance(name, str)}
     if not query or not names:
         return _NONE
-    best = {pid: [max((_similarity(q, w) for w in words), default=0.0) for q in query]
-            for pid, words in names.items()}
-    counting = [i for i in range(len(query)) if any(scores[i] >= TOKEN_MIN_SCORE for scores in best.values())]
-    if not counting:
-        return _NONE
-    score = {pid: sum(scores[i] for i in counting) / len(counting) for pid, scores in best.items()}
+    score = {pid: sum(_word_score(q, words) for q in query) for pid, words in names.items()}
     ranked = sorted(score, key=lambda pid: -score[pid])  # stable: ties keep the payees' order
     top = score[ranked[0]]
-    if top < PAYEE_MIN_SCORE:
+    if top <= 0:
         return _NONE
-    close = tuple(pid for pid in ranked if score[pid] >= PAYEE_MIN_SCORE and top - score[pid] <= AMBIGUITY_MARGIN)
+    close = tuple(pid for pid in ranked if score[pid] > 0 and top - score[pid] <= AMBIGUITY_MARGIN)
     return PayeeMatch("one" if len(close) == 1 else "ambiguous", close)
+
+
+def _word_score(query_word: str, payee_words: list[str]) -> float:
+    best = max((_similarity(query_word, w) for w in payee_words), default=0.0)
+    return best if best >= TOKEN_MIN_SCORE else 0.0
