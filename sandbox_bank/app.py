@@ -230,6 +230,12 @@ def outbox(customer_id: str, bank: BankDep) -> list[dict]:
         return admin.outbox(s, customer_id)
 
 
+@sandbox.post("/sandbox/reset", status_code=204, dependencies=[Depends(_authorize)])
+def reset_bank(bank: BankDep) -> None:
+    """Drop everything and seed the demo customers again (`bankassist sandbox reset` for a running bank)."""
+    seed.reset(bank.db, bank.cfg)
+
+
 @sandbox.post("/sandbox/assertions", dependencies=[Depends(_authorize)])
 def assertion(body: AssertionIn, bank: BankDep) -> dict:
     """What the bank's logged-in page would give the widget (the sandbox is dev-only by nature)."""

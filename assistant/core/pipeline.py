@@ -186,10 +186,13 @@ class DialoguePipeline:
                     yield Reply(cid, note, path="flow", intent=intent, route=RouteInfo("verified", "identity proven"),
                                 customer_id=turn.customer_id)
                     return
-            human = bool(nlu and (nlu.human_request or nlu.frustration >= self.policy.frustration_threshold))
+            human = None
+            if nlu is not None and (nlu.human_request or nlu.frustration >= self.policy.frustration_threshold):
+                human = 1.0 if nlu.frustration >= self.policy.frustration_threshold else float(nlu.human_score)
+            faq = self.answerer.kb.faq_candidates(vector, 1)
             outcome = await self.selfservice.turn(cid=cid, text=text, vector=vector, intent=nlu.intent if nlu else None,
-                                                  confidence=float(nlu.confidence) if nlu else 0.0,
-                                                  human_request=human, channel=turn.channel)
+                                                  confidence=float(nlu.confidence) if nlu else 0.0, human=human,
+                                                  faq_score=faq[0].score if faq else 0.0, channel=turn.channel)
         if outcome is None:
             customer, flow = await self.selfservice.current(cid) if self.selfservice is not None else (None, None)
             async for event in self._respond(cid, text, vector, history, nlu, intent, turn):

@@ -7,7 +7,6 @@ failure into an outcome code: the bank's refusal code (insufficient_funds, card_
 
 from __future__ import annotations
 
-import time
 from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 from decimal import Decimal
@@ -18,8 +17,9 @@ from assistant.banking.errors import BackendUnavailable, BankingError
 from assistant.banking.types import Money, TransactionQuery
 from assistant.dialogue.actions import AccountInfo, ActionOutcome, CardInfo, CodeCheck, CustomerData
 
+DISPUTE_REASONS = {"not recognised": "unrecognized", "charged twice": "duplicate", "not received": "not_received",
+                   "wrong amount": "wrong_amount", "cancelled": "cancelled"}  # the flow's words -> the bank's codes
 OTP_PURPOSE = {"transfer": "transfer", "update_contact": "contact_update"}
-CACHE_S = 10.0  # a customer's lists are read once per few turns, and again after any change
 
 
 def usd(m: Money) -> str:
@@ -36,12 +36,9 @@ class BankActions:
 
     def __init__(self, backend: BankingBackend, *, today: Callable[[], date] = date.today) -> None:
         self.backend, self.today = backend, today
-        self._cache: dict[str, tuple[float, CustomerData]] = {}
 
     async def customer(self, customer_id: str) -> CustomerData:
-        hit = self._cache.get(customer_id)
-        if hit and time.monotonic() - hit[0] < CACHE_S:
-            return hit[1]
+        """Read once per turn (SelfService passes it on): the customer's own lists, never cached across turns."""
         try:
             accounts = await self.backend.accounts(customer_id)
             cards = await self.backend.cards(customer_id)
@@ -50,14 +47,12 @@ class BankActions:
             page = await self.backend.transactions(customer_id, TransactionQuery(from_date=since, limit=100))
         except (BackendUnavailable, BankingError):
             return CustomerData()  # the flow asks as if nothing were known; the action then says the bank is down
-        data = CustomerData(
+        return CustomerData(
             accounts=tuple(AccountInfo(a.id, a.type, a.last4, usd(a.available)) for a in accounts),
             cards=tuple(CardInfo(c.id, c.last4, c.kind, c.status) for c in cards),
             payees={p.id: f"{p.name} ({p.nickname})" if p.nickname else p.name for p in payees},
             merchants={t.id: t.merchant for t in page.items if t.merchant},
         )
-        self._cache[customer_id] = (time.monotonic(), data)
-        return data
 
     async def run(self, name: str, *, customer_id: str, args: dict[str, Any], key: str) -> ActionOutcome:
         handler: Callable[..., Awaitable[ActionOutcome]] = getattr(self, f"_{name}")
@@ -74,9 +69,6 @@ class BankActions:
             if exc.extras.get("card_status"):
                 data["card_state"] = str(exc.extras["card_status"])
             return ActionOutcome(exc.code, data)
-        finally:
-            if name not in ("balance", "transactions", "card_delivery", "payment_status"):
-                self._cache.pop(customer_id, None)
 
     async def send_code(self, customer_id: str, purpose: str) -> ActionOutcome:
         try:
@@ -154,45 +146,53 @@ class BankActions:
 
     async def _card_delivery(self, customer_id: str, args: dict, key: str) -> ActionOutcome:
         cards = await self.backend.cards(customer_id)
-        if args.get("card"):
-            cards = [c for c in cards if c.id == args["card"]["id"]]
-        moving = [c for c in cards if c.delivery and c.delivery.status in ("ordered", "shipped")]
-        if not moving:
-            return ActionOutcome("none")
+        cards = [c for c in cards if c.id == args["card"]["id"]] if args.get("card") else \
+            [c for c in cards if c.status == "inactive"]  # a card on its way is not activated yet
         parts = []
-        for c in moving:
+        for c in cards:
             d = await self.backend.card_delivery(customer_id, c.id)
-            where = f"{d.status} by {d.carrier}" if d.carrier else d.status
+            if d.status not in ("ordered", "shipped"):
+                continue
+            how = f" by {d.carrier}" if d.carrier else ""
             track = f", tracking number {d.tracking_number}" if d.tracking_number else ""
-            parts.append(f"Your {c.kind} card ending {c.last4} was {where}{track}; expected by {_day(d.estimated_delivery)}.")
-        return ActionOutcome("ok", {"delivery": " ".join(parts)})
+            parts.append(f"Your {c.kind} card ending {c.last4} was {d.status}{how}{track}; "
+                         f"expected by {_day(d.estimated_delivery)}.")
+        return ActionOutcome("ok", {"delivery": " ".join(parts)}) if parts else ActionOutcome("none")
 
     async def _payment_status(self, customer_id: str, args: dict, key: str) -> ActionOutcome:
+        """Payments to a payee: their transfers and where each stands; otherwise pending, declined or failed
+        card payments and transfers of the last 90 days (the kind the customer named, else all three)."""
+        if args.get("payee"):
+            mine = [t for t in await self.backend.transfers(customer_id) if t.payee_id == args["payee"]["id"]]
+            if not mine:
+                return ActionOutcome("none")
+            lines = [f"{t.created_at:%b %-d} {usd(t.amount)} to {args['payee']['label']}: {t.status}"
+                     + (f" because {t.status_reason}" if t.status_reason else "")
+                     + (f", expected by {_day(t.expected_arrival)}" if t.status == "pending" else "")
+                     for t in sorted(mine, key=lambda t: t.created_at, reverse=True)[:3]]
+            return ActionOutcome("ok", {"found": "Here is what I found: " + "; ".join(lines) + "."})
         since = self.today() - timedelta(days=90)
+        wanted = (args.get("status") or {}).get("value")
         found = []
-        for status in ("pending", "declined", "failed"):
+        for status in (wanted,) if wanted else ("declined", "failed", "pending"):
             page = await self.backend.transactions(customer_id, TransactionQuery(status=status, from_date=since, limit=10))
             found += page.items
         if args.get("merchant"):
-            found = [t for t in found if t.id == args["merchant"]["id"] or t.merchant == args["merchant"]["label"]]
+            found = [t for t in found if t.merchant == args["merchant"]["label"]]
         if args.get("amount"):
             cents = Money.of(Decimal(args["amount"]["amount"])).amount_cents
             found = [t for t in found if abs(t.amount.amount_cents) == cents]
-        if args.get("payee"):
-            transfers = {t.id: t for t in await self.backend.transfers(customer_id)}
-            found = [t for t in found if t.transfer_id in transfers and transfers[t.transfer_id].payee_id == args["payee"]["id"]]
         if not found:
             return ActionOutcome("none")
-        found.sort(key=lambda t: t.created_at, reverse=True)
-        lines = []
-        for t in found[:3]:
-            why = f" because {t.status_reason}" if t.status_reason else ""
-            lines.append(f"{t.created_at:%b %-d} {t.merchant or t.description} {usd(t.amount).replace('$-', '-$')}: {t.status}{why}")
-        return ActionOutcome("ok", {"status": "Here is what I found: " + "; ".join(lines) + "."})
+        lines = [f"{t.created_at:%b %-d} {t.merchant or t.description} {usd(t.amount).replace('$-', '-$')}: {t.status}"
+                 + (f" because {t.status_reason}" if t.status_reason else "")
+                 for t in sorted(found, key=lambda t: t.created_at, reverse=True)[:3]]
+        return ActionOutcome("ok", {"found": "Here is what I found: " + "; ".join(lines) + "."})
 
     async def _open_dispute(self, customer_id: str, args: dict, key: str) -> ActionOutcome:
+        reason = DISPUTE_REASONS.get(args["reason"]["value"], "other")
         d = await self.backend.open_dispute(customer_id, transaction_id=args["transaction"]["id"],
-                                            reason=args["reason"]["value"], idempotency_key=key)
+                                            reason=reason, idempotency_key=key)
         return ActionOutcome("ok", {}, reference=d.reference)
 
     async def _update_contact(self, customer_id: str, args: dict, key: str) -> ActionOutcome:

@@ -105,6 +105,9 @@ class SandboxHelpers:
         sent = r.json()
         return sent[0]["code"] if sent else "000000"
 
+    def reset(self) -> None:
+        self.http.post("/sandbox/reset").raise_for_status()
+
     def transfers(self, customer: str) -> int:
         r = self.http.get(f"/v1/customers/{customer}/transfers")
         r.raise_for_status()
@@ -136,7 +139,10 @@ def _check(turn: Turn, status: int, body: dict[str, Any]) -> list[str]:
     return problems
 
 
-def run_conversation(client, bank: SandboxHelpers, conv: Conversation, file: str) -> list[Failure]:
+def run_conversation(client, bank: SandboxHelpers, conv: Conversation, file: str, *, reset: bool = True) -> list[Failure]:
+    """One conversation from a freshly seeded bank (`reset`), so no conversation sees another's changes."""
+    if reset:
+        bank.reset()
     started = client.post("/v1/conversations", json={"channel": "web"})
     if started.status_code != 201:
         return [Failure(file, conv.name, 0, f"could not start a conversation: {started.status_code}")]
@@ -165,14 +171,14 @@ def run_conversation(client, bank: SandboxHelpers, conv: Conversation, file: str
     return failures
 
 
-def run_conversations(client, banking_url: str, files: list[Path]) -> tuple[int, list[Failure]]:
+def run_conversations(client, banking_url: str, files: list[Path], *, reset: bool = True) -> tuple[int, list[Failure]]:
     """(conversations run, failures)."""
     bank = SandboxHelpers(banking_url)
     count, failures = 0, []
     for path in files:
         for conv in load(path):
             count += 1
-            failures += run_conversation(client, bank, conv, path.name)
+            failures += run_conversation(client, bank, conv, path.name, reset=reset)
     return count, failures
 
 
@@ -187,7 +193,7 @@ def cli(settings, args) -> int:
     url = args.url or f"http://{settings.host}:{settings.port}"
     with httpx.Client(base_url=url, timeout=120) as client:
         try:
-            count, failures = run_conversations(client, settings.banking_url, files)
+            count, failures = run_conversations(client, settings.banking_url, files, reset=not args.no_reset)
         except httpx.HTTPError as exc:
             print(f"cannot reach the assistant at {url} or the bank at {settings.banking_url}: {exc}", file=sys.stderr)
             return 2
@@ -204,4 +210,6 @@ def register(sub) -> None:
     p.add_argument("files", nargs="*", help="conversation files (default: every *.yaml in --dir)")
     p.add_argument("--dir", default="tests/conversations")
     p.add_argument("--url", help="the assistant (default: BANK_HOST:BANK_PORT)")
+    p.add_argument("--no-reset", action="store_true", help="keep the sandbox bank's state (default: reseed it "
+                   "before each conversation, so each starts from the same accounts)")
     p.set_defaults(func=cli)

@@ -33,7 +33,8 @@ class TurnFacts:
     new_flow: str | None = None  # a flow this message asks for (trigger matched)
     new_flow_requires_identity: bool = True
     verified: bool = False
-    human_request: bool = False
+    human_request: bool = False  # a clear request for a person ("can I talk to a real person")
+    human_weak: bool = False  # the request-for-a-person cue fired, but weakly: it yields to any flow action
     question: bool = False  # asks about a rule, a fee, a figure: a knowledge-base question
 
 
@@ -44,13 +45,22 @@ class Route:
     flow: str | None = None
 
 
+FLOW_WORK = frozenset({"cancel", "code", "confirm", "deny", "slot_fill", "slot_correct", "flow_start", "verify"})
+
+
 def decide(f: TurnFacts) -> Route:
-    if f.human_request:
-        return Route("handoff", "explicit request for a human", f.active_flow)
     if f.active_flow is not None:
         route = _in_flow(f)
+        # A customer answering the flow's question ("yes please", a code, an amount) is not asking for a
+        # person, whatever a classifier reads into two words; a clear request otherwise wins.
+        if route is not None and route.kind in FLOW_WORK:
+            return route
+        if f.human_request:
+            return Route("handoff", "explicit request for a human", f.active_flow)
         if route is not None:
             return route
+    if f.human_request or (f.human_weak and f.new_flow is None):
+        return Route("handoff", "explicit request for a human", f.active_flow)
     if f.new_flow is not None:
         if f.new_flow_requires_identity and not f.verified:
             return Route("verify", f"{f.new_flow} needs a verified customer", f.new_flow)

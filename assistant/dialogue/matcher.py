@@ -13,6 +13,8 @@ import numpy as np
 
 from assistant.dialogue.flows import Flow
 
+EVIDENCE_BONUS = 0.1  # a message that gives a flow's slot leans that far towards the flow
+
 
 @dataclass(frozen=True, slots=True)
 class FlowMatch:
@@ -48,12 +50,28 @@ class FlowMatcher:
             best[owner] = max(best.get(owner, -1.0), s)
         return best
 
-    def match(self, vector: np.ndarray, intent: str | None = None, confidence: float = 0.0,
-              *, margin: float = 0.0) -> FlowMatch | None:
-        """The flow asked for; `margin` raises the bar (inside another flow a switch must be clear)."""
-        best = max(self.scores(vector).items(), key=lambda kv: kv[1], default=None)
-        if best is not None and best[1] >= self.min_similarity + margin:
-            return FlowMatch(best[0], round(best[1], 4), "examples")
-        if intent in self._by_intent and confidence >= self.min_intent_confidence + margin:
-            return FlowMatch(self._by_intent[intent], round(confidence, 4), "intent")
+    def match(self, vector: np.ndarray, intent: str | None = None, confidence: float = 0.0, *,
+              faq_score: float = 0.0, evidence: Callable[[str], bool] = lambda _: False,
+              margin: float = 0.0) -> FlowMatch | None:
+        """The flow asked for, or None.
+
+        A flow must be closer to the message than the nearest FAQ question (`faq_score`): "how do I
+        dispute a charge?" is nearer an FAQ than the dispute flow's examples, "the hotel billed me twice"
+        is not. `evidence(flow)`: the message gives one of the flow's slots ("send $50 to Bartholomew"),
+        which counts `EVIDENCE_BONUS` for the flow. `margin` raises the bar (a switch out of another flow).
+        """
+        scores = self.scores(vector)
+        ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
+        if ranked:
+            flow, sim = ranked[0]
+            if sim >= self.min_similarity + margin and self._beats_faq(flow, sim, faq_score, evidence):
+                return FlowMatch(flow, round(sim, 4), "examples")
+        named = self._by_intent.get(intent or "")
+        if named and confidence >= self.min_intent_confidence + margin and \
+                self._beats_faq(named, scores.get(named, 0.0), faq_score, evidence):
+            return FlowMatch(named, round(confidence, 4), "intent")
         return None
+
+    @staticmethod
+    def _beats_faq(flow: str, sim: float, faq_score: float, evidence: Callable[[str], bool]) -> bool:
+        return sim + (EVIDENCE_BONUS if evidence(flow) else 0.0) > faq_score

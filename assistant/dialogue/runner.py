@@ -114,18 +114,22 @@ class FlowRunner:
         return f"Shall we carry on with {flow.title}?", YES_NO
 
     # -- turns --------------------------------------------------------------------------------
-    async def start(self, name: str, text: str, customer_id: str) -> FlowReply:
+    async def start(self, name: str, text: str, customer_id: str, *, data: CustomerData | None = None) -> FlowReply:
+        """Slots the first message gives are filled ("send $50 to Maria"); one it gets wrong is said."""
         flow = self.flows[name]
         state = FlowState(flow=name, step=flow.steps[0].id)
-        data = await self.actions.customer(customer_id)
+        data = data or await self.actions.customer(customer_id)
         out = _Out()
-        state = self._apply(state, self.probe(state, text, data), out, quiet=True)
+        reads = self.probe(state, text, data)
+        out.say(next((r.problem for r in reads.values() if r.problem and not r.found), None))
+        state = self._apply(state, reads, out, quiet=True)
         return await self._advance(flow, state, customer_id, out)
 
-    async def fill(self, state: FlowState, text: str, customer_id: str) -> FlowReply:
+    async def fill(self, state: FlowState, text: str, customer_id: str, *,
+                   data: CustomerData | None = None) -> FlowReply:
         """The message answers what the flow asked, or corrects a slot ("no, make it 250")."""
         flow = self.flows[state.flow]
-        data = await self.actions.customer(customer_id)
+        data = data or await self.actions.customer(customer_id)
         reads = self.probe(state, text, data)
         out = _Out()
         awaited = self.awaited_slot(state)

@@ -21,6 +21,7 @@ from assistant.dialogue.matcher import FlowMatcher
 from assistant.dialogue.runner import ActionEvent, FlowReply, FlowRunner
 from assistant.dialogue.state import DialogueContext, DialogueStore, FlowState
 
+STRONG_HUMAN = 0.9  # p(asks for a person) above which the request wins over anything a flow could read
 SWITCH_MARGIN = 0.05  # inside a flow, a message must match another flow this much more clearly to switch
 # Phone and lobby-robot sign-in (a keypad code, a device token plus code) are not built yet: they say so.
 SIGN_IN = {
@@ -76,15 +77,16 @@ class SelfService:
         return ctx.customer_id, self.info(ctx.flow)
 
     async def turn(self, *, cid: str, text: str, vector: np.ndarray, intent: str | None, confidence: float,
-                   human_request: bool, channel: str) -> FlowOutcome | None:
+                   human: float | None, faq_score: float, channel: str) -> FlowOutcome | None:
+        """`human`: how sure the classifier is that the customer asks for a person (None: it did not fire);
+        `faq_score`: the message's similarity to the nearest FAQ question."""
         ctx = await self.store.aload(cid)
-        state = ctx.flow
-        data = await self.actions.customer(ctx.customer_id) if state and ctx.customer_id else CustomerData()
-        facts, reads = self._facts(ctx, text, vector, intent, confidence, human_request, data)
+        data = await self.actions.customer(ctx.customer_id) if ctx.customer_id else CustomerData()
+        facts, reads = self._facts(ctx, text, vector, intent, confidence, human, faq_score, data)
         route = decide(facts)
         if route.kind == "knowledge":
             return None
-        flow_state, outcome = await self._run(route, ctx, text, reads, channel)
+        flow_state, outcome = await self._run(route, ctx, text, reads, channel, data)
         if flow_state is not ctx.flow:
             await self.store.asave(replace(ctx, flow=flow_state))
         return replace(outcome, flow=self.info(flow_state))
@@ -95,12 +97,18 @@ class SelfService:
         return FlowInfo(state.flow, state.awaiting, self.runner.awaited_slot(state))
 
     def _facts(self, ctx: DialogueContext, text: str, vector: np.ndarray, intent: str | None, confidence: float,
-               human_request: bool, data: CustomerData):
+               human: float | None, faq_score: float, data: CustomerData):
         state = ctx.flow
         reads = self.runner.probe(state, text, data) if state and state.awaiting != "identity" else {}
         fills = frozenset(n for n, r in reads.items() if r.found)
         changes = frozenset(n for n in fills if state and n in state.slots and state.slots[n] != reads[n].value)
-        match = self.matcher.match(vector, intent, confidence, margin=SWITCH_MARGIN if state else 0.0)
+
+        def evidence(flow: str) -> bool:
+            fresh = FlowState(flow=flow, step=self.runner.flows[flow].steps[0].id)
+            return any(r.found for r in self.runner.probe(fresh, text, data).values())
+
+        match = self.matcher.match(vector, intent, confidence, faq_score=faq_score, evidence=evidence,
+                                   margin=SWITCH_MARGIN if state else 0.0)
         new_flow = match.flow if match else None
         facts = TurnFacts(
             active_flow=state.flow if state else None, awaiting=state.awaiting if state else None,
@@ -109,12 +117,13 @@ class SelfService:
             cancel=ent.is_cancel(text), yes_no=ent.parse_yes_no(text),
             digits=ent.parse_digits(text, length=(4, 8)) is not None, new_flow=new_flow,
             new_flow_requires_identity=self.runner.flows[new_flow].requires_identity if new_flow else True,
-            verified=ctx.verified, human_request=human_request,
+            verified=ctx.verified, human_request=human is not None and human >= STRONG_HUMAN,
+            human_weak=human is not None and human < STRONG_HUMAN,
             question=not fills and (asks_about_rule(text) or asks_for_figure(text) or text.rstrip().endswith("?")),
         )
         return facts, reads
 
-    async def _run(self, route: Route, ctx: DialogueContext, text: str, reads, channel: str):
+    async def _run(self, route: Route, ctx: DialogueContext, text: str, reads, channel: str, data: CustomerData):
         state, customer, run = ctx.flow, ctx.customer_id, self.runner
         if route.kind == "handoff":
             summary = _summary(state) if state else None
@@ -126,7 +135,7 @@ class SelfService:
             return waiting, FlowOutcome(route, SIGN_IN.get(channel, SIGN_IN_DEFAULT).format(title=title))
         if route.kind == "flow_start":
             before = f"I've set aside {run.flows[state.flow].title}. " if state and state.flow != route.flow else ""
-            reply = await run.start(route.flow, text, customer)
+            reply = await run.start(route.flow, text, customer, data=data)
             return reply.state, self._outcome(route, reply, customer, state, before)
         if route.kind == "digression":
             prompt, suggestions = run.prompt(state)
@@ -142,7 +151,7 @@ class SelfService:
         elif route.kind == "code":
             reply = await run.code(state, text, customer)
         elif route.kind in ("slot_fill", "slot_correct"):
-            reply = await run.fill(state, text, customer)
+            reply = await run.fill(state, text, customer, data=data)
         else:  # reprompt
             awaited = run.awaited_slot(state)
             read = reads.get(awaited) if awaited else None

@@ -18,7 +18,7 @@ from assistant.dialogue import entities as ent
 from assistant.dialogue.actions import AccountInfo, CardInfo, CustomerData
 from assistant.dialogue.flows import Slot
 
-MERCHANT_MIN_SCORE = 80  # rapidfuzz partial_ratio: "netflix" in "NETFLIX.COM 866-579"
+MERCHANT_MIN_SCORE = 85  # rapidfuzz ratio of a merchant name and a run of the message's words: "starbuck" ~ "starbucks"
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,15 +99,25 @@ def _payee(text: str, payees: dict[str, str]) -> SlotRead:
     return NOTHING
 
 
+def _windows(text: str, n: int) -> list[str]:
+    words = "".join(c if c.isalnum() or c == "'" else " " for c in text.lower()[:300]).split()
+    return [" ".join(words[i : i + n]) for i in range(max(len(words) - n + 1, 1))]
+
+
 def _merchant(text: str, merchants: dict[str, str]) -> SlotRead:
-    if not merchants:
-        return NOTHING
-    names = {tid: name.lower() for tid, name in merchants.items()}
-    best = process.extractOne(text.lower()[:200], names, scorer=fuzz.partial_ratio, score_cutoff=MERCHANT_MIN_SCORE)
+    """The latest payment to a merchant the message names: each merchant name is compared with the
+    message's runs of as many words ("whole foods" with "the whole foods one"), so no stray word of a
+    sentence ("charge", "yes") passes for a merchant."""
+    best: tuple[float, str] | None = None
+    for tid, name in merchants.items():  # latest first: the first of equal scores is the latest
+        target = name.lower()
+        hit = process.extractOne(target, _windows(text, len(target.split())), scorer=fuzz.ratio,
+                                 score_cutoff=MERCHANT_MIN_SCORE)
+        if hit is not None and (best is None or hit[1] > best[0]):
+            best = (hit[1], tid)
     if best is None:
         return NOTHING
-    _, _, tid = best
-    return SlotRead({"id": tid, "label": merchants[tid]})
+    return SlotRead({"id": best[1], "label": merchants[best[1]]})
 
 
 def _side(text: str, role: str, awaited: bool) -> ent.AccountRef | None:
