@@ -182,13 +182,15 @@ def build_selfservice(settings: Settings, retriever: LiveRetriever, sessions: se
     from assistant.dialogue.flows import load_flows
     from assistant.dialogue.matcher import FlowMatcher
     from assistant.dialogue.runner import FlowRunner
+    from assistant.dialogue.sealing import Sealer
     from assistant.dialogue.state import DialogueStore
 
     actions = BankActions(build_banking_backend(settings))
     flows = load_flows(settings.flows_dir, actions=set(actions.names))
     matcher = FlowMatcher(flows, retriever.embed_many, min_similarity=settings.flow_min_similarity,
                           min_intent_confidence=settings.flow_min_intent_confidence)
-    return SelfService(runner=FlowRunner(flows, actions), matcher=matcher, store=DialogueStore(sessions))
+    sealer = Sealer.from_file(settings.data_dir / "dialogue.key")
+    return SelfService(runner=FlowRunner(flows, actions, sealer=sealer), matcher=matcher, store=DialogueStore(sessions))
 
 
 def load_canned(path: Path) -> list[str]:

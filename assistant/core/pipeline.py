@@ -192,7 +192,8 @@ class DialoguePipeline:
             faq = self.answerer.kb.faq_candidates(vector, 1)
             outcome = await self.selfservice.turn(cid=cid, text=text, vector=vector, intent=nlu.intent if nlu else None,
                                                   confidence=float(nlu.confidence) if nlu else 0.0, human=human,
-                                                  faq_score=faq[0].score if faq else 0.0, channel=turn.channel)
+                                                  faq_score=faq[0].score if faq else 0.0, channel=turn.channel,
+                                                  raw=turn.text)
         if outcome is None:
             customer, flow = await self.selfservice.current(cid) if self.selfservice is not None else (None, None)
             async for event in self._respond(cid, text, vector, history, nlu, intent, turn):

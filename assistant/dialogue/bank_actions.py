@@ -196,7 +196,9 @@ class BankActions:
         return ActionOutcome("ok", {}, reference=d.reference)
 
     async def _update_contact(self, customer_id: str, args: dict, key: str) -> ActionOutcome:
-        field, value = args["field"]["value"], args["value"]["value"]
+        field, value = args["field"]["value"], args["value"]["value"]  # opened from its seal for this call only
+        if not value:
+            return ActionOutcome("invalid")
         await self.backend.update_contact(customer_id, otp_id=args.get("otp_id") or "",
                                           **({"email": value} if field == "email" else {"phone": value}))
         return ActionOutcome("ok", {})

@@ -18,7 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from assistant.dialogue.actions import MUTATING
 
 DEFAULT_FLOWS = Path(__file__).resolve().parent / "flows"
-SlotType = Literal["amount", "account", "payee", "destination", "card", "date", "merchant", "digits", "choice", "text"]
+SlotType = Literal["amount", "account", "payee", "destination", "card", "date", "merchant", "digits", "choice", "text",
+                   "contact"]
 STEP_KINDS = ("collect", "action", "confirm", "step_up", "say", "answer", "link", "handoff")
 _FORMATTER = string.Formatter()
 

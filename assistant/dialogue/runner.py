@@ -18,6 +18,7 @@ from typing import Any, Literal
 from assistant.dialogue import entities as ent
 from assistant.dialogue.actions import MUTATING, ActionOutcome, CustomerData, FlowActions
 from assistant.dialogue.flows import Flow, Step, render
+from assistant.dialogue.sealing import Sealer
 from assistant.dialogue.slots import SlotRead, read_slot
 from assistant.dialogue.state import FlowState
 
@@ -82,18 +83,30 @@ def _truthy(name: str, values: dict[str, Any], state: FlowState) -> bool:
 
 
 class FlowRunner:
-    def __init__(self, flows: dict[str, Flow], actions: FlowActions, *, today: Callable[[], date] = date.today) -> None:
-        self.flows, self.actions, self.today = flows, actions, today
+    def __init__(self, flows: dict[str, Flow], actions: FlowActions, *, sealer: Sealer | None = None,
+                 today: Callable[[], date] = date.today) -> None:
+        self.flows, self.actions, self.today, self.sealer = flows, actions, today, sealer
 
     # -- reading a message ------------------------------------------------------------------
-    def probe(self, state: FlowState, text: str, data: CustomerData) -> dict[str, SlotRead]:
-        """Every slot of the flow this message speaks of (found, or a problem with what was said)."""
+    def probe(self, state: FlowState, text: str, data: CustomerData, raw: str | None = None) -> dict[str, SlotRead]:
+        """Every slot of the flow this message speaks of (found, or a problem with what was said).
+        `raw`, the unredacted message, is read by contact slots only, whose values are sealed here."""
         flow = self.flows[state.flow]
         awaited = self.awaited_slot(state)
         # Free text fills only the slot the flow asked for: "change my phone number" is no phone number.
-        reads = {name: read_slot(slot, text, data, today=self.today(), role=slot.role, awaited=name == awaited)
-                 for name, slot in flow.slots.items() if slot.type != "text" or name == awaited}
-        return {k: r for k, r in reads.items() if r.found or r.problem}
+        reads = {name: read_slot(slot, text, data, today=self.today(), role=slot.role, awaited=name == awaited, raw=raw)
+                 for name, slot in flow.slots.items() if slot.type not in ("text", "contact") or name == awaited}
+        return {k: self._sealed(r) if flow.slots[k].type == "contact" else r
+                for k, r in reads.items() if r.found or r.problem}
+
+    def _sealed(self, read: SlotRead) -> SlotRead:
+        if not read.found:
+            return read
+        if self.sealer is None:
+            return SlotRead(problem="I can't take contact details here.")
+        value = dict(read.value)
+        value["sealed"] = self.sealer.seal(value.pop("value"))
+        return SlotRead(value)
 
     def awaited_slot(self, state: FlowState) -> str | None:
         if state.awaiting != "slot":
@@ -114,23 +127,24 @@ class FlowRunner:
         return f"Shall we carry on with {flow.title}?", YES_NO
 
     # -- turns --------------------------------------------------------------------------------
-    async def start(self, name: str, text: str, customer_id: str, *, data: CustomerData | None = None) -> FlowReply:
+    async def start(self, name: str, text: str, customer_id: str, *, data: CustomerData | None = None,
+                    raw: str | None = None) -> FlowReply:
         """Slots the first message gives are filled ("send $50 to Maria"); one it gets wrong is said."""
         flow = self.flows[name]
         state = FlowState(flow=name, step=flow.steps[0].id)
         data = data or await self.actions.customer(customer_id)
         out = _Out()
-        reads = self.probe(state, text, data)
+        reads = self.probe(state, text, data, raw)
         out.say(next((r.problem for r in reads.values() if r.problem and not r.found), None))
         state = self._apply(state, reads, out, quiet=True)
         return await self._advance(flow, state, customer_id, out)
 
     async def fill(self, state: FlowState, text: str, customer_id: str, *,
-                   data: CustomerData | None = None) -> FlowReply:
+                   data: CustomerData | None = None, raw: str | None = None) -> FlowReply:
         """The message answers what the flow asked, or corrects a slot ("no, make it 250")."""
         flow = self.flows[state.flow]
         data = data or await self.actions.customer(customer_id)
-        reads = self.probe(state, text, data)
+        reads = self.probe(state, text, data, raw)
         out = _Out()
         awaited = self.awaited_slot(state)
         if awaited and awaited not in reads:
@@ -216,6 +230,12 @@ class FlowRunner:
             return step.branch.get(code, step.branch.get("default"))
         return step.next or flow.after(step.id)
 
+    def _unsealed(self, value: Any) -> Any:
+        """A sealed slot value opened for the bank, in memory only (`value` beside its label)."""
+        if isinstance(value, dict) and "sealed" in value and self.sealer is not None:
+            return {**{k: v for k, v in value.items() if k != "sealed"}, "value": self.sealer.open(value["sealed"])}
+        return value
+
     @staticmethod
     def _public(state: FlowState) -> dict[str, Any]:
         return {k: (v.get("label") if isinstance(v, dict) else v) for k, v in state.slots.items()}
@@ -292,7 +312,7 @@ class FlowRunner:
         return out.reply(None, ("Talk to an agent",), outcome="failed")
 
     async def _act(self, flow: Flow, step: Step, state: FlowState, customer_id: str, out: _Out) -> ActionOutcome | None:
-        args = {arg: state.slots.get(slot) for arg, slot in step.args.items()}
+        args = {arg: self._unsealed(state.slots.get(slot)) for arg, slot in step.args.items()}
         if state.results.get("otp_id"):
             args["otp_id"] = state.results["otp_id"]  # the backend checks the step-up itself too
         mutating = step.action in MUTATING

@@ -77,16 +77,17 @@ class SelfService:
         return ctx.customer_id, self.info(ctx.flow)
 
     async def turn(self, *, cid: str, text: str, vector: np.ndarray, intent: str | None, confidence: float,
-                   human: float | None, faq_score: float, channel: str) -> FlowOutcome | None:
-        """`human`: how sure the classifier is that the customer asks for a person (None: it did not fire);
+                   human: float | None, faq_score: float, channel: str, raw: str | None = None) -> FlowOutcome | None:
+        """`text` is redacted; `raw` (what the customer typed) is read only by contact slots, and sealed.
+        `human`: how sure the classifier is that the customer asks for a person (None: it did not fire);
         `faq_score`: the message's similarity to the nearest FAQ question."""
         ctx = await self.store.aload(cid)
         data = await self.actions.customer(ctx.customer_id) if ctx.customer_id else CustomerData()
-        facts, reads = self._facts(ctx, text, vector, intent, confidence, human, faq_score, data)
+        facts, reads = self._facts(ctx, text, vector, intent, confidence, human, faq_score, data, raw)
         route = decide(facts)
         if route.kind == "knowledge":
             return None
-        flow_state, outcome = await self._run(route, ctx, text, reads, channel, data)
+        flow_state, outcome = await self._run(route, ctx, text, reads, channel, data, raw)
         if flow_state is not ctx.flow:
             await self.store.asave(replace(ctx, flow=flow_state))
         return replace(outcome, flow=self.info(flow_state))
@@ -97,9 +98,9 @@ class SelfService:
         return FlowInfo(state.flow, state.awaiting, self.runner.awaited_slot(state))
 
     def _facts(self, ctx: DialogueContext, text: str, vector: np.ndarray, intent: str | None, confidence: float,
-               human: float | None, faq_score: float, data: CustomerData):
+               human: float | None, faq_score: float, data: CustomerData, raw: str | None):
         state = ctx.flow
-        reads = self.runner.probe(state, text, data) if state and state.awaiting != "identity" else {}
+        reads = self.runner.probe(state, text, data, raw) if state and state.awaiting != "identity" else {}
         fills = frozenset(n for n, r in reads.items() if r.found)
         changes = frozenset(n for n in fills if state and n in state.slots and state.slots[n] != reads[n].value)
 
@@ -107,8 +108,11 @@ class SelfService:
             fresh = FlowState(flow=flow, step=self.runner.flows[flow].steps[0].id)
             return any(r.found for r in self.runner.probe(fresh, text, data).values())
 
-        match = self.matcher.match(vector, intent, confidence, faq_score=faq_score, evidence=evidence,
-                                   margin=SWITCH_MARGIN if state else 0.0)
+        question = is_question(text)
+        # Only a question competes with the FAQ: "how do I freeze my card?" may want the how-to, while
+        # "freeze my debit card" asks the assistant to do it, however close an FAQ's wording is.
+        match = self.matcher.match(vector, intent, confidence, faq_score=faq_score if question else 0.0,
+                                   evidence=evidence, margin=SWITCH_MARGIN if state else 0.0)
         new_flow = match.flow if match else None
         facts = TurnFacts(
             active_flow=state.flow if state else None, awaiting=state.awaiting if state else None,
@@ -119,11 +123,12 @@ class SelfService:
             new_flow_requires_identity=self.runner.flows[new_flow].requires_identity if new_flow else True,
             verified=ctx.verified, human_request=human is not None and human >= STRONG_HUMAN,
             human_weak=human is not None and human < STRONG_HUMAN,
-            question=not fills and (asks_about_rule(text) or asks_for_figure(text) or text.rstrip().endswith("?")),
+            question=not fills and (question or asks_for_figure(text)),
         )
         return facts, reads
 
-    async def _run(self, route: Route, ctx: DialogueContext, text: str, reads, channel: str, data: CustomerData):
+    async def _run(self, route: Route, ctx: DialogueContext, text: str, reads, channel: str, data: CustomerData,
+                   raw: str | None):
         state, customer, run = ctx.flow, ctx.customer_id, self.runner
         if route.kind == "handoff":
             summary = _summary(state) if state else None
@@ -135,7 +140,7 @@ class SelfService:
             return waiting, FlowOutcome(route, SIGN_IN.get(channel, SIGN_IN_DEFAULT).format(title=title))
         if route.kind == "flow_start":
             before = f"I've set aside {run.flows[state.flow].title}. " if state and state.flow != route.flow else ""
-            reply = await run.start(route.flow, text, customer, data=data)
+            reply = await run.start(route.flow, text, customer, data=data, raw=raw)
             return reply.state, self._outcome(route, reply, customer, state, before)
         if route.kind == "digression":
             prompt, suggestions = run.prompt(state)
@@ -151,7 +156,7 @@ class SelfService:
         elif route.kind == "code":
             reply = await run.code(state, text, customer)
         elif route.kind in ("slot_fill", "slot_correct"):
-            reply = await run.fill(state, text, customer, data=data)
+            reply = await run.fill(state, text, customer, data=data, raw=raw)
         else:  # reprompt
             awaited = run.awaited_slot(state)
             read = reads.get(awaited) if awaited else None
@@ -165,6 +170,16 @@ class SelfService:
         summary = _summary(state) if reply.handoff and state else None
         return FlowOutcome(route, (before + reply.text).strip(), reply.suggestions, kb_question=reply.kb_question,
                            handoff=reply.handoff, events=reply.events, customer_id=customer, flow_summary=summary)
+
+
+_QUESTION_WORDS = frozenset({"how", "what", "what's", "whats", "when", "where", "why", "which", "who", "can", "could",
+                             "is", "are", "do", "does", "will", "should", "may"})
+
+
+def is_question(text: str) -> bool:
+    """A question to the assistant ("how do I ...", "can I ...?"), not a request to act ("freeze my card")."""
+    first = text.strip().lower().split(maxsplit=1)[:1]
+    return text.rstrip().endswith("?") or bool(first and first[0] in _QUESTION_WORDS) or asks_about_rule(text)
 
 
 def _summary(state: FlowState) -> dict:

@@ -129,10 +129,30 @@ def _side(text: str, role: str, awaited: bool) -> ent.AccountRef | None:
     return ref
 
 
+def _contact(raw: str | None) -> SlotRead:
+    """An email address or a phone number, from what the customer typed (not the redacted text).
+    The value is plain here; the runner seals it before it is stored."""
+    if not raw:
+        return NOTHING
+    for word in raw[:300].split():
+        word = word.strip(".,;:<>()[]\"'")
+        local, at, domain = word.partition("@")
+        if at and local and "." in domain.strip(".") and len(word) <= 254 and "@" not in domain:
+            return SlotRead({"value": word, "kind": "email", "label": f"{local[0]}•••@{domain}"})
+    digits = "".join(c for c in raw[:100] if c.isdigit())
+    if 10 <= len(digits) <= 15:
+        number = "+" + ("1" + digits if len(digits) == 10 else digits)
+        return SlotRead({"value": number, "kind": "phone", "label": f"a number ending {digits[-4:]}"})
+    return SlotRead(problem="That doesn't look like an email address or a phone number.")
+
+
 def read_slot(slot: Slot, text: str, data: CustomerData, *, today: date, role: str | None = None,
-              awaited: bool = False) -> SlotRead:
+              awaited: bool = False, raw: str | None = None) -> SlotRead:
     """The slot's value in `text`; `role` "from"/"to" picks that side of "from checking to savings";
-    `awaited`: the flow just asked for this slot, so a bare answer counts."""
+    `awaited`: the flow just asked for this slot, so a bare answer counts; `raw`: the unredacted
+    message, read only by contact slots."""
+    if slot.type == "contact":
+        return _contact(raw)
     if slot.type == "amount":
         return _amount(text, slot)
     if slot.type == "account":
