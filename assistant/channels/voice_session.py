@@ -57,8 +57,9 @@ class VoiceSession:
     # --- inputs from the transport
 
     async def start(self, conversation_id: str | None = None) -> str:
-        """Continue `conversation_id` (the transport checked the caller may) or start one whose
-        session token goes to a screen, if the transport has one (the voice page reads it back)."""
+        """Continue `conversation_id` or start one whose session token goes to a screen, if the
+        transport has one (the voice page reads it back). The transport has proven the caller may
+        continue it: a phone stream by its signed call token, the PCM socket by the session token."""
         repo = self.services.conversations
         ready: dict = {"type": "ready"}
         if conversation_id and await asyncio.to_thread(repo.exists, conversation_id):
