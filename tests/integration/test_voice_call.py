@@ -370,3 +370,16 @@ def test_media_before_start_and_abrupt_disconnect_do_not_hurt_the_server(client,
         time.sleep(0.1)
     assert texts and "routing" in texts[0]
     assert client.get("/healthz").status_code == 200
+
+
+def test_telephony_off_closes_the_phone_routes(settings, services):
+    from fastapi.testclient import TestClient
+
+    from assistant.api.app import create_app
+
+    with TestClient(create_app(settings.model_copy(update={"voice_telephony": False}), services)) as c:
+        r = c.post("/v1/voice/twiml", content="CallSid=CAoff", headers={"content-type": "application/x-www-form-urlencoded"})
+        assert r.status_code == 404 and "BANK_VOICE_TELEPHONY" in r.json()["detail"]
+        with pytest.raises(WebSocketDisconnect), c.websocket_connect("/v1/voice/twilio"):
+            pass
+        assert c.get("/healthz").status_code == 200
