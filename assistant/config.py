@@ -50,6 +50,9 @@ def production_problems(s: Settings) -> list[str]:
         password = _url_password(url)
         if password is not None and (is_placeholder(password) or len(password) < 12):
             out.append(f"{name} has a placeholder or short password")
+    if s.voice_telephony and not s.twilio_auth_token:
+        out.append("BANK_TWILIO_AUTH_TOKEN is required in production: it verifies Twilio's webhooks and media streams "
+                   "(or set BANK_VOICE_TELEPHONY=false to turn the phone routes off)")
     if "*" in s.cors_origins:
         out.append("BANK_CORS_ORIGINS must list the widget's host pages, not '*'")
     return out
@@ -193,8 +196,18 @@ class Settings(BaseSettings):
     voice_greeting: str | None = Field(default=None, description="default: thanks for calling {bank_name}")
     voice_public_url: str | None = Field(default=None, description="https://host the phone provider reaches; default: the request's")
     voice_hold_queue: str = Field(default="bank-agents", description="Twilio queue when no agent_transfer_number")
-    twilio_auth_token: str | None = Field(default=None, description="checks X-Twilio-Signature on webhooks when set")
+    twilio_auth_token: str | None = Field(
+        default=None, description="checks X-Twilio-Signature on the webhooks and the media stream, and keys the call tokens; "
+        "required in production while voice_telephony is on")
     voice_max_upload_mb: float = 10.0
+    voice_telephony: bool = Field(default=True, description="serve the Twilio routes (/v1/voice/twiml, /v1/voice/twilio)")
+    voice_max_audio_s: float = Field(default=60.0, gt=0, description="longest audio /v1/asr decodes (read from the header first)")
+    voice_idle_timeout_s: float = Field(default=30.0, gt=0, description="a voice socket that receives nothing this long is closed")
+
+    @field_validator("twilio_auth_token", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value):
+        return None if isinstance(value, str) and not value.strip() else value
 
     # --- self-service banking (docs/banking.md): the bank's REST API, the sandbox bank, identity assertions
     selfservice_enabled: bool = Field(default=True, description="flows for verified customers (assistant/dialogue)")

@@ -54,7 +54,23 @@ def phone_audio(tts, text: str) -> tuple[bytes, float]:
 import websockets  # noqa: E402
 
 
-async def call(port: int, cid: str, ulaw: bytes, voice_end_s: float, timeout: float = 60.0) -> float | None:  # noqa: ASYNC109
+async def dial(port: int, call_sid: str) -> tuple[str, str]:
+    """What Twilio does first: POST the webhook, read the call token of <Stream>. (conversation id, token)"""
+    import re
+
+    import httpx
+    import jwt
+
+    async with httpx.AsyncClient(timeout=30) as http:
+        r = await http.post(f"http://127.0.0.1:{port}/v1/voice/twiml", data={"CallSid": call_sid})
+    r.raise_for_status()
+    token = re.search(r'<Parameter name="call_token" value="([^"]+)"', r.text).group(1)
+    return jwt.decode(token, options={"verify_signature": False})["cid"], token  # the bench only reads its own call's id
+
+
+async def call(port: int, call_sid: str, ulaw: bytes, voice_end_s: float, timeout: float = 60.0) -> tuple[str, float | None]:  # noqa: ASYNC109
+    """One call, dialled first (a call token lives two minutes). (conversation id, latency or None)"""
+    cid, token = await dial(port, call_sid)
     async with websockets.connect(f"ws://127.0.0.1:{port}/v1/voice/twilio", max_size=2**20) as ws:
         state = {"first_media": None, "listening": False, "last_msg": time.monotonic(), "marks": 0, "play_end": 0.0,
                  "voice_end": float("inf")}
@@ -81,8 +97,8 @@ async def call(port: int, cid: str, ulaw: bytes, voice_end_s: float, timeout: fl
         task = asyncio.create_task(reader())
         await ws.send(json.dumps({"event": "connected", "protocol": "Call", "version": "1.0.0"}))
         await ws.send(json.dumps({"event": "start", "streamSid": "MZb", "start": {
-            "streamSid": "MZb", "callSid": f"CA{cid}", "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000},
-            "customParameters": {"conversation_id": cid}}}))
+            "streamSid": "MZb", "callSid": call_sid, "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000},
+            "customParameters": {"call_token": token}}}))
         # The greeting, played fast: this polls for quiet on the line, not for an event.
         while state["marks"] == 0 or time.monotonic() - state["last_msg"] < 1.0:  # noqa: ASYNC110
             await asyncio.sleep(0.02)
@@ -105,7 +121,7 @@ async def call(port: int, cid: str, ulaw: bytes, voice_end_s: float, timeout: fl
         first = state["first_media"]
         await ws.send(json.dumps({"event": "stop", "streamSid": "MZb", "stop": {}}))
         task.cancel()
-    return None if first is None else first - voice_end_wall
+    return cid, None if first is None else first - voice_end_wall
 
 
 def faq_path_audio(services, tts, n: int) -> list[tuple[bytes, float]]:
@@ -134,34 +150,33 @@ def serve(app, port: int):
     return server
 
 
-async def _client(port: int, jobs: list, concurrency: int) -> list[float | None]:
-    out: list[float | None] = [None] * len(jobs)
+async def _client(port: int, jobs: list, concurrency: int) -> list[tuple[str, float | None]]:
+    out: list[tuple[str, float | None]] = [("", None)] * len(jobs)
 
-    async def one(i, cid, ulaw, end_s):
-        out[i] = await call(port, cid, ulaw, end_s)
+    async def one(i, call_sid, ulaw, end_s):
+        out[i] = await call(port, call_sid, ulaw, end_s)
 
     for i in range(0, len(jobs), concurrency):
         await asyncio.gather(*(one(j, *jobs[j]) for j in range(i, min(len(jobs), i + concurrency))))
     return out
 
 
-def _client_process(port: int, jobs: list, concurrency: int) -> list[float | None]:
+def _client_process(port: int, jobs: list, concurrency: int) -> list[tuple[str, float | None]]:
     return asyncio.run(_client(port, jobs, concurrency))
 
 
 async def run_calls(port, services, items, concurrency: int) -> list[tuple[float | None, str]]:
     """The callers run in a separate process, as a phone network would: they share no GIL with the server."""
+    import multiprocessing
+    import uuid
     from concurrent.futures import ProcessPoolExecutor
 
-    cids = [await asyncio.to_thread(services.conversations.create, "voice") for _ in items]
-    jobs = [(cid, ulaw, end_s) for cid, (ulaw, end_s) in zip(cids, items, strict=False)]
-    import multiprocessing
-
+    jobs = [(f"CA{uuid.uuid4().hex}", ulaw, end_s) for ulaw, end_s in items]
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        lats = await asyncio.get_running_loop().run_in_executor(pool, _client_process, port, jobs, concurrency)
+        called = await asyncio.get_running_loop().run_in_executor(pool, _client_process, port, jobs, concurrency)
     out: list[tuple[float | None, str]] = []
 
-    for cid, lat in zip(cids, lats, strict=False):
+    for cid, lat in called:
         paths: list = []
         for _ in range(300):  # the reply is stored when the turn finishes, after hang-up at the latest
             view = await asyncio.to_thread(services.conversations.get, cid)

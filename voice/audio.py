@@ -93,6 +93,15 @@ class CorruptAudio(ValueError):
     """A known format whose content cannot be decoded, or holds no samples (HTTP 422)."""
 
 
+class AudioTooLong(ValueError):
+    """Longer than the caller allows (HTTP 413); found from the header before decoding."""
+
+    def __init__(self, max_s: float, duration_s: float | None = None) -> None:
+        length = f" ({duration_s:.0f} s)" if duration_s is not None else ""
+        super().__init__(f"the audio is longer than the limit of {max_s:g} s{length}")
+        self.duration_s, self.max_s = duration_s, max_s
+
+
 @dataclass(frozen=True, slots=True)
 class DecodedAudio:
     samples: np.ndarray  # float32 mono at ASR_RATE
@@ -105,37 +114,60 @@ class DecodedAudio:
 
 
 MULAW_TYPES = {"audio/basic", "audio/x-mulaw", "audio/mulaw", "audio/pcmu", "audio/x-ulaw"}
+MAX_CHANNELS = 8
+MAX_RATE = 192000
 
 
-def decode_audio(data: bytes, content_type: str | None = None, filename: str | None = None) -> DecodedAudio:
+def decode_audio(data: bytes, content_type: str | None = None, filename: str | None = None, *,
+                 max_s: float | None = None) -> DecodedAudio:
     """WAV (PCM, float, mu-law, A-law), FLAC, OGG/Vorbis/Opus, AU, or headerless 8 kHz mu-law.
 
     Headerless mu-law has no magic bytes: it is recognised by its content type
     (audio/basic, audio/x-mulaw, audio/pcmu) or a .ul/.ulaw/.mulaw file name.
+    `max_s` bounds what is decoded, not just what was uploaded: a small FLAC of silence can
+    hold hours. The length comes from the header before any decoding; decoding then runs a
+    second at a time, mixed down to mono as it goes, and stops past the limit even if the
+    header understated it. Over the limit: AudioTooLong.
     """
     if not data:
         raise CorruptAudio("the upload is empty")
     ctype = (content_type or "").split(";")[0].strip().lower()
     name = (filename or "").lower()
     if (ctype in MULAW_TYPES and data[:4] not in (b"RIFF", b".snd")) or name.endswith((".ul", ".ulaw", ".mulaw")):
+        if max_s is not None and len(data) > max_s * PHONE_RATE:
+            raise AudioTooLong(max_s, len(data) / PHONE_RATE)
         pcm = ulaw_decode(data)
         return DecodedAudio(resample(pcm16_to_float(pcm), PHONE_RATE, ASR_RATE), PHONE_RATE, "mulaw")
     import soundfile as sf
 
     try:
-        info = sf.info(io.BytesIO(data))
-    except sf.LibsndfileError as exc:
+        f = sf.SoundFile(io.BytesIO(data))
+    except (sf.LibsndfileError, RuntimeError, ValueError) as exc:
         raise UnsupportedAudio(
             "unsupported audio format: send WAV, FLAC, OGG or 8 kHz mu-law (content type audio/basic)"
         ) from exc
-    try:
-        samples, rate = sf.read(io.BytesIO(data), dtype="float32", always_2d=True)
-    except (sf.LibsndfileError, RuntimeError, ValueError) as exc:
-        raise CorruptAudio(f"cannot decode this {info.format} file: it is damaged or truncated") from exc
-    if samples.size == 0 or rate <= 0:
+    with f:
+        rate, fmt = int(f.samplerate), f"{f.format}/{f.subtype}".lower()
+        if not 0 < rate <= MAX_RATE or not 0 < f.channels <= MAX_CHANNELS:
+            raise CorruptAudio(f"unsupported layout: {f.channels} channels at {rate} Hz "
+                               f"(at most {MAX_CHANNELS} channels and {MAX_RATE} Hz)")
+        cap = None if max_s is None else int(max_s * rate)
+        if cap is not None and f.frames > cap:
+            raise AudioTooLong(max_s, f.frames / rate)
+        blocks, total = [], 0
+        try:
+            for block in f.blocks(blocksize=rate, dtype="float32", always_2d=True):
+                total += len(block)
+                if cap is not None and total > cap:
+                    break  # the header understated the length
+                blocks.append(block.mean(axis=1, dtype=np.float32))
+        except (sf.LibsndfileError, RuntimeError, ValueError) as exc:
+            raise CorruptAudio(f"cannot decode this {f.format} file: it is damaged or truncated") from exc
+    if cap is not None and total > cap:
+        raise AudioTooLong(max_s)
+    if total == 0:
         raise CorruptAudio("the audio holds no samples")
-    mono = samples.mean(axis=1).astype(np.float32)
-    return DecodedAudio(resample(mono, int(rate), ASR_RATE), int(rate), f"{info.format}/{info.subtype}".lower())
+    return DecodedAudio(resample(np.concatenate(blocks), rate, ASR_RATE), rate, fmt)
 
 
 def wav_bytes(pcm16: np.ndarray, rate: int) -> bytes:

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 import time
+import traceback
 
 import numpy as np
 
@@ -56,8 +57,9 @@ class VoiceSession:
     # --- inputs from the transport
 
     async def start(self, conversation_id: str | None = None) -> str:
-        """Continue `conversation_id` (the transport checked the caller may) or start one whose
-        session token goes to a screen, if the transport has one (the voice page reads it back)."""
+        """Continue `conversation_id` or start one whose session token goes to a screen, if the
+        transport has one (the voice page reads it back). The transport has proven the caller may
+        continue it: a phone stream by its signed call token, the PCM socket by the session token."""
         repo = self.services.conversations
         ready: dict = {"type": "ready"}
         if conversation_id and await asyncio.to_thread(repo.exists, conversation_id):
@@ -210,6 +212,29 @@ class VoiceSession:
                                     text=text, channel=self.cfg.channel, path=path)
 
     async def _run_turn(self, audio: np.ndarray, t0: float, early: asyncio.Task | None = None) -> None:
+        """One caller turn. A failure anywhere in it (ASR, the pipeline, storage) becomes an apology
+        the caller hears, an error event and a stored note; the call goes on."""
+        try:
+            await self._answer(audio, t0, early)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            await self._turn_failed(exc, t0)
+
+    async def _turn_failed(self, exc: Exception, t0: float) -> None:
+        frame = traceback.extract_tb(exc.__traceback__)[-1]  # type and place only: the message may quote the caller
+        log.error("voice turn failed: %s at %s:%s", type(exc).__name__, frame.filename, frame.lineno)
+        self._phase = "done"
+        if self._utt is not None and not self._utt.done:
+            self._utt.task.cancel()  # what was already sent plays out; the rest of the reply is dropped
+        await self.out.notify({"type": "error", "detail": "this turn failed; please say it again"})
+        try:
+            await self._note(f"The assistant failed to answer this turn ({type(exc).__name__}).", "turn_error")
+        except Exception:  # the store may be what failed; the apology still plays
+            log.error("voice turn failure could not be noted")
+        self._say(self.cfg.prompts.apology, t0)
+
+    async def _answer(self, audio: np.ndarray, t0: float, early: asyncio.Task | None) -> None:
         self._phase = "asr"
         metric: dict = {"speech_s": round(len(audio) / 16000, 2), "early_asr": early is not None}
         tr = await early if early is not None else await asyncio.to_thread(self.stack.asr.transcribe, audio)

@@ -6,12 +6,13 @@ import asyncio
 import contextlib
 import json
 import logging
-import time
 from dataclasses import dataclass
 
 import numpy as np
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from assistant.channels.call_directory import CallDirectory
+from assistant.channels.call_tokens import BadCallToken, CallTokens
 from assistant.channels.voice_session import CallOutcome, SessionConfig, VoiceSession
 from voice import twilio
 from voice.audio import (
@@ -28,6 +29,7 @@ from voice.audio import (
 log = logging.getLogger(__name__)
 TWILIO_CHUNK = 640  # bytes of mu-law (80 ms) per outbound media message
 MAX_PCM_FRAME = 64000  # bytes: 2 s of 16 kHz PCM16 in one websocket message
+IDLE_CLOSE = 4408  # close code of a socket that went quiet (4000 + HTTP 408, like the PCM socket's 4401/4403)
 
 
 _closing: set[asyncio.Task] = set()
@@ -44,24 +46,15 @@ async def _finish(session: VoiceSession, reason: str) -> None:
         raise  # the close itself goes on in the background and stores what was said
 
 
-class CallDirectory:
-    """What to do with a Twilio call once its stream closes (transfer or hang up), by CallSid.
+class IdleTimeout(Exception):
+    """The peer sent nothing for the idle timeout."""
 
-    In-process memory: with several API workers, put this in Redis (the `scale` extra).
-    """
 
-    def __init__(self, ttl_s: float = 3600.0) -> None:
-        self._items: dict[str, tuple[float, CallOutcome]] = {}
-        self._ttl = ttl_s
-
-    def set(self, call_sid: str, outcome: CallOutcome) -> None:
-        now = time.monotonic()
-        self._items = {k: v for k, v in self._items.items() if now - v[0] < self._ttl}
-        self._items[call_sid] = (now, outcome)
-
-    def pop(self, call_sid: str) -> CallOutcome | None:
-        item = self._items.pop(call_sid, None)
-        return item[1] if item else None
+async def _receive(ws: WebSocket, idle_s: float | None) -> dict:
+    try:
+        return await asyncio.wait_for(ws.receive(), idle_s)
+    except TimeoutError:
+        raise IdleTimeout from None
 
 
 class _Socket:
@@ -82,11 +75,11 @@ class _Socket:
             except Exception:  # any failure to send (disconnect, closed stream) means the peer is gone
                 self.open = False
 
-    async def close(self, code: int = 1000) -> None:
+    async def close(self, code: int = 1000, reason: str = "") -> None:
         if self.open:
             self.open = False
             with contextlib.suppress(WebSocketDisconnect, RuntimeError, OSError):  # the peer is already gone
-                await self.ws.close(code=code)
+                await self.ws.close(code=code, reason=reason[:120])
 
 
 @dataclass
@@ -109,19 +102,36 @@ class TwilioAudioOut:
         return None  # a phone has no screen
 
     async def end(self, outcome: CallOutcome) -> None:
-        self.calls.set(self.call_sid or self.stream_sid, outcome)
+        await self.calls.set(self.call_sid or self.stream_sid, outcome)
         await self.sock.close()  # Twilio then requests the <Connect action> URL
 
 
-async def run_twilio_call(ws: WebSocket, services, stack, config: SessionConfig, calls: CallDirectory) -> None:
-    """One phone call over a Twilio bidirectional media stream. Malformed input ends the call cleanly."""
+async def _granted_conversation(start: twilio.Start, tokens: CallTokens, calls: CallDirectory) -> str:
+    """The conversation named by the start's call token, spent here. Raises ProtocolError."""
+    try:
+        grant = tokens.verify(start.custom_parameters.get("call_token"), start.call_sid)
+    except BadCallToken as exc:
+        raise twilio.ProtocolError(str(exc)) from None
+    if not await calls.claim("call-token:" + grant.token_id):
+        raise twilio.ProtocolError("call token already used")
+    return grant.conversation_id
+
+
+def _close_code(reason: str) -> int:
+    return 1000 if reason == "caller_hangup" else IDLE_CLOSE if reason.startswith("idle") else 1008
+
+
+async def run_twilio_call(ws: WebSocket, services, stack, config: SessionConfig, calls: CallDirectory, *,
+                          tokens: CallTokens, idle_s: float | None = None) -> None:
+    """One phone call over a Twilio bidirectional media stream. Malformed input ends the call cleanly;
+    so does a start without a valid call token, and `idle_s` without any message."""
     sock = _Socket(ws)
     session: VoiceSession | None = None
     upsample = StreamResampler(PHONE_RATE, ASR_RATE)
     reason = "caller_hangup"
     try:
         while sock.open:
-            msg = await ws.receive()
+            msg = await _receive(ws, idle_s)
             if msg["type"] == "websocket.disconnect":
                 break
             if msg.get("text") is None:
@@ -132,9 +142,10 @@ async def run_twilio_call(ws: WebSocket, services, stack, config: SessionConfig,
                     raise twilio.ProtocolError("second start")
                 if ev.encoding != "audio/x-mulaw" or ev.sample_rate != PHONE_RATE:
                     raise twilio.ProtocolError(f"unsupported media format {ev.encoding}/{ev.sample_rate}")
+                cid = await _granted_conversation(ev, tokens, calls)
                 out = TwilioAudioOut(sock, ev.stream_sid, ev.call_sid, calls)
                 session = VoiceSession(stack=stack, services=services, out=out, config=config)
-                await session.start(ev.custom_parameters.get("conversation_id"))
+                await session.start(cid)
             elif isinstance(ev, (twilio.Media, twilio.Mark, twilio.Dtmf)) and session is None:
                 raise twilio.ProtocolError(f"{type(ev).__name__.lower()} before start")
             elif isinstance(ev, twilio.Media):
@@ -148,12 +159,14 @@ async def run_twilio_call(ws: WebSocket, services, stack, config: SessionConfig,
     except twilio.ProtocolError as exc:
         reason = f"protocol error: {exc}"
         log.warning("twilio stream closed: %s", exc)
+    except IdleTimeout:
+        reason = f"idle: no message for {idle_s:g} s"
     except WebSocketDisconnect:
         pass
     finally:
         if session is not None:
             await _finish(session, reason)
-        await sock.close(1000 if reason == "caller_hangup" else 1008)
+        await sock.close(_close_code(reason), "" if reason == "caller_hangup" else reason)
 
 
 @dataclass
@@ -178,11 +191,13 @@ class PcmAudioOut:
 
 
 async def run_pcm_session(ws: WebSocket, services, stack, config: SessionConfig, *, in_rate: int = ASR_RATE,
-                          out_rate: int = ASR_RATE, conversation_id: str | None = None) -> None:
+                          out_rate: int = ASR_RATE, conversation_id: str | None = None, idle_s: float | None = None) -> None:
     """Binary PCM16 LE mono frames in; JSON events + binary PCM16 audio out (docs/voice.md).
 
     Text frames from the client: {"type":"mark","name"} when a clip finished playing,
-    {"type":"dtmf","digit"} (an "agent" button), {"type":"hangup"}.
+    {"type":"dtmf","digit"} (an "agent" button), {"type":"hangup"}. `conversation_id` must
+    already be proven the caller's (the route checks its session token). Nothing received
+    for `idle_s`: an error event, then close code 4408.
     """
     sock = _Socket(ws)
     out = PcmAudioOut(sock, out_rate)
@@ -192,7 +207,7 @@ async def run_pcm_session(ws: WebSocket, services, stack, config: SessionConfig,
     try:
         await session.start(conversation_id)
         while sock.open:
-            msg = await ws.receive()
+            msg = await _receive(ws, idle_s)
             if msg["type"] == "websocket.disconnect":
                 break
             if msg.get("bytes") is not None:
@@ -215,8 +230,11 @@ async def run_pcm_session(ws: WebSocket, services, stack, config: SessionConfig,
     except ValueError as exc:
         reason = f"protocol error: {exc}"
         await out.notify({"type": "error", "detail": str(exc)})
+    except IdleTimeout:
+        reason = f"idle: no message for {idle_s:g} s"
+        await out.notify({"type": "error", "detail": reason})
     except WebSocketDisconnect:
         pass
     finally:
         await _finish(session, reason)
-        await sock.close(1000 if reason == "caller_hangup" else 1008)
+        await sock.close(_close_code(reason), "" if reason == "caller_hangup" else reason)

@@ -61,6 +61,55 @@ def test_asr_rejects_unsupported_and_corrupt_audio(client, spoken):
     assert client.post("/v1/asr", content=b"", headers={"content-type": "audio/wav"}).status_code == 422
 
 
+def _silent_flac(seconds: int, rate: int = 8000) -> bytes:
+    buf = io.BytesIO()
+    with sf.SoundFile(buf, "w", rate, 1, format="FLAC") as f:
+        for _ in range(seconds):
+            f.write(np.zeros(rate, np.int16))
+    return buf.getvalue()
+
+
+def test_asr_refuses_long_audio_in_a_small_upload(client, settings):
+    bomb = _silent_flac(600)  # ten minutes in a few kilobytes
+    r = client.post("/v1/asr", content=bomb, headers={"content-type": "audio/flac"})
+    assert r.status_code == 413 and f"limit of {settings.voice_max_audio_s:g} s" in r.json()["detail"]
+    r = client.post("/v1/asr", files={"file": ("long.flac", bomb, "audio/flac")})
+    assert r.status_code == 413
+
+
+@pytest.mark.parametrize("ctype", ["audio/wav", "multipart/form-data; boundary=xyz"])
+def test_asr_stops_reading_an_oversized_body_at_the_cap(settings, services, ctype):
+    """No Content-Length, 50 MB streamed: the 413 comes after about 1 MB is read, not after all of it."""
+    import asyncio
+
+    app = create_app(settings.model_copy(update={"voice_max_upload_mb": 1}), services)
+    chunk, total, pulled, at_response = 64 * 1024, 50 * 1024 * 1024, 0, None
+    sent = []
+
+    head = (b'--xyz\r\nContent-Disposition: form-data; name="file"; filename="a.wav"\r\nContent-Type: audio/wav\r\n\r\n'
+            if ctype.startswith("multipart") else b"")  # a well-formed part whose file never ends
+
+    async def receive():
+        nonlocal pulled
+        body = (head if pulled == 0 else b"") + b"\0" * chunk
+        pulled += chunk
+        return {"type": "http.request", "body": body, "more_body": pulled < total}
+
+    async def send(message):
+        nonlocal at_response
+        if message["type"] == "http.response.start":
+            at_response = pulled
+        sent.append(message)
+
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+             "path": "/v1/asr", "raw_path": b"/v1/asr", "query_string": b"", "root_path": "",
+             "headers": [(b"host", b"testserver"), (b"content-type", ctype.encode())],
+             "client": ("127.0.0.1", 5000), "server": ("testserver", 80), "state": {}}
+    asyncio.run(app(scope, receive, send))
+    status = next(m["status"] for m in sent if m["type"] == "http.response.start")
+    assert status == 413 and at_response <= 1024 * 1024 + 128 * 1024, f"read {at_response} bytes before answering"
+
+
 def test_tts_validates_input(client):
     assert client.post("/v1/tts", json={"text": ""}).status_code == 422
     assert client.post("/v1/tts", json={"text": "x" * 3000}).status_code == 422
@@ -125,3 +174,47 @@ def test_pcm_socket_rejects_odd_frames(client):
         except Exception:
             pass
         assert "error" in kinds
+
+
+def test_pcm_socket_cannot_join_a_conversation_without_its_session_token(client, services):
+    """Continuing a conversation by voice needs that conversation's own session token."""
+    victim, _ = services.conversations.start_session("web")
+    _, someone_else = services.conversations.start_session("web")
+    phone_call = services.conversations.create("voice")  # server-owned: no customer token opens it
+    for query, code in ((f"conversation_id={victim}", 4401), (f"conversation_id={victim}&session_token={someone_else}", 4403),
+                        (f"conversation_id={phone_call}&session_token={someone_else}", 4403)):
+        with client.websocket_connect(f"/v1/voice/pcm?{query}") as ws:
+            msg = ws.receive()
+        assert msg["type"] == "websocket.close" and msg["code"] == code, (query, msg)
+    assert not services.conversations.get(victim).messages
+
+
+def wait_for_close(ws, timeout: float) -> tuple[dict | None, list[dict]]:
+    """Read a socket until the server closes it (in a thread: a socket that never closes must not hang the test)."""
+    import threading
+
+    events: list[dict] = []
+    closed: list[dict] = []
+
+    def read() -> None:
+        while True:
+            msg = ws.receive()
+            if msg["type"] == "websocket.close":
+                closed.append(msg)
+                return
+            if msg.get("text"):
+                events.append(json.loads(msg["text"]))
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(timeout)
+    return (closed[0] if closed else None), events
+
+
+def test_a_quiet_pcm_socket_is_closed_with_a_reason(settings, services):
+    quick = settings.model_copy(update={"voice_idle_timeout_s": 0.5})
+    with TestClient(create_app(quick, services)) as c, c.websocket_connect("/v1/voice/pcm") as ws:
+        closed, events = wait_for_close(ws, 20)
+    assert closed is not None, "the idle socket was left open"
+    assert closed["code"] == 4408 and "idle" in closed["reason"]
+    assert events[0]["type"] == "ready" and {"type": "error", "detail": closed["reason"]} in events

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import threading
 import time
 
@@ -36,6 +37,7 @@ class FakeTwilio:
         self.last_audio = 0.0  # when the last media frame arrived
         self.echoed: list[str] = []  # marks whose audio played out
         self.closed = threading.Event()
+        self.close_code: int | None = None
         self.lock = threading.Lock()
         threading.Thread(target=self._read, daemon=True).start()
         threading.Thread(target=self._clock, daemon=True).start()
@@ -58,7 +60,8 @@ class FakeTwilio:
                         dropped, self.queue, self.play_end = self.queue, [], now
                         for _, name in dropped:
                             self._send({"event": "mark", "streamSid": "MZtest", "mark": {"name": name}})
-        except Exception:
+        except Exception as exc:  # the server closed the socket (WebSocketDisconnect carries its close code)
+            self.close_code = getattr(exc, "code", None)
             self.closed.set()
 
     def _clock(self) -> None:
@@ -77,12 +80,14 @@ class FakeTwilio:
         except Exception:
             self.closed.set()
 
-    def start(self, call_sid: str, conversation_id: str) -> None:
+    def start(self, call_sid: str, call_token: str | None, **extra: str) -> None:
+        """`call_token`: what POST /v1/voice/twiml put into <Stream><Parameter> (Twilio echoes it here)."""
+        params = {**({"call_token": call_token} if call_token is not None else {}), **extra}
         self._send({"event": "connected", "protocol": "Call", "version": "1.0.0"})
         self._send({"event": "start", "sequenceNumber": "1", "streamSid": "MZtest", "start": {
             "streamSid": "MZtest", "callSid": call_sid, "accountSid": "ACtest", "tracks": ["inbound"],
             "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1},
-            "customParameters": {"conversation_id": conversation_id}}})
+            "customParameters": params}})
 
     def say(self, ulaw: bytes, pace: float = 0.0) -> None:
         for i in range(0, len(ulaw), FRAME):
@@ -146,8 +151,15 @@ def _messages(services, cid: str) -> list[dict]:
     return [dataclasses.asdict(m) for m in services.conversations.get(cid).messages]
 
 
-def _conversation(services) -> str:
-    return services.conversations.create("voice")
+def _dial(client, call_sid: str) -> tuple[str, str]:
+    """Twilio's webhook for a new call: (the call's conversation id, the call token of its <Stream>)."""
+    from assistant.api.routes.voice_deps import call_tokens
+
+    r = client.post("/v1/voice/twiml", content=f"CallSid={call_sid}&From=%2B15551234567",
+                    headers={"content-type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 200, r.text
+    token = re.search(r'<Parameter name="call_token" value="([^"]+)"', r.text).group(1)
+    return call_tokens(client.app).verify(token, call_sid).conversation_id, token
 
 
 def _transcribe(services, ulaw: bytes) -> str:
@@ -155,10 +167,10 @@ def _transcribe(services, ulaw: bytes) -> str:
 
 
 def test_call_greets_answers_and_stores_the_conversation(client, services, phrases):
-    cid = _conversation(services)
+    cid, token = _dial(client, "CAanswer")
     with client.websocket_connect("/v1/voice/twilio") as ws:
         caller = FakeTwilio(ws, speed=8.0)
-        caller.start("CAanswer", cid)
+        caller.start("CAanswer", token)
         assert caller.wait(caller.idle, 30), "no greeting"
         greeting = bytes(caller.audio)
         assert len(greeting) > PHONE_RATE, "greeting shorter than a second"
@@ -182,10 +194,10 @@ def test_barge_in_clears_playback_while_the_caller_speaks_and_records_what_was_h
 
     The bound is loose on purpose: 300 ms is the product's figure, and on a loaded 2-core box the
     test measured 0.31 s; a timed claim belongs in a benchmark, the test guards the behaviour."""
-    cid = _conversation(services)
+    cid, token = _dial(client, "CAbarge")
     with client.websocket_connect("/v1/voice/twilio") as ws:
         caller = FakeTwilio(ws, speed=1.0)
-        caller.start("CAbarge", cid)
+        caller.start("CAbarge", token)
         # Let the first greeting sentence play out, then talk over the second.
         assert caller.wait(lambda: caller.echoed and caller.queue, 30), "greeting did not play"
         t_speech = time.monotonic()
@@ -201,10 +213,10 @@ def test_barge_in_clears_playback_while_the_caller_speaks_and_records_what_was_h
 
 
 def test_dtmf_zero_hands_off_and_transfers(client, services, phrases):
-    cid = _conversation(services)
+    cid, token = _dial(client, "CAdtmf")
     with client.websocket_connect("/v1/voice/twilio") as ws:
         caller = FakeTwilio(ws, speed=8.0)
-        caller.start("CAdtmf", cid)
+        caller.start("CAdtmf", token)
         caller.silence(0.2)
         caller._send({"event": "dtmf", "streamSid": "MZtest", "dtmf": {"track": "inbound_track", "digit": "0"}})
         assert caller.wait(caller.closed.is_set, 30), "call was not handed over"
@@ -222,7 +234,103 @@ def test_twiml_webhook_connects_the_call_to_the_stream(client):
     assert r.status_code == 200 and r.headers["content-type"].startswith("application/xml")
     assert "<Connect action=" in r.text and "ws://testserver/v1/voice/twilio" in r.text
     assert "15551234567" not in r.text
+    assert '<Parameter name="call_token" value="' in r.text
     assert "<Hangup/>" in client.post("/v1/voice/twiml/next", content="CallSid=unknown").text
+
+
+def test_a_stream_naming_a_conversation_itself_cannot_join_it(client, services):
+    """A raw customParameters.conversation_id (no call token from our TwiML) is refused, not joined."""
+    victim, _ = services.conversations.start_session("web")
+    with client.websocket_connect("/v1/voice/twilio") as ws:
+        caller = FakeTwilio(ws, speed=50.0)
+        caller.start("CAintruder", None, conversation_id=victim)
+        assert caller.wait(caller.closed.is_set, 10), "the stream was accepted"
+    assert caller.close_code == 1008 and "media" not in caller.kinds() and not _messages(services, victim)
+
+
+@pytest.mark.parametrize("case", ["another call", "used twice"])
+def test_a_call_token_opens_one_stream_of_its_own_call(client, services, case):
+    cid, token = _dial(client, "CAonce")
+    if case == "used twice":
+        with client.websocket_connect("/v1/voice/twilio") as ws:
+            first = FakeTwilio(ws, speed=50.0)
+            first.start("CAonce", token)
+            assert first.wait(lambda: "media" in first.kinds(), 30), "the genuine stream was refused"
+            ws.close()
+    with client.websocket_connect("/v1/voice/twilio") as ws:
+        caller = FakeTwilio(ws, speed=50.0)
+        caller.start("CAother" if case == "another call" else "CAonce", token)
+        assert caller.wait(caller.closed.is_set, 10), "the token was accepted again"
+    assert "media" not in caller.kinds()
+
+
+def test_the_stream_handshake_must_carry_twilios_signature(settings, services):
+    from fastapi.testclient import TestClient
+
+    from assistant.api.app import create_app
+    from voice import twilio
+
+    auth = "hK3_2jd8ZqP0xLm1vB7nQ9wRtY4uE6aS"
+    with TestClient(create_app(settings.model_copy(update={"twilio_auth_token": auth}), services)) as c:
+        for headers in ({}, {"x-twilio-signature": twilio.signature("not-the-token", "ws://testserver/v1/voice/twilio", {})}):
+            with pytest.raises(WebSocketDisconnect), c.websocket_connect("/v1/voice/twilio", headers=headers):
+                pass
+        form = {"CallSid": "CAsigned", "From": "+15551234567"}
+        assert c.post("/v1/voice/twiml", data=form).status_code == 403
+        r = c.post("/v1/voice/twiml", data=form,
+                   headers={"x-twilio-signature": twilio.signature(auth, "http://testserver/v1/voice/twiml", form)})
+        token = re.search(r'name="call_token" value="([^"]+)"', r.text).group(1)
+        signed = {"x-twilio-signature": twilio.signature(auth, "ws://testserver/v1/voice/twilio", {})}
+        with c.websocket_connect("/v1/voice/twilio", headers=signed) as ws:
+            caller = FakeTwilio(ws, speed=50.0)
+            caller.start("CAsigned", token)
+            assert caller.wait(lambda: "media" in caller.kinds(), 30), "a signed call was refused"
+            ws.close()
+
+
+def test_a_transfer_asked_on_one_replica_is_honoured_by_another(settings, services):
+    """Two apps (replicas) sharing Redis: the stream ends on A with DTMF 0; Twilio's next request reaches B."""
+    import uuid
+
+    import redis
+    from fastapi.testclient import TestClient
+
+    from assistant.api.app import create_app
+
+    prefix = f"test-voice-{uuid.uuid4().hex[:8]}:"
+    shared = settings.model_copy(update={"redis_url": "redis://127.0.0.1:6379/0", "redis_prefix": prefix})
+    try:
+        with TestClient(create_app(shared, services)) as a, TestClient(create_app(shared, services)) as b:
+            cid, token = _dial(a, "CAreplica")
+            with a.websocket_connect("/v1/voice/twilio") as ws:
+                caller = FakeTwilio(ws, speed=8.0)
+                caller.start("CAreplica", token)
+                caller.silence(0.2)
+                caller._send({"event": "dtmf", "streamSid": "MZtest", "dtmf": {"track": "inbound_track", "digit": "0"}})
+                assert caller.wait(caller.closed.is_set, 30), "call was not handed over"
+            twiml = b.post("/v1/voice/twiml/next", content="CallSid=CAreplica&CallStatus=in-progress",
+                           headers={"content-type": "application/x-www-form-urlencoded"}).text
+            assert "<Enqueue" in twiml or "<Dial" in twiml, twiml
+    finally:
+        r = redis.Redis.from_url("redis://127.0.0.1:6379/0")
+        for key in r.scan_iter(prefix + "*"):
+            r.delete(key)
+        r.close()
+
+
+def test_a_quiet_media_stream_is_closed_with_a_reason(settings, services):
+    from fastapi.testclient import TestClient
+
+    from assistant.api.app import create_app
+
+    quick = settings.model_copy(update={"voice_idle_timeout_s": 0.5})
+    with TestClient(create_app(quick, services)) as c:
+        _, token = _dial(c, "CAquiet")
+        with c.websocket_connect("/v1/voice/twilio") as ws:
+            caller = FakeTwilio(ws, speed=50.0)
+            caller.start("CAquiet", token)  # then nothing: no media, no marks
+            assert caller.wait(caller.closed.is_set, 20), "the idle stream was left open"
+    assert caller.close_code == 4408
 
 
 @pytest.mark.parametrize("bad", [
@@ -231,10 +339,10 @@ def test_twiml_webhook_connects_the_call_to_the_stream(client):
     "not json at all",
 ])
 def test_malformed_frames_end_the_call_cleanly_and_keep_what_was_said(client, services, phrases, bad):
-    cid = _conversation(services)
+    cid, token = _dial(client, "CAbad")
     with client.websocket_connect("/v1/voice/twilio") as ws:
         caller = FakeTwilio(ws, speed=50.0)
-        caller.start("CAbad", cid)
+        caller.start("CAbad", token)
         caller.say(phrases["routing"])  # mid-sentence when the bad frame arrives: no end of turn yet
         ws.send_text(bad if isinstance(bad, str) else json.dumps(bad))
         assert caller.wait(caller.closed.is_set, 30), "server did not close the call"
@@ -248,10 +356,10 @@ def test_media_before_start_and_abrupt_disconnect_do_not_hurt_the_server(client,
         ws.send_text(json.dumps({"event": "media", "media": {"payload": base64.b64encode(SILENCE).decode()}}))
         with pytest.raises(WebSocketDisconnect):
             ws.receive_text()
-    cid = _conversation(services)
+    cid, token = _dial(client, "CAdrop")
     with client.websocket_connect("/v1/voice/twilio") as ws:
         caller = FakeTwilio(ws, speed=50.0)
-        caller.start("CAdrop", cid)
+        caller.start("CAdrop", token)
         caller.say(phrases["routing"])
     # the socket is gone mid-sentence; what was said is still stored
     deadline = time.monotonic() + 20
@@ -262,3 +370,16 @@ def test_media_before_start_and_abrupt_disconnect_do_not_hurt_the_server(client,
         time.sleep(0.1)
     assert texts and "routing" in texts[0]
     assert client.get("/healthz").status_code == 200
+
+
+def test_telephony_off_closes_the_phone_routes(settings, services):
+    from fastapi.testclient import TestClient
+
+    from assistant.api.app import create_app
+
+    with TestClient(create_app(settings.model_copy(update={"voice_telephony": False}), services)) as c:
+        r = c.post("/v1/voice/twiml", content="CallSid=CAoff", headers={"content-type": "application/x-www-form-urlencoded"})
+        assert r.status_code == 404 and "BANK_VOICE_TELEPHONY" in r.json()["detail"]
+        with pytest.raises(WebSocketDisconnect), c.websocket_connect("/v1/voice/twilio"):
+            pass
+        assert c.get("/healthz").status_code == 200

@@ -40,7 +40,7 @@ def test_production_refuses_placeholders(field, value, named):
 
 
 def test_production_accepts_real_secrets():
-    s = Settings(environment="production", admin_token=GOOD_TOKEN, _env_file=None,
+    s = Settings(environment="production", admin_token=GOOD_TOKEN, twilio_auth_token=GOOD_TOKEN[::-1], _env_file=None,
                  database_url="postgresql://bank:Kj83hd92Lq0zPwV1@db:5432/bank", cors_origins=["https://bank.example"])
     assert s.environment == "production"
 

@@ -10,6 +10,7 @@ sf = pytest.importorskip("soundfile")
 pytest.importorskip("soxr")
 
 from voice.audio import (  # noqa: E402
+    AudioTooLong,
     CorruptAudio,
     StreamResampler,
     UnsupportedAudio,
@@ -109,6 +110,40 @@ def test_unsupported_and_corrupt_audio_are_told_apart():
     wav = _encoded("WAV", "PCM_16")
     with pytest.raises((CorruptAudio, UnsupportedAudio)):
         decode_audio(wav[:30])  # header cut short
+
+
+def _silence(fmt: str, seconds: float, rate: int = 8000, channels: int = 1) -> bytes:
+    buf = io.BytesIO()
+    with sf.SoundFile(buf, "w", rate, channels, format=fmt) as f:
+        for _ in range(int(seconds)):  # a second a write: libsndfile's Vorbis encoder crashes on one large write
+            f.write(np.zeros((rate, channels), np.int16))
+        f.write(np.zeros((int((seconds % 1) * rate), channels), np.int16))
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("fmt", ["FLAC", "OGG"])
+def test_a_small_file_holding_long_audio_is_refused_before_it_is_decoded(fmt):
+    """Ten minutes of silence compress to a few kilobytes; decoding them would take 19 MB of float32."""
+    import tracemalloc
+
+    bomb = _silence(fmt, 600)
+    assert len(bomb) < 300_000
+    tracemalloc.start()
+    try:
+        with pytest.raises(AudioTooLong, match="limit of 60 s"):
+            decode_audio(bomb, max_s=60)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2_000_000, f"{peak} bytes allocated while refusing"
+    assert abs(decode_audio(_silence(fmt, 59), max_s=60).duration_s - 59) < 0.05  # under the limit: decoded
+
+
+def test_raw_mulaw_and_channel_bombs_are_refused():
+    with pytest.raises(AudioTooLong):
+        decode_audio(b"\xff" * 8000 * 61, "audio/basic", max_s=60)
+    with pytest.raises(CorruptAudio, match="channels"):
+        decode_audio(_silence("WAV", 0.1, channels=64), max_s=60)
 
 
 def test_wav_bytes_round_trip():

@@ -124,3 +124,44 @@ def test_empty_transcript_becomes_a_clarifying_question_without_a_turn():
     session, services, out = asyncio.run(_call([], text="  "))
     assert services.pipeline.turns == []
     assert " ".join(out.said) == session.cfg.prompts.not_heard
+
+
+class FailingPipeline(FakePipeline):
+    """Streams a first sentence, then fails (a database error, a model crash) on the first turn only."""
+
+    async def run(self, turn):
+        self.turns.append(turn)
+        if len(self.turns) == 1:
+            yield ReplyDelta("c1", "Let me look that up. ")
+            await asyncio.sleep(0)
+            raise RuntimeError("database is locked")
+        async for ev in FakePipeline(self.events).run(turn):
+            yield ev
+
+
+def test_a_failed_turn_apologises_and_the_call_goes_on():
+    async def turn(session, out) -> list[str]:
+        out.said.clear()
+        session._turn_ended(TurnEnded(np.zeros(16000, np.float32), 1.0, 1.0))
+        await session._turn  # returns: a failure does not escape the turn task
+        await asyncio.sleep(0.05)
+        return list(out.said)
+
+    async def run():
+        services, out = Services([TurnStarted("c1"), Reply("c1", "The fee is $10.", path="faq")]), EchoOut()
+        services.pipeline = FailingPipeline(services.pipeline.events)
+        session = VoiceSession(stack=VoiceStack(asr=FakeASR("what is the fee"), tts=FakeTTS(), vad=SileroVAD()),
+                               services=services, out=out, config=SessionConfig())
+        out.session = session
+        await session.start()
+        await asyncio.sleep(0.05)
+        first = await turn(session, out)
+        assert session.cfg.prompts.apology in " ".join(first)
+        assert {"type": "error", "detail": "this turn failed; please say it again"} in out.events
+        notes = services.conversations.messages
+        assert any(m["path"] == "turn_error" and "RuntimeError" in m["text"] for m in notes)
+        assert all("database is locked" not in m["text"] for m in notes)
+        assert await turn(session, out) == ["The fee is $10."]  # the next turn is answered normally
+        await session.close()
+
+    asyncio.run(run())

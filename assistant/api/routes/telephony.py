@@ -10,61 +10,91 @@ from __future__ import annotations
 import asyncio
 from urllib.parse import parse_qsl
 
-from fastapi import APIRouter, HTTPException, Query, Request, WebSocket
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, WebSocket
 from fastapi.responses import Response
 
-from assistant.api.deps import SettingsDep, check_session
-from assistant.api.routes.voice_deps import CallsDep, VoiceDep, call_directory, ready_voice
+from assistant.api.capped_body import read_capped
+from assistant.api.deps import ServicesDep, SettingsDep, check_session
+from assistant.api.routes.voice_deps import CallsDep, VoiceDep, call_directory, call_tokens, ready_voice
 from assistant.channels.voice_setup import session_config
 from voice import twilio
 
 router = APIRouter(prefix="/v1/voice", tags=["telephony"])
 XML = "application/xml"
+MAX_FORM_BYTES = 64 * 1024  # Twilio's webhook forms are a few hundred bytes
 
 
-def _base(request: Request, settings) -> str:
-    return (settings.voice_public_url or str(request.base_url)).rstrip("/")
+def _base(request_base: str, settings) -> str:
+    return (settings.voice_public_url or request_base).rstrip("/")
+
+
+def _ws_url(base: str) -> str:
+    return base.replace("https://", "wss://", 1).replace("http://", "ws://", 1)
+
+
+def _telephony_on(settings: SettingsDep) -> None:
+    if not settings.voice_telephony:
+        raise HTTPException(status_code=404, detail="telephony is off (BANK_VOICE_TELEPHONY=false)")
+
+
+TelephonyOn = Depends(_telephony_on)
 
 
 async def _form(request: Request, settings) -> dict[str, str]:
     """Twilio's form body; with BANK_TWILIO_AUTH_TOKEN set, its signature must match."""
-    params = dict(parse_qsl((await request.body()).decode("utf-8", "replace")))
+    body = await read_capped(request, MAX_FORM_BYTES, "form body too large")
+    params = dict(parse_qsl(body.decode("utf-8", "replace")))
     if settings.twilio_auth_token:
-        url = _base(request, settings) + request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        url = _base(str(request.base_url), settings) + request.url.path + (f"?{request.url.query}" if request.url.query else "")
         if not twilio.valid_signature(settings.twilio_auth_token, url, params, request.headers.get("x-twilio-signature")):
             raise HTTPException(status_code=403, detail="bad X-Twilio-Signature")
     return params
 
 
-@router.post("/twiml", response_class=Response)
-async def incoming_call(request: Request, settings: SettingsDep, _: VoiceDep) -> Response:
-    """Twilio voice webhook for an incoming call: connect it to our media-stream websocket."""
+def _stream_refusal(ws: WebSocket, settings) -> str | None:
+    """Why a media-stream handshake is refused: telephony off, or (with an auth token) a bad signature.
+
+    Twilio signs the wss URL of <Stream> like a webhook URL, with no parameters."""
+    if not settings.voice_telephony:
+        return "telephony is off"
+    if settings.twilio_auth_token:
+        url = _ws_url(_base(str(ws.base_url), settings)) + ws.url.path + (f"?{ws.url.query}" if ws.url.query else "")
+        if not twilio.valid_signature(settings.twilio_auth_token, url, {}, ws.headers.get("x-twilio-signature")):
+            return "bad X-Twilio-Signature"
+    return None
+
+
+@router.post("/twiml", response_class=Response, dependencies=[TelephonyOn])
+async def incoming_call(request: Request, settings: SettingsDep, services: ServicesDep, _: VoiceDep) -> Response:
+    """Twilio voice webhook for an incoming call: the call's conversation, and a signed token the stream must show."""
     params = await _form(request, settings)
-    base = _base(request, settings)
-    ws_url = base.replace("https://", "wss://", 1).replace("http://", "ws://", 1) + "/v1/voice/twilio"
-    custom = {"caller": "redacted"} if params.get("From") else {}
-    return Response(twilio.connect_stream(ws_url, base + "/v1/voice/twiml/next", custom), media_type=XML)
+    cid = await services.conversations.create_async("voice")
+    token = call_tokens(request.app).issue(cid, params.get("CallSid", ""))
+    base = _base(str(request.base_url), settings)
+    xml = twilio.connect_stream(_ws_url(base) + "/v1/voice/twilio", base + "/v1/voice/twiml/next", {"call_token": token})
+    return Response(xml, media_type=XML)
 
 
-@router.post("/twiml/next", response_class=Response)
+@router.post("/twiml/next", response_class=Response, dependencies=[TelephonyOn])
 async def after_stream(request: Request, settings: SettingsDep, calls: CallsDep) -> Response:
     """Twilio's <Connect action>: the stream ended; transfer, queue with hold audio, or hang up."""
     params = await _form(request, settings)
-    outcome = calls.pop(params.get("CallSid", ""))
+    outcome = await calls.pop(params.get("CallSid", ""))
     if outcome is None or outcome.kind != "transfer":
         return Response(twilio.hangup(), media_type=XML)
     if settings.agent_transfer_number:
         return Response(twilio.dial(settings.agent_transfer_number), media_type=XML)
-    return Response(twilio.enqueue(settings.voice_hold_queue, _base(request, settings) + "/v1/voice/hold"), media_type=XML)
+    return Response(twilio.enqueue(settings.voice_hold_queue, _base(str(request.base_url), settings) + "/v1/voice/hold"),
+                    media_type=XML)
 
 
-@router.get("/hold", response_class=Response)
+@router.get("/hold", response_class=Response, dependencies=[TelephonyOn])
 async def hold_music(request: Request, settings: SettingsDep) -> Response:
     """waitUrl of the agent queue: loop the hold message."""
-    return Response(twilio.hold(_base(request, settings) + "/v1/voice/hold.wav"), media_type=XML)
+    return Response(twilio.hold(_base(str(request.base_url), settings) + "/v1/voice/hold.wav"), media_type=XML)
 
 
-@router.get("/hold.wav", response_class=Response)
+@router.get("/hold.wav", response_class=Response, dependencies=[TelephonyOn])
 async def hold_audio(request: Request, voice: VoiceDep) -> Response:
     from voice.audio import wav_bytes
 
@@ -80,15 +110,24 @@ async def hold_audio(request: Request, voice: VoiceDep) -> Response:
 
 @router.websocket("/twilio")
 async def twilio_stream(ws: WebSocket) -> None:
-    """Twilio Media Streams (bidirectional): connected, start, media, mark, dtmf, stop in; media, mark, clear out."""
+    """Twilio Media Streams (bidirectional): connected, start, media, mark, dtmf, stop in; media, mark, clear out.
+
+    The handshake must carry a valid X-Twilio-Signature (with BANK_TWILIO_AUTH_TOKEN set), and
+    `start` the call_token that POST /v1/voice/twiml issued for this CallSid."""
     from assistant.channels.voice_transports import run_twilio_call
 
+    settings = ws.app.state.settings
+    refusal = _stream_refusal(ws, settings)
+    if refusal is not None:
+        await ws.close(code=1008, reason=refusal)  # before accept: the handshake is answered 403
+        return
     ready = await ready_voice(ws)
     if ready is None:
         return
     services, stack = ready
     await ws.accept()
-    await run_twilio_call(ws, services, stack, session_config(services.settings), call_directory(ws.app))
+    await run_twilio_call(ws, services, stack, session_config(services.settings), call_directory(ws.app),
+                          tokens=call_tokens(ws.app), idle_s=settings.voice_idle_timeout_s)
 
 
 @router.websocket("/pcm")
@@ -115,4 +154,5 @@ async def pcm_stream(
         await ws.close(code=1003, reason="unsupported sample rate")
         return
     cfg = session_config(services.settings, channel=channel, partials=partials)
-    await run_pcm_session(ws, services, stack, cfg, in_rate=rate, out_rate=out_rate, conversation_id=conversation_id)
+    await run_pcm_session(ws, services, stack, cfg, in_rate=rate, out_rate=out_rate, conversation_id=conversation_id,
+                          idle_s=ws.app.state.settings.voice_idle_timeout_s)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from assistant.api.capped_body import capped_form, read_capped
 from assistant.api.deps import SettingsDep
 from assistant.api.routes.voice_deps import VoiceDep
 from assistant.api.schemas import ErrorOut
@@ -29,30 +30,35 @@ class TtsIn(BaseModel):
     text: str = Field(min_length=1, max_length=2000)
 
 
-async def _upload(request: Request, limit: int) -> tuple[bytes, str | None, str | None]:
-    """The audio of a raw body (Content-Type: audio/...) or of a multipart form's first file."""
+async def _upload(request: Request, limit: int, detail: str) -> tuple[bytes, str | None, str | None]:
+    """The audio of a raw body (Content-Type: audio/...) or of a multipart form's first file, read with a size cap."""
     ctype = request.headers.get("content-type", "")
     if ctype.startswith("multipart/form-data"):
-        form = await request.form()
+        form = await capped_form(request, limit, detail)
         files = [v for v in form.values() if hasattr(v, "read")]
         if not files:
             raise HTTPException(status_code=422, detail="multipart upload without a file field")
-        return await files[0].read(limit + 1), files[0].content_type, files[0].filename
-    return await request.body(), ctype, None
+        data = await files[0].read(limit + 1)
+        if len(data) > limit:
+            raise HTTPException(status_code=413, detail=detail)
+        return data, files[0].content_type, files[0].filename
+    return await read_capped(request, limit, detail), ctype, None
 
 
 @router.post("/v1/asr", response_model=AsrOut, responses=_ERRORS,
              openapi_extra={"requestBody": {"content": {"audio/wav": {}, "audio/flac": {}, "audio/ogg": {}, "audio/basic": {}}}})
 async def asr(request: Request, voice: VoiceDep, settings: SettingsDep) -> AsrOut:
-    """Transcribe WAV, FLAC, OGG or 8 kHz mu-law (audio/basic) sent as the body or as a multipart file."""
-    from voice.audio import CorruptAudio, UnsupportedAudio, decode_audio
+    """Transcribe WAV, FLAC, OGG or 8 kHz mu-law (audio/basic) sent as the body or as a multipart file.
+
+    413 when the upload passes BANK_VOICE_MAX_UPLOAD_MB or the audio BANK_VOICE_MAX_AUDIO_S."""
+    from voice.audio import AudioTooLong, CorruptAudio, UnsupportedAudio, decode_audio
 
     limit = int(settings.voice_max_upload_mb * 1024 * 1024)
-    data, ctype, name = await _upload(request, limit)
-    if len(data) > limit:
-        raise HTTPException(status_code=413, detail=f"audio larger than {settings.voice_max_upload_mb:g} MB")
+    data, ctype, name = await _upload(request, limit, f"audio larger than {settings.voice_max_upload_mb:g} MB")
     try:
-        audio = await asyncio.to_thread(decode_audio, data, ctype, name)
+        audio = await asyncio.to_thread(decode_audio, data, ctype, name, max_s=settings.voice_max_audio_s)
+    except AudioTooLong as exc:
+        raise HTTPException(status_code=413, detail=str(exc)) from None
     except UnsupportedAudio as exc:
         raise HTTPException(status_code=415, detail=str(exc)) from None
     except CorruptAudio as exc:

@@ -26,12 +26,22 @@ def get_calls(request: Request):
 
 
 def call_directory(app):
-    """The app's CallDirectory, made on first use (not at import time)."""
-    from assistant.channels.voice_transports import CallDirectory
+    """The app's CallDirectory (Redis when BANK_REDIS_URL is set), made on first use (not at import time)."""
+    from assistant.channels.call_directory import build_call_directory
 
     if getattr(app.state, "voice_calls", None) is None:
-        app.state.voice_calls = CallDirectory()
+        settings = app.state.settings
+        app.state.voice_calls = build_call_directory(redis_url=settings.redis_url, prefix=settings.redis_prefix)
     return app.state.voice_calls
+
+
+def call_tokens(app):
+    """The app's CallTokens (keyed by BANK_TWILIO_AUTH_TOKEN), made on first use."""
+    from assistant.channels.call_tokens import CallTokens
+
+    if getattr(app.state, "voice_call_tokens", None) is None:
+        app.state.voice_call_tokens = CallTokens.from_auth_token(app.state.settings.twilio_auth_token)
+    return app.state.voice_call_tokens
 
 
 async def ready_voice(ws: WebSocket):
