@@ -54,6 +54,8 @@ class _Out:
     parts: list[str] = field(default_factory=list)
     events: list[ActionEvent] = field(default_factory=list)
     kb_question: str | None = None
+    options: tuple[str, ...] = ()  # choices a problem offered ("Which card: ... or ...?"), as buttons
+    asked: str | None = None  # the slot a problem already asked about: its plain question is not repeated
 
     def say(self, text: str | None) -> None:
         if text:
@@ -61,7 +63,7 @@ class _Out:
 
     def reply(self, state: FlowState | None, suggestions: tuple[str, ...] = (), *, handoff: str | None = None,
               outcome: str = "pending") -> FlowReply:
-        return FlowReply(" ".join(self.parts).strip(), state, suggestions, self.kb_question, handoff,
+        return FlowReply(" ".join(self.parts).strip(), state, suggestions or self.options, self.kb_question, handoff,
                          tuple(self.events), outcome)
 
 
@@ -135,7 +137,11 @@ class FlowRunner:
         data = data or await self.actions.customer(customer_id)
         out = _Out()
         reads = self.probe(state, text, data, raw)
-        out.say(next((r.problem for r in reads.values() if r.problem and not r.found), None))
+        problem = next(((n, r) for n, r in reads.items() if r.problem and not r.found), None)
+        if problem is not None:  # said once, instead of the plain question for that slot
+            out.asked, read = problem
+            out.say(read.problem)
+            out.options = read.options
         state = self._apply(state, reads, out, quiet=True)
         return await self._advance(flow, state, customer_id, out)
 
@@ -262,7 +268,8 @@ class FlowRunner:
                 if step.collect in state.slots or slot.optional:  # optional: used if said, never asked
                     step_id = self._next(flow, step)
                     continue
-                out.say(render(flow.slots[step.collect].ask, values))
+                if out.asked != step.collect:
+                    out.say(render(flow.slots[step.collect].ask, values))
                 return out.reply(state.but(awaiting="slot", retries=0))
             if kind == "confirm":
                 if state.confirmed == digest(state.slots) and state.awaiting != "confirm":

@@ -123,7 +123,9 @@ class SelfService:
             new_flow_requires_identity=self.runner.flows[new_flow].requires_identity if new_flow else True,
             verified=ctx.verified, human_request=human is not None and human >= STRONG_HUMAN,
             human_weak=human is not None and human < STRONG_HUMAN,
-            question=not fills and (question or asks_for_figure(text)),
+            # a question that restates a value already held ("will my debit card still work?") is still a question
+            question=not changes and (question or asks_for_figure(text)) and
+            not (state is not None and self.runner.awaited_slot(state) in fills),
         )
         return facts, reads
 

@@ -65,9 +65,12 @@ def _card(text: str, cards: tuple[CardInfo, ...], states: tuple[str, ...]) -> Sl
         if last4 is None and "card" not in low:
             return NOTHING
         labels = tuple(c.label for c in cards)
+        if last4 is None:  # "my card" with several to choose from
+            return SlotRead(problem=f"Which card do you mean: {' or '.join(labels)}?", options=labels)
         return SlotRead(problem=f"I couldn't find that card. Your cards: {', '.join(labels)}.", options=labels)
     if len(hits) > 1:
-        return SlotRead(problem="Which card do you mean?", options=tuple(c.label for c in hits))
+        labels = tuple(c.label for c in hits)
+        return SlotRead(problem=f"Which card do you mean: {' or '.join(labels)}?", options=labels)
     c = hits[0]
     return SlotRead({"id": c.id, "last4": c.last4, "kind": c.kind, "state": c.state, "label": c.label})
 
