@@ -76,7 +76,7 @@ class AuditLog:
             raise ValueError(f"the audit key must be at least {MIN_KEY_BYTES} bytes")
         self._sessions, self._key, self._anchors = sessions, key, anchors
         self._lock = threading.Lock()  # one appender at a time in this process
-        self._keyed = False  # this process saw (or wrote) the chain_keyed record
+        self._keyed = False  # the chain_keyed record is committed (ensure_keyed): appends need not look for it
 
     def append(self, kind: str, payload: dict, conversation_id: str | None = None) -> int:
         with self._sessions.begin() as s:
@@ -98,6 +98,7 @@ class AuditLog:
             if c.dialect.name == "postgresql":
                 c.execute(text("SELECT pg_advisory_xact_lock(734200118)"))
             self._mark_keyed(c)
+        self._keyed = True  # committed
 
     def _write(self, s: Connection, kind: str, payload: dict, conversation_id: str | None) -> int:
         # only the chain's head (id, hash): loading the whole last record would parse its JSON payload
@@ -117,12 +118,11 @@ class AuditLog:
     def _mark_keyed(self, s: Connection) -> None:
         """The first keyed append of a chain writes the `chain_keyed` record and remembers its id."""
         table = AuditAnchor.__table__
-        if s.execute(select(table.c.id).where(table.c.id == KEYED_ROW)).first() is None:
-            rid = self._write(s, "chain_keyed", {"algorithm": "hmac-sha256"}, None)
-            prev = s.execute(select(AuditRecord.prev_hash).where(AuditRecord.id == rid)).scalar_one()
-            s.execute(insert(table), {"id": KEYED_ROW, "last_purged_id": rid, "last_purged_hash": prev,
-                                      "purged_at": utcnow()})
-        self._keyed = True
+        if s.execute(select(table.c.id).where(table.c.id == KEYED_ROW)).first() is not None:
+            return  # (maybe written earlier in this same transaction: only a commit lets `_keyed` cache it)
+        rid = self._write(s, "chain_keyed", {"algorithm": "hmac-sha256"}, None)
+        prev = s.execute(select(AuditRecord.prev_hash).where(AuditRecord.id == rid)).scalar_one()
+        s.execute(insert(table), {"id": KEYED_ROW, "last_purged_id": rid, "last_purged_hash": prev, "purged_at": utcnow()})
 
     def verify(self) -> Verification:
         """Walk the chain: every link, every HMAC, and every anchor of the anchors file."""
@@ -138,6 +138,7 @@ class AuditLog:
             if start is not None and start.last_purged_id in pinned and pinned[start.last_purged_id].hash != prev:
                 return Verification(False, 0, f"the purged record {start.last_purged_id} does not match its anchor")
             checked = legacy = 0
+            vouched: tuple | None = None  # (id, hash) the chain's newest keyed purge record says it starts after
             for r in s.scalars(select(AuditRecord).order_by(AuditRecord.id)).yield_per(500):
                 if r.id != expected_id:
                     return Verification(False, checked, f"record {expected_id} is missing (next is {r.id})")
@@ -150,9 +151,15 @@ class AuditLog:
                     return Verification(False, checked, f"record {r.id} differs from its anchor of {pinned[r.id].at}")
                 if r.id == keyed_from and r.kind != "chain_keyed":
                     return Verification(False, checked, f"record {r.id} should be the chain_keyed record")
+                if r.kind == "purge" and key is not None:
+                    vouched = (r.payload.get("through_id"), r.payload.get("through_hash"))
                 legacy += key is None
                 prev, expected_id, checked = r.hash, r.id + 1, checked + 1
             head_id = expected_id - 1
+            if start is not None and (vouched or keyed_from is not None and start.last_purged_id >= keyed_from) \
+                    and vouched != (start.last_purged_id, start.last_purged_hash):
+                return Verification(False, checked, f"the chain starts after record {start.last_purged_id}, "
+                                                    "which no purge record vouches for")
             if keyed_from is not None and keyed_from > head_id and keyed_from > (start.last_purged_id if start else 0):
                 return Verification(False, checked, f"the chain_keyed record {keyed_from} is missing")
             if anchors and (latest := max(anchors, key=lambda a: a.record_id)).record_id > head_id:
@@ -178,11 +185,16 @@ class AuditLog:
         return self._anchors.append(self._key, record_id=result.head[0], count=result.checked, head_hash=result.head[1])
 
     def purge(self, older_than: timedelta) -> int:
-        """Delete records older than the retention period; row 1 of audit_anchor keeps the chain verifiable."""
+        """Delete records older than the retention period. Row 1 of audit_anchor says where the
+        chain now starts, and the `purge` record written in the same transaction says it too,
+        under the key: verify refuses a start that no purge record vouches for."""
         cutoff = utcnow() - older_than
         with self._sessions.begin() as s, self._lock:  # the writers' lock before ours, as appenders take them
-            if s.connection().dialect.name == "postgresql":
-                s.execute(text("SELECT pg_advisory_xact_lock(734200118)"))
+            c = s.connection()
+            if c.dialect.name == "postgresql":
+                c.execute(text("SELECT pg_advisory_xact_lock(734200118)"))
+            if not self._keyed:
+                self._mark_keyed(c)
             last_old = s.scalars(select(AuditRecord).where(AuditRecord.created_at < cutoff)
                                  .order_by(AuditRecord.id.desc()).limit(1)).first()
             if last_old is None:
@@ -191,6 +203,8 @@ class AuditLog:
             start = s.get(AuditAnchor, PURGED_ROW) or AuditAnchor(id=PURGED_ROW)
             start.last_purged_id, start.last_purged_hash, start.purged_at = last_old.id, last_old.hash, utcnow()
             s.merge(start)
+            s.flush()
             s.execute(delete(AuditRecord).where(AuditRecord.id <= last_old.id))
-        self.append("purge", {"purged_records": int(n), "older_than_days": older_than.days})
+            self._write(c, "purge", {"purged_records": int(n), "older_than_days": older_than.days,
+                                     "through_id": last_old.id, "through_hash": last_old.hash}, None)
         return int(n)

@@ -141,6 +141,29 @@ def test_records_from_before_the_key_are_pinned_by_the_chain_keyed_record(tmp_pa
     assert not result.ok and "record 4 was altered" in result.problem
 
 
+def test_dropping_the_oldest_records_and_moving_the_start_is_detected(audit):
+    log, engine = audit
+    second = rows(engine)[1]
+    with engine.begin() as c:  # what a purge does, without the key: no purge record vouches for it
+        c.execute(text("DELETE FROM audit_records WHERE id <= 2"))
+        c.execute(text("INSERT INTO audit_anchor VALUES (1, 2, :h, '2026-01-01 00:00:00.000000')"), {"h": second["hash"]})
+    result = log.verify()
+    assert not result.ok and "no purge record vouches" in result.problem
+
+
+def test_a_rolled_back_first_append_leaves_the_chain_verifiable(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'r.db'}")
+    migrate(engine)
+    sessions = session_factory(engine)
+    log = AuditLog(sessions, key=KEY)
+    with pytest.raises(RuntimeError), sessions.begin() as s:  # the action after the record fails: both roll back
+        log.append_in(s.connection(), "turn", {"input": "lost"}, "c1")
+        raise RuntimeError("the action failed")
+    log.append("turn", {"input": "kept"}, "c1")
+    result = log.verify()
+    assert result.ok and result.checked == 2 and [r["kind"] for r in rows(engine)] == ["chain_keyed", "turn"]
+
+
 def test_purge_keeps_the_rest_verifiable(audit):
     log, _ = audit
     assert log.purge(timedelta(days=-1)) == 6  # a cutoff in the future: every record is past retention
