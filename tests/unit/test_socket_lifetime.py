@@ -57,7 +57,7 @@ def test_forwarding_stops_when_serve_ends_with_an_error():
     assert topics == {} and follower is None  # nobody is left subscribed to conv:c-1
 
 
-@pytest.mark.redis
+@pytest.mark.postgres  # the external services (this one needs Redis on 127.0.0.1:6379)
 def test_redis_listener_survives_a_malformed_message():
     import redis
 
