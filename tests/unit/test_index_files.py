@@ -7,9 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from knowledge_base.index import FAISS_FILE, build_index, current_dir
+from knowledge_base.index import build_index, current_dir
 from knowledge_base.retriever import HybridRetriever
 
+FAISS_FILE = Path("faiss") / "index.faiss"
 DOCS = Path(__file__).resolve().parents[2] / "knowledge_base" / "docs" / "products"
 
 
