@@ -49,13 +49,12 @@ class KnowledgeAdmin:
         self.uploads, self.bus, self.origin = uploads, bus, uuid.uuid4().hex
         self._lock = asyncio.Lock()
 
-    def _rel(self, path: Path) -> str:
-        return str(path.resolve().relative_to(self.docs_dir.resolve()))
-
     def _store(self, path: Path, data: bytes | None) -> None:
-        """Write (or delete, `data` None) a file of the knowledge-base folder, in the database first."""
-        if self.uploads is not None:
-            self.uploads.record(self._rel(path), data)
+        """Write (or delete, `data` None) a file of the knowledge-base folder, in the database first
+        (a file outside the folder, from an index built elsewhere, stays this replica's own)."""
+        root, resolved = self.docs_dir.resolve(), path.resolve()
+        if self.uploads is not None and resolved.is_relative_to(root):
+            self.uploads.record(str(resolved.relative_to(root)), data)
         if data is None:
             path.unlink(missing_ok=True)
         else:
