@@ -31,6 +31,7 @@ def test_sqlite_wal_and_repository(tmp_path):
     migrate(engine)  # idempotent
     with engine.connect() as c:
         assert c.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert c.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL: an acknowledged commit survives a power cut
         assert c.execute(text("SELECT version_num FROM alembic_version")).scalar() == head_revision()
     exercise(ConversationRepository(session_factory(engine)))
 
