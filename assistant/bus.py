@@ -75,6 +75,8 @@ class RedisBus:
         self._local = InMemoryBus(max_queue)
         self._listener: asyncio.Task | None = None
         self._ready: asyncio.Event | None = None
+        self.dropped = 0  # malformed messages skipped
+        self.failures = 0  # listener failures other than a lost connection (each followed by a resubscribe)
 
     async def publish(self, topic: str, message: dict) -> None:
         """Best effort: with Redis down the turn still completes; clients catch up from the database."""
@@ -87,23 +89,45 @@ class RedisBus:
             await self._local.publish(topic, message)  # subscribers in this process still get it
 
     async def _listen(self, ready: asyncio.Event) -> None:
+        """Fan Redis messages out to this process's subscribers for as long as the bus is open:
+        a message that is not valid JSON is dropped (logged, counted); any other failure, not
+        only a lost connection, is logged and counted, and the listener subscribes again."""
         import redis.exceptions
 
         delay = 0.5
         while True:
+            pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
             try:
-                pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
                 await pubsub.psubscribe(self._prefix + "*")
                 ready.set()
                 delay = 0.5
                 async for msg in pubsub.listen():
                     if msg.get("type") == "pmessage":
-                        topic = msg["channel"].decode()[len(self._prefix):]
-                        await self._local.publish(topic, json.loads(msg["data"]))
+                        await self._deliver(msg)
+            except asyncio.CancelledError:
+                raise
             except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError):
                 log.warning("redis bus disconnected; retrying in %.1f s", delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 10)
+            except Exception as exc:
+                self.failures += 1
+                log.error("redis bus listener failed (%s); subscribing again in %.1f s", type(exc).__name__, delay)
+            finally:
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10)
+
+    async def _deliver(self, msg: dict) -> None:
+        try:
+            topic = msg["channel"].decode()[len(self._prefix):]
+            event = json.loads(msg["data"])
+            if not isinstance(event, dict):
+                raise ValueError("not a JSON object")
+        except (ValueError, AttributeError, KeyError) as exc:
+            self.dropped += 1  # the content is not logged: it may hold a customer's words
+            log.warning("redis bus: dropped a malformed message (%s)", type(exc).__name__)
+            return
+        await self._local.publish(topic, event)
 
     @asynccontextmanager
     async def subscribe(self, topic: str):

@@ -55,6 +55,8 @@ def production_problems(s: Settings) -> list[str]:
                    "(or set BANK_VOICE_TELEPHONY=false to turn the phone routes off)")
     if "*" in s.cors_origins:
         out.append("BANK_CORS_ORIGINS must list the widget's host pages, not '*'")
+    if not s.audit_key or is_placeholder(s.audit_key) or len(s.audit_key) < 32:
+        out.append("BANK_AUDIT_KEY must be set to 32+ random characters (the audit chain's HMAC key, kept outside the database)")
     return out
 
 
@@ -87,6 +89,13 @@ class Settings(BaseSettings):
     redis_prefix: str = "bankassist:"
 
     audit_retention_days: int = Field(default=2555, description="audit records kept this long (default ~7 years)")
+    # audit chain integrity (assistant/audit.py, assistant/audit_anchors.py): the key lives outside the database
+    audit_key: str | None = Field(default=None, description=(
+        "HMAC key of the audit chain, 32+ random characters (required in production); unset: the key file"))
+    audit_key_file: Path | None = Field(default=None, description="key used when BANK_AUDIT_KEY is unset, created "
+                                        "with mode 0600 on first start (default data_dir/audit.key)")
+    audit_anchors_file: Path | None = Field(default=None, description="append-only file `bankassist audit anchor` "
+                                            "writes the chain's head to (default data_dir/audit-anchors.jsonl)")
 
     # --- caches (outside the clone so fresh clones reuse converted models)
     cache_dir: Path = Path.home() / ".cache" / "bankassist"
@@ -275,6 +284,14 @@ class Settings(BaseSettings):
     @property
     def jwks_path(self) -> Path:
         return self.identity_jwks_path or (self.sandbox_dir / "jwks.json")
+
+    @property
+    def audit_key_path(self) -> Path:
+        return self.audit_key_file or (self.data_dir / "audit.key")
+
+    @property
+    def audit_anchors_path(self) -> Path:
+        return self.audit_anchors_file or (self.data_dir / "audit-anchors.jsonl")
 
     @property
     def index_dir(self) -> Path:

@@ -19,6 +19,7 @@ from assistant.assets import (
     resolve_rerank_model,
 )
 from assistant.audit import AuditLog
+from assistant.audit_anchors import AnchorFile, load_key
 from assistant.banking.identity import IdentityVerifier
 from assistant.banking.setup import build_identity_verifier
 from assistant.bus import EventBus, InMemoryBus, RedisBus
@@ -28,6 +29,7 @@ from assistant.dialogue.service import SelfService
 from assistant.handoff.policy import HandoffPolicy
 from assistant.handoff.service import HandoffService
 from assistant.kb_admin import KnowledgeAdmin
+from assistant.kb_sync import KbUploads
 from assistant.llm import ChatMessage, GenerationRequest, Generator
 from assistant.metrics import Metrics
 from assistant.nlu.classifier import HandoffRules, MiniLMIntentClassifier, MissingArtifactError
@@ -127,15 +129,22 @@ class Repositories:
     agents: AgentRepository
     robots: RobotRepository
     audit: AuditLog
+    kb_uploads: KbUploads
     sessions: sessionmaker
+
+
+def build_audit(settings: Settings, sessions) -> AuditLog:
+    key = load_key(settings.audit_key, settings.audit_key_path, create=settings.environment != "production")
+    return AuditLog(sessions, key=key, anchors=AnchorFile(settings.audit_anchors_path))
 
 
 def build_repositories(settings: Settings) -> Repositories:
     engine = make_engine(settings.sqlalchemy_url)
     migrate(engine)
     sessions = session_factory(engine)
-    return Repositories(ConversationRepository(sessions), TicketRepository(sessions), AgentRepository(sessions),
-                        RobotRepository(sessions), AuditLog(sessions), sessions)
+    audit = build_audit(settings, sessions)
+    return Repositories(ConversationRepository(sessions), TicketRepository(sessions),
+                        AgentRepository(sessions), RobotRepository(sessions), audit, KbUploads(sessions), sessions)
 
 
 def pipeline_config(settings: Settings) -> PipelineConfig:
@@ -207,6 +216,7 @@ def build_services(settings: Settings) -> Services:
     reranker = build_reranker(settings)
     retriever = LiveRetriever(settings.index_dir, embedder, reranker=reranker)
     repos = build_repositories(settings)
+    repos.audit.ensure_keyed()  # records from before the key are marked as such (assistant/audit.py)
     policy = HandoffPolicy.load(settings.handoff_policy)
     try:
         nlu = build_nlu(settings, embedder, policy)
@@ -232,7 +242,9 @@ def build_services(settings: Settings) -> Services:
     startup = time.perf_counter() - t0
     log.info("services ready in %.1f s (index %s, generator %s)", startup, retriever.version, generator.name)
     kb_admin = KnowledgeAdmin(docs_dir=Path(settings.kb_docs_dir), index_dir=settings.index_dir, embedder=embedder,
-                              retriever=retriever, vector_cache=settings.vector_cache)
+                              retriever=retriever, vector_cache=settings.vector_cache, uploads=repos.kb_uploads, bus=bus)
+    if kb_admin.sync_at_start():  # documents another replica added or deleted while this one was down
+        log.info("knowledge base: admin changes from the database applied; index %s", retriever.version)
     return Services(settings, embedder, retriever, generator, repos.conversations, repos.tickets, repos.agents,
                     bus, handoff, pipeline, startup, load_canned(settings.canned_replies), kb_admin, repos.robots, metrics, repos.audit,
                     voice=voice, voice_error=voice_error, nlu=nlu, selfservice=selfservice, identity=identity)

@@ -16,6 +16,9 @@ log = logging.getLogger(__name__)
 
 SUPPORTED_SUFFIXES = {".md", ".markdown", ".txt", ".html", ".htm", ".pdf"}
 REQUIRED_FIELDS = ("id", "title", "category")
+# A document id, wherever it comes from (front matter, an HTML <meta name="doc-id">, the admin
+# API's path): lowercase letters, digits and dashes, 2 to 81 characters, e.g. "fees-checking".
+DOC_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,80}$")
 
 
 class DocumentError(ValueError):
@@ -27,6 +30,12 @@ class LoadResult:
     documents: list[Document] = field(default_factory=list)
     faqs: list[FaqEntry] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)  # path -> reason
+
+
+def checked_doc_id(value: str) -> str:
+    if not DOC_ID.match(value):
+        raise DocumentError(f"document id {value[:40]!r} must be 2-81 lowercase letters, digits and dashes")
+    return value
 
 
 def slug(path: Path) -> str:
@@ -66,7 +75,7 @@ def load_file(path: Path) -> Document:
     if not post.content.strip():
         raise DocumentError("document has no body")
     return Document(
-        doc_id=str(meta.pop("id")),
+        doc_id=checked_doc_id(str(meta.pop("id"))),
         title=str(meta.pop("title")),
         category=str(meta.pop("category")),
         effective_date=str(meta.pop("effective_date", "")),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from knowledge_base.documents import DocumentError, slug
+from knowledge_base.documents import DocumentError, checked_doc_id, slug
 from knowledge_base.types import Document
 
 
@@ -24,7 +24,7 @@ def load_html(path: Path) -> Document:
         raise DocumentError("HTML page has no text")
     title = meta.get("title") or (soup.title.string.strip() if soup.title and soup.title.string else path.stem)
     return Document(
-        doc_id=meta.get("doc-id") or f"html-{slug(path)}", title=title, category=meta.get("category", "general"),
+        doc_id=checked_doc_id(meta["doc-id"].strip()) if meta.get("doc-id") else f"html-{slug(path)}", title=title, category=meta.get("category", "general"),
         effective_date=meta.get("effective-date", ""), source=meta.get("source", path.name), path=str(path),
         body=text, content_hash=hashlib.sha256(raw).hexdigest(),
     )

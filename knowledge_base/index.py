@@ -155,15 +155,42 @@ def make_vector_index(vectors: np.ndarray, *, ann_threshold: int = ANN_THRESHOLD
     return index
 
 
-def build_index(
-    docs_dir: Path, index_dir: Path, embedder: MiniLMEmbeddings, *, progress: bool = True,
-    vector_cache: Path | None = None, ann_threshold: int = ANN_THRESHOLD,
-) -> BuildReport:
+FAISS_FILE = Path("faiss") / "index.faiss"
+
+
+def save_vector_index(index, version: Path) -> None:
+    """FAISS's own binary format only. The passages live in chunks.jsonl (JSON): no pickle is
+    written, and none is read (an index.pkl of an older build is ignored), so whoever can
+    write the index folder cannot make the server run code."""
+    import faiss
+
+    (version / FAISS_FILE).parent.mkdir(parents=True, exist_ok=True)
+    faiss.write_index(index, str(version / FAISS_FILE))
+
+
+def load_vector_store(version: Path, embedder, chunks: list[Chunk]):
+    """LangChain's FAISS store over the saved index and the passages of chunks.jsonl."""
+    import faiss
     from langchain_community.docstore.in_memory import InMemoryDocstore
     from langchain_community.vectorstores import FAISS
     from langchain_community.vectorstores.utils import DistanceStrategy
     from langchain_core.documents import Document as LCDocument
 
+    index = faiss.read_index(str(version / FAISS_FILE))
+    if index.ntotal != len(chunks):
+        raise ValueError(f"{version / FAISS_FILE} holds {index.ntotal} vectors for {len(chunks)} chunks: rebuild the index")
+    return FAISS(
+        embedding_function=embedder, index=index,
+        docstore=InMemoryDocstore({c.chunk_id: LCDocument(page_content=c.text, metadata=asdict(c)) for c in chunks}),
+        index_to_docstore_id=dict(enumerate(c.chunk_id for c in chunks)),
+        distance_strategy=DistanceStrategy.MAX_INNER_PRODUCT, normalize_L2=False,
+    )
+
+
+def build_index(
+    docs_dir: Path, index_dir: Path, embedder: MiniLMEmbeddings, *, progress: bool = True,
+    vector_cache: Path | None = None, ann_threshold: int = ANN_THRESHOLD,
+) -> BuildReport:
     t0 = time.perf_counter()
     report = BuildReport()
     if not docs_dir.is_dir():
@@ -196,18 +223,7 @@ def build_index(
     index_dir.mkdir(parents=True, exist_ok=True)
     version = index_dir / f"v{time.time_ns():020d}-{os.getpid()}"  # sorts by build time
     version.mkdir()
-    ids = [c.chunk_id for c in chunks]
-    store = FAISS(
-        embedding_function=embedder,
-        index=make_vector_index(vecs, ann_threshold=ann_threshold),
-        docstore=InMemoryDocstore(
-            {c.chunk_id: LCDocument(page_content=c.text, metadata=asdict(c)) for c in chunks}
-        ),
-        index_to_docstore_id=dict(enumerate(ids)),
-        distance_strategy=DistanceStrategy.MAX_INNER_PRODUCT,
-        normalize_L2=False,
-    )
-    store.save_local(str(version / "faiss"))
+    save_vector_index(make_vector_index(vecs, ann_threshold=ann_threshold), version)
     with (version / "chunks.jsonl").open("w") as f:
         for c in chunks:
             f.write(json.dumps(asdict(c)) + "\n")

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from knowledge_base.embeddings import MiniLMEmbeddings
-from knowledge_base.index import current_dir
+from knowledge_base.index import current_dir, load_vector_store
 from knowledge_base.types import Chunk, FaqEntry, FaqMatch, Passage
 
 if TYPE_CHECKING:
@@ -76,9 +76,6 @@ class HybridRetriever:
     """Implements knowledge_base.Retriever over a built index folder."""
 
     def __init__(self, index_dir: Path, embedder: MiniLMEmbeddings) -> None:
-        from langchain_community.vectorstores import FAISS
-        from langchain_community.vectorstores.utils import DistanceStrategy
-
         root = current_dir(index_dir)
         if root is None or not (root / "manifest.json").exists():
             raise IndexNotBuiltError(f"no knowledge-base index in {index_dir}: run `bankassist kb build`")
@@ -87,11 +84,8 @@ class HybridRetriever:
         # The same questions come again and again ("what is your routing number?"): an LRU
         # of query vectors saves the encoder's CPU time on the hot FAQ path.
         self._recent = RecentVectors(4096)
-        self._store = FAISS.load_local(
-            str(root / "faiss"), embedder, allow_dangerous_deserialization=True,  # our own file
-            distance_strategy=DistanceStrategy.MAX_INNER_PRODUCT,
-        )
         self.chunks = [Chunk(**json.loads(line)) for line in (root / "chunks.jsonl").open()]
+        self._store = load_vector_store(root, embedder, self.chunks)  # no pickle (knowledge_base/index.py)
         self._by_id = {c.chunk_id: i for i, c in enumerate(self.chunks)}
         self._by_doc: dict[str, list[int]] = {}
         for i, c in enumerate(self.chunks):

@@ -52,9 +52,13 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         task = None
         if app.state.services is None:
             task = asyncio.create_task(_load(app, settings))
+        else:
+            _follow_kb(app)
         yield
         if task is not None and not task.done():
             task.cancel()
+        if app.state.kb_follower is not None:
+            app.state.kb_follower.cancel()
         if app.state.services is not None and services is None:  # ours to close, not a test's
             await app.state.services.bus.close()
             app.state.services.conversations.close()  # the writer thread commits what is queued, then stops
@@ -70,6 +74,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.state.settings = settings
     app.state.services = services
     app.state.startup_error = None
+    app.state.kb_follower = None
     for module in (health, chat, conversations, kb, agent, admin, voice, telephony, robot, suggestions, demo):
         app.include_router(module.router)
     app.include_router(intent.router)
@@ -168,3 +173,9 @@ async def _load(app: FastAPI, settings: Settings) -> None:
     # quiet box and longer under load, during which every session on this process stalls
     # (bench/load_faq.py: p50 36 ms, p95 1.3 s at 200 sessions before this).
     gc.freeze()
+    _follow_kb(app)
+
+
+def _follow_kb(app: FastAPI) -> None:
+    """Other replicas' knowledge-base changes, for as long as the app runs (assistant/kb_sync.py)."""
+    app.state.kb_follower = asyncio.create_task(app.state.services.kb_admin.follow())

@@ -37,10 +37,34 @@ async def _same(message: dict) -> dict:
     return message
 
 
+def _log_failure(task: asyncio.Task) -> None:
+    """A forwarding task that fails says so (the socket then stops getting live events)."""
+    if not task.cancelled() and task.exception() is not None:
+        log.error("socket event forwarding stopped: %s", type(task.exception()).__name__)
+
+
 class _Socket:
     def __init__(self, ws: WebSocket, services: Services) -> None:
         self.ws, self.services, self.connected = ws, services, True
         self._follower: asyncio.Task | None = None
+
+    async def serve(self) -> None:
+        """Serve the socket's frames; however that ends, the bus forwarding ends with it."""
+        try:
+            await self._serve()
+        finally:
+            self.connected = False
+            await self._unfollow()
+
+    async def _serve(self) -> None:
+        raise NotImplementedError
+
+    async def _unfollow(self) -> None:
+        follower, self._follower = self._follower, None
+        if follower is not None:
+            follower.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await follower
 
     async def send(self, frame: dict) -> None:
         if self.connected:
@@ -62,6 +86,7 @@ class _Socket:
                         await self.send(frame)
 
         self._follower = asyncio.create_task(pump())
+        self._follower.add_done_callback(_log_failure)
 
     async def frames(self):
         """Text frames as parsed JSON-ish strings; binary frames get an error, not a crash."""
@@ -77,10 +102,6 @@ class _Socket:
                 continue
             yield msg["text"]
         self.connected = False
-        if self._follower is not None:
-            self._follower.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._follower
 
 
 class CustomerSocket(_Socket):
@@ -102,7 +123,7 @@ class CustomerSocket(_Socket):
             self.follow(conversation_topic(cid), _same)
             await asyncio.sleep(0)  # let the subscription start before events can be published
 
-    async def serve(self) -> None:
+    async def _serve(self) -> None:
         async for text in self.frames():
             if '"resume"' in text[:40]:
                 await self._resume(text)
@@ -165,7 +186,8 @@ class CustomerSocket(_Socket):
         if await self._session(cid, token, "web") is None:
             return
         await self._watch(cid)
-        await self.send({"type": "resumed", "conversation_id": cid, "status": self.services.conversations.status(cid)})
+        status = await self.services.conversations.read(self.services.conversations.status, cid)
+        await self.send({"type": "resumed", "conversation_id": cid, "status": status})
 
 
 class AgentSocket(_Socket):
@@ -175,7 +197,7 @@ class AgentSocket(_Socket):
         super().__init__(ws, services)
         self.agent = agent
 
-    async def serve(self) -> None:
+    async def _serve(self) -> None:
         async def visible(message: dict) -> dict | None:
             if message.get("type") != "customer_message":
                 return message

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from assistant.bus import AGENTS_TOPIC, EventBus, conversation_topic
 from assistant.storage.agents import AgentView
-from assistant.storage.repository import ConversationRepository, StoredMessage
+from assistant.storage.repository import AuditEntry, ConversationRepository, StoredMessage
 from assistant.storage.tickets import TicketRepository, TicketView
 
 
@@ -42,9 +42,9 @@ class HandoffService:
         self._handle_minutes = expected_handle_minutes
         self._audit = audit
 
-    async def _record(self, kind: str, conversation_id: str, **payload) -> None:
-        if self._audit is not None:
-            await asyncio.to_thread(self._audit.append, kind, payload, conversation_id)
+    def _entry(self, kind: str, **payload) -> AuditEntry | None:
+        """The audit record of an action, written in the action's own transaction."""
+        return AuditEntry(self._audit, kind, payload) if self._audit is not None else None
 
     def expected_wait_minutes(self, position: int) -> int:
         return max(1, round(position * self._handle_minutes))
@@ -61,10 +61,9 @@ class HandoffService:
         ticket = await asyncio.to_thread(
             self.tickets.create, conversation_id, reason=reason, channel=channel,
             summary=summarize(history, reason) + (f"\n{context}" if context else ""), sentiment=sentiment, intents=intents, branch_id=branch_id,
+            audit=self._entry("handoff", event="ticket_created", reason=reason, channel=channel, branch_id=branch_id),
         )
         pos = await asyncio.to_thread(self.tickets.position, ticket)
-        await self._record("handoff", conversation_id, event="ticket_created", ticket_id=ticket.id, reason=reason,
-                           channel=channel, branch_id=branch_id)
         await self.bus.publish(AGENTS_TOPIC, {"type": "ticket_created", "ticket_id": ticket.id})
         return HandoffStarted(ticket.id, reason, pos, self.expected_wait_minutes(pos))
 
@@ -82,8 +81,8 @@ class HandoffService:
         await self.bus.publish(conversation_topic(conversation_id), {**event, "text": text, "message_id": mid})
 
     async def claim(self, ticket_id: int, agent: AgentView) -> TicketView:
-        ticket = await asyncio.to_thread(self.tickets.claim, ticket_id, agent.id)
-        await self._record("agent_action", ticket.conversation_id, action="claim", ticket_id=ticket_id, agent=agent.username)
+        ticket = await asyncio.to_thread(self.tickets.claim, ticket_id, agent.id,
+                                         audit=self._entry("agent_action", action="claim", agent=agent.username))
         await self._system(ticket.conversation_id, f"{agent.display_name} joined the conversation.",
                            {"type": "agent_joined", "agent": agent.display_name})
         await self.bus.publish(AGENTS_TOPIC, {"type": "ticket_claimed", "ticket_id": ticket.id, "agent": agent.display_name})
@@ -95,18 +94,18 @@ class HandoffService:
             from assistant.storage.tickets import TicketConflict
 
             raise TicketConflict(f"ticket {ticket_id} is not claimed by you")
-        mid = await asyncio.to_thread(self.conversations.add, ticket.conversation_id, role="agent", text=text, channel="agent")
-        await self._record("agent_action", ticket.conversation_id, action="message", ticket_id=ticket_id,
-                           agent=agent.username, text=text)
+        audit = self._entry("agent_action", action="message", ticket_id=ticket_id, agent=agent.username, text=text)
+        mid = await asyncio.to_thread(self.conversations.add, ticket.conversation_id, role="agent", text=text,
+                                      channel="agent", audit=audit)
         await self.bus.publish(conversation_topic(ticket.conversation_id), {
             "type": "agent_message", "agent": agent.display_name, "text": text, "message_id": mid,
         })
         return mid
 
     async def close(self, ticket_id: int, agent: AgentView, resolution: str) -> TicketView:
-        ticket = await asyncio.to_thread(self.tickets.close, ticket_id, agent.id, resolution, admin=agent.role == "admin")
-        await self._record("agent_action", ticket.conversation_id, action="close", ticket_id=ticket_id,
-                           agent=agent.username, resolution=resolution)
+        ticket = await asyncio.to_thread(
+            self.tickets.close, ticket_id, agent.id, resolution, admin=agent.role == "admin",
+            audit=self._entry("agent_action", action="close", agent=agent.username, resolution=resolution))
         note = ("You're back with the virtual assistant. How else can I help?" if resolution == "handed_back"
                 else "The agent closed this conversation. Thank you for contacting us.")
         await self._system(ticket.conversation_id, note, {"type": "handoff_ended", "resolution": resolution})
@@ -114,9 +113,9 @@ class HandoffService:
         return ticket
 
     async def cancel(self, conversation_id: str) -> TicketView | None:
-        ticket = await asyncio.to_thread(self.tickets.cancel, conversation_id)
+        ticket = await asyncio.to_thread(self.tickets.cancel, conversation_id,
+                                         audit=self._entry("handoff", event="customer_cancelled"))
         if ticket is not None:
-            await self._record("handoff", conversation_id, event="customer_cancelled", ticket_id=ticket.id)
             await self._system(conversation_id, "You left the queue. The virtual assistant is here to help.",
                                {"type": "handoff_ended", "resolution": "customer_cancelled"})
             await self.bus.publish(AGENTS_TOPIC, {"type": "ticket_cancelled", "ticket_id": ticket.id})

@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session, sessionmaker
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-_TO_THREAD = object()  # WriteQueue.run_async: the job goes to the writer thread after all
 
 
 def make_engine(url: str) -> Engine:
@@ -33,7 +32,9 @@ def make_engine(url: str) -> Engine:
         def _sqlite_pragmas(dbapi_conn, _record):  # WAL: readers never block the writer
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=NORMAL")
+            # FULL: a commit reaches the disk before a turn is acknowledged (NORMAL can lose the
+            # last commits on power loss); the writer thread's group commit keeps it to one sync per batch
+            cur.execute("PRAGMA synchronous=FULL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
 
@@ -79,13 +80,6 @@ class _OneWriterAtATime(sessionmaker):
         with self.write_lock(), super().begin() as session:
             yield session
 
-    def try_write_lock(self) -> bool:
-        """Take the writers' lock only if no other thread holds it (release with `release_write_lock`)."""
-        return self._write_lock.acquire(blocking=False)
-
-    def release_write_lock(self) -> None:
-        self._write_lock.release()
-
 
 def session_factory(engine: Engine) -> sessionmaker:
     """Sessions: `sessions()` to read, `sessions.begin()` for a write transaction."""
@@ -95,11 +89,8 @@ def session_factory(engine: Engine) -> sessionmaker:
 
 
 async def read_async(sessions: sessionmaker, read: Callable[..., T], *args) -> T:
-    """A short read for the event loop: on SQLite (WAL: a read never waits for the writer) right
-    there, which is quicker than the hand-over to a worker thread (see `WriteQueue`); elsewhere
-    in a worker thread."""
-    if isinstance(sessions, _OneWriterAtATime):
-        return read(*args)
+    """A read for the event loop, in a worker thread: the loop never waits on the database (a
+    SQLite reader can still wait on a lock, e.g. while another process recovers the WAL)."""
     return await asyncio.to_thread(read, *args)
 
 
@@ -116,15 +107,9 @@ class WriteQueue:
     caller was told is stored, is stored. PostgreSQL takes concurrent writers: each job runs in
     its own transaction on a small thread pool.
 
-    `run_async` (the event loop's turns, SQLite): the jobs queued during one pass of the loop run
-    on the loop itself, in one transaction. Handing them to a thread cost more than the work:
-    bench/load_faq.py, 200 sessions, py-spy: the writer thread spent its time in the driver's
-    execute waiting to get the GIL back from the loop (a turn's writes are 0.14 ms of work, the
-    commit with synchronous=NORMAL writes no fsync), and the loop in turn waited on it; p95 fell
-    from 500-660 ms to 185-215 ms with the writes on the loop. If a thread holds the writers' lock
-    (a synchronous caller), the batch goes to the writer thread instead, so the loop never waits
-    on it. Another process writing the same file (the CLI) can still make the loop wait, up to
-    SQLite's busy timeout; SQLite is the single-box store, PostgreSQL the one to scale out.
+    `run_async` (the event loop's turns) hands the job over the same way: the loop never runs a
+    statement, so a lock held by another process (the CLI, a second server on the same file;
+    up to SQLite's busy timeout) or a commit's sync to disk stalls one turn, never every socket.
     """
 
     def __init__(self, sessions: sessionmaker, *, max_batch: int = 128) -> None:
@@ -135,41 +120,10 @@ class WriteQueue:
         self._thread: threading.Thread | None = None
         self._pool: ThreadPoolExecutor | None = None
         self._start = threading.Lock()
-        # per event loop (a test client's loop and asyncio.run may share this queue): an asyncio
-        # future is completed only on its own loop's thread
-        self._on_loop: dict[asyncio.AbstractEventLoop, list[tuple[Callable[[Connection], object], asyncio.Future]]] = {}
 
     async def run_async(self, job: Callable[[Connection], T]) -> T:
         """`run` for the event loop: the job's result once committed, holding no worker thread."""
-        if not self._grouped:
-            return await asyncio.wrap_future(self.submit(job))
-        loop = asyncio.get_running_loop()
-        waiter = loop.create_future()
-        pending = self._on_loop.setdefault(loop, [])
-        pending.append((job, waiter))
-        if len(pending) == 1:
-            loop.call_soon(self._flush_on_loop, loop)
-        result = await waiter
-        if result is _TO_THREAD:
-            return await asyncio.wrap_future(self.submit(job))
-        return result
-
-    def _flush_on_loop(self, loop: asyncio.AbstractEventLoop) -> None:
-        batch = self._on_loop.pop(loop, [])
-        live = [(job, w) for job, w in batch if not w.done()]
-        if not live:
-            return
-        if not self._sessions.try_write_lock():  # a thread is writing: the writer thread takes the batch
-            for _, waiter in live:
-                waiter.set_result(_TO_THREAD)
-            return
-        try:
-            outcomes = self._run_batch([job for job, _ in live])
-        finally:
-            self._sessions.release_write_lock()
-        for (_, waiter), (ok, value) in zip(live, outcomes, strict=False):
-            if not waiter.done():
-                waiter.set_result(value) if ok else waiter.set_exception(value)
+        return await asyncio.wrap_future(self.submit(job))
 
     def submit(self, job: Callable[[Connection], T]) -> Future:
         if not self._grouped:

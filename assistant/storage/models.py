@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -158,3 +158,15 @@ class UsedAssertion(Base):
 
     jti_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class KbUpload(Base):
+    """A knowledge-base file written or deleted through the admin API; each replica copies these
+    into its own knowledge-base folder (assistant/kb_sync.py)."""
+
+    __tablename__ = "kb_uploads"
+
+    rel_path: Mapped[str] = mapped_column(String(300), primary_key=True)
+    data: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # None: deleted
+    sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.storage.models import Agent, Conversation, Ticket, utcnow
+from assistant.storage.repository import AuditEntry
 
 OPEN = ("queued", "claimed")
 
@@ -49,7 +50,16 @@ def _view(t: Ticket, agent_name: str | None = None) -> TicketView:
     )
 
 
+def _audit(s: Session, audit: AuditEntry | None, ticket_id: int, conversation_id: str) -> None:
+    """The action's audit record, in the action's transaction: both commit, or neither."""
+    if audit is not None:
+        audit.log.append_in(s.connection(), audit.kind, {**audit.payload, "ticket_id": ticket_id}, conversation_id)
+
+
 class TicketRepository:
+    """Each change of state takes an optional `audit` entry, written in the same transaction
+    (its payload gets the ticket's id)."""
+
     def __init__(self, sessions: sessionmaker) -> None:
         self._sessions = sessions
 
@@ -73,13 +83,14 @@ class TicketRepository:
             return self._get(s, t.id) if t else None
 
     def create(self, conversation_id: str, *, reason: str, channel: str, summary: str, sentiment: str | None,
-               intents: list, branch_id: str | None = None) -> TicketView:
+               intents: list, branch_id: str | None = None, audit: AuditEntry | None = None) -> TicketView:
         with self._sessions.begin() as s:
             t = Ticket(conversation_id=conversation_id, reason=reason[:200], channel=channel, summary=summary,
                        sentiment=sentiment, intents=intents, branch_id=branch_id)
             s.add(t)
             s.execute(update(Conversation).where(Conversation.id == conversation_id).values(status="waiting"))
             s.flush()
+            _audit(s, audit, t.id, conversation_id)
             return _view(t)
 
     def position(self, ticket: TicketView) -> int:
@@ -94,7 +105,7 @@ class TicketRepository:
             names = {a.id: a.display_name for a in s.scalars(select(Agent)).all()}
             return [_view(t, names.get(t.claimed_by)) for t in rows]
 
-    def claim(self, ticket_id: int, agent_id: int) -> TicketView:
+    def claim(self, ticket_id: int, agent_id: int, *, audit: AuditEntry | None = None) -> TicketView:
         """Exactly one concurrent claim wins: the UPDATE only matches a queued ticket."""
         with self._sessions.begin() as s:
             won = s.execute(
@@ -110,9 +121,11 @@ class TicketRepository:
                 raise TicketConflict(f"ticket {ticket_id} is {current.status}")
             t = s.get(Ticket, ticket_id)
             s.execute(update(Conversation).where(Conversation.id == t.conversation_id).values(status="agent"))
+            _audit(s, audit, ticket_id, t.conversation_id)
             return self._get(s, ticket_id)
 
-    def close(self, ticket_id: int, agent_id: int, resolution: str, *, admin: bool = False) -> TicketView:
+    def close(self, ticket_id: int, agent_id: int, resolution: str, *, admin: bool = False,
+              audit: AuditEntry | None = None) -> TicketView:
         """Close (resolution code) or hand back to the bot (resolution 'handed_back')."""
         with self._sessions.begin() as s:
             t = s.get(Ticket, ticket_id)
@@ -126,9 +139,10 @@ class TicketRepository:
             t.claimed_by = t.claimed_by or agent_id
             s.execute(update(Conversation).where(Conversation.id == t.conversation_id).values(status="bot"))
             s.flush()
+            _audit(s, audit, ticket_id, t.conversation_id)
             return self._get(s, ticket_id)
 
-    def cancel(self, conversation_id: str) -> TicketView | None:
+    def cancel(self, conversation_id: str, *, audit: AuditEntry | None = None) -> TicketView | None:
         """The customer stops waiting: a queued ticket is cancelled and the bot takes over again."""
         with self._sessions.begin() as s:
             t = s.scalars(select(Ticket).where(
@@ -138,4 +152,5 @@ class TicketRepository:
             t.status, t.resolution, t.closed_at = "cancelled", "customer_cancelled", utcnow()
             s.execute(update(Conversation).where(Conversation.id == conversation_id).values(status="bot"))
             s.flush()
+            _audit(s, audit, t.id, conversation_id)
             return _view(t)

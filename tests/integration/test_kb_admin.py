@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from assistant.api.app import create_app
 from assistant.config import Settings
 from assistant.services import build_services
-from tests.unit.test_formats import make_pdf
+from tests.unit.test_formats import HTML, make_pdf
 
 TOKEN = "test-admin-token-0123456789"
 DOC = """---
@@ -72,6 +72,9 @@ def test_admin_rejects_bad_input(admin_client):
     assert c.put("/v1/admin/kb/documents/prod-other", content=DOC.format(fee=1), headers={**AUTH, **md}).status_code == 422
     assert c.put("/v1/admin/kb/documents/x1", content=b"{}", headers={**AUTH, "content-type": "application/json"}).status_code == 415
     assert c.put("/v1/admin/kb/documents/Bad_Id", content=DOC, headers={**AUTH, **md}).status_code == 422
+    html = HTML.replace('content="prod-sdb-html"', 'content="../Fees Checking"')
+    r = c.put("/v1/admin/kb/documents/sdb-page", content=html, headers={**AUTH, "content-type": "text/html"})
+    assert r.status_code == 422 and "document id" in r.json()["detail"]
     assert c.delete("/v1/admin/kb/documents/nope", headers=AUTH).status_code == 404
 
 

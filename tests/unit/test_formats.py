@@ -1,3 +1,5 @@
+import pytest
+
 from knowledge_base.chunking import chunk_document
 from knowledge_base.documents import load_directory
 
@@ -42,3 +44,15 @@ def test_html_pdf_and_broken_pdf(tmp_path):
     chunks = chunk_document(html)
     assert [c.section for c in chunks] == ["", "Sizes and fees"] and "$60" in chunks[1].text
     assert "Christmas Eve" in chunk_document(docs["pdf-notice"])[0].text
+
+
+def test_an_html_doc_id_follows_the_doc_id_rules(tmp_path):
+    from knowledge_base.documents import DocumentError, load_file
+
+    for bad in ("../../etc/passwd", "Fees_Checking", "x", "a" * 90, "fees checking", "<script>"):
+        page = tmp_path / "page.html"
+        page.write_text(HTML.replace('content="prod-sdb-html"', f'content="{bad}"'))
+        with pytest.raises(DocumentError, match="document id"):
+            load_file(page)
+    page.write_text(HTML.replace('<meta name="doc-id" content="prod-sdb-html">', ""))
+    assert load_file(page).doc_id == "html-page"  # no meta: the id comes from the file name

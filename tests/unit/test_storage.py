@@ -31,6 +31,7 @@ def test_sqlite_wal_and_repository(tmp_path):
     migrate(engine)  # idempotent
     with engine.connect() as c:
         assert c.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert c.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL: an acknowledged commit survives a power cut
         assert c.execute(text("SELECT version_num FROM alembic_version")).scalar() == head_revision()
     exercise(ConversationRepository(session_factory(engine)))
 
@@ -171,14 +172,14 @@ def test_a_reply_and_its_audit_record_are_stored_together(tmp_path):
     from assistant.storage.repository import AuditEntry
 
     _, sessions, repo = _sqlite_repo(tmp_path)
-    audit = AuditLog(sessions)
+    audit = AuditLog(sessions, key=b"s" * 32)
     cid = repo.create("web")
     repo.add(cid, role="assistant", text="hi", channel="web", audit=AuditEntry(audit, "turn", {"reply": "hi"}))
     with pytest.raises(IntegrityError, match="FOREIGN KEY"):  # an unknown conversation: neither row is written
         repo.add("no-such-conversation", role="assistant", text="x", channel="web",
                  audit=AuditEntry(audit, "turn", {"reply": "x"}))
     check = audit.verify()
-    assert check.ok and check.checked == 1
+    assert check.ok and check.checked == 2  # the chain_keyed record, then the reply's
     repo.close()
 
 

@@ -33,7 +33,7 @@ DocId = Annotated[str, Path(max_length=90)]
 
 
 @router.get("/documents", responses=ERRORS)
-async def documents(services: ServicesDep, _: AdminDep) -> list[dict]:
+def documents(services: ServicesDep, _: AdminDep) -> list[dict]:
     return services.kb_admin.documents()
 
 

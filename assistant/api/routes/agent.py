@@ -1,4 +1,7 @@
-"""Agent console API: login, queue, claim, live chat, hand back, close."""
+"""Agent console API: login, queue, claim, live chat, hand back, close.
+
+Routes that read the database are plain `def` (FastAPI's thread pool), never a blocking call
+inside `async def`."""
 
 from __future__ import annotations
 
@@ -43,12 +46,12 @@ async def login(body: LoginIn, services: ServicesDep) -> LoginOut:
 
 
 @router.get("/tickets", response_model=list[TicketOut], responses=ERRORS)
-async def queue(services: ServicesDep, agent: AgentDep) -> list[TicketOut]:
+def queue(services: ServicesDep, agent: AgentDep) -> list[TicketOut]:
     return [ticket_out(t) for t in services.tickets.list()]
 
 
 @router.get("/tickets/{ticket_id}", response_model=TicketDetailOut, responses=ERRORS)
-async def ticket(ticket_id: RowId, services: ServicesDep, agent: AgentDep) -> TicketDetailOut:
+def ticket(ticket_id: RowId, services: ServicesDep, agent: AgentDep) -> TicketDetailOut:
     t = services.tickets.get(ticket_id)
     view = services.conversations.get(t.conversation_id)
     messages = [MessageOut.model_validate(m, from_attributes=True) for m in view.messages] if view else []
@@ -76,7 +79,7 @@ async def hand_back(ticket_id: RowId, services: ServicesDep, agent: AgentDep) ->
 
 
 @router.get("/canned", response_model=list[str], responses=ERRORS)
-async def canned(services: ServicesDep, agent: AgentDep) -> list[str]:
+def canned(services: ServicesDep, agent: AgentDep) -> list[str]:
     return services.canned_replies
 
 

@@ -1,3 +1,6 @@
+"""Customer routes on a conversation. Plain `def` routes run in FastAPI's thread pool: a
+database wait (a lock held elsewhere) never stalls the event loop."""
+
 from fastapi import APIRouter, HTTPException
 
 from assistant.api.deps import CustomerConversation, RowId, ServicesDep
@@ -7,7 +10,7 @@ router = APIRouter(prefix="/v1", tags=["conversations"])
 
 
 @router.get("/conversations/{conversation_id}", response_model=ConversationOut, responses=CUSTOMER_ERRORS)
-async def get_conversation(services: ServicesDep, conversation_id: CustomerConversation) -> ConversationOut:
+def get_conversation(services: ServicesDep, conversation_id: CustomerConversation) -> ConversationOut:
     view = services.conversations.get(conversation_id)
     if view is None:
         raise HTTPException(status_code=404, detail="unknown conversation_id")
@@ -20,7 +23,7 @@ async def get_conversation(services: ServicesDep, conversation_id: CustomerConve
 @router.post("/conversations/{conversation_id}/handoff", response_model=HandoffStatusOut, responses=CUSTOMER_ERRORS)
 async def request_agent(services: ServicesDep, conversation_id: CustomerConversation) -> HandoffStatusOut:
     """The customer asks for a person (the widget's button); same ticket as a typed request."""
-    view = services.conversations.get(conversation_id)
+    view = await services.conversations.read(services.conversations.get, conversation_id)
     started = await services.handoff.request(conversation_id, reason="explicit request for a human", channel=view.channel)
     return HandoffStatusOut(conversation_id=conversation_id, status="waiting", ticket_id=started.ticket_id, reason=started.reason)
 
@@ -29,13 +32,14 @@ async def request_agent(services: ServicesDep, conversation_id: CustomerConversa
 async def cancel_agent(services: ServicesDep, conversation_id: CustomerConversation) -> HandoffStatusOut:
     """The customer stops waiting for an agent; the assistant answers again."""
     ticket = await services.handoff.cancel(conversation_id)
-    return HandoffStatusOut(conversation_id=conversation_id, status=services.conversations.status(conversation_id),
+    status = await services.conversations.read(services.conversations.status, conversation_id)
+    return HandoffStatusOut(conversation_id=conversation_id, status=status,
                             ticket_id=ticket.id if ticket else None)
 
 
 @router.post("/conversations/{conversation_id}/messages/{message_id}/feedback", status_code=204,
              responses=CUSTOMER_ERRORS)
-async def feedback(body: FeedbackIn, services: ServicesDep, message_id: RowId, conversation_id: CustomerConversation) -> None:
+def feedback(body: FeedbackIn, services: ServicesDep, message_id: RowId, conversation_id: CustomerConversation) -> None:
     """Thumbs up/down on an assistant reply, stored with the message."""
     if not services.conversations.set_feedback(conversation_id, message_id, 1 if body.rating == "up" else -1):
         raise HTTPException(status_code=404, detail="no assistant message with that id in this conversation")

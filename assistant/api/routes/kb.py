@@ -7,7 +7,7 @@ router = APIRouter(prefix="/v1/kb", tags=["knowledge base"])
 
 
 @router.get("/search", response_model=SearchOut)
-async def search(
+def search(  # plain def: the encoder and FAISS run in the thread pool, off the event loop
     services: ServicesDep,
     q: str = Query(min_length=1, max_length=500, description="search text"),
     k: int = Query(default=5, ge=1, le=20),
