@@ -53,7 +53,7 @@ def test_without_an_auth_token_each_process_has_its_own_key():
 
 
 def test_production_requires_a_twilio_auth_token_unless_telephony_is_off():
-    real = {"environment": "production", "admin_token": AUTH, "_env_file": None}
+    real = {"environment": "production", "admin_token": AUTH, "audit_key": AUTH[::-1], "_env_file": None}
     with pytest.raises(ValidationError) as err:
         Settings(**real)
     assert "BANK_TWILIO_AUTH_TOKEN is required" in str(err.value)
