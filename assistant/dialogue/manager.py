@@ -55,11 +55,13 @@ def decide(f: TurnFacts) -> Route:
         # person, whatever a classifier reads into two words; a clear request otherwise wins.
         if route is not None and route.kind in FLOW_WORK:
             return route
-        if f.human_request:
+        if f.human_request:  # a weak cue here is as likely a mistyped answer: the flow asks again
             return Route("handoff", "explicit request for a human", f.active_flow)
         if route is not None:
             return route
-    if f.human_request or (f.human_weak and f.new_flow is None):
+    if f.new_flow is None:  # the knowledge path applies the hand-off policy (an FAQ first for a weak request)
+        return Route("knowledge", "no flow: answer from the knowledge base")
+    if f.human_request:
         return Route("handoff", "explicit request for a human", f.active_flow)
     if f.new_flow is not None:
         if f.new_flow_requires_identity and not f.verified:

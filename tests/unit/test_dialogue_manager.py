@@ -15,6 +15,7 @@ CASES = [
     (TurnFacts(new_flow=T, verified=False), "verify", T),
     (TurnFacts(new_flow="card_delivery", new_flow_requires_identity=False), "flow_start", "card_delivery"),
     (TurnFacts(human_request=True, new_flow=T, verified=True), "handoff", None),
+    (TurnFacts(human_request=True, new_flow=T, verified=False), "handoff", None),
     (TurnFacts(active_flow=T, awaiting="slot", awaited_slot="amount", human_request=True), "handoff", T),
     # answering the flow's question is flow work, whatever the request-for-a-person cue says
     (TurnFacts(active_flow=T, awaiting="confirm", yes_no=True, human_request=True, verified=True), "confirm", T),
@@ -22,8 +23,13 @@ CASES = [
                verified=True), "slot_fill", T),
     # a weak cue does not hand over a customer who is asking for a flow, nor one inside a flow
     (TurnFacts(new_flow=T, verified=True, human_weak=True), "flow_start", T),
-    (TurnFacts(human_weak=True), "handoff", None),
+    # no flow: the knowledge path's hand-off policy decides (an approved FAQ answer first for a weak request)
+    (TurnFacts(human_weak=True), "knowledge", None),
+    (TurnFacts(human_request=True), "knowledge", None),
+    # inside a flow only a clear request hands over; a weak cue on a message that fits nothing is asked again
     (TurnFacts(active_flow=T, awaiting="slot", awaited_slot="amount", human_weak=True, verified=True), "reprompt", T),
+    (TurnFacts(active_flow=T, awaiting="slot", awaited_slot="amount", human_weak=True, question=True,
+               verified=True), "digression", T),
     # inside a flow
     (TurnFacts(active_flow=T, awaiting="slot", awaited_slot="amount", fills=F({"amount"}), verified=True), "slot_fill", T),
     (TurnFacts(active_flow=T, awaiting="slot", awaited_slot="amount", cancel=True, verified=True), "cancel", T),
