@@ -199,8 +199,8 @@ class AgentSocket(_Socket):
             await self.send({"type": "hello", "agent": self.agent.display_name})
             async for text in self.frames():
                 if not await self._valid():
-                    await self._end()
-                    break
+                    await self._end()  # the loop then ends on its own, with its cleanup
+                    continue
                 await self._frame(text)
         finally:
             watcher.cancel()

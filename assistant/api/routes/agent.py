@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, WebSocket
-from starlette.concurrency import run_in_threadpool
 
 from assistant.api.deps import AgentDep, RowId, ServicesDep, bearer
 from assistant.api.schemas import (
@@ -56,7 +55,7 @@ async def login(body: LoginIn, request: Request, services: ServicesDep,
     if locked is not None:
         raise HTTPException(status_code=429, detail=f"too many failed logins; try again in {locked.retry_after_s} s",
                             headers={"Retry-After": str(locked.retry_after_s)})
-    agent = await run_in_threadpool(services.agents.authenticate, body.username, body.password)  # argon2: off the loop
+    agent = await asyncio.to_thread(services.agents.authenticate, body.username, body.password)  # argon2: off the loop
     if agent is None:
         await throttle.failed(ip)
         raise HTTPException(status_code=401, detail="wrong username or password")
