@@ -12,7 +12,7 @@ from fastapi import HTTPException, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
 
 from assistant.api.deps import check_session
-from assistant.api.schemas import ChatFrame, ChatResponse, CustomerFrame, ResumeFrame
+from assistant.api.schemas import ChatResponse, CustomerFrame, ResumeFrame
 from assistant.auth.live import CLOSE_UNAUTHORIZED, close, watch
 from assistant.bus import AGENTS_TOPIC, conversation_topic
 from assistant.core.events import Reply, ReplyDelta, TurnError, TurnStarted, UserTurn
@@ -116,24 +116,21 @@ class CustomerSocket(_Socket):
             if isinstance(body, ResumeFrame):
                 await self._resume(body)
                 continue
-            await self._chat(body)
-
-    async def _chat(self, body: ChatFrame) -> None:
-        limiter = getattr(self.ws.app.state, "limiter", None)
-        if limiter is not None and not await limiter.allow_session(self.key):
-            await self.send({"type": "error", "status": 429, "detail": "too many messages; wait a moment"})
-            return
-        channel = "web" if body.channel == "api" else body.channel
-        cid = await self._session(body.conversation_id, body.session_token, channel)
-        if cid is None:
-            return
-        try:
-            async for event in self.services.pipeline.run(UserTurn(body.message, channel, cid)):
-                if isinstance(event, TurnStarted):
-                    await self._watch(event.conversation_id)
-                await self.send(event_frame(event))
-        except UnknownConversation:
-            await self.send({"type": "error", "status": 404, "detail": "unknown conversation_id"})
+            limiter = getattr(self.ws.app.state, "limiter", None)
+            if limiter is not None and not await limiter.allow_session(self.key):
+                await self.send({"type": "error", "status": 429, "detail": "too many messages; wait a moment"})
+                continue
+            channel = "web" if body.channel == "api" else body.channel
+            cid = await self._session(body.conversation_id, body.session_token, channel)
+            if cid is None:
+                continue
+            try:
+                async for event in self.services.pipeline.run(UserTurn(body.message, channel, cid)):
+                    if isinstance(event, TurnStarted):
+                        await self._watch(event.conversation_id)
+                    await self.send(event_frame(event))
+            except UnknownConversation:
+                await self.send({"type": "error", "status": 404, "detail": "unknown conversation_id"})
 
     async def _session(self, cid: str | None, token: str | None, channel: str) -> str | None:
         """The conversation this frame may use: new (its token sent once), or proven by its live token.
@@ -201,21 +198,18 @@ class AgentSocket(_Socket):
                 if not await self._valid():
                     await self._end()  # the loop then ends on its own, with its cleanup
                     continue
-                await self._frame(text)
+                try:
+                    frame = json.loads(text)
+                    ticket_id, body = int(frame["ticket_id"]), str(frame["text"]).strip()[:4000]
+                except (ValueError, KeyError, TypeError):
+                    await self.send({"type": "error", "status": 422, "detail": 'send {"ticket_id": int, "text": str}'})
+                    continue
+                if not body:
+                    continue
+                try:
+                    mid = await self.services.handoff.agent_message(ticket_id, self.agent, body)
+                    await self.send({"type": "sent", "ticket_id": ticket_id, "message_id": mid})
+                except (TicketNotFound, TicketConflict) as exc:
+                    await self.send({"type": "error", "status": 409, "detail": str(exc)})
         finally:
             watcher.cancel()
-
-    async def _frame(self, text: str) -> None:
-        try:
-            frame = json.loads(text)
-            ticket_id, body = int(frame["ticket_id"]), str(frame["text"]).strip()[:4000]
-        except (ValueError, KeyError, TypeError):
-            await self.send({"type": "error", "status": 422, "detail": 'send {"ticket_id": int, "text": str}'})
-            return
-        if not body:
-            return
-        try:
-            mid = await self.services.handoff.agent_message(ticket_id, self.agent, body)
-            await self.send({"type": "sent", "ticket_id": ticket_id, "message_id": mid})
-        except (TicketNotFound, TicketConflict) as exc:
-            await self.send({"type": "error", "status": 409, "detail": str(exc)})
