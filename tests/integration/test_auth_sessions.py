@@ -171,6 +171,24 @@ def test_agent_socket_refuses_a_token_in_the_url(services):
         assert closed.value.code == 4401
 
 
+@contextlib.contextmanager
+def live_server(settings, services):
+    """The app on a real uvicorn server (its own access log and websocket protocol); yields the port."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(settings, services), host="127.0.0.1", port=port, log_config=None))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    try:
+        yield port
+    finally:
+        server.should_exit = True
+        thread.join(5)
+
+
 def test_access_log_never_shows_a_query_string_token(settings, services, caplog):
     import httpx
     from websockets.exceptions import ConnectionClosed
@@ -181,24 +199,12 @@ def test_access_log_never_shows_a_query_string_token(settings, services, caplog)
     configure_logging("INFO")  # installs the scrubber on uvicorn's loggers
     root.handlers[:] = kept[0]  # pytest's capture handlers back; the uvicorn loggers keep the scrubber
     root.setLevel(kept[1])
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, services), host="127.0.0.1", port=port, log_config=None))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
     secret = "cst_" + uuid.uuid4().hex
-    try:
-        with caplog.at_level(logging.INFO):
-            with contextlib.suppress(ConnectionClosed), connect(f"ws://127.0.0.1:{port}/v1/agent/ws?token={secret}&x=1") as ws:
-                ws.send('{"type": "auth", "token": "nope"}')
-                ws.recv(timeout=5)  # closed 4401
-            assert httpx.get(f"http://127.0.0.1:{port}/v1/kb/search?q={secret}&k=2", timeout=30).status_code == 200
-    finally:
-        server.should_exit = True
-        thread.join(5)
+    with live_server(settings, services) as port, caplog.at_level(logging.INFO):
+        with contextlib.suppress(ConnectionClosed), connect(f"ws://127.0.0.1:{port}/v1/agent/ws?token={secret}&x=1") as ws:
+            ws.send('{"type": "auth", "token": "nope"}')
+            ws.recv(timeout=5)  # closed 4401
+        assert httpx.get(f"http://127.0.0.1:{port}/v1/kb/search?q={secret}&k=2", timeout=30).status_code == 200
     lines = [r.getMessage() for r in caplog.records if r.name.startswith("uvicorn")]
     assert any("/v1/agent/ws?token=" in line for line in lines), lines  # the line is there, its value is not
     assert not any(secret in line for line in lines)
@@ -253,6 +259,19 @@ def test_revoking_a_robot_ends_its_live_session(client, services):
         with pytest.raises(WebSocketDisconnect) as closed:
             ws.receive_json()
         assert closed.value.code == 4401
+
+
+def test_reference_robot_client_stops_when_revoked(settings, services):
+    from assistant.robot_client import RobotClient
+
+    name, token = robot(services, "branch-west")
+    with live_server(settings, services) as port:
+        client = RobotClient(f"ws://127.0.0.1:{port}/v1/robot", token, out=lambda _: None)
+        services.robots.revoke(name)
+        events = client.ask("What is your routing number?")
+        client.close()  # no error on a socket the server closed
+    assert events[-1] == {"v": 1, "type": "bye", "reason": "revoked"}
+    assert client._next_json(5) == {"type": "closed", "code": 4401, "reason": "robot token revoked"}
 
 
 def test_revoked_robot_session_closes_without_a_turn(client, services, monkeypatch):
