@@ -142,6 +142,40 @@ def _agents_add(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _agents_manage(settings: Settings, args: argparse.Namespace) -> int:
+    """disable / enable / passwd: a disabled agent cannot log in and its live sockets close."""
+    import getpass
+
+    from assistant.services import build_repositories
+
+    agents = build_repositories(settings).agents
+    try:
+        if args.agents_command == "passwd":
+            password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("new password: ")
+            found = agents.set_password(args.username, password)
+        else:
+            found = agents.set_disabled(args.username, args.agents_command == "disable")
+    except ValueError as exc:  # the password policy
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if not found:
+        print(f"error: no agent {args.username}", file=sys.stderr)
+        return 2
+    done = {"passwd": "password changed; sessions ended", "disable": "disabled; sessions ended", "enable": "enabled"}
+    print(f"{args.username}: {done[args.agents_command]}")
+    return 0
+
+
+def _robots_revoke(settings: Settings, args: argparse.Namespace) -> int:
+    from assistant.services import build_repositories
+
+    if not build_repositories(settings).robots.revoke(args.name):
+        print(f"error: no robot {args.name}", file=sys.stderr)
+        return 2
+    print(f"robot {args.name} revoked; its live sessions close at their next check")
+    return 0
+
+
 def _robots_add(settings: Settings, args: argparse.Namespace) -> int:
     from assistant.services import build_repositories
     from assistant.storage.robots import RobotExists
@@ -257,17 +291,27 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("-k", type=int, default=5)
     p.set_defaults(func=_kb_search)
     agents = sub.add_parser("agents", help="agent console accounts").add_subparsers(dest="agents_command", required=True)
-    p = agents.add_parser("add", help="add an agent (password asked, or read from stdin)")
+    p = agents.add_parser("add", help="add an agent (password asked, or read from stdin; 12+ characters, not a common one)")
     p.add_argument("username")
     p.add_argument("--name", help="display name shown to customers")
     p.add_argument("--admin", action="store_true")
     p.add_argument("--password-stdin", action="store_true")
     p.set_defaults(func=_agents_add)
+    for name, text in (("disable", "block an agent's login and end its sessions"), ("enable", "allow a disabled agent again"),
+                       ("passwd", "set a new password (asked, or read from stdin); sessions end")):
+        p = agents.add_parser(name, help=text)
+        p.add_argument("username")
+        if name == "passwd":
+            p.add_argument("--password-stdin", action="store_true")
+        p.set_defaults(func=_agents_manage)
     robots = sub.add_parser("robots", help="lobby robot credentials").add_subparsers(dest="robots_command", required=True)
     p = robots.add_parser("add", help="register a robot and print its token (stored hashed)")
     p.add_argument("name")
     p.add_argument("--branch", required=True, help="branch id the robot stands in")
     p.set_defaults(func=_robots_add)
+    p = robots.add_parser("revoke", help="revoke a robot's token; its live sessions close")
+    p.add_argument("name")
+    p.set_defaults(func=_robots_revoke)
     p = sub.add_parser("robot-client", help="reference robot client: text from stdin or a WAV file")
     p.add_argument("--url", default="ws://127.0.0.1:8000/v1/robot")
     p.add_argument("--token", required=True)

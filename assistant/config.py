@@ -171,6 +171,18 @@ class Settings(BaseSettings):
     llm_openai_api_key: str = "not-needed"
     torch_threads: int = Field(default=1, ge=1, description="threads per model (torch, and llama.cpp's decode)")
 
+    # --- sign-in and sessions (agents, robots, customers; assistant/auth/)
+    agent_token_ttl_h: float = Field(default=12.0, gt=0, description="an agent's login token is valid this long")
+    agent_login_limits: str = Field(
+        default="5/minute;10/15 minutes;20/hour;40/day",
+        description="login attempts per account; every tier must allow one (each doubling waits longer); a success resets")
+    agent_login_ip_limits: str = Field(
+        default="20/minute;100/hour;300/day", description="failed agent logins per client IP, in tiers")
+    session_recheck_s: float = Field(
+        default=30.0, gt=0, description="live agent and robot sockets re-check their token (revoked, expired) this often")
+    ws_auth_timeout_s: float = Field(default=10.0, gt=0, description="a socket's first frame {type: auth} must come this soon")
+    customer_session_ttl_h: float = Field(default=24.0, gt=0, description="a customer's session token expires this long after it was issued")
+
     # --- lobby robots
     robot_idle_timeout_s: float = 120.0
     robot_display: Path = PROJECT_ROOT / "assistant" / "channels" / "robot_display.yaml"

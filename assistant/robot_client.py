@@ -6,6 +6,7 @@ speech (converted to PCM16 16 kHz mono). Spoken replies are saved to --save-audi
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import time
@@ -45,8 +46,16 @@ class RobotClient:
             raise RuntimeError(f"handshake failed: {self.session}")
 
     def _next_json(self, timeout: float = 120.0) -> dict:
+        """The next JSON message; a closed socket reads as {"type": "closed", "code", "reason"}
+        (e.g. 4401 after `bankassist robots revoke`)."""
+        from websockets.exceptions import ConnectionClosed
+
         while True:
-            msg = self.ws.recv(timeout=timeout)
+            try:
+                msg = self.ws.recv(timeout=timeout)
+            except ConnectionClosed as exc:
+                close = exc.rcvd
+                return {"type": "closed", "code": close.code if close else 1006, "reason": close.reason if close else ""}
             if isinstance(msg, bytes):
                 self.audio += msg
                 continue
@@ -59,7 +68,7 @@ class RobotClient:
             event = self._next_json(deadline - time.monotonic())
             events.append(event)
             self.out(event)
-            if event["type"] in ("reply", "error", "bye"):
+            if event["type"] in ("reply", "error", "bye", "closed"):
                 break
         return events
 
@@ -74,7 +83,10 @@ class RobotClient:
         return self.events_until_reply()
 
     def close(self) -> None:
-        self.ws.send(json.dumps({"v": 1, "type": "bye"}))
+        from websockets.exceptions import ConnectionClosed
+
+        with contextlib.suppress(ConnectionClosed):  # the server may have ended it (revoked, idle)
+            self.ws.send(json.dumps({"v": 1, "type": "bye"}))
         self.ws.close()
 
 
@@ -90,7 +102,7 @@ def run(url: str, token: str, wav: str | None, save_audio: str | None) -> int:
             print(f"   display: {d['screen']} · {d['service']}" + (f" · {d['counter']}" if d.get("counter") else ""))
         elif event["type"] == "transcript":
             print(f"({'heard' if event['final'] else 'hearing'}: {event['text']})")
-        elif event["type"] in ("staff_needed", "error", "agent_message"):
+        elif event["type"] in ("staff_needed", "error", "agent_message", "bye", "closed"):
             print(json.dumps(event))
 
     client = RobotClient(url, token, tts=bool(save_audio), out=show)
@@ -102,7 +114,9 @@ def run(url: str, token: str, wav: str | None, save_audio: str | None) -> int:
             for line in sys.stdin:
                 if not line.strip():
                     break
-                client.ask(line.strip())
+                events = client.ask(line.strip())
+                if events and events[-1]["type"] in ("bye", "closed"):
+                    break  # the server ended the session (e.g. the token was revoked)
     finally:
         client.close()
     if save_audio and client.audio:

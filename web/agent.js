@@ -11,7 +11,8 @@
     if (!res.ok) throw new Error(typeof body.detail === "string" ? body.detail : "request failed (" + res.status + ")");
     return body;
   }
-  function logout() {
+  function logout() {  // ends the login on the server too (POST /v1/agent/logout), then forgets it here
+    if (token) fetch("/v1/agent/logout", { method: "POST", headers: { authorization: "Bearer " + token } }).catch(() => {});
     token = null; sessionStorage.clear(); if (ws) ws.close();
     $("console").hidden = true; $("login-view").hidden = false; $("logout").hidden = true; $("who").textContent = "";
   }
@@ -24,13 +25,16 @@
     if (current) openTicket(current.id);
   }
   function connect() {
-    ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/v1/agent/ws?token=" + encodeURIComponent(token));
+    // the token goes in the first frame, never in the URL (URLs are logged)
+    ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/v1/agent/ws");
+    ws.onopen = () => ws.send(JSON.stringify({ type: "auth", token: token }));
     ws.onmessage = (ev) => {
       const f = JSON.parse(ev.data);
       if (f.type.startsWith("ticket_")) refreshQueue();
       if (f.type === "customer_message" && current && f.ticket_id === current.id) appendLine("user", f.text);
     };
-    ws.onclose = (ev) => { if (token && ev.code !== 4401) setTimeout(connect, 1000); }; // resume after drops
+    // 4401: logged out elsewhere, disabled or expired: back to the sign-in form; other drops: reconnect
+    ws.onclose = (ev) => { if (ev.code === 4401) { token = null; logout(); } else if (token) setTimeout(connect, 1000); };
   }
   const mins = (s) => (s < 60 ? Math.round(s) + " s" : Math.round(s / 60) + " min");
   async function refreshQueue() {

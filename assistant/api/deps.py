@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Path, Request
@@ -50,16 +51,22 @@ AgentDep = Annotated[AgentView, Depends(get_agent)]
 RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
-def check_session(services: Services, cid: str, token: str | None) -> None:
-    """The customer role: a conversation is read or continued only with its session token."""
+def check_session(services: Services, cid: str, token: str | None) -> datetime:
+    """The customer role: a conversation is read or continued only with its live session token
+    (BANK_CUSTOMER_SESSION_TTL_H from its issue). Returns when the token expires."""
     if not token:
         raise HTTPException(status_code=401, detail="session token required (Authorization: Bearer <session_token>)",
                             headers={"WWW-Authenticate": "Bearer"})
-    ok = services.conversations.session_ok(cid, token)
-    if ok is None:
+    ttl = timedelta(hours=services.settings.customer_session_ttl_h)
+    check = services.conversations.session_check(cid, token, ttl)
+    if check.status == "unknown":
         raise HTTPException(status_code=404, detail="unknown conversation_id")
-    if not ok:
+    if check.status == "mismatch":
         raise HTTPException(status_code=403, detail="session token does not match this conversation")
+    if check.status == "expired":
+        raise HTTPException(status_code=401, detail="session token expired; start a new conversation",
+                            headers={"WWW-Authenticate": "Bearer"})
+    return check.expires_at
 
 
 async def customer_conversation(request: Request, services: ServicesDep,

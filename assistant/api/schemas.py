@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag, TypeAdapter
 
 from assistant.core.events import Reply
 
@@ -82,7 +82,28 @@ class ChatFrame(ChatRequest):
     """A chat message on the customer websocket: continuing a conversation not started on this
     socket needs its session token in the frame (browsers cannot set websocket headers)."""
 
+    type: Literal["message"] = "message"
     session_token: str | None = Field(default=None, max_length=128)
+
+
+class ResumeFrame(BaseModel):
+    """Follow a conversation again on a new socket (e.g. after a page reload)."""
+
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["resume"]
+    conversation_id: str = Field(min_length=1, max_length=64)
+    session_token: str = Field(default="", max_length=128)
+
+
+def _frame_kind(frame) -> str:
+    """The frame's `type`; a frame without one is a chat message."""
+    kind = frame.get("type", "message") if isinstance(frame, dict) else getattr(frame, "type", None)
+    return kind if isinstance(kind, str) else None
+
+
+# Any text frame of WS /v1/chat/ws, chosen by its parsed `type` (never by looking at the raw text).
+CustomerFrame = TypeAdapter(Annotated[
+    Annotated[ChatFrame, Tag("message")] | Annotated[ResumeFrame, Tag("resume")], Discriminator(_frame_kind)])
 
 
 class ChatResponse(BaseModel):

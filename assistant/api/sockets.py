@@ -6,17 +6,20 @@ import asyncio
 import contextlib
 import json
 import logging
+from datetime import datetime, timedelta
 
 from fastapi import HTTPException, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
 
 from assistant.api.deps import check_session, verified_customer
-from assistant.api.schemas import ChatFrame, ChatResponse
+from assistant.api.schemas import ChatResponse, CustomerFrame, ResumeFrame
+from assistant.auth.live import CLOSE_UNAUTHORIZED, close, watch
 from assistant.bus import AGENTS_TOPIC, conversation_topic
 from assistant.core.events import Reply, ReplyDelta, TurnError, TurnStarted, UserTurn
 from assistant.core.pipeline import UnknownConversation
 from assistant.services import Services
 from assistant.storage.agents import AgentView
+from assistant.storage.models import utcnow
 from assistant.storage.tickets import TicketConflict, TicketNotFound
 
 log = logging.getLogger(__name__)
@@ -111,7 +114,8 @@ class CustomerSocket(_Socket):
 
     def __init__(self, ws: WebSocket, services: Services) -> None:
         super().__init__(ws, services)
-        self.authorized: set[str] = set()  # conversations this socket started or proved a token for
+        # conversations this socket started or proved a token for, and when that token expires
+        self.authorized: dict[str, datetime] = {}
 
     @property
     def key(self) -> str:
@@ -125,13 +129,13 @@ class CustomerSocket(_Socket):
 
     async def _serve(self) -> None:
         async for text in self.frames():
-            if '"resume"' in text[:40]:
-                await self._resume(text)
-                continue
             try:
-                body = ChatFrame.model_validate_json(text)
+                body = CustomerFrame.validate_json(text)
             except ValidationError as exc:
                 await self.send({"type": "error", "status": 422, "detail": exc.errors(include_url=False, include_input=False)})
+                continue
+            if isinstance(body, ResumeFrame):
+                await self._resume(body)
                 continue
             limiter = getattr(self.ws.app.state, "limiter", None)
             if limiter is not None and not await limiter.allow_session(self.key):
@@ -161,29 +165,29 @@ class CustomerSocket(_Socket):
                 await self.send({"type": "error", "status": 404, "detail": "unknown conversation_id"})
 
     async def _session(self, cid: str | None, token: str | None, channel: str) -> str | None:
-        """The conversation this frame may use: new (its token sent once), or proven by its token."""
+        """The conversation this frame may use: new (its token sent once), or proven by its live token.
+        Every frame checks the token's expiry, also on a conversation this socket already proved."""
         if cid is None:
             cid, token = await self.services.conversations.start_session_async(channel)
             await self.send({"type": "session", "conversation_id": cid, "session_token": token})
-        elif cid not in self.authorized:
+            self.authorized[cid] = utcnow() + timedelta(hours=self.services.settings.customer_session_ttl_h)
+            return cid
+        expires = self.authorized.get(cid)
+        if expires is not None and expires <= utcnow():
+            del self.authorized[cid]
+            await self.send({"type": "error", "status": 401, "detail": "session token expired; start a new conversation"})
+            return None
+        if expires is None:
             try:
-                await self.services.conversations.read(check_session, self.services, cid, token)
+                self.authorized[cid] = await self.services.conversations.read(check_session, self.services, cid, token)
             except HTTPException as exc:
                 await self.send({"type": "error", "status": exc.status_code, "detail": exc.detail})
                 return None
-        self.authorized.add(cid)
         return cid
 
-    async def _resume(self, text: str) -> None:
-        try:
-            frame = json.loads(text)
-            cid, token = str(frame.get("conversation_id", ""))[:64], str(frame.get("session_token") or "")[:128]
-        except (ValueError, AttributeError):
-            cid, token = "", ""
-        if not cid:
-            await self.send({"type": "error", "status": 422, "detail": 'send {"type": "resume", "conversation_id", "session_token"}'})
-            return
-        if await self._session(cid, token, "web") is None:
+    async def _resume(self, frame: ResumeFrame) -> None:
+        cid = frame.conversation_id
+        if await self._session(cid, frame.session_token, "web") is None:
             return
         await self._watch(cid)
         status = await self.services.conversations.read(self.services.conversations.status, cid)
@@ -191,11 +195,22 @@ class CustomerSocket(_Socket):
 
 
 class AgentSocket(_Socket):
-    """Queue changes for every agent; customer messages for the tickets this agent holds."""
+    """Queue changes for every agent; customer messages for the tickets this agent holds.
 
-    def __init__(self, ws: WebSocket, services: Services, agent: AgentView) -> None:
+    The agent's token is re-checked every BANK_SESSION_RECHECK_S and before each frame it sends:
+    after a logout, `agents disable` or expiry the socket closes with 4401."""
+
+    def __init__(self, ws: WebSocket, services: Services, agent: AgentView, token: str) -> None:
         super().__init__(ws, services)
-        self.agent = agent
+        self.agent, self._token = agent, token
+
+    async def _valid(self) -> bool:
+        return await asyncio.to_thread(self.services.agents.resolve, self._token) is not None
+
+    async def _end(self) -> None:
+        await self.send({"type": "session_ended", "detail": "logged out, disabled or expired; log in again"})
+        self.connected = False
+        await close(self.ws, CLOSE_UNAUTHORIZED, "agent session ended")
 
     async def _serve(self) -> None:
         async def visible(message: dict) -> dict | None:
@@ -208,19 +223,26 @@ class AgentSocket(_Socket):
             return message if ticket.claimed_by == self.agent.id else None
 
         self.follow(AGENTS_TOPIC, visible)
-        await asyncio.sleep(0)
-        await self.send({"type": "hello", "agent": self.agent.display_name})
-        async for text in self.frames():
-            try:
-                frame = json.loads(text)
-                ticket_id, body = int(frame["ticket_id"]), str(frame["text"]).strip()[:4000]
-            except (ValueError, KeyError, TypeError):
-                await self.send({"type": "error", "status": 422, "detail": 'send {"ticket_id": int, "text": str}'})
-                continue
-            if not body:
-                continue
-            try:
-                mid = await self.services.handoff.agent_message(ticket_id, self.agent, body)
-                await self.send({"type": "sent", "ticket_id": ticket_id, "message_id": mid})
-            except (TicketNotFound, TicketConflict) as exc:
-                await self.send({"type": "error", "status": 409, "detail": str(exc)})
+        watcher = asyncio.create_task(watch(self._valid, self._end, interval_s=self.services.settings.session_recheck_s))
+        try:
+            await asyncio.sleep(0)
+            await self.send({"type": "hello", "agent": self.agent.display_name})
+            async for text in self.frames():
+                if not await self._valid():
+                    await self._end()  # the loop then ends on its own, with its cleanup
+                    continue
+                try:
+                    frame = json.loads(text)
+                    ticket_id, body = int(frame["ticket_id"]), str(frame["text"]).strip()[:4000]
+                except (ValueError, KeyError, TypeError):
+                    await self.send({"type": "error", "status": 422, "detail": 'send {"ticket_id": int, "text": str}'})
+                    continue
+                if not body:
+                    continue
+                try:
+                    mid = await self.services.handoff.agent_message(ticket_id, self.agent, body)
+                    await self.send({"type": "sent", "ticket_id": ticket_id, "message_id": mid})
+                except (TicketNotFound, TicketConflict) as exc:
+                    await self.send({"type": "error", "status": 409, "detail": str(exc)})
+        finally:
+            watcher.cancel()

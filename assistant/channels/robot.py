@@ -17,6 +17,7 @@ import numpy as np
 from fastapi import WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
 
+from assistant.auth.live import close, watch
 from assistant.bus import conversation_topic
 from assistant.channels import robot_protocol as rp
 from assistant.core.events import Reply, ReplyDelta, UserTurn
@@ -57,6 +58,7 @@ class RobotSession:
     def __init__(self, ws: WebSocket, services, display: rp.DisplayMap, *, idle_timeout_s: float) -> None:
         self.ws, self.services, self.display, self.idle = ws, services, display, idle_timeout_s
         self.robot = None
+        self._token = ""
         self.cid: str | None = None
         self.tts = False
         self.voice = None
@@ -132,16 +134,17 @@ class RobotSession:
             await self._error("malformed", "the first message must be hello")
             await self.ws.close(code=rp.CLOSE_PROTOCOL, reason="hello expected")
             raise _Closed
-        self.robot = await self.services.robots.resolve_async(hello.token)
+        self.robot, self._token = await self.services.robots.resolve_async(hello.token), hello.token
         if self.robot is None:
             await self.ws.close(code=rp.CLOSE_UNAUTHORIZED, reason="unknown or revoked robot token")
             raise _Closed
-        repo = self.services.conversations
-        # A robot resumes its own kind of conversation only, never a customer's token-held one.
-        if hello.conversation_id and await repo.read(repo.server_owned, hello.conversation_id, "robot"):
+        repo, owner = self.services.conversations, f"robot:{self.robot.id}"
+        # A robot resumes only conversations it started itself (not another robot's or branch's,
+        # never a customer's token-held one); any other id starts a new conversation.
+        if hello.conversation_id and await repo.read(repo.server_owned, hello.conversation_id, "robot", owner):
             self.cid = hello.conversation_id
         else:
-            self.cid = await repo.create_async("robot")
+            self.cid = await repo.create_async("robot", owner=owner)
         self.tts = hello.tts and self.services.voice is not None
         await self.send(rp.Session(
             session_id=uuid.uuid4().hex, conversation_id=self.cid, branch_id=self.robot.branch_id,
@@ -149,6 +152,15 @@ class RobotSession:
             audio_out=f"pcm16le/{self.services.voice.tts.sample_rate}/mono" if self.tts else None,
         ))
         self._spawn(self._relay_agent_events())
+        self._spawn(watch(self._valid, self._revoked, interval_s=self.services.settings.session_recheck_s))
+
+    async def _valid(self) -> bool:
+        return await self.services.robots.resolve_async(self._token) is not None
+
+    async def _revoked(self) -> None:
+        """`bankassist robots revoke`: the live session ends too, with the documented close code."""
+        await self.send(rp.ServerBye(reason="revoked"))
+        await close(self.ws, rp.CLOSE_UNAUTHORIZED, "robot token revoked")
 
     def _spawn(self, coro) -> None:
         task = asyncio.create_task(coro)
@@ -175,6 +187,9 @@ class RobotSession:
                 if limiter is not None and not await limiter.allow_session(self.cid):
                     await self._error("rate_limited", "too many messages; wait a moment")
                     continue
+                if not await self._valid():
+                    await self._revoked()
+                    raise _Closed
                 await self._text_turn(parsed.text)
             elif isinstance(parsed, rp.Ping):
                 await self.send(rp.Pong(id=parsed.id))

@@ -8,10 +8,11 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
+from assistant.auth.passwords import check_password
 from assistant.storage.models import Agent, AgentSession, utcnow
 from assistant.storage.repository import token_digest
 
@@ -35,8 +36,8 @@ class AgentRepository:
         self._sessions = sessions
 
     def add(self, username: str, password: str, *, display_name: str | None = None, role: str = "agent") -> AgentView:
-        if len(password) < 8:
-            raise ValueError("password must have at least 8 characters")
+        """A new account; WeakPassword (a ValueError) when the password breaks the policy."""
+        check_password(password, username=username)
         try:
             with self._sessions.begin() as s:
                 a = Agent(username=username, display_name=display_name or username, role=role,
@@ -57,7 +58,30 @@ class AgentRepository:
                 _hasher.verify(a.password_hash, password)
             except (VerificationError, InvalidHashError):
                 return None
-            return AgentView(a.id, a.username, a.display_name, a.role)
+            return None if a.disabled else AgentView(a.id, a.username, a.display_name, a.role)
+
+    def set_password(self, username: str, password: str) -> bool:
+        """Change a password (policy checked); the agent's open sessions end. False: no such agent."""
+        check_password(password, username=username)
+        digest = _hasher.hash(password)
+        with self._sessions.begin() as s:
+            a = s.scalars(select(Agent).where(Agent.username == username)).first()
+            if a is None:
+                return False
+            a.password_hash = digest
+            s.execute(delete(AgentSession).where(AgentSession.agent_id == a.id))
+            return True
+
+    def set_disabled(self, username: str, disabled: bool = True) -> bool:
+        """Disable (no login; its tokens are deleted, so live sockets close at their next check) or enable."""
+        with self._sessions.begin() as s:
+            a = s.scalars(select(Agent).where(Agent.username == username)).first()
+            if a is None:
+                return False
+            s.execute(update(Agent).where(Agent.id == a.id).values(disabled=disabled))
+            if disabled:
+                s.execute(delete(AgentSession).where(AgentSession.agent_id == a.id))
+            return True
 
     def issue_token(self, agent_id: int, ttl: timedelta = timedelta(hours=12)) -> str:
         token = secrets.token_urlsafe(32)
@@ -75,8 +99,9 @@ class AgentRepository:
             if expires < utcnow():
                 return None
             a = s.get(Agent, row.agent_id)
-            return AgentView(a.id, a.username, a.display_name, a.role)
+            return None if a is None or a.disabled else AgentView(a.id, a.username, a.display_name, a.role)
 
     def revoke(self, token: str) -> None:
+        """Log out: the token's row is deleted, so every API process refuses it from now on."""
         with self._sessions.begin() as s:
             s.execute(delete(AgentSession).where(AgentSession.token_hash == token_digest(token)))

@@ -24,6 +24,8 @@ class Conversation(Base):
     status: Mapped[str] = mapped_column(String(16), default="bot")
     # sha256 of the customer's session token; None where a server-side channel owns the conversation
     token_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # the server-side party that may resume it, e.g. "robot:3" (None: a customer token or nobody)
+    owner: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
     messages: Mapped[list[Message]] = relationship(
@@ -81,6 +83,7 @@ class Agent(Base):
     display_name: Mapped[str] = mapped_column(String(64))
     password_hash: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(16), default="agent")  # agent | admin
+    disabled: Mapped[bool] = mapped_column(default=False)  # `bankassist agents disable`: no login, sessions gone
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

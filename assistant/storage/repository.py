@@ -9,9 +9,9 @@ import secrets
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.orm import sessionmaker
@@ -63,6 +63,12 @@ def token_digest(token: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class SessionCheck:
+    status: Literal["ok", "unknown", "mismatch", "expired"]
+    expires_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class AuditEntry:
     """An audit record to write in the same transaction as the message it is about."""
     log: AuditLog
@@ -75,14 +81,15 @@ class ConversationRepository:
         self._sessions, self._engine = sessions, sessions.kw["bind"]
         self._writes = writes or WriteQueue(sessions)  # every turn's writes go through it (group commit)
 
-    def create(self, channel: str) -> str:
-        """A conversation owned by a server-side channel (robot session, phone call, CLI)."""
-        cid, _, job = _new_conversation(channel, customer=False)
+    def create(self, channel: str, *, owner: str | None = None) -> str:
+        """A conversation owned by a server-side channel (robot session, phone call, CLI); `owner`
+        names the one party that may resume it (e.g. "robot:3")."""
+        cid, _, job = _new_conversation(channel, customer=False, owner=owner)
         self._writes.run(job)
         return cid
 
-    async def create_async(self, channel: str) -> str:
-        cid, _, job = _new_conversation(channel, customer=False)
+    async def create_async(self, channel: str, *, owner: str | None = None) -> str:
+        cid, _, job = _new_conversation(channel, customer=False, owner=owner)
         await self._writes.run_async(job)
         return cid
 
@@ -97,19 +104,24 @@ class ConversationRepository:
         await self._writes.run_async(job)
         return cid, token
 
-    def server_owned(self, cid: str, channel: str) -> bool:
-        """A conversation of `channel` that no customer token holds (a robot may resume it)."""
+    def server_owned(self, cid: str, channel: str, owner: str) -> bool:
+        """A conversation of `channel` that no customer token holds and `owner` started (a robot
+        resumes its own conversations only, e.g. not another branch's)."""
         with self._sessions() as s:
             conv = s.get(Conversation, cid)
-            return conv is not None and conv.channel == channel and conv.token_hash is None
+            return conv is not None and conv.channel == channel and conv.token_hash is None and conv.owner == owner
 
-    def session_ok(self, cid: str, token: str) -> bool | None:
-        """None: unknown conversation; else whether `token` is its session token."""
+    def session_check(self, cid: str, token: str, ttl: timedelta) -> SessionCheck:
+        """Whether `token` is the live session token of conversation `cid`; a token lives `ttl` from its issue."""
         with self._sessions() as s:
             conv = s.get(Conversation, cid)
             if conv is None:
-                return None
-            return conv.token_hash is not None and hmac.compare_digest(conv.token_hash, token_digest(token))
+                return SessionCheck("unknown")
+            if conv.token_hash is None or not hmac.compare_digest(conv.token_hash, token_digest(token)):
+                return SessionCheck("mismatch")
+            issued = conv.created_at if conv.created_at.tzinfo else conv.created_at.replace(tzinfo=utcnow().tzinfo)
+            expires = issued + ttl
+            return SessionCheck("ok" if utcnow() < expires else "expired", expires)
 
     def exists(self, cid: str) -> bool:
         with self._sessions() as s:
@@ -194,11 +206,12 @@ def _hot() -> SimpleNamespace:
     )
 
 
-def _new_conversation(channel: str, *, customer: bool):
+def _new_conversation(channel: str, *, customer: bool, owner: str | None = None):
     """A new conversation's id, its customer session token (None for a server-owned one) and the write."""
     cid = str(uuid.uuid4())
     token = "cst_" + secrets.token_urlsafe(32) if customer else None
-    values = {"id": cid, "channel": channel, **({"token_hash": token_digest(token)} if token else {})}
+    values = {"id": cid, "channel": channel, "created_at": utcnow(),
+              **({"token_hash": token_digest(token)} if token else {}), **({"owner": owner} if owner else {})}
 
     def job(c: Connection) -> None:
         c.execute(_hot().insert_conversation, values)

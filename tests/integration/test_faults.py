@@ -103,7 +103,7 @@ def test_redis_down_turns_still_complete_and_relay_recovers(tmp_path, settings):
             redis = subprocess.Popen(start, stdout=subprocess.DEVNULL)
             time.sleep(2.5)  # the listener reconnects with backoff
             services = c.app.state.services
-            agent = services.agents.add(f"r{port}", "password-123", display_name="Rae")
+            agent = services.agents.add(f"r{port}", "rae-river-lantern", display_name="Rae")
 
             ticket = services.tickets.open_for(cid)
             c.portal.call(services.handoff.claim, ticket.id, agent)

@@ -53,7 +53,8 @@ def test_customer_and_agent_talk_live(client, agents):
         msg = customer.receive_json()
         assert msg == {"type": "agent_message", "agent": "Dana", "text": "Hi, this is Dana.", "message_id": msg["message_id"]}
 
-        with client.websocket_connect(f"/v1/agent/ws?token={dana['authorization'][7:]}") as agent_ws:
+        with client.websocket_connect("/v1/agent/ws") as agent_ws:
+            agent_ws.send_json({"type": "auth", "token": dana["authorization"][7:]})
             assert agent_ws.receive_json()["type"] == "hello"
             customer.send_json({"message": "Thanks! Can you check my transfer?", "conversation_id": cid})
             while (frame := customer.receive_json())["type"] != "reply":
@@ -93,7 +94,8 @@ def test_agent_api_errors(client, agents):
     assert client.post("/v1/agent/tickets/1/messages", headers=dana, json={"text": "  "}).status_code == 422
     assert client.post("/v1/conversations/nope/handoff").status_code == 401
     assert client.post("/v1/conversations/nope/handoff", headers={"authorization": "Bearer cst_x"}).status_code == 404
-    with client.websocket_connect("/v1/agent/ws?token=bad") as ws, pytest.raises(WebSocketDisconnect):
+    with client.websocket_connect("/v1/agent/ws") as ws, pytest.raises(WebSocketDisconnect):
+        ws.send_json({"type": "auth", "token": "bad"})
         ws.receive_json()
 
 

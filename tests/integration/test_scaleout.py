@@ -111,7 +111,8 @@ def test_customer_on_a_agent_on_b(cluster):
     with connect(f"ws://{b}/v1/chat/ws") as again:  # the customer comes back on the other process
         again.send(json.dumps({"type": "resume", "conversation_id": cid, "session_token": me["session_token"]}))
         assert next_frame(again, "resumed")["status"] == "agent"
-        with connect(f"ws://{a}/v1/agent/ws?token={ana['authorization'][7:]}") as agent_ws:
+        with connect(f"ws://{a}/v1/agent/ws") as agent_ws:
+            agent_ws.send(json.dumps({"type": "auth", "token": ana["authorization"][7:]}))
             next_frame(agent_ws, "hello")
             again.send(json.dumps({"message": "Thanks, one more thing", "conversation_id": cid}))
             assert next_frame(again, "reply")["path"] == "human"

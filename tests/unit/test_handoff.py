@@ -52,7 +52,7 @@ def test_bot_never_answers_while_a_human_holds_the_conversation(world):
     calls = len(world.gen.requests)
     reply = say(world, "What is the monthly fee for checking?", cid)
     assert reply.path == "human" and reply.text == "" and len(world.gen.requests) == calls
-    agent = world.agents.add("dana", "correct horse", display_name="Dana")
+    agent = world.agents.add("dana", "correct horse staple", display_name="Dana")
     ticket = world.tickets.open_for(cid)
     asyncio.run(world.handoff.claim(ticket.id, agent))
     assert say(world, "hello?", cid).path == "human"
@@ -140,7 +140,7 @@ def test_two_low_confidence_turns_hand_off(world):
 def test_claim_exactly_once_under_contention(world):
     cid = say(world, "a human please").conversation_id
     ticket = world.tickets.open_for(cid)
-    agents = [world.agents.add(f"a{i}", "password123") for i in range(8)]
+    agents = [world.agents.add(f"a{i}", "plum-kettle-orbit") for i in range(8)]
 
     def claim(agent):
         try:
@@ -161,14 +161,14 @@ def test_closed_ticket_cannot_be_claimed_and_cancel(world):
     ticket = world.tickets.open_for(cid)
     assert world.tickets.cancel(cid).status == "cancelled"
     assert world.conv.status(cid) == "bot"
-    agent = world.agents.add("x", "password123")
+    agent = world.agents.add("x", "plum-kettle-orbit")
     with pytest.raises(TicketConflict):
         world.tickets.claim(ticket.id, agent.id)
 
 
 def test_agent_message_reaches_the_customer_topic(world):
     cid = say(world, "a human please").conversation_id
-    agent = world.agents.add("dana", "password123", display_name="Dana")
+    agent = world.agents.add("dana", "plum-kettle-orbit", display_name="Dana")
 
     async def flow():
         async with world.bus.subscribe(conversation_topic(cid)) as q:
@@ -184,13 +184,13 @@ def test_agent_message_reaches_the_customer_topic(world):
 
 
 def test_agent_accounts(world):
-    world.agents.add("sam", "s3cret-pass")
+    world.agents.add("sam", "s3cret-pass-walnut")
     with pytest.raises(AgentExists):
-        world.agents.add("sam", "another-pass")
+        world.agents.add("sam", "another-pass-cedar")
     with pytest.raises(ValueError):
         world.agents.add("short", "abc")
     assert world.agents.authenticate("sam", "wrong") is None
-    sam = world.agents.authenticate("sam", "s3cret-pass")
+    sam = world.agents.authenticate("sam", "s3cret-pass-walnut")
     token = world.agents.issue_token(sam.id)
     assert world.agents.resolve(token).username == "sam" and world.agents.resolve("nope") is None
     world.agents.revoke(token)

@@ -5,12 +5,14 @@ inside `async def`."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, WebSocket
+from fastapi import APIRouter, Depends, HTTPException, Request, Response, WebSocket
 
-from assistant.api.deps import AgentDep, RowId, ServicesDep
+from assistant.api.deps import AgentDep, RowId, ServicesDep, bearer
 from assistant.api.schemas import (
     AgentMessageIn,
     AgentOut,
@@ -23,6 +25,8 @@ from assistant.api.schemas import (
     TicketOut,
 )
 from assistant.api.sockets import AgentSocket
+from assistant.api.ws_auth import first_frame_auth
+from assistant.auth.throttle import LoginThrottle
 from assistant.storage.tickets import TicketView
 
 router = APIRouter(prefix="/v1/agent", tags=["agent console"])
@@ -37,12 +41,38 @@ def ticket_out(t: TicketView) -> TicketOut:
                      wait_s=round((end - created).total_seconds(), 1))
 
 
-@router.post("/login", response_model=LoginOut, responses={401: {"model": ErrorOut}})
-async def login(body: LoginIn, services: ServicesDep) -> LoginOut:
-    agent = services.agents.authenticate(body.username, body.password)
+def login_throttle(request: Request) -> LoginThrottle:
+    """One throttle per app (its counts in Redis when BANK_REDIS_URL is set: shared by every process)."""
+    state = request.app.state
+    if getattr(state, "login_throttle", None) is None:
+        state.login_throttle = LoginThrottle.from_settings(state.settings)
+    return state.login_throttle
+
+
+@router.post("/login", response_model=LoginOut, responses={401: {"model": ErrorOut}, 429: {"model": ErrorOut}})
+async def login(body: LoginIn, request: Request, services: ServicesDep,
+                throttle: Annotated[LoginThrottle, Depends(login_throttle)]) -> LoginOut:
+    """Too many failed logins for the account or from the client's address: 429 with Retry-After."""
+    ip = request.client.host if request.client else "unknown"
+    locked = await throttle.attempt(body.username, ip)
+    if locked is not None:
+        raise HTTPException(status_code=429, detail=f"too many failed logins; try again in {locked.retry_after_s} s",
+                            headers={"Retry-After": str(locked.retry_after_s)})
+    agent = await asyncio.to_thread(services.agents.authenticate, body.username, body.password)  # argon2: off the loop
     if agent is None:
+        await throttle.failed(ip)
         raise HTTPException(status_code=401, detail="wrong username or password")
-    return LoginOut(token=services.agents.issue_token(agent.id), agent=AgentOut(**asdict(agent)))
+    await throttle.succeeded(body.username)
+    token = await asyncio.to_thread(services.agents.issue_token, agent.id,
+                                    timedelta(hours=services.settings.agent_token_ttl_h))
+    return LoginOut(token=token, agent=AgentOut(**asdict(agent)))
+
+
+@router.post("/logout", status_code=204, responses={401: {"model": ErrorOut}})
+async def logout(request: Request, services: ServicesDep, agent: AgentDep) -> Response:
+    """End this login on every API process; the agent's live sockets close at their next check."""
+    await asyncio.to_thread(services.agents.revoke, bearer(request))
+    return Response(status_code=204)
 
 
 @router.get("/tickets", response_model=list[TicketOut], responses=ERRORS)
@@ -50,9 +80,13 @@ def queue(services: ServicesDep, agent: AgentDep) -> list[TicketOut]:
     return [ticket_out(t) for t in services.tickets.list()]
 
 
-@router.get("/tickets/{ticket_id}", response_model=TicketDetailOut, responses=ERRORS)
+@router.get("/tickets/{ticket_id}", response_model=TicketDetailOut, responses={**ERRORS, 403: {"model": ErrorOut}})
 def ticket(ticket_id: RowId, services: ServicesDep, agent: AgentDep) -> TicketDetailOut:
+    """A queued ticket is readable by every agent (to decide to claim it); once claimed, only by the
+    agent who holds or held it, and by admins."""
     t = services.tickets.get(ticket_id)
+    if t.status != "queued" and t.claimed_by != agent.id and agent.role != "admin":
+        raise HTTPException(status_code=403, detail="this ticket belongs to another agent")
     view = services.conversations.get(t.conversation_id)
     messages = [MessageOut.model_validate(m, from_attributes=True) for m in view.messages] if view else []
     return TicketDetailOut(**ticket_out(t).model_dump(), messages=messages)
@@ -84,12 +118,14 @@ def canned(services: ServicesDep, agent: AgentDep) -> list[str]:
 
 
 @router.websocket("/ws")
-async def agent_ws(ws: WebSocket, token: str = "") -> None:
-    """Live queue and customer messages; `?token=` from POST /v1/agent/login."""
+async def agent_ws(ws: WebSocket) -> None:
+    """Live queue and customer messages. First frame: {"type": "auth", "token": <POST /v1/agent/login token>}."""
     await ws.accept()
     services = ws.app.state.services
-    agent = services.agents.resolve(token) if services is not None and token else None
-    if agent is None:
-        await ws.close(code=4401, reason="agent login required")
+    if services is None:
+        await ws.close(code=1013, reason="assistant is still loading")
         return
-    await AgentSocket(ws, services, agent).serve()
+    signed_in = await first_frame_auth(ws, lambda token: asyncio.to_thread(services.agents.resolve, token),
+                                       timeout_s=services.settings.ws_auth_timeout_s, what="agent login token")
+    if signed_in is not None:
+        await AgentSocket(ws, services, *signed_in).serve()

@@ -16,6 +16,7 @@ from fastapi.responses import Response
 from assistant.api.capped_body import read_capped
 from assistant.api.deps import ServicesDep, SettingsDep, check_session
 from assistant.api.routes.voice_deps import CallsDep, VoiceDep, call_directory, call_tokens, ready_voice
+from assistant.api.ws_auth import read_auth_token
 from assistant.channels.voice_setup import session_config
 from voice import twilio
 
@@ -134,9 +135,9 @@ async def twilio_stream(ws: WebSocket) -> None:
 async def pcm_stream(
     ws: WebSocket, rate: int = Query(16000), out_rate: int = Query(16000), partials: bool = Query(False),
     channel: str = Query("voice", pattern="^(voice|robot|web)$"), conversation_id: str | None = Query(None, max_length=64),
-    session_token: str | None = Query(None, max_length=128, description="needed with conversation_id"),
 ) -> None:
-    """PCM16 LE mono in (default 16 kHz), JSON events and PCM16 audio out; see docs/voice.md."""
+    """PCM16 LE mono in (default 16 kHz), JSON events and PCM16 audio out; see docs/voice.md. With
+    conversation_id, the first frame is {"type": "auth", "token": <the customer's session token>}."""
     from assistant.channels.voice_transports import run_pcm_session
 
     ready = await ready_voice(ws)
@@ -145,6 +146,9 @@ async def pcm_stream(
     services, stack = ready
     await ws.accept()
     if conversation_id is not None:  # continuing a chat by voice: the customer's session token proves it is theirs
+        session_token = await read_auth_token(ws, timeout_s=services.settings.ws_auth_timeout_s, what="session token")
+        if session_token is None:
+            return
         try:
             await asyncio.to_thread(check_session, services, conversation_id, session_token)
         except HTTPException as exc:
