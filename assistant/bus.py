@@ -67,10 +67,16 @@ class RedisBus:
     refresh, never data.
     """
 
-    def __init__(self, url: str, *, prefix: str = "bankassist:", max_queue: int = 1000) -> None:
+    def __init__(self, url: str, *, prefix: str = "bankassist:", max_queue: int = 1000, timeout_s: float = 1.0) -> None:
         import redis.asyncio as aioredis
 
-        self._redis = aioredis.Redis.from_url(url, socket_connect_timeout=3, health_check_interval=15)
+        # Commands (publish, ping) give up after timeout_s: a hung Redis never holds a turn. The
+        # listener's connection has no read timeout (idle is normal there); its subscribe gives up
+        # after timeout_s and retries, and TCP keepalive notices a peer that vanished.
+        self._redis = aioredis.Redis.from_url(url, socket_connect_timeout=timeout_s, socket_timeout=timeout_s)
+        self._sub = aioredis.Redis.from_url(url, socket_connect_timeout=timeout_s, socket_keepalive=True,
+                                            health_check_interval=15)
+        self._timeout = timeout_s
         self._prefix = prefix
         self._local = InMemoryBus(max_queue)
         self._listener: asyncio.Task | None = None
@@ -92,8 +98,8 @@ class RedisBus:
         delay = 0.5
         while True:
             try:
-                pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
-                await pubsub.psubscribe(self._prefix + "*")
+                pubsub = self._sub.pubsub(ignore_subscribe_messages=True)
+                await asyncio.wait_for(pubsub.psubscribe(self._prefix + "*"), self._timeout)
                 ready.set()
                 delay = 0.5
                 async for msg in pubsub.listen():
@@ -116,7 +122,13 @@ class RedisBus:
             yield queue
 
     async def ping(self) -> bool:
-        return bool(await self._redis.ping())
+        """False when Redis is down or does not answer within the timeout."""
+        import redis.exceptions
+
+        try:
+            return bool(await self._redis.ping())
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError):
+            return False
 
     async def close(self) -> None:
         if self._listener is not None:
@@ -124,3 +136,4 @@ class RedisBus:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._listener
         await self._redis.aclose()
+        await self._sub.aclose()

@@ -18,6 +18,7 @@ from assistant.core.pipeline import UnknownConversation
 from assistant.services import Services
 from assistant.storage.agents import AgentView
 from assistant.storage.tickets import TicketConflict, TicketNotFound
+from assistant.throttle import Limited, check_new_conversation
 
 log = logging.getLogger(__name__)
 
@@ -92,10 +93,6 @@ class CustomerSocket(_Socket):
         super().__init__(ws, services)
         self.authorized: set[str] = set()  # conversations this socket started or proved a token for
 
-    @property
-    def key(self) -> str:
-        return f"socket-{id(self)}"
-
     async def _watch(self, cid: str) -> None:
         if cid != self.cid:
             self.cid = cid
@@ -112,25 +109,24 @@ class CustomerSocket(_Socket):
             except ValidationError as exc:
                 await self.send({"type": "error", "status": 422, "detail": exc.errors(include_url=False, include_input=False)})
                 continue
-            limiter = getattr(self.ws.app.state, "limiter", None)
-            if limiter is not None and not await limiter.allow_session(self.key):
-                await self.send({"type": "error", "status": 429, "detail": "too many messages; wait a moment"})
-                continue
             channel = "web" if body.channel == "api" else body.channel
-            cid = await self._session(body.conversation_id, body.session_token, channel)
-            if cid is None:
-                continue
             try:
+                cid = await self._session(body.conversation_id, body.session_token, channel)
+                if cid is None:
+                    continue
                 async for event in self.services.pipeline.run(UserTurn(body.message, channel, cid)):
                     if isinstance(event, TurnStarted):
                         await self._watch(event.conversation_id)
                     await self.send(event_frame(event))
             except UnknownConversation:
                 await self.send({"type": "error", "status": 404, "detail": "unknown conversation_id"})
+            except Limited as exc:  # turns per conversation or new conversations per client: the socket stays open
+                await self.send({"type": "error", "status": 429, "detail": exc.message, "retry_after": exc.retry_after})
 
     async def _session(self, cid: str | None, token: str | None, channel: str) -> str | None:
         """The conversation this frame may use: new (its token sent once), or proven by its token."""
         if cid is None:
+            await check_new_conversation()
             cid, token = await self.services.conversations.start_session_async(channel)
             await self.send({"type": "session", "conversation_id": cid, "session_token": token})
         elif cid not in self.authorized:

@@ -27,6 +27,7 @@ class VoicePrompts:
     reprompt: str = "Are you still there? You can ask me about accounts, cards, fees or transfers, or press zero for an agent."
     goodbye: str = "I haven't heard anything, so I'll end the call now. Thank you for calling. Goodbye."
     transfer: str = "Connecting you to an agent now. Please hold."
+    slow_down: str = "Sorry, that's more questions than I can take at once. Please wait a moment before the next one."
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,15 +11,18 @@ from assistant.api.schemas import CUSTOMER_ERRORS, ChatRequest, ChatResponse, Er
 from assistant.api.sockets import CustomerSocket
 from assistant.core.events import UserTurn
 from assistant.core.pipeline import complete
+from assistant.throttle import check_new_conversation
 
 router = APIRouter(prefix="/v1", tags=["chat"])
 
 
-@router.post("/chat", response_model=ChatResponse, responses={**CUSTOMER_ERRORS, 503: {"model": ErrorOut}})
+@router.post("/chat", response_model=ChatResponse, responses={**CUSTOMER_ERRORS, 429: {"model": ErrorOut},
+                                                              503: {"model": ErrorOut}})
 async def chat(body: ChatRequest, services: ServicesDep, request: Request) -> ChatResponse:
     """Without conversation_id: a new conversation, and its session token in the reply (once)."""
     cid, token = body.conversation_id, None
     if cid is None:
+        await check_new_conversation()  # 429 past the per-client quota (Limited, handled in app.py)
         cid, token = await services.conversations.start_session_async(body.channel)
     else:
         await asyncio.to_thread(check_session, services, cid, bearer(request))

@@ -1,7 +1,7 @@
 from fastapi import APIRouter, HTTPException
 
 from assistant.api.deps import CustomerConversation, RowId, ServicesDep
-from assistant.api.schemas import CUSTOMER_ERRORS, ConversationOut, FeedbackIn, HandoffStatusOut, MessageOut
+from assistant.api.schemas import CUSTOMER_ERRORS, ConversationOut, ErrorOut, FeedbackIn, HandoffStatusOut, MessageOut
 
 router = APIRouter(prefix="/v1", tags=["conversations"])
 
@@ -17,7 +17,8 @@ async def get_conversation(services: ServicesDep, conversation_id: CustomerConve
     )
 
 
-@router.post("/conversations/{conversation_id}/handoff", response_model=HandoffStatusOut, responses=CUSTOMER_ERRORS)
+@router.post("/conversations/{conversation_id}/handoff", response_model=HandoffStatusOut,
+             responses={**CUSTOMER_ERRORS, 429: {"model": ErrorOut}})
 async def request_agent(services: ServicesDep, conversation_id: CustomerConversation) -> HandoffStatusOut:
     """The customer asks for a person (the widget's button); same ticket as a typed request."""
     view = services.conversations.get(conversation_id)
