@@ -23,7 +23,9 @@ from tests.conftest import auth
 
 pytestmark = pytest.mark.postgres
 PG = "postgresql://postgres@127.0.0.1:5432/test"
-BIN = Path(sys.executable).parent / "bankassist"
+# This checkout's code (python -m), not whatever the venv's `bankassist` script was installed from.
+BIN = [sys.executable, "-m", "assistant.cli"]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def free_port() -> int:
@@ -42,14 +44,14 @@ def cluster(tmp_path_factory):
     env = {**os.environ, "BANK_DATABASE_URL": f"{PG}?options=-csearch_path%3D{schema}",
            "BANK_REDIS_URL": "redis://127.0.0.1:6379/0", "BANK_REDIS_PREFIX": f"test-{schema}:",
            "BANK_DATA_DIR": str(data), "BANK_LLM_MODEL": "smollm2-135m", "BANK_LLM_MAX_NEW_TOKENS": "16",
-           "BANK_VOICE_ENABLED": "false", "BANK_LOG_LEVEL": "WARNING"}
-    subprocess.run([str(BIN), "kb", "build"], env=env, check=True, capture_output=True)
+           "BANK_VOICE_ENABLED": "false", "BANK_LOG_LEVEL": "WARNING", "BANK_RATE_LIMIT_SESSION": "3/minute"}
+    subprocess.run([*BIN, "kb", "build"], env=env, check=True, capture_output=True, cwd=ROOT)
     for name in ("ana", "ben"):
-        subprocess.run([str(BIN), "agents", "add", name, "--password-stdin", "--name", name.title()],
-                       input="scaleout-pass-1\n", env=env, check=True, capture_output=True, text=True)
+        subprocess.run([*BIN, "agents", "add", name, "--password-stdin", "--name", name.title()],
+                       input="scaleout-pass-1\n", env=env, check=True, capture_output=True, text=True, cwd=ROOT)
     ports = [free_port(), free_port()]
-    procs = [subprocess.Popen([str(BIN), "serve", "--port", str(p)], env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL) for p in ports]
+    procs = [subprocess.Popen([*BIN, "serve", "--port", str(p)], env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, cwd=ROOT) for p in ports]
     try:
         for p in ports:
             for _ in range(600):
@@ -129,3 +131,12 @@ def test_ticket_claimed_exactly_once_across_processes(cluster):
     for t in threads:
         t.join()
     assert sorted(results.values()) == [200, 409]
+
+
+def test_turn_limit_per_conversation_holds_across_processes(cluster):
+    """BANK_RATE_LIMIT_SESSION=3/minute counted in Redis: turns alternating between A and B share one count."""
+    a, b = cluster
+    me = httpx.post(f"http://{a}/v1/chat", json={"message": "What is your routing number?"}).json()
+    turn = {"message": "What is your routing number?", "conversation_id": me["conversation_id"]}
+    codes = [httpx.post(f"http://{host}/v1/chat", json=turn, headers=auth(me)).status_code for host in (b, a, b)]
+    assert codes == [200, 200, 429]
