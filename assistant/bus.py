@@ -97,8 +97,8 @@ class RedisBus:
 
         delay = 0.5
         while True:
+            pubsub = self._sub.pubsub(ignore_subscribe_messages=True)
             try:
-                pubsub = self._sub.pubsub(ignore_subscribe_messages=True)
                 await asyncio.wait_for(pubsub.psubscribe(self._prefix + "*"), self._timeout)
                 ready.set()
                 delay = 0.5
@@ -108,6 +108,8 @@ class RedisBus:
                         await self._local.publish(topic, json.loads(msg["data"]))
             except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError):
                 log.warning("redis bus disconnected; retrying in %.1f s", delay)
+                with contextlib.suppress(Exception):  # its connection goes back before the next try
+                    await pubsub.aclose()
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10)
 

@@ -15,8 +15,8 @@ HEADERS = {
     "permissions-policy": "camera=(), geolocation=(), microphone=(self)",
     "cache-control": "no-store",
 }
-# Sockets whose peers relay many customers: their handshakes count per address, their
-# conversations and tickets count per customer-free client (none). Twilio signs its handshake.
+# Sockets whose peer relays many customers (Twilio's media servers carry every caller): their
+# handshakes count per address, but their conversations and tickets have no per-client quota.
 NO_CLIENT_QUOTA = ("/v1/voice/twilio",)
 
 
