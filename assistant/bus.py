@@ -67,10 +67,16 @@ class RedisBus:
     refresh, never data.
     """
 
-    def __init__(self, url: str, *, prefix: str = "bankassist:", max_queue: int = 1000) -> None:
+    def __init__(self, url: str, *, prefix: str = "bankassist:", max_queue: int = 1000, timeout_s: float = 1.0) -> None:
         import redis.asyncio as aioredis
 
-        self._redis = aioredis.Redis.from_url(url, socket_connect_timeout=3, health_check_interval=15)
+        # Commands (publish, ping) give up after timeout_s: a hung Redis never holds a turn. The
+        # listener's connection has no read timeout (idle is normal there); its subscribe gives up
+        # after timeout_s and retries, and TCP keepalive notices a peer that vanished.
+        self._redis = aioredis.Redis.from_url(url, socket_connect_timeout=timeout_s, socket_timeout=timeout_s)
+        self._sub = aioredis.Redis.from_url(url, socket_connect_timeout=timeout_s, socket_keepalive=True,
+                                            health_check_interval=15)
+        self._timeout = timeout_s
         self._prefix = prefix
         self._local = InMemoryBus(max_queue)
         self._listener: asyncio.Task | None = None
@@ -96,9 +102,9 @@ class RedisBus:
 
         delay = 0.5
         while True:
-            pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+            pubsub = self._sub.pubsub(ignore_subscribe_messages=True)
             try:
-                await pubsub.psubscribe(self._prefix + "*")
+                await asyncio.wait_for(pubsub.psubscribe(self._prefix + "*"), self._timeout)
                 ready.set()
                 delay = 0.5
                 async for msg in pubsub.listen():
@@ -108,6 +114,8 @@ class RedisBus:
                 raise
             except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError):
                 log.warning("redis bus disconnected; retrying in %.1f s", delay)
+            except TimeoutError:
+                log.warning("redis bus: subscribe timed out; retrying in %.1f s", delay)
             except Exception as exc:
                 self.failures += 1
                 log.error("redis bus listener failed (%s); subscribing again in %.1f s", type(exc).__name__, delay)
@@ -140,7 +148,13 @@ class RedisBus:
             yield queue
 
     async def ping(self) -> bool:
-        return bool(await self._redis.ping())
+        """False when Redis is down or does not answer within the timeout."""
+        import redis.exceptions
+
+        try:
+            return bool(await self._redis.ping())
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError):
+            return False
 
     async def close(self) -> None:
         if self._listener is not None:
@@ -148,3 +162,4 @@ class RedisBus:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._listener
         await self._redis.aclose()
+        await self._sub.aclose()

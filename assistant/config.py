@@ -53,6 +53,9 @@ def production_problems(s: Settings) -> list[str]:
     if s.voice_telephony and not s.twilio_auth_token:
         out.append("BANK_TWILIO_AUTH_TOKEN is required in production: it verifies Twilio's webhooks and media streams "
                    "(or set BANK_VOICE_TELEPHONY=false to turn the phone routes off)")
+    if "*" in [ip.strip() for ip in s.forwarded_allow_ips.split(",")]:
+        out.append("BANK_FORWARDED_ALLOW_IPS must name the reverse proxy's address, not '*' (any client could "
+                   "choose the address the rate limits see)")
     if "*" in s.cors_origins:
         out.append("BANK_CORS_ORIGINS must list the widget's host pages, not '*'")
     if not s.audit_key or is_placeholder(s.audit_key) or len(s.audit_key) < 32:
@@ -74,9 +77,15 @@ class Settings(BaseSettings):
     log_json: bool = False
 
     cors_origins: list[str] = Field(default_factory=list, description="host pages allowed to call the API (widget)")
-    rate_limit_ip: str = Field(default="300/minute", description="HTTP requests per client IP")
-    rate_limit_session: str = Field(default="30/minute", description="messages per chat or robot session")
-    forwarded_allow_ips: str = Field(default="127.0.0.1", description="reverse proxies trusted for X-Forwarded-For")
+    # Limits (assistant/throttle.py): a client is an IP (IPv6: its /64) or an authenticated robot.
+    rate_limit_ip: str = Field(default="300/minute", description="HTTP requests per client")
+    rate_limit_session: str = Field(default="30/minute", description="customer turns per conversation, every "
+                                    "transport (REST, chat socket, robot, voice)")
+    rate_limit_ws_connect: str = Field(default="60/minute", description="websocket handshakes per client, every socket")
+    rate_limit_conversations: str = Field(default="60/hour", description="new conversations per client")
+    rate_limit_tickets: str = Field(default="10/hour", description="new hand-off tickets per client")
+    forwarded_allow_ips: str = Field(default="127.0.0.1", description="the reverse proxy's address(es), trusted for "
+                                     "X-Forwarded-For; never '*' (any client could pick the address limits see)")
     admin_token: str | None = Field(default=None, description="bearer token for /v1/admin (unset: admin API off)")
 
     # --- storage
@@ -87,6 +96,8 @@ class Settings(BaseSettings):
 
     redis_url: str | None = Field(default=None, description="redis://host:6379/0 to share live events between API processes")
     redis_prefix: str = "bankassist:"
+    redis_timeout_s: float = Field(default=1.0, gt=0, description="connect and reply timeout of every Redis call; "
+                                   "past it the limiter lets the request through and the bus drops the event")
 
     audit_retention_days: int = Field(default=2555, description="audit records kept this long (default ~7 years)")
     # audit chain integrity (assistant/audit.py, assistant/audit_anchors.py): the key lives outside the database

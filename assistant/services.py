@@ -38,6 +38,7 @@ from assistant.storage.db import make_engine, migrate, session_factory
 from assistant.storage.repository import ConversationRepository
 from assistant.storage.robots import RobotRepository
 from assistant.storage.tickets import TicketRepository
+from assistant.throttle import ThrottledPipeline
 from knowledge_base.embeddings import MiniLMEmbeddings
 from knowledge_base.rerank import SentenceReranker
 from knowledge_base.retriever import LiveRetriever
@@ -56,7 +57,7 @@ class Services:
     agents: AgentRepository
     bus: EventBus
     handoff: HandoffService
-    pipeline: DialoguePipeline
+    pipeline: DialoguePipeline  # behind ThrottledPipeline (the per-conversation turn limit)
     startup_s: float
     canned_replies: list[str]
     kb_admin: KnowledgeAdmin
@@ -224,7 +225,8 @@ def build_services(settings: Settings) -> Services:
         log.warning("intent classifier not loaded: %s", exc)
         nlu = None
     metrics = Metrics()
-    bus = RedisBus(settings.redis_url, prefix=settings.redis_prefix) if settings.redis_url else InMemoryBus()
+    bus = (RedisBus(settings.redis_url, prefix=settings.redis_prefix, timeout_s=settings.redis_timeout_s)
+           if settings.redis_url else InMemoryBus())
     handoff = HandoffService(tickets=repos.tickets, conversations=repos.conversations, bus=bus,
                              expected_handle_minutes=policy.expected_handle_minutes, audit=repos.audit)
     selfservice = build_selfservice(settings, retriever, repos.sessions)
@@ -246,5 +248,5 @@ def build_services(settings: Settings) -> Services:
     if kb_admin.sync_at_start():  # documents another replica added or deleted while this one was down
         log.info("knowledge base: admin changes from the database applied; index %s", retriever.version)
     return Services(settings, embedder, retriever, generator, repos.conversations, repos.tickets, repos.agents,
-                    bus, handoff, pipeline, startup, load_canned(settings.canned_replies), kb_admin, repos.robots, metrics, repos.audit,
+                    bus, handoff, ThrottledPipeline(pipeline), startup, load_canned(settings.canned_replies), kb_admin, repos.robots, metrics, repos.audit,
                     voice=voice, voice_error=voice_error, nlu=nlu, selfservice=selfservice, identity=identity)

@@ -58,7 +58,8 @@ def chat_services(prefix: str):
 
     configure_logging("WARNING")
     settings = Settings(data_dir=tempfile.mkdtemp(prefix=prefix), voice_enabled=False,
-                        rate_limit_ip="100000/minute", rate_limit_session="100000/minute")
+                        rate_limit_ip="100000/minute", rate_limit_session="100000/minute",
+                        rate_limit_conversations="100000/minute")
     services = build_services(settings)
     answer_doc = {e.faq_id: e.answer_doc for e in services.retriever.current.faq._entries.values()}
     return settings, services, answer_doc

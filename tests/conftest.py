@@ -19,7 +19,8 @@ def settings(tmp_path_factory):
 
     return Settings(
         data_dir=tmp_path_factory.mktemp("data"), llm_model="smollm2-135m", llm_max_new_tokens=48,
-        rate_limit_ip="100000/minute", rate_limit_session="100000/minute", _env_file=None,
+        rate_limit_ip="100000/minute", rate_limit_session="100000/minute", rate_limit_ws_connect="100000/minute",
+        rate_limit_conversations="100000/minute", rate_limit_tickets="100000/minute", _env_file=None,
         banking_url=f"http://127.0.0.1:{free_port()}",
     )
 

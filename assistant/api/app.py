@@ -33,12 +33,13 @@ from assistant.api.routes import (
     telephony,
     voice,
 )
-from assistant.api.security import RateLimiter, security_headers
+from assistant.api.security import ClientLimits, security_headers
 from assistant.config import PROJECT_ROOT, Settings
 from assistant.core.pipeline import UnknownConversation
 from assistant.logging_setup import request_id
 from assistant.services import Services, build_services
 from assistant.storage.tickets import TicketConflict, TicketNotFound
+from assistant.throttle import Limited, Throttle, client_key
 
 log = logging.getLogger(__name__)
 WEB_DIR = PROJECT_ROOT / "web"
@@ -79,8 +80,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         app.include_router(module.router)
     app.include_router(intent.router)
 
-    limiter = RateLimiter(per_ip=settings.rate_limit_ip, per_session=settings.rate_limit_session,
-                          redis_url=settings.redis_url)
+    limiter = Throttle.from_settings(settings)
     app.state.limiter = limiter
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST", "PUT", "DELETE"],
@@ -92,13 +92,12 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         rid = request.headers.get("x-request-id", "")[:64] or uuid.uuid4().hex[:16]
         token = request_id.set(rid)
         t0 = time.perf_counter()
-        ip = request.client.host if request.client else "unknown"
         try:
-            if request.url.path.startswith("/v1/") and not await limiter.allow_ip(ip):
-                response = JSONResponse({"detail": "too many requests"}, status_code=429,
-                                        headers={"Retry-After": str(await limiter.retry_after_ip(ip))})
-            else:
-                response = await call_next(request)
+            if request.url.path.startswith("/v1/"):
+                await limiter.check("ip", client_key(request.client.host if request.client else None))
+            response = await call_next(request)
+        except Limited as exc:
+            response = _limited(exc)
         finally:
             request_id.reset(token)
         security_headers(request.url.path, response.headers)
@@ -110,11 +109,17 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         response.headers["X-Request-ID"] = rid
         return response
 
+    app.add_middleware(ClientLimits, throttle=limiter)  # outermost: binds the caller for everything inside
+
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:
         services = app.state.services
-        body = services.metrics.render() if services is not None else b""
+        body = (services.metrics.render() if services is not None else b"") + limiter.render()
         return Response(body, media_type="text/plain; version=0.0.4")
+
+    @app.exception_handler(Limited)
+    async def _over_limit(_: Request, exc: Limited) -> JSONResponse:
+        return _limited(exc)
 
     @app.exception_handler(UnknownConversation)
     async def _unknown(_: Request, exc: UnknownConversation) -> JSONResponse:
@@ -159,6 +164,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             return FileResponse(Path(WEB_DIR) / "agent.html")
 
     return app
+
+
+def _limited(exc: Limited) -> JSONResponse:
+    return JSONResponse({"detail": exc.message}, status_code=429, headers={"Retry-After": str(exc.retry_after)})
 
 
 async def _load(app: FastAPI, settings: Settings) -> None:

@@ -1,16 +1,9 @@
-"""Rate limits (the `limits` library; in memory, or Redis across processes) and security headers."""
+"""Per-client limits at the edge of the app (assistant/throttle.py has the rules) and security headers."""
 
 from __future__ import annotations
 
-import logging
-import math
-import time
+from assistant.throttle import CLOSE_LIMITED, Limited, Throttle, bind, client_key, unbind
 
-from limits import parse
-from limits.aio.strategies import SlidingWindowCounterRateLimiter
-from limits.storage import storage_from_string
-
-log = logging.getLogger(__name__)
 PAGE_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
     "connect-src 'self' ws: wss:; media-src 'self' blob:; frame-ancestors 'none'; base-uri 'none'"
@@ -22,38 +15,46 @@ HEADERS = {
     "permissions-policy": "camera=(), geolocation=(), microphone=(self)",
     "cache-control": "no-store",
 }
+# Sockets whose peer relays many customers (Twilio's media servers carry every caller): their
+# handshakes count per address, but their conversations and tickets have no per-client quota.
+NO_CLIENT_QUOTA = ("/v1/voice/twilio",)
 
 
-class RateLimiter:
-    """Sliding-window limits per client IP (HTTP) and per chat/robot session (messages).
+class ClientLimits:
+    """ASGI middleware: binds the caller (throttle + client) for the request or socket, and
+    limits websocket handshakes per client on every socket (close 4429 with the reason).
 
-    The sliding-window counter (two counters per key, weighted), not the moving window: the
-    in-memory moving window expires its event lists with one worker-thread job per key after
-    every hit, which under 200 sessions flooded the thread pool the turns run on
-    (bench/load_faq.py, py-spy: 11 % of the server's Python time in `__expire_events`)."""
+    The client address is the ASGI peer, which the server sets from X-Forwarded-For only when the
+    connection comes from a trusted proxy (uvicorn: BANK_FORWARDED_ALLOW_IPS, never '*')."""
 
-    def __init__(self, *, per_ip: str, per_session: str, redis_url: str | None = None) -> None:
-        uri = ("async+" + redis_url) if redis_url else "async+memory://"
-        options = {"implementation": "redispy"} if redis_url else {}  # redis-py is installed already
-        self._limiter = SlidingWindowCounterRateLimiter(storage_from_string(uri, **options))
-        self.per_ip, self.per_session = parse(per_ip), parse(per_session)
+    def __init__(self, app, throttle: Throttle) -> None:
+        self.app, self.throttle = app, throttle
 
-    async def _hit(self, limit, *keys: str) -> bool:
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        peer = scope.get("client")
+        key = client_key(peer[0] if peer else None)
+        token = bind(self.throttle, None if scope["path"].startswith(NO_CLIENT_QUOTA) else key)
         try:
-            return await self._limiter.hit(limit, *keys)
-        except Exception as exc:  # limit storage (Redis) down: fail open rather than refuse every customer
-            log.warning("rate-limit storage unavailable (%s); allowing", type(exc).__name__)
-            return True
+            if scope["type"] == "websocket":
+                try:
+                    await self.throttle.check("ws_connect", key)
+                except Limited as exc:
+                    await _refuse(receive, send, exc)
+                    return
+            await self.app(scope, receive, send)
+        finally:
+            unbind(token)
 
-    async def allow_ip(self, ip: str) -> bool:
-        return await self._hit(self.per_ip, "ip", ip)
 
-    async def allow_session(self, session: str) -> bool:
-        return await self._hit(self.per_session, "session", session)
-
-    async def retry_after_ip(self, ip: str) -> int:
-        stats = await self._limiter.get_window_stats(self.per_ip, "ip", ip)
-        return max(1, math.ceil(stats.reset_time - time.time()))
+async def _refuse(receive, send, exc: Limited) -> None:
+    """Accept, then close with 4429 and the reason, so every client library sees why."""
+    if (await receive())["type"] != "websocket.connect":
+        return
+    await send({"type": "websocket.accept"})
+    await send({"type": "websocket.close", "code": CLOSE_LIMITED, "reason": exc.message[:120]})
 
 
 def security_headers(path: str, headers) -> None:

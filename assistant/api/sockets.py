@@ -21,6 +21,7 @@ from assistant.services import Services
 from assistant.storage.agents import AgentView
 from assistant.storage.models import utcnow
 from assistant.storage.tickets import TicketConflict, TicketNotFound
+from assistant.throttle import Limited, check_new_conversation
 
 log = logging.getLogger(__name__)
 
@@ -117,10 +118,6 @@ class CustomerSocket(_Socket):
         # conversations this socket started or proved a token for, and when that token expires
         self.authorized: dict[str, datetime] = {}
 
-    @property
-    def key(self) -> str:
-        return f"socket-{id(self)}"
-
     async def _watch(self, cid: str) -> None:
         if cid != self.cid:
             self.cid = cid
@@ -137,37 +134,36 @@ class CustomerSocket(_Socket):
             if isinstance(body, ResumeFrame):
                 await self._resume(body)
                 continue
-            limiter = getattr(self.ws.app.state, "limiter", None)
-            if limiter is not None and not await limiter.allow_session(self.key):
-                await self.send({"type": "error", "status": 429, "detail": "too many messages; wait a moment"})
-                continue
             channel = "web" if body.channel == "api" else body.channel
             if body.identity and body.conversation_id is None:
                 await self.send({"type": "error", "status": 400, "detail": "an identity assertion is made for a "
                                  "conversation: start one first (POST /v1/conversations)"})
                 continue
-            cid = await self._session(body.conversation_id, body.session_token, channel)
-            if cid is None:
-                continue
-            customer = None
-            if body.identity:
-                try:
-                    customer = await asyncio.to_thread(verified_customer, self.services, body.identity, cid)
-                except HTTPException as exc:
-                    await self.send({"type": "error", "status": exc.status_code, "detail": exc.detail})
-                    continue
             try:
+                cid = await self._session(body.conversation_id, body.session_token, channel)
+                if cid is None:
+                    continue
+                customer = None
+                if body.identity:
+                    try:
+                        customer = await asyncio.to_thread(verified_customer, self.services, body.identity, cid)
+                    except HTTPException as exc:
+                        await self.send({"type": "error", "status": exc.status_code, "detail": exc.detail})
+                        continue
                 async for event in self.services.pipeline.run(UserTurn(body.message, channel, cid, customer_id=customer)):
                     if isinstance(event, TurnStarted):
                         await self._watch(event.conversation_id)
                     await self.send(event_frame(event))
             except UnknownConversation:
                 await self.send({"type": "error", "status": 404, "detail": "unknown conversation_id"})
+            except Limited as exc:  # turns per conversation or new conversations per client: the socket stays open
+                await self.send({"type": "error", "status": 429, "detail": exc.message, "retry_after": exc.retry_after})
 
     async def _session(self, cid: str | None, token: str | None, channel: str) -> str | None:
         """The conversation this frame may use: new (its token sent once), or proven by its live token.
         Every frame checks the token's expiry, also on a conversation this socket already proved."""
         if cid is None:
+            await check_new_conversation()
             cid, token = await self.services.conversations.start_session_async(channel)
             await self.send({"type": "session", "conversation_id": cid, "session_token": token})
             self.authorized[cid] = utcnow() + timedelta(hours=self.services.settings.customer_session_ttl_h)

@@ -21,6 +21,7 @@ from assistant.auth.live import close, watch
 from assistant.bus import conversation_topic
 from assistant.channels import robot_protocol as rp
 from assistant.core.events import Reply, ReplyDelta, UserTurn
+from assistant.throttle import CLOSE_LIMITED, Limited, check_new_conversation, rebind_client
 
 log = logging.getLogger(__name__)
 
@@ -138,12 +139,19 @@ class RobotSession:
         if self.robot is None:
             await self.ws.close(code=rp.CLOSE_UNAUTHORIZED, reason="unknown or revoked robot token")
             raise _Closed
+        rebind_client(f"robot:{self.robot.id}")  # limits count per device, not per branch address
         repo, owner = self.services.conversations, f"robot:{self.robot.id}"
         # A robot resumes only conversations it started itself (not another robot's or branch's,
         # never a customer's token-held one); any other id starts a new conversation.
         if hello.conversation_id and await repo.read(repo.server_owned, hello.conversation_id, "robot", owner):
             self.cid = hello.conversation_id
         else:
+            try:
+                await check_new_conversation()
+            except Limited as exc:
+                await self._error("rate_limited", exc.message)
+                await self.ws.close(code=CLOSE_LIMITED, reason=exc.message[:120])
+                raise _Closed from None
             self.cid = await repo.create_async("robot", owner=owner)
         self.tts = hello.tts and self.services.voice is not None
         await self.send(rp.Session(
@@ -183,14 +191,13 @@ class RobotSession:
             if isinstance(parsed, tuple):
                 await self._error(*parsed)
             elif isinstance(parsed, rp.Text):
-                limiter = getattr(self.ws.app.state, "limiter", None)
-                if limiter is not None and not await limiter.allow_session(self.cid):
-                    await self._error("rate_limited", "too many messages; wait a moment")
-                    continue
                 if not await self._valid():
                     await self._revoked()
                     raise _Closed
-                await self._text_turn(parsed.text)
+                try:
+                    await self._text_turn(parsed.text)
+                except Limited as exc:  # turns per conversation (assistant/throttle.py): the session goes on
+                    await self._error("rate_limited", exc.message)
             elif isinstance(parsed, rp.Ping):
                 await self.send(rp.Pong(id=parsed.id))
             elif isinstance(parsed, rp.Played) and self.voice is not None:

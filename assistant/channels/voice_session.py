@@ -22,6 +22,7 @@ import numpy as np
 from assistant.channels.voice_types import AudioOut, CallOutcome, SessionConfig, Utterance, VoicePrompts
 from assistant.core.events import Reply, ReplyDelta, UserTurn
 from assistant.privacy import redact
+from assistant.throttle import Limited
 from voice.sentences import SentenceChunker, split_sentences, unspoken_remainder
 from voice.stack import VoiceStack
 from voice.vad import Blip, Pause, SpeechStarted, TurnDetector, TurnEnded
@@ -249,13 +250,20 @@ class VoiceSession:
         utt = self._utt = Utterance(self, t0)
         self._heard = []
         chunker, streamed, final = SentenceChunker(), "", None
-        async for ev in self.services.pipeline.run(UserTurn(tr.text, self.cfg.channel, self.conversation_id)):
-            if isinstance(ev, ReplyDelta):
-                streamed += ev.text
-                for sentence in chunker.feed(ev.text):
-                    utt.add(sentence)
-            elif isinstance(ev, Reply):
-                final = ev
+        try:
+            async for ev in self.services.pipeline.run(UserTurn(tr.text, self.cfg.channel, self.conversation_id)):
+                if isinstance(ev, ReplyDelta):
+                    streamed += ev.text
+                    for sentence in chunker.feed(ev.text):
+                        utt.add(sentence)
+                elif isinstance(ev, Reply):
+                    final = ev
+        except Limited:  # turns per conversation (assistant/throttle.py): said, not a silent failure
+            for sentence in split_sentences(self.cfg.prompts.slow_down):
+                utt.add(sentence)
+            utt.finish()
+            self._phase = "done"
+            return
         self._phase = "done"
         if final is None:
             return

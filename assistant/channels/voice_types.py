@@ -28,6 +28,7 @@ class VoicePrompts:
     goodbye: str = "I haven't heard anything, so I'll end the call now. Thank you for calling. Goodbye."
     transfer: str = "Connecting you to an agent now. Please hold."
     apology: str = "Sorry, something went wrong on my side. Could you say that again, or press zero for an agent?"
+    slow_down: str = "Sorry, that's more questions than I can take at once. Please wait a moment before the next one."
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from assistant.bus import AGENTS_TOPIC, EventBus, conversation_topic
 from assistant.storage.agents import AgentView
 from assistant.storage.repository import AuditEntry, ConversationRepository, StoredMessage
 from assistant.storage.tickets import TicketRepository, TicketView
+from assistant.throttle import check_new_ticket
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +57,7 @@ class HandoffService:
         if existing is not None:
             pos = await asyncio.to_thread(self.tickets.position, existing)
             return HandoffStarted(existing.id, existing.reason, pos, self.expected_wait_minutes(pos))
+        await check_new_ticket()  # per-client quota (assistant/throttle.py): raises Limited
         history = await asyncio.to_thread(self.conversations.recent, conversation_id, 20)
         intents = [m.intent for m in history if m.role == "user" and m.intent]
         ticket = await asyncio.to_thread(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.storage.models import Agent, Conversation, Ticket, utcnow
@@ -100,8 +100,13 @@ class TicketRepository:
             return int(ahead or 0) + 1
 
     def list(self, statuses: tuple[str, ...] = OPEN, limit: int = 200) -> list[TicketView]:
+        """At most `limit` tickets: claimed ones first, then those from authenticated devices (lobby
+        robots: branch_id set), then anonymous ones; each group oldest first. So a flood of anonymous
+        tickets never pushes a claimed, a robot or an older ticket out of the agents' view."""
+        group = case((Ticket.status == "claimed", 0), (Ticket.branch_id.is_not(None), 1), else_=2)
         with self._sessions() as s:
-            rows = s.scalars(select(Ticket).where(Ticket.status.in_(statuses)).order_by(Ticket.id).limit(limit)).all()
+            rows = s.scalars(select(Ticket).where(Ticket.status.in_(statuses)).order_by(group, Ticket.id)
+                             .limit(limit)).all()
             names = {a.id: a.display_name for a in s.scalars(select(Agent)).all()}
             return [_view(t, names.get(t.claimed_by)) for t in rows]
 

@@ -47,7 +47,7 @@ def cluster(tmp_path_factory):
     env = {**os.environ, "BANK_KB_DOCS_DIR": str(docs), "BANK_ADMIN_TOKEN": ADMIN["authorization"][7:], "BANK_DATABASE_URL": f"{PG}?options=-csearch_path%3D{schema}",
            "BANK_REDIS_URL": "redis://127.0.0.1:6379/0", "BANK_REDIS_PREFIX": f"test-{schema}:",
            "BANK_DATA_DIR": str(data), "BANK_LLM_MODEL": "smollm2-135m", "BANK_LLM_MAX_NEW_TOKENS": "16",
-           "BANK_VOICE_ENABLED": "false", "BANK_LOG_LEVEL": "WARNING"}
+           "BANK_VOICE_ENABLED": "false", "BANK_LOG_LEVEL": "WARNING", "BANK_RATE_LIMIT_SESSION": "3/minute"}
     subprocess.run([*CLI, "kb", "build"], env=env, check=True, capture_output=True, cwd=ROOT)
     for name in ("ana", "ben"):
         subprocess.run([*CLI, "agents", "add", name, "--password-stdin", "--name", name.title()],
@@ -170,3 +170,12 @@ def test_kb_changes_reach_the_other_replica(cluster):
     eventually(lambda: top_doc(b, q) == "prod-onyx-card")
     assert httpx.delete(f"http://{b}/v1/admin/kb/documents/prod-onyx-card", headers=ADMIN, timeout=120).status_code == 200
     eventually(lambda: top_doc(a, q) != "prod-onyx-card")
+
+
+def test_turn_limit_per_conversation_holds_across_processes(cluster):
+    """BANK_RATE_LIMIT_SESSION=3/minute counted in Redis: turns alternating between A and B share one count."""
+    a, b = cluster
+    me = httpx.post(f"http://{a}/v1/chat", json={"message": "What is your routing number?"}).json()
+    turn = {"message": "What is your routing number?", "conversation_id": me["conversation_id"]}
+    codes = [httpx.post(f"http://{host}/v1/chat", json=turn, headers=auth(me)).status_code for host in (b, a, b)]
+    assert codes == [200, 200, 429]

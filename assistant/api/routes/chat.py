@@ -11,11 +11,13 @@ from assistant.api.schemas import CUSTOMER_ERRORS, ChatRequest, ChatResponse, Er
 from assistant.api.sockets import CustomerSocket
 from assistant.core.events import UserTurn
 from assistant.core.pipeline import complete
+from assistant.throttle import check_new_conversation
 
 router = APIRouter(prefix="/v1", tags=["chat"])
 
 
-@router.post("/chat", response_model=ChatResponse, responses={**CUSTOMER_ERRORS, 400: {"model": ErrorOut}, 503: {"model": ErrorOut}})
+@router.post("/chat", response_model=ChatResponse, responses={**CUSTOMER_ERRORS, 400: {"model": ErrorOut},
+                                                              429: {"model": ErrorOut}, 503: {"model": ErrorOut}})
 async def chat(body: ChatRequest, services: ServicesDep, request: Request) -> ChatResponse:
     """Without conversation_id: a new conversation, and its session token in the reply (once)."""
     cid, token = body.conversation_id, None
@@ -23,6 +25,7 @@ async def chat(body: ChatRequest, services: ServicesDep, request: Request) -> Ch
         if body.identity:
             raise HTTPException(status_code=400, detail="an identity assertion is made for a conversation: start one "
                                 "first (POST /v1/conversations) and have the bank sign its id")
+        await check_new_conversation()  # 429 past the per-client quota (Limited, handled in app.py)
         cid, token = await services.conversations.start_session_async(body.channel)
     else:
         await asyncio.to_thread(check_session, services, cid, bearer(request))
@@ -34,6 +37,7 @@ async def chat(body: ChatRequest, services: ServicesDep, request: Request) -> Ch
 @router.post("/conversations", response_model=SessionOut, status_code=201)
 async def start_conversation(body: SessionIn, services: ServicesDep) -> SessionOut:
     """A conversation with no message yet: its id is what the bank signs into an identity assertion."""
+    await check_new_conversation()  # the same per-client quota as a first message
     cid, token = await services.conversations.start_session_async(body.channel)
     return SessionOut(conversation_id=cid, session_token=token)
 

@@ -4,7 +4,7 @@ database wait (a lock held elsewhere) never stalls the event loop."""
 from fastapi import APIRouter, HTTPException
 
 from assistant.api.deps import CustomerConversation, RowId, ServicesDep
-from assistant.api.schemas import CUSTOMER_ERRORS, ConversationOut, FeedbackIn, HandoffStatusOut, MessageOut
+from assistant.api.schemas import CUSTOMER_ERRORS, ConversationOut, ErrorOut, FeedbackIn, HandoffStatusOut, MessageOut
 
 router = APIRouter(prefix="/v1", tags=["conversations"])
 
@@ -20,7 +20,8 @@ def get_conversation(services: ServicesDep, conversation_id: CustomerConversatio
     )
 
 
-@router.post("/conversations/{conversation_id}/handoff", response_model=HandoffStatusOut, responses=CUSTOMER_ERRORS)
+@router.post("/conversations/{conversation_id}/handoff", response_model=HandoffStatusOut,
+             responses={**CUSTOMER_ERRORS, 429: {"model": ErrorOut}})
 async def request_agent(services: ServicesDep, conversation_id: CustomerConversation) -> HandoffStatusOut:
     """The customer asks for a person (the widget's button); same ticket as a typed request."""
     view = await services.conversations.read(services.conversations.get, conversation_id)

@@ -1,0 +1,91 @@
+"""deploy/nginx.conf in a real nginx in front of the API under uvicorn, as `bankassist serve` runs it.
+
+The client cannot choose the address the limits count (a forged X-Forwarded-For is replaced by
+the peer's address), and /metrics and the API docs are not served through the proxy. The models
+are not loaded (no lifespan): /v1 answers 503 after the per-client limit, which is what counts here.
+"""
+
+import os
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from assistant.api.app import create_app
+from assistant.config import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+pytestmark = pytest.mark.skipif(NGINX is None, reason="nginx is not installed (apt-get install nginx-light)")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(url: str) -> None:
+    for _ in range(100):
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer")
+
+
+@pytest.fixture
+def proxied(tmp_path):
+    """nginx (our site config, upstream pointed at a local port) -> uvicorn -> the app."""
+    api_port, proxy_port = free_port(), free_port()
+    # The proxy reaches the API from 127.0.0.1 here, so that is the one trusted address (compose: the proxy's).
+    settings = Settings(data_dir=tmp_path, rate_limit_ip="3/minute", forwarded_allow_ips="127.0.0.1", _env_file=None)
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=api_port, lifespan="off",
+                                           log_config=None, proxy_headers=True,
+                                           forwarded_allow_ips=settings.forwarded_allow_ips))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    site = (ROOT / "deploy" / "nginx.conf").read_text()
+    site = site.replace("server api:8000 max_fails=2 fail_timeout=5s;", f"server 127.0.0.1:{api_port};")
+    site = site.replace("listen 8000;", f"listen 127.0.0.1:{proxy_port};")
+    site = site.replace("/var/log/nginx/access.log", str(tmp_path / "access.log"))
+    assert f"127.0.0.1:{api_port}" in site and f"127.0.0.1:{proxy_port}" in site
+    (tmp_path / "site.conf").write_text(site)
+    temp = " ".join(f"{k}_temp_path {tmp_path / k};" for k in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    (tmp_path / "nginx.conf").write_text(
+        ("user root;\n" if os.geteuid() == 0 else "")
+        + f"daemon off; pid {tmp_path / 'nginx.pid'}; error_log {tmp_path / 'error.log'};\n"
+        + f"events {{}}\nhttp {{ {temp} include {tmp_path / 'site.conf'}; }}\n")
+    proxy = subprocess.Popen([NGINX, "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        wait_for(f"http://127.0.0.1:{api_port}/healthz")
+        wait_for(f"http://127.0.0.1:{proxy_port}/healthz")
+        yield f"http://127.0.0.1:{proxy_port}", f"http://127.0.0.1:{api_port}"
+    finally:
+        proxy.terminate()
+        proxy.wait(10)
+        server.should_exit = True
+        thread.join(10)
+
+
+def test_a_forged_forwarded_for_does_not_escape_the_per_client_limit(proxied):
+    via_proxy, _ = proxied
+    codes = [httpx.get(f"{via_proxy}/v1/suggestions", headers={"X-Forwarded-For": f"198.51.100.{i}"}).status_code
+             for i in range(5)]
+    assert codes == [503, 503, 503, 429, 429]  # 503: models not loaded; the limit runs before that
+
+
+def test_metrics_and_api_docs_are_refused_by_the_proxy_and_served_inside(proxied):
+    via_proxy, direct = proxied
+    for path in ("/metrics", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json", "/%6detrics"):
+        assert httpx.get(via_proxy + path).status_code == 403, path
+    assert httpx.get(direct + "/metrics").status_code == 200  # Prometheus scrapes the replicas directly
+    assert httpx.get(direct + "/openapi.json").status_code == 200
