@@ -27,7 +27,7 @@ def world(tmp_path):
     audit.ensure_keyed()
     conv, tickets = ConversationRepository(sessions), TicketRepository(sessions)
     handoff = HandoffService(tickets=tickets, conversations=conv, bus=InMemoryBus(), audit=audit)
-    agent = AgentRepository(sessions).add("dana", "Vq7!mZ2#pL9@xR4t-dana", display_name="Dana")
+    agent = AgentRepository(sessions).add("dana", "Vq7!mZ2#pL9@xR4t-k8w", display_name="Dana")
 
     def audit_down(down: bool) -> None:
         with engine.begin() as c:
