@@ -126,6 +126,8 @@
     ".chip{border:1px solid var(--accent-text);background:transparent;color:var(--accent-text);border-radius:999px;",
     "padding:6px 12px;font-size:13px;line-height:1.3;cursor:pointer;text-align:left;}",
     ".chip:hover{background:var(--bot);}",
+    ".verified{margin-left:8px;padding:0 6px;border-radius:999px;border:1px solid currentColor;font-size:11px;}",
+    ".verified[hidden]{display:none;}",
     ".composer{display:flex;align-items:flex-end;gap:8px;padding:10px 12px 6px;border-top:1px solid var(--line);flex:none;}",
     ".composer textarea{flex:1;min-width:0;resize:none;height:42px;max-height:120px;margin:0;padding:10px 12px;",
     "font:inherit;line-height:1.4;color:var(--fg);background:var(--field);border:1px solid var(--line);border-radius:12px;}",
