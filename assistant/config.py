@@ -245,9 +245,9 @@ class Settings(BaseSettings):
     selfservice_enabled: bool = Field(default=True, description="flows for verified customers (assistant/dialogue)")
     flows_dir: Path = Field(default=Path(__file__).resolve().parent / "dialogue" / "flows",
                             description="the self-service flow files (YAML), checked at start-up")
-    flow_min_similarity: float = Field(default=0.45, ge=0, le=1, description="a message this close (cosine) to a "
+    flow_min_similarity: float = Field(default=0.6, ge=0, le=1, description="a message this close (cosine) to a "
                                        "flow's examples starts it")
-    flow_min_intent_confidence: float = Field(default=0.75, ge=0, le=1, description="or a flow's trigger intent "
+    flow_min_intent_confidence: float = Field(default=0.6, ge=0, le=1, description="or a flow's trigger intent "
                                               "at least this confident")
     banking_url: str = Field(default="http://127.0.0.1:8100", description="the core-banking REST API "
                              "(docs/banking-api.yaml); the default is the sandbox bank")

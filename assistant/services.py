@@ -200,7 +200,8 @@ def build_selfservice(settings: Settings, retriever: LiveRetriever, sessions: se
     matcher = FlowMatcher(flows, retriever.embed_many, min_similarity=settings.flow_min_similarity,
                           min_intent_confidence=settings.flow_min_intent_confidence)
     sealer = Sealer.from_file(settings.data_dir / "dialogue.key")
-    return SelfService(runner=FlowRunner(flows, actions, sealer=sealer), matcher=matcher, store=DialogueStore(sessions))
+    return SelfService(runner=FlowRunner(flows, actions, sealer=sealer), matcher=matcher, store=DialogueStore(sessions),
+                       faq_threshold=settings.faq_threshold)
 
 
 def load_canned(path: Path) -> list[str]:

@@ -14,6 +14,9 @@ import numpy as np
 from assistant.dialogue.flows import Flow
 
 EVIDENCE_BONUS = 0.1  # a message that gives a flow's slot leans that far towards the flow
+# A classifier intent this confident that no flow triggers on rules the examples out ("card_linking" 0.9).
+OTHER_INTENT_CONFIDENCE = 0.5
+NEUTRAL_INTENTS = frozenset({"out_of_scope", "greeting", "goodbye", "thanks", "human_agent", "complaint"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,23 +58,22 @@ class FlowMatcher:
               margin: float = 0.0) -> FlowMatch | None:
         """The flow asked for, or None.
 
-        A flow must be closer to the message than the nearest FAQ question (`faq_score`): "how do I
+        A confident classifier intent decides first: a flow's trigger intent starts it, any other known
+        intent rules the examples out. Otherwise the examples: a flow must be closer to the message than the nearest FAQ question (`faq_score`): "how do I
         dispute a charge?" is nearer an FAQ than the dispute flow's examples, "the hotel billed me twice"
         is not. `evidence(flow)`: the message gives one of the flow's slots ("send $50 to Bartholomew"),
         which counts `EVIDENCE_BONUS` for the flow. `margin` raises the bar (a switch out of another flow).
         """
+        named = self._by_intent.get(intent or "")
+        if named and confidence >= self.min_intent_confidence + margin:
+            return FlowMatch(named, round(confidence, 4), "intent")
+        if intent and intent not in NEUTRAL_INTENTS and not named and confidence >= OTHER_INTENT_CONFIDENCE:
+            return None  # the classifier knows this request, and no flow does it ("link my card to the app")
         scores = self.scores(vector)
         ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
         if ranked:
             flow, sim = ranked[0]
-            if sim >= self.min_similarity + margin and self._beats_faq(flow, sim, faq_score, evidence):
+            leaning = sim + (EVIDENCE_BONUS if evidence(flow) else 0.0)
+            if leaning >= self.min_similarity + margin and leaning > faq_score:
                 return FlowMatch(flow, round(sim, 4), "examples")
-        named = self._by_intent.get(intent or "")
-        if named and confidence >= self.min_intent_confidence + margin and \
-                self._beats_faq(named, scores.get(named, 0.0), faq_score, evidence):
-            return FlowMatch(named, round(confidence, 4), "intent")
         return None
-
-    @staticmethod
-    def _beats_faq(flow: str, sim: float, faq_score: float, evidence: Callable[[str], bool]) -> bool:
-        return sim + (EVIDENCE_BONUS if evidence(flow) else 0.0) > faq_score

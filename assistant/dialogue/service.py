@@ -48,8 +48,10 @@ class FlowOutcome:
 
 
 class SelfService:
-    def __init__(self, *, runner: FlowRunner, matcher: FlowMatcher, store: DialogueStore) -> None:
-        self.runner, self.matcher, self.store = runner, matcher, store
+    def __init__(self, *, runner: FlowRunner, matcher: FlowMatcher, store: DialogueStore, faq_threshold: float) -> None:
+        """`faq_threshold`: a message this close to an FAQ question is answered by it for a customer who is
+        not signed in ("when will my card arrive?"), rather than asked to sign in for the flow."""
+        self.runner, self.matcher, self.store, self.faq_threshold = runner, matcher, store, faq_threshold
 
     @property
     def actions(self) -> FlowActions:
@@ -114,6 +116,8 @@ class SelfService:
         match = self.matcher.match(vector, intent, confidence, faq_score=faq_score if question else 0.0,
                                    evidence=evidence, margin=SWITCH_MARGIN if state else 0.0)
         new_flow = match.flow if match else None
+        if new_flow is not None and not ctx.verified and state is None and faq_score >= self.faq_threshold:
+            new_flow = None
         facts = TurnFacts(
             active_flow=state.flow if state else None, awaiting=state.awaiting if state else None,
             awaited_slot=self.runner.awaited_slot(state) if state else None, fills=fills,
