@@ -14,6 +14,9 @@ import numpy as np
 from assistant.dialogue.flows import Flow
 
 EVIDENCE_BONUS = 0.1  # a message that gives a flow's slot leans that far towards the flow
+# Closer than this to a flow's own example, the wording decides before the classifier: BANKING77 has no
+# "freeze my card" or "what's my balance", and reads them as its nearest intent (lost card, pending payment).
+STRONG_EXAMPLE = 0.8
 # A classifier intent this confident that no flow triggers on rules the examples out ("card_linking" 0.9).
 OTHER_INTENT_CONFIDENCE = 0.5
 NEUTRAL_INTENTS = frozenset({"out_of_scope", "greeting", "goodbye", "thanks", "human_agent", "complaint"})
@@ -58,22 +61,22 @@ class FlowMatcher:
               margin: float = 0.0) -> FlowMatch | None:
         """The flow asked for, or None.
 
-        A confident classifier intent decides first: a flow's trigger intent starts it, any other known
-        intent rules the examples out. Otherwise the examples: a flow must be closer to the message than the nearest FAQ question (`faq_score`): "how do I
+        A message worded like a flow's own example (STRONG_EXAMPLE) starts it; otherwise a confident
+        classifier intent decides: a flow's trigger intent starts it, any other known intent rules the
+        examples out; otherwise the examples again, at the lower bar: a flow must be closer to the message than the nearest FAQ question (`faq_score`): "how do I
         dispute a charge?" is nearer an FAQ than the dispute flow's examples, "the hotel billed me twice"
         is not. `evidence(flow)`: the message gives one of the flow's slots ("send $50 to Bartholomew"),
         which counts `EVIDENCE_BONUS` for the flow. `margin` raises the bar (a switch out of another flow).
         """
+        ranked = sorted(self.scores(vector).items(), key=lambda kv: kv[1], reverse=True)
+        flow, sim = ranked[0] if ranked else ("", 0.0)
+        leaning = sim + (EVIDENCE_BONUS if flow and evidence(flow) else 0.0)
+        by_examples = flow and leaning >= self.min_similarity + margin and leaning > faq_score
+        if by_examples and sim >= STRONG_EXAMPLE + margin:  # worded like the flow's own examples ("freeze my card")
+            return FlowMatch(flow, round(sim, 4), "examples")
         named = self._by_intent.get(intent or "")
         if named and confidence >= self.min_intent_confidence + margin:
             return FlowMatch(named, round(confidence, 4), "intent")
         if intent and intent not in NEUTRAL_INTENTS and not named and confidence >= OTHER_INTENT_CONFIDENCE:
             return None  # the classifier knows this request, and no flow does it ("link my card to the app")
-        scores = self.scores(vector)
-        ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
-        if ranked:
-            flow, sim = ranked[0]
-            leaning = sim + (EVIDENCE_BONUS if evidence(flow) else 0.0)
-            if leaning >= self.min_similarity + margin and leaning > faq_score:
-                return FlowMatch(flow, round(sim, 4), "examples")
-        return None
+        return FlowMatch(flow, round(sim, 4), "examples") if by_examples else None

@@ -58,6 +58,8 @@ def test_token_verifies_with_the_assistants_settings(env, capsys):
 
 def test_token_refused_in_production(env, capsys, monkeypatch):
     monkeypatch.setenv("BANK_ENVIRONMENT", "production")
+    for name in ("BANK_AUDIT_KEY", "BANK_TWILIO_AUTH_TOKEN"):  # the other production secrets, so only the dev gate refuses
+        monkeypatch.setenv(name, "Zq4_vR8xLm2TpW6kHs9dNc3bYf7gJa5e")
     assert main(["sandbox", "token", "cus_alex"]) == 2
     captured = capsys.readouterr()
     assert captured.out == "" and "development only" in captured.err
