@@ -48,7 +48,7 @@ def main() -> int:
 
     from assistant.config import Settings
     from assistant.dialogue.actions import CustomerData
-    from assistant.dialogue.service import is_question
+    from assistant.dialogue.service import about_rules, is_question
     from assistant.dialogue.state import FlowState
     from assistant.handoff.policy import HandoffPolicy
     from assistant.logging_setup import configure_logging
@@ -73,7 +73,7 @@ def main() -> int:
             return any(r.found for r in runner.probe(fresh, text, CustomerData()).values())
 
         m = matcher.match(v, sig.intent, sig.confidence, faq_score=faq[0].score if faq and is_question(text) else 0.0,
-                          evidence=evidence)
+                          evidence=evidence, about_rules=about_rules(text))
         return m.flow if m else None
 
     keep = (lambda t: True) if args.split == "all" else (lambda t: split_of(t) == args.split)

@@ -58,7 +58,7 @@ class FlowMatcher:
 
     def match(self, vector: np.ndarray, intent: str | None = None, confidence: float = 0.0, *,
               faq_score: float = 0.0, evidence: Callable[[str], bool] = lambda _: False,
-              margin: float = 0.0) -> FlowMatch | None:
+              margin: float = 0.0, about_rules: bool = False) -> FlowMatch | None:
         """The flow asked for, or None.
 
         A message worded like a flow's own example (STRONG_EXAMPLE) starts it; otherwise a confident
@@ -75,7 +75,9 @@ class FlowMatcher:
         if by_examples and sim >= STRONG_EXAMPLE + margin:  # worded like the flow's own examples ("freeze my card")
             return FlowMatch(flow, round(sim, 4), "examples")
         named = self._by_intent.get(intent or "")
-        if named and confidence >= self.min_intent_confidence + margin:
+        # A question after a fee, a figure or a rule ("what is the overdraft fee") is for the knowledge base,
+        # whichever intent it resembles; only wording like a flow's own example starts one (above).
+        if named and confidence >= self.min_intent_confidence + margin and not about_rules:
             return FlowMatch(named, round(confidence, 4), "intent")
         if intent and intent not in NEUTRAL_INTENTS and not named and confidence >= OTHER_INTENT_CONFIDENCE:
             return None  # the classifier knows this request, and no flow does it ("link my card to the app")

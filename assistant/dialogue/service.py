@@ -114,9 +114,13 @@ class SelfService:
         # Only a question competes with the FAQ: "how do I freeze my card?" may want the how-to, while
         # "freeze my debit card" asks the assistant to do it, however close an FAQ's wording is.
         match = self.matcher.match(vector, intent, confidence, faq_score=faq_score if question else 0.0,
-                                   evidence=evidence, margin=SWITCH_MARGIN if state else 0.0)
+                                   evidence=evidence, margin=SWITCH_MARGIN if state else 0.0,
+                                   about_rules=about_rules(text))
         new_flow = match.flow if match else None
-        if new_flow is not None and not ctx.verified and state is None and faq_score >= self.faq_threshold:
+        if new_flow is not None and not ctx.verified and state is None and (
+                faq_score >= self.faq_threshold or (question and match.by == "intent")):
+            # Not signed in: a question the knowledge base answers gets its answer ("how long do I have to
+            # dispute a billing error?" reads as a dispute intent), not a request to sign in first.
             new_flow = None
         facts = TurnFacts(
             active_flow=state.flow if state else None, awaiting=state.awaiting if state else None,
@@ -176,6 +180,17 @@ class SelfService:
         summary = _summary(state) if reply.handoff and state else None
         return FlowOutcome(route, (before + reply.text).strip(), reply.suggestions, kb_question=reply.kb_question,
                            handoff=reply.handoff, events=reply.events, customer_id=customer, flow_summary=summary)
+
+
+_TERMS_WORDS = frozenset({"fee", "fees", "rate", "rates", "apy", "apr", "limit", "limits", "cost", "costs", "penalty",
+                          "interest", "minimum", "maximum"})
+
+
+def about_rules(text: str) -> bool:
+    """A question after what something costs or what its terms are ("what is the overdraft fee"), as
+    opposed to one after the customer's own card or payment ("when will my card arrive?")."""
+    words = {w.strip("?.,!'\"") for w in text.lower().split()}
+    return is_question(text) and bool(words & _TERMS_WORDS)
 
 
 _QUESTION_WORDS = frozenset({"how", "what", "what's", "whats", "when", "where", "why", "which", "who", "can", "could",
