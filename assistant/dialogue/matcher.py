@@ -58,7 +58,7 @@ class FlowMatcher:
 
     def match(self, vector: np.ndarray, intent: str | None = None, confidence: float = 0.0, *,
               faq_score: float = 0.0, evidence: Callable[[str], bool] = lambda _: False,
-              margin: float = 0.0, about_rules: bool = False) -> FlowMatch | None:
+              margin: float = 0.0, about_rules: bool = False, in_flow: bool = False) -> FlowMatch | None:
         """The flow asked for, or None.
 
         A message worded like a flow's own example (STRONG_EXAMPLE) starts it; otherwise a confident
@@ -72,8 +72,10 @@ class FlowMatcher:
         flow, sim = ranked[0] if ranked else ("", 0.0)
         leaning = sim + (EVIDENCE_BONUS if flow and evidence(flow) else 0.0)
         by_examples = flow and leaning >= self.min_similarity + margin and leaning > faq_score
-        if by_examples and sim >= STRONG_EXAMPLE + margin:  # worded like the flow's own examples ("freeze my card")
+        if by_examples and leaning >= STRONG_EXAMPLE + margin:  # worded like the flow's own examples ("freeze my card")
             return FlowMatch(flow, round(sim, 4), "examples")
+        if in_flow:  # leaving a flow for another takes a clear request, not a resemblance ("will my debits still go out?")
+            return None
         named = self._by_intent.get(intent or "")
         # A question after a fee, a figure or a rule ("what is the overdraft fee") is for the knowledge base,
         # whichever intent it resembles; only wording like a flow's own example starts one (above).
