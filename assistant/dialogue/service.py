@@ -115,7 +115,7 @@ class SelfService:
         # "freeze my debit card" asks the assistant to do it, however close an FAQ's wording is.
         match = self.matcher.match(vector, intent, confidence, faq_score=faq_score if question else 0.0,
                                    evidence=evidence, margin=SWITCH_MARGIN if state else 0.0,
-                                   about_rules=about_rules(text))
+                                   about_rules=about_rules(text), in_flow=state is not None)
         new_flow = match.flow if match else None
         if new_flow is not None and not ctx.verified and state is None and (
                 faq_score >= self.faq_threshold or (question and match.by == "intent")):
