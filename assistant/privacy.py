@@ -1,7 +1,13 @@
 """PII redaction applied before customer text reaches a log, the database or a model.
 
 Card numbers are Luhn-checked and IBANs mod-97-checked, so ordinary figures ("$2,500",
-"60 days") are left alone while real identifiers, typed with spaces or dashes, are masked.
+"60 days") are left alone while real identifiers are masked however they are typed: with
+spaces, tabs, non-breaking spaces, dots, dashes, "_" or "/", or spoken digit by digit
+("four one one one ..."). Secrets in free text (PIN, CVV, expiry, passwords, one-time codes)
+are masked after their keyword ("my pin is 4821" -> "my pin is [PIN]").
+
+Every pattern here runs in linear time on any input (tests/unit/test_regex_linear.py): no two
+adjacent parts of a pattern can match the same characters, and repeats are bounded.
 """
 
 from __future__ import annotations
@@ -10,28 +16,39 @@ import logging
 import re
 from dataclasses import dataclass, field
 
+from assistant.privacy_secrets import SECRETS, spoken_numbers
+
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]{0,7}\.?"
 _DATE = (
     r"(?:\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}|\d{4}-\d{1,2}-\d{1,2}|"
-    r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4}|"
-    r"\d{1,2}(?:st|nd|rd|th)?\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?,?\s+\d{4})"
+    rf"{_MONTH}\s{{1,3}}\d{{1,2}}(?:st|nd|rd|th)?,?\s{{1,3}}\d{{4}}|"
+    rf"\d{{1,2}}(?:st|nd|rd|th)?\s{{1,3}}{_MONTH},?\s{{1,3}}\d{{4}})"
 )
-EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
-IBAN = re.compile(r"\b[A-Za-z]{2}\d{2}(?:[ -]?[A-Za-z0-9]){11,30}\b")
-CARD = re.compile(r"(?<![\d$])\d(?:[ -]?\d){12,18}(?!\d)")
+# Between the digits of one number: up to two blanks, then at most one of - . _ / and two blanks more.
+# "4111.1111.1111.1111", "4111  1111\t1111 1111", "123.45.6789", "4111 - 1111 - ..."
+_GAP = r"[ \t\u00a0]{0,2}(?:[-._/][ \t\u00a0]{0,2})?"
+_GAP_NONEMPTY = r"(?:[ \t\u00a0]{1,2}(?:[-._/][ \t\u00a0]{0,2})?|[-._/][ \t\u00a0]{0,2})"
+_BLANKS = r"(?:[ \t\u00a0]{1,2}|-)?"  # a typed account or mistyped card number: blanks or a dash
+_SAID = r"\s{0,3}(?:(?:is|was|:|#|=)\s{0,3}){0,2}"  # "ssn is: ", "account # ", "dob - "
+
+EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,24}")
+# Candidates only: the longest prefix with valid check digits is masked (see `_iban`).
+IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?:[ \t\u00a0-]{0,2}[A-Za-z0-9]){11,30}")
+CARD = re.compile(rf"(?<![\d$])\d(?:{_GAP}\d){{12,18}}(?!\d)")
+CARD_LIKE = re.compile(rf"(?<![\d$])\d(?:{_BLANKS}\d){{12,18}}(?!\d)")
 SSN = re.compile(
-    r"(?<!\d)\d{3}[- ]\d{2}[- ]\d{4}(?!\d)|(?i:(?:ssn|social security(?: number)?)\s*(?:is|:|#)?\s*)\d{9}(?!\d)"
+    rf"(?<![\d.])\d{{3}}{_GAP_NONEMPTY}\d{{2}}{_GAP_NONEMPTY}\d{{4}}(?!\d|\.\d)"
+    rf"|(?i:\b(?:ssn|social security(?: number| no\.?)?){_SAID})\d{{9}}(?!\d)"
 )
-DOB = re.compile(
-    rf"(?i)\b(?:dob|d\.o\.b\.|date of birth|birth ?date|birthday|born(?: on)?)\b\s*(?:is|was|:)?\s*{_DATE}"
-)
+DOB = re.compile(rf"(?i)\b(?:dob|d\.o\.b\.|date of birth|birth ?date|birthday|born(?: on)?)\b{_SAID}{_DATE}")
 PHONE = re.compile(
     r"(?<![\w$])(?:\+?\d{1,3}[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.-])\d{3}[\s.-]\d{4}(?!\d)"
     r"|(?<![\w$])\+\d{1,3}(?:[\s.-]?\d){7,12}(?!\d)"
 )
 ACCOUNT_KW = re.compile(
-    r"(?i)\b(?:account|acct|a/c|routing)(?:\s+(?:number|no\.?|num|#))?\s*(?:is|:|#)?\s*(\d(?:[ -]?\d){3,19})"
+    rf"(?i)\b(?:account|acct|a/c|routing)(?:\s{{1,3}}(?:number|no\.?|num|#))?{_SAID}(\d(?:{_BLANKS}\d){{3,19}})"
 )
-LONG_DIGITS = re.compile(r"(?<![\d$.,])\d{8,19}(?![\d,]|\.\d)")
+LONG_DIGITS = re.compile(r"(?<![\d$.,])\d{8,19}(?!\d|[.,]\d)")
 
 
 def luhn_ok(digits: str) -> bool:
@@ -46,14 +63,24 @@ def luhn_ok(digits: str) -> bool:
 
 
 def iban_ok(candidate: str) -> bool:
-    s = re.sub(r"[ -]", "", candidate).upper()
-    if not 15 <= len(s) <= 34 or not s[:2].isalpha():
+    s = re.sub(r"[\s-]", "", candidate).upper()
+    if not 15 <= len(s) <= 34 or not s[:2].isalpha() or not s.isalnum():
         return False
     rearranged = s[4:] + s[:4]
     try:
         return int("".join(str(int(c, 36)) for c in rearranged)) % 97 == 1
     except ValueError:
         return False
+
+
+def _iban(m: re.Match) -> str | None:
+    """The longest valid IBAN the candidate starts with: "GB82WEST12345698765432 please" is a
+    candidate up to "please" (a word may follow a space inside an IBAN), valid up to "32"."""
+    whole = m.group(0)
+    for end in range(len(whole), 14, -1):
+        if whole[end - 1].isalnum() and (end == len(whole) or not whole[end].isalnum()) and iban_ok(whole[:end]):
+            return "[IBAN]" + whole[end:]
+    return None
 
 
 @dataclass
@@ -76,16 +103,27 @@ def redact(text: str) -> Redaction:
                 return m.group(0)
             found[label] = found.get(label, 0) + 1
             whole = m.group(0)
-            return whole.replace(value, f"[{label}]") if group else f"[{label}]"
+            start, end = m.start(group) - m.start(0), m.end(group) - m.start(0)
+            return whole[:start] + f"[{label}]" + whole[end:]
 
         return pattern.sub(repl, s)
 
-    s = sub(EMAIL, "EMAIL", text)
-    s = sub(IBAN, "IBAN", s, check=iban_ok)
+    def iban(m: re.Match) -> str:
+        masked = _iban(m)
+        if masked is None:
+            return m.group(0)
+        found["IBAN"] = found.get("IBAN", 0) + 1
+        return masked
+
+    s = spoken_numbers(text, found, card_ok=luhn_ok)
+    s = sub(EMAIL, "EMAIL", s)
+    s = IBAN.sub(iban, s)
     s = sub(CARD, "CARD", s, check=lambda v: luhn_ok(re.sub(r"\D", "", v)))
-    s = sub(CARD, "ACCOUNT", s)  # a mistyped card number is still somebody's number
+    s = sub(CARD_LIKE, "ACCOUNT", s)  # a mistyped card number is still somebody's number
     s = sub(SSN, "SSN", s)
     s = sub(DOB, "DOB", s)
+    for label, pattern in SECRETS:
+        s = sub(pattern, label, s, group=1)
     s = sub(PHONE, "PHONE", s)
     s = sub(ACCOUNT_KW, "ACCOUNT", s, group=1)
     s = sub(LONG_DIGITS, "ACCOUNT", s)

@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from assistant.bus import conversation_topic
 from assistant.channels import robot_protocol as rp
 from assistant.core.events import Reply, ReplyDelta, UserTurn
+from assistant.privacy import redact
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,8 @@ class RobotAudioOut:
     async def notify(self, event: dict) -> None:
         kind = event.get("type")
         if kind in ("transcript", "partial"):
-            await self.s.send(rp.Transcript(final=kind == "transcript", text=event.get("text", "")))
+            # A lobby screen is public: it shows what the visitor said as stored, redacted.
+            await self.s.send(rp.Transcript(final=kind == "transcript", text=redact(event.get("text", "")).text))
         elif kind in ("barge_in", "speech_started"):
             await self.s.send_raw({"v": 1, **event})
 

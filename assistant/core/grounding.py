@@ -21,6 +21,9 @@ class GuardVerdict:
 
 
 def check_reply(reply: str, passages: list[Passage]) -> GuardVerdict:
+    """Every figure of the reply (digits or number words: "$30", "thirteen", "one") is stated by a
+    passage's text or title. The streaming guard checks each sentence; this checks the whole reply
+    once more before it is stored and sent."""
     missing = unsupported_figures(reply, [p.text for p in passages] + [p.title for p in passages])
     return GuardVerdict(ok=not missing, unsupported=tuple(missing))
 
