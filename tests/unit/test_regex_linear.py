@@ -94,20 +94,22 @@ def _words(pattern: re.Pattern) -> list[str]:
     return words
 
 
+def _repeat(unit: str) -> str:
+    return unit * (LENGTH // len(unit) + 1)
+
+
 def hostile(pattern: re.Pattern) -> list[str]:
     """Inputs of LENGTH+ characters made of the pattern's own parts, with no terminator."""
-    runs = [f * (LENGTH // len(f) + 1) for f in _FILLERS]
+    runs = [_repeat(f) for f in _FILLERS]
     out = [r + "x" for r in runs] + [r + "!" for r in runs[:6]]
     words = _words(pattern)
     for w in words:
         for run in (runs[0], runs[5], runs[4], runs[10]):  # spaces, "1 ", "1,", "a "
             out.append(f"{w}{run}x")
+        out.append(_repeat(w + " "))
     if words:
-        soup = " ".join(words)
-        out.append((soup + " ") * (LENGTH // (len(soup) + 1) + 1))
-        out.append(("1 " + " 1 ".join(words) + " ") * (LENGTH // (2 * len(soup) + 2) + 1))
-        for w in words[:MAX_WORDS]:
-            out.append((w + " ") * (LENGTH // (len(w) + 1) + 1))
+        out.append(_repeat(" ".join(words) + " "))
+        out.append(_repeat("1 " + " 1 ".join(words) + " "))
     return out
 
 
