@@ -22,14 +22,14 @@ SPOKEN_MIN_DIGITS = 7
 
 _SAID = r"[^\S\n]{0,3}(?:(?:is|was|are|:|=|#|-)[^\S\n]{0,3}){0,2}"
 _CODE_DIGITS = rf"(?:\d(?:[ -]?\d){{2,7}}(?!\d)|{_SPOKEN_SHORT})"
-_EXPIRY_DATE = r"(?:0?[1-9]|1[0-2])[^\S\n]?[/.-][^\S\n]?(?:20\d\d|\d\d)(?!\d)"
+_EXPIRY_DATE = r"(?:0?[1-9]|1[0-2])[^\S\n]?[/.-][^\S\n]?(?:20\d\d|\d\d)(?![/.-]?\d)"  # not a whole date: 12/31/2025
 # Words that follow "password is" without being one: "my password is not working".
 _NOT_A_PASSWORD = (
     "not|no|wrong|incorrect|invalid|locked|expired|correct|right|too|very|still|being|the|my|a|an|blocked|working|"
     "reset|changed|forgotten|required|weak|strong|long|short|needed|compromised|stolen|same|different|new|old|"
     "what|how|it|that|this|case|empty|missing|gone|lost|saved|set|there|ok|okay|fine"
 )
-_PASSWORD_VALUE = rf"(?!(?:{_NOT_A_PASSWORD})(?:[\s.,!?;:]|$))[^\s\"'“”]{{1,64}}"
+_PASSWORD_VALUE = rf"(?!(?:{_NOT_A_PASSWORD})[.,!?;:]?(?:\s|$))[^\s\"'“”]{{1,64}}"
 
 SECRETS: tuple[tuple[str, re.Pattern], ...] = (
     ("CVV", re.compile(
@@ -40,7 +40,8 @@ SECRETS: tuple[tuple[str, re.Pattern], ...] = (
         rf"({_EXPIRY_DATE})")),
     ("PIN", re.compile(rf"(?i)\bpin(?:[^\S\n]{{1,3}}(?:number|code|no\.?))?\b{_SAID}({_CODE_DIGITS})")),
     ("CODE", re.compile(
-        rf"(?i)(?<!zip )(?<!area )(?<!postal )(?<!sort )(?<!swift )(?<!promo )(?<!bic )(?<!branch )(?<!tracking )"
+        rf"(?i)(?<!zip )(?<!area )(?<!postal )(?<!sort )(?<!swift )(?<!promo )(?<!bic )(?<!branch )(?<!tracking )(?<!error )"
+        rf"(?<!status )(?<!reason )(?<!tax )"
         rf"\b(?:otp|passcode|code|one[- ]time (?:pass)?code|verification number)\b{_SAID}({_CODE_DIGITS})")),
     ("PASSWORD", re.compile(
         rf"(?i)\b(?:password|passwd|pwd|passphrase|pass word)[^\S\n]{{0,3}}(?:is|was|:|=)[^\S\n]{{0,3}}:?[^\S\n]{{0,3}}"
