@@ -34,7 +34,9 @@ _SAID = r"\s{0,3}(?:(?:is|was|:|#|=)\s{0,3}){0,2}"  # "ssn is: ", "account # ", 
 EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,24}")
 # Candidates only: the longest prefix with valid check digits is masked (see `_iban`).
 IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?:[ \t\u00a0-]{0,2}[A-Za-z0-9]){11,30}")
-CARD = re.compile(rf"(?<![\d$])\d(?:{_GAP}\d){{12,18}}(?!\d)")
+# Candidates: a run of 13 to 41 digits; masked whole when 13 to 19 of its digits, whole groups, pass
+# Luhn (see `_card`): "4111.1111.1111.1111/04/27" and "4111 1111 1111 1111 123" are a card and more.
+CARD = re.compile(rf"(?<![\d$])\d(?:{_GAP}\d){{12,40}}")
 CARD_LIKE = re.compile(rf"(?<![\d$])\d(?:{_BLANKS}\d){{12,18}}(?!\d)")
 SSN = re.compile(
     rf"(?<![\d.])\d{{3}}{_GAP_NONEMPTY}\d{{2}}{_GAP_NONEMPTY}\d{{4}}(?!\d|\.\d)"
@@ -95,6 +97,20 @@ def _iban(m: re.Match) -> str | None:
     return None
 
 
+def _card(candidate: str) -> bool:
+    """Some whole groups of the candidate's digits, 13 to 19 of them, form a Luhn-valid number."""
+    groups = re.findall(r"\d+", candidate)
+    for i in range(len(groups)):
+        digits = ""
+        for group in groups[i:]:
+            digits += group
+            if len(digits) > 19:
+                break
+            if len(digits) >= 13 and luhn_ok(digits):
+                return True
+    return False
+
+
 @dataclass
 class Redaction:
     text: str
@@ -130,7 +146,7 @@ def redact(text: str) -> Redaction:
     s = spoken_numbers(text, found, card_ok=luhn_ok)
     s = sub(EMAIL, "EMAIL", s)
     s = IBAN.sub(iban, s)
-    s = sub(CARD, "CARD", s, check=lambda v: luhn_ok(re.sub(r"\D", "", v)))
+    s = sub(CARD, "CARD", s, check=_card)
     s = sub(CARD_LIKE, "ACCOUNT", s)  # a mistyped card number is still somebody's number
     s = sub(SSN, "SSN", s)
     s = sub(DOB, "DOB", s)
