@@ -98,16 +98,28 @@ def _iban(m: re.Match) -> str | None:
 
 
 def _card(candidate: str) -> bool:
-    """Some whole groups of the candidate's digits, 13 to 19 of them, form a Luhn-valid number."""
-    groups = re.findall(r"\d+", candidate)
-    for i in range(len(groups)):
-        digits = ""
-        for group in groups[i:]:
-            digits += group
-            if len(digits) > 19:
-                break
-            if len(digits) >= 13 and luhn_ok(digits):
-                return True
+    """Some whole groups of the candidate's digits, 13 to 19 of them, form a Luhn-valid number.
+
+    Each window is checked in constant time from two running sums (digits doubled at odd or at even
+    places), so a long run costs no more than reading it."""
+    digits = [int(c) for c in candidate if c.isdigit()]
+    ends, at = [], 0
+    for group in re.findall(r"\d+", candidate):
+        at += len(group)
+        ends.append(at)
+    starts = [0, *ends[:-1]]
+    odd, even = [0], [0]  # odd[k]: digits before k, those at odd places doubled; even[k]: at even places
+    for i, d in enumerate(digits):
+        doubled = d * 2 - 9 if d > 4 else d * 2
+        odd.append(odd[-1] + (doubled if i % 2 else d))
+        even.append(even[-1] + (d if i % 2 else doubled))
+    for a in starts:
+        for b in ends:
+            if 13 <= b - a <= 19:
+                # from the right end, every second digit is doubled: those whose place differs in parity from b - 1
+                sums = odd if (b - 1) % 2 == 0 else even
+                if (sums[b] - sums[a]) % 10 == 0:
+                    return True
     return False
 
 
