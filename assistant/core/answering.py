@@ -23,9 +23,8 @@ from knowledge_base.figures import NUMBER_WORDS, figures
 
 log = logging.getLogger(__name__)
 _SENTENCE_END = re.compile(r"[.!?](?=\s)")
-# Where a figure may begin: a digit, "$" or any number word `figures` reads ("one", "thirteen"); and a
-# citation mark's "[" ("[1]" is no figure, but "1]" cut off from its "[" reads as one).
-_FIGURE_START = re.compile(r"\d|\$|\[(?![^\d])|\b(?:" + "|".join(NUMBER_WORDS) + r")\b", re.I)
+# Where a figure may begin: a digit, "$" or any number word `figures` reads ("one", "thirteen").
+_FIGURE_START = re.compile(r"\d|\$|\b(?:" + "|".join(NUMBER_WORDS) + r")\b", re.I)
 
 
 class KnowledgeSource(Protocol):
