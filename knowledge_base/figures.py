@@ -15,7 +15,10 @@ _WORDS = {
     "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "forty-five": 45, "fifty": 50,
     "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100,
 }
-_WORD_RE = re.compile(r"\b(" + "|".join(sorted(_WORDS, key=len, reverse=True)) + r")\b", re.I)
+# The one list of number words: the figure guard's streaming check (assistant/core/answering.py) holds
+# back text from the first of them, so a word this list lacks would reach the customer unchecked.
+NUMBER_WORDS: tuple[str, ...] = tuple(sorted(_WORDS, key=len, reverse=True))
+_WORD_RE = re.compile(r"\b(" + "|".join(NUMBER_WORDS) + r")\b", re.I)
 _TIME = re.compile(r"\b(\d{1,2}):(\d{2})\b")
 _NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(\s*(?:k|thousand|million))?", re.I)
 _CITATION_MARK = re.compile(r"\[\d{1,2}\]")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"(])")
-_BULLET = re.compile(r"^\s*(?:[-*]|\d+\.)\s+", re.M)
+_BULLET = re.compile(r"^[^\S\n]*(?:[-*]|\d+\.)\s+", re.M)  # blanks before a bullet stay within its line
 # A full stop that ends an abbreviation, not a sentence: "the U.S. Treasury", "4:00 p.m. ET",
 # "P.O. Box 4160", "Martin Luther King Jr. Day". Split there, a quote stopped at "and on April 15,
 # 2025 the U.S." and dropped the court that vacated the rule.

@@ -21,6 +21,7 @@ from assistant.auth.live import close, watch
 from assistant.bus import conversation_topic
 from assistant.channels import robot_protocol as rp
 from assistant.core.events import Reply, ReplyDelta, UserTurn
+from assistant.privacy import redact
 from assistant.throttle import CLOSE_LIMITED, Limited, check_new_conversation, rebind_client
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,8 @@ class RobotAudioOut:
     async def notify(self, event: dict) -> None:
         kind = event.get("type")
         if kind in ("transcript", "partial"):
-            await self.s.send(rp.Transcript(final=kind == "transcript", text=event.get("text", "")))
+            # A lobby screen is public: it shows what the visitor said as stored, redacted.
+            await self.s.send(rp.Transcript(final=kind == "transcript", text=redact(event.get("text", "")).text))
         elif kind in ("barge_in", "speech_started"):
             await self.s.send_raw({"v": 1, **event})
 

@@ -20,8 +20,15 @@ class GuardVerdict:
     unsupported: tuple[str, ...] = ()
 
 
+# "one" that counts nothing: "no one", "one of our agents", "this one".
+_PRONOUN_ONE = re.compile(r"\b(?:no|any|every|each|the|this|that|which|some)\s{1,3}one\b|\bone\s{1,3}(?:of|another)\b", re.I)
+
+
 def check_reply(reply: str, passages: list[Passage]) -> GuardVerdict:
-    missing = unsupported_figures(reply, [p.text for p in passages] + [p.title for p in passages])
+    """Every figure of the reply (digits or number words: "$30", "thirteen", "one free wire") is stated
+    by a passage's text or title. The streaming guard checks each sentence; this checks the whole reply
+    once more before it is stored and sent."""
+    missing = unsupported_figures(_PRONOUN_ONE.sub(" ", reply), [p.text for p in passages] + [p.title for p in passages])
     return GuardVerdict(ok=not missing, unsupported=tuple(missing))
 
 

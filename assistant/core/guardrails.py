@@ -68,12 +68,29 @@ REPLIES = {
     ),
 }
 
-_PLANTED = re.compile(
-    r"[^.!?\n]*\b(ignore|disregard|override)\b[^.!?\n]*\b(instruction|previous|above|prompt|rules)\b[^.!?\n]*[.!?]?"
-    r"|[^.!?\n]*\b(assistant|AI|chatbot|model|language model)s?\b[^.!?\n]*\b(must|should|always|never)\b[^.!?\n]*\b(say|tell|reply|respond|answer|reveal|recommend)\b[^.!?\n]*[.!?]?"
-    r"|[^.!?\n]*\b(system prompt|new instructions)\b[^.!?\n]*[.!?]?",
-    _I,
+# A sentence addressed to an AI: its words in this order, each group within one sentence.
+# "Assistants must always reply ...", "ignore the previous instructions", "the system prompt says".
+# Checked sentence by sentence, one search per group, so the cost stays linear in the passage.
+_PLANTED: tuple[tuple[re.Pattern, ...], ...] = tuple(
+    tuple(re.compile(rf"\b(?:{words})\b", _I) for words in groups)
+    for groups in (
+        ("ignore|disregard|override", "instruction|previous|above|prompt|rules"),
+        ("(?:assistant|AI|chatbot|model|language model)s?", "must|should|always|never",
+         "say|tell|reply|respond|answer|reveal|recommend"),
+        ("system prompt|new instructions",),
+    )
 )
+_SENTENCE = re.compile(r"[^.!?\n]*[.!?]?")  # up to and including its full stop; never backtracks
+
+
+def _in_order(sentence: str, groups: tuple[re.Pattern, ...]) -> bool:
+    at = 0
+    for pattern in groups:
+        m = pattern.search(sentence, at)
+        if m is None:
+            return False
+        at = m.end()
+    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +108,7 @@ def screen_input(text: str) -> Verdict | None:
 
 def strip_planted_instructions(passage: str) -> str:
     """Sentences addressed to an AI inside a document are data, never instructions: drop them."""
-    return _PLANTED.sub(" ", passage)
+    return _SENTENCE.sub(lambda m: " " if any(_in_order(m.group(0), g) for g in _PLANTED) else m.group(0), passage)
 
 
 def leaks_system_prompt(reply: str, system_prompt: str, *, window: int = 8) -> bool:

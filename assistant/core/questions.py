@@ -17,8 +17,9 @@ _QUANTITY = re.compile(
 
 
 # An amount the customer states ("with $4,000 cash"): the answer hinges on a threshold in the
-# passage, and a small model's yes/no about it carries no figure for the guard to check.
-_STATED_AMOUNT = re.compile(r"\$\s?\d|\b\d[\d,]*(\.\d+)?\s?(dollars|usd|bucks)\b", re.I)
+# passage, and a small model's yes/no about it carries no figure for the guard to check. A figure is read from its
+# first digit only ("1,1,1,..." is one candidate, not one per digit).
+_STATED_AMOUNT = re.compile(r"\$\s?\d|\b(?<!\d,)\d[\d,]*(\.\d+)?\s?(dollars|usd|bucks)\b", re.I)
 
 
 def asks_for_figure(question: str) -> bool:

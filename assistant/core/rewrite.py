@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 _LEADIN = re.compile(
-    r"^\s*(?:and|also|ok(?:ay)?|so|then|but)?\s*(?:what|how)\s+about\s+|^\s*(?:and|also|plus)\s+(?:for|with|on|if|the)?\s*|^\s*(?:for|with)\s+",
+    r"^\s*(?:(?:and|also|ok(?:ay)?|so|then|but)\s*)?(?:what|how)\s+about\s+|^\s*(?:and|also|plus)\s+(?:(?:for|with|on|if|the)\s*)?|^\s*(?:for|with)\s+",
     re.I,
 )
 _PRONOUN = re.compile(r"\b(it|that|this|those|these|them|there|one)\b", re.I)

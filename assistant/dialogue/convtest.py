@@ -14,7 +14,7 @@ A file is a list of conversations (tests/conversations/*.yaml):
           reply_not_contains: ["Reference"]
           path: flow               # the reply's path (faq, extractive, refused, handoff, ...)
           handoff: true            # a person is taking over
-        - user: <code>             # the one-time code the sandbox bank sent to the customer
+        - user: <code>             # the one-time code the sandbox bank sent to the customer (also inside a sentence)
         - user: yes
           identity: forged          # send this kind of bad assertion instead: forged | replayed | other_conversation
           status: 401              # the HTTP status expected (default 200)
@@ -152,7 +152,9 @@ def run_conversation(client, bank: SandboxHelpers, conv: Conversation, file: str
     used: str | None = None
     failures = []
     for i, turn in enumerate(conv.turns, 1):
-        message = bank.latest_code(conv.customer) if turn.user == "<code>" and conv.customer else turn.user
+        message = turn.user
+        if "<code>" in message and conv.customer:
+            message = message.replace("<code>", bank.latest_code(conv.customer))
         body: dict[str, Any] = {"conversation_id": cid, "message": message, "channel": "web"}
         if turn.identity == "forged":
             body["identity"] = bank.assertion(conv.customer or "cus_alex", cid)[:-6] + "AAAAAA"

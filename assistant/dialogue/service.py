@@ -127,7 +127,7 @@ class SelfService:
             awaited_slot=self.runner.awaited_slot(state) if state else None, fills=fills,
             problems=frozenset(n for n, r in reads.items() if r.problem and not r.found), changes=changes,
             cancel=ent.is_cancel(text), yes_no=ent.parse_yes_no(text),
-            digits=ent.parse_digits(text, length=(4, 8)) is not None, new_flow=new_flow,
+            digits=ent.parse_digits(raw or text, length=(4, 8)) is not None, new_flow=new_flow,
             new_flow_requires_identity=self.runner.flows[new_flow].requires_identity if new_flow else True,
             verified=ctx.verified, human_request=human is not None and human >= STRONG_HUMAN,
             human_weak=human is not None and human < STRONG_HUMAN,
@@ -163,8 +163,8 @@ class SelfService:
             reply = run.cancel(state, why="Nothing was done.")
         elif route.kind == "confirm":
             reply = await run.confirm(state, customer)
-        elif route.kind == "code":
-            reply = await run.code(state, text, customer)
+        elif route.kind == "code":  # read from what was typed: redaction masks "the code is 552199"; never stored
+            reply = await run.code(state, raw or text, customer)
         elif route.kind in ("slot_fill", "slot_correct"):
             reply = await run.fill(state, text, customer, data=data, raw=raw)
         else:  # reprompt

@@ -10,6 +10,7 @@ import asyncio
 from dataclasses import dataclass
 
 from assistant.bus import AGENTS_TOPIC, EventBus, conversation_topic
+from assistant.privacy import redact
 from assistant.storage.agents import AgentView
 from assistant.storage.repository import AuditEntry, ConversationRepository, StoredMessage
 from assistant.storage.tickets import TicketRepository, TicketView
@@ -96,9 +97,13 @@ class HandoffService:
             from assistant.storage.tickets import TicketConflict
 
             raise TicketConflict(f"ticket {ticket_id} is not claimed by you")
-        audit = self._entry("agent_action", action="message", ticket_id=ticket_id, agent=agent.username, text=text)
+        # An agent's words are redacted like a customer's: "I see card 4111 ..." is stored, audited and sent masked.
+        red = redact(text)
+        text = red.text
+        audit = self._entry("agent_action", action="message", ticket_id=ticket_id, agent=agent.username, text=text,
+                            pii_masked=red.found)
         mid = await asyncio.to_thread(self.conversations.add, ticket.conversation_id, role="agent", text=text,
-                                      channel="agent", audit=audit)
+                                      channel="agent", pii=red.found or None, audit=audit)
         await self.bus.publish(conversation_topic(ticket.conversation_id), {
             "type": "agent_message", "agent": agent.display_name, "text": text, "message_id": mid,
         })

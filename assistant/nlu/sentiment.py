@@ -56,7 +56,8 @@ EXASPERATION = re.compile(
     re.I,
 )
 # Impatience: worth noting, but "still waiting for my card" alone is not anger.
-IMPATIENCE = re.compile(r"(\bagain\b|\bstill\b.*\b(not|no|n't|waiting)\b|\byet again\b)", re.I)
+# "still ... not": read from the first "still" of a line only, so many of them cost one pass, not one each.
+IMPATIENCE = re.compile(r"(\bagain\b|^(?:(?!\bstill\b).)*\bstill\b.*\b(not|no|n't|waiting)\b|\byet again\b)", re.I | re.M)
 NEGATORS = {"not", "no", "never", "n't", "isn't", "wasn't", "don't", "doesn't", "didn't", "hardly", "nothing", "aren't", "won't", "cannot", "can't"}
 INTENSIFIERS = {"very", "really", "so", "extremely", "absolutely", "totally", "completely", "utterly", "incredibly", "super"}
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
