@@ -62,7 +62,10 @@ class ChatResponse(BaseModel):
     handoff: HandoffOut | None
     suggestions: list[str]
     latency_ms: float
-    path: str = Field(description="faq | generated | extractive | no_answer | error")
+    path: str = Field(description="faq | generated | extractive | no_answer | error | small_talk | refused | clarify | "
+                      "handoff | human | rephrase | declined")
+    offer_agent: bool = Field(default=False, description="the reply offers a person (e.g. a lost card); handoff.active "
+                              "says whether a hand-off has started")
     message_id: int | None = None
     session_token: str | None = Field(
         default=None, description="only when this call started the conversation: send it as `Authorization: Bearer` "
@@ -76,6 +79,7 @@ class ChatResponse(BaseModel):
             intent=IntentOut(name=r.intent.name, confidence=r.intent.confidence) if r.intent else None,
             handoff=HandoffOut(active=r.handoff.active, reason=r.handoff.reason) if r.handoff else None,
             suggestions=list(r.suggestions), latency_ms=r.latency_ms, path=r.path, message_id=r.message_id,
+            offer_agent=r.offer_agent,
         )
 
 

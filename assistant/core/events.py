@@ -9,6 +9,7 @@ from typing import Literal
 Channel = Literal["web", "api", "cli", "voice", "robot"]
 ReplyPath = Literal[
     "faq", "generated", "extractive", "no_answer", "error", "small_talk", "refused", "clarify", "handoff", "human",
+    "rephrase", "declined",
 ]
 
 
@@ -78,6 +79,7 @@ class Reply:
     message_id: int | None = None
     retrieved: tuple[str, ...] = ()  # doc ids given to the model (for the audit trail)
     guard: str | None = None  # grounding decision for the audit trail: passed | replaced | declined | quoted | model_unavailable
+    offer_agent: bool = False  # the reply offers a person (urgent topic, repeated doubt); no hand-off has started
 
 
 Event = TurnStarted | ReplyDelta | TurnError | Reply

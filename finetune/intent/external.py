@@ -40,7 +40,7 @@ HWU_EXCLUDED = {"qa_stock"}
 HWU_IN_SCOPE = {"qa_currency"}
 
 # Words that carry no domain on their own: a turn made only of these (and numbers) is domain-free.
-GENERIC = set("""
+GENERIC = set(re.findall(r"\S+", """
 a an the and or but so then also too yes yeah yep yup no nope nah not ok okay alright right sure fine good great
 perfect nice cool awesome wonderful excellent fantastic super lovely thanks thank thx you very much much lot so
 please pls that that's thats this it it's its is was be been are am i i'm im me my mine we us our you your
@@ -56,7 +56,7 @@ if as than much many few that'll all it'll i'll i'd i've you're you've fun amazi
 till until after before around pm am noon morning afternoon evening night st nd rd th
 january february march april may june july august september october november december
 monday tuesday wednesday thursday friday saturday sunday first second third fourth fifth
-""".split())
+"""))
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 
 

@@ -105,7 +105,9 @@ def test_out_of_scope_is_refused_without_handoff(artefact):
 
 def test_urgent_complaint_and_frustration_reasons(artefact):
     clf = make(artefact)
-    assert clf.classify("my card was stolen").reason == "urgent: lost_or_stolen_card"
+    urgent = clf.classify("my card was stolen")
+    # An urgent intent is answered with an offer of a person: no hand-off by itself.
+    assert urgent.reason == "urgent: lost_or_stolen_card" and urgent.offer_agent and not urgent.handoff_recommended
     c = clf.classify("this is awful, I want to make a complaint")
     assert c.intent == "complaint" and c.sentiment == "negative" and c.reason == "complaint with negative sentiment"
     f = clf.classify("when will my card arrive", failed_turns=3)
@@ -115,7 +117,8 @@ def test_urgent_complaint_and_frustration_reasons(artefact):
 def test_rules_are_configurable(artefact):
     clf = make(artefact, rules=HandoffRules(urgent_intents=frozenset(), frustration_threshold=1.1, low_confidence=0.9999))
     r = clf.classify("my card was stolen", failed_turns=3)
-    assert not r.handoff_recommended and r.reason == "low confidence"
+    # Low confidence asks which of the top intents is meant; it never hands over by itself.
+    assert not r.handoff_recommended and r.reason == "low confidence: clarify" and r.route == "clarify"
 
 
 def test_runtime_tfidf_matches_scikit_learn():
