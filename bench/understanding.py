@@ -26,6 +26,17 @@ from assistant.config import Settings, offline_environment  # noqa: E402
 offline_environment()
 
 
+class Seen:
+    """One result; fields an older classifier lacks read as their defaults (to measure it too)."""
+
+    def __init__(self, r) -> None:
+        self.r = r
+        self.offer_agent, self.route = getattr(r, "offer_agent", False), getattr(r, "route", "")
+
+    def __getattr__(self, name):
+        return getattr(self.r, name)
+
+
 def share(flags) -> float:
     return round(float(np.mean(flags)), 4) if len(flags) else float("nan")
 
@@ -36,6 +47,7 @@ def main() -> int:
     ap.add_argument("--sgd-limit", type=int, default=4000, help="fixed subset of SGD other-domain turns (0: all)")
     ap.add_argument("--latency-n", type=int, default=200)
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--shared-data-dir", type=Path, help="default: BANK_SHARED_DATA_DIR")
     args = ap.parse_args()
 
     import torch
@@ -45,19 +57,18 @@ def main() -> int:
     from assistant.services import build_embedder, build_nlu
     from finetune.intent import external as X
     from finetune.intent.chars import mashing
-    from finetune.intent.data import HUMAN_TEST_FILE, build_dataset, load_yaml_lists
+    from finetune.intent.data import DATA_DIR, HUMAN_TEST_FILE, build_dataset, load_yaml_lists
     from finetune.intent.embed import embed_texts
-    from finetune.intent.signals import FRESH_HUMAN_FILE
 
     settings = Settings(torch_threads=1)
-    shared = settings.shared_data_dir
+    shared = args.shared_data_dir or settings.shared_data_dir
     embedder = build_embedder(settings)
     clf = build_nlu(settings, embedder, HandoffPolicy.load(settings.handoff_policy))
     cfg = json.loads((settings.intent_artifact_dir / "config.json").read_text())["training"]
     splits, _ = build_dataset(settings.banking77_dir, test_frac=cfg["hparams"]["test_frac"],
                               val_frac=cfg["hparams"]["val_frac"], seed=cfg["seed"])
     b77 = [e for e in splits.test if e.source == "banking77"]
-    fresh, old = load_yaml_lists(FRESH_HUMAN_FILE), load_yaml_lists(HUMAN_TEST_FILE)
+    fresh, old = load_yaml_lists(DATA_DIR / "human_request_fresh.yaml"), load_yaml_lists(HUMAN_TEST_FILE)
     banks = X.pick(X.sgd_banks(shared), args.split)
     other = X.pick([r for r in X.sgd_other(shared) if not r.domain_free], args.split, limit=args.sgd_limit or None)
     sets = {
@@ -71,7 +82,7 @@ def main() -> int:
         vecs = embed_texts(red, model_dir=embedder.model_dir, cache_dir=settings.cache_dir / "intent-embeddings") \
             if hasattr(embedder, "model_dir") else embedder.encode(red)
         results[name] = [clf.classify(t, embedding=v) for t, v in zip(red, vecs, strict=True)]
-    r = results
+    r = {k: [Seen(x) for x in v] for k, v in results.items()}
     banking = r["b77"] + r["banks"]
     content_banks = [x for x, row in zip(r["banks"], banks, strict=True) if not row.domain_free]
     figures = {

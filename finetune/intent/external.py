@@ -53,6 +53,7 @@ bye goodbye see later cheers appreciate appreciated grateful glad happy fine sor
 wait moment sec second minute think thought know knew mind fine done finished set ready proceed continue
 confirm confirmed agree true false option options one ones any some these those them they he she him her
 if as than much many few that'll all it'll i'll i'd i've you're you've fun amazing trying try tried total
+needed wanted takes take care helping assistance time bunch noted approved
 till until after before around pm am noon morning afternoon evening night st nd rd th
 january february march april may june july august september october november december
 monday tuesday wednesday thursday friday saturday sunday first second third fourth fifth
@@ -94,6 +95,13 @@ def hwu64(shared: Path = SHARED) -> tuple[list[Labelled], list[Labelled]]:
         row = Labelled(text, f"hwu64:{intent}", "train" if bucket(text) < 80 else "dev")
         (ins if intent in HWU_IN_SCOPE else oos).append(row)
     return oos, ins
+
+
+def hwu64_general(shared: Path = SHARED) -> list[Labelled]:
+    """The `general_*` rows (affirm, negate, praise, repeat, ...): conversation, used only as
+    negatives of the human-request head (never as out of scope)."""
+    return [Labelled(r["text"].strip(), f"hwu64:{r['intent']}", "train" if bucket(r["text"].strip()) < 80 else "dev")
+            for r in _jsonl(shared / "hwu64" / "utterances.jsonl") if r["intent"].startswith("general_") and r["text"].strip()]
 
 
 def snips(shared: Path = SHARED) -> list[Labelled]:

@@ -39,6 +39,8 @@ INDIRECT = [
     "am I talking to {m}? I want a person", "I don't like talking to {m}", "this needs a human touch, not {m}",
     "I would feel better if someone at the bank handled this", "I want someone who works at the bank to see this",
     "is anyone real there", "are there any humans I can talk to", "does a real person ever read these",
+    "you keep giving me the same answer, I need {t}", "we're going round in circles here", "this chat is getting me nowhere",
+    "I need this escalated", "escalate this please", "can this go to {t}", "operator", "operator!!", "agent!",
 ]
 INFO = ["details", "personal details", "information", "account number", "card details", "social security number", "problem"]
 LEADS = [
@@ -61,7 +63,32 @@ NEG_TEMPLATES = [
     "how long does it take for {p} to receive my transfer", "I sent money to {p} by mistake", "{p} lost my card",
     "can I open an account for {p}", "what details do I need to pay {p}", "I paid {p} twice",
 ]
-NEG_FIXED = [
+TOPICS = ["my overdraft options", "my savings options", "getting a loan", "my spending this month", "a payment",
+          "my statement", "my mortgage", "the fees", "my card limit", "a transfer", "opening an account",
+          "my credit card bill", "interest rates", "my direct debits", "a refund", "my pending payment"]
+STAFF = ["agent", "advisor", "person at the branch", "branch staff", "customer service rep", "manager", "banker", "lady on the phone"]
+NEG_TOPIC = [
+    "I want to talk about {x}", "can I talk about {x} here", "let's talk about {x}", "I'd like to discuss {x}",
+    "can we discuss {x}", "can you help me with {x}", "quick one about {x}", "I have a question about {x}",
+    "tell me about {x}", "can you explain {x}", "talk me through {x}", "I need help with {x}",
+]
+NEG_STAFF = [
+    "the {s} I spoke to yesterday fixed it", "your {s} was really helpful", "the {s} told me to use the app",
+    "I already called and the {s} said it would be sorted", "thanks, the {s} sorted it out", "a {s} told me about this fee",
+]
+NEG_SOMEONE = [
+    "someone has my card details", "someone called me claiming to be from the bank, is that real",
+    "someone used my card without asking", "someone sent me a strange text about my account", "I think someone hacked my account",
+    "can I send money to people with their phone number", "can I pay people from the app", "what is a human rights lawyer",
+]
+NAMES = ["Amir", "Maria", "Raghav", "Rachel", "Bob", "Xiao", "my pal Sam", "my landlord", "my savings", "my checking"]
+NEG_SLOT = ["to {n}", "send it to {n}", "please send the money to {n}", "{a} dollars please", "{a} bucks to {n}",
+            "transfer {a} to {n}", "from my checking account", "checking account, please", "the savings one",
+            "yes, send it to {n}", "her name is {n}", "make it {a}"]
+NEG_FIXED = NEG_SOMEONE + [
+    "ok", "ok thanks", "okay, thank you", "yes please", "yes, please do", "thanks a lot", "that's all, thanks",
+    "sounds good", "alright", "got it, thanks", "approved, please proceed", "ok please show my balance",
+    "thanks, I want to check my balance", "talk to you later", "take care", "that information was useful",
     "read me what it says", "read me my balance", "read me my last transactions", "read out my account number",
     "tell me my balance", "tell me what I spent this week", "say that again", "say it again slower", "repeat that please",
     "can you repeat the last part", "what did you say", "show me my statement", "explain this charge to me",
@@ -103,10 +130,18 @@ def human_positives(questions: list[str], *, n: int = 1600, seed: int = 13) -> l
     return sorted(out)
 
 
-def human_negatives(*, n: int = 700, seed: int = 13) -> list[str]:
+def human_negatives(*, n: int = 1000, seed: int = 13) -> list[str]:
     rng = random.Random(seed + 1)
     out: set[str] = set(NEG_FIXED)
     while len(out) < n:
-        t = rng.choice(NEG_TEMPLATES).format(v=rng.choice(NEG_VERBS), p=rng.choice(NEG_PEOPLE))
+        r = rng.random()
+        if r < 0.4:
+            t = rng.choice(NEG_TEMPLATES).format(v=rng.choice(NEG_VERBS), p=rng.choice(NEG_PEOPLE))
+        elif r < 0.55:
+            t = rng.choice(NEG_SLOT).format(n=rng.choice(NAMES), a=rng.choice(["50", "200", "1580", "$75", "one thousand"]))
+        elif r < 0.8:
+            t = rng.choice(NEG_TOPIC).format(x=rng.choice(TOPICS))
+        else:
+            t = rng.choice(NEG_STAFF).format(s=rng.choice(STAFF))
         out.add(_style(rng, t))
     return sorted(out)

@@ -25,6 +25,7 @@ class ScopeData:
     out_train: list[str]  # HWU64 (minus general_*, qa_stock) + SNIPS, bucket < 80
     in_train: list[str]  # HWU64 qa_currency (train part) + scope_extra.yaml
     out_dev: list[str]
+    chat_train: list[str]  # HWU64 general_* (affirm, thanks-like, repeat...), train part: never a request for a person
 
 
 def scope_data(shared: Path) -> ScopeData:
@@ -35,6 +36,7 @@ def scope_data(shared: Path) -> ScopeData:
         [r.text for r in oos + sn if r.split == "train"],
         [r.text for r in ins if r.split == "train"] + extra,
         [r.text for r in oos + sn if r.split == "dev"],
+        [r.text for r in X.hwu64_general(shared) if r.split == "train"],
     )
 
 
@@ -82,7 +84,7 @@ def kb_products(kb_dir: Path = KB_DIR) -> tuple[list[str], list[str]]:
     from knowledge_base.documents import load_directory
 
     loaded = load_directory(kb_dir)
-    titles = sorted({d.title for d in loaded.documents if d.category == "products"})
+    titles = sorted({d.title for d in loaded.documents if d.doc_id.startswith("prod-")})
     words: set[str] = set()
     for d in loaded.documents:
         words.update(_WORDS.findall(f"{d.title} {d.body}".lower()))
