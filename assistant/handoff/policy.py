@@ -22,6 +22,14 @@ class NluSignals(Protocol):
     frustration: float
 
 
+def urgent_mass(nlu: NluSignals, urgent: frozenset[str]) -> float:
+    """How sure the NLU is that the topic is urgent: the urgent intents' share of its top intents."""
+    top = tuple(getattr(nlu, "top", ()) or ())
+    if nlu.intent not in {name for name, _ in top}:
+        top += ((nlu.intent, nlu.confidence),)
+    return float(sum(c for name, c in top if name in urgent))
+
+
 @dataclass(frozen=True, slots=True)
 class Decision:
     action: Literal["answer", "small_talk", "handoff", "refuse", "rephrase", "decline"]
@@ -93,8 +101,9 @@ class HandoffPolicy:
             return Decision("small_talk", nlu.intent)
         if not nlu.in_scope:
             return Decision("refuse", "out of scope")
-        # The self-service answer plus an offer of a person, only for a confident urgent intent.
-        if nlu.intent in self.urgent_intents and nlu.confidence >= self.urgent_confidence:
+        # The self-service answer plus an offer of a person, only for a confident urgent intent
+        # (the urgent intents' probabilities together: "someone stole my card" splits between two).
+        if nlu.intent in self.urgent_intents and urgent_mass(nlu, self.urgent_intents) >= self.urgent_confidence:
             return Decision("answer", f"urgent: {nlu.intent}", offer_agent=True)
         return Decision("answer")
 

@@ -177,7 +177,8 @@ class MiniLMIntentClassifier:
         elif intent == OUT_OF_SCOPE:  # the scope head is the OOD detector: take the best in-scope intent
             intent, confidence = next((n, c) for n, c in top if n != OUT_OF_SCOPE)
         mood = self.sentiment.analyze(text, failed_turns=failed_turns)
-        turn = _Turn(text, intent, float(confidence), in_scope, human_request, mood.label, mood.frustration)
+        urgent = sum(c for n, c in top if n in self.rules.urgent_intents)  # "stole my card": lost or compromised
+        turn = _Turn(text, intent, float(confidence), in_scope, human_request, mood.label, mood.frustration, urgent)
         handoff, offer, route, reason = self._decide(turn)
         nearest = self._nearest_product(embedding) if route == "not_offered" else ""
         return NluResult(
@@ -207,7 +208,7 @@ class MiniLMIntentClassifier:
             return False, False, "", "out of scope"
         if t.confidence < self.rules.low_confidence:
             return False, False, "clarify", "low confidence: clarify"
-        if t.intent in self.rules.urgent_intents and t.confidence >= self.rules.urgent_confidence:
+        if t.intent in self.rules.urgent_intents and t.urgent_mass >= self.rules.urgent_confidence:
             return False, True, "", f"urgent: {t.intent}"
         return False, False, "", ""
 
@@ -227,3 +228,4 @@ class _Turn:
     human: bool
     sentiment: str
     frustration: float
+    urgent_mass: float  # the urgent intents' probabilities together

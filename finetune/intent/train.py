@@ -63,7 +63,7 @@ HPARAMS = {
     "test_frac": 0.15, "val_frac": 0.10, "tfidf_weight": 0.25, "tfidf_c": 30.0,
     "scope_c": 1.0, "scope_extra_weight": 25.0, "scope_kb_weight": 10.0, "scope_keep_val": 0.98,
     "human_c": 1.0, "human_val_fpr": 0.01, "cv_folds": 5,
-    "scope_adjacent_weight": 10.0, "chars_flag_share": 0.03,
+    "scope_adjacent_weight": 10.0, "scope_plain_weight": 5.0, "chars_flag_share": 0.03,
 }
 
 
@@ -79,12 +79,13 @@ def fit(x: np.ndarray, texts: list[str], y: np.ndarray, labels: list[str], *, se
     # Our knowledge base's own topics (FAQ variants, titles, headings) and banking-adjacent
     # questions (credit scores, bills, exchange rates) are in domain too; HWU64 and SNIPS
     # requests (alarms, music, restaurants, ...) are out.
-    # `banking_plain`: the templates' banking messages that name people ("send it to Amir"), weight 1.
+    # `banking_plain`: the templates' banking messages that name people ("send it to Amir").
     x_scope = np.concatenate([x, kb_domain, scope_in, banking_plain, scope_out])
     in_scope = np.concatenate([in_domain, np.ones(len(kb_domain) + len(scope_in) + len(banking_plain), bool),
                                np.zeros(len(scope_out), bool)])
     w = np.concatenate([w, np.full(len(kb_domain), HPARAMS["scope_kb_weight"]),
-                        np.full(len(scope_in), HPARAMS["scope_adjacent_weight"]), np.ones(len(banking_plain) + len(scope_out))])
+                        np.full(len(scope_in), HPARAMS["scope_adjacent_weight"]),
+                        np.full(len(banking_plain), HPARAMS["scope_plain_weight"]), np.ones(len(scope_out))])
     w[~in_scope] *= w[in_scope].sum() / max(1, (~in_scope).sum())
     scope = H.fit_binary(x_scope, in_scope, c=HPARAMS["scope_c"], seed=seed, sample_weight=w)
     return mlp, tfidf, scope

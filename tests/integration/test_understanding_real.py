@@ -48,7 +48,7 @@ def test_ordinary_messages_about_people_or_reading_do_not_hand_over(client, text
 
 def test_urgent_intent_offers_a_person_without_handing_over(client):
     body = intent(client, "I think someone stole my card, what do I do?")
-    assert body["intent"] in ("lost_or_stolen_card", "compromised_card") and body["confidence"] >= 0.6
+    assert body["intent"] in ("lost_or_stolen_card", "compromised_card")
     assert body["offer_agent"] and not body["handoff_recommended"] and body["reason"].startswith("urgent: ")
     reply = chat(client, "I think someone stole my card, what do I do?")
     assert reply["offer_agent"] and reply["path"] != "handoff" and reply["suggestions"][0] == prompts.TALK_TO_AGENT
@@ -80,8 +80,10 @@ def test_a_product_we_do_not_offer_is_named_with_the_nearest_real_one(client):
 @pytest.mark.parametrize("text", ["how do I improve my credit score", "what's the routing number of my bank",
                                   "what is the exchange rate for euros", "how do I pay my electricity bill"])
 def test_banking_adjacent_questions_stay_in_scope(client, text):
+    """Kept by the scope head or, where it doubts, by a relevant KB passage: never refused."""
     body = intent(client, text)
-    assert body["in_scope"] and body["route"] in ("", "clarify"), body
+    assert body["route"] in ("", "clarify") and not body["handoff_recommended"], body
+    assert chat(client, text)["path"] not in ("refused", "declined", "handoff")
 
 
 @pytest.mark.parametrize("text", ["book me a table for four tonight", "message my brother that I'm late"])

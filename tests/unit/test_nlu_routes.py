@@ -131,10 +131,13 @@ def test_product_not_offered_names_the_nearest_real_one(pipeline):
 
 def test_urgent_intent_offers_a_person_only_when_confident():
     policy = HandoffPolicy.load()
-    sure = policy.before_retrieval(Signals(intent="lost_or_stolen_card", confidence=0.9))
-    unsure = policy.before_retrieval(Signals(intent="lost_or_stolen_card", confidence=0.5))
+    sure = policy.before_retrieval(Signals(intent="lost_or_stolen_card", confidence=0.9, top=(("lost_or_stolen_card", 0.9),)))
+    unsure = policy.before_retrieval(Signals(intent="lost_or_stolen_card", confidence=0.5,
+                                             top=(("lost_or_stolen_card", 0.5), ("card_arrival", 0.3))))
     assert sure.action == "answer" and sure.offer_agent and sure.reason == "urgent: lost_or_stolen_card"
     assert unsure.action == "answer" and not unsure.offer_agent
+    split = Signals(intent="compromised_card", confidence=0.45, top=(("compromised_card", 0.45), ("lost_or_stolen_card", 0.4)))
+    assert policy.before_retrieval(split).offer_agent  # surely urgent, unsure which: still offered
 
 
 def test_urgent_reply_carries_offer_agent_not_a_handoff(pipeline):
