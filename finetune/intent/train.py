@@ -242,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
                  "ood_test_sha256": sha256(OOD_TEST_FILE), "kb_domain_texts": len(kb_domain),
                  "scope_extra_sha256": sha256(S.SCOPE_EXTRA_FILE), "hwu64_snips_train": len(scope_x.out_train),
                  "human_templates": {"positive": len(human_x.pos_train), "negative": len(human_x.neg_train)}},
-        "command": "python -m finetune.intent.train" + (" --fast" if args.fast else "") + f" --seed {args.seed}",
+        "command": "python -m finetune.intent.train" + (" --fast" if args.fast else " --no-cv" if args.no_cv else "") + f" --seed {args.seed}",
     }
     save(model, args.out, config=config, metrics=metrics)
     report(metrics, args.out)
