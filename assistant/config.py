@@ -211,6 +211,10 @@ class Settings(BaseSettings):
         default=PROJECT_ROOT.parent / "shared" / "data" / "banking77",
         description="BANKING77 train split, read by intent training and tests only (never at run time)",
     )
+    shared_data_dir: Path = Field(
+        default=PROJECT_ROOT.parent / "shared" / "data",
+        description="HWU64, SNIPS and SGD (issue 29 scope training and bench/understanding.py; never at run time)",
+    )
 
     # --- voice (the [voice] extra; docs/voice.md)
     voice_enabled: bool = Field(default=True, description="load ASR/TTS at start when the [voice] extra is installed")

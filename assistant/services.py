@@ -179,7 +179,7 @@ async def _warm_up(generator: Generator, system_prompt: str) -> None:
 def build_nlu(settings: Settings, embedder: MiniLMEmbeddings, policy: HandoffPolicy) -> MiniLMIntentClassifier:
     """Shares the retrieval embedder (same MiniLM) and the handoff policy's thresholds."""
     rules = HandoffRules(urgent_intents=policy.urgent_intents, frustration_threshold=policy.frustration_threshold,
-                         low_confidence=policy.low_confidence_threshold)
+                         low_confidence=policy.low_confidence_threshold, urgent_confidence=policy.urgent_confidence)
     return MiniLMIntentClassifier(embedder, settings.intent_artifact_dir, rules=rules)
 
 

@@ -114,7 +114,10 @@ class ChatResponse(BaseModel):
     handoff: HandoffOut | None
     suggestions: list[str]
     latency_ms: float
-    path: str = Field(description="faq | generated | extractive | no_answer | error | flow | ...")
+    path: str = Field(description="faq | generated | extractive | no_answer | error | small_talk | refused | clarify | "
+                      "handoff | human | rephrase | declined | flow")
+    offer_agent: bool = Field(default=False, description="the reply offers a person (e.g. a lost card); handoff.active "
+                              "says whether a hand-off has started")
     message_id: int | None = None
     route: RouteOut | None = None
     flow: FlowOut | None = Field(default=None, description="the self-service flow in progress and what it waits for")
@@ -134,6 +137,7 @@ class ChatResponse(BaseModel):
             route=RouteOut(kind=r.route.kind, reason=r.route.reason) if r.route else None,
             flow=FlowOut(name=r.flow.name, awaiting=r.flow.awaiting, slot=r.flow.slot) if r.flow else None,
             customer=CustomerOut(verified=r.customer_id is not None, customer_id=r.customer_id),
+            offer_agent=r.offer_agent,
         )
 
 

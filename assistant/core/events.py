@@ -10,6 +10,7 @@ Channel = Literal["web", "api", "cli", "voice", "robot"]
 ReplyPath = Literal[
     "faq", "generated", "extractive", "no_answer", "error", "small_talk", "refused", "clarify", "handoff", "human",
     "flow",
+    "rephrase", "declined",
 ]
 
 
@@ -101,6 +102,7 @@ class Reply:
     flow: FlowInfo | None = None
     customer_id: str | None = None  # the verified customer, when there is one
     actions: tuple = ()  # assistant.dialogue.runner.ActionEvent: requested, confirmed, executed, failed (audited)
+    offer_agent: bool = False  # the reply offers a person (urgent topic, repeated doubt); no hand-off has started
 
 
 Event = TurnStarted | ReplyDelta | TurnError | Reply

@@ -27,6 +27,7 @@ from assistant.storage.repository import AuditEntry, ConversationRepository, Sto
 
 log = logging.getLogger(__name__)
 FAILED_PATHS = {"no_answer", "clarify", "error", "refused"}
+COUNTABLE = {"account", "card", "loan", "plan", "policy", "bond", "wallet", "fund", "certificate", "program", "vault", "service"}
 ASSISTANT_INTENTS = {"human_agent", "complaint", "greeting", "goodbye", "thanks", "out_of_scope"}
 
 
@@ -179,7 +180,9 @@ class DialoguePipeline:
                       intent: IntentInfo | None, turn: UserTurn) -> AsyncIterator[Event]:
         """The dialogue manager's route (assistant/dialogue/manager.py): a flow step, or the knowledge path."""
         outcome = None
-        if self.selfservice is not None and screen_input(text) is None:
+        # Advice and products the bank does not offer have routes of their own (the knowledge path's).
+        own_route = getattr(nlu, "route", "") in ("advice", "not_offered")
+        if self.selfservice is not None and screen_input(text) is None and not own_route:
             if turn.customer_id is not None:
                 note = await self.selfservice.verified(cid, turn.customer_id, "assertion")
                 if note:  # a flow that waited for the sign-in carries on with this turn's reply
@@ -209,8 +212,11 @@ class DialoguePipeline:
         async def hand_off(reason: str, context: str | None) -> Reply:
             return await self._hand_off(cid, reason, turn, nlu, intent, context=context)
 
+        offer = bool(getattr(nlu, "offer_agent", False)) and outcome.route.kind == "flow_start"  # a lost card, fraud
         async for event in flow_events(outcome, cid=cid, intent=intent, flow=outcome.flow, answer_kb=answer_kb,
                                        hand_off=hand_off):
+            if offer and isinstance(event, Reply):
+                event = replace(event, offer_agent=True, suggestions=(*event.suggestions, prompts.TALK_TO_AGENT))
             yield event
 
     async def _respond(self, cid: str, text: str, vector: np.ndarray, history: list[StoredMessage], nlu: NluSignals | None,
@@ -221,6 +227,10 @@ class DialoguePipeline:
                         handoff=HandoffInfo(False, f"guardrail: {attack.category}"))
             return
         decision = self.policy.before_retrieval(nlu) if nlu is not None else Decision("answer")
+        if decision.action in ("rephrase", "decline"):  # mashing, advice, a product we do not sell
+            yield Reply(cid, declined_text(nlu), path="rephrase" if decision.action == "rephrase" else "declined",
+                        intent=intent, handoff=HandoffInfo(False, decision.reason))
+            return
         previous = [m.text for m in history if m.role == "user"]
         topic = last_cited(history)
         faqs = self.answerer.kb.faq_candidates(vector, 4)
@@ -262,12 +272,12 @@ class DialoguePipeline:
         # A follow-up that stays with the documents of the last reply needs no clarifying question:
         # the conversation says what "it" is ("once they put it in, do they have to let me know?").
         if nlu is not None and not found.topic and self.policy.is_low_confidence(nlu, found.best_score):
+            # Low confidence alone never hands over: the top candidates, and a person offered first after repeats.
             follow = self.policy.after_low_confidence(_streak(history, {"clarify"}))
-            if follow.action == "handoff":
-                yield await self._hand_off(cid, follow.reason, turn, nlu, intent)
-                return
             topics = tuple(topic_label(name) for name, _ in getattr(nlu, "top", ()) if name not in ASSISTANT_INTENTS)[:3]
-            yield Reply(cid, prompts.CLARIFY, path="clarify", intent=intent, suggestions=topics + (prompts.TALK_TO_AGENT,))
+            chips = (prompts.TALK_TO_AGENT, *topics) if follow.offer_agent else (*topics, prompts.TALK_TO_AGENT)
+            yield Reply(cid, prompts.CLARIFY, path="clarify", intent=intent, suggestions=chips,
+                        offer_agent=follow.offer_agent, handoff=HandoffInfo(False, follow.reason))
             return
         if not found.passages:
             yield Reply(cid, prompts.DONT_KNOW, path="no_answer", intent=intent, suggestions=(prompts.TALK_TO_AGENT,))
@@ -282,7 +292,7 @@ class DialoguePipeline:
             return reply
         return replace(reply, text=f"{reply.text} {prompts.OFFER_AGENT}".strip(),
                        suggestions=(prompts.TALK_TO_AGENT, *reply.suggestions),
-                       handoff=HandoffInfo(False, decision.reason))
+                       handoff=HandoffInfo(False, decision.reason), offer_agent=True)
 
     async def _hand_off(self, cid: str, reason: str, turn: UserTurn, nlu: NluSignals | None, intent: IntentInfo | None,
                         *, context: str | None = None) -> Reply:
@@ -294,6 +304,19 @@ class DialoguePipeline:
         text = prompts.HANDOFF_STARTED.format(position=started.position, minutes=started.expected_wait_minutes)
         return Reply(cid, text, path="handoff", intent=intent, handoff=HandoffInfo(True, reason),
                      suggestions=(prompts.CANCEL_WAIT,))
+
+
+def declined_text(nlu) -> str:
+    """The reply of the NLU's own routes: rephrase, advice declined, product not offered."""
+    route, reason = getattr(nlu, "route", ""), getattr(nlu, "reason", "")
+    if route == "advice":
+        return prompts.ADVICE.get(reason.removeprefix("advice: "), prompts.ADVICE["investment"])
+    if route == "not_offered":
+        product, nearest = reason.removeprefix("not offered: "), getattr(nlu, "nearest_product", "")
+        if product.split()[-1] in COUNTABLE:  # "a gold storage account", but "pet insurance"
+            product = f"{'an' if product[0] in 'aeiou' else 'a'} {product}"
+        return (prompts.NOT_OFFERED if nearest else prompts.NOT_OFFERED_PLAIN).format(product=product, nearest=nearest)
+    return prompts.REPHRASE
 
 
 async def complete(pipeline: DialoguePipeline, turn: UserTurn) -> Reply:

@@ -22,9 +22,17 @@ class NluSignals(Protocol):
     frustration: float
 
 
+def urgent_mass(nlu: NluSignals, urgent: frozenset[str]) -> float:
+    """How sure the NLU is that the topic is urgent: the urgent intents' share of its top intents."""
+    top = tuple(getattr(nlu, "top", ()) or ())
+    if nlu.intent not in {name for name, _ in top}:
+        top += ((nlu.intent, nlu.confidence),)
+    return float(sum(c for name, c in top if name in urgent))
+
+
 @dataclass(frozen=True, slots=True)
 class Decision:
-    action: Literal["answer", "small_talk", "handoff", "refuse"]
+    action: Literal["answer", "small_talk", "handoff", "refuse", "rephrase", "decline"]
     reason: str = ""
     offer_agent: bool = False
     faq_first: bool = False  # a handoff that an approved FAQ answer (plus an offer to connect) replaces
@@ -42,6 +50,7 @@ class HandoffPolicy:
     urgent_intents: frozenset[str] = field(default_factory=frozenset)
     unsupported_actions: frozenset[str] = field(default_factory=frozenset)
     low_confidence_threshold: float = 0.45
+    urgent_confidence: float = 0.6  # an urgent intent offers a person only when at least this confident
     weak_retrieval: float = 0.45
     consecutive_low_confidence: int = 2
     frustration_threshold: float = 0.7
@@ -61,6 +70,7 @@ class HandoffPolicy:
             urgent_intents=frozenset(raw.get("urgent_intents", [])),
             unsupported_actions=frozenset(raw.get("unsupported_actions", [])),
             low_confidence_threshold=float(low.get("threshold", 0.45)),
+            urgent_confidence=float(raw.get("urgent_confidence", 0.6)),
             weak_retrieval=float(low.get("weak_retrieval", 0.45)),
             consecutive_low_confidence=int(low.get("consecutive_turns", 2)),
             frustration_threshold=float(raw.get("frustration_threshold", 0.7)),
@@ -72,10 +82,15 @@ class HandoffPolicy:
         if self.explicit_request and nlu.human_request:
             return Decision("handoff", "explicit request for a human",
                             faq_first=nlu.human_score < self.explicit_request_over_faq)
+        route = getattr(nlu, "route", "")
+        if route == "rephrase":  # keyboard mashing: ask again, never a person
+            return Decision("rephrase", getattr(nlu, "reason", "") or "unreadable: please rephrase")
         if self.complaint_with_negative_sentiment and nlu.intent == "complaint" and nlu.sentiment == "negative":
             return Decision("handoff", "complaint with negative sentiment")
         if nlu.frustration >= self.frustration_threshold:
             return Decision("handoff", "customer frustration")
+        if route in ("advice", "not_offered"):  # decline politely, say what the bank can do
+            return Decision("decline", getattr(nlu, "reason", "") or route)
         # Only a confident intent: "What is Premier Interest Checking?" came out as
         # verify_source_of_funds at 0.22 and was handed to a person.
         if nlu.intent in self.unsupported_actions and nlu.confidence >= self.low_confidence_threshold:
@@ -86,7 +101,9 @@ class HandoffPolicy:
             return Decision("small_talk", nlu.intent)
         if not nlu.in_scope:
             return Decision("refuse", "out of scope")
-        if nlu.intent in self.urgent_intents:
+        # The self-service answer plus an offer of a person, only for a confident urgent intent
+        # (the urgent intents' probabilities together: "someone stole my card" splits between two).
+        if nlu.intent in self.urgent_intents and urgent_mass(nlu, self.urgent_intents) >= self.urgent_confidence:
             return Decision("answer", f"urgent: {nlu.intent}", offer_agent=True)
         return Decision("answer")
 
@@ -94,6 +111,9 @@ class HandoffPolicy:
         return nlu.confidence < self.low_confidence_threshold and best_passage_score < self.weak_retrieval
 
     def after_low_confidence(self, previous_low_turns: int) -> Decision:
-        if previous_low_turns + 1 >= self.consecutive_low_confidence:
-            return Decision("handoff", f"{self.consecutive_low_confidence} consecutive low-confidence turns")
-        return Decision("answer", "low confidence: clarify")
+        """Low confidence is never a hand-off by itself: a clarifying question with the top
+        candidates; after `consecutive_low_confidence` such turns it offers a person first.
+        (Repeated failures still raise frustration, which hands over at its own threshold.)"""
+        offer = previous_low_turns + 1 >= self.consecutive_low_confidence
+        reason = f"{self.consecutive_low_confidence} consecutive low-confidence turns" if offer else "low confidence: clarify"
+        return Decision("answer", reason, offer_agent=offer)

@@ -35,6 +35,27 @@ OUT_OF_SCOPE = (
     "accounts, cards, transfers, loans and fees. Is there something banking-related I can help with?"
 )
 
+REPHRASE = "Sorry, I couldn't read that. Could you rephrase your question in a few words?"
+
+# Advice the bank's assistant does not give: decline and say what it can help with.
+ADVICE = {
+    "investment": (
+        "I can't give investment advice, such as whether to buy crypto, stocks or gold. I can tell you about "
+        "our savings accounts, CDs and money market rates, or connect you with an agent."
+    ),
+    "tax": (
+        "I can't give tax advice. I can help you find your tax forms (such as the 1099-INT for interest earned) "
+        "and explain our accounts and fees; for your own situation, a tax professional can advise you."
+    ),
+    "legal": (
+        "I can't give legal advice. I can explain our accounts, disputes, fees and account rules, or connect "
+        "you with an agent; for your own situation, please ask a lawyer."
+    ),
+}
+
+NOT_OFFERED = "We don't offer {product}. The closest product we have is our {nearest}: would you like to know more about it?"
+NOT_OFFERED_PLAIN = "We don't offer {product}. I can tell you about our accounts, cards and loans instead."
+
 CLARIFY = "I want to make sure I help with the right thing. Which of these is closest to your question?"
 
 OFFER_AGENT = "If you'd like, I can connect you with an agent right away."

@@ -15,6 +15,8 @@ from typing import Protocol
 
 import numpy as np
 
+from assistant.nlu.gibberish import CharModel
+from assistant.nlu.routes import RouteRules
 from assistant.nlu.sentiment import LexiconSentiment
 from assistant.nlu.tfidf import TfidfFeatures
 from assistant.nlu.types import NluResult
@@ -39,7 +41,8 @@ class HandoffRules:
 
     urgent_intents: frozenset[str] = frozenset({"lost_or_stolen_card", "compromised_card"})
     frustration_threshold: float = 0.7
-    low_confidence: float = 0.45
+    low_confidence: float = 0.45  # under this the customer is asked which of the top intents is meant
+    urgent_confidence: float = 0.6  # an urgent intent offers a person only from this confidence up
 
 
 def _sigmoid(z: float) -> float:
@@ -65,6 +68,14 @@ class _Heads:
     in_scope_threshold: float
     human_threshold: float
     config: dict = field(default_factory=dict)
+    # Optional parts (absent from older artefacts): the human head's word features, the
+    # keyboard-mashing model, and the knowledge base's product titles with their vectors.
+    human_tfidf: TfidfFeatures | None = None
+    human_tfidf_w: np.ndarray | None = None
+    chars: CharModel | None = None
+    product_titles: list[str] = field(default_factory=list)
+    product_emb: np.ndarray | None = None
+    kb_words: frozenset[str] = frozenset()
 
 
 def load_heads(artifact_dir: Path) -> _Heads:
@@ -89,8 +100,23 @@ def load_heads(artifact_dir: Path) -> _Heads:
         tfidf_weight=float(cfg["tfidf_weight"]), temperature=float(cfg["temperature"]),
         scope_w=f32("scope_w"), scope_b=float(a["scope_b"]), human_w=f32("human_w"), human_b=float(a["human_b"]),
         in_scope_threshold=float(cfg["thresholds"]["in_scope"]), human_threshold=float(cfg["thresholds"]["human"]),
-        config=cfg,
+        config=cfg, **_optional(artifact_dir, a),
     )
+
+
+def _optional(artifact_dir: Path, a: dict) -> dict:
+    out: dict = {}
+    human_vocab, chars, products = (artifact_dir / n for n in ("human_vocab.json", "chars.json", "products.json"))
+    if human_vocab.exists() and "human_tfidf_w" in a:
+        out["human_tfidf"] = TfidfFeatures(json.loads(human_vocab.read_text()), a["human_tfidf_idf"].astype(np.float32))
+        out["human_tfidf_w"] = a["human_tfidf_w"].astype(np.float32)
+    if chars.exists():
+        out["chars"] = CharModel.from_json(json.loads(chars.read_text()))
+    if products.exists() and "product_emb" in a:
+        p = json.loads(products.read_text())
+        out["product_titles"], out["kb_words"] = list(p["titles"]), frozenset(p["words"])
+        out["product_emb"] = a["product_emb"].astype(np.float32)
+    return out
 
 
 def _log_softmax(z: np.ndarray) -> np.ndarray:
@@ -112,6 +138,11 @@ class MiniLMIntentClassifier:
         self.rules = rules or HandoffRules()
         self.sentiment = sentiment or LexiconSentiment()
         self.labels = self.heads.labels
+        h = self.heads
+        # Words that make a message readable: the intent, human-request and knowledge-base vocabularies.
+        self.known_words = frozenset(w for w in h.tfidf.index if " " not in w) | h.kb_words | (
+            frozenset(w for w in h.human_tfidf.index if " " not in w) if h.human_tfidf else frozenset())
+        self.routes = RouteRules(self.known_words)
 
     def probabilities(self, text: str, embedding: np.ndarray) -> tuple[np.ndarray, float, float]:
         """(calibrated intent probabilities, p(in scope), p(asks for a person))."""
@@ -121,7 +152,11 @@ class MiniLMIntentClassifier:
         z += h.tfidf_weight * _log_softmax(h.tfidf.logits(text, h.tfidf_coef, h.tfidf_intercept))
         z = z / h.temperature
         p = np.exp(z - z.max())
-        return p / p.sum(), _sigmoid(float(e @ h.scope_w + h.scope_b)), _sigmoid(float(e @ h.human_w + h.human_b))
+        human = float(e @ h.human_w + h.human_b)
+        if h.human_tfidf is not None and h.human_tfidf_w is not None:
+            idx, w = h.human_tfidf.sparse(text)  # word features: the request inside a longer message
+            human += float(h.human_tfidf_w[idx] @ w)
+        return p / p.sum(), _sigmoid(float(e @ h.scope_w + h.scope_b)), _sigmoid(human)
 
     def classify(self, text: str, *, failed_turns: int = 0, embedding: np.ndarray | None = None) -> NluResult:
         """`embedding`: this text's normalised all-MiniLM-L6-v2 vector, if the caller already has it."""
@@ -142,26 +177,55 @@ class MiniLMIntentClassifier:
         elif intent == OUT_OF_SCOPE:  # the scope head is the OOD detector: take the best in-scope intent
             intent, confidence = next((n, c) for n, c in top if n != OUT_OF_SCOPE)
         mood = self.sentiment.analyze(text, failed_turns=failed_turns)
-        handoff, reason = self._handoff(intent, confidence, in_scope, human_request, mood.label, mood.frustration)
+        urgent = sum(c for n, c in top if n in self.rules.urgent_intents)  # "stole my card": lost or compromised
+        turn = _Turn(text, intent, float(confidence), in_scope, human_request, mood.label, mood.frustration, urgent)
+        handoff, offer, route, reason = self._decide(turn)
+        nearest = self._nearest_product(embedding) if route == "not_offered" else ""
         return NluResult(
             intent=intent, confidence=float(confidence), top=top, in_scope=in_scope, human_request=human_request,
             human_score=round(p_human, 4), sentiment=mood.label, frustration=mood.frustration,
-            handoff_recommended=handoff, reason=reason,
+            handoff_recommended=handoff, reason=reason, offer_agent=offer, route=route, nearest_product=nearest,
         )
 
-    def _handoff(self, intent: str, confidence: float, in_scope: bool, human: bool, sentiment: str,
-                 frustration: float) -> tuple[bool, str]:
-        # Same order as assistant/handoff/policy.py: a person asked for beats everything else.
-        if human:
-            return True, "explicit request for a human"
-        if intent == COMPLAINT and sentiment == "negative":
-            return True, "complaint with negative sentiment"
-        if frustration >= self.rules.frustration_threshold:
-            return True, "customer frustration"
-        if not in_scope:
-            return False, "out of scope"
-        if intent in self.rules.urgent_intents and confidence >= self.rules.low_confidence:
-            return True, f"urgent: {intent}"
-        if confidence < self.rules.low_confidence:
-            return False, "low confidence"
-        return False, ""
+    def _decide(self, t: _Turn) -> tuple[bool, bool, str, str]:
+        """(hand over now, offer a person, route, reason), in the order of assistant/handoff/policy.py:
+        a person asked for beats everything; low confidence or an urgent topic alone never hands over."""
+        if t.human:
+            return True, False, "", "explicit request for a human"
+        if self.heads.chars is not None and self.heads.chars.is_gibberish(t.text, self.known_words):
+            return False, False, "rephrase", "unreadable: please rephrase"
+        if t.intent == COMPLAINT and t.sentiment == "negative":
+            return True, False, "", "complaint with negative sentiment"
+        if t.frustration >= self.rules.frustration_threshold:
+            return True, False, "", "customer frustration"
+        advice = self.routes.advice(t.text)
+        if advice:
+            return False, False, "advice", f"advice: {advice}"
+        product = self.routes.not_offered(t.text) if self.heads.product_titles else None
+        if product:
+            return False, False, "not_offered", f"not offered: {product}"
+        if not t.in_scope:
+            return False, False, "", "out of scope"
+        if t.confidence < self.rules.low_confidence:
+            return False, False, "clarify", "low confidence: clarify"
+        if t.intent in self.rules.urgent_intents and t.urgent_mass >= self.rules.urgent_confidence:
+            return False, True, "", f"urgent: {t.intent}"
+        return False, False, "", ""
+
+    def _nearest_product(self, embedding: np.ndarray) -> str:
+        h = self.heads
+        if h.product_emb is None or not h.product_titles:
+            return ""
+        return h.product_titles[int(np.argmax(h.product_emb @ np.asarray(embedding, dtype=np.float32).reshape(-1)))]
+
+
+@dataclass(frozen=True, slots=True)
+class _Turn:
+    text: str
+    intent: str
+    confidence: float
+    in_scope: bool
+    human: bool
+    sentiment: str
+    frustration: float
+    urgent_mass: float  # the urgent intents' probabilities together

@@ -15,5 +15,11 @@ class NluResult:
     human_score: float  # the head's p(asks for a person); human_request is this >= its threshold
     sentiment: str  # negative | neutral | positive
     frustration: float  # 0..1; includes the caller's count of recent failed turns
-    handoff_recommended: bool
+    handoff_recommended: bool  # hand over now: a request for a person or a strong trigger of the policy
     reason: str  # why handoff is recommended or the turn is special; "" for an ordinary turn
+    offer_agent: bool = False  # answer as usual and offer a person (a confident urgent intent)
+    # A route of its own: "rephrase" (keyboard mashing), "advice" (investment/tax/legal advice
+    # declined), "not_offered" (a product the bank does not sell), "clarify" (low confidence:
+    # ask which of the top intents is meant); "" otherwise.
+    route: str = ""
+    nearest_product: str = ""  # route "not_offered": the knowledge base's closest real product title

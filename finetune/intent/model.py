@@ -6,12 +6,16 @@ Artefact (format 1), read by assistant/nlu/classifier.py, which re-implements `p
                  scope_w scope_b | human_w human_b   (float16 where size matters)
   tfidf_vocab.json  the TF-IDF terms in column order
   metrics.json   what the training run measured
+Optional parts (the runtime works without them, with fewer signals):
+  human_vocab.json + heads.npz human_tfidf_idf human_tfidf_w   word features of the human-request head
+  chars.json     character trigram model and threshold of the keyboard-mashing check
+  products.json + heads.npz product_emb   knowledge-base product titles (+ vectors) and its words
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +32,19 @@ class Thresholds:
 
 
 @dataclass(frozen=True)
+class HumanWords:
+    """Word uni/bigram TF-IDF weights added to the human-request head's logit."""
+
+    vocabulary: dict[str, int]
+    idf: np.ndarray
+    w: np.ndarray
+
+    def logits(self, texts: list[str]) -> np.ndarray:
+        head = TfidfHead(self.vocabulary, self.idf, self.w[None, :], np.zeros(1, np.float32))
+        return tfidf_logits(head, texts)[:, 0]
+
+
+@dataclass(frozen=True)
 class IntentModel:
     labels: list[str]
     mlp: MlpHead
@@ -37,6 +54,17 @@ class IntentModel:
     scope: BinaryHead
     human: BinaryHead
     thresholds: Thresholds
+    human_words: HumanWords | None = None
+    chars: dict | None = None  # CharModel as JSON (assistant/nlu/gibberish.py)
+    products: dict = field(default_factory=dict)  # {"titles": [...], "words": [...]}
+    product_emb: np.ndarray | None = None
+
+    def human_prob(self, emb: np.ndarray, texts: list[str]) -> np.ndarray:
+        """p(asks for a person): the embedding head plus, when trained, its word features."""
+        z = emb @ self.human.w + self.human.b
+        if self.human_words is not None:
+            z = z + self.human_words.logits(texts)
+        return 1.0 / (1.0 + np.exp(-z))
 
     def raw_logits(self, emb: np.ndarray, texts: list[str]) -> np.ndarray:
         """Ensemble log-probabilities before temperature scaling."""
@@ -58,9 +86,18 @@ def save(model: IntentModel, out: Path, *, config: dict, metrics: dict) -> None:
         tfidf_idf=model.tfidf.idf.astype(np.float32), tfidf_coef=model.tfidf.coef.astype(np.float16),
         tfidf_intercept=model.tfidf.intercept.astype(np.float32),
         scope_w=model.scope.w.astype(np.float32), scope_b=np.float32(model.scope.b),
-        human_w=model.human.w.astype(np.float32), human_b=np.float32(model.human.b),
+        human_w=model.human.w.astype(np.float32), human_b=np.float32(model.human.b), **_optional_arrays(model),
     )
     (out / "tfidf_vocab.json").write_text(json.dumps(vocab, ensure_ascii=False))
+    for name in ("human_vocab.json", "chars.json", "products.json"):
+        (out / name).unlink(missing_ok=True)
+    if model.human_words is not None:
+        words = sorted(model.human_words.vocabulary, key=model.human_words.vocabulary.__getitem__)
+        (out / "human_vocab.json").write_text(json.dumps(words, ensure_ascii=False))
+    if model.chars is not None:
+        (out / "chars.json").write_text(json.dumps(model.chars, sort_keys=True))
+    if model.products:
+        (out / "products.json").write_text(json.dumps(model.products, ensure_ascii=False, sort_keys=True))
     cfg = {
         "format": FORMAT,
         "base_model": "all-minilm-l6-v2",
@@ -75,6 +112,16 @@ def save(model: IntentModel, out: Path, *, config: dict, metrics: dict) -> None:
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
 
 
+def _optional_arrays(model: IntentModel) -> dict:
+    out = {}
+    if model.human_words is not None:
+        out["human_tfidf_idf"] = model.human_words.idf.astype(np.float32)
+        out["human_tfidf_w"] = model.human_words.w.astype(np.float32)
+    if model.product_emb is not None and model.products:
+        out["product_emb"] = model.product_emb.astype(np.float16)
+    return out
+
+
 def rounded(model: IntentModel) -> IntentModel:
     """The model as the runtime will see it (float16 weights), so measured figures match."""
     f16 = lambda a: a.astype(np.float16).astype(np.float32)  # noqa: E731
@@ -82,4 +129,6 @@ def rounded(model: IntentModel) -> IntentModel:
         model.labels, MlpHead(f16(model.mlp.w1), model.mlp.b1, f16(model.mlp.w2), model.mlp.b2),
         TfidfHead(model.tfidf.vocabulary, model.tfidf.idf, f16(model.tfidf.coef), model.tfidf.intercept),
         model.tfidf_weight, model.temperature, model.scope, model.human, model.thresholds,
+        model.human_words, model.chars, model.products,
+        None if model.product_emb is None else f16(model.product_emb),
     )

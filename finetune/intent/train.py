@@ -24,7 +24,9 @@ import numpy as np
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from finetune.config import offline_environment
+from finetune.intent import chars as C
 from finetune.intent import heads as H
+from finetune.intent import signals as S
 from finetune.intent.data import (
     ASSISTANT_INTENTS,
     EXTRA_FILE,
@@ -52,6 +54,7 @@ class PathSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="BANK_", env_file=".env", extra="ignore")
     banking77_dir: Path = ROOT.parent / "shared" / "data" / "banking77"
+    shared_data_dir: Path = ROOT.parent / "shared" / "data"
     cache_dir: Path = Path.home() / ".cache" / "bankassist"
 
 
@@ -60,25 +63,32 @@ HPARAMS = {
     "test_frac": 0.15, "val_frac": 0.10, "tfidf_weight": 0.25, "tfidf_c": 30.0,
     "scope_c": 1.0, "scope_extra_weight": 25.0, "scope_kb_weight": 10.0, "scope_keep_val": 0.98,
     "human_c": 1.0, "human_val_fpr": 0.01, "cv_folds": 5,
+    "scope_adjacent_weight": 10.0, "scope_plain_weight": 5.0, "chars_flag_share": 0.03,
 }
 
 
-def fit(x: np.ndarray, texts: list[str], y: np.ndarray, labels: list[str], *, seed: int,
-        mlp_cfg: H.MlpConfig, banking77: np.ndarray, kb_domain: np.ndarray) -> tuple[H.MlpHead, H.TfidfHead, H.BinaryHead, H.BinaryHead]:
+def fit(x: np.ndarray, texts: list[str], y: np.ndarray, labels: list[str], *, seed: int, mlp_cfg: H.MlpConfig,
+        banking77: np.ndarray, kb_domain: np.ndarray, scope_in: np.ndarray, scope_out: np.ndarray,
+        banking_plain: np.ndarray) -> tuple[H.MlpHead, H.TfidfHead, H.BinaryHead]:
     mlp = H.fit_mlp(x, y, len(labels), mlp_cfg, seed=seed)
     tfidf = H.fit_tfidf(texts, y, len(labels), c=HPARAMS["tfidf_c"], seed=seed)
     in_domain = y != labels.index(OUT_OF_SCOPE)
     # Our few hundred assistant-level examples (greetings, thanks...) would drown among 8k
     # BANKING77 rows and be refused as out of scope; weighting them up keeps them in.
     w = np.where(in_domain, np.where(banking77, 1.0, HPARAMS["scope_extra_weight"]), 1.0)
-    # Our knowledge base's own topics (FAQ variants, titles, headings) are in domain too.
-    x_scope = np.concatenate([x, kb_domain])
-    in_scope = np.concatenate([in_domain, np.ones(len(kb_domain), bool)])
-    w = np.concatenate([w, np.full(len(kb_domain), HPARAMS["scope_kb_weight"])])
+    # Our knowledge base's own topics (FAQ variants, titles, headings) and banking-adjacent
+    # questions (credit scores, bills, exchange rates) are in domain too; HWU64 and SNIPS
+    # requests (alarms, music, restaurants, ...) are out.
+    # `banking_plain`: the templates' banking messages that name people ("send it to Amir").
+    x_scope = np.concatenate([x, kb_domain, scope_in, banking_plain, scope_out])
+    in_scope = np.concatenate([in_domain, np.ones(len(kb_domain) + len(scope_in) + len(banking_plain), bool),
+                               np.zeros(len(scope_out), bool)])
+    w = np.concatenate([w, np.full(len(kb_domain), HPARAMS["scope_kb_weight"]),
+                        np.full(len(scope_in), HPARAMS["scope_adjacent_weight"]),
+                        np.full(len(banking_plain), HPARAMS["scope_plain_weight"]), np.ones(len(scope_out))])
     w[~in_scope] *= w[in_scope].sum() / max(1, (~in_scope).sum())
     scope = H.fit_binary(x_scope, in_scope, c=HPARAMS["scope_c"], seed=seed, sample_weight=w)
-    human = H.fit_binary(x, y == labels.index(HUMAN_AGENT), c=HPARAMS["human_c"], seed=seed)
-    return mlp, tfidf, scope, human
+    return mlp, tfidf, scope
 
 
 def cross_validate(x: np.ndarray, texts: list[str], y: np.ndarray, banking77: np.ndarray, labels: list[str],
@@ -97,6 +107,30 @@ def cross_validate(x: np.ndarray, texts: list[str], y: np.ndarray, banking77: np
     return accs
 
 
+def chars_model(groups: dict, kb_words: list[str], tfidf: H.TfidfHead, human_words, shared: Path) -> dict:
+    """Letter trigrams of every training text; the threshold flags 3 % of real unknown words of HWU64/SNIPS dev."""
+    from assistant.nlu.gibberish import CharModel
+
+    texts = groups["train"] + groups["kb_domain"] + groups["scope_out"] + groups["scope_in"] + groups["titles"]
+    raw = C.fit_chars(texts)
+    known = set(kb_words) | {w for w in tfidf.vocabulary if " " not in w} | {w for w in human_words.vocabulary if " " not in w}
+    unknown = S.unknown_words(groups["scope_out_dev"], known)
+    raw["threshold"] = C.choose_threshold(CharModel.from_json(raw), unknown, flag_share=HPARAMS["chars_flag_share"])
+    return raw
+
+
+def chars_metrics(model: IntentModel, groups: dict) -> dict:
+    from assistant.nlu.gibberish import CharModel
+
+    cm = CharModel.from_json(model.chars)
+    known = set(model.products["words"]) | {w for w in model.tfidf.vocabulary if " " not in w}
+    known |= {w for w in model.human_words.vocabulary if " " not in w}
+    mash = C.mashing(500, seed=7)
+    return {"synthetic_mashing_flagged": round(float(np.mean([cm.is_gibberish(t, known) for t in mash])), 4),
+            "banking77_held_out_flagged": round(float(np.mean([cm.is_gibberish(t, known) for t in groups["test"]])), 4),
+            "hwu64_snips_dev_flagged": round(float(np.mean([cm.is_gibberish(t, known) for t in groups["scope_out_dev"]])), 4)}
+
+
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -106,7 +140,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m finetune.intent.train", description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
     ap.add_argument("--fast", action="store_true", help="skip cross-validation and use fewer MLP epochs")
+    ap.add_argument("--no-cv", action="store_true", help="skip cross-validation only (same artefact as the full run)")
     ap.add_argument("--banking77-dir", type=Path, default=paths.banking77_dir)
+    ap.add_argument("--shared-data-dir", type=Path, default=paths.shared_data_dir, help="HWU64, SNIPS (and SGD for the bench)")
     ap.add_argument("--base-model", type=Path, default=None, help="MiniLM directory (default: the packaged one)")
     ap.add_argument("--cache-dir", type=Path, default=paths.cache_dir / "intent-embeddings")
     ap.add_argument("--seed", type=int, default=13)
@@ -127,43 +163,64 @@ def main(argv: list[str] | None = None) -> int:
     kb_eval = [q.q for q in load_questions() if q.docs]  # answerable questions of our KB eval set: measured, never trained on
     unseen = {normalise(t) for t in kb_eval + list(held.human_positive + held.human_negative + held.ood + held.in_scope)}
     kb_domain = load_kb_domain(exclude=unseen | {normalise(e.text) for e in splits.val + splits.test})
+    fresh_pos, fresh_neg = S.fresh_human_sets()
+    unseen |= {normalise(t) for t in fresh_pos + fresh_neg}
+    scope_x = S.scope_data(args.shared_data_dir)
+    human_x = S.human_data([e.text for e in splits.train if e.source == "banking77"], seed=args.seed, unseen=unseen)
+    titles, kb_words = S.kb_products()
     groups = {"train": [e.text for e in splits.train], "val": [e.text for e in splits.val], "test": [e.text for e in splits.test],
               "human_pos": list(held.human_positive), "human_neg": list(held.human_negative),
-              "ood": list(held.ood), "in_scope": list(held.in_scope), "kb_domain": kb_domain, "kb_eval": kb_eval}
+              "ood": list(held.ood), "in_scope": list(held.in_scope), "kb_domain": kb_domain, "kb_eval": kb_eval,
+              "scope_in": scope_x.in_train, "scope_out": scope_x.out_train, "scope_out_dev": scope_x.out_dev,
+              "hum_pos": human_x.pos_train, "hum_neg": human_x.neg_train, "hum_pos_val": human_x.pos_val,
+              "hum_neg_val": human_x.neg_val, "titles": titles, "chat": scope_x.chat_train}
     model_dir = base_model_dir(args.base_model)
-    all_texts = [t for g in groups.values() for t in g]
-    emb = embed_texts(all_texts, model_dir=model_dir, cache_dir=args.cache_dir)
-    enc, start = {}, 0
-    for name, texts in groups.items():
-        enc[name] = Encoded(texts, emb[start : start + len(texts)])
-        start += len(texts)
+    # One cache entry per group: changing the templates re-embeds only them.
+    enc = {name: Encoded(texts, embed_texts(texts, model_dir=model_dir, cache_dir=args.cache_dir))
+           for name, texts in groups.items()}
 
     index = {name: i for i, name in enumerate(labels)}
     y_tr = np.array([index[e.label] for e in splits.train])
     y_va = np.array([index[e.label] for e in splits.val])
     b77_tr = np.array([e.source == "banking77" for e in splits.train])
     t0 = time.perf_counter()
-    mlp, tfidf, scope, human = fit(enc["train"].emb, groups["train"], y_tr, labels, seed=args.seed, mlp_cfg=mlp_cfg,
-                                   banking77=b77_tr, kb_domain=enc["kb_domain"].emb)
-    draft = IntentModel(labels, mlp, tfidf, HPARAMS["tfidf_weight"], 1.0, scope, human, Thresholds(0.5, 0.5))
+    mlp, tfidf, scope = fit(enc["train"].emb, groups["train"], y_tr, labels, seed=args.seed, mlp_cfg=mlp_cfg,
+                            banking77=b77_tr, kb_domain=enc["kb_domain"].emb,
+                            scope_in=enc["scope_in"].emb, scope_out=enc["scope_out"].emb, banking_plain=enc["hum_neg"].emb)
+    # The human-request head: our lines and BANKING77 (human_agent or not), the templates, and
+    # HWU64/SNIPS requests and conversation ("ok thanks", "yes please") as negatives.
+    negatives = groups["hum_neg"] + groups["scope_out"] + groups["chat"]
+    h_texts = groups["train"] + groups["hum_pos"] + negatives
+    h_emb = np.concatenate([enc["train"].emb, enc["hum_pos"].emb, enc["hum_neg"].emb, enc["scope_out"].emb, enc["chat"].emb])
+    h_pos = np.concatenate([y_tr == index[HUMAN_AGENT], np.ones(len(groups["hum_pos"]), bool), np.zeros(len(negatives), bool)])
+    human, human_words = S.fit_human(h_emb, h_texts, h_pos, c=HPARAMS["human_c"], seed=args.seed)
+    draft = IntentModel(labels, mlp, tfidf, HPARAMS["tfidf_weight"], 1.0, scope, human, Thresholds(0.5, 0.5), human_words)
     # Temperature and thresholds from the validation split only.
     temperature = H.fit_temperature(draft.raw_logits(enc["val"].emb, groups["val"]), y_va)
     p_in_val = scope.prob(enc["val"].emb)[y_va != index[OUT_OF_SCOPE]]
-    neg_val = human.prob(enc["val"].emb)[y_va != index[HUMAN_AGENT]]
+    neg_val = np.concatenate([draft.human_prob(enc["val"].emb, groups["val"])[y_va != index[HUMAN_AGENT]],
+                              draft.human_prob(enc["hum_neg_val"].emb, groups["hum_neg_val"])])
     thresholds = Thresholds(
         in_scope=round(H.threshold_for_recall(p_in_val, HPARAMS["scope_keep_val"]), 4),
         human=round(float(np.quantile(neg_val, 1.0 - HPARAMS["human_val_fpr"])), 4),
     )
-    model = rounded(IntentModel(labels, mlp, tfidf, HPARAMS["tfidf_weight"], temperature, scope, human, thresholds))
+    chars = chars_model(groups, kb_words, tfidf, human_words, args.shared_data_dir)
+    model = rounded(IntentModel(labels, mlp, tfidf, HPARAMS["tfidf_weight"], temperature, scope, human, thresholds,
+                                human_words, chars, {"titles": titles, "words": kb_words}, enc["titles"].emb))
     train_s = time.perf_counter() - t0
 
     metrics: dict = {"held_out": split_metrics(model, splits.test, enc["test"]),
                      "validation": split_metrics(model, splits.val, enc["val"])}
     metrics["human_request"] = human_metrics(model, enc["human_pos"], enc["human_neg"], enc["ood"])
+    metrics["human_request_templates_val"] = {
+        "recall": round(float(np.mean(model.human_prob(enc["hum_pos_val"].emb, groups["hum_pos_val"]) >= thresholds.human)), 4),
+        "false_alarms": round(float(np.mean(model.human_prob(enc["hum_neg_val"].emb, groups["hum_neg_val"]) >= thresholds.human)), 4)}
+    metrics["gibberish"] = chars_metrics(model, groups)
     metrics["out_of_domain"] = ood_metrics(model, enc["ood"], enc["in_scope"])
     metrics["out_of_domain"]["kb_eval_questions_kept"] = round(float(np.mean(scope.prob(enc["kb_eval"].emb) >= thresholds.in_scope)), 4)
     metrics["out_of_domain"]["kb_eval_n"] = len(kb_eval)
-    if not args.fast:
+    metrics["out_of_domain"]["hwu64_snips_dev_refused"] = round(float(np.mean(scope.prob(enc["scope_out_dev"].emb) < thresholds.in_scope)), 4)
+    if not (args.fast or args.no_cv):
         x_cv = np.concatenate([enc["train"].emb, enc["val"].emb])
         y_cv = np.concatenate([y_tr, y_va])
         b_cv = np.array([e.source == "banking77" for e in splits.train + splits.val])
@@ -182,8 +239,10 @@ def main(argv: list[str] | None = None) -> int:
         "splits": {"train": len(splits.train), "val": len(splits.val), "test": len(splits.test)},
         "data": {"banking77_train_csv_sha256": sha256(Path(args.banking77_dir) / "train.csv"),
                  "intent_extra_sha256": sha256(EXTRA_FILE), "human_request_test_sha256": sha256(HUMAN_TEST_FILE),
-                 "ood_test_sha256": sha256(OOD_TEST_FILE), "kb_domain_texts": len(kb_domain)},
-        "command": "python -m finetune.intent.train" + (" --fast" if args.fast else "") + f" --seed {args.seed}",
+                 "ood_test_sha256": sha256(OOD_TEST_FILE), "kb_domain_texts": len(kb_domain),
+                 "scope_extra_sha256": sha256(S.SCOPE_EXTRA_FILE), "hwu64_snips_train": len(scope_x.out_train),
+                 "human_templates": {"positive": len(human_x.pos_train), "negative": len(human_x.neg_train)}},
+        "command": "python -m finetune.intent.train" + (" --fast" if args.fast else " --no-cv" if args.no_cv else "") + f" --seed {args.seed}",
     }
     save(model, args.out, config=config, metrics=metrics)
     report(metrics, args.out)
@@ -211,7 +270,7 @@ def report(m: dict, out: Path) -> None:
         f"artefact: {out} ({sum(f.stat().st_size for f in out.iterdir() if f.is_file()) / 1e6:.2f} MB)",
     ]
     print("\n".join(lines))
-    print(json.dumps({k: m[k] for k in ("human_request", "out_of_domain")}, indent=1)[:3000])
+    print(json.dumps({k: m[k] for k in ("human_request", "human_request_templates_val", "out_of_domain", "gibberish")}, indent=1)[:4000])
 
 
 if __name__ == "__main__":

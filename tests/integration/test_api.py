@@ -40,10 +40,11 @@ def test_faq_question_answered_directly(client):
 
 
 def test_an_faq_question_the_human_head_misreads_gets_its_answer_and_a_request_still_hands_off(client):
-    """The head scores "add my partner to my checking" 0.71 for "asks for a person" (threshold 0.58)."""
+    """"add my partner to my checking" names a person but asks for none: the FAQ answer, never the queue
+    (an older head scored it 0.71 for "asks for a person"; the policy's faq_first still guards such misreads)."""
     body = client.post("/v1/chat", json={"message": "add my partner to my checking", "channel": "web"}).json()
     assert body["path"] == "faq" and body["citations"][0]["doc_id"] == "faq-joint-account"
-    assert body["handoff"]["active"] is False and body["suggestions"][0] == "Talk to an agent"
+    assert not (body["handoff"] or {}).get("active")
     body = client.post("/v1/chat", json={"message": "can i talk to a real person", "channel": "web"}).json()
     assert body["path"] == "handoff" and body["handoff"]["active"] is True
 

@@ -47,7 +47,9 @@ def test_out_of_domain_questions_are_refused(services):
     ood = classify_all(services, sets["out_of_scope"])
     refused = np.mean([not r.in_scope for r in ood])
     assert refused >= 0.90, refused
-    assert all(r.intent == "out_of_scope" and r.reason == "out of scope" for r in ood if not (r.in_scope or r.human_request))
+    # Refused as out of scope, or sent to a route of its own (advice, a product not offered, please rephrase).
+    assert all(r.intent == "out_of_scope" and (r.reason == "out of scope" or r.route in ("advice", "not_offered", "rephrase"))
+               for r in ood if not (r.in_scope or r.human_request))
     kept = np.mean([r.in_scope for r in classify_all(services, sets["in_scope"])])
     assert kept >= 0.95, kept
 
@@ -71,7 +73,8 @@ def test_intent_endpoint(client):
     body = r.json()
     assert body["intent"] in ("lost_or_stolen_card", "compromised_card") and body["in_scope"] is True
     assert len(body["top"]) == 5 and body["top"][0] == {"intent": body["intent"], "confidence": body["confidence"]}
-    assert body["handoff_recommended"] is True and body["reason"].startswith("urgent: ")
+    # Urgent: answered with an offer of a person, not handed over (issue 29).
+    assert body["handoff_recommended"] is False and body["offer_agent"] is True and body["reason"].startswith("urgent: ")
     assert set(body) >= {"sentiment", "frustration", "human_request"}
 
     human = client.post("/v1/intent", json={"text": "let me talk to a real person"}).json()

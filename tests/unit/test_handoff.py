@@ -130,11 +130,12 @@ def test_out_of_scope_refused_and_small_talk(world):
     assert say(world, "hello there").path == "small_talk"
 
 
-def test_two_low_confidence_turns_hand_off(world):
+def test_two_low_confidence_turns_clarify_and_offer_a_person(world):
     first = say(world, "mumble mumble")
     assert first.path == "clarify" and "Card arrival" in first.suggestions
     second = say(world, "mumble again", first.conversation_id)
-    assert second.path == "handoff" and second.handoff.reason == "2 consecutive low-confidence turns"
+    assert second.path == "clarify" and second.handoff.reason == "2 consecutive low-confidence turns"
+    assert not second.handoff.active and second.offer_agent and second.suggestions[0] == "Talk to an agent"
 
 
 def test_claim_exactly_once_under_contention(world):

@@ -105,7 +105,9 @@ def test_out_of_scope_is_refused_without_handoff(artefact):
 
 def test_urgent_complaint_and_frustration_reasons(artefact):
     clf = make(artefact)
-    assert clf.classify("my card was stolen").reason == "urgent: lost_or_stolen_card"
+    urgent = clf.classify("my card was stolen")
+    # An urgent intent is answered with an offer of a person: no hand-off by itself.
+    assert urgent.reason == "urgent: lost_or_stolen_card" and urgent.offer_agent and not urgent.handoff_recommended
     c = clf.classify("this is awful, I want to make a complaint")
     assert c.intent == "complaint" and c.sentiment == "negative" and c.reason == "complaint with negative sentiment"
     f = clf.classify("when will my card arrive", failed_turns=3)
@@ -115,7 +117,8 @@ def test_urgent_complaint_and_frustration_reasons(artefact):
 def test_rules_are_configurable(artefact):
     clf = make(artefact, rules=HandoffRules(urgent_intents=frozenset(), frustration_threshold=1.1, low_confidence=0.9999))
     r = clf.classify("my card was stolen", failed_turns=3)
-    assert not r.handoff_recommended and r.reason == "low confidence"
+    # Low confidence asks which of the top intents is meant; it never hands over by itself.
+    assert not r.handoff_recommended and r.reason == "low confidence: clarify" and r.route == "clarify"
 
 
 def test_runtime_tfidf_matches_scikit_learn():
@@ -132,3 +135,31 @@ def test_runtime_tfidf_matches_scikit_learn():
         np.testing.assert_allclose(dense, vec.transform([text]).toarray()[0], atol=1e-6)
         head = H.TfidfHead(vec.vocabulary_, vec.idf_, np.eye(len(vocab), dtype=np.float32), np.zeros(len(vocab), np.float32))
         np.testing.assert_allclose(H.tfidf_logits(head, [text])[0], dense, atol=1e-6)
+
+
+def test_word_features_of_the_human_head_match_training_and_find_a_request_inside_a_question(tmp_path):
+    """The runtime adds the human head's word features exactly as training scores them, so a
+    request joined to a question ("the fee confuses me, can I speak with somebody") is found."""
+    from finetune.intent.model import IntentModel, Thresholds
+    from finetune.intent.signals import fit_human
+
+    labels = list(DATA)
+    texts = [t for lab in labels for t in DATA[lab]]
+    y = np.array([labels.index(lab) for lab in labels for _ in DATA[lab]])
+    extra_pos = ["can I speak with somebody", "speak with somebody please", "the card is lost, speak with somebody",
+                 "I want to speak with somebody", "card arrive? speak with somebody"]
+    extra_neg = ["send money to somebody", "somebody stole my card", "pay somebody", "card for somebody", "bye somebody"]
+    all_texts = texts + extra_pos + extra_neg
+    x = KeywordEmbedder().encode(all_texts)
+    pos = np.concatenate([y == labels.index("human_agent"), np.ones(5, bool), np.zeros(5, bool)])
+    human, words = fit_human(x, all_texts, pos, c=10.0, seed=0)
+    mlp = H.fit_mlp(x[: len(y)], y, len(labels), H.MlpConfig(hidden=16, epochs=20), seed=0)
+    model = IntentModel(labels, mlp, H.fit_tfidf(texts, y, len(labels)), 0.25, 1.0,
+                        H.fit_binary(x[: len(y)], y != labels.index("out_of_scope"), c=10.0), human,
+                        Thresholds(in_scope=0.5, human=0.5), words)
+    save(model, tmp_path, config={"test": True}, metrics={})
+    clf = make(tmp_path)
+    text = "when will my card arrive? can I speak with somebody"
+    emb = KeywordEmbedder().encode([text])[0]
+    assert abs(clf.probabilities(text, emb)[2] - float(model.human_prob(emb[None, :], [text])[0])) < 1e-4
+    assert clf.classify(text).human_request and not clf.classify("send money to somebody").human_request

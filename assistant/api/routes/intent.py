@@ -32,7 +32,11 @@ class IntentResponse(BaseModel):
     top: list[IntentScore] = Field(description="the five most likely intents")
     in_scope: bool
     human_request: bool
-    handoff_recommended: bool
+    handoff_recommended: bool = Field(description="hand over now: a request for a person (direct, indirect or inside "
+                                      "a question) or a strong trigger of the handoff policy; never low confidence alone")
+    offer_agent: bool = Field(description="answer as usual and offer a person: a confident urgent intent (lost card, fraud)")
+    route: str = Field(description="rephrase | advice | not_offered | clarify (ask which of `top` is meant) | empty")
+    nearest_product: str = Field(description="for not_offered: the closest real product's title, else empty")
     reason: str = Field(description="why a handoff is recommended or the turn is special; empty if ordinary")
     sentiment: str = Field(description="negative | neutral | positive")
     frustration: float = Field(description="0..1")
@@ -48,5 +52,6 @@ async def classify_intent(body: IntentRequest, services: ServicesDep) -> IntentR
     return IntentResponse(
         intent=r.intent, confidence=r.confidence, top=[IntentScore(intent=n, confidence=c) for n, c in r.top],
         in_scope=r.in_scope, human_request=r.human_request, handoff_recommended=r.handoff_recommended,
-        reason=r.reason, sentiment=r.sentiment, frustration=r.frustration,
+        offer_agent=getattr(r, "offer_agent", False), route=getattr(r, "route", ""),
+        nearest_product=getattr(r, "nearest_product", ""), reason=r.reason, sentiment=r.sentiment, frustration=r.frustration,
     )
