@@ -249,7 +249,7 @@ class Settings(BaseSettings):
     selfservice_enabled: bool = Field(default=True, description="flows for verified customers (assistant/dialogue)")
     flows_dir: Path = Field(default=Path(__file__).resolve().parent / "dialogue" / "flows",
                             description="the self-service flow files (YAML), checked at start-up")
-    flow_min_similarity: float = Field(default=0.55, ge=0, le=1, description="a message this close (cosine) to a "
+    flow_min_similarity: float = Field(default=0.6, ge=0, le=1, description="a message this close (cosine) to a "
                                        "flow's examples starts it")
     flow_min_intent_confidence: float = Field(default=0.6, ge=0, le=1, description="or a flow's trigger intent "
                                               "at least this confident")

@@ -196,7 +196,7 @@ class DialoguePipeline:
             outcome = await self.selfservice.turn(cid=cid, text=text, vector=vector, intent=nlu.intent if nlu else None,
                                                   confidence=float(nlu.confidence) if nlu else 0.0, human=human,
                                                   faq_score=faq[0].score if faq else 0.0, channel=turn.channel,
-                                                  raw=turn.text)
+                                                  raw=turn.text, urgent=bool(getattr(nlu, "offer_agent", False)))
         if outcome is None:
             customer, flow = await self.selfservice.current(cid) if self.selfservice is not None else (None, None)
             async for event in self._respond(cid, text, vector, history, nlu, intent, turn):

@@ -17,7 +17,7 @@ from assistant.core.questions import asks_about_rule, asks_for_figure
 from assistant.dialogue import entities as ent
 from assistant.dialogue.actions import CustomerData, FlowActions
 from assistant.dialogue.manager import Route, TurnFacts, decide
-from assistant.dialogue.matcher import FlowMatcher
+from assistant.dialogue.matcher import STRONG_EXAMPLE, FlowMatcher
 from assistant.dialogue.runner import ActionEvent, FlowReply, FlowRunner
 from assistant.dialogue.state import DialogueContext, DialogueStore, FlowState
 
@@ -79,13 +79,16 @@ class SelfService:
         return ctx.customer_id, self.info(ctx.flow)
 
     async def turn(self, *, cid: str, text: str, vector: np.ndarray, intent: str | None, confidence: float,
-                   human: float | None, faq_score: float, channel: str, raw: str | None = None) -> FlowOutcome | None:
-        """`text` is redacted; `raw` (what the customer typed) is read only by contact slots, and sealed.
+                   human: float | None, faq_score: float, channel: str, raw: str | None = None,
+                   urgent: bool = False) -> FlowOutcome | None:
+        """`text` is redacted; `raw` (what the customer typed) is read only by contact slots and codes.
+        `urgent`: a lost card or fraud, which a customer not signed in gets help with now (the answer and a
+        person offered) rather than a request to sign in first.
         `human`: how sure the classifier is that the customer asks for a person (None: it did not fire);
         `faq_score`: the message's similarity to the nearest FAQ question."""
         ctx = await self.store.aload(cid)
         data = await self.actions.customer(ctx.customer_id) if ctx.customer_id else CustomerData()
-        facts, reads = self._facts(ctx, text, vector, intent, confidence, human, faq_score, data, raw)
+        facts, reads = self._facts(ctx, text, vector, intent, confidence, human, faq_score, data, raw, urgent)
         route = decide(facts)
         if route.kind == "knowledge":
             return None
@@ -100,7 +103,7 @@ class SelfService:
         return FlowInfo(state.flow, state.awaiting, self.runner.awaited_slot(state))
 
     def _facts(self, ctx: DialogueContext, text: str, vector: np.ndarray, intent: str | None, confidence: float,
-               human: float | None, faq_score: float, data: CustomerData, raw: str | None):
+               human: float | None, faq_score: float, data: CustomerData, raw: str | None, urgent: bool):
         state = ctx.flow
         reads = self.runner.probe(state, text, data, raw) if state and state.awaiting != "identity" else {}
         fills = frozenset(n for n, r in reads.items() if r.found)
@@ -118,9 +121,9 @@ class SelfService:
                                    about_rules=about_rules(text), in_flow=state is not None)
         new_flow = match.flow if match else None
         if new_flow is not None and not ctx.verified and state is None and (
-                faq_score >= self.faq_threshold or (question and match.by == "intent")):
-            # Not signed in: a question the knowledge base answers gets its answer ("how long do I have to
-            # dispute a billing error?" reads as a dispute intent), not a request to sign in first.
+                urgent or faq_score >= self.faq_threshold or (question and not (match.by == "examples" and match.score >= STRONG_EXAMPLE))):
+            # Not signed in: a question gets the knowledge base's answer ("how long do I have to dispute a billing
+            # error?" reads as a dispute), not a request to sign in, unless worded like a flow ("what's my balance?").
             new_flow = None
         facts = TurnFacts(
             active_flow=state.flow if state else None, awaiting=state.awaiting if state else None,

@@ -181,11 +181,13 @@ def test_pcm_socket_cannot_join_a_conversation_without_its_session_token(client,
     victim, _ = services.conversations.start_session("web")
     _, someone_else = services.conversations.start_session("web")
     phone_call = services.conversations.create("voice")  # server-owned: no customer token opens it
-    for query, code in ((f"conversation_id={victim}", 4401), (f"conversation_id={victim}&session_token={someone_else}", 4403),
-                        (f"conversation_id={phone_call}&session_token={someone_else}", 4403)):
-        with client.websocket_connect(f"/v1/voice/pcm?{query}") as ws:
+    # the token travels in the first frame ({"type": "auth"}), never in the URL
+    for cid, token, code in ((victim, None, 4401), (victim, someone_else, 4403), (phone_call, someone_else, 4403)):
+        with client.websocket_connect(f"/v1/voice/pcm?conversation_id={cid}") as ws:
+            if token:
+                ws.send_json({"type": "auth", "token": token})
             msg = ws.receive()
-        assert msg["type"] == "websocket.close" and msg["code"] == code, (query, msg)
+        assert msg["type"] == "websocket.close" and msg["code"] == code, (cid, msg)
     assert not services.conversations.get(victim).messages
 
 

@@ -14,10 +14,10 @@ from tests.unit.test_handoff import world  # noqa: F401  (the fixture)
 
 
 def test_agent_message_is_stored_audited_and_sent_redacted(world):  # noqa: F811
-    audit = AuditLog(world.conv._sessions)
+    audit = AuditLog(world.conv._sessions, key=b"k" * 32)
     handoff = HandoffService(tickets=world.tickets, conversations=world.conv, bus=world.bus, audit=audit)
     cid = asyncio.run(complete(world.pipeline, UserTurn("a human please", "web"))).conversation_id
-    agent = world.agents.add("dana", "password123", display_name="Dana")
+    agent = world.agents.add("dana", "plum-kettle-orbit", display_name="Dana")
     said = "I see card 4111.1111.1111.1111 and pin 4821 on file, IBAN GB82WEST12345698765432."
 
     async def flow():
