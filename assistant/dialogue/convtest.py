@@ -17,6 +17,7 @@ A file is a list of conversations (tests/conversations/*.yaml):
         - user: <code>             # the one-time code the sandbox bank sent to the customer (also inside a sentence)
         - user: yes
           identity: forged          # send this kind of bad assertion instead: forged | replayed | other_conversation
+          sign_in: cus_alex         # or sign this customer in with this turn
           status: 401              # the HTTP status expected (default 200)
       transfers: 1                 # new transfers in the customer's ledger at the end
 
@@ -40,6 +41,7 @@ class Turn(BaseModel):
 
     user: str = Field(min_length=1)
     identity: Literal["forged", "replayed", "other_conversation"] | None = None
+    sign_in: str | None = None  # sign this customer in with this turn (a conversation that started anonymous)
     status: int = 200
     route: str | None = None
     flow: str | None = None
@@ -164,6 +166,8 @@ def run_conversation(client, bank: SandboxHelpers, conv: Conversation, file: str
             body["identity"] = bank.assertion(conv.customer or "cus_alex", "another-conversation")
         elif i == 1 and conv.customer:
             body["identity"] = used = bank.assertion(conv.customer, cid)
+        elif turn.sign_in:
+            body["identity"] = used = bank.assertion(turn.sign_in, cid)
         r = client.post("/v1/chat", json=body, headers=headers)
         failures += [Failure(file, conv.name, i, p) for p in _check(turn, r.status_code, r.json())]
     if conv.transfers is not None and conv.customer:
