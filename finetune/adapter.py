@@ -81,7 +81,7 @@ def _check_shapes(weights: Path, model, adapter_dir: Path) -> None:
         fh = safe_open(str(weights), framework="pt")
     except Exception as exc:  # safetensors raises its own error types for a damaged header
         raise AdapterError(f"{weights} is unreadable: {exc}") from exc
-    for key in fh:
+    for key in fh.keys():  # noqa: SIM118  (safe_open is not iterable, it only has keys())
         if ".lora_A." not in key and ".lora_B." not in key:
             continue
         module = key.split(".lora_")[0].removeprefix("base_model.model.")
