@@ -179,7 +179,8 @@ def main() -> int:
 
     configure_logging("WARNING")
     settings = Settings(data_dir=tempfile.mkdtemp(prefix="sgd-bench-"), voice_enabled=False, _env_file=None,
-                        rate_limit_ip="1000000/minute", rate_limit_session="1000000/minute",
+                        llm_model="smollm2-135m",  # task success never depends on generated text
+                        rate_limit_ip="1000000/minute", rate_limit_session="1000000/minute", rate_limit_conversations="1000000/minute",
                         banking_url=f"http://127.0.0.1:{free_port()}")
     cfg = dataclasses.replace(sandbox_config(settings), daily_payee_limit_cents=10**12)  # SGD amounts run large
     db = Database(cfg.sqlalchemy_url)
