@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
 import socket
 import subprocess
@@ -143,12 +142,15 @@ async def session(http, bank, flow: bool, deadline: float, lat: list[float], err
 def load(sessions: int, share: float) -> None:
     import httpx
 
+    from assistant.config import child_environment
+
     data = tempfile.mkdtemp(prefix="flow-load-")
     api, bank_port = free_port(), free_port()
-    env = {**os.environ, "BANK_DATA_DIR": data, "BANK_LLM_MODEL": "smollm2-135m", "BANK_VOICE_ENABLED": "false",
-           "BANK_BANKING_URL": f"http://127.0.0.1:{bank_port}", "BANK_LOG_LEVEL": "WARNING",
-           "BANK_RATE_LIMIT_IP": "100000/minute", "BANK_RATE_LIMIT_CONVERSATIONS": "100000/minute",
-           "BANK_RATE_LIMIT_WS_CONNECT": "100000/minute", "BANK_RATE_LIMIT_SESSION": "100000/minute"}
+    env = child_environment(
+        BANK_DATA_DIR=data, BANK_LLM_MODEL="smollm2-135m", BANK_VOICE_ENABLED="false",
+        BANK_BANKING_URL=f"http://127.0.0.1:{bank_port}", BANK_LOG_LEVEL="WARNING", BANK_RATE_LIMIT_IP="100000/minute",
+        BANK_RATE_LIMIT_CONVERSATIONS="100000/minute", BANK_RATE_LIMIT_WS_CONNECT="100000/minute",
+        BANK_RATE_LIMIT_SESSION="100000/minute")
     cli = [sys.executable, "-m", "assistant.cli"]
     procs = [subprocess.Popen([*cli, "sandbox", "serve", "--port", str(bank_port)], env=env, cwd=ROOT),
              subprocess.Popen([*cli, "serve", "--port", str(api)], env=env, cwd=ROOT)]
