@@ -57,7 +57,9 @@ def tasks(dialogue: dict) -> list[dict]:
                 for a in acts:
                     if a["act"] == "INFORM" and a["slot"]:
                         current["informs"].setdefault(a["slot"], turn["utterance"])
-        elif current is not None and turn.get("service_call", {}).get("method") == current["intent"]:
+        # a balance: the first call answers the request as first put; a transfer: the last call is the one made
+        elif current is not None and turn.get("service_call", {}).get("method") == current["intent"] and (
+                current["goal"] is None or current["intent"] == "TransferMoney"):
             current["goal"] = turn["service_call"]["parameters"]
     return [t for t in out if t["intent"] in INTENTS and t["goal"] is not None]
 
@@ -104,10 +106,17 @@ class Bench:
         r = self.client.post("/v1/chat", json=body, headers={"authorization": f"Bearer {token}"})
         return r.json() if r.status_code == 200 else {"reply": f"HTTP {r.status_code}", "flow": None}
 
-    def answer(self, task: dict, wanted: dict, customer: str) -> str:
+    def answer(self, task: dict, wanted: dict, customer: str, reply: str = "") -> str:
         goal, informs = task["goal"], task["informs"]
         slot = wanted.get("slot")
-        if wanted.get("awaiting") == "confirm":
+        if wanted.get("awaiting") == "confirm":  # a read-back that differs from the goal is corrected, as a user would
+            said = reply.lower()
+            if "recipient_account_name" in goal and goal["recipient_account_name"].lower() not in said:
+                return f"no, to {goal['recipient_account_name']}"
+            if "amount" in goal and f"${cents(goal['amount']) / 100:,.2f}" not in reply:
+                return f"no, make it {goal['amount'] if goal['amount'].startswith('$') else '$' + goal['amount']}"
+            if goal.get("account_type", "checking") not in said.split(" to ")[0]:
+                return f"no, from my {goal.get('account_type', 'checking')}"
             return "yes"
         if wanted.get("awaiting") == "code":
             r = self.client_bank.get(f"/sandbox/outbox/{customer}")
@@ -123,8 +132,11 @@ class Bench:
     def run_task(self, task: dict, customer: str, cid: str, token: str, identity: str | None) -> tuple[bool, int]:
         before = self.ledger(customer)
         body, turns = self.chat(cid, token, task["first"], identity), 1
+        task["transcript"] = [task["first"], body.get("reply", "")]
         while body.get("flow") and body["flow"].get("awaiting") not in (None, "identity") and turns < MAX_TURNS:
-            body = self.chat(cid, token, self.answer(task, body["flow"], customer))
+            said = self.answer(task, body["flow"], customer, body.get("reply", ""))
+            body = self.chat(cid, token, said)
+            task["transcript"] += [said, body.get("reply", "")]
             turns += 1
         after = self.ledger(customer)
         goal = task["goal"]
@@ -181,6 +193,7 @@ def main() -> int:
     settings = Settings(data_dir=tempfile.mkdtemp(prefix="sgd-bench-"), voice_enabled=False, _env_file=None,
                         llm_model="smollm2-135m",  # task success never depends on generated text
                         rate_limit_ip="1000000/minute", rate_limit_session="1000000/minute", rate_limit_conversations="1000000/minute",
+                        rate_limit_tickets="1000000/minute",
                         banking_url=f"http://127.0.0.1:{free_port()}")
     cfg = dataclasses.replace(sandbox_config(settings), daily_payee_limit_cents=10**12)  # SGD amounts run large
     db = Database(cfg.sqlalchemy_url)
@@ -196,14 +209,14 @@ def main() -> int:
                 continue
             recipients = {t["goal"]["recipient_account_name"] for t in todo if "recipient_account_name" in t["goal"]}
             customer = bench.customer(recipients)
-            start = client.post("/v1/conversations", json={"channel": "web"}).json()
-            cid, token = start["conversation_id"], start["session_token"]
-            identity = bench.client_bank.post("/sandbox/assertions", json={"customer_id": customer,
-                                                                          "conversation_id": cid}).json()["assertion"]
-            for i, task in enumerate(todo):
-                ok, turns = bench.run_task(task, customer, cid, token, identity if i == 0 else None)
+            for task in todo:  # each task in a conversation of its own: one task's hand-off does not silence the next
+                start = client.post("/v1/conversations", json={"channel": "web"}).json()
+                cid, token = start["conversation_id"], start["session_token"]
+                identity = bench.client_bank.post("/sandbox/assertions", json={"customer_id": customer,
+                                                                              "conversation_id": cid}).json()["assertion"]
+                ok, turns = bench.run_task(task, customer, cid, token, identity)
                 results.append({"dialogue": d["dialogue_id"], "intent": task["intent"], "ok": ok, "turns": turns,
-                                "first": task["first"], "goal": task["goal"]})
+                                "first": task["first"], "goal": task["goal"], "transcript": task["transcript"]})
                 if not ok:
                     failures.append(results[-1])
         elapsed = time.perf_counter() - t0

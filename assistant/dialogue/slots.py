@@ -163,12 +163,14 @@ def read_slot(slot: Slot, text: str, data: CustomerData, *, today: date, role: s
         return _account(ref, data.accounts)
     if slot.type == "payee":
         return _payee(text, data.payees)
-    if slot.type == "destination":  # one of the customer's own accounts ("to savings"), else a saved payee
+    if slot.type == "destination":  # a saved payee named ("to Pranav's savings"), else one of the customer's accounts
+        payee = _payee(text, data.payees)
+        if payee.found:
+            return SlotRead({**payee.value, "payee": True})
         own = _account(_side(text, "to", awaited), data.accounts)
         if own.found:
             return SlotRead({**own.value, "account": True})
-        payee = _payee(text, data.payees)
-        return SlotRead({**payee.value, "payee": True}) if payee.found else payee
+        return payee
     if slot.type == "card":
         return _card(text, data.cards, slot.card_states)
     if slot.type == "merchant":
