@@ -122,9 +122,10 @@ class Bench:
             r = self.client_bank.get(f"/sandbox/outbox/{customer}")
             return r.json()[0]["code"] if r.status_code == 200 and r.json() else "000000"
         if slot == "to":
-            return informs.get("recipient_account_name") or f"to {goal['recipient_account_name']}"
+            return informs.get("recipient_account_name") or (
+                f"to {goal['recipient_account_name']}" if "recipient_account_name" in goal else "never mind")
         if slot == "amount":
-            return informs.get("amount") or goal["amount"]
+            return informs.get("amount") or goal.get("amount") or "never mind"  # a question the goal has no answer to
         if slot in ("from_account", "account"):
             return informs.get("account_type") or f"from my {goal.get('account_type', 'checking')}"
         return "yes"
