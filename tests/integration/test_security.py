@@ -44,7 +44,8 @@ def test_per_conversation_message_limit_on_the_chat_socket(settings, services):
 
 def test_turn_limit_holds_across_rest_and_socket(settings, services):
     """One limit per conversation, whichever transport carries the turn: REST /v1/chat had none."""
-    with strict_client(settings, services, rate_limit_session="3/minute") as c:
+    # per hour, not per minute: a fixed window that turns over mid-test would reset the count
+    with strict_client(settings, services, rate_limit_session="3/hour") as c:
         first = c.post("/v1/chat", json={"message": "What is your routing number?"}).json()
         cid, headers = first["conversation_id"], auth(first)
         assert c.post("/v1/chat", json={"message": "And the wire fee?", "conversation_id": cid}, headers=headers).status_code == 200
