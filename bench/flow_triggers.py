@@ -48,8 +48,6 @@ def main() -> int:
 
     from assistant.config import Settings
     from assistant.dialogue.actions import CustomerData
-    from assistant.dialogue.service import about_rules, is_question
-    from assistant.dialogue.state import FlowState
     from assistant.handoff.policy import HandoffPolicy
     from assistant.logging_setup import configure_logging
     from assistant.services import build_embedder, build_nlu, build_selfservice
@@ -61,19 +59,12 @@ def main() -> int:
     retriever = LiveRetriever(settings.index_dir, embedder)
     nlu = build_nlu(settings, embedder, HandoffPolicy.load(settings.handoff_policy))
     selfservice = build_selfservice(settings, retriever, sessionmaker_stub())
-    runner, matcher = selfservice.runner, selfservice.matcher
 
     def flow_for(text: str) -> str | None:
         v = embedder.encode([text])[0]
         faq = retriever.faq_candidates(v, 1)
         sig = nlu.classify(text, embedding=v)
-
-        def evidence(flow: str) -> bool:
-            fresh = FlowState(flow=flow, step=runner.flows[flow].steps[0].id)
-            return any(r.found for r in runner.probe(fresh, text, CustomerData()).values())
-
-        m = matcher.match(v, sig.intent, sig.confidence, faq_score=faq[0].score if faq and is_question(text) else 0.0,
-                          evidence=evidence, about_rules=about_rules(text))
+        m = selfservice.match(text, v, sig.intent, sig.confidence, faq[0].score if faq else 0.0, CustomerData())
         return m.flow if m else None
 
     keep = (lambda t: True) if args.split == "all" else (lambda t: split_of(t) == args.split)

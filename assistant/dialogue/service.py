@@ -17,7 +17,7 @@ from assistant.core.questions import asks_about_rule, asks_for_figure
 from assistant.dialogue import entities as ent
 from assistant.dialogue.actions import CustomerData, FlowActions
 from assistant.dialogue.manager import Route, TurnFacts, decide
-from assistant.dialogue.matcher import STRONG_EXAMPLE, FlowMatcher
+from assistant.dialogue.matcher import STRONG_EXAMPLE, FlowMatch, FlowMatcher
 from assistant.dialogue.runner import ActionEvent, FlowReply, FlowRunner
 from assistant.dialogue.state import DialogueContext, DialogueStore, FlowState
 
@@ -102,6 +102,20 @@ class SelfService:
             return None
         return FlowInfo(state.flow, state.awaiting, self.runner.awaited_slot(state))
 
+    def match(self, text: str, vector: np.ndarray, intent: str | None, confidence: float, faq_score: float,
+              data: CustomerData, *, in_flow: bool = False) -> FlowMatch | None:
+        """The flow this message asks for (assistant/dialogue/matcher.py), with this turn's evidence."""
+
+        def evidence(flow: str) -> bool:
+            fresh = FlowState(flow=flow, step=self.runner.flows[flow].steps[0].id)
+            return any(r.found for r in self.runner.probe(fresh, text, data).values())
+
+        # Only a question competes with the FAQ: "how do I freeze my card?" may want the how-to, while
+        # "freeze my debit card" asks the assistant to do it, however close an FAQ's wording is.
+        return self.matcher.match(vector, intent, confidence, faq_score=faq_score if is_question(text) else 0.0,
+                                  evidence=evidence, margin=SWITCH_MARGIN if in_flow else 0.0,
+                                  about_rules=about_rules(text), in_flow=in_flow)
+
     def _facts(self, ctx: DialogueContext, text: str, vector: np.ndarray, intent: str | None, confidence: float,
                human: float | None, faq_score: float, data: CustomerData, raw: str | None, urgent: bool):
         state = ctx.flow
@@ -109,16 +123,8 @@ class SelfService:
         fills = frozenset(n for n, r in reads.items() if r.found)
         changes = frozenset(n for n in fills if state and n in state.slots and state.slots[n] != reads[n].value)
 
-        def evidence(flow: str) -> bool:
-            fresh = FlowState(flow=flow, step=self.runner.flows[flow].steps[0].id)
-            return any(r.found for r in self.runner.probe(fresh, text, data).values())
-
         question = is_question(text)
-        # Only a question competes with the FAQ: "how do I freeze my card?" may want the how-to, while
-        # "freeze my debit card" asks the assistant to do it, however close an FAQ's wording is.
-        match = self.matcher.match(vector, intent, confidence, faq_score=faq_score if question else 0.0,
-                                   evidence=evidence, margin=SWITCH_MARGIN if state else 0.0,
-                                   about_rules=about_rules(text), in_flow=state is not None)
+        match = self.match(text, vector, intent, confidence, faq_score, data, in_flow=state is not None)
         new_flow = match.flow if match else None
         if new_flow is not None and not ctx.verified and state is None and (
                 urgent or faq_score >= self.faq_threshold or (question and not (match.by == "examples" and match.score >= STRONG_EXAMPLE))):
