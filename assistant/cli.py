@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from assistant import sandbox_cli
+from assistant import sandbox_cli, staff_cli
 from assistant.config import Settings
 from assistant.dialogue import convtest
 from assistant.logging_setup import configure_logging
@@ -122,47 +122,6 @@ def _kb_search(settings: Settings, args: argparse.Namespace) -> int:
     retriever = HybridRetriever(settings.index_dir, build_embedder(settings))
     for p in retriever.search(args.query, k=args.k):
         print(f"{p.score:.3f}  {p.doc_id:32s} {p.section[:40]:40s} {p.text[:80]!r}")
-    return 0
-
-
-def _agents_add(settings: Settings, args: argparse.Namespace) -> int:
-    import getpass
-
-    from assistant.services import build_repositories
-    from assistant.storage.agents import AgentExists
-
-    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("password: ")
-    try:
-        agent = build_repositories(settings).agents.add(
-            args.username, password, display_name=args.name, role="admin" if args.admin else "agent")
-    except (AgentExists, ValueError) as exc:
-        print(f"error: {exc if not isinstance(exc, AgentExists) else f'agent {exc} exists'}", file=sys.stderr)
-        return 2
-    print(f"added {agent.role} {agent.username} ({agent.display_name})")
-    return 0
-
-
-def _agents_manage(settings: Settings, args: argparse.Namespace) -> int:
-    """disable / enable / passwd: a disabled agent cannot log in and its live sockets close."""
-    import getpass
-
-    from assistant.services import build_repositories
-
-    agents = build_repositories(settings).agents
-    try:
-        if args.agents_command == "passwd":
-            password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("new password: ")
-            found = agents.set_password(args.username, password)
-        else:
-            found = agents.set_disabled(args.username, args.agents_command == "disable")
-    except ValueError as exc:  # the password policy
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    if not found:
-        print(f"error: no agent {args.username}", file=sys.stderr)
-        return 2
-    done = {"passwd": "password changed; sessions ended", "disable": "disabled; sessions ended", "enable": "enabled"}
-    print(f"{args.username}: {done[args.agents_command]}")
     return 0
 
 
@@ -290,20 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("query")
     p.add_argument("-k", type=int, default=5)
     p.set_defaults(func=_kb_search)
-    agents = sub.add_parser("agents", help="agent console accounts").add_subparsers(dest="agents_command", required=True)
-    p = agents.add_parser("add", help="add an agent (password asked, or read from stdin; 12+ characters, not a common one)")
-    p.add_argument("username")
-    p.add_argument("--name", help="display name shown to customers")
-    p.add_argument("--admin", action="store_true")
-    p.add_argument("--password-stdin", action="store_true")
-    p.set_defaults(func=_agents_add)
-    for name, text in (("disable", "block an agent's login and end its sessions"), ("enable", "allow a disabled agent again"),
-                       ("passwd", "set a new password (asked, or read from stdin); sessions end")):
-        p = agents.add_parser(name, help=text)
-        p.add_argument("username")
-        if name == "passwd":
-            p.add_argument("--password-stdin", action="store_true")
-        p.set_defaults(func=_agents_manage)
+    staff_cli.register(sub)
     robots = sub.add_parser("robots", help="lobby robot credentials").add_subparsers(dest="robots_command", required=True)
     p = robots.add_parser("add", help="register a robot and print its token (stored hashed)")
     p.add_argument("name")

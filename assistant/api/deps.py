@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Path, Request
 
+from assistant.auth.roles import Role
 from assistant.config import Settings
 from assistant.services import Services
 from assistant.storage.agents import AgentView
@@ -35,16 +37,33 @@ def bearer(request: Request) -> str:
     return header[7:].strip() if header.lower().startswith("bearer ") else ""
 
 
-def get_agent(request: Request, services: ServicesDep) -> AgentView:
-    """Bearer token of a logged-in agent (see POST /v1/agent/login)."""
+def get_staff(request: Request, services: ServicesDep) -> AgentView:
+    """Bearer token of a logged-in staff account (see POST /v1/agent/login)."""
     token = bearer(request)
-    agent = services.agents.resolve(token) if token else None
-    if agent is None:
-        raise HTTPException(status_code=401, detail="agent login required", headers={"WWW-Authenticate": "Bearer"})
-    return agent
+    staff = services.agents.resolve(token) if token else None
+    if staff is None:
+        raise HTTPException(status_code=401, detail="staff login required", headers={"WWW-Authenticate": "Bearer"})
+    return staff
 
 
-AgentDep = Annotated[AgentView, Depends(get_agent)]
+StaffDep = Annotated[AgentView, Depends(get_staff)]
+
+
+def require_roles(*accepted: Role) -> Callable[..., AgentView]:
+    """A dependency: the logged-in staff account, 403 unless it holds one of ``accepted`` (admin holds all).
+    Example: ``Supervisor = Annotated[AgentView, Depends(require_roles(Role.SUPERVISOR))]``."""
+    names = " or ".join(r.value for r in accepted)
+
+    def dependency(staff: Annotated[AgentView, Depends(get_staff)]) -> AgentView:
+        if not staff.may(*accepted):
+            raise HTTPException(status_code=403, detail=f"this needs the {names} role")
+        return staff
+
+    return dependency
+
+
+# The agent console: agents and supervisors.
+AgentDep = Annotated[AgentView, Depends(require_roles(Role.AGENT, Role.SUPERVISOR))]
 
 
 # Database ids fit a signed 32-bit integer on every backend; larger is a 422, not a driver error.

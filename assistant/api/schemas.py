@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag, TypeAdapter
 
 from assistant.core.events import Reply
+from assistant.storage.agents import AgentView
 
 MAX_MESSAGE_CHARS = 4000
 
@@ -191,10 +192,18 @@ class LoginIn(BaseModel):
 
 
 class AgentOut(BaseModel):
+    """A staff account; ``role`` is ``roles`` comma-joined (kept for older consoles)."""
+
     id: int
     username: str
     display_name: str
     role: str
+    roles: list[str]
+
+    @classmethod
+    def of(cls, staff: AgentView) -> AgentOut:
+        return cls(id=staff.id, username=staff.username, display_name=staff.display_name, role=staff.role,
+                   roles=sorted(r.value for r in staff.roles))
 
 
 class LoginOut(BaseModel):

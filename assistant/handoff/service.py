@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
+from assistant.auth.roles import Role
 from assistant.bus import AGENTS_TOPIC, EventBus, conversation_topic
 from assistant.privacy import redact
 from assistant.storage.agents import AgentView
@@ -111,7 +112,7 @@ class HandoffService:
 
     async def close(self, ticket_id: int, agent: AgentView, resolution: str) -> TicketView:
         ticket = await asyncio.to_thread(
-            self.tickets.close, ticket_id, agent.id, resolution, admin=agent.role == "admin",
+            self.tickets.close, ticket_id, agent.id, resolution, admin=agent.may(Role.SUPERVISOR),
             audit=self._entry("agent_action", action="close", agent=agent.username, resolution=resolution))
         note = ("You're back with the virtual assistant. How else can I help?" if resolution == "handed_back"
                 else "The agent closed this conversation. Thank you for contacting us.")

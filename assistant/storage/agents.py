@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -13,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
 from assistant.auth.passwords import check_password
+from assistant.auth.roles import Role, allows, format_roles, parse_roles
 from assistant.storage.models import Agent, AgentSession, utcnow
 from assistant.storage.repository import token_digest
 
@@ -25,26 +27,41 @@ class AgentExists(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class AgentView:
+    """A staff account as routes see it (agents, supervisors, reviewers, editors, admins)."""
+
     id: int
     username: str
     display_name: str
-    role: str
+    roles: frozenset[Role]
+
+    @property
+    def role(self) -> str:
+        return format_roles(self.roles)
+
+    def may(self, *accepted: Role) -> bool:
+        return allows(self.roles, accepted)
+
+    @classmethod
+    def of(cls, a: Agent) -> AgentView:
+        return cls(a.id, a.username, a.display_name, parse_roles(a.role))
 
 
 class AgentRepository:
     def __init__(self, sessions: sessionmaker) -> None:
         self._sessions = sessions
 
-    def add(self, username: str, password: str, *, display_name: str | None = None, role: str = "agent") -> AgentView:
-        """A new account; WeakPassword (a ValueError) when the password breaks the policy."""
+    def add(self, username: str, password: str, *, display_name: str | None = None,
+            role: str | Iterable[str] = "agent") -> AgentView:
+        """A new account with one or more roles; WeakPassword or UnknownRole (ValueErrors) on bad input."""
+        roles = parse_roles(role)
         check_password(password, username=username)
         try:
             with self._sessions.begin() as s:
-                a = Agent(username=username, display_name=display_name or username, role=role,
+                a = Agent(username=username, display_name=display_name or username, role=format_roles(roles),
                           password_hash=_hasher.hash(password))
                 s.add(a)
                 s.flush()
-                return AgentView(a.id, a.username, a.display_name, a.role)
+                return AgentView.of(a)
         except IntegrityError as exc:
             raise AgentExists(username) from exc
 
@@ -58,7 +75,7 @@ class AgentRepository:
                 _hasher.verify(a.password_hash, password)
             except (VerificationError, InvalidHashError):
                 return None
-            return None if a.disabled else AgentView(a.id, a.username, a.display_name, a.role)
+            return None if a.disabled else AgentView.of(a)
 
     def set_password(self, username: str, password: str) -> bool:
         """Change a password (policy checked); the agent's open sessions end. False: no such agent."""
@@ -83,6 +100,21 @@ class AgentRepository:
                 s.execute(delete(AgentSession).where(AgentSession.agent_id == a.id))
             return True
 
+    def set_roles(self, username: str, roles: Iterable[str]) -> AgentView | None:
+        """Replace an account's roles (UnknownRole on a bad name); None: no such account."""
+        parsed = parse_roles(roles)
+        with self._sessions.begin() as s:
+            a = s.scalars(select(Agent).where(Agent.username == username)).first()
+            if a is None:
+                return None
+            a.role = format_roles(parsed)
+            return AgentView.of(a)
+
+    def all(self) -> list[tuple[AgentView, bool]]:
+        """Every staff account with its disabled flag, by username."""
+        with self._sessions() as s:
+            return [(AgentView.of(a), a.disabled) for a in s.scalars(select(Agent).order_by(Agent.username))]
+
     def issue_token(self, agent_id: int, ttl: timedelta = timedelta(hours=12)) -> str:
         token = secrets.token_urlsafe(32)
         with self._sessions.begin() as s:
@@ -99,7 +131,7 @@ class AgentRepository:
             if expires < utcnow():
                 return None
             a = s.get(Agent, row.agent_id)
-            return None if a is None or a.disabled else AgentView(a.id, a.username, a.display_name, a.role)
+            return None if a is None or a.disabled else AgentView.of(a)
 
     def revoke(self, token: str) -> None:
         """Log out: the token's row is deleted, so every API process refuses it from now on."""

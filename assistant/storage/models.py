@@ -82,7 +82,7 @@ class Agent(Base):
     username: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(64))
     password_hash: Mapped[str] = mapped_column(String(200))
-    role: Mapped[str] = mapped_column(String(16), default="agent")  # agent | admin
+    role: Mapped[str] = mapped_column(String(120), default="agent")  # comma-separated auth.roles.Role values
     disabled: Mapped[bool] = mapped_column(default=False)  # `bankassist agents disable`: no login, sessions gone
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 

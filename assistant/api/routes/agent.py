@@ -6,13 +6,12 @@ inside `async def`."""
 from __future__ import annotations
 
 import asyncio
-from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, WebSocket
 
-from assistant.api.deps import AgentDep, RowId, ServicesDep, bearer
+from assistant.api.deps import AgentDep, RowId, ServicesDep, StaffDep, bearer
 from assistant.api.schemas import (
     AgentMessageIn,
     AgentOut,
@@ -26,7 +25,9 @@ from assistant.api.schemas import (
 )
 from assistant.api.sockets import AgentSocket
 from assistant.api.ws_auth import first_frame_auth
+from assistant.auth.roles import Role
 from assistant.auth.throttle import LoginThrottle
+from assistant.storage.agents import AgentView
 from assistant.storage.tickets import TicketView
 
 router = APIRouter(prefix="/v1/agent", tags=["agent console"])
@@ -65,11 +66,11 @@ async def login(body: LoginIn, request: Request, services: ServicesDep,
     await throttle.succeeded(body.username)
     token = await asyncio.to_thread(services.agents.issue_token, agent.id,
                                     timedelta(hours=services.settings.agent_token_ttl_h))
-    return LoginOut(token=token, agent=AgentOut(**asdict(agent)))
+    return LoginOut(token=token, agent=AgentOut.of(agent))
 
 
 @router.post("/logout", status_code=204, responses={401: {"model": ErrorOut}})
-async def logout(request: Request, services: ServicesDep, agent: AgentDep) -> Response:
+async def logout(request: Request, services: ServicesDep, staff: StaffDep) -> Response:
     """End this login on every API process; the agent's live sockets close at their next check."""
     await asyncio.to_thread(services.agents.revoke, bearer(request))
     return Response(status_code=204)
@@ -83,9 +84,9 @@ def queue(services: ServicesDep, agent: AgentDep) -> list[TicketOut]:
 @router.get("/tickets/{ticket_id}", response_model=TicketDetailOut, responses={**ERRORS, 403: {"model": ErrorOut}})
 def ticket(ticket_id: RowId, services: ServicesDep, agent: AgentDep) -> TicketDetailOut:
     """A queued ticket is readable by every agent (to decide to claim it); once claimed, only by the
-    agent who holds or held it, and by admins."""
+    agent who holds or held it, and by supervisors and admins."""
     t = services.tickets.get(ticket_id)
-    if t.status != "queued" and t.claimed_by != agent.id and agent.role != "admin":
+    if t.status != "queued" and t.claimed_by != agent.id and not agent.may(Role.SUPERVISOR):
         raise HTTPException(status_code=403, detail="this ticket belongs to another agent")
     view = services.conversations.get(t.conversation_id)
     messages = [MessageOut.model_validate(m, from_attributes=True) for m in view.messages] if view else []
@@ -125,7 +126,11 @@ async def agent_ws(ws: WebSocket) -> None:
     if services is None:
         await ws.close(code=1013, reason="assistant is still loading")
         return
-    signed_in = await first_frame_auth(ws, lambda token: asyncio.to_thread(services.agents.resolve, token),
+    def console_staff(token: str) -> AgentView | None:
+        staff = services.agents.resolve(token)
+        return staff if staff is not None and staff.may(Role.AGENT, Role.SUPERVISOR) else None
+
+    signed_in = await first_frame_auth(ws, lambda token: asyncio.to_thread(console_staff, token),
                                        timeout_s=services.settings.ws_auth_timeout_s, what="agent login token")
     if signed_in is not None:
         await AgentSocket(ws, services, *signed_in).serve()
