@@ -20,11 +20,13 @@ from assistant.assets import (
 )
 from assistant.audit import AuditLog
 from assistant.audit_anchors import AnchorFile, load_key
+from assistant.banking.backend import BankingBackend
 from assistant.banking.identity import IdentityVerifier
-from assistant.banking.setup import build_identity_verifier
+from assistant.banking.setup import build_banking_backend, build_identity_verifier
 from assistant.bus import EventBus, InMemoryBus, RedisBus
 from assistant.config import Settings, offline_environment
 from assistant.core.pipeline import DialoguePipeline, PipelineConfig
+from assistant.core.sign_in import KeypadSignIn
 from assistant.dialogue.service import SelfService
 from assistant.handoff.policy import HandoffPolicy
 from assistant.handoff.service import HandoffService
@@ -69,6 +71,7 @@ class Services:
     nlu: MiniLMIntentClassifier | None = None  # intent, scope, human request (assistant/nlu/)
     selfservice: SelfService | None = None  # flows on the bank's API for verified customers (assistant/dialogue/)
     identity: IdentityVerifier | None = None  # checks the bank's signed identity assertions
+    keypad: KeypadSignIn | None = None  # phone and robot sign-in: customer number + PIN, checked by the bank
 
 
 def build_embedder(settings: Settings) -> MiniLMEmbeddings:
@@ -183,11 +186,9 @@ def build_nlu(settings: Settings, embedder: MiniLMEmbeddings, policy: HandoffPol
     return MiniLMIntentClassifier(embedder, settings.intent_artifact_dir, rules=rules)
 
 
-def build_selfservice(settings: Settings, retriever: LiveRetriever, sessions: sessionmaker) -> SelfService | None:
+def build_selfservice(settings: Settings, retriever: LiveRetriever, sessions: sessionmaker,
+                      bank: BankingBackend) -> SelfService:
     """Flows (assistant/dialogue/flows) on the bank's REST API; a malformed flow file stops start-up."""
-    if not settings.selfservice_enabled:
-        return None
-    from assistant.banking.setup import build_banking_backend
     from assistant.dialogue.bank_actions import BankActions
     from assistant.dialogue.flows import load_flows
     from assistant.dialogue.matcher import FlowMatcher
@@ -195,7 +196,7 @@ def build_selfservice(settings: Settings, retriever: LiveRetriever, sessions: se
     from assistant.dialogue.sealing import Sealer
     from assistant.dialogue.state import DialogueStore
 
-    actions = BankActions(build_banking_backend(settings))
+    actions = BankActions(bank)
     flows = load_flows(settings.flows_dir, actions=set(actions.names))
     matcher = FlowMatcher(flows, retriever.embed_many, min_similarity=settings.flow_min_similarity,
                           min_intent_confidence=settings.flow_min_intent_confidence)
@@ -230,13 +231,16 @@ def build_services(settings: Settings) -> Services:
            if settings.redis_url else InMemoryBus())
     handoff = HandoffService(tickets=repos.tickets, conversations=repos.conversations, bus=bus,
                              expected_handle_minutes=policy.expected_handle_minutes, audit=repos.audit)
-    selfservice = build_selfservice(settings, retriever, repos.sessions)
-    identity = build_identity_verifier(settings, repos.sessions) if selfservice is not None else None
+    bank = build_banking_backend(settings) if settings.selfservice_enabled else None
+    selfservice = build_selfservice(settings, retriever, repos.sessions, bank) if bank is not None else None
+    identity = build_identity_verifier(settings, repos.sessions) if bank is not None else None
     pipeline = DialoguePipeline(
         knowledge=retriever, generator=generator, conversations=repos.conversations, config=pipeline_config(settings),
         policy=policy, handoff=handoff, metrics=metrics, audit=repos.audit, nlu=nlu, reranker=reranker,
         selfservice=selfservice,
     )
+    keypad = KeypadSignIn(bank=bank, verifier=identity, pipeline=pipeline) \
+        if bank is not None and identity is not None else None
     if settings.llm_backend != "openai":
         asyncio.run(_warm_up(generator, pipeline.system_prompt()))
     from assistant.channels.voice_setup import build_voice
@@ -250,4 +254,5 @@ def build_services(settings: Settings) -> Services:
         log.info("knowledge base: admin changes from the database applied; index %s", retriever.version)
     return Services(settings, embedder, retriever, generator, repos.conversations, repos.tickets, repos.agents,
                     bus, handoff, ThrottledPipeline(pipeline), startup, load_canned(settings.canned_replies), kb_admin, repos.robots, metrics, repos.audit,
-                    voice=voice, voice_error=voice_error, nlu=nlu, selfservice=selfservice, identity=identity)
+                    voice=voice, voice_error=voice_error, nlu=nlu, selfservice=selfservice, identity=identity,
+                    keypad=keypad)

@@ -46,6 +46,7 @@ def main() -> int:
     args = ap.parse_args()
     import yaml
 
+    from assistant.banking.setup import build_banking_backend
     from assistant.config import Settings
     from assistant.dialogue.actions import CustomerData
     from assistant.handoff.policy import HandoffPolicy
@@ -58,7 +59,7 @@ def main() -> int:
     embedder = build_embedder(settings)
     retriever = LiveRetriever(settings.index_dir, embedder)
     nlu = build_nlu(settings, embedder, HandoffPolicy.load(settings.handoff_policy))
-    selfservice = build_selfservice(settings, retriever, sessionmaker_stub())
+    selfservice = build_selfservice(settings, retriever, sessionmaker_stub(), build_banking_backend(settings))
 
     def flow_for(text: str) -> str | None:
         v = embedder.encode([text])[0]

@@ -21,6 +21,8 @@ CODES: dict[str, tuple[int, str]] = {
     "otp_invalid": (422, "The one-time code is wrong"),
     "otp_expired": (422, "The one-time code has expired"),
     "otp_locked": (423, "Too many wrong codes: one-time codes are locked for a while"),
+    "keypad_rejected": (401, "The customer number or PIN is wrong"),
+    "keypad_locked": (423, "Too many wrong PINs: keypad sign-in is locked for a while"),
     "idempotency_conflict": (409, "This Idempotency-Key was used for a different request"),
     "conflict": (409, "A concurrent request changed the same thing"),
     "idempotency_key_missing": (400, "The Idempotency-Key header is required"),

@@ -35,6 +35,10 @@ class Customer(Base):
     email: Mapped[str] = mapped_column(String(254))
     phone: Mapped[str] = mapped_column(String(20))
     otp_locked_until: Mapped[datetime | None]
+    customer_number: Mapped[str | None] = mapped_column(String(12), unique=True)  # typed on a phone keypad
+    pin_hash: Mapped[str | None] = mapped_column(String(120))  # keypad.hash_pin of the phone PIN
+    pin_failures: Mapped[int] = mapped_column(default=0)
+    pin_locked_until: Mapped[datetime | None]
 
 
 class LedgerAccount(Base):

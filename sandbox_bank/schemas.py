@@ -174,3 +174,14 @@ class ContactIn(Strict):
 
 class Health(BaseModel):
     status: Literal["ok"]
+
+
+class KeypadSignInIn(Strict):
+    customer_number: str = Field(pattern=r"^[0-9]{6,12}$")
+    pin: str = Field(pattern=r"^[0-9]{4,8}$")
+    conversation_id: str = Field(min_length=1, max_length=64)
+
+
+class KeypadSignIn(BaseModel):
+    customer_id: str
+    assertion: str  # an identity assertion (JWT) for conversation_id, as the bank's logged-in pages issue

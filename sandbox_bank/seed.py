@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy.orm import Session
 
-from sandbox_bank import ledger
+from sandbox_bank import keypad, ledger
 from sandbox_bank import models as m
 from sandbox_bank.config import SandboxConfig
 from sandbox_bank.db import Database
@@ -17,6 +17,9 @@ CUSTOMERS = [  # id, name, email, phone, checking (number, opening cents), savin
     ("cus_priya", "Priya Shah", "priya.shah@example.com", "+15551230002", ("2003001357", 520_000), ("2003002468", 2_500_000)),
     ("cus_jordan", "Jordan Lee", "jordan.lee@example.com", "+15551230003", ("3004006060", 45_000), ("3004009090", 0)),
 ]
+KEYPAD = {  # customer number and phone PIN for keypad sign-in (phone line, branch robot); demo values
+    "cus_alex": ("40012345", "2580"), "cus_priya": ("40023456", "1357"), "cus_jordan": ("40034567", "9024"),
+}
 PAYEES = {  # two pairs of look-alike names per customer, for the "which one?" question
     "cus_alex": [("Maria Lopez", "sister", "1st Coastal Bank", "883002110"),
                  ("Mario Lopez", "coworker", "Union Savings", "551200987"),
@@ -48,7 +51,9 @@ def seed(s: Session, cfg: SandboxConfig, today: date) -> None:
     for gl in (ledger.GL_FUNDING, ledger.GL_CARD_SETTLEMENT, ledger.GL_EXTERNAL_OUT):
         s.add(m.LedgerAccount(id=gl, customer_id=None, kind="gl", name=gl, number="0", currency=cfg.currency))
     for cid, name, email, phone, chk, sav in CUSTOMERS:
-        s.add(m.Customer(id=cid, name=name, email=email, phone=phone))
+        number, pin = KEYPAD[cid]
+        s.add(m.Customer(id=cid, name=name, email=email, phone=phone, customer_number=number,
+                         pin_hash=keypad.hash_pin(pin)))
         short = cid.removeprefix("cus_")
         s.add(m.LedgerAccount(id=f"acc_{short}_chk", customer_id=cid, kind="checking", name="Everyday Checking",
                               number=chk[0], currency=cfg.currency))

@@ -17,6 +17,7 @@ from assistant.banking.types import (
     Customer,
     Delivery,
     Dispute,
+    KeypadSignIn,
     Money,
     OtpChallenge,
     OtpPurpose,
@@ -65,3 +66,7 @@ class BankingBackend(Protocol):
     async def verify_otp(self, customer_id: str, otp_id: str, code: str) -> OtpVerification: ...
     async def update_contact(self, customer_id: str, *, otp_id: str, email: str | None = None,
                              phone: str | None = None) -> Customer: ...
+
+    async def keypad_sign_in(self, *, customer_number: str, pin: str, conversation_id: str) -> KeypadSignIn:
+        """An identity assertion for the conversation; BankingError keypad_rejected / keypad_locked."""
+        ...

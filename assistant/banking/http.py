@@ -190,6 +190,11 @@ class HttpBankingBackend:
         return _one(t.Customer, await self._call(
             "PATCH", _c(customer_id, "contact"), "update_contact", json=body, retry="connect"))
 
+    async def keypad_sign_in(self, *, customer_number: str, pin: str, conversation_id: str) -> t.KeypadSignIn:
+        body = {"customer_number": customer_number, "pin": pin, "conversation_id": conversation_id}
+        return _one(t.KeypadSignIn, await self._call("POST", "/v1/identity/keypad", "keypad_sign_in", json=body,
+                                                     retry="connect"))
+
 
 def _seg(value: str) -> str:
     """One path segment: ids never carry '/', '?' or '..' into the bank's URL."""

@@ -165,6 +165,11 @@ class OtpChallenge(_Model):
     attempts_left: int
 
 
+class KeypadSignIn(_Model):
+    customer_id: str
+    assertion: str
+
+
 class OtpVerification(_Model):
     id: str
     purpose: OtpPurpose

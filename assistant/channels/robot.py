@@ -200,6 +200,8 @@ class RobotSession:
                     await self._text_turn(parsed.text)
                 except Limited as exc:  # turns per conversation (assistant/throttle.py): the session goes on
                     await self._error("rate_limited", exc.message)
+            elif isinstance(parsed, rp.SignIn):
+                await self._sign_in(parsed)
             elif isinstance(parsed, rp.Ping):
                 await self.send(rp.Pong(id=parsed.id))
             elif isinstance(parsed, rp.Played) and self.voice is not None:
@@ -222,7 +224,7 @@ class RobotSession:
         if self.voice is None:
             from assistant.channels.voice_session import SessionConfig, VoicePrompts, VoiceSession
 
-            config = SessionConfig(prompts=VoicePrompts(greeting=""), channel="robot", partials=True,
+            config = SessionConfig(prompts=VoicePrompts(greeting=""), channel="robot", partials=True, keypad=False,
                                    silence_reprompt_s=1e9)  # a robot stays quiet until a visitor speaks
             self.voice = VoiceSession(stack=self.services.voice, services=self.services, out=RobotAudioOut(self),
                                       config=config)
@@ -238,17 +240,33 @@ class RobotSession:
                 final = event
         if final is None:
             return
+        await self._reply(final)
+        if final.path == "handoff":
+            await self._staff_needed(final.handoff.reason if final.handoff else "handoff")
+        if self.tts and final.text:
+            await self._speak(final.text)
+
+    async def _reply(self, final: Reply) -> None:
         await self.send(rp.Reply(
             text=final.text, path=final.path, suggestions=list(final.suggestions),
             citations=[rp.Citation(doc_id=c.doc_id, title=c.title, snippet=c.snippet) for c in final.citations],
             intent=final.intent.name if final.intent else None, message_id=final.message_id,
             display=self.display.for_reply(final.path, [c.category for c in final.citations if c.category],
-                                           final.intent.name if final.intent else None),
+                                           final.intent.name if final.intent else None,
+                                           final.flow.awaiting if final.flow else None),
         ))
-        if final.path == "handoff":
-            await self._staff_needed(final.handoff.reason if final.handoff else "handoff")
-        if self.tts and final.text:
-            await self._speak(final.text)
+
+    async def _sign_in(self, msg: rp.SignIn) -> None:
+        """The on-screen keypad sign-in (assistant/core/sign_in.py); the number and PIN go to the bank only."""
+        if self.services.keypad is None:
+            await self._error("not_ready", "sign-in is not available here")
+            return
+        result = await self.services.keypad.sign_in(self.cid, msg.customer_number, msg.pin, "robot")
+        await self.send(rp.SignInResult(status=result.status, text=result.text))
+        if result.reply is not None:
+            await self._reply(result.reply)
+        if self.tts:
+            await self._speak(result.reply.text if result.reply is not None else result.text)
 
     async def _staff_needed(self, reason: str) -> None:
         ticket = await asyncio.to_thread(self.services.tickets.open_for, self.cid)

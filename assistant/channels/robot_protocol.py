@@ -53,11 +53,24 @@ class Bye(_Msg):
     type: Literal["bye"]
 
 
-CLIENT_MESSAGES = {"hello": Hello, "text": Text, "played": Played, "ping": Ping, "bye": Bye}
+class SignIn(_Msg):
+    """The visitor typed a customer number and phone PIN on the robot's screen (shown when a reply's
+    display.screen is "sign_in"). Sent to the bank only: never shown, stored or logged."""
+
+    type: Literal["sign_in"]
+    customer_number: str = Field(pattern=r"^[0-9]{6,12}$")
+    pin: str = Field(pattern=r"^[0-9]{4,8}$")
+
+
+CLIENT_MESSAGES = {"hello": Hello, "text": Text, "played": Played, "ping": Ping, "bye": Bye, "sign_in": SignIn}
 
 
 class Display(BaseModel):
-    screen: Literal["answer", "clarify", "staff", "refused", "error"]
+    """What the screen shows. Self-service screens: "confirm" (Yes / No buttons that send text "yes" / "no"),
+    "sign_in" (a keypad for the customer number and PIN: send `sign_in`), "code" (a keypad for a one-time
+    code: send it as text)."""
+
+    screen: Literal["answer", "clarify", "staff", "refused", "error", "confirm", "sign_in", "code"]
     service: str
     counter: str | None = None
 
@@ -101,6 +114,12 @@ class Reply(_Msg):
     message_id: int | None
 
 
+class SignInResult(_Msg):
+    type: Literal["sign_in_result"] = "sign_in_result"
+    status: Literal["signed_in", "rejected", "locked", "unavailable"]
+    text: str  # show and say it; on signed_in a `reply` with the flow's next step follows
+
+
 class StaffNeeded(_Msg):
     type: Literal["staff_needed"] = "staff_needed"
     ticket_id: int
@@ -135,7 +154,8 @@ class ServerBye(_Msg):
     reason: str
 
 
-SERVER_MESSAGES = {m.model_fields["type"].default: m for m in (Session, Transcript, ReplyDelta, Reply, StaffNeeded, Audio, Pong, Error, ServerBye)}
+SERVER_MESSAGES = {m.model_fields["type"].default: m for m in (Session, Transcript, ReplyDelta, Reply, SignInResult, StaffNeeded, Audio, Pong, Error,
+                                                           ServerBye)}
 
 
 class DisplayMap:
@@ -153,10 +173,12 @@ class DisplayMap:
         self.default, self.staff = raw["default"], raw["staff"]
         self.categories, self.keywords = raw.get("categories", {}), raw.get("intent_keywords", {})
 
-    def for_reply(self, path: str, categories: list[str], intent: str | None) -> Display:
+    def for_reply(self, path: str, categories: list[str], intent: str | None, awaiting: str | None = None) -> Display:
+        """`awaiting`: what a self-service flow waits for (FlowInfo.awaiting), which picks its own screen."""
         if path in ("handoff", "human"):
             return Display(screen="staff", **self.staff)
-        screen = {"clarify": "clarify", "refused": "refused", "error": "error"}.get(path, "answer")
+        screen = {"confirm": "confirm", "identity": "sign_in", "code": "code"}.get(awaiting or "") or \
+            {"clarify": "clarify", "refused": "refused", "error": "error"}.get(path, "answer")
         for c in categories:
             if c in self.categories:
                 return Display(screen=screen, **self.categories[c])

@@ -4,7 +4,7 @@ Transports (Twilio media streams, the browser/robot PCM socket) only move audio:
 16 kHz float32 frames in, and implement `AudioOut` (play audio followed by a named mark,
 clear, notify, end). The session owns turn-taking: greeting, end of turn, streaming the
 reply sentence by sentence, barge-in (stop within one VAD window after `min_speech_ms`),
-what the caller actually heard (sentences whose mark came back), DTMF 0, silence
+what the caller actually heard (sentences whose mark came back), the keypad (keypad.py), silence
 reprompts and goodbye, handoff. Every failure becomes speech or a stored note, never a
 dropped call. Raw caller text is never logged.
 """
@@ -19,6 +19,7 @@ import traceback
 
 import numpy as np
 
+from assistant.channels.keypad import Answer, Entry, Keypad
 from assistant.channels.voice_types import AudioOut, CallOutcome, SessionConfig, Utterance, VoicePrompts
 from assistant.core.events import Reply, ReplyDelta, UserTurn
 from assistant.privacy import redact
@@ -54,6 +55,8 @@ class VoiceSession:
         self._closed = False
         self._tasks: set[asyncio.Task] = set()
         self.turn_metrics: list[dict] = []
+        self._keypad = Keypad()
+        self._customer_number: str | None = None  # typed for a sign-in, until the PIN is
 
     # --- inputs from the transport
 
@@ -105,8 +108,19 @@ class VoiceSession:
             self._spawn(self._end(self._ending))
 
     async def dtmf(self, digit: str) -> None:
-        if digit != "0" or self._closed or self._ending is not None:
+        """A keypress: 0 for an agent, 1/2 for yes/no at a read-back, digits + # for codes and sign-in (keypad.py)."""
+        if self._closed or self._ending is not None:
             return
+        pressed = self._keypad.press(digit)
+        if pressed == "agent":
+            await self._agent_by_keypad()
+        elif isinstance(pressed, Answer):
+            await self._interrupt("dtmf")
+            self._start_text_turn(pressed.text)
+        elif isinstance(pressed, Entry):
+            self._spawn(self._keyed(pressed))
+
+    async def _agent_by_keypad(self) -> None:
         await self._interrupt("dtmf")
         self.detector.reset()
         ticket = await self._request_handoff("caller pressed 0 for an agent")
@@ -114,6 +128,47 @@ class VoiceSession:
         self._ending = CallOutcome("transfer", ticket, "dtmf")
         await self.out.notify({"type": "handoff", "ticket_id": ticket, "reason": "dtmf"})
         self._say(self.cfg.prompts.transfer)
+
+    def _start_text_turn(self, text: str) -> None:
+        """A turn whose words came from the keypad ("yes", a code): the pipeline as if transcribed."""
+        if self._turn is not None and not self._turn.done():
+            return  # one turn at a time; the caller can press again
+        t0 = time.perf_counter()
+        self._turn = self._spawn(self._run_turn_text(text, t0))
+
+    async def _run_turn_text(self, text: str, t0: float) -> None:
+        try:
+            self._phase = "pipeline"
+            await self._respond(text, t0, {"speech_s": 0.0, "keypad": True})
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            await self._turn_failed(exc, t0)
+
+    async def _keyed(self, entry: Entry) -> None:
+        """A finished keypad entry: a one-time code becomes a turn; a customer number asks for the PIN;
+        a PIN signs in with the bank (assistant/core/sign_in.py). Digits are never logged or stored."""
+        await self._interrupt("dtmf")
+        if entry.mode == "code":
+            self._start_text_turn(entry.digits)
+        elif entry.mode == "number":
+            self._customer_number = entry.digits
+            self._say(self._keypad.next_pin())
+        elif self.services.keypad is None or not self.conversation_id or not self._customer_number:
+            self._keypad.cancel()
+        else:
+            result = await self.services.keypad.sign_in(self.conversation_id, self._customer_number, entry.digits,
+                                                        self.cfg.channel)
+            self._customer_number = None
+            await self.out.notify({"type": "sign_in", "status": result.status})
+            if result.reply is not None:
+                prompt = self._keypad.expect(result.reply.flow.awaiting if result.reply.flow else None, sign_in=True)
+                self._say(" ".join(filter(None, [result.reply.text, prompt])))
+            elif result.status == "rejected":
+                self._say(" ".join(filter(None, [result.text, self._keypad.expect("identity", sign_in=True)])))
+            else:
+                self._keypad.cancel()
+                self._say(result.text)
 
     async def close(self, reason: str = "caller_hangup") -> None:
         """The caller hung up or the socket died: keep what was said, stop speaking."""
@@ -247,11 +302,15 @@ class VoiceSession:
             self._say(self.cfg.prompts.not_heard, t0)
             return
         self._phase = "pipeline"
+        await self._respond(tr.text, t0, metric)
+
+    async def _respond(self, text: str, t0: float, metric: dict) -> None:
+        """The pipeline's reply to one caller turn, spoken sentence by sentence as it streams."""
         utt = self._utt = Utterance(self, t0)
         self._heard = []
         chunker, streamed, final = SentenceChunker(), "", None
         try:
-            async for ev in self.services.pipeline.run(UserTurn(tr.text, self.cfg.channel, self.conversation_id)):
+            async for ev in self.services.pipeline.run(UserTurn(text, self.cfg.channel, self.conversation_id)):
                 if isinstance(ev, ReplyDelta):
                     streamed += ev.text
                     for sentence in chunker.feed(ev.text):
@@ -270,6 +329,10 @@ class VoiceSession:
         if not " ".join(final.text.split()).startswith(" ".join(streamed.split())):
             utt.drop_pending()  # the guard replaced the streamed answer: its unsaid sentences go
         for sentence in unspoken_remainder(final.text, utt.sent):
+            utt.add(sentence)
+        prompt = self._keypad.expect(final.flow.awaiting if final.flow else None,
+                                     sign_in=self.services.keypad is not None) if self.cfg.keypad else None
+        for sentence in split_sentences(prompt or ""):
             utt.add(sentence)
         utt.finish()
         metric.update(path=final.path, pipeline_ms=final.latency_ms)

@@ -40,6 +40,7 @@ class SessionConfig:
     partial_every_s: float = 1.0
     close_timeout_s: float = 30.0
     channel: str = "voice"
+    keypad: bool = True  # a phone keypad: 1/2 at read-backs, codes and sign-in typed (a robot has its screen)
 
 
 @dataclass(frozen=True, slots=True)

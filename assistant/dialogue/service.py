@@ -23,12 +23,12 @@ from assistant.dialogue.state import DialogueContext, DialogueStore, FlowState
 
 STRONG_HUMAN = 0.9  # p(asks for a person) above which the request wins over anything a flow could read
 SWITCH_MARGIN = 0.05  # inside a flow, a message must match another flow this much more clearly to switch
-# Phone and lobby-robot sign-in (a keypad code, a device token plus code) are not built yet: they say so.
+# Phone and lobby-robot customers sign in with a customer number and phone PIN on a keypad (the phone's,
+# or the robot's screen): the channel adds the keypad prompt (assistant/channels/keypad.py, robot.py).
 SIGN_IN = {
-    "voice": "To do that I first need to confirm it's you, and I can't do that on this line yet. I can connect you "
-             "with an agent who can, or you can do it in online banking.",
-    "robot": "To do that I first need to confirm it's you, and I can't do that here yet. A colleague at the desk "
-             "can help, or you can do it in online banking.",
+    "voice": "To do that I first need to confirm it's you.",
+    "robot": "To do that I first need to confirm it's you. Please enter your customer number and phone PIN "
+             "on the screen.",
 }
 SIGN_IN_DEFAULT = ("To do that I first need to confirm it's you. Please sign in to online banking and open the chat "
                    "from there; I'll carry on with {title} as soon as you're signed in.")

@@ -65,6 +65,7 @@ class FakePipeline:
 class Services:
     def __init__(self, events) -> None:
         self.conversations, self.pipeline = FakeRepo(), FakePipeline(events)
+        self.keypad = None  # keypad sign-in off (no bank)
 
 
 class EchoOut:
@@ -165,3 +166,79 @@ def test_a_failed_turn_apologises_and_the_call_goes_on():
         await session.close()
 
     asyncio.run(run())
+
+
+class FakeKeypadSignIn:
+    """The bank's answer to a keypad sign-in (the real one: tests/integration/test_keypad_sign_in.py)."""
+
+    def __init__(self) -> None:
+        self.calls = []
+
+    async def sign_in(self, cid, number, pin, channel):
+        from assistant.core.events import FlowInfo
+        from assistant.core.sign_in import SignInResult
+
+        self.calls.append((cid, number, pin, channel))
+        if pin != "2580":
+            return SignInResult("rejected", "Sorry, that customer number or PIN isn't right.", attempts_left=2)
+        reply = Reply(cid, "Your checking balance is $3,500.00. Anything else?", path="flow",
+                      flow=FlowInfo("check_balance", None))
+        return SignInResult("signed_in", "signed in", reply)
+
+
+def _keys(session, keys: str):
+    async def press():
+        for k in keys:
+            await session.dtmf(k)
+        await asyncio.sleep(0.05)
+        if session._turn is not None:
+            await session._turn
+        await asyncio.sleep(0.05)
+    return press()
+
+
+def test_a_read_back_is_answered_with_1_and_a_code_typed_with_0_in_it():
+    from assistant.core.events import FlowInfo
+
+    confirm = Reply("c1", "Move $20 from checking to savings?", path="flow", flow=FlowInfo("transfer", "confirm"))
+    session, services, out = asyncio.run(_call([TurnStarted("c1"), confirm]))
+    assert out.said[-1] == "Say yes or press 1 to go ahead, or say no or press 2."
+    services.pipeline.events = [TurnStarted("c1"), Reply("c1", "Enter the code we sent.", path="flow",
+                                                         flow=FlowInfo("transfer", "code"))]
+    asyncio.run(_keys(session, "1"))
+    assert services.pipeline.turns[-1].text == "yes"
+    assert "type it on the keypad" in " ".join(out.said)
+    services.pipeline.events = [TurnStarted("c1"), Reply("c1", "Done.", path="flow")]
+    asyncio.run(_keys(session, "1020#"))
+    assert services.pipeline.turns[-1].text == "1020" and out.ended is None  # 0 was a digit, not an agent
+
+
+def test_a_caller_signs_in_by_keypad_and_a_wrong_pin_asks_again():
+    from assistant.core.events import FlowInfo
+
+    waiting = Reply("c1", "To do that I first need to confirm it's you.", path="flow",
+                    flow=FlowInfo("check_balance", "identity"))
+
+    async def scenario():
+        services, out = Services([TurnStarted("c1"), waiting]), EchoOut()
+        services.keypad = FakeKeypadSignIn()
+        session = VoiceSession(stack=VoiceStack(asr=FakeASR("what's my balance"), tts=FakeTTS(), vad=SileroVAD()),
+                               services=services, out=out, config=SessionConfig())
+        out.session = session
+        await session.start()
+        await asyncio.sleep(0.05)
+        session._turn_ended(TurnEnded(np.zeros(16000, np.float32), 1.0, 1.0))
+        await session._turn
+        await asyncio.sleep(0.05)
+        assert "customer number on the keypad" in " ".join(out.said)
+        await _keys(session, "40012345#1111#")
+        assert "isn't right" in out.said[-2] and "customer number" in out.said[-1]
+        await _keys(session, "40012345#2580#")
+        return services, out
+
+    services, out = asyncio.run(scenario())
+    assert [c[1:] for c in services.keypad.calls] == [("40012345", "1111", "voice"), ("40012345", "2580", "voice")]
+    assert "Your checking balance is $3,500.00." in out.said
+    assert {"type": "sign_in", "status": "signed_in"} in out.events
+    assert len(services.pipeline.turns) == 1  # the digits never became a turn (nor stored text)
+    assert all("2580" not in m["text"] and "40012345" not in m["text"] for m in services.conversations.messages)
