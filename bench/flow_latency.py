@@ -1,13 +1,15 @@
 """Self-service flow turns: their own cost, and a mixed load of 200 concurrent sessions.
 
-    .venv/bin/python bench/flow_latency.py [--turns 60] [--sessions 200] [--flow-share 0.3] [--skip-load]
+    .venv/bin/python bench/flow_latency.py [--turns 60] [--sessions 200] [--flow-share 0.3] [--think 2] [--ramp 2]
+                                           [--skip-own] [--skip-load]
 
 Part 1 (in process): signed-in flow turns (balance; transfer started, confirmed) through the
 pipeline against the sandbox bank over HTTP; prints p50/p95 of each turn's time minus the time
 spent waiting for the bank (measured around every BankingBackend call), i.e. the assistant's own cost.
 Part 2 (child processes: the API and the sandbox bank, as `make run` starts them): --sessions
-sessions at once over REST, --flow-share of them signed in and doing a transfer with confirmation,
-the rest asking FAQ questions; prints p50/p95 per turn (bank time included) and the errors.
+sessions at once over REST (arriving over --ramp s, --think s between messages, as bench/load_faq.py),
+--flow-share of them signed in and doing a transfer with confirmation and a balance check, the rest
+asking FAQ questions; prints p50/p95 per turn (bank time included), per kind, and the errors.
 SmolLM2 serves (the flow and FAQ paths never call the LLM). Bounded: deadlines on every request.
 """
 
@@ -109,37 +111,44 @@ def own_cost(turns: int) -> None:
           f"p95 {pct(own, .95):.0f} ms; with the bank p50 {pct(whole, .5):.0f} ms, p95 {pct(whole, .95):.0f} ms")
 
 
-async def session(http, bank, flow: bool, deadline: float, lat: list[float], errors: list[str]) -> None:
-    async def turn(body: dict, headers: dict | None = None) -> dict | None:
+async def session(http, bank, flow: bool, deadline: float, lat: dict[str, list[float]], errors: list[str],
+                  think: float, ramp: float) -> None:
+    """One customer: arrives within `ramp` s, waits `think` s (jittered) between messages, like load_faq.py.
+    A flow session signs in and moves $1 with a read-back, then checks a balance and asks a question."""
+    async def turn(kind: str, body: dict, headers: dict | None = None) -> dict | None:
         t0 = time.perf_counter()
         try:
             r = await http.post("/v1/chat", json=body, headers=headers or {}, timeout=max(deadline - time.monotonic(), 1))
         except Exception as exc:  # noqa: BLE001 (counted, whatever it is)
             errors.append(type(exc).__name__)
             return None
-        lat.append((time.perf_counter() - t0) * 1000)
+        lat.setdefault(kind, []).append((time.perf_counter() - t0) * 1000)
         if r.status_code != 200 or r.json().get("path") == "error":
             errors.append(str(r.status_code))
             return None
+        await asyncio.sleep(think * random.uniform(0.5, 1.5))
         return r.json()
 
-    await asyncio.sleep(random.uniform(0, 2))
+    await asyncio.sleep(random.uniform(0, ramp))
     if not flow:
-        first = await turn({"message": random.choice(FAQ)})
-        if first:
-            await turn({"message": random.choice(FAQ), "conversation_id": first["conversation_id"]},
-                       {"authorization": f"Bearer {first['session_token']}"})
+        first = await turn("faq", {"message": random.choice(FAQ)})
+        for _ in range(3):
+            if first:
+                await turn("faq", {"message": random.choice(FAQ), "conversation_id": first["conversation_id"]},
+                           {"authorization": f"Bearer {first['session_token']}"})
         return
     start = (await http.post("/v1/conversations", json={"channel": "web"})).json()
     auth = {"authorization": f"Bearer {start['session_token']}"}
     who = (await bank.post("/sandbox/assertions", json={"customer_id": random.choice(["cus_alex", "cus_priya"]),
                                                           "conversation_id": start["conversation_id"]})).json()
     body = {"conversation_id": start["conversation_id"]}
-    if await turn({**body, "message": "move $1 from checking to savings", "identity": who["assertion"]}, auth):
-        await turn({**body, "message": "yes"}, auth)
+    if await turn("flow", {**body, "message": "move $1 from checking to savings", "identity": who["assertion"]}, auth):
+        await turn("flow", {**body, "message": "yes"}, auth)
+        await turn("flow", {**body, "message": "what's my checking balance?"}, auth)
+        await turn("faq", {**body, "message": random.choice(FAQ)}, auth)
 
 
-def load(sessions: int, share: float) -> None:
+def load(sessions: int, share: float, think: float, ramp: float) -> None:
     import httpx
 
     from assistant.config import child_environment
@@ -160,7 +169,7 @@ def load(sessions: int, share: float) -> None:
             if time.monotonic() > deadline:
                 raise RuntimeError("the API did not start")
             time.sleep(1)
-        lat: list[float] = []
+        lat: dict[str, list[float]] = {}
         errors: list[str] = []
 
         async def run() -> None:
@@ -168,14 +177,18 @@ def load(sessions: int, share: float) -> None:
             async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{api}", limits=limits) as http, \
                     httpx.AsyncClient(base_url=f"http://127.0.0.1:{bank_port}") as bank:
                 end = time.monotonic() + 300
-                await asyncio.gather(*(session(http, bank, random.random() < share, end, lat, errors)
+                await asyncio.gather(*(session(http, bank, random.random() < share, end, lat, errors, think, ramp)
                                        for _ in range(sessions)))
 
         t0 = time.perf_counter()
         asyncio.run(run())
-        print(f"{sessions} concurrent sessions ({share:.0%} in a transfer flow), {len(lat)} turns in "
-              f"{time.perf_counter() - t0:.0f} s: p50 {pct(lat, .5):.0f} ms, p95 {pct(lat, .95):.0f} ms, "
-              f"errors {len(errors)} {sorted(set(errors))[:5]}")
+        every = [x for xs in lat.values() for x in xs]
+        took = time.perf_counter() - t0
+        print(f"{sessions} concurrent sessions ({share:.0%} in a transfer flow; think {think} s, arrivals over {ramp} s), "
+              f"{len(every)} turns in {took:.0f} s ({len(every) / took:.0f} turns/s): p50 {pct(every, .5):.0f} ms, "
+              f"p95 {pct(every, .95):.0f} ms, errors {len(errors)} {sorted(set(errors))[:5]}")
+        for kind, xs in sorted(lat.items()):
+            print(f"  {kind} turns: {len(xs)}, p50 {pct(xs, .5):.0f} ms, p95 {pct(xs, .95):.0f} ms")
     finally:
         for p in procs:
             p.terminate()
@@ -192,12 +205,16 @@ def main() -> int:
     ap.add_argument("--turns", type=int, default=60)
     ap.add_argument("--sessions", type=int, default=200)
     ap.add_argument("--flow-share", type=float, default=0.3)
+    ap.add_argument("--think", type=float, default=2.0, help="seconds between a session's messages (jittered)")
+    ap.add_argument("--ramp", type=float, default=2.0, help="sessions arrive over this many seconds (0: a burst)")
     ap.add_argument("--skip-load", action="store_true")
+    ap.add_argument("--skip-own", action="store_true")
     args = ap.parse_args()
     random.seed(7)
-    own_cost(args.turns)
+    if not args.skip_own:
+        own_cost(args.turns)
     if not args.skip_load:
-        load(args.sessions, args.flow_share)
+        load(args.sessions, args.flow_share, args.think, args.ramp)
     return 0
 
 

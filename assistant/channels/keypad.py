@@ -55,9 +55,6 @@ class Keypad:
             return CONFIRM
         return PROMPTS[self.mode] if self.mode in ("number", "code") else None
 
-    def next_pin(self) -> str:
-        self.mode, self._digits = "pin", []
-        return PROMPTS["pin"]
 
     def press(self, digit: str) -> Entry | Answer | Literal["agent"] | None:
         """A finished entry, a yes/no answer, "agent" (0 outside an entry), or None (keep listening)."""
@@ -71,14 +68,15 @@ class Keypad:
         if digit == "*":
             self._digits.clear()
             return None
+        if digit == "#" and not self._digits:
+            return None  # an empty entry: keep listening
         if digit == "#" or (digit.isdigit() and len(self._digits) + 1 >= self.max_digits):
             if digit.isdigit():
                 self._digits.append(digit)
             entry = Entry(self.mode, "".join(self._digits))
             self._digits.clear()
-            if entry.mode != "number":
-                self.mode = None
-            return entry if entry.digits else None
+            self.mode = "pin" if entry.mode == "number" else None  # a customer number is followed by the PIN
+            return entry
         if digit.isdigit():
             self._digits.append(digit)
         return None

@@ -19,7 +19,7 @@ import traceback
 
 import numpy as np
 
-from assistant.channels.keypad import Answer, Entry, Keypad
+from assistant.channels.keypad import PROMPTS, Answer, Entry, Keypad
 from assistant.channels.voice_types import AudioOut, CallOutcome, SessionConfig, Utterance, VoicePrompts
 from assistant.core.events import Reply, ReplyDelta, UserTurn
 from assistant.privacy import redact
@@ -153,7 +153,7 @@ class VoiceSession:
             self._start_text_turn(entry.digits)
         elif entry.mode == "number":
             self._customer_number = entry.digits
-            self._say(self._keypad.next_pin())
+            self._say(PROMPTS["pin"])
         elif self.services.keypad is None or not self.conversation_id or not self._customer_number:
             self._keypad.cancel()
         else:
