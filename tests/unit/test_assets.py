@@ -77,9 +77,13 @@ def test_a_single_shipped_file_is_checked_in_place_and_never_deleted(tmp_path, m
     shipped = site / "one_pkg" / "m.gguf"
     shipped.write_bytes(b"weights")
     monkeypatch.syspath_prepend(str(site))
-    monkeypatch.setitem(assets.LLM_REGISTRY, "one", PackagedGGUF("one", ("one_pkg",), ("one-pkg==1",), sha(b"weights"), "m.gguf"))
+    monkeypatch.setitem(
+        assets.LLM_REGISTRY, "one", PackagedGGUF("one", ("one_pkg",), ("one-pkg==1",), sha(b"weights"), "m.gguf")
+    )
     assert resolve_gguf("one", tmp_path / "cache") == shipped.resolve()
-    monkeypatch.setitem(assets.LLM_REGISTRY, "one", PackagedGGUF("one", ("one_pkg",), ("one-pkg==1",), sha(b"other"), "m.gguf"))
+    monkeypatch.setitem(
+        assets.LLM_REGISTRY, "one", PackagedGGUF("one", ("one_pkg",), ("one-pkg==1",), sha(b"other"), "m.gguf")
+    )
     with pytest.raises(MissingModelError, match="reinstall one-pkg==1"):
         resolve_gguf("one", tmp_path / "cache")
     assert shipped.read_bytes() == b"weights"
@@ -160,7 +164,7 @@ def _zip_packages(site, monkeypatch, name: str, payload: bytes, n: int) -> tuple
         dist = f"{name}-part-{i + 1:03d}"
         mod = dist.replace("-", "_")
         (site / mod).mkdir(parents=True)
-        (site / mod / f"{name}.zip.{i + 1:03d}").write_bytes(payload[i * size:(i + 1) * size])
+        (site / mod / f"{name}.zip.{i + 1:03d}").write_bytes(payload[i * size : (i + 1) * size])
         info = site / f"{mod}-0.0.1.dist-info"
         info.mkdir()
         (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 0.0.1\n")
@@ -203,7 +207,9 @@ def test_an_unpacked_reranker_of_the_older_marker_is_reused(tmp_path):
     spec = assets.RERANK_REGISTRY["all-mpnet-base-v2"]
     out = tmp_path / "st" / spec.name
     out.mkdir(parents=True)
-    (out / ".bankassist-unpacked.json").write_text(json.dumps({"sha256": spec.sha256, "packages": list(spec.pip_names)}))
+    (out / ".bankassist-unpacked.json").write_text(
+        json.dumps({"sha256": spec.sha256, "packages": list(spec.pip_names)})
+    )
     assert resolve_rerank_model(spec.name, tmp_path) == out
 
 
