@@ -25,7 +25,7 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	# pip 23.2 mis-resolves this stack (see docs/ARCHITECTURE.md): upgrade it first.
+	# pip 23.2 mis-resolves this stack (docs/decisions/0011-installing-the-stack.md): upgrade it first.
 	$(BIN)/pip install -q -U pip
 	# The CPU build of torch first, so nothing pulls the multi-GB CUDA build.
 	$(BIN)/pip install -q torch==2.13.0

@@ -72,8 +72,8 @@ class MiniLMEmbeddings(Embeddings):
         """Short customer messages through the int8 graph (the exact encoder when there is none).
 
         The int8 graph quantizes activations with one scale per input tensor, so a text's vector
-        would depend on the other texts (and padding) of its batch (cosine 0.995 to itself alone):
-        it runs one text at a time, so a question always gets the same vector, whatever the load.
+        would depend on the other texts (and padding) of its batch: it runs one text at a time, so
+        a question always gets the same vector, whatever the load.
         """
         if self._queries is None:
             return self.encode(texts)
@@ -83,9 +83,9 @@ class MiniLMEmbeddings(Embeddings):
         """One text's vector, later: a future that the encoder thread completes.
 
         One thread owns the query encoder and takes everything queued while it was busy as one
-        batch (the exact graph shares forward passes: 4.0 ms a text in a batch of 16 vs 6.7 ms
-        alone on this CPU; `fast` texts run one by one through the int8 graph at 3.2 ms), and no
-        caller holds a worker thread while it waits: `await asyncio.wrap_future(embedder.submit(text))`.
+        batch (the exact graph shares forward passes; `fast` texts run one by one through the int8
+        graph), and no caller holds a worker thread while it waits:
+        `await asyncio.wrap_future(embedder.submit(text))`.
         """
         future: Future = Future()
         self._ensure_worker()

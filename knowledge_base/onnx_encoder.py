@@ -3,10 +3,9 @@
 all-MiniLM-L6-v2 (retrieval, FAQ, intent) and all-mpnet-base-v2 (the reranker of quoted answers)
 go through the same export: the graph takes the inputs the model's tokenizer makes.
 
-Why: on an AMD EPYC box torch (MKL) took 16-18 ms to embed one short question on one thread,
-ONNX Runtime 6.7 ms (4.0 vs 4.6 ms a text in batches of 16), with vectors equal to cosine
-0.9999999 (bench/embed_speed.py). The query encoder is what limits the FAQ path under load
-(bench/load_faq.py), and onnxruntime is already installed for the VAD and TTS voices.
+Why: the query encoder limits the FAQ path under load, ONNX Runtime runs the same weights a few
+times faster than torch, and onnxruntime is already installed for the VAD and TTS voices
+(docs/decisions/0008-onnx-int8-query-encoder.md; `bench/embed_speed.py` measures it).
 
 The export runs torch's ONNX exporter (it needs the `onnx` package) on the mean-pooled,
 L2-normalised sentence embedding, then checks the exported graph against torch on sample
@@ -29,8 +28,8 @@ _CHECK_TEXTS = [
     "How long do I have to report an unauthorized transfer before my liability goes up? " * 12,
 ]
 MIN_COSINE = 0.9999
-# int8 weights (dynamic quantization) move a vector a little: on the KB's 1,032 FAQ variants and
-# eval questions the cosine to fp32 was 0.9835 at worst, 0.9925 on average.
+# int8 weights (dynamic quantization) move a vector a little; a graph that moves one further than
+# this is refused (measured margins: docs/decisions/0008-onnx-int8-query-encoder.md).
 MIN_COSINE_INT8 = 0.97
 
 
@@ -89,12 +88,9 @@ def export_onnx(model_dir: Path, out: Path) -> dict:
 
 
 def quantize_int8(fp32: Path, model_dir: Path, out: Path) -> dict:
-    """int8 weights for the query encoder: 3.2 vs 6.7 ms a question on this CPU.
+    """int8 weights for the query encoder (about half the fp32 graph's time a question).
 
-    Measured with its query vectors (one text at a time) against the fp32 index: FAQ decisions
-    unchanged on 1,032 texts, retrieval hit@5 0.937 vs 0.933, BANKING77 held-out intent accuracy
-    0.931 vs 0.933 (3 of 1,498 rows). A graph that moves vectors further than MIN_COSINE_INT8 is
-    refused.
+    A graph that moves a check text's vector further than MIN_COSINE_INT8 from fp32 is refused.
     """
     from onnxruntime.quantization import QuantType, quantize_dynamic
 

@@ -3,13 +3,11 @@
 MiniLM (384-d, 6 layers) finds the passages fast enough for every message; a long, situational
 customer question ("opened my account 2 weeks ago and deposited a 9000 cashiers check ... when
 does the rest of it clear") is where it ranks a neighbouring passage or sentence first. mpnet
-(768-d, 12 layers) reorders those passages and chooses the sentences to quote. Measured on the
-held-out regulation questions (tuned on nothing), same passages, same quoting rule: right figure
-and right document 0.567 with MiniLM, 0.733 with mpnet (bench/kb_answers.py has the end-to-end
-figures).
+(768-d, 12 layers) reorders those passages and chooses the sentences to quote
+(docs/decisions/0005-mpnet-reranker.md has the figures).
 
-mpnet costs 45 ms for a question on one core but seconds for the ~40 sentences of five passages,
-so every passage and every quotable sentence (read under its heading) is encoded ahead of time:
+mpnet is cheap for one question but slow for every sentence of five passages, so every passage
+and every quotable sentence (read under its heading) is encoded ahead of time:
 `warm` runs when an index is loaded or built and encodes only texts it has never seen, keeping
 their vectors by text hash in a VectorCache outside the clone. A text that is not warm (a passage
 whose planted instructions were stripped) is encoded when asked, and kept in memory.

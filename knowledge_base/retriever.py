@@ -209,7 +209,9 @@ class FaqMatcher:
 class LiveRetriever:
     """The retriever readers use; `reload()` swaps in a newly built index in one assignment.
 
-    A request holds a reference to the retriever it started with, so it never sees a half index.
+    Every call reads `current` once, so one call never sees a half index. A turn makes several
+    calls (embed, search, FAQ candidates, document passages), and a reload between two of them
+    gives the later ones the new index; hold `current` for calls that must agree.
     """
 
     def __init__(self, index_dir: Path, embedder: MiniLMEmbeddings, *, reranker: SentenceReranker | None = None) -> None:

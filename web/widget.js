@@ -10,7 +10,7 @@
  *           data-position="right|left"></script>
  *
  * Styles live in a shadow root, so the host page's CSS cannot reach in and ours cannot leak out.
- * Frames follow the streaming contract in docs/ARCHITECTURE.md (WS /v1/chat/ws).
+ * Frames follow the streaming contract in docs/chat-api.md (WS /v1/chat/ws).
  * Cross-origin hosts need the API to allow their origin (CORS) for the REST calls.
  * Page API: window.BankChatWidget.open() / .close() / .toggle() / .reset() / .conversationId
  */

@@ -177,10 +177,9 @@ async def _load(app: FastAPI, settings: Settings) -> None:
         log.exception("startup failed")
         app.state.startup_error = f"{type(exc).__name__}: {exc}"
         return
-    # The models, the index and the libraries (about 580,000 objects) live as long as the process:
-    # take them out of the cyclic collector's reach. A full collection over them took 230 ms on a
-    # quiet box and longer under load, during which every session on this process stalls
-    # (bench/load_faq.py: p50 36 ms, p95 1.3 s at 200 sessions before this).
+    # The models, the index and the libraries live as long as the process: take them out of the
+    # cyclic collector's reach, or every full collection walks them while every session on this
+    # process stalls (docs/decisions/0009-faq-path-under-load.md).
     gc.freeze()
     _follow_kb(app)
 

@@ -164,8 +164,8 @@ class DisplayMap:
     @staticmethod
     @functools.lru_cache(maxsize=4)
     def load(path: Path) -> DisplayMap:
-        """Read once per file: parsing the YAML for every robot session was 6 % of the server's
-        time while 200 sessions connected (bench/load_faq.py, py-spy)."""
+        """Read once per file, not per robot session (parsing it per session showed under load:
+        docs/decisions/0009-faq-path-under-load.md)."""
         return DisplayMap(path)
 
     def __init__(self, path: Path) -> None:

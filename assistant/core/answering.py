@@ -114,9 +114,8 @@ class Answerer:
         qvec = vector if query == text else await self.kb.aembed(query)
         passages = await asyncio.to_thread(self.kb.search, query, self.cfg.retrieval_k, None, qvec)
         if query == text and previous and (refers_back(text) or self._on_topic(text, vector, passages, topic)):
-            # kb eval, 14 follow-ups: the right document first for 3 alone, 8 this way; 238
-            # questions after an unrelated one: 184 alone, 183 this way (read together, any
-            # question scores higher, so only a clear gain counts).
+            # Read together, any question scores higher, so only a clear gain counts
+            # (docs/decisions/0003-follow-up-queries.md).
             joined = with_previous(text, previous[-1])
             jvec = await self.kb.aembed(joined)
             alt = await asyncio.to_thread(self.kb.search, joined, self.cfg.retrieval_k, None, jvec)
@@ -159,10 +158,9 @@ class Answerer:
         context = [p for p in found.passages if p.score >= top - self.cfg.context_margin][: self.cfg.context_k]
         if self.cfg.quote_figure_questions and (asks_for_figure(found.query) or asks_yes_no(found.query) or asks_meaning(found.query)
                                                 or context[0].category in self.cfg.quote_categories):
-            # bench/kb_answers.py, 77 regulation questions: the 0.5B model's paraphrase carried the
-            # right figure in 43-56% and sometimes reversed the rule ("No, a bank cannot hold back
-            # part of your provisional credit"); the quoted sentence carried it in 76%. A customer
-            # asking "how many days", or about a regulation, gets the source's own words, cited.
+            # A customer asking "how many days", or about a regulation, gets the source's own words,
+            # cited: a small model's paraphrase may reverse the rule ("No, a bank cannot hold back part
+            # of your provisional credit"). Figures: docs/decisions/0004-quoted-answers.md.
             yield await self._quote(cid, found, context, intent, guard="quoted", suggestions=related(found.faqs))
             return
         request = self._request(found.query, context)
@@ -187,10 +185,10 @@ class Answerer:
             log.info("final check replaced a generated reply (unsupported figures: %s)", ", ".join(verdict.unsupported))
             answer = ""
         if answer and declines(answer):
-            # The tuned model said it has no answer ("I don't have that information ...") or only offered
-            # an agent, with passages in front of it: bench/kb_answers.py, all 176 questions, it did so for
-            # 6 whose passages answer them ("number to call at 2am to report my card stolen"). The
-            # customer gets the closest sentences, said to be the closest, and the agent offer.
+            # The model said it has no answer ("I don't have that information ...") or only offered an
+            # agent, with passages in front of it ("number to call at 2am to report my card stolen"):
+            # the customer gets the closest sentences, said to be the closest, and the agent offer
+            # (docs/decisions/0006-guard-replacements.md).
             log.info("generated reply declined; quoting the closest passages")
             yield await self._quote(cid, found, context, intent, guard="declined", lead=prompts.CLOSEST_LEAD,
                                     suggestions=(prompts.TALK_TO_AGENT, *related(found.faqs)), first_token_ms=first_token_ms)
@@ -232,9 +230,8 @@ class Answerer:
     def _reranked(self, question: str, passages: list[Passage], topic: tuple[str, ...] = ()):
         """The passages within the margin of the reranker's best, in its order, and its sentence scores.
 
-        Held-out regulation questions (quoting only, same passages): right figure and document 0.567
-        chosen by MiniLM, 0.733 by mpnet (knowledge_base/rerank.py). A follow-up's `topic` documents
-        (see `_stay_on_topic`) keep their lead by `topic_margin` here too.
+        A follow-up's `topic` documents (see `_stay_on_topic`) keep their lead by `topic_margin` here
+        too. Why a reranker: docs/decisions/0005-mpnet-reranker.md.
         """
         def rank(candidates: list[Passage]) -> list[tuple[float, Passage]]:
             return [(s + self.cfg.topic_margin if p.doc_id in topic else s, p) for s, p in self.reranker.rank(question, candidates)]
@@ -243,8 +240,7 @@ class Answerer:
         if self.cfg.quote_whole_document:
             # The best document's other sections compete too: "what factors are lenders not allowed
             # to use when deciding credit" retrieves two sections of the ECOA guide, not the one
-            # headed "Prohibited bases" (bench/kb_answers.py: regulation 0.818 -> 0.831, held-out
-            # 0.783 -> 0.800, none lost).
+            # headed "Prohibited bases".
             seen = {p.chunk_id for p in passages}
             more = [replace(p, text=strip_planted_instructions(p.text))
                     for p in self.kb.document_passages(ranked[0][1].doc_id, self.kb.embed(question)) if p.chunk_id not in seen]

@@ -1,7 +1,8 @@
 """The one turn pipeline every channel runs.
 
-redact -> conversation state (a human holds it? relay) -> NLU -> policy (hand off, small
-talk, refuse) -> FAQ -> retrieve -> clarify if unsure -> generate -> guard -> store.
+redact -> conversation state -> embed + NLU -> a human holds it? relay -> the dialogue manager:
+a flow step (assistant/dialogue/), or the knowledge path: screens -> policy (hand off, small
+talk, refuse) -> FAQ -> retrieve -> clarify if unsure -> quote or generate under the guard -> store.
 """
 
 from __future__ import annotations
@@ -140,11 +141,10 @@ class DialoguePipeline:
     async def _vector(self, text: str) -> np.ndarray:
         """The int8 graph's vector when it clearly matches an FAQ question, else the exact one.
 
-        The int8 vector (half the encoder's time: the FAQ path under load) is within cosine 0.98 of
-        the exact one: enough to decide an FAQ match well clear of the threshold, not for the
-        fine choices past it (which intent when unsure, which sentence to quote): quoting with it
-        carried the right figure and citation in 0.623 of the regulation questions, the exact
-        vector in 0.662 (bench/kb_answers.py). Those turns pay for the exact vector too (6.7 ms).
+        The int8 vector (about half the encoder's time) is close enough to the exact one to decide an
+        FAQ match well clear of the threshold (`fast_faq_margin`), not for the fine choices past it
+        (which intent when unsure, which sentence to quote): those turns pay for the exact vector too.
+        Figures: docs/decisions/0008-onnx-int8-query-encoder.md.
         """
         kb = self.answerer.kb
         fast = await kb.aembed(text, fast=True)
@@ -244,8 +244,7 @@ class DialoguePipeline:
                 # "How long do I have to cancel a remittance?" or "can I cancel it after I send it?"
                 # asks about a rule, not for the action itself ("cancel my transfer"): when the
                 # knowledge base answers it, the customer gets that answer and the offer to connect,
-                # as an FAQ answer would (bench/kb_answers.py: 3 regulation questions had gone to
-                # the agent queue).
+                # as an FAQ answer would (docs/decisions/0007-scope-and-handoff-overrides.md).
                 found = await self.answerer.retrieve(text, previous, vector, faqs, topic)
             if found is None or found.best_score < self.answerer.cfg.scope_override_relevance:
                 yield await self._hand_off(cid, decision.reason, turn, nlu, intent)
@@ -260,9 +259,9 @@ class DialoguePipeline:
         found = found or await self.answerer.retrieve(text, previous, vector, faqs, topic)
         if decision.action == "refuse":
             # The scope head learnt banking from BANKING77 (cards, transfers); our KB also knows
-            # mortgages, CDs, branches and regulations. A passage this relevant overrules it:
-            # off-topic messages score under 0.3 against the KB, our own questions mostly above 0.4.
-            # A follow-up ("do saturdays count?") belongs to the conversation's topic.
+            # mortgages, CDs, branches and regulations. A passage this relevant overrules it, and a
+            # follow-up ("do saturdays count?") belongs to the conversation's topic
+            # (docs/decisions/0007-scope-and-handoff-overrides.md).
             if found.best_score < self.answerer.cfg.scope_override_relevance and not found.leans_on_history:
                 yield Reply(cid, prompts.OUT_OF_SCOPE, path="refused", intent=intent, handoff=None)
                 return

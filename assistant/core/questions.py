@@ -43,8 +43,8 @@ _YES_NO = re.compile(r"(?:^|[.,;:!?]\s*|\b(?:and|but|so|ok|also)\s+)(?:(?:is|are
 
 
 def asks_yes_no(question: str) -> bool:
-    """bench/kb_answers.py: the 0.5B model answered such questions with a bare, often reversed yes or no
-    ("No, there is no limit to what you lose", "The bank does not keep a record of wire transfers")."""
+    """A yes/no question ("..., does the bank keep a record of that?"): quoted, because a small model's
+    bare yes or no may be reversed ("No, there is no limit to what you lose")."""
     return bool(_YES_NO.search(question))
 
 

@@ -43,8 +43,8 @@ class Decision:
 class HandoffPolicy:
     explicit_request: bool = True
     # Below this p(asks for a person), a message that is one of the KB's FAQ questions gets the
-    # approved answer and an offer to connect instead of the queue: the head scored "CTR" 0.70
-    # and "add my partner to my checking" 0.71, "can i talk to a real person" 0.999.
+    # approved answer and an offer to connect instead of the queue ("CTR" reads a little like a
+    # request; docs/decisions/0007-scope-and-handoff-overrides.md).
     explicit_request_over_faq: float = 0.8
     complaint_with_negative_sentiment: bool = True
     urgent_intents: frozenset[str] = field(default_factory=frozenset)

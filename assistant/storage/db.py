@@ -61,10 +61,9 @@ def migrate(engine: Engine) -> None:
 
 class _OneWriterAtATime(sessionmaker):
     """SQLite takes one writer at a time. Writers of this process queue on a lock here instead
-    of in SQLite's busy handler, which sleeps in growing steps (up to 100 ms) between retries:
-    with 200 sessions arriving at once, turns spent most of their time in those sleeps
-    (bench/load_faq.py, py-spy: half the worker threads' samples inside the driver's execute).
-    Reads (`sessions()`) are not serialized: WAL lets them run beside the writer."""
+    of in SQLite's busy handler, which sleeps in growing steps (up to 100 ms) between retries
+    (docs/decisions/0009-faq-path-under-load.md). Reads (`sessions()`) are not serialized: WAL lets
+    them run beside the writer."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -191,9 +191,9 @@ class ConversationRepository:
 def _hot() -> SimpleNamespace:
     """Every turn's statements, built once with bound parameters.
 
-    Core on the tables, not the ORM: under load (bench/load_faq.py, py-spy) the ORM's unit of
-    work, then building each statement and its cache key anew (`.values(...)`), were the
-    largest share of the server's Python time; a prebuilt statement's cache key is memoised.
+    Core on the tables, not the ORM, and no statement built per call (`.values(...)` makes a new
+    cache key each time): a prebuilt statement's cache key is memoised
+    (docs/decisions/0009-faq-path-under-load.md).
     """
     messages, conversations = Message.__table__, Conversation.__table__
     return SimpleNamespace(
