@@ -130,8 +130,9 @@ _RULES: list[tuple[re.Pattern, object]] = [
     # card / account / routing numbers: 5+ digits, possibly grouped with spaces or dashes
     (re.compile(r"(?<![\d$.,])\d{4}(?:[ -]\d{4}){2,3}(?![\d])"), _grouped_digits),
     (re.compile(r"(?<![\d$.,])\d{5,}(?![\d,]|\.\d)"), _grouped_digits),
-    # "ending in 1234", "last four digits 1234", "PIN 1234"
-    (re.compile(r"(?i)\b(ending in|last (?:four|4)(?: digits)?(?: are| of)?|pin(?: is)?|code(?: is)?|extension|ext\.?)\s+(\d{2,6})\b"),
+    # "ending in 1234", "ending 1234", "…4821", "last four digits 1234", "PIN 1234": digit by digit
+    (re.compile(r"…(\d{2,6})\b"), lambda m: f"ending {digits(m.group(1))}"),
+    (re.compile(r"(?i)\b(ending(?: in)?|last (?:four|4)(?: digits)?(?: are| of)?|pin(?: is)?|code(?: is)?|extension|ext\.?)\s+(\d{2,6})\b"),
      lambda m: f"{m.group(1)} {digits(m.group(2))}"),
     (re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b"), _iso_date),
     (re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{2,4})\b"), _us_date),

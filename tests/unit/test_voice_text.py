@@ -9,6 +9,9 @@ from voice.sentences import SentenceChunker, split_sentences, unspoken_remainder
 
 
 @pytest.mark.parametrize("text,spoken", [
+    # self-service read-backs: account and card endings digit by digit, amounts in words
+    ("Move $1,200.50 from checking …4821?", "Move one thousand two hundred dollars and fifty cents from checking ending four eight two one?"),
+    ("Your debit card ending 1234 is frozen.", "Your debit card ending one two three four is frozen."),
     ("The fee is $10, waived with a $500 balance.", "The fee is ten dollars, waived with a five hundred dollars balance."),
     ("$1,250.50", "one thousand two hundred fifty dollars and fifty cents"),
     ("$0.75", "seventy-five cents"),
