@@ -75,7 +75,7 @@ def test_a_robot_visitor_signs_in_on_the_screen(client, services):
         assert ws.receive_json()["type"] == "session"
         ws.send_json({"v": 1, "type": "text", "text": "what's my savings balance?"})
         reply = _until(ws, "reply")
-        assert reply["display"]["screen"] == "sign_in" and "on the screen" in reply["text"]
+        assert reply["display"]["screen"] == "sign_in" and "on the screen" in reply["text"], reply
         ws.send_json({"v": 1, "type": "sign_in", "customer_number": "12", "pin": "2580"})
         assert _until(ws, "error")["code"] == "malformed"
         ws.send_json({"v": 1, "type": "sign_in", "customer_number": PRIYA[0], "pin": PRIYA[1]})

@@ -133,6 +133,7 @@ def phrases(services):
 
     return {k: ulaw(v) for k, v in {
         "routing": "What is your routing number?", "hello": "Hello, I have a question about my account.",
+        "balance": "What is my savings account balance?",
     }.items()}
 
 
@@ -226,6 +227,32 @@ def test_dtmf_zero_hands_off_and_transfers(client, services, phrases):
     assert services.tickets.open_for(cid) is not None
     notes = [m["text"] for m in _messages(services, cid)]
     assert any("pressed 0" in n for n in notes)
+
+
+def test_a_caller_signs_in_on_the_keypad_and_hears_the_balance(client, services, phrases):
+    """Self-service on the phone: the flow asks for the keypad sign-in, the bank checks the number and
+    PIN, and the balance is read back; the digits are never stored."""
+    cid, token = _dial(client, "CAkeypad")
+    with client.websocket_connect("/v1/voice/twilio") as ws:
+        caller = FakeTwilio(ws, speed=8.0)
+        caller.start("CAkeypad", token)
+        assert caller.wait(caller.idle, 30), "no greeting"
+        caller.silence(0.3)
+        caller.say(phrases["balance"])
+        caller.silence(1.0)
+        assert caller.wait(lambda: any(m["role"] == "assistant" for m in _messages(services, cid)), 60)
+        assert caller.wait(caller.idle, 60)
+        asked = _messages(services, cid)[-1]
+        assert "confirm it's you" in asked["text"], asked
+        for digit in "40023456#1357#":
+            caller._send({"event": "dtmf", "streamSid": "MZtest", "dtmf": {"track": "inbound_track", "digit": digit}})
+        assert caller.wait(lambda: "available" in _messages(services, cid)[-1]["text"], 60), _messages(services, cid)[-1]
+        heard_from = len(caller.audio)
+        assert caller.wait(lambda: len(caller.audio) > heard_from and caller.idle(), 60)
+        ws.close()
+    stored = _messages(services, cid)
+    assert [m["path"] for m in stored if m["role"] == "system"].count("sign_in") == 1
+    assert all("40023456" not in m["text"] and "1357" not in m["text"] for m in stored)
 
 
 def test_twiml_webhook_connects_the_call_to_the_stream(client):
