@@ -47,6 +47,9 @@ class DraftIn(BaseModel):
     def text(self) -> str | None:
         return self.faq.markdown(self.doc_id) if self.faq is not None else self.content
 
+    def kind_of(self) -> str | None:
+        return self.kind or (FAQ if self.faq is not None else None)
+
 
 class DraftSave(BaseModel):
     model_config = ConfigDict(extra="forbid")

@@ -150,6 +150,7 @@ def suggest_faq(questions: list[str], kb: Knowledge, *, taken: set[str], min_rel
         answer, cites = extractive_answer(title, passages, max_sentences=3, relevance=relevance, lead="")
     existing = {m.entry.faq_id: {"doc_id": m.entry.faq_id, "title": m.entry.title, "score": round(m.score, 3)}
                 for v in vectors for m in kb.faq_candidates(v, 1) if m.score >= faq_threshold}
-    fields = FaqFields(doc_id=new_doc_id(title, taken), title=title, questions=tuple(questions[i] for i in kept),
+    variants = tuple(questions[i] for i in kept) or (questions[central],)  # an FAQ lists at least one variant
+    fields = FaqFields(doc_id=new_doc_id(title, taken), title=title, questions=variants,
                        answer=answer, answer_doc=next((c.doc_id for c in cites if c.category != FAQ), ""))
     return FaqSuggestion(fields, tuple(cites), tuple(existing.values()))

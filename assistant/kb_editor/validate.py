@@ -74,14 +74,22 @@ def _key_lines(front: str) -> dict[str, int]:
     return out
 
 
+def _yaml_problem(exc: yaml.MarkedYAMLError) -> tuple[int, str]:
+    """The file line to fix and what is wrong. An unclosed bracket or quote is reported where it opens
+    (YAML only notices it lines later): `questions: [a, b` on line 8 is line 8's mistake."""
+    opened = exc.context_mark is not None and any(w in (exc.context or "") for w in ("flow", "quoted"))
+    mark = exc.context_mark if opened or exc.problem_mark is None else exc.problem_mark
+    where = (mark.line if mark is not None else 0) + 2  # the front matter starts on the file's line 2
+    what = f"{exc.context}: {exc.problem}" if opened else (exc.problem or exc.context or "unreadable")
+    return where, f"front matter is not valid YAML: {what}"
+
+
 def _parse(front: str) -> tuple[dict, dict[str, int]]:
     try:
         meta = yaml.safe_load(front) if front.strip() else {}
         lines = _key_lines(front)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = (mark.line if mark is not None else 0) + 2  # the front matter starts on the file's line 2
-        raise Malformed(where, f"front matter is not valid YAML: {exc.problem or exc.context}") from None
+        raise Malformed(*_yaml_problem(exc)) from None
     except yaml.YAMLError as exc:
         raise Malformed(2, f"front matter is not valid YAML: {exc}") from None
     if not isinstance(meta, dict):

@@ -88,3 +88,14 @@ def test_faq_fields_round_trip_and_questions_are_cleaned():
 def test_diff_names_both_versions():
     diff = unified_diff("a\nb\n", "a\nc\n", "faq-x", "version 1", "version 2")
     assert "--- faq-x (version 1)" in diff and "-b" in diff and "+c" in diff
+
+
+def test_an_unfinished_faq_still_fills_the_form():
+    import datetime as dt
+
+    from assistant.kb_editor.faq import lenient_faq_fields
+
+    blank = faq_markdown(FaqFields(doc_id="faq-new", title="", questions=(), answer=""))
+    assert lenient_faq_fields(blank) == FaqFields(doc_id="faq-new", title="", questions=(), answer="",
+                                                  effective_date=dt.date.today().isoformat())
+    assert lenient_faq_fields("no front matter") is None

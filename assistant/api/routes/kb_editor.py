@@ -86,7 +86,7 @@ def drafts(editor: EditorDep, _: Editor) -> list[S.DraftSummary]:
 @router.post("/drafts", response_model=S.DraftOut, status_code=201, responses=ERRORS)
 def create_draft(body: S.DraftIn, editor: EditorDep, staff: Editor) -> S.DraftOut:
     """A draft of a new document, or of a published one (its text when `content` and `faq` are left out)."""
-    draft = editor.create(staff, doc_id=body.doc_id, kind=body.kind, content=body.text())
+    draft = editor.create(staff, doc_id=body.doc_id, kind=body.kind_of(), content=body.text())
     return S.draft_out(editor, draft, staff)
 
 
