@@ -74,7 +74,8 @@ def no_serious(page, state):
 
 
 def test_editor_drafts_from_a_gap_approver_publishes_and_the_chat_answers(kb_server, browser, accounts):  # noqa: F811
-    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    # bypass_csp: axe-core is injected as an inline script, which the page's CSP (script-src 'self') refuses
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
     page = ctx.new_page()
     serve_gaps(page)
     page.goto(kb_server + "/console/kb")
@@ -114,6 +115,7 @@ def test_editor_drafts_from_a_gap_approver_publishes_and_the_chat_answers(kb_ser
     page.locator("#pane details.diff-box summary").click()
     expect(draft.locator(".diff")).to_contain_text(ANSWER)
     no_serious(page, "draft under review")
+    page.screenshot(path=str(ARTIFACTS / "console-kb-draft.png"), animations="disabled", full_page=True)
     draft.locator("button.publish").click()
     expect(page.locator("#status")).to_have_text("Published. The assistant answers with it now.", timeout=120_000)
     published_at = time.monotonic()
