@@ -72,7 +72,7 @@
       (g.examples || []).slice(0, 3).forEach((q) => ex.append(el("li", q)));
       const b = el("button", "Draft an FAQ from this gap"); b.type = "button";
       b.setAttribute("aria-label", "Draft an FAQ from the gap " + g.name);
-      b.onclick = () => draftFromQuestions(g.examples || [], { id: String(g.id), name: g.name || "" });
+      b.onclick = () => draftFromQuestions(g.examples || [], { id: String(g.id), name: g.name || "", conversation_ids: (g.conversation_ids || []).map(String) });
       li.append(ex, b); return li;
     }));
     if (!gaps.length) $("gaps").append(el("li", "No knowledge gaps right now.", "sub"));
@@ -85,7 +85,7 @@
   async function loadDocs() { docs = await api("/v1/kb-editor/documents"); renderDocs(); }
   function renderDocs() {
     const q = $("doc-filter").value.trim().toLowerCase();
-    const shown = docs.filter((d) => !q || (d.doc_id + " " + d.title).toLowerCase().includes(q)).slice(0, 40);
+    const shown = docs.filter((d) => !q || (d.doc_id + " " + d.title).toLowerCase().includes(q)).slice(0, q ? 40 : 15);
     $("docs").replaceChildren(...shown.map((d) => itemButton(d.title, d.doc_id + " · " + (d.category || "?") + (d.version ? " · v" + d.version : ""), () => openDoc(d.doc_id))));
   }
   $("doc-filter").oninput = renderDocs;
@@ -178,6 +178,7 @@
     const n = d.notes || {};
     if (!n.questions) return;
     root.querySelector(".sources").hidden = false;
+    if (n.gap) root.querySelector(".sources h3").textContent = "Drafted from the gap “" + n.gap.name + "” (" + (n.gap.conversation_ids || []).length + " conversations)";
     if (n.existing && n.existing.length) {
       const w = root.querySelector(".existing"); w.hidden = false;
       w.textContent = "Already answered in part by: " + n.existing.map((x) => x.title + " (" + x.doc_id + ")").join("; ");

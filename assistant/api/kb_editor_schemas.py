@@ -70,8 +70,11 @@ class SendBackIn(RevisionIn):
 
 
 class GapRef(BaseModel):
+    """The knowledge gap (GET /v1/analytics/gaps) the questions come from, kept with the draft."""
+
     id: str = Field(max_length=100)
     name: str = Field(default="", max_length=300)
+    conversation_ids: list[str] = Field(default_factory=list, max_length=500)
 
 
 class QuestionsIn(BaseModel):

@@ -42,8 +42,11 @@ class FaqFields:
 
 def faq_markdown(f: FaqFields) -> str:
     """The FAQ as the knowledge base stores it: front matter (category faq) and the answer as body."""
-    meta = {"id": f.doc_id, "title": f.title, "category": FAQ,
-            "effective_date": f.effective_date or dt.date.today().isoformat(), "source": f.source}
+    try:  # a date, not a string, so it is written unquoted like the shipped entries' (effective_date: 2026-01-01)
+        effective = dt.date.fromisoformat(f.effective_date) if f.effective_date else dt.date.today()
+    except ValueError:
+        effective = f.effective_date  # the check names its line
+    meta = {"id": f.doc_id, "title": f.title, "category": FAQ, "effective_date": effective, "source": f.source}
     if f.answer_doc:
         meta["answer_doc"] = f.answer_doc
     meta["questions"] = [q for q in f.questions if q.strip()]

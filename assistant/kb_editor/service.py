@@ -165,8 +165,11 @@ class KbEditor:
         draft = await asyncio.to_thread(self.store.get, draft_id)
         check(draft.content)
         replaces = await asyncio.to_thread(self._paths, draft.doc_id)
-        return await self.trial.ask(question, live_version=self.admin.retriever.version, doc_id=draft.doc_id,
-                                    content=draft.content, replaces=replaces)
+        try:
+            return await self.trial.ask(question, live_version=self.admin.retriever.version, doc_id=draft.doc_id,
+                                        content=draft.content, replaces=replaces)
+        except (ValueError, OSError) as exc:  # the temporary index could not be built: say why, never a 500
+            raise Malformed(1, f"the draft could not be tried: {exc}") from exc
 
     # -- publishing ------------------------------------------------------------------------------
     async def publish(self, staff: AgentView, draft_id: int, revision: int) -> tuple[Draft, int]:

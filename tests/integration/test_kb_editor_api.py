@@ -206,14 +206,14 @@ def test_try_it_answers_from_the_draft_and_leaves_the_live_index_alone(kb, kb_se
 def test_an_faq_drafted_from_questions_is_prefilled_and_not_published(kb, staff):
     questions = ["How much does an outgoing domestic wire cost?", "how much does an outgoing domestic wire cost",
                  "what do you charge to send a wire transfer in the US?", "wire fee for my card 4111 1111 1111 1111"]
-    r = kb.post("/v1/kb-editor/drafts/from-questions", json={"questions": questions, "gap": {"id": "g1", "name": "Wire fees"}},
+    r = kb.post("/v1/kb-editor/drafts/from-questions", json={"questions": questions, "gap": {"id": "g1", "name": "Wire fees", "conversation_ids": ["c1", "c2"]}},
                 headers=staff["ed"])
     assert r.status_code == 201, r.text
     d = r.json()
     assert d["kind"] == "faq" and d["status"] == "draft" and d["doc_id"].startswith("faq-")
     variants = [d["faq"]["title"], *d["faq"]["questions"]]
     assert len(variants) == 3 and not any("4111" in v for v in variants)
-    assert d["notes"]["gap"]["id"] == "g1" and d["notes"]["citations"]
+    assert d["notes"]["gap"] == {"id": "g1", "name": "Wire fees", "conversation_ids": ["c1", "c2"]} and d["notes"]["citations"]
     assert "wire" in d["faq"]["answer"].lower() and "$" in d["faq"]["answer"]
     assert d["faq"]["answer_doc"] in {c["doc_id"] for c in d["notes"]["citations"]}
     docs = {x["doc_id"] for x in kb.get("/v1/kb-editor/documents", headers=staff["ed"]).json()}

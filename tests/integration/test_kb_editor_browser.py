@@ -91,6 +91,8 @@ def test_editor_drafts_from_a_gap_approver_publishes_and_the_chat_answers(kb_ser
     title = draft.locator("input[name=title]")
     assert title.input_value().rstrip("?").lower() in [q.rstrip("?").lower() for q in PARKING]
     assert len(draft.locator("textarea[name=questions]").input_value().splitlines()) == 2
+    expect(draft.locator(".sources h3")).to_contain_text("Parking at branches")  # the gap and its conversations stay with the draft
+    expect(draft.locator(".sources h3")).to_contain_text("2 conversations")
     draft.locator("textarea[name=answer]").fill(ANSWER)
     draft.locator("button.save").click()
     expect(page.locator("#status")).to_have_text("Saved.")
