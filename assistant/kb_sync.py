@@ -77,3 +77,10 @@ class KbUploads:
                 tmp.replace(path)
                 changed = True
         return changed
+
+    def current(self, rel_path: str) -> tuple[bool, bytes | None]:
+        """(whether the database holds this file, its bytes or None where it was deleted): what every
+        replica's folder will hold, even before this one has copied it."""
+        with self._sessions() as s:
+            row = s.execute(select(KbUpload.data, KbUpload.sha256).where(KbUpload.rel_path == rel_path)).first()
+        return (False, None) if row is None else (True, row.data if row.sha256 else None)

@@ -31,6 +31,7 @@ from assistant.dialogue.service import SelfService
 from assistant.handoff.policy import HandoffPolicy
 from assistant.handoff.service import HandoffService
 from assistant.kb_admin import KnowledgeAdmin
+from assistant.kb_editor import KbEditor, build_kb_editor
 from assistant.kb_sync import KbUploads
 from assistant.llm import ChatMessage, GenerationRequest, Generator
 from assistant.metrics import Metrics
@@ -71,7 +72,11 @@ class Services:
     nlu: MiniLMIntentClassifier | None = None  # intent, scope, human request (assistant/nlu/)
     selfservice: SelfService | None = None  # flows on the bank's API for verified customers (assistant/dialogue/)
     identity: IdentityVerifier | None = None  # checks the bank's signed identity assertions
+<<<<<<< HEAD
     keypad: KeypadSignIn | None = None  # phone and robot sign-in: customer number + PIN, checked by the bank
+=======
+    kb_editor: KbEditor | None = None  # drafts, review, publish and rollback of the knowledge base (assistant/kb_editor/)
+>>>>>>> kbloop
 
 
 def build_embedder(settings: Settings) -> MiniLMEmbeddings:
@@ -252,7 +257,13 @@ def build_services(settings: Settings) -> Services:
                               retriever=retriever, vector_cache=settings.vector_cache, uploads=repos.kb_uploads, bus=bus)
     if kb_admin.sync_at_start():  # documents another replica added or deleted while this one was down
         log.info("knowledge base: admin changes from the database applied; index %s", retriever.version)
+    kb_editor = build_kb_editor(settings, sessions=repos.sessions, admin=kb_admin, pipeline=pipeline, reranker=reranker,
+                                audit=repos.audit)
     return Services(settings, embedder, retriever, generator, repos.conversations, repos.tickets, repos.agents,
                     bus, handoff, ThrottledPipeline(pipeline), startup, load_canned(settings.canned_replies), kb_admin, repos.robots, metrics, repos.audit,
                     voice=voice, voice_error=voice_error, nlu=nlu, selfservice=selfservice, identity=identity,
+<<<<<<< HEAD
                     keypad=keypad)
+=======
+                    kb_editor=kb_editor)
+>>>>>>> kbloop

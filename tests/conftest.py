@@ -50,3 +50,18 @@ def client(settings, services):
 def auth(reply: dict) -> dict:
     """Headers of the customer who started the conversation `reply` (a /v1/chat body or session frame)."""
     return {"authorization": f"Bearer {reply['session_token']}"}
+
+
+KB_ADMIN_TOKEN = "kb-editor-admin-token-0123456789"
+
+
+@pytest.fixture(scope="session")
+def kb_services(tmp_path_factory, settings):
+    """Services over a copy of the knowledge base: the editor tests publish into it, never into the checkout."""
+    import shutil
+
+    root = tmp_path_factory.mktemp("kbeditor")
+    shutil.copytree(settings.kb_docs_dir, root / "docs")
+    kb_settings = settings.model_copy(update={"data_dir": root / "data", "kb_docs_dir": root / "docs",
+                                              "admin_token": KB_ADMIN_TOKEN, "llm_max_new_tokens": 16})
+    return build_services(kb_settings)

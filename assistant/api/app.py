@@ -28,6 +28,7 @@ from assistant.api.routes import (
     health,
     intent,
     kb,
+    kb_editor,
     robot,
     suggestions,
     telephony,
@@ -76,8 +77,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.state.services = services
     app.state.startup_error = None
     app.state.kb_follower = None
-    for module in (health, chat, conversations, kb, agent, admin, voice, telephony, robot, suggestions, demo):
+    for module in (health, chat, conversations, kb, agent, admin, voice, telephony, robot, suggestions, demo, kb_editor):
         app.include_router(module.router)
+    kb_editor.install_errors(app)
     app.include_router(intent.router)
 
     limiter = Throttle.from_settings(settings)
@@ -162,6 +164,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         @app.get("/agent", include_in_schema=False)
         async def agent_console() -> FileResponse:
             return FileResponse(Path(WEB_DIR) / "agent.html")
+
+        @app.get("/console/kb", include_in_schema=False)
+        async def kb_console() -> FileResponse:
+            return FileResponse(Path(WEB_DIR) / "console-kb.html")
 
     return app
 
