@@ -72,11 +72,8 @@ class Services:
     nlu: MiniLMIntentClassifier | None = None  # intent, scope, human request (assistant/nlu/)
     selfservice: SelfService | None = None  # flows on the bank's API for verified customers (assistant/dialogue/)
     identity: IdentityVerifier | None = None  # checks the bank's signed identity assertions
-<<<<<<< HEAD
     keypad: KeypadSignIn | None = None  # phone and robot sign-in: customer number + PIN, checked by the bank
-=======
     kb_editor: KbEditor | None = None  # drafts, review, publish and rollback of the knowledge base (assistant/kb_editor/)
->>>>>>> kbloop
 
 
 def build_embedder(settings: Settings) -> MiniLMEmbeddings:
@@ -262,8 +259,4 @@ def build_services(settings: Settings) -> Services:
     return Services(settings, embedder, retriever, generator, repos.conversations, repos.tickets, repos.agents,
                     bus, handoff, ThrottledPipeline(pipeline), startup, load_canned(settings.canned_replies), kb_admin, repos.robots, metrics, repos.audit,
                     voice=voice, voice_error=voice_error, nlu=nlu, selfservice=selfservice, identity=identity,
-<<<<<<< HEAD
-                    keypad=keypad)
-=======
-                    kb_editor=kb_editor)
->>>>>>> kbloop
+                    keypad=keypad, kb_editor=kb_editor)
