@@ -17,8 +17,11 @@ EVIDENCE_BONUS = 0.1  # a message that gives a flow's slot leans that far toward
 # Closer than this to a flow's own example, the wording decides before the classifier: BANKING77 has no
 # "freeze my card" or "what's my balance", and reads them as its nearest intent (lost card, pending payment).
 STRONG_EXAMPLE = 0.8
-# A classifier intent this confident that no flow triggers on rules the examples out ("card_linking" 0.9).
+# A classifier intent this confident that no flow triggers on rules the examples out ("card_linking" 0.9),
+# unless the message is this close to a flow's example: BANKING77 has no balance intent, and reads
+# "I'd like to check my balance" as verify_source_of_funds (0.85).
 OTHER_INTENT_CONFIDENCE = 0.5
+BEATS_OTHER_INTENT = 0.8
 NEUTRAL_INTENTS = frozenset({"out_of_scope", "greeting", "goodbye", "thanks", "human_agent", "complaint"})
 
 
@@ -81,6 +84,7 @@ class FlowMatcher:
         # whichever intent it resembles; only wording like a flow's own example starts one (above).
         if named and confidence >= self.min_intent_confidence + margin and not about_rules:
             return FlowMatch(named, round(confidence, 4), "intent")
-        if intent and intent not in NEUTRAL_INTENTS and not named and confidence >= OTHER_INTENT_CONFIDENCE:
+        if intent and intent not in NEUTRAL_INTENTS and not named and confidence >= OTHER_INTENT_CONFIDENCE \
+                and leaning < BEATS_OTHER_INTENT + margin:
             return None  # the classifier knows this request, and no flow does it ("link my card to the app")
         return FlowMatch(flow, round(sim, 4), "examples") if by_examples else None
