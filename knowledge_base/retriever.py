@@ -73,7 +73,7 @@ class RecentVectors:
 
 
 class HybridRetriever:
-    """Implements knowledge_base.Retriever over a built index folder."""
+    """Dense (FAISS) + BM25 search and FAQ matching over a built index folder; readers use it through LiveRetriever."""
 
     def __init__(self, index_dir: Path, embedder: MiniLMEmbeddings) -> None:
         root = current_dir(index_dir)
@@ -200,10 +200,6 @@ class FaqMatcher:
             if len(out) >= n:
                 break
         return out
-
-    def match(self, vector: np.ndarray, threshold: float) -> FaqMatch | None:
-        top = self.ranked(vector, 1)
-        return top[0] if top and top[0].score >= threshold else None
 
 
 class LiveRetriever:
