@@ -185,6 +185,11 @@ class FaqMatcher:
     def __len__(self) -> int:
         return len(self._entries)
 
+    @property
+    def entries(self) -> list[FaqEntry]:
+        """Every FAQ entry, in index order."""
+        return list(self._entries.values())
+
     def ranked(self, vector: np.ndarray, n: int = 5) -> list[FaqMatch]:
         if not self._questions:
             return []
@@ -222,6 +227,10 @@ class LiveRetriever:
     @property
     def version(self) -> str:
         return self.current.version
+
+    @property
+    def faq_entries(self) -> list[FaqEntry]:
+        return self.current.faq.entries
 
     def reload(self) -> str:
         self.current = self._load()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag, TypeAdapter
 
@@ -239,4 +239,6 @@ class HandoffStatusOut(BaseModel):
 
 
 # What a customer route answers when the session token is missing (401), wrong (403) or the id unknown (404).
-CUSTOMER_ERRORS = {401: {"model": ErrorOut}, 403: {"model": ErrorOut}, 404: {"model": ErrorOut}}
+# FastAPI's `responses=` argument: status -> {"model": ErrorOut}.
+Responses = dict[int | str, dict[str, Any]]
+CUSTOMER_ERRORS: Responses = {401: {"model": ErrorOut}, 403: {"model": ErrorOut}, 404: {"model": ErrorOut}}

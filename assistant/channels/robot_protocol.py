@@ -53,11 +53,16 @@ class Bye(_Msg):
     type: Literal["bye"]
 
 
-CLIENT_MESSAGES = {"hello": Hello, "text": Text, "played": Played, "ping": Ping, "bye": Bye}
+CLIENT_MESSAGES: dict[str, type[_Msg]] = {"hello": Hello, "text": Text, "played": Played, "ping": Ping, "bye": Bye}
+
+
+Screen = Literal["answer", "clarify", "staff", "refused", "error"]
+ErrorCode = Literal["malformed", "unsupported_version", "unknown_type", "frame_too_large", "not_ready", "voice_unavailable",
+                    "rate_limited"]
 
 
 class Display(BaseModel):
-    screen: Literal["answer", "clarify", "staff", "refused", "error"]
+    screen: Screen
     service: str
     counter: str | None = None
 
@@ -124,8 +129,7 @@ class Pong(_Msg):
 
 class Error(_Msg):
     type: Literal["error"] = "error"
-    code: Literal["malformed", "unsupported_version", "unknown_type", "frame_too_large", "not_ready", "voice_unavailable",
-                  "rate_limited"]
+    code: ErrorCode
     message: str
     supported_versions: list[int] | None = None
 
@@ -135,7 +139,10 @@ class ServerBye(_Msg):
     reason: str
 
 
-SERVER_MESSAGES = {m.model_fields["type"].default: m for m in (Session, Transcript, ReplyDelta, Reply, StaffNeeded, Audio, Pong, Error, ServerBye)}
+SERVER_MESSAGES: dict[str, type[_Msg]] = {m.model_fields["type"].default: m for m in (Session, Transcript, ReplyDelta, Reply, StaffNeeded, Audio, Pong, Error, ServerBye)}
+
+
+_SCREENS: dict[str, Screen] = {"clarify": "clarify", "refused": "refused", "error": "error"}  # by reply path
 
 
 class DisplayMap:
@@ -156,7 +163,7 @@ class DisplayMap:
     def for_reply(self, path: str, categories: list[str], intent: str | None) -> Display:
         if path in ("handoff", "human"):
             return Display(screen="staff", **self.staff)
-        screen = {"clarify": "clarify", "refused": "refused", "error": "error"}.get(path, "answer")
+        screen = _SCREENS.get(path, "answer")
         for c in categories:
             if c in self.categories:
                 return Display(screen=screen, **self.categories[c])
