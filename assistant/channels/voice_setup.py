@@ -9,6 +9,7 @@ from assistant.config import Settings
 
 if TYPE_CHECKING:
     from assistant.channels.voice_session import SessionConfig
+    from assistant.core.events import Channel
     from voice.stack import VoiceStack
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,7 @@ def build_voice(settings: Settings) -> tuple[VoiceStack | None, str | None]:
     return stack, None
 
 
-def session_config(settings: Settings, *, channel: str = "voice", partials: bool = False) -> SessionConfig:
+def session_config(settings: Settings, *, channel: Channel = "voice", partials: bool = False) -> SessionConfig:
     from assistant.channels.voice_session import SessionConfig, VoicePrompts
 
     greeting = settings.voice_greeting or (

@@ -15,6 +15,7 @@ from voice.sentences import speakable_pieces
 
 if TYPE_CHECKING:
     from assistant.channels.voice_session import VoiceSession
+    from assistant.core.events import Channel
     from assistant.core.pipeline import TurnRunner
     from assistant.handoff.service import HandoffService
     from assistant.storage.repository import ConversationRepository
@@ -57,7 +58,7 @@ class SessionConfig:
     partials: bool = False
     partial_every_s: float = 1.0
     close_timeout_s: float = 30.0
-    channel: str = "voice"
+    channel: Channel = "voice"
 
 
 @dataclass(frozen=True, slots=True)
