@@ -53,7 +53,8 @@ class RecentVectors:
     """The last `size` query vectors by key, shared by threads and the event loop."""
 
     def __init__(self, size: int) -> None:
-        self._size, self._items, self._lock = size, OrderedDict(), threading.Lock()
+        self._size, self._lock = size, threading.Lock()
+        self._items: OrderedDict[Hashable, np.ndarray] = OrderedDict()
 
     def get(self, key: Hashable) -> np.ndarray | None:
         with self._lock:

@@ -100,7 +100,7 @@ def consume_step_up(s: Session, cfg: SandboxConfig, customer_id: str, otp_id: st
     fresh = (challenge is not None and challenge.customer_id == customer_id and challenge.purpose == purpose
              and challenge.verified_at is not None and challenge.consumed_at is None
              and now - challenge.verified_at <= timedelta(seconds=cfg.step_up_valid_s))
-    if not fresh:
+    if not fresh or challenge is None:
         raise BankError("step_up_required", "the one-time code is not verified, was used already, or is too old")
     challenge.consumed_at = now
 
