@@ -38,8 +38,10 @@ class BankActions:
     def __init__(self, backend: BankingBackend, *, today: Callable[[], date] = date.today) -> None:
         self.backend, self.today = backend, today
 
-    async def customer(self, customer_id: str) -> CustomerData:
+    async def customer(self, customer_id: str | None) -> CustomerData:
         """Read once per turn (SelfService passes it on): the customer's own lists, never cached across turns."""
+        if customer_id is None:
+            return CustomerData()
         try:
             accounts = await self.backend.accounts(customer_id)
             cards = await self.backend.cards(customer_id)
@@ -55,7 +57,9 @@ class BankActions:
             merchants={t.id: t.merchant for t in page.items if t.merchant},
         )
 
-    async def run(self, name: str, *, customer_id: str, args: dict[str, Any], key: str) -> ActionOutcome:
+    async def run(self, name: str, *, customer_id: str | None, args: dict[str, Any], key: str) -> ActionOutcome:
+        if customer_id is None:
+            return ActionOutcome("not_verified")
         handler: Callable[..., Awaitable[ActionOutcome]] = getattr(self, f"_{name}")
         try:
             return await handler(customer_id, args, key)
@@ -71,14 +75,18 @@ class BankActions:
                 data["card_state"] = str(exc.extras["card_status"])
             return ActionOutcome(exc.code, data)
 
-    async def send_code(self, customer_id: str, purpose: str) -> ActionOutcome:
+    async def send_code(self, customer_id: str | None, purpose: str) -> ActionOutcome:
+        if customer_id is None:
+            return ActionOutcome("not_verified")
         try:
             challenge = await self.backend.send_otp(customer_id, purpose=OTP_PURPOSE.get(purpose, "transfer"))
         except (BackendUnavailable, BankingError) as exc:
             return ActionOutcome(exc.code if isinstance(exc, BankingError) else "unavailable")
         return ActionOutcome("ok", {"otp_id": challenge.id})
 
-    async def check_code(self, customer_id: str, code: str, otp_id: str | None) -> CodeCheck:
+    async def check_code(self, customer_id: str | None, code: str, otp_id: str | None) -> CodeCheck:
+        if customer_id is None:
+            return "wrong"
         if not otp_id:
             return "expired"
         try:

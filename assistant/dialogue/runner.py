@@ -129,7 +129,7 @@ class FlowRunner:
         return f"Shall we carry on with {flow.title}?", YES_NO
 
     # -- turns --------------------------------------------------------------------------------
-    async def start(self, name: str, text: str, customer_id: str, *, data: CustomerData | None = None,
+    async def start(self, name: str, text: str, customer_id: str | None, *, data: CustomerData | None = None,
                     raw: str | None = None) -> FlowReply:
         """Slots the first message gives are filled ("send $50 to Maria"); one it gets wrong is said."""
         flow = self.flows[name]
@@ -145,7 +145,7 @@ class FlowRunner:
         state = self._apply(state, reads, out, quiet=True)
         return await self._advance(flow, state, customer_id, out)
 
-    async def fill(self, state: FlowState, text: str, customer_id: str, *,
+    async def fill(self, state: FlowState, text: str, customer_id: str | None, *,
                    data: CustomerData | None = None, raw: str | None = None) -> FlowReply:
         """The message answers what the flow asked, or corrects a slot ("no, make it 250")."""
         flow = self.flows[state.flow]
@@ -160,14 +160,14 @@ class FlowRunner:
         state = self._apply(state, reads, out, quiet=False)
         return await self._advance(flow, state.but(retries=0), customer_id, out)
 
-    async def confirm(self, state: FlowState, customer_id: str) -> FlowReply:
+    async def confirm(self, state: FlowState, customer_id: str | None) -> FlowReply:
         flow = self.flows[state.flow]
         out = _Out()
         out.events.append(ActionEvent("confirmed", state.flow, self._public(state)))
         state = state.but(confirmed=digest(state.slots), awaiting=None, step=self._next(flow, flow.step(state.step)) or state.step)
         return await self._advance(flow, state, customer_id, out)
 
-    async def code(self, state: FlowState, text: str, customer_id: str) -> FlowReply:
+    async def code(self, state: FlowState, text: str, customer_id: str | None) -> FlowReply:
         flow = self.flows[state.flow]
         digits = ent.parse_digits(text, length=(4, 8))
         if digits is None:
@@ -189,7 +189,7 @@ class FlowRunner:
         out.events.append(ActionEvent("failed", state.flow, self._public(state), code=f"code_{checked}"))
         return out.reply(None, ("Talk to an agent",), outcome="failed")
 
-    async def reprompt(self, state: FlowState, customer_id: str, *, problem: str | None,
+    async def reprompt(self, state: FlowState, customer_id: str | None, *, problem: str | None,
                        options: tuple[str, ...] = ()) -> FlowReply:
         flow = self.flows[state.flow]
         out = _Out()
@@ -246,7 +246,7 @@ class FlowRunner:
     def _public(state: FlowState) -> dict[str, Any]:
         return {k: (v.get("label") if isinstance(v, dict) else v) for k, v in state.slots.items()}
 
-    async def _advance(self, flow: Flow, state: FlowState, customer_id: str, out: _Out) -> FlowReply:
+    async def _advance(self, flow: Flow, state: FlowState, customer_id: str | None, out: _Out) -> FlowReply:
         step_id: str | None = state.step
         for _ in range(MAX_STEPS):
             if step_id is None:
@@ -319,7 +319,7 @@ class FlowRunner:
         out.say(f"Sorry, something went wrong with {flow.title}.")
         return out.reply(None, ("Talk to an agent",), outcome="failed")
 
-    async def _act(self, flow: Flow, step: Step, state: FlowState, customer_id: str, out: _Out) -> ActionOutcome | None:
+    async def _act(self, flow: Flow, step: Step, state: FlowState, customer_id: str | None, out: _Out) -> ActionOutcome | None:
         args = {arg: self._unsealed(state.slots.get(slot)) for arg, slot in step.args.items()}
         if state.results.get("otp_id"):
             args["otp_id"] = state.results["otp_id"]  # the backend checks the step-up itself too
