@@ -21,6 +21,8 @@ class EventBus(Protocol):
 
     def subscribe(self, topic: str) -> AbstractAsyncContextManager[asyncio.Queue[dict]]: ...
 
+    async def close(self) -> None: ...
+
 
 class InMemoryBus:
     def __init__(self, max_queue: int = 1000) -> None:

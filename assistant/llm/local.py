@@ -80,6 +80,10 @@ class LocalLoraGenerator:
             return None
         return copy.deepcopy(cache)
 
+    def close(self) -> None:
+        with self._turns.model_lock:  # a decode still running in its worker thread finishes first
+            pass  # torch frees the weights with the object
+
     async def stream(self, request: GenerationRequest) -> AsyncIterator[str]:
         from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
 
