@@ -57,9 +57,11 @@ browser:
 	@command -v chromium >/dev/null || { echo "installing Debian chromium for the browser tests"; \
 	  $(SUDO) apt-get install -y chromium >/dev/null || { $(SUDO) apt-get update >/dev/null && $(SUDO) apt-get install -y chromium >/dev/null; }; }
 
-# Lint first, so a style slip fails in seconds rather than after the suite.
+# Lint first, so a style slip fails in seconds rather than after the suite. mypy reads its
+# packages and settings from pyproject.toml and keeps its cache in .mypy_cache.
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 test: lint setup browser
 	$(BIN)/bankassist models prepare --llm smollm2-135m

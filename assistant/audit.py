@@ -27,7 +27,7 @@ from sqlalchemy import Connection, delete, func, insert, select, text
 from sqlalchemy.orm import sessionmaker
 
 from assistant.audit_anchors import Anchor, AnchorFile, AuditKeyError
-from assistant.storage.models import AuditAnchor, AuditRecord, utcnow
+from assistant.storage.models import AuditAnchor, AuditRecord, table_of, utcnow
 
 GENESIS = "0" * 64
 PURGED_ROW, KEYED_ROW = 1, 2  # audit_anchor rows: where the chain starts; the first keyed record
@@ -41,7 +41,7 @@ def _head():
 
 @functools.cache
 def _insert():
-    return insert(AuditRecord.__table__)
+    return insert(table_of(AuditRecord))
 
 
 def _iso(ts: datetime) -> str:
@@ -117,7 +117,7 @@ class AuditLog:
 
     def _mark_keyed(self, s: Connection) -> None:
         """The first keyed append of a chain writes the `chain_keyed` record and remembers its id."""
-        table = AuditAnchor.__table__
+        table = table_of(AuditAnchor)
         if s.execute(select(table.c.id).where(table.c.id == KEYED_ROW)).first() is not None:
             return  # (maybe written earlier in this same transaction: only a commit lets `_keyed` cache it)
         rid = self._write(s, "chain_keyed", {"algorithm": "hmac-sha256"}, None)

@@ -10,7 +10,7 @@ import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Protocol
 
 log = logging.getLogger(__name__)
@@ -19,7 +19,9 @@ log = logging.getLogger(__name__)
 class EventBus(Protocol):
     async def publish(self, topic: str, message: dict) -> None: ...
 
-    def subscribe(self, topic: str) -> AsyncIterator[asyncio.Queue]: ...
+    def subscribe(self, topic: str) -> AbstractAsyncContextManager[asyncio.Queue[dict]]: ...
+
+    async def close(self) -> None: ...
 
 
 class InMemoryBus:
@@ -37,8 +39,8 @@ class InMemoryBus:
         self._topics.clear()
 
     @asynccontextmanager
-    async def subscribe(self, topic: str):
-        q: asyncio.Queue = asyncio.Queue(self._max)
+    async def subscribe(self, topic: str) -> AsyncIterator[asyncio.Queue[dict]]:
+        q: asyncio.Queue[dict] = asyncio.Queue(self._max)
         self._topics.setdefault(topic, set()).add(q)
         try:
             yield q
@@ -80,7 +82,7 @@ class RedisBus:
         self._prefix = prefix
         self._local = InMemoryBus(max_queue)
         self._listener: asyncio.Task | None = None
-        self._ready: asyncio.Event | None = None
+        self._ready = asyncio.Event()  # set by the listener once subscribed; a new one for each listener
         self.dropped = 0  # malformed messages skipped
         self.failures = 0  # listener failures other than a lost connection (each followed by a resubscribe)
 
@@ -138,7 +140,7 @@ class RedisBus:
         await self._local.publish(topic, event)
 
     @asynccontextmanager
-    async def subscribe(self, topic: str):
+    async def subscribe(self, topic: str) -> AsyncIterator[asyncio.Queue[dict]]:
         if self._listener is None or self._listener.done():
             self._ready = asyncio.Event()
             self._listener = asyncio.create_task(self._listen(self._ready))

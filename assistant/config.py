@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -335,12 +334,6 @@ class Settings(BaseSettings):
     @property
     def rerank_vector_cache(self) -> Path:
         return self.cache_dir / "vectors" / f"{Path(self.rerank_model).name}.sqlite"
-
-
-@lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    """Settings read once per process; tests build their own Settings(...) instead."""
-    return Settings()
 
 
 def offline_environment() -> None:

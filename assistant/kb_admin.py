@@ -72,7 +72,8 @@ class KnowledgeAdmin:
 
     async def follow(self) -> None:
         """Follow the other replicas' changes, announced on the bus, for as long as the app runs."""
-        if self.uploads is None or self.bus is None:
+        uploads = self.uploads
+        if uploads is None or self.bus is None:
             return
         async with self.bus.subscribe(KB_TOPIC) as queue:
             while True:
@@ -80,13 +81,13 @@ class KnowledgeAdmin:
                 if change is None or change.origin == self.origin:
                     continue
                 try:
-                    await self._apply(change)
+                    await self._apply(change, uploads)
                 except Exception as exc:  # the next change or restart tries again
                     log.error("knowledge-base change from another replica not applied: %s: %s", type(exc).__name__, exc)
 
-    async def _apply(self, change: KbChanged) -> None:
+    async def _apply(self, change: KbChanged, uploads: KbUploads) -> None:
         async with self._lock:
-            changed = await asyncio.to_thread(self.uploads.sync, self.docs_dir)
+            changed = await asyncio.to_thread(uploads.sync, self.docs_dir)
             current = current_dir(self.index_dir)
             if current is not None and current.name == change.version:  # the index folder is shared: load it
                 if self.retriever.version != change.version:
@@ -96,7 +97,10 @@ class KnowledgeAdmin:
             log.info("knowledge base follows another replica: index %s", self.retriever.version)
 
     def documents(self) -> list[dict]:
-        manifest = json.loads((current_dir(self.index_dir) / "manifest.json").read_text())
+        current = current_dir(self.index_dir)
+        if current is None:  # no index built yet
+            return []
+        manifest = json.loads((current / "manifest.json").read_text())
         paths, titles = manifest.get("paths", {}), manifest.get("titles", {})
         return [{"doc_id": d, "title": titles.get(d, ""), "path": paths.get(d, ""), "sha256": h}
                 for d, h in sorted(manifest["documents"].items())]

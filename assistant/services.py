@@ -7,6 +7,7 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import sessionmaker
 
@@ -46,10 +47,13 @@ from knowledge_base.embeddings import MiniLMEmbeddings
 from knowledge_base.rerank import SentenceReranker
 from knowledge_base.retriever import LiveRetriever
 
+if TYPE_CHECKING:
+    from voice.stack import VoiceStack
+
 log = logging.getLogger(__name__)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Services:
     settings: Settings
     embedder: MiniLMEmbeddings
@@ -60,14 +64,14 @@ class Services:
     agents: AgentRepository
     bus: EventBus
     handoff: HandoffService
-    pipeline: DialoguePipeline  # behind ThrottledPipeline (the per-conversation turn limit)
+    pipeline: ThrottledPipeline  # the DialoguePipeline behind the per-conversation turn limit
     startup_s: float
     canned_replies: list[str]
     kb_admin: KnowledgeAdmin
     robots: RobotRepository
     metrics: Metrics
     audit: AuditLog
-    voice: object | None = None  # voice.stack.VoiceStack when the [voice] extra is installed
+    voice: VoiceStack | None = None  # None without the [voice] extra or with voice disabled
     voice_error: str | None = None  # why voice is off (names the extra to install)
     nlu: MiniLMIntentClassifier | None = None  # intent, scope, human request (assistant/nlu/)
     selfservice: SelfService | None = None  # flows on the bank's API for verified customers (assistant/dialogue/)
@@ -229,8 +233,8 @@ def build_services(settings: Settings) -> Services:
         log.warning("intent classifier not loaded: %s", exc)
         nlu = None
     metrics = Metrics()
-    bus = (RedisBus(settings.redis_url, prefix=settings.redis_prefix, timeout_s=settings.redis_timeout_s)
-           if settings.redis_url else InMemoryBus())
+    bus: EventBus = (RedisBus(settings.redis_url, prefix=settings.redis_prefix, timeout_s=settings.redis_timeout_s)
+                      if settings.redis_url else InMemoryBus())
     handoff = HandoffService(tickets=repos.tickets, conversations=repos.conversations, bus=bus,
                              expected_handle_minutes=policy.expected_handle_minutes, audit=repos.audit)
     bank = build_banking_backend(settings) if settings.selfservice_enabled else None
@@ -256,7 +260,10 @@ def build_services(settings: Settings) -> Services:
         log.info("knowledge base: admin changes from the database applied; index %s", retriever.version)
     kb_editor = build_kb_editor(settings, sessions=repos.sessions, admin=kb_admin, pipeline=pipeline, reranker=reranker,
                                 audit=repos.audit)
-    return Services(settings, embedder, retriever, generator, repos.conversations, repos.tickets, repos.agents,
-                    bus, handoff, ThrottledPipeline(pipeline), startup, load_canned(settings.canned_replies), kb_admin, repos.robots, metrics, repos.audit,
-                    voice=voice, voice_error=voice_error, nlu=nlu, selfservice=selfservice, identity=identity,
-                    keypad=keypad, kb_editor=kb_editor)
+    return Services(
+        settings=settings, embedder=embedder, retriever=retriever, generator=generator, conversations=repos.conversations,
+        tickets=repos.tickets, agents=repos.agents, bus=bus, handoff=handoff, pipeline=ThrottledPipeline(pipeline),
+        startup_s=startup, canned_replies=load_canned(settings.canned_replies), kb_admin=kb_admin, robots=repos.robots,
+        metrics=metrics, audit=repos.audit, voice=voice, voice_error=voice_error, nlu=nlu, selfservice=selfservice,
+        identity=identity, keypad=keypad, kb_editor=kb_editor,
+    )

@@ -30,11 +30,16 @@ import time
 from collections.abc import AsyncIterator
 from contextvars import ContextVar, Token
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from limits import parse
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from limits.storage import storage_from_string
 from prometheus_client import CollectorRegistry, Counter, generate_latest
+
+if TYPE_CHECKING:
+    from assistant.core.events import Event, UserTurn
+    from assistant.core.pipeline import DialoguePipeline
 
 log = logging.getLogger(__name__)
 
@@ -176,13 +181,13 @@ async def check_new_ticket() -> None:
 class ThrottledPipeline:
     """The dialogue pipeline behind the per-conversation turn limit, for every transport that runs it."""
 
-    def __init__(self, inner) -> None:
+    def __init__(self, inner: DialoguePipeline) -> None:
         self.inner = inner
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> Any:  # the rest of the pipeline (system_prompt, answerer), for tests and tools
         return getattr(self.inner, name)
 
-    async def run(self, turn) -> AsyncIterator:
+    async def run(self, turn: UserTurn) -> AsyncIterator[Event]:
         if turn.conversation_id is not None:
             await check_turn(turn.conversation_id)
         async for event in self.inner.run(turn):

@@ -61,7 +61,7 @@ def chat_services(prefix: str):
                         rate_limit_ip="100000/minute", rate_limit_session="100000/minute",
                         rate_limit_conversations="100000/minute")
     services = build_services(settings)
-    answer_doc = {e.faq_id: e.answer_doc for e in services.retriever.current.faq._entries.values()}
+    answer_doc = {e.faq_id: e.answer_doc for e in services.retriever.faq_entries}
     return settings, services, answer_doc
 
 

@@ -77,7 +77,11 @@ class Runner:
         return contextlib.nullcontext()
 
     def prompt_ids(self, ex: dict) -> list[int]:
+        from transformers import BatchEncoding
+
         out = self.tok.apply_chat_template(ex["messages"][:-1], add_generation_prompt=True, tokenize=True, return_dict=True)
+        if not isinstance(out, BatchEncoding):
+            raise TypeError(f"the chat template gave {type(out).__name__}, not token ids")
         return list(out["input_ids"])
 
     def generate(self, variant: str, examples: list[dict], *, batch_size: int, max_new_tokens: int, progress=None) -> tuple[list[str], dict]:
@@ -96,7 +100,10 @@ class Runner:
                 ids = [t for t in row.tolist() if t != self.tok.pad_token_id]
                 cut = next((k for k, t in enumerate(ids) if t in self.eos), len(ids))
                 new_tokens += cut + (cut < len(ids))
-                replies[i] = self.tok.decode(ids[:cut], skip_special_tokens=True).strip()
+                text = self.tok.decode(ids[:cut], skip_special_tokens=True)
+                if not isinstance(text, str):
+                    raise TypeError("one sequence decodes to one string")
+                replies[i] = text.strip()
             if progress:
                 progress(len(idx))
         wall = time.perf_counter() - t0
@@ -131,7 +138,7 @@ def table(results: dict[str, dict]) -> str:
         vals = [results[n].get(key) for n in names]
         cells = "".join(f"{v:>10.3f}" if isinstance(v, float) else f"{'-' if v is None else v:>10}" for v in vals)
         delta = ""
-        if len(vals) == 2 and all(isinstance(v, (int, float)) for v in vals):
+        if len(vals) == 2 and isinstance(vals[0], int | float) and isinstance(vals[1], int | float):
             delta = f"{vals[1] - vals[0]:>+10.3f}"
         lines.append(f"{label:42s}{cells}{delta}")
     return "\n".join(lines)

@@ -123,10 +123,10 @@ def train(cfg: TrainConfig, *, resume: bool = False, progress: bool = True) -> d
 
     tokenizer = AutoTokenizer.from_pretrained(base_dir)
     train_set, val_set, data_stats = prepare_data(cfg, tokenizer)  # dataset errors before the model loads
-    model = AutoModelForCausalLM.from_pretrained(base_dir, dtype=dtype)
-    check_target_modules(model, cfg.lora.target_modules)
-    model.config.use_cache = False
-    model = get_peft_model(model, LoraConfig(
+    base = AutoModelForCausalLM.from_pretrained(base_dir, dtype=dtype)
+    check_target_modules(base, cfg.lora.target_modules)
+    base.config.use_cache = False
+    model = get_peft_model(base, LoraConfig(
         r=cfg.lora.r, lora_alpha=cfg.lora.alpha, lora_dropout=cfg.lora.dropout,
         target_modules=cfg.lora.target_modules, task_type="CAUSAL_LM", bias="none",
     )).to(device)
@@ -174,7 +174,7 @@ def train(cfg: TrainConfig, *, resume: bool = False, progress: bool = True) -> d
     val_loss = evaluate_loss(model, val_set, device)
 
     adapter_dir = out_dir / "adapter"
-    model.save_pretrained(adapter_dir)
+    model.save_pretrained(str(adapter_dir))
     tokenizer.save_pretrained(adapter_dir)
     write_adapter_card(adapter_dir, base_dir, cfg.base_model, model.get_base_model().config)
     (out_dir / "train_config.yaml").write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))

@@ -3,6 +3,6 @@
 This package never imports `assistant`; the runtime wires it in `assistant.services`.
 """
 
-from knowledge_base.types import Chunk, Document, FaqEntry, FaqMatch, Passage, Retriever
+from knowledge_base.types import Chunk, Document, FaqEntry, FaqMatch, Passage
 
-__all__ = ["Chunk", "Document", "FaqEntry", "FaqMatch", "Passage", "Retriever"]
+__all__ = ["Chunk", "Document", "FaqEntry", "FaqMatch", "Passage"]

@@ -9,11 +9,18 @@ from __future__ import annotations
 
 import queue
 import threading
+from collections.abc import Iterable
 from concurrent.futures import Future
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
+
+from knowledge_base.onnx_encoder import OnnxEncoder
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
 
 
 class MiniLMEmbeddings(Embeddings):
@@ -27,25 +34,26 @@ class MiniLMEmbeddings(Embeddings):
         self._pending: queue.SimpleQueue[tuple[str, bool, Future] | None] = queue.SimpleQueue()
         self._worker: threading.Thread | None = None
         self._start_lock = threading.Lock()
+        self._encoder: OnnxEncoder | SentenceTransformer
         if onnx_file is not None:
-            from knowledge_base.onnx_encoder import OnnxEncoder
-
-            self._onnx, self._model = OnnxEncoder(onnx_file, model_dir, threads=threads), None
-            self.dim, self.runtime = self._onnx.dim, "onnx"
+            self._encoder = OnnxEncoder(onnx_file, model_dir, threads=threads)
+            self.dim, self.runtime = self._encoder.dim, "onnx"
         else:
             from sentence_transformers import SentenceTransformer
 
-            self._onnx, self._model = None, SentenceTransformer(str(model_dir), device="cpu", local_files_only=True)
-            self.dim, self.runtime = int(self._model.get_embedding_dimension()), "torch"
-        self._queries = None
+            model = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True)
+            dim = model.get_embedding_dimension()
+            if dim is None:
+                raise ValueError(f"{model_dir}: the model does not state its embedding dimension")
+            self._encoder, self.dim, self.runtime = model, int(dim), "torch"
+        self._queries: OnnxEncoder | None = None
         if query_onnx_file is not None:
-            from knowledge_base.onnx_encoder import OnnxEncoder
-
             self._queries, self.runtime = OnnxEncoder(query_onnx_file, model_dir, threads=threads), self.runtime + "+int8 fast"
 
     def encode(self, texts: list[str], *, show_progress: bool = False) -> np.ndarray:
-        if self._onnx is None:
-            vecs = self._model.encode(
+        encoder = self._encoder
+        if not isinstance(encoder, OnnxEncoder):
+            vecs = encoder.encode(
                 texts, batch_size=self._batch_size, normalize_embeddings=True,
                 convert_to_numpy=True, show_progress_bar=show_progress,
             )
@@ -53,14 +61,14 @@ class MiniLMEmbeddings(Embeddings):
         # Batches of similar length, as sentence-transformers does: padding costs compute.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         out = np.empty((len(texts), self.dim), dtype=np.float32)
-        starts = range(0, len(order), self._batch_size)
+        starts: Iterable[int] = range(0, len(order), self._batch_size)
         if show_progress:
             from tqdm import tqdm
 
             starts = tqdm(starts, desc="Batches")
         for start in starts:
             idx = order[start:start + self._batch_size]
-            out[idx] = self._onnx.encode([texts[i] for i in idx])
+            out[idx] = encoder.encode([texts[i] for i in idx])
         return out
 
     @property

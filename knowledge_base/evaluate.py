@@ -59,7 +59,7 @@ def evaluate(
             query = rewrite(question.q, [question.follow_up_of] if question.follow_up_of else [])
             hits = retriever.search(query, k=k, mode="hybrid" if mode == "reranked" else mode)
             best = max((p.score for p in hits), default=0.0)
-            if mode == "reranked" and hits:
+            if mode == "reranked" and reranker is not None and hits:
                 hits = [p for _, p in reranker.rank(query, hits)]
             if not question.docs:
                 r.unanswerable += 1

@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from knowledge_base.documents import DocumentError, checked_doc_id, slug
 from knowledge_base.types import Document
+
+if TYPE_CHECKING:
+    from bs4 import Tag
+
+
+def _attr(tag: Tag, name: str) -> str:
+    """An attribute as text ("" when absent; a multi-valued one joined by spaces)."""
+    value = tag.get(name)
+    return " ".join(value) if isinstance(value, list) else value or ""
 
 
 def load_html(path: Path) -> Document:
@@ -15,7 +26,7 @@ def load_html(path: Path) -> Document:
 
     raw = path.read_bytes()
     soup = BeautifulSoup(raw, "html.parser")
-    meta = {m.get("name", "").lower(): m.get("content", "") for m in soup.find_all("meta") if m.get("name")}
+    meta = {_attr(m, "name").lower(): _attr(m, "content") for m in soup.find_all("meta") if _attr(m, "name")}
     for tag in soup(["script", "style", "nav", "footer", "header"]):
         tag.decompose()
     body = soup.body or soup
@@ -38,7 +49,7 @@ def load_pdf(path: Path) -> Document:
     try:
         reader = PdfReader(path)
         pages = [(page.extract_text() or "").strip() for page in reader.pages]
-        info = reader.metadata or {}
+        info: Mapping[str, Any] = reader.metadata or {}
     except (PdfReadError, ValueError, KeyError, OSError) as exc:
         raise DocumentError(f"unreadable PDF: {exc}") from exc
     text = "\n\n".join(f"## Page {i + 1}\n{t}" for i, t in enumerate(pages) if t)

@@ -143,6 +143,7 @@ def make_vector_index(vectors: np.ndarray, *, ann_threshold: int = ANN_THRESHOLD
     import faiss
 
     n, dim = vectors.shape
+    index: faiss.Index
     if n < ann_threshold:
         index = faiss.IndexFlatIP(dim)
     else:
@@ -150,7 +151,7 @@ def make_vector_index(vectors: np.ndarray, *, ann_threshold: int = ANN_THRESHOLD
         index = faiss.index_factory(dim, f"IVF{nlist},Flat", faiss.METRIC_INNER_PRODUCT)
         sample = vectors[np.random.default_rng(0).choice(n, min(n, nlist * 40), replace=False)]
         index.train(sample)
-        index.nprobe = nprobe
+        faiss.extract_index_ivf(index).nprobe = nprobe
     index.add(vectors)
     return index
 

@@ -70,11 +70,13 @@ def export_onnx(model_dir: Path, out: Path) -> dict:
     names = [n for n in ("input_ids", "attention_mask", "token_type_ids") if n in tokenizer.model_input_names]
     tmp = out.with_name(out.name + ".tmp")
     out.parent.mkdir(parents=True, exist_ok=True)
+    axes: dict[str, dict[int, str]] = {n: {0: "batch", 1: "tokens"} for n in names}
+    axes["embedding"] = {0: "batch"}
     with torch.no_grad():
         torch.onnx.export(
             Pooled(model), tuple(sample[n] for n in names), str(tmp), input_names=names,
             output_names=["embedding"], opset_version=17, dynamo=False,
-            dynamic_axes={**{n: {0: "batch", 1: "tokens"} for n in names}, "embedding": {0: "batch"}},
+            dynamic_axes=axes,
         )
     reference = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True).encode(
         _CHECK_TEXTS, normalize_embeddings=True, convert_to_numpy=True)

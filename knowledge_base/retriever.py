@@ -53,7 +53,8 @@ class RecentVectors:
     """The last `size` query vectors by key, shared by threads and the event loop."""
 
     def __init__(self, size: int) -> None:
-        self._size, self._items, self._lock = size, OrderedDict(), threading.Lock()
+        self._size, self._lock = size, threading.Lock()
+        self._items: OrderedDict[Hashable, np.ndarray] = OrderedDict()
 
     def get(self, key: Hashable) -> np.ndarray | None:
         with self._lock:
@@ -73,7 +74,7 @@ class RecentVectors:
 
 
 class HybridRetriever:
-    """Implements knowledge_base.Retriever over a built index folder."""
+    """Dense (FAISS) + BM25 search and FAQ matching over a built index folder; readers use it through LiveRetriever."""
 
     def __init__(self, index_dir: Path, embedder: MiniLMEmbeddings) -> None:
         root = current_dir(index_dir)
@@ -185,6 +186,11 @@ class FaqMatcher:
     def __len__(self) -> int:
         return len(self._entries)
 
+    @property
+    def entries(self) -> list[FaqEntry]:
+        """Every FAQ entry, in index order."""
+        return list(self._entries.values())
+
     def ranked(self, vector: np.ndarray, n: int = 5) -> list[FaqMatch]:
         if not self._questions:
             return []
@@ -200,10 +206,6 @@ class FaqMatcher:
             if len(out) >= n:
                 break
         return out
-
-    def match(self, vector: np.ndarray, threshold: float) -> FaqMatch | None:
-        top = self.ranked(vector, 1)
-        return top[0] if top and top[0].score >= threshold else None
 
 
 class LiveRetriever:
@@ -228,6 +230,10 @@ class LiveRetriever:
     @property
     def version(self) -> str:
         return self.current.version
+
+    @property
+    def faq_entries(self) -> list[FaqEntry]:
+        return self.current.faq.entries
 
     def reload(self) -> str:
         self.current = self._load()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +66,3 @@ class FaqMatch:
     entry: FaqEntry
     score: float
     matched_question: str
-
-
-class Retriever(Protocol):
-    def search(self, query: str, k: int = 5, category: str | None = None) -> list[Passage]: ...

@@ -20,7 +20,7 @@ from sandbox_bank.errors import BankError
 DELIVERY_BUSINESS_DAYS = 5
 
 
-def _move(card: m.Card, allowed: tuple[str, ...], to: str, action: str) -> None:
+def _move(card: m.Card, allowed: tuple[api.CardStatus, ...], to: api.CardStatus, action: str) -> None:
     if card.status == to:
         return  # freezing a frozen card is done already: the same answer again
     if card.status not in allowed:
@@ -69,7 +69,8 @@ def report(s: Session, cfg: SandboxConfig, customer_id: str, card_id: str, body:
                              carrier="USPS")
         s.add(replacement)
     s.flush()
-    return api.CardReport(card=views.card_body(card), replacement=replacement and views.card_body(replacement))
+    return api.CardReport(card=views.card_body(card),
+                          replacement=views.card_body(replacement) if replacement is not None else None)
 
 
 def delivery(db: Database, cfg: SandboxConfig, customer_id: str, card_id: str) -> api.Delivery:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,7 +28,7 @@ class SandboxConfig:
     daily_payee_limit_cents: int = 500_000  # $5,000.00 a day to payees, per customer
     assertion_ttl_s: int = 300
     seed: int = 26
-    clock: object = field(default=utcnow, compare=False)  # () -> aware datetime; tests move time forward
+    clock: Callable[[], datetime] = field(default=utcnow, compare=False)  # aware datetimes; tests move time forward
 
     @property
     def sqlalchemy_url(self) -> str:
@@ -42,4 +43,4 @@ class SandboxConfig:
         return self.data_dir / "signing_key.pem"
 
     def now(self) -> datetime:
-        return self.clock()  # type: ignore[operator]
+        return self.clock()

@@ -83,5 +83,7 @@ def _remember_refusal(db: Database, cfg: SandboxConfig, customer_id: str, key: s
                                     response=refusal.problem(), created_at=cfg.now()))
     except IntegrityError:
         with db.transaction() as s:
-            return _replay(s.get(IdempotencyRecord, (customer_id, key)), digest)
+            if (record := s.get(IdempotencyRecord, (customer_id, key))) is None:
+                raise BankError("conflict", "a concurrent request changed the same thing; read it and try again") from None
+            return _replay(record, digest)
     return Outcome(refusal.status, refusal.problem(), False)

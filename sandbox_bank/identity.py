@@ -37,6 +37,8 @@ def signing_key(cfg: SandboxConfig) -> ec.EllipticCurvePrivateKey:
         finally:
             os.unlink(tmp)
     key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    if not isinstance(key, ec.EllipticCurvePrivateKey):
+        raise ValueError(f"{path} is not an EC private key (the sandbox signs ES256)")
     published = json.dumps(jwks(key), indent=2)
     if not cfg.jwks_path.exists() or cfg.jwks_path.read_text() != published:
         tmp = cfg.jwks_path.with_suffix(f".{os.getpid()}.{secrets.token_hex(4)}.tmp")

@@ -28,14 +28,14 @@ def reference(prefix: str) -> str:
 
 
 def balance(s: Session, account_id: str) -> int:
-    total = s.scalar(select(func.coalesce(func.sum(Posting.amount_cents), 0)).where(Posting.account_id == account_id))
+    total = s.execute(select(func.coalesce(func.sum(Posting.amount_cents), 0)).where(Posting.account_id == account_id)).scalar_one()
     return int(total)  # PostgreSQL sums BIGINT as NUMERIC (a Decimal): money stays int cents
 
 
 def pending_debits(s: Session, account_id: str) -> int:
     """Sum (<= 0) of pending card debits: they lower the available balance until they post."""
-    return int(s.scalar(select(func.coalesce(func.sum(Txn.amount_cents), 0)).where(
-        Txn.account_id == account_id, Txn.status == "pending", Txn.amount_cents < 0)))
+    return int(s.execute(select(func.coalesce(func.sum(Txn.amount_cents), 0)).where(
+        Txn.account_id == account_id, Txn.status == "pending", Txn.amount_cents < 0)).scalar_one())
 
 
 def available(s: Session, account_id: str) -> int:

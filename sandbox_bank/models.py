@@ -4,9 +4,23 @@ of the account's postings, and every journal entry's postings sum to zero (doubl
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Literal
 
 from sqlalchemy import JSON, BigInteger, Date, DateTime, ForeignKey, Integer, String, Text, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from sandbox_bank.schemas import (
+    AccountStatus,
+    AccountType,
+    CardKind,
+    CardStatus,
+    DeliveryStatus,
+    DisputeStatus,
+    OtpPurpose,
+    TransferStatus,
+    TxnKind,
+    TxnStatus,
+)
 
 
 class UTCDateTime(TypeDecorator):
@@ -47,11 +61,11 @@ class LedgerAccount(Base):
     __tablename__ = "ledger_accounts"
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     customer_id: Mapped[str | None] = mapped_column(ForeignKey("customers.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[AccountType | Literal["gl"]] = mapped_column(String(16))
     name: Mapped[str] = mapped_column(String(80))
     number: Mapped[str] = mapped_column(String(20))
     currency: Mapped[str] = mapped_column(String(3))
-    status: Mapped[str] = mapped_column(String(16), default="open")
+    status: Mapped[AccountStatus] = mapped_column(String(16), default="open")
 
 
 class JournalEntry(Base):
@@ -80,8 +94,8 @@ class Txn(Base):
     account_id: Mapped[str] = mapped_column(ForeignKey("ledger_accounts.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(index=True)
     posted_at: Mapped[datetime | None]
-    status: Mapped[str] = mapped_column(String(16))  # posted | pending | declined | failed | reversed
-    kind: Mapped[str] = mapped_column(String(16))  # card | transfer | payment | deposit | interest | fee
+    status: Mapped[TxnStatus] = mapped_column(String(16))
+    kind: Mapped[TxnKind] = mapped_column(String(16))
     amount_cents: Mapped[int]
     currency: Mapped[str] = mapped_column(String(3))
     description: Mapped[str] = mapped_column(String(200))
@@ -113,7 +127,7 @@ class Transfer(Base):
     amount_cents: Mapped[int]
     currency: Mapped[str] = mapped_column(String(3))
     memo: Mapped[str | None] = mapped_column(String(140))
-    status: Mapped[str] = mapped_column(String(16))  # completed | pending | failed | returned
+    status: Mapped[TransferStatus] = mapped_column(String(16))
     status_reason: Mapped[str | None] = mapped_column(String(200))
     reference: Mapped[str] = mapped_column(String(24), unique=True)
     created_at: Mapped[datetime]
@@ -126,13 +140,13 @@ class Card(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), index=True)
     account_id: Mapped[str] = mapped_column(ForeignKey("ledger_accounts.id"))
-    kind: Mapped[str] = mapped_column(String(8))  # debit | credit
+    kind: Mapped[CardKind] = mapped_column(String(8))
     network: Mapped[str] = mapped_column(String(16))
     last4: Mapped[str] = mapped_column(String(4))
     expires: Mapped[str] = mapped_column(String(5))  # MM/YY
-    status: Mapped[str] = mapped_column(String(16))  # active | frozen | inactive | lost | stolen | closed
+    status: Mapped[CardStatus] = mapped_column(String(16))
     replaces_card_id: Mapped[str | None] = mapped_column(String(32))
-    delivery_status: Mapped[str | None] = mapped_column(String(16))  # ordered | shipped | delivered | returned
+    delivery_status: Mapped[DeliveryStatus | None] = mapped_column(String(16))
     ordered_at: Mapped[datetime | None]
     shipped_at: Mapped[datetime | None]
     estimated_delivery: Mapped[date | None]
@@ -149,7 +163,7 @@ class Dispute(Base):
     transaction_id: Mapped[str] = mapped_column(ForeignKey("transactions.id"), unique=True)
     reason: Mapped[str] = mapped_column(String(24))
     description: Mapped[str | None] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[DisputeStatus] = mapped_column(String(16))
     amount_cents: Mapped[int]
     currency: Mapped[str] = mapped_column(String(3))
     created_at: Mapped[datetime]
@@ -159,7 +173,7 @@ class OtpChallenge(Base):
     __tablename__ = "otp_challenges"
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), index=True)
-    purpose: Mapped[str] = mapped_column(String(24))
+    purpose: Mapped[OtpPurpose] = mapped_column(String(24))
     channel: Mapped[str] = mapped_column(String(8))
     code_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]

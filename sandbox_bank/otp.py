@@ -30,11 +30,13 @@ def mask(destination: str) -> str:
     return "•••" + destination[-4:]
 
 
+def _lock_error(until: datetime) -> BankError:
+    return BankError("otp_locked", "too many wrong codes; try again later or ask for an agent", locked_until=until.isoformat())
+
+
 def _locked(customer: m.Customer, now: datetime) -> BankError | None:
-    if customer.otp_locked_until is not None and customer.otp_locked_until > now:
-        return BankError("otp_locked", "too many wrong codes; try again later or ask for an agent",
-                         locked_until=customer.otp_locked_until.isoformat())
-    return None
+    until = customer.otp_locked_until
+    return _lock_error(until) if until is not None and until > now else None
 
 
 def send(db: Database, cfg: SandboxConfig, customer_id: str, body: api.OtpIn) -> api.OtpChallenge:
@@ -81,9 +83,9 @@ def verify(db: Database, cfg: SandboxConfig, customer_id: str, otp_id: str, code
         challenge.attempts += 1
         left = cfg.otp_max_attempts - challenge.attempts
         if left <= 0:
-            customer.otp_locked_until = now + timedelta(seconds=cfg.otp_lockout_s)
+            customer.otp_locked_until = until = now + timedelta(seconds=cfg.otp_lockout_s)
             challenge.expires_at = now
-            error = _locked(customer, now)
+            error = _lock_error(until)
         else:
             error = BankError("otp_invalid", f"that code is not right; {left} tries left", attempts_left=left)
     raise error
@@ -98,7 +100,7 @@ def consume_step_up(s: Session, cfg: SandboxConfig, customer_id: str, otp_id: st
     fresh = (challenge is not None and challenge.customer_id == customer_id and challenge.purpose == purpose
              and challenge.verified_at is not None and challenge.consumed_at is None
              and now - challenge.verified_at <= timedelta(seconds=cfg.step_up_valid_s))
-    if not fresh:
+    if not fresh or challenge is None:
         raise BankError("step_up_required", "the one-time code is not verified, was used already, or is too old")
     challenge.consumed_at = now
 

@@ -7,6 +7,17 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+# The value sets the ledger's rows hold too (sandbox_bank/models.py), so a row reads into its API model as is.
+AccountType = Literal["checking", "savings"]
+AccountStatus = Literal["open", "closed"]
+TxnStatus = Literal["posted", "pending", "declined", "failed", "reversed"]
+TxnKind = Literal["card", "transfer", "payment", "deposit", "interest", "fee"]
+TransferStatus = Literal["completed", "pending", "failed", "returned"]
+DeliveryStatus = Literal["ordered", "shipped", "delivered", "returned"]
+CardKind = Literal["debit", "credit"]
+CardStatus = Literal["active", "frozen", "inactive", "lost", "stolen", "closed"]
+DisputeStatus = Literal["open", "resolved", "rejected"]
+
 CURRENCY = Field(pattern=r"^[A-Z]{3}$")
 
 
@@ -28,13 +39,13 @@ class Customer(BaseModel):
 
 class Account(BaseModel):
     id: str
-    type: Literal["checking", "savings"]
+    type: AccountType
     name: str
     last4: str
     currency: str
     balance: Money
     available: Money
-    status: Literal["open", "closed"]
+    status: AccountStatus
 
 
 class Transaction(BaseModel):
@@ -42,8 +53,8 @@ class Transaction(BaseModel):
     account_id: str
     created_at: datetime
     posted_at: datetime | None
-    status: Literal["posted", "pending", "declined", "failed", "reversed"]
-    kind: Literal["card", "transfer", "payment", "deposit", "interest", "fee"]
+    status: TxnStatus
+    kind: TxnKind
     amount: Money
     description: str
     merchant: str | None
@@ -83,14 +94,14 @@ class Transfer(BaseModel):
     payee_id: str | None
     amount: Money
     memo: str | None
-    status: Literal["completed", "pending", "failed", "returned"]
+    status: TransferStatus
     status_reason: str | None
     created_at: datetime
     expected_arrival: date | None
 
 
 class Delivery(BaseModel):
-    status: Literal["ordered", "shipped", "delivered", "returned"]
+    status: DeliveryStatus
     ordered_at: datetime | None
     shipped_at: datetime | None
     estimated_delivery: date | None
@@ -102,11 +113,11 @@ class Delivery(BaseModel):
 class Card(BaseModel):
     id: str
     account_id: str
-    kind: Literal["debit", "credit"]
+    kind: CardKind
     network: str
     last4: str
     expires: str
-    status: Literal["active", "frozen", "inactive", "lost", "stolen", "closed"]
+    status: CardStatus
     replaces_card_id: str | None
     delivery: Delivery | None
 
@@ -133,7 +144,7 @@ class Dispute(BaseModel):
     transaction_id: str
     reason: str
     description: str | None
-    status: Literal["open", "resolved", "rejected"]
+    status: DisputeStatus
     amount: Money
     created_at: datetime
 

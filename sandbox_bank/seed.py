@@ -20,7 +20,7 @@ CUSTOMERS = [  # id, name, email, phone, checking (number, opening cents), savin
 KEYPAD = {  # customer number and phone PIN for keypad sign-in (phone line, branch robot); demo values
     "cus_alex": ("40012345", "2580"), "cus_priya": ("40023456", "1357"), "cus_jordan": ("40034567", "9024"),
 }
-PAYEES = {  # two pairs of look-alike names per customer, for the "which one?" question
+PAYEES: dict[str, list[tuple[str, str | None, str, str]]] = {  # two pairs of look-alike names per customer, for the "which one?" question
     "cus_alex": [("Maria Lopez", "sister", "1st Coastal Bank", "883002110"),
                  ("Mario Lopez", "coworker", "Union Savings", "551200987"),
                  ("Oak Street Properties", "landlord", "Metro Commercial Bank", "700144321"),

@@ -16,9 +16,9 @@ from sandbox_bank.errors import BankError
 
 def _payee_total_today(s: Session, customer_id: str, now: datetime) -> int:
     start = datetime.combine(now.date(), time.min, tzinfo=now.tzinfo)
-    return int(s.scalar(select(func.coalesce(func.sum(m.Transfer.amount_cents), 0)).where(
+    return int(s.execute(select(func.coalesce(func.sum(m.Transfer.amount_cents), 0)).where(
         m.Transfer.customer_id == customer_id, m.Transfer.payee_id.is_not(None), m.Transfer.status != "failed",
-        m.Transfer.created_at >= start, m.Transfer.created_at < start + timedelta(days=1))))
+        m.Transfer.created_at >= start, m.Transfer.created_at < start + timedelta(days=1))).scalar_one())
 
 
 def validate(body: api.TransferIn) -> None:

@@ -25,6 +25,8 @@ def customer_body(row: m.Customer) -> api.Customer:
 
 
 def account_body(s: Session, row: m.LedgerAccount) -> api.Account:
+    if row.kind == "gl":  # the bank's own ledger accounts are never shown
+        raise BankError("not_found", f"no account {row.id}")
     bal = ledger.balance(s, row.id)
     avail = bal + ledger.pending_debits(s, row.id)
     return api.Account(id=row.id, type=row.kind, name=row.name, last4=row.number[-4:], currency=row.currency,
@@ -108,7 +110,7 @@ def payees(s: Session, customer_id: str) -> list[api.Payee]:
                       account_last4=r.account_number[-4:]) for r in rows]
 
 
-def transfer_status(row: m.Transfer, today: date) -> str:
+def transfer_status(row: m.Transfer, today: date) -> api.TransferStatus:
     """A payee transfer is pending until its expected arrival day, then completed."""
     if row.status == "pending" and row.expected_arrival is not None and today >= row.expected_arrival:
         return "completed"

@@ -28,6 +28,9 @@ class ScriptedGenerator:
     def __init__(self, reply: str = "", fail: bool = False) -> None:
         self.reply, self.fail, self.requests = reply, fail, []
 
+    def close(self) -> None:
+        pass
+
     async def stream(self, request: GenerationRequest) -> AsyncIterator[str]:
         self.requests.append(request)
         if self.fail:

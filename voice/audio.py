@@ -152,7 +152,7 @@ def decode_audio(data: bytes, content_type: str | None = None, filename: str | N
             raise CorruptAudio(f"unsupported layout: {f.channels} channels at {rate} Hz "
                                f"(at most {MAX_CHANNELS} channels and {MAX_RATE} Hz)")
         cap = None if max_s is None else int(max_s * rate)
-        if cap is not None and f.frames > cap:
+        if max_s is not None and f.frames > max_s * rate:  # frames is whole: the same test as `> cap`
             raise AudioTooLong(max_s, f.frames / rate)
         blocks, total = [], 0
         try:
@@ -163,7 +163,7 @@ def decode_audio(data: bytes, content_type: str | None = None, filename: str | N
                 blocks.append(block.mean(axis=1, dtype=np.float32))
         except (sf.LibsndfileError, RuntimeError, ValueError) as exc:
             raise CorruptAudio(f"cannot decode this {f.format} file: it is damaged or truncated") from exc
-    if cap is not None and total > cap:
+    if max_s is not None and total > max_s * rate:
         raise AudioTooLong(max_s)
     if total == 0:
         raise CorruptAudio("the audio holds no samples")

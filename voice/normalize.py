@@ -48,7 +48,7 @@ def _grouped_digits(m: re.Match) -> str:
     return ", ".join(digits(g) for g in groups)
 
 
-def _money(m: re.Match) -> str:
+def _money(m: re.Match | _Scaled) -> str:
     whole, cents, scale = m.group(1).replace(",", ""), m.group(2), m.group(3)
     if scale:
         amount = whole + (("." + cents) if cents else "")

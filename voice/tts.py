@@ -38,6 +38,10 @@ class TTS(Protocol):
 
     def synthesize(self, text: str) -> Iterator[SpeechAudio]: ...
 
+    def synthesize_all(self, text: str) -> SpeechAudio:
+        """The whole text as one clip."""
+        ...
+
 
 def packaged_piper_voice() -> tuple[Path, Path]:
     try:

@@ -100,7 +100,7 @@ def parse(text: str) -> TwilioEvent | None:
         except (binascii.Error, ValueError) as exc:
             raise ProtocolError("media payload is not base64") from exc
         ts = body.get("timestamp")
-        return Media(audio, str(body.get("track", "inbound")), int(ts) if str(ts).isdigit() else None)
+        return Media(audio, str(body.get("track", "inbound")), int(str(ts)) if str(ts).isdigit() else None)
     if kind == "mark":
         return Mark(str(body.get("name", "")))
     if kind == "dtmf":
@@ -163,4 +163,6 @@ def signature(auth_token: str, url: str, params: dict[str, str]) -> str:
 
 
 def valid_signature(auth_token: str, url: str, params: dict[str, str], header: str | None) -> bool:
-    return bool(header) and hmac.compare_digest(signature(auth_token, url, params), header)
+    if not header:
+        return False
+    return hmac.compare_digest(signature(auth_token, url, params), header)

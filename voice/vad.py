@@ -116,7 +116,7 @@ class TurnDetector:
         self.cfg = config or TurnConfig()
         self._vad = vad.stream()
         self._pending = np.zeros(0, dtype=np.float32)
-        self._pre = deque(maxlen=max(1, self.cfg.pre_roll_ms * RATE // 1000 // WINDOW))
+        self._pre: deque[np.ndarray] = deque(maxlen=max(1, self.cfg.pre_roll_ms * RATE // 1000 // WINDOW))
         self._turn: list[np.ndarray] = []
         self._speech_windows = 0
         self._silence_windows = 0

@@ -61,13 +61,12 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             task.cancel()
         if app.state.kb_follower is not None:
             app.state.kb_follower.cancel()
-        if app.state.services is not None and services is None:  # ours to close, not a test's
-            await app.state.services.bus.close()
-            app.state.services.conversations.close()  # the writer thread commits what is queued, then stops
-            app.state.services.embedder.close()
-            close_model = getattr(app.state.services.generator, "close", None)
-            if close_model is not None:  # waits for a decode still running in its worker thread
-                await asyncio.to_thread(close_model)
+        built: Services | None = app.state.services
+        if built is not None and services is None:  # ours to close, not a test's
+            await built.bus.close()
+            built.conversations.close()  # the writer thread commits what is queued, then stops
+            built.embedder.close()
+            await asyncio.to_thread(built.generator.close)  # waits for a decode still running in its worker thread
 
     app = FastAPI(
         title="Bank assistant API", version=__version__, lifespan=lifespan,

@@ -78,13 +78,13 @@ def check_session(services: Services, cid: str, token: str | None) -> datetime:
                             headers={"WWW-Authenticate": "Bearer"})
     ttl = timedelta(hours=services.settings.customer_session_ttl_h)
     check = services.conversations.session_check(cid, token, ttl)
-    if check.status == "unknown":
-        raise HTTPException(status_code=404, detail="unknown conversation_id")
     if check.status == "mismatch":
         raise HTTPException(status_code=403, detail="session token does not match this conversation")
     if check.status == "expired":
         raise HTTPException(status_code=401, detail="session token expired; start a new conversation",
                             headers={"WWW-Authenticate": "Bearer"})
+    if check.status == "unknown" or check.expires_at is None:
+        raise HTTPException(status_code=404, detail="unknown conversation_id")
     return check.expires_at
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag, TypeAdapter
 
@@ -96,7 +96,7 @@ class ResumeFrame(BaseModel):
     session_token: str = Field(default="", max_length=128)
 
 
-def _frame_kind(frame) -> str:
+def _frame_kind(frame: object) -> str | None:
     """The frame's `type`; a frame without one is a chat message."""
     kind = frame.get("type", "message") if isinstance(frame, dict) else getattr(frame, "type", None)
     return kind if isinstance(kind, str) else None
@@ -248,4 +248,6 @@ class HandoffStatusOut(BaseModel):
 
 
 # What a customer route answers when the session token is missing (401), wrong (403) or the id unknown (404).
-CUSTOMER_ERRORS = {401: {"model": ErrorOut}, 403: {"model": ErrorOut}, 404: {"model": ErrorOut}}
+# FastAPI's `responses=` argument: status -> {"model": ErrorOut}.
+Responses = dict[int | str, dict[str, Any]]
+CUSTOMER_ERRORS: Responses = {401: {"model": ErrorOut}, 403: {"model": ErrorOut}, 404: {"model": ErrorOut}}

@@ -34,7 +34,7 @@ class LoginThrottle:
     def __init__(self, *, per_account: str, per_ip: str, redis_url: str | None = None, prefix: str = "") -> None:
         uri = ("async+" + redis_url) if redis_url else "async+memory://"
         # a hung Redis must not hang logins: short timeouts, then the fail-open path below
-        options = {"implementation": "redispy", "socket_timeout": 2, "socket_connect_timeout": 2} if redis_url else {}
+        options: dict[str, str | float] = {"implementation": "redispy", "socket_timeout": 2, "socket_connect_timeout": 2} if redis_url else {}
         self._limiter = FixedWindowRateLimiter(storage_from_string(uri, **options))
         self._account, self._ip = parse_many(per_account), parse_many(per_ip)
         self._prefix = prefix

@@ -35,26 +35,28 @@ class CallDirectory(Protocol):
 
 class MemoryCallDirectory:
     def __init__(self, ttl_s: float = OUTCOME_TTL_S) -> None:
-        self._items: dict[str, tuple[float, object]] = {}
+        self._outcomes: dict[str, tuple[float, CallOutcome]] = {}  # call sid -> (when, outcome)
+        self._claims: dict[str, float] = {}  # key -> when
         self._ttl = ttl_s
 
     def _purge(self) -> None:
         now = time.monotonic()
-        self._items = {k: v for k, v in self._items.items() if now - v[0] < self._ttl}
+        self._outcomes = {k: v for k, v in self._outcomes.items() if now - v[0] < self._ttl}
+        self._claims = {k: t for k, t in self._claims.items() if now - t < self._ttl}
 
     async def set(self, call_sid: str, outcome: CallOutcome) -> None:
         self._purge()
-        self._items["call:" + call_sid] = (time.monotonic(), outcome)
+        self._outcomes[call_sid] = (time.monotonic(), outcome)
 
     async def pop(self, call_sid: str) -> CallOutcome | None:
-        item = self._items.pop("call:" + call_sid, None)
-        return item[1] if item else None  # type: ignore[return-value]
+        item = self._outcomes.pop(call_sid, None)
+        return item[1] if item else None
 
     async def claim(self, key: str) -> bool:
         self._purge()
-        if "claim:" + key in self._items:
+        if key in self._claims:
             return False
-        self._items["claim:" + key] = (time.monotonic(), True)
+        self._claims[key] = time.monotonic()
         return True
 
 

@@ -12,10 +12,12 @@ import contextlib
 import json
 import logging
 import uuid
+from typing import TYPE_CHECKING
 
 import numpy as np
 from fastapi import WebSocket, WebSocketDisconnect
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
+from starlette.types import Message
 
 from assistant.auth.live import close, watch
 from assistant.bus import conversation_topic
@@ -23,6 +25,11 @@ from assistant.channels import robot_protocol as rp
 from assistant.core.events import Reply, ReplyDelta, UserTurn
 from assistant.privacy import redact
 from assistant.throttle import CLOSE_LIMITED, Limited, check_new_conversation, rebind_client
+
+if TYPE_CHECKING:
+    from assistant.channels.voice_session import VoiceSession
+    from assistant.services import Services
+    from assistant.storage.robots import RobotView
 
 log = logging.getLogger(__name__)
 
@@ -58,13 +65,13 @@ class RobotAudioOut:
 
 
 class RobotSession:
-    def __init__(self, ws: WebSocket, services, display: rp.DisplayMap, *, idle_timeout_s: float) -> None:
+    def __init__(self, ws: WebSocket, services: Services, display: rp.DisplayMap, *, idle_timeout_s: float) -> None:
         self.ws, self.services, self.display, self.idle = ws, services, display, idle_timeout_s
-        self.robot = None
+        self.robot: RobotView | None = None
         self._token = ""
         self.cid: str | None = None
         self.tts = False
-        self.voice = None
+        self.voice: VoiceSession | None = None
         self._tasks: set[asyncio.Task] = set()
 
     async def send_raw(self, frame: dict) -> None:
@@ -78,7 +85,13 @@ class RobotSession:
         with contextlib.suppress(WebSocketDisconnect, RuntimeError):
             await self.ws.send_bytes(data)
 
-    async def _receive(self) -> dict:
+    def _peer(self) -> tuple[RobotView, str]:
+        """The robot and the conversation the handshake settled."""
+        if self.robot is None or self.cid is None:
+            raise _Closed  # nothing runs before the handshake
+        return self.robot, self.cid
+
+    async def _receive(self) -> Message:
         try:
             msg = await asyncio.wait_for(self.ws.receive(), timeout=self.idle)
         except TimeoutError:
@@ -89,10 +102,10 @@ class RobotSession:
             raise _Closed
         return msg
 
-    async def _error(self, code: str, message: str, **extra) -> None:
+    async def _error(self, code: rp.ErrorCode, message: str, **extra) -> None:
         await self.send(rp.Error(code=code, message=message, **extra))
 
-    def _parse(self, text: str):
+    def _parse(self, text: str) -> BaseModel | tuple[rp.ErrorCode, str]:
         """A client message model, or an (code, message) error."""
         if len(text.encode()) > rp.MAX_TEXT_FRAME:
             return ("frame_too_large", f"JSON frames are limited to {rp.MAX_TEXT_FRAME} bytes")
@@ -104,7 +117,7 @@ class RobotSession:
             return ("malformed", "frames must be JSON objects")
         if raw.get("v") not in rp.SUPPORTED_VERSIONS:
             return ("unsupported_version", f"protocol version {raw.get('v')!r} is not supported")
-        model = rp.CLIENT_MESSAGES.get(raw.get("type"))
+        model = rp.CLIENT_MESSAGES.get(str(raw.get("type")))
         if model is None:
             return ("unknown_type", f"unknown message type {raw.get('type')!r}; known: {sorted(rp.CLIENT_MESSAGES)}")
         try:
@@ -142,27 +155,32 @@ class RobotSession:
             await self.ws.close(code=rp.CLOSE_UNAUTHORIZED, reason="unknown or revoked robot token")
             raise _Closed
         rebind_client(f"robot:{self.robot.id}")  # limits count per device, not per branch address
-        repo, owner = self.services.conversations, f"robot:{self.robot.id}"
-        # A robot resumes only conversations it started itself (not another robot's or branch's,
-        # never a customer's token-held one); any other id starts a new conversation.
-        if hello.conversation_id and await repo.read(repo.server_owned, hello.conversation_id, "robot", owner):
-            self.cid = hello.conversation_id
-        else:
-            try:
-                await check_new_conversation()
-            except Limited as exc:
-                await self._error("rate_limited", exc.message)
-                await self.ws.close(code=CLOSE_LIMITED, reason=exc.message[:120])
-                raise _Closed from None
-            self.cid = await repo.create_async("robot", owner=owner)
-        self.tts = hello.tts and self.services.voice is not None
+        self.cid = cid = await self._conversation(hello.conversation_id, f"robot:{self.robot.id}")
+        voice = self.services.voice
+        self.tts = hello.tts and voice is not None
         await self.send(rp.Session(
-            session_id=uuid.uuid4().hex, conversation_id=self.cid, branch_id=self.robot.branch_id,
+            session_id=uuid.uuid4().hex, conversation_id=cid, branch_id=self.robot.branch_id,
             supported_versions=list(rp.SUPPORTED_VERSIONS), idle_timeout_s=self.idle,
-            audio_out=f"pcm16le/{self.services.voice.tts.sample_rate}/mono" if self.tts else None,
+            audio_out=f"pcm16le/{voice.tts.sample_rate}/mono" if voice is not None and self.tts else None,
         ))
         self._spawn(self._relay_agent_events())
         self._spawn(watch(self._valid, self._revoked, interval_s=self.services.settings.session_recheck_s))
+
+    async def _conversation(self, resume: str | None, owner: str) -> str:
+        """A robot resumes only conversations it started itself (not another robot's or branch's,
+        never a customer's token-held one); any other id starts a new conversation."""
+        repo = self.services.conversations
+        if resume:
+            owned: bool = await repo.read(repo.server_owned, resume, "robot", owner)
+            if owned:
+                return resume
+        try:
+            await check_new_conversation()
+        except Limited as exc:
+            await self._error("rate_limited", exc.message)
+            await self.ws.close(code=CLOSE_LIMITED, reason=exc.message[:120])
+            raise _Closed from None
+        return await repo.create_async("robot", owner=owner)
 
     async def _valid(self) -> bool:
         return await self.services.robots.resolve_async(self._token) is not None
@@ -178,7 +196,8 @@ class RobotSession:
         task.add_done_callback(self._tasks.discard)
 
     async def _relay_agent_events(self) -> None:
-        async with self.services.bus.subscribe(conversation_topic(self.cid)) as queue:
+        _, cid = self._peer()
+        async with self.services.bus.subscribe(conversation_topic(cid)) as queue:
             while True:
                 event = await queue.get()
                 await self.send_raw({"v": 1, **event})
@@ -232,8 +251,9 @@ class RobotSession:
         await self.voice.feed(np.frombuffer(data, dtype="<i2").astype(np.float32) / 32768.0)
 
     async def _text_turn(self, text: str) -> None:
+        robot, cid = self._peer()
         final = None
-        async for event in self.services.pipeline.run(UserTurn(text, "robot", self.cid, branch_id=self.robot.branch_id)):
+        async for event in self.services.pipeline.run(UserTurn(text, "robot", cid, branch_id=robot.branch_id)):
             if isinstance(event, ReplyDelta):
                 await self.send(rp.ReplyDelta(text=event.text))
             elif isinstance(event, Reply):
@@ -269,16 +289,20 @@ class RobotSession:
             await self._speak(result.reply.text if result.reply is not None else result.text)
 
     async def _staff_needed(self, reason: str) -> None:
-        ticket = await asyncio.to_thread(self.services.tickets.open_for, self.cid)
+        robot, cid = self._peer()
+        ticket = await asyncio.to_thread(self.services.tickets.open_for, cid)
         if ticket is None:
             return
         position = await asyncio.to_thread(self.services.tickets.position, ticket)
         minutes = self.services.handoff.expected_wait_minutes(position)
-        await self.send(rp.StaffNeeded(ticket_id=ticket.id, reason=reason, branch_id=self.robot.branch_id,
+        await self.send(rp.StaffNeeded(ticket_id=ticket.id, reason=reason, branch_id=robot.branch_id,
                                        position=position, expected_wait_minutes=minutes))
 
     async def _speak(self, text: str) -> None:
+        voice = self.services.voice
+        if voice is None:
+            return
         out = RobotAudioOut(self)
-        clips = await asyncio.to_thread(lambda: list(self.services.voice.tts.synthesize(text)))
+        clips = await asyncio.to_thread(lambda: list(voice.tts.synthesize(text)))
         for i, clip in enumerate(clips, 1):
             await out.play(clip.pcm16, clip.sample_rate, f"t{i}")

@@ -62,7 +62,13 @@ class SignIn(_Msg):
     pin: str = Field(pattern=r"^[0-9]{4,8}$")
 
 
-CLIENT_MESSAGES = {"hello": Hello, "text": Text, "played": Played, "ping": Ping, "bye": Bye, "sign_in": SignIn}
+CLIENT_MESSAGES: dict[str, type[_Msg]] = {"hello": Hello, "text": Text, "played": Played, "ping": Ping, "bye": Bye,
+                                          "sign_in": SignIn}
+
+
+Screen = Literal["answer", "clarify", "staff", "refused", "error", "confirm", "sign_in", "code"]
+ErrorCode = Literal["malformed", "unsupported_version", "unknown_type", "frame_too_large", "not_ready", "voice_unavailable",
+                    "rate_limited"]
 
 
 class Display(BaseModel):
@@ -70,7 +76,7 @@ class Display(BaseModel):
     "sign_in" (a keypad for the customer number and PIN: send `sign_in`), "code" (a keypad for a one-time
     code: send it as text)."""
 
-    screen: Literal["answer", "clarify", "staff", "refused", "error", "confirm", "sign_in", "code"]
+    screen: Screen
     service: str
     counter: str | None = None
 
@@ -143,8 +149,7 @@ class Pong(_Msg):
 
 class Error(_Msg):
     type: Literal["error"] = "error"
-    code: Literal["malformed", "unsupported_version", "unknown_type", "frame_too_large", "not_ready", "voice_unavailable",
-                  "rate_limited"]
+    code: ErrorCode
     message: str
     supported_versions: list[int] | None = None
 
@@ -154,8 +159,12 @@ class ServerBye(_Msg):
     reason: str
 
 
-SERVER_MESSAGES = {m.model_fields["type"].default: m for m in (Session, Transcript, ReplyDelta, Reply, SignInResult, StaffNeeded, Audio, Pong, Error,
-                                                           ServerBye)}
+SERVER_MESSAGES: dict[str, type[_Msg]] = {m.model_fields["type"].default: m for m in (
+    Session, Transcript, ReplyDelta, Reply, SignInResult, StaffNeeded, Audio, Pong, Error, ServerBye)}
+
+
+_SCREENS: dict[str, Screen] = {"clarify": "clarify", "refused": "refused", "error": "error"}  # by reply path
+_FLOW_SCREENS: dict[str, Screen] = {"confirm": "confirm", "identity": "sign_in", "code": "code"}  # by what a flow awaits
 
 
 class DisplayMap:
@@ -177,8 +186,7 @@ class DisplayMap:
         """`awaiting`: what a self-service flow waits for (FlowInfo.awaiting), which picks its own screen."""
         if path in ("handoff", "human"):
             return Display(screen="staff", **self.staff)
-        screen = {"confirm": "confirm", "identity": "sign_in", "code": "code"}.get(awaiting or "") or \
-            {"clarify": "clarify", "refused": "refused", "error": "error"}.get(path, "answer")
+        screen = _FLOW_SCREENS.get(awaiting or "") or _SCREENS.get(path, "answer")
         for c in categories:
             if c in self.categories:
                 return Display(screen=screen, **self.categories[c])

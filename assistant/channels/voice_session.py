@@ -20,7 +20,14 @@ import traceback
 import numpy as np
 
 from assistant.channels.keypad import PROMPTS, Answer, Entry, Keypad
-from assistant.channels.voice_types import AudioOut, CallOutcome, SessionConfig, Utterance, VoicePrompts
+from assistant.channels.voice_types import (
+    AudioOut,
+    CallOutcome,
+    SessionConfig,
+    SessionServices,
+    Utterance,
+    VoicePrompts,
+)
 from assistant.core.events import Reply, ReplyDelta, UserTurn
 from assistant.privacy import redact
 from assistant.throttle import Limited
@@ -33,7 +40,7 @@ __all__ = ["AudioOut", "CallOutcome", "SessionConfig", "VoicePrompts", "VoiceSes
 
 
 class VoiceSession:
-    def __init__(self, *, stack: VoiceStack, services, out: AudioOut, config: SessionConfig | None = None) -> None:
+    def __init__(self, *, stack: VoiceStack, services: SessionServices, out: AudioOut, config: SessionConfig | None = None) -> None:
         self.stack, self.services, self.out = stack, services, out
         self.cfg = config or SessionConfig()
         self.detector = TurnDetector(stack.vad, stack.turn)
@@ -66,13 +73,17 @@ class VoiceSession:
         continue it: a phone stream by its signed call token, the PCM socket by the session token."""
         repo = self.services.conversations
         ready: dict = {"type": "ready"}
-        if conversation_id and await asyncio.to_thread(repo.exists, conversation_id):
-            self.conversation_id = conversation_id
+        known = False
+        if conversation_id:
+            known = await asyncio.to_thread(repo.exists, conversation_id)
+        if conversation_id and known:
+            cid = conversation_id
         else:
-            self.conversation_id, ready["session_token"] = await asyncio.to_thread(repo.start_session, self.cfg.channel)
-        await self.out.notify({**ready, "conversation_id": self.conversation_id})
+            cid, ready["session_token"] = await asyncio.to_thread(repo.start_session, self.cfg.channel)
+        self.conversation_id = cid
+        await self.out.notify({**ready, "conversation_id": cid})
         self._say(self.cfg.prompts.greeting)
-        return self.conversation_id
+        return cid
 
     async def feed(self, samples: np.ndarray) -> None:
         """16 kHz float32 caller audio, any frame size."""
@@ -243,9 +254,10 @@ class VoiceSession:
             self._utt.task.cancel()
         if was_speaking:
             await self.out.clear()
-        pipeline_open = self._turn is not None and not self._turn.done() and self._phase == "pipeline"
-        if pipeline_open:
-            self._turn.cancel()
+        turn = self._turn
+        pipeline_open = turn is not None and not turn.done() and self._phase == "pipeline"
+        if turn is not None and pipeline_open:
+            turn.cancel()
         if was_speaking or pipeline_open:
             await self._record_heard(why, reply_stored=not pipeline_open)
         self._marks.clear()
@@ -384,24 +396,28 @@ class VoiceSession:
     # --- handoff and storage
 
     async def _request_handoff(self, reason: str) -> int | None:
-        if not hasattr(self.services, "handoff") or self.conversation_id is None:
+        handoff = self.services.handoff
+        if handoff is None or self.conversation_id is None:
             return None
         try:
-            started = await self.services.handoff.request(self.conversation_id, reason=reason, channel="voice")
-            return getattr(started, "ticket_id", None)
+            started = await handoff.request(self.conversation_id, reason=reason, channel="voice")
+            return started.ticket_id
         except Exception:  # the transfer still happens; the agent just gets no ticket
             log.exception("handoff request failed")
             return None
 
     async def _open_ticket(self) -> int | None:
-        tickets = getattr(self.services, "tickets", None)
-        if tickets is None or not hasattr(tickets, "open_for"):
+        tickets = self.services.tickets
+        if tickets is None or self.conversation_id is None:
             return None
         ticket = await asyncio.to_thread(tickets.open_for, self.conversation_id)
-        return getattr(ticket, "id", None)
+        return ticket.id if ticket is not None else None
 
     async def _store_unanswered(self, audio: np.ndarray) -> None:
         """Speech cut off by a hang-up: transcribed and stored (redacted), not answered."""
+        cid = self.conversation_id
+        if cid is None:  # the call never started
+            return
         try:
             tr = await asyncio.to_thread(self.stack.asr.transcribe, audio)
         except Exception:
@@ -409,5 +425,5 @@ class VoiceSession:
             return
         if tr.text.strip():
             red = redact(tr.text)
-            await asyncio.to_thread(self.services.conversations.add, self.conversation_id, role="user", text=red.text,
+            await asyncio.to_thread(self.services.conversations.add, cid, role="user", text=red.text,
                                     channel=self.cfg.channel, pii=red.found or None)

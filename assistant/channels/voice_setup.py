@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from assistant.config import Settings
+
+if TYPE_CHECKING:
+    from assistant.channels.voice_session import SessionConfig
+    from assistant.core.events import Channel
+    from voice.stack import VoiceStack
 
 log = logging.getLogger(__name__)
 VOICE_EXTRA_HINT = "speech needs the optional [voice] extra: pip install -e '.[voice]' (piper-tts is GPL-3.0)"
 
 
-def build_voice(settings: Settings):
+def build_voice(settings: Settings) -> tuple[VoiceStack | None, str | None]:
     """(VoiceStack, None) when the [voice] extra and its models are installed, else (None, why)."""
     if not settings.voice_enabled:
         return None, "voice is disabled (BANK_VOICE_ENABLED=false)"
@@ -39,7 +45,7 @@ def build_voice(settings: Settings):
     return stack, None
 
 
-def session_config(settings: Settings, *, channel: str = "voice", partials: bool = False):
+def session_config(settings: Settings, *, channel: Channel = "voice", partials: bool = False) -> SessionConfig:
     from assistant.channels.voice_session import SessionConfig, VoicePrompts
 
     greeting = settings.voice_greeting or (

@@ -9,11 +9,13 @@ import logging
 from dataclasses import dataclass
 
 import numpy as np
+from starlette.types import Message
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from assistant.channels.call_directory import CallDirectory
 from assistant.channels.call_tokens import BadCallToken, CallTokens
 from assistant.channels.voice_session import CallOutcome, SessionConfig, VoiceSession
+from assistant.channels.voice_types import SessionServices
 from voice import twilio
 from voice.audio import (
     ASR_RATE,
@@ -25,6 +27,7 @@ from voice.audio import (
     ulaw_decode,
     ulaw_encode,
 )
+from voice.stack import VoiceStack
 
 log = logging.getLogger(__name__)
 TWILIO_CHUNK = 640  # bytes of mu-law (80 ms) per outbound media message
@@ -50,7 +53,7 @@ class IdleTimeout(Exception):
     """The peer sent nothing for the idle timeout."""
 
 
-async def _receive(ws: WebSocket, idle_s: float | None) -> dict:
+async def _receive(ws: WebSocket, idle_s: float | None) -> Message:
     try:
         return await asyncio.wait_for(ws.receive(), idle_s)
     except TimeoutError:
@@ -121,7 +124,17 @@ def _close_code(reason: str) -> int:
     return 1000 if reason == "caller_hangup" else IDLE_CLOSE if reason.startswith("idle") else 1008
 
 
-async def run_twilio_call(ws: WebSocket, services, stack, config: SessionConfig, calls: CallDirectory, *,
+async def _twilio_event(session: VoiceSession, ev: twilio.Media | twilio.Mark | twilio.Dtmf,
+                        upsample: StreamResampler) -> None:
+    if isinstance(ev, twilio.Media):
+        await session.feed(upsample(pcm16_to_float(ulaw_decode(ev.payload))))
+    elif isinstance(ev, twilio.Mark):
+        session.played(ev.name)
+    else:
+        await session.dtmf(ev.digit)
+
+
+async def run_twilio_call(ws: WebSocket, services: SessionServices, stack: VoiceStack, config: SessionConfig, calls: CallDirectory, *,
                           tokens: CallTokens, idle_s: float | None = None) -> None:
     """One phone call over a Twilio bidirectional media stream. Malformed input ends the call cleanly;
     so does a start without a valid call token, and `idle_s` without any message."""
@@ -146,14 +159,10 @@ async def run_twilio_call(ws: WebSocket, services, stack, config: SessionConfig,
                 out = TwilioAudioOut(sock, ev.stream_sid, ev.call_sid, calls)
                 session = VoiceSession(stack=stack, services=services, out=out, config=config)
                 await session.start(cid)
-            elif isinstance(ev, (twilio.Media, twilio.Mark, twilio.Dtmf)) and session is None:
-                raise twilio.ProtocolError(f"{type(ev).__name__.lower()} before start")
-            elif isinstance(ev, twilio.Media):
-                await session.feed(upsample(pcm16_to_float(ulaw_decode(ev.payload))))
-            elif isinstance(ev, twilio.Mark):
-                session.played(ev.name)
-            elif isinstance(ev, twilio.Dtmf):
-                await session.dtmf(ev.digit)
+            elif isinstance(ev, (twilio.Media, twilio.Mark, twilio.Dtmf)):
+                if session is None:
+                    raise twilio.ProtocolError(f"{type(ev).__name__.lower()} before start")
+                await _twilio_event(session, ev, upsample)
             elif isinstance(ev, twilio.Stop):
                 break
     except twilio.ProtocolError as exc:
@@ -190,7 +199,7 @@ class PcmAudioOut:
         await self.sock.close()
 
 
-async def run_pcm_session(ws: WebSocket, services, stack, config: SessionConfig, *, in_rate: int = ASR_RATE,
+async def run_pcm_session(ws: WebSocket, services: SessionServices, stack: VoiceStack, config: SessionConfig, *, in_rate: int = ASR_RATE,
                           out_rate: int = ASR_RATE, conversation_id: str | None = None, idle_s: float | None = None) -> None:
     """Binary PCM16 LE mono frames in; JSON events + binary PCM16 audio out (docs/voice.md).
 

@@ -15,9 +15,31 @@ from voice.sentences import speakable_pieces
 
 if TYPE_CHECKING:
     from assistant.channels.voice_session import VoiceSession
+    from assistant.core.events import Channel
+    from assistant.core.pipeline import TurnRunner
+    from assistant.core.sign_in import KeypadSignIn
+    from assistant.handoff.service import HandoffService
+    from assistant.storage.repository import ConversationRepository
+    from assistant.storage.tickets import TicketRepository
 
 log = logging.getLogger(__name__)
 LOOKAHEAD_S = 4.0  # seconds of synthesized speech kept queued at the peer ahead of playback
+
+
+class SessionServices(Protocol):
+    """What a voice session uses of the assistant (assistant.services.Services implements it).
+    `handoff` and `tickets` may be None: the call then transfers without a ticket."""
+
+    @property
+    def conversations(self) -> ConversationRepository: ...
+    @property
+    def pipeline(self) -> TurnRunner: ...
+    @property
+    def handoff(self) -> HandoffService | None: ...
+    @property
+    def tickets(self) -> TicketRepository | None: ...
+    @property
+    def keypad(self) -> KeypadSignIn | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +61,7 @@ class SessionConfig:
     partials: bool = False
     partial_every_s: float = 1.0
     close_timeout_s: float = 30.0
-    channel: str = "voice"
+    channel: Channel = "voice"
     keypad: bool = True  # a phone keypad: 1/2 at read-backs, codes and sign-in typed (a robot has its screen)
 
 
@@ -61,14 +83,19 @@ class Utterance:
     """Sentences the bot says in order; synthesis of the next overlaps playback of the previous."""
 
     def __init__(self, session: VoiceSession, t0: float | None) -> None:
-        self.s, self.t0, self.first_audio_s = session, t0, None
+        self.s, self.t0 = session, t0
+        self.first_audio_s: float | None = None
         self.queue: asyncio.Queue[str | None] = asyncio.Queue()
         self.sent: list[str] = []
         self.audio_s = 0.0
         self.unplayed: dict[str, float] = {}  # mark -> seconds of audio the peer has not played yet
         self._progress = asyncio.Event()
         self.task = asyncio.create_task(self._run())
-        self.task.add_done_callback(lambda t: t.cancelled() or session._after_playback())
+        self.task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task) -> None:
+        if not task.cancelled():
+            self.s._after_playback()
 
     def add(self, sentence: str) -> None:
         self.sent.append(sentence)

@@ -218,7 +218,7 @@ class Answerer:
         """The passages' own sentences, cited (path "extractive"); `guard` says why they were quoted."""
         # Quoting costs no prefill, so its sentences come from every passage nearly as good as the best.
         if self.reranker is not None:
-            quoted, relevance = await asyncio.to_thread(self._reranked, found.query, found.passages, found.topic)
+            quoted, relevance = await asyncio.to_thread(self._reranked, self.reranker, found.query, found.passages, found.topic)
         else:
             wider = [p for p in found.passages if p.score >= found.best_score - self.cfg.quote_context_margin]
             quoted, relevance = (wider if len(wider) > len(context) else context), self._relevance
@@ -227,14 +227,14 @@ class Answerer:
         return Reply(cid, text, path="extractive", citations=cites, intent=intent, suggestions=suggestions,
                      first_token_ms=first_token_ms, retrieved=_doc_ids(quoted), guard=guard)
 
-    def _reranked(self, question: str, passages: list[Passage], topic: tuple[str, ...] = ()):
+    def _reranked(self, reranker: Reranker, question: str, passages: list[Passage], topic: tuple[str, ...] = ()):
         """The passages within the margin of the reranker's best, in its order, and its sentence scores.
 
         A follow-up's `topic` documents (see `_stay_on_topic`) keep their lead by `topic_margin` here
         too. Why a reranker: docs/decisions/0005-mpnet-reranker.md.
         """
         def rank(candidates: list[Passage]) -> list[tuple[float, Passage]]:
-            return [(s + self.cfg.topic_margin if p.doc_id in topic else s, p) for s, p in self.reranker.rank(question, candidates)]
+            return [(s + self.cfg.topic_margin if p.doc_id in topic else s, p) for s, p in reranker.rank(question, candidates)]
 
         ranked = sorted(rank(passages), key=lambda sp: -sp[0])
         if self.cfg.quote_whole_document:
@@ -247,7 +247,7 @@ class Answerer:
             if more:
                 ranked = sorted(ranked + rank(more), key=lambda sp: -sp[0])
         top = ranked[0][0]
-        return [p for score, p in ranked if score >= top - self.cfg.quote_context_margin], self.reranker.relevance
+        return [p for score, p in ranked if score >= top - self.cfg.quote_context_margin], reranker.relevance
 
     def _relevance(self, question: str, sentences: list[str]) -> np.ndarray:
         """Cosine of each sentence to the question (unit vectors from the retrieval encoder)."""

@@ -17,7 +17,7 @@ ReplyPath = Literal[
 @dataclass(frozen=True, slots=True)
 class UserTurn:
     text: str
-    channel: str = "api"
+    channel: Channel = "api"
     conversation_id: str | None = None
     received_at: float = field(default_factory=time.perf_counter)
     branch_id: str | None = None  # lobby robots: which branch the visitor is in

@@ -36,6 +36,12 @@ class UnknownConversation(LookupError):
     pass
 
 
+class TurnRunner(Protocol):
+    """What a channel needs of the dialogue core: a turn in, its events out (DialoguePipeline, ThrottledPipeline)."""
+
+    def run(self, turn: UserTurn) -> AsyncIterator[Event]: ...
+
+
 class NluClassifier(Protocol):
     def classify(self, text: str, *, failed_turns: int = 0, embedding: np.ndarray | None = None) -> NluSignals: ...
 
@@ -318,7 +324,7 @@ def declined_text(nlu) -> str:
     return prompts.REPHRASE
 
 
-async def complete(pipeline: DialoguePipeline, turn: UserTurn) -> Reply:
+async def complete(pipeline: TurnRunner, turn: UserTurn) -> Reply:
     """Run a turn to its final Reply (for channels that do not stream)."""
     reply = None
     async for event in pipeline.run(turn):

@@ -61,7 +61,7 @@ def rewrite_query(text: str, previous_questions: list[str]) -> str:
         # not a new subject but a new condition ("what about people who already had an account
         # back then?"): the previous question's attribute ("fees") would lead the search astray
         return with_previous(rest, prev)
-    attrs = []
+    attrs: list[str] = []
     for a in _ATTR_RE.findall(prev):
         if a.lower() not in (x.lower() for x in attrs) and not re.search(rf"\b{re.escape(a)}\b", rest, re.I):
             attrs.append(a.lower())

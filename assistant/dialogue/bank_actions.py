@@ -14,12 +14,13 @@ from typing import Any
 
 from assistant.banking.backend import BankingBackend
 from assistant.banking.errors import BackendUnavailable, BankingError
-from assistant.banking.types import Money, TransactionQuery
+from assistant.banking.types import Money, OtpPurpose, TransactionQuery
 from assistant.dialogue.actions import AccountInfo, ActionOutcome, CardInfo, CodeCheck, CustomerData
 
 DISPUTE_REASONS = {"not recognised": "unrecognized", "charged twice": "duplicate", "not received": "not_received",
                    "wrong amount": "wrong_amount", "cancelled": "cancelled"}  # the flow's words -> the bank's codes
-OTP_PURPOSE = {"transfer": "transfer", "update_contact": "contact_update"}
+_CODE_ERRORS: dict[str, CodeCheck] = {"otp_locked": "locked", "otp_expired": "expired"}
+OTP_PURPOSE: dict[str, OtpPurpose] = {"transfer": "transfer", "update_contact": "contact_update"}
 
 
 def usd(m: Money) -> str:
@@ -37,8 +38,10 @@ class BankActions:
     def __init__(self, backend: BankingBackend, *, today: Callable[[], date] = date.today) -> None:
         self.backend, self.today = backend, today
 
-    async def customer(self, customer_id: str) -> CustomerData:
+    async def customer(self, customer_id: str | None) -> CustomerData:
         """Read once per turn (SelfService passes it on): the customer's own lists, never cached across turns."""
+        if customer_id is None:
+            return CustomerData()
         try:
             accounts = await self.backend.accounts(customer_id)
             cards = await self.backend.cards(customer_id)
@@ -54,7 +57,9 @@ class BankActions:
             merchants={t.id: t.merchant for t in page.items if t.merchant},
         )
 
-    async def run(self, name: str, *, customer_id: str, args: dict[str, Any], key: str) -> ActionOutcome:
+    async def run(self, name: str, *, customer_id: str | None, args: dict[str, Any], key: str) -> ActionOutcome:
+        if customer_id is None:
+            return ActionOutcome("not_verified")
         handler: Callable[..., Awaitable[ActionOutcome]] = getattr(self, f"_{name}")
         try:
             return await handler(customer_id, args, key)
@@ -70,20 +75,24 @@ class BankActions:
                 data["card_state"] = str(exc.extras["card_status"])
             return ActionOutcome(exc.code, data)
 
-    async def send_code(self, customer_id: str, purpose: str) -> ActionOutcome:
+    async def send_code(self, customer_id: str | None, purpose: str) -> ActionOutcome:
+        if customer_id is None:
+            return ActionOutcome("not_verified")
         try:
             challenge = await self.backend.send_otp(customer_id, purpose=OTP_PURPOSE.get(purpose, "transfer"))
         except (BackendUnavailable, BankingError) as exc:
-            return ActionOutcome(getattr(exc, "code", "unavailable"))
+            return ActionOutcome(exc.code if isinstance(exc, BankingError) else "unavailable")
         return ActionOutcome("ok", {"otp_id": challenge.id})
 
-    async def check_code(self, customer_id: str, code: str, otp_id: str | None) -> CodeCheck:
+    async def check_code(self, customer_id: str | None, code: str, otp_id: str | None) -> CodeCheck:
+        if customer_id is None:
+            return "wrong"
         if not otp_id:
             return "expired"
         try:
             result = await self.backend.verify_otp(customer_id, otp_id, code)
         except BankingError as exc:
-            return {"otp_locked": "locked", "otp_expired": "expired"}.get(exc.code, "wrong")
+            return _CODE_ERRORS.get(exc.code, "wrong")
         except BackendUnavailable:
             return "wrong"
         return "ok" if result.verified else "wrong"

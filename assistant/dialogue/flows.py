@@ -84,6 +84,11 @@ class Step(BaseModel):
     def kind(self) -> str:
         return next(k for k in STEP_KINDS if getattr(self, k) is not None)
 
+    @property
+    def arg(self) -> str:
+        """The value of the step's one kind field: `collect: amount` -> "amount" (the validator ensures it is set)."""
+        return str(getattr(self, self.kind))
+
 
 class Triggers(BaseModel):
     model_config = ConfigDict(extra="forbid")

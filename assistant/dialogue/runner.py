@@ -102,7 +102,7 @@ class FlowRunner:
                 for k, r in reads.items() if r.found or r.problem}
 
     def _sealed(self, read: SlotRead) -> SlotRead:
-        if not read.found:
+        if read.value is None:
             return read
         if self.sealer is None:
             return SlotRead(problem="I can't take contact details here.")
@@ -129,7 +129,7 @@ class FlowRunner:
         return f"Shall we carry on with {flow.title}?", YES_NO
 
     # -- turns --------------------------------------------------------------------------------
-    async def start(self, name: str, text: str, customer_id: str, *, data: CustomerData | None = None,
+    async def start(self, name: str, text: str, customer_id: str | None, *, data: CustomerData | None = None,
                     raw: str | None = None) -> FlowReply:
         """Slots the first message gives are filled ("send $50 to Maria"); one it gets wrong is said."""
         flow = self.flows[name]
@@ -145,7 +145,7 @@ class FlowRunner:
         state = self._apply(state, reads, out, quiet=True)
         return await self._advance(flow, state, customer_id, out)
 
-    async def fill(self, state: FlowState, text: str, customer_id: str, *,
+    async def fill(self, state: FlowState, text: str, customer_id: str | None, *,
                    data: CustomerData | None = None, raw: str | None = None) -> FlowReply:
         """The message answers what the flow asked, or corrects a slot ("no, make it 250")."""
         flow = self.flows[state.flow]
@@ -160,14 +160,14 @@ class FlowRunner:
         state = self._apply(state, reads, out, quiet=False)
         return await self._advance(flow, state.but(retries=0), customer_id, out)
 
-    async def confirm(self, state: FlowState, customer_id: str) -> FlowReply:
+    async def confirm(self, state: FlowState, customer_id: str | None) -> FlowReply:
         flow = self.flows[state.flow]
         out = _Out()
         out.events.append(ActionEvent("confirmed", state.flow, self._public(state)))
         state = state.but(confirmed=digest(state.slots), awaiting=None, step=self._next(flow, flow.step(state.step)) or state.step)
         return await self._advance(flow, state, customer_id, out)
 
-    async def code(self, state: FlowState, text: str, customer_id: str) -> FlowReply:
+    async def code(self, state: FlowState, text: str, customer_id: str | None) -> FlowReply:
         flow = self.flows[state.flow]
         digits = ent.parse_digits(text, length=(4, 8))
         if digits is None:
@@ -189,7 +189,7 @@ class FlowRunner:
         out.events.append(ActionEvent("failed", state.flow, self._public(state), code=f"code_{checked}"))
         return out.reply(None, ("Talk to an agent",), outcome="failed")
 
-    async def reprompt(self, state: FlowState, customer_id: str, *, problem: str | None,
+    async def reprompt(self, state: FlowState, customer_id: str | None, *, problem: str | None,
                        options: tuple[str, ...] = ()) -> FlowReply:
         flow = self.flows[state.flow]
         out = _Out()
@@ -246,7 +246,7 @@ class FlowRunner:
     def _public(state: FlowState) -> dict[str, Any]:
         return {k: (v.get("label") if isinstance(v, dict) else v) for k, v in state.slots.items()}
 
-    async def _advance(self, flow: Flow, state: FlowState, customer_id: str, out: _Out) -> FlowReply:
+    async def _advance(self, flow: Flow, state: FlowState, customer_id: str | None, out: _Out) -> FlowReply:
         step_id: str | None = state.step
         for _ in range(MAX_STEPS):
             if step_id is None:
@@ -258,24 +258,25 @@ class FlowRunner:
                 step_id = self._next(flow, step)
                 continue
             kind = step.kind
+            arg = step.arg
             if kind == "collect":
-                slot = flow.slots[step.collect]
-                if step.collect not in state.slots and slot.default:
+                slot = flow.slots[arg]
+                if arg not in state.slots and slot.default:
                     data = await self.actions.customer(customer_id)
                     read = read_slot(slot, slot.default, data, today=self.today())
-                    if read.found:
-                        state = state.but(slots={**state.slots, step.collect: read.value})
-                if step.collect in state.slots or slot.optional:  # optional: used if said, never asked
+                    if read.value is not None:
+                        state = state.but(slots={**state.slots, arg: read.value})
+                if arg in state.slots or slot.optional:  # optional: used if said, never asked
                     step_id = self._next(flow, step)
                     continue
-                if out.asked != step.collect:
-                    out.say(render(flow.slots[step.collect].ask, values))
+                if out.asked != arg:
+                    out.say(render(slot.ask, values))
                 return out.reply(state.but(awaiting="slot", retries=0))
             if kind == "confirm":
                 if state.confirmed == digest(state.slots) and state.awaiting != "confirm":
                     step_id = self._next(flow, step)
                     continue
-                out.say(render(step.confirm, values))
+                out.say(render(arg, values))
                 return out.reply(state.but(awaiting="confirm", confirmed=None), YES_NO)
             if kind == "step_up":
                 if state.stepped_up == digest(state.slots):
@@ -285,7 +286,7 @@ class FlowRunner:
                 if not sent.ok:
                     out.say("I couldn't send you a one-time code just now, so nothing was changed. Please try again later.")
                     return out.reply(None, ("Talk to an agent",), outcome="failed")
-                out.say(f"To protect {render(step.step_up, values)}, I've sent a one-time code to your phone on file. "
+                out.say(f"To protect {render(arg, values)}, I've sent a one-time code to your phone on file. "
                         "Please tell me the code.")
                 return out.reply(state.but(awaiting="code", retries=0, results={**state.results, **sent.data}))
             if kind == "action":
@@ -299,40 +300,41 @@ class FlowRunner:
                 step_id = self._next(flow, step, outcome.code)
                 continue
             if kind == "say":
-                out.say(render(step.say, template_values(flow, state)))
+                out.say(render(arg, template_values(flow, state)))
                 if step.end:
                     return out.reply(None, outcome="completed")
             elif kind == "answer":
-                out.kb_question = render(step.answer, values)
+                out.kb_question = render(arg, values)
             elif kind == "link":
-                target = self.flows[step.link]
+                target = self.flows[arg]
                 state = FlowState(flow=target.name, step=target.steps[0].id, slots={
                     k: v for k, v in state.slots.items() if k in target.slots})
                 flow = target
                 step_id = target.steps[0].id
                 continue
             elif kind == "handoff":
-                return out.reply(None, ("Talk to an agent",), handoff=f"flow {flow.name}: {step.handoff}",
+                return out.reply(None, ("Talk to an agent",), handoff=f"flow {flow.name}: {arg}",
                                  outcome="handoff")
             step_id = self._next(flow, step)
         out.say(f"Sorry, something went wrong with {flow.title}.")
         return out.reply(None, ("Talk to an agent",), outcome="failed")
 
-    async def _act(self, flow: Flow, step: Step, state: FlowState, customer_id: str, out: _Out) -> ActionOutcome | None:
+    async def _act(self, flow: Flow, step: Step, state: FlowState, customer_id: str | None, out: _Out) -> ActionOutcome | None:
         args = {arg: self._unsealed(state.slots.get(slot)) for arg, slot in step.args.items()}
         if state.results.get("otp_id"):
             args["otp_id"] = state.results["otp_id"]  # the backend checks the step-up itself too
-        mutating = step.action in MUTATING
+        action = step.arg
+        mutating = action in MUTATING
         if mutating and state.confirmed != digest(state.slots):
             # A flow file that forgot its read-back, or values changed after the yes: never act on them.
             out.say("I need you to confirm the details before I can do that.")
             return None
         public = {k: (v.get("label") if isinstance(v, dict) else v) for k, v in args.items() if k != "otp_id"}
-        out.events.append(ActionEvent("requested", step.action, public))
+        out.events.append(ActionEvent("requested", action, public))
         key = f"{state.instance}-{step.id}-{digest(state.slots)}"
-        outcome = await self.actions.run(step.action, customer_id=customer_id, args=args, key=key)
-        kind = "executed" if outcome.ok else "failed"
-        out.events.append(ActionEvent(kind, step.action, public, code=outcome.code, reference=outcome.reference))
+        outcome = await self.actions.run(action, customer_id=customer_id, args=args, key=key)
+        out.events.append(ActionEvent("executed" if outcome.ok else "failed", action, public, code=outcome.code,
+                                      reference=outcome.reference))
         if outcome.code == "unavailable":
             out.say("Our banking system isn't answering right now, so nothing was changed. "
                     "You can try again in a few minutes, or I can connect you with an agent.")

@@ -34,6 +34,13 @@ SIGN_IN_DEFAULT = ("To do that I first need to confirm it's you. Please sign in 
                    "from there; I'll carry on with {title} as soon as you're signed in.")
 
 
+def _named_flow(route: Route) -> str:
+    """The flow a verify or flow_start route names (decide() always sets it)."""
+    if route.flow is None:
+        raise ValueError(f"a {route.kind} route without a flow")
+    return route.flow
+
+
 @dataclass(frozen=True, slots=True)
 class FlowOutcome:
     route: Route
@@ -126,7 +133,7 @@ class SelfService:
         question = is_question(text)
         match = self.match(text, vector, intent, confidence, faq_score, data, in_flow=state is not None)
         new_flow = match.flow if match else None
-        if new_flow is not None and not ctx.verified and state is None and (
+        if match is not None and new_flow is not None and not ctx.verified and state is None and (
                 urgent or faq_score >= self.faq_threshold or (question and not (match.by == "examples" and match.score >= STRONG_EXAMPLE))):
             # Not signed in: a question gets the knowledge base's answer ("how long do I have to dispute a billing
             # error?" reads as a dispute), not a request to sign in, unless worded like a flow ("what's my balance?").
@@ -153,19 +160,21 @@ class SelfService:
             summary = _summary(state) if state else None
             return None, FlowOutcome(route, handoff=route.reason, flow_summary=summary, customer_id=customer)
         if route.kind == "verify":
-            waiting = FlowState(flow=route.flow, step=run.flows[route.flow].steps[0].id, awaiting="identity",
+            flow = _named_flow(route)
+            waiting = FlowState(flow=flow, step=run.flows[flow].steps[0].id, awaiting="identity",
                                 results={"asked": text[:500]})
-            title = run.flows[route.flow].title
+            title = run.flows[flow].title
             return waiting, FlowOutcome(route, SIGN_IN.get(channel, SIGN_IN_DEFAULT).format(title=title))
         if route.kind == "flow_start":
-            before = f"I've set aside {run.flows[state.flow].title}. " if state and state.flow != route.flow else ""
-            reply = await run.start(route.flow, text, customer, data=data, raw=raw)
+            flow = _named_flow(route)
+            before = f"I've set aside {run.flows[state.flow].title}. " if state and state.flow != flow else ""
+            reply = await run.start(flow, text, customer, data=data, raw=raw)
             return reply.state, self._outcome(route, reply, customer, state, before)
+        assert state is not None  # every other route is about the flow in progress
         if route.kind == "digression":
             prompt, suggestions = run.prompt(state)
             back = f"Back to {run.flows[state.flow].title}: {prompt}"
             return state, FlowOutcome(route, back, suggestions, kb_question=text, customer_id=customer)
-        assert state is not None
         if route.kind == "cancel":
             reply = run.cancel(state)
         elif route.kind == "deny":

@@ -165,10 +165,10 @@ def read_slot(slot: Slot, text: str, data: CustomerData, *, today: date, role: s
         return _payee(text, data.payees)
     if slot.type == "destination":  # a saved payee named ("to Pranav's savings"), else one of the customer's accounts
         payee = _payee(text, data.payees)
-        if payee.found:
+        if payee.value is not None:
             return SlotRead({**payee.value, "payee": True})
         own = _account(_side(text, "to", awaited), data.accounts)
-        if own.found:
+        if own.value is not None:
             return SlotRead({**own.value, "account": True})
         return payee
     if slot.type == "card":

@@ -11,7 +11,7 @@ from typing import Any, Literal
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import sessionmaker
 
-from assistant.storage.models import DialogueState, utcnow
+from assistant.storage.models import DialogueState, table_of, utcnow
 
 Awaiting = Literal["slot", "confirm", "code", "identity"]
 
@@ -65,7 +65,7 @@ class DialogueStore:
 
     def __init__(self, sessions: sessionmaker) -> None:
         self._sessions = sessions
-        self._table = DialogueState.__table__
+        self._table = table_of(DialogueState)
 
     def load(self, cid: str) -> DialogueContext:
         with self._sessions() as s:

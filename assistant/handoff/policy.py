@@ -13,13 +13,22 @@ SMALL_TALK = {"greeting", "goodbye", "thanks"}
 
 
 class NluSignals(Protocol):
-    intent: str
-    confidence: float
-    in_scope: bool
-    human_request: bool
-    human_score: float
-    sentiment: str
-    frustration: float
+    """Read-only: a frozen result (assistant/nlu/types.py NluResult) implements it."""
+
+    @property
+    def intent(self) -> str: ...
+    @property
+    def confidence(self) -> float: ...
+    @property
+    def in_scope(self) -> bool: ...
+    @property
+    def human_request(self) -> bool: ...
+    @property
+    def human_score(self) -> float: ...
+    @property
+    def sentiment(self) -> str: ...
+    @property
+    def frustration(self) -> float: ...
 
 
 def urgent_mass(nlu: NluSignals, urgent: frozenset[str]) -> float:

@@ -33,6 +33,10 @@ class Generator(Protocol):
 
     def stream(self, request: GenerationRequest) -> AsyncIterator[str]: ...
 
+    def close(self) -> None:
+        """Free the model at shutdown, once no decode runs on it."""
+        ...
+
 
 class ModelTurns:
     """One generation at a time on an in-process model.

@@ -12,10 +12,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Generator, Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
-from assistant.llm.base import GenerationRequest, ModelTurns, relay
+from assistant.llm.base import ChatMessage, GenerationRequest, ModelTurns, relay
+
+if TYPE_CHECKING:
+    from llama_cpp.llama_types import ChatCompletionRequestMessage, CreateChatCompletionStreamResponse
 
 log = logging.getLogger(__name__)
 
@@ -72,15 +76,16 @@ class LlamaCppGenerator:
         log.info("loaded %s (llama.cpp) in %.1f s", self.name, time.perf_counter() - t0)
 
     def _pieces(self, request: GenerationRequest) -> Iterator[str]:
-        chunks = self.model.create_chat_completion(
-            messages=[{"role": m.role, "content": m.content} for m in request.messages],
+        # stream=True: llama.cpp returns a generator of chunks (its annotation is the union with the whole response)
+        chunks = cast("Generator[CreateChatCompletionStreamResponse, None, None]", self.model.create_chat_completion(
+            messages=_messages(request.messages),
             max_tokens=request.max_new_tokens, temperature=request.temperature, repeat_penalty=1.0, stream=True,
             stop=list(END_MARKS),  # the chat template's end marks, explicitly (llama.cpp also stops on end-of-generation tokens)
-        )
+        ))
         try:
             for chunk in chunks:
                 piece = chunk["choices"][0]["delta"].get("content")
-                if piece:
+                if isinstance(piece, str) and piece:
                     yield piece
         finally:
             chunks.close()  # relay closes this generator when the consumer stops early: decoding stops at once
@@ -109,3 +114,15 @@ def _lora_architecture(lora: Path) -> str | None:
     if value("general.type") != "adapter" or value("adapter.type") != "lora":
         raise ValueError(f"{lora} is not a LoRA adapter GGUF")
     return value("general.architecture")
+
+
+def _messages(messages: Sequence[ChatMessage]) -> list[ChatCompletionRequestMessage]:
+    out: list[ChatCompletionRequestMessage] = []
+    for m in messages:
+        if m.role == "system":
+            out.append({"role": "system", "content": m.content})
+        elif m.role == "user":
+            out.append({"role": "user", "content": m.content})
+        else:
+            out.append({"role": "assistant", "content": m.content})
+    return out

@@ -9,8 +9,13 @@ import threading
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from assistant.llm.base import GenerationError, GenerationRequest, ModelTurns, relay
+
+if TYPE_CHECKING:
+    import torch
+    from transformers import DynamicCache, PreTrainedTokenizerBase
 
 log = logging.getLogger(__name__)
 
@@ -45,16 +50,15 @@ class LocalLoraGenerator:
         im_end = self.tokenizer.convert_tokens_to_ids("<|im_end|>")
         if isinstance(im_end, int) and im_end != self.tokenizer.unk_token_id:
             end_ids.add(im_end)  # stop on the chat template's end token explicitly
-        self._prefix = None  # (system text, its token ids, its KV cache)
+        self._prefix: tuple[str, torch.Tensor, DynamicCache] | None = None  # system text, its token ids, its KV cache
         self._eos = sorted(i for i in end_ids if i is not None)
         log.info("loaded %s in %.1f s", self.name, time.perf_counter() - t0)
 
-    def _input_ids(self, request: GenerationRequest):
+    def _input_ids(self, request: GenerationRequest) -> torch.Tensor:
         msgs = [{"role": m.role, "content": m.content} for m in request.messages]
-        enc = self.tokenizer.apply_chat_template(msgs, add_generation_prompt=True, return_tensors="pt", return_dict=True)
-        return enc["input_ids"]
+        return _chat_ids(self.tokenizer, msgs, generation_prompt=True)
 
-    def _reusable_prefix(self, request: GenerationRequest, ids):
+    def _reusable_prefix(self, request: GenerationRequest, ids: torch.Tensor) -> DynamicCache | None:
         """A copy of the KV cache of the fixed system prompt when this prompt starts with it.
 
         Prefill dominates time to first token on CPU; the system prompt is the same every turn.
@@ -65,9 +69,7 @@ class LocalLoraGenerator:
         if self._prefix is None or self._prefix[0] != first.content:
             from transformers import DynamicCache
 
-            pre = self.tokenizer.apply_chat_template(
-                [{"role": "system", "content": first.content}], return_tensors="pt", return_dict=True
-            )["input_ids"]
+            pre = _chat_ids(self.tokenizer, [{"role": "system", "content": first.content}], generation_prompt=False)
             cache = DynamicCache(config=self.model.config)
             with self._torch.inference_mode():
                 self.model(pre, past_key_values=cache, use_cache=True)
@@ -77,6 +79,10 @@ class LocalLoraGenerator:
         if ids.shape[1] <= n or not bool((ids[0, :n] == pre[0]).all()):
             return None
         return copy.deepcopy(cache)
+
+    def close(self) -> None:
+        with self._turns.model_lock:  # a decode still running in its worker thread finishes first
+            pass  # torch frees the weights with the object
 
     async def stream(self, request: GenerationRequest) -> AsyncIterator[str]:
         from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
@@ -117,6 +123,17 @@ class LocalLoraGenerator:
             finally:
                 stop.set()  # consumer stopped early (guard, disconnect) or finished
                 await asyncio.to_thread(worker.join)
+
+
+def _chat_ids(tokenizer: PreTrainedTokenizerBase, messages: list[dict[str, str]], *, generation_prompt: bool) -> torch.Tensor:
+    """The chat template's token ids (1 x n)."""
+    from transformers import BatchEncoding
+
+    enc = tokenizer.apply_chat_template(messages, add_generation_prompt=generation_prompt, return_tensors="pt",
+                                        return_dict=True)
+    if not isinstance(enc, BatchEncoding):
+        raise TypeError(f"the chat template gave {type(enc).__name__}, not token ids")
+    return enc["input_ids"]
 
 
 def _attach_adapter(model, adapter_path: Path):

@@ -18,6 +18,9 @@ class OpenAICompatibleGenerator:
         self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._timeout = httpx.Timeout(timeout_s, connect=5.0)
 
+    def close(self) -> None:
+        pass  # each request opens and closes its own connection
+
     async def stream(self, request: GenerationRequest) -> AsyncIterator[str]:
         body = {
             "model": self._model,

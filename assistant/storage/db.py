@@ -158,7 +158,8 @@ class WriteQueue:
         """A Core connection in a transaction (the jobs' statements are Core: no ORM session to
         build and commit, which was a third of a turn's write time), under this process's
         writers' lock on SQLite."""
-        lock = self._sessions.write_lock() if self._grouped else nullcontext()
+        sessions = self._sessions
+        lock = sessions.write_lock() if isinstance(sessions, _OneWriterAtATime) else nullcontext()
         with lock, self._engine.begin() as conn:
             yield conn
 
@@ -183,24 +184,27 @@ class WriteQueue:
                     break
                 batch.append(item)
             live = [(job, f) for job, f in batch if f.set_running_or_notify_cancel()]
-            for (_, f), (ok, value) in zip(live, self._run_batch([job for job, _ in live]), strict=False):
-                f.set_result(value) if ok else f.set_exception(value)
+            for (_, f), (value, error) in zip(live, self._run_batch([job for job, _ in live]), strict=False):
+                if error is None:
+                    f.set_result(value)
+                else:
+                    f.set_exception(error)
 
-    def _run_batch(self, jobs: list[Callable[[Connection], object]]) -> list[tuple[bool, object]]:
+    def _run_batch(self, jobs: list[Callable[[Connection], object]]) -> list[tuple[object, Exception | None]]:
         """Every job in one transaction; if that fails (one bad job, or the commit), each job again
-        alone. (True, result) or (False, exception) per job."""
+        alone. (result, None) or (None, exception) per job."""
         try:
             with self._transaction() as conn:
-                return [(True, job(conn)) for job in jobs]
+                return [(job(conn), None) for job in jobs]
         except Exception:
             if len(jobs) > 1:
                 log.info("a batch of %d writes failed; retrying each alone", len(jobs))
-        outcomes: list[tuple[bool, object]] = []
+        outcomes: list[tuple[object, Exception | None]] = []
         for job in jobs:
             try:
-                outcomes.append((True, self._alone(job)))
+                outcomes.append((self._alone(job), None))
             except Exception as exc:
-                outcomes.append((False, exc))
+                outcomes.append((None, exc))
         return outcomes
 
 
@@ -210,4 +214,7 @@ def head_revision() -> str:
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
-    return ScriptDirectory.from_config(cfg).get_current_head()
+    head = ScriptDirectory.from_config(cfg).get_current_head()
+    if head is None:
+        raise RuntimeError(f"no migration in {MIGRATIONS}")
+    return head

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.orm import sessionmaker
 
 from assistant.storage.db import WriteQueue, read_async
-from assistant.storage.models import Conversation, Message, utcnow
+from assistant.storage.models import Conversation, Message, table_of, utcnow
 
 T = TypeVar("T")
 
@@ -195,7 +195,7 @@ def _hot() -> SimpleNamespace:
     cache key each time): a prebuilt statement's cache key is memoised
     (docs/decisions/0009-faq-path-under-load.md).
     """
-    messages, conversations = Message.__table__, Conversation.__table__
+    messages, conversations = table_of(Message), table_of(Conversation)
     return SimpleNamespace(
         insert_conversation=insert(conversations),
         insert_message=insert(messages).returning(messages.c.id),

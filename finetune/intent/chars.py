@@ -17,7 +17,8 @@ KEYBOARD_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
 
 def fit_chars(texts: list[str], *, k: float = 0.1) -> dict:
     """Add-k smoothed p(letter | two before); trigrams seen fewer than twice are left to the context floor."""
-    tri, ctx = Counter(), Counter()
+    tri: Counter[str] = Counter()
+    ctx: Counter[str] = Counter()
     for t in texts:
         for w in _LETTERS.findall(t.lower()):
             padded = f"^^{w}$"

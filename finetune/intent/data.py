@@ -12,6 +12,7 @@ import csv
 import json
 import re
 from collections import Counter
+from collections.abc import Set
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -191,7 +192,7 @@ KB_DIR = Path(__file__).resolve().parent.parent.parent / "knowledge_base" / "doc
 _HEADING = re.compile(r"^#{1,3}\s+(.+?)\s*$", re.M)
 
 
-def load_kb_domain(kb_dir: Path = KB_DIR, *, exclude: set[str] = frozenset()) -> list[str]:
+def load_kb_domain(kb_dir: Path = KB_DIR, *, exclude: Set[str] = frozenset()) -> list[str]:
     """In-domain texts from our own knowledge base for the scope head: the FAQ question
     variants and every document's title and headings. BANKING77 covers a card-and-transfer
     app; these teach the head that mortgages, CDs, branches and regulations are banking too.

@@ -88,7 +88,10 @@ def cache_bottom(tok, model, texts: list[str], *, frozen_layers: int, max_length
         for j, i in enumerate(ids):
             states[i] = hs[j, : lengths[i]].to(torch.float16).numpy()
     log.info("cached layer-%d states of %d texts in %.0f s", frozen_layers, len(texts), time.perf_counter() - t0)
-    return CachedStates(states)  # type: ignore[arg-type]
+    filled = [s for s in states if s is not None]
+    if len(filled) != len(states):
+        raise RuntimeError("a text's hidden states were not computed")
+    return CachedStates(filled)
 
 
 def top_layers(model) -> nn.ModuleList:
@@ -181,7 +184,7 @@ def train(model, head: CosineHead, cache: CachedStates, ids: np.ndarray, y: np.n
 def embed_cached(model, cache: CachedStates, ids: np.ndarray, *, first: int, batch_size: int = 128) -> np.ndarray:
     layers = top_layers(model)
     order = ids[np.argsort(cache.lengths[ids], kind="stable")]
-    out = np.zeros((len(cache.states), layers[0].output.dense.out_features), dtype=np.float32)
+    out = np.zeros((len(cache.states), model.config.hidden_size), dtype=np.float32)  # what each layer puts out
     for s in range(0, len(order), batch_size):
         b = order[s : s + batch_size]
         h, mask = cache.batch(b)

@@ -87,7 +87,8 @@ def _jsonl(path: Path) -> list[dict]:
 
 def hwu64(shared: Path = SHARED) -> tuple[list[Labelled], list[Labelled]]:
     """(out-of-scope rows, in-scope rows); `general_*` and `qa_stock` left out."""
-    oos, ins = [], []
+    oos: list[Labelled] = []
+    ins: list[Labelled] = []
     for r in _jsonl(shared / "hwu64" / "utterances.jsonl"):
         intent, text = r["intent"], r["text"].strip()
         if not text or intent.startswith("general_") or intent in HWU_EXCLUDED:

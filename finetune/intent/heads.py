@@ -156,10 +156,8 @@ def fit_mlp(x: np.ndarray, y: np.ndarray, n_labels: int, cfg: MlpConfig, *, seed
 
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    net = nn.Sequential(
-        nn.Dropout(cfg.input_dropout), nn.Linear(x.shape[1], cfg.hidden), nn.GELU(approximate="tanh"),
-        nn.Dropout(cfg.dropout), nn.Linear(cfg.hidden, n_labels),
-    )
+    lin1, lin2 = nn.Linear(x.shape[1], cfg.hidden), nn.Linear(cfg.hidden, n_labels)
+    net = nn.Sequential(nn.Dropout(cfg.input_dropout), lin1, nn.GELU(approximate="tanh"), nn.Dropout(cfg.dropout), lin2)
     opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     steps = cfg.epochs * int(np.ceil(len(y) / cfg.batch_size))
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: max(0.05, 1.0 - s / steps))
@@ -174,7 +172,6 @@ def fit_mlp(x: np.ndarray, y: np.ndarray, n_labels: int, cfg: MlpConfig, *, seed
             loss.backward()
             opt.step()
             sched.step()
-    lin1, lin2 = net[1], net[4]
     return MlpHead(
         lin1.weight.detach().numpy().T.copy(), lin1.bias.detach().numpy().copy(),
         lin2.weight.detach().numpy().T.copy(), lin2.bias.detach().numpy().copy(),

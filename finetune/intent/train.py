@@ -95,7 +95,7 @@ def cross_validate(x: np.ndarray, texts: list[str], y: np.ndarray, banking77: np
                    *, seed: int, mlp_cfg: H.MlpConfig) -> list[float]:
     """BANKING77 accuracy of the intent ensemble per fold over train+val (the test part stays unseen)."""
     accs = []
-    for k, fold in enumerate(stratified_folds([labels[i] for i in y], HPARAMS["cv_folds"], seed)):
+    for k, fold in enumerate(stratified_folds([labels[i] for i in y], int(HPARAMS["cv_folds"]), seed)):
         rest = np.setdiff1d(np.arange(len(y)), fold)
         mlp = H.fit_mlp(x[rest], y[rest], len(labels), mlp_cfg, seed=seed)
         tfidf = H.fit_tfidf([texts[i] for i in rest], y[rest], len(labels), c=HPARAMS["tfidf_c"], seed=seed)
@@ -122,6 +122,8 @@ def chars_model(groups: dict, kb_words: list[str], tfidf: H.TfidfHead, human_wor
 def chars_metrics(model: IntentModel, groups: dict) -> dict:
     from assistant.nlu.gibberish import CharModel
 
+    if model.chars is None or model.human_words is None:
+        raise ValueError("the gibberish check needs a model with its character model and human words")
     cm = CharModel.from_json(model.chars)
     known = set(model.products["words"]) | {w for w in model.tfidf.vocabulary if " " not in w}
     known |= {w for w in model.human_words.vocabulary if " " not in w}

@@ -61,7 +61,7 @@ def browser():
 
 @pytest.fixture(scope="module")
 def faq_titles(services):
-    return [e.title for e in services.retriever.current.faq._entries.values()]
+    return [e.title for e in services.retriever.faq_entries]
 
 
 def widget(page):

@@ -1,5 +1,6 @@
 """Loading the knowledge-base index never unpickles: a planted pickle in the index folder is not run."""
 
+import json
 import pickle
 import shutil
 from pathlib import Path
@@ -8,7 +9,7 @@ import numpy as np
 import pytest
 
 from knowledge_base.index import build_index, current_dir
-from knowledge_base.retriever import HybridRetriever
+from knowledge_base.retriever import HybridRetriever, LiveRetriever
 
 FAISS_FILE = Path("faiss") / "index.faiss"
 DOCS = Path(__file__).resolve().parents[2] / "knowledge_base" / "docs" / "products"
@@ -76,3 +77,13 @@ def test_an_index_file_that_does_not_match_its_chunks_is_refused(index):
         "\n".join((current_dir(index) / "chunks.jsonl").read_text().splitlines()[:-1]) + "\n")
     with pytest.raises(ValueError, match="rebuild the index"):
         HybridRetriever(index, HashingEmbedder())
+
+
+def test_the_faq_entries_come_in_the_index_order(tmp_path):
+    docs = tmp_path / "docs"
+    shutil.copytree(DOCS.parent / "faq", docs / "faq")
+    build_index(docs, tmp_path / "index", HashingEmbedder(), progress=False)
+    stored = json.loads((current_dir(tmp_path / "index") / "faq.json").read_text())["entries"]
+    entries = LiveRetriever(tmp_path / "index", HashingEmbedder()).faq_entries
+    assert len(stored) > 3
+    assert [(e.faq_id, e.title) for e in entries] == [(e["faq_id"], e["title"]) for e in stored]

@@ -65,6 +65,7 @@ class FakePipeline:
 class Services:
     def __init__(self, events) -> None:
         self.conversations, self.pipeline = FakeRepo(), FakePipeline(events)
+        self.handoff = self.tickets = None  # no agent desk: a transfer goes without a ticket
         self.keypad = None  # keypad sign-in off (no bank)
 
 

@@ -9,13 +9,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Request
 
 from assistant.api.deps import ServicesDep, SettingsDep
-from assistant.api.schemas import ErrorOut
+from assistant.api.schemas import ErrorOut, Responses
 from assistant.kb_admin import DocumentRejected
 
 router = APIRouter(prefix="/v1/admin/kb", tags=["knowledge-base admin"])
 SUFFIX = {"text/markdown": ".md", "text/html": ".html", "application/pdf": ".pdf", "text/plain": ".txt"}
 MAX_BYTES = 5 * 1024 * 1024
-ERRORS = {401: {"model": ErrorOut}, 403: {"model": ErrorOut}, 404: {"model": ErrorOut}, 413: {"model": ErrorOut}, 415: {"model": ErrorOut},
+ERRORS: Responses = {401: {"model": ErrorOut}, 403: {"model": ErrorOut}, 404: {"model": ErrorOut}, 413: {"model": ErrorOut}, 415: {"model": ErrorOut},
           422: {"model": ErrorOut}, 503: {"model": ErrorOut}}
 
 

@@ -20,6 +20,7 @@ from assistant.api.schemas import (
     LoginIn,
     LoginOut,
     MessageOut,
+    Responses,
     TicketDetailOut,
     TicketOut,
 )
@@ -31,7 +32,7 @@ from assistant.storage.agents import AgentView
 from assistant.storage.tickets import TicketView
 
 router = APIRouter(prefix="/v1/agent", tags=["agent console"])
-ERRORS = {401: {"model": ErrorOut}, 404: {"model": ErrorOut}, 409: {"model": ErrorOut}}
+ERRORS: Responses = {401: {"model": ErrorOut}, 404: {"model": ErrorOut}, 409: {"model": ErrorOut}}
 
 
 def ticket_out(t: TicketView) -> TicketOut:

@@ -25,6 +25,8 @@ def get_conversation(services: ServicesDep, conversation_id: CustomerConversatio
 async def request_agent(services: ServicesDep, conversation_id: CustomerConversation) -> HandoffStatusOut:
     """The customer asks for a person (the widget's button); same ticket as a typed request."""
     view = await services.conversations.read(services.conversations.get, conversation_id)
+    if view is None:  # deleted since the session check
+        raise HTTPException(status_code=404, detail="unknown conversation_id")
     started = await services.handoff.request(conversation_id, reason="explicit request for a human", channel=view.channel)
     return HandoffStatusOut(conversation_id=conversation_id, status="waiting", ticket_id=started.ticket_id, reason=started.reason)
 
@@ -34,6 +36,8 @@ async def cancel_agent(services: ServicesDep, conversation_id: CustomerConversat
     """The customer stops waiting for an agent; the assistant answers again."""
     ticket = await services.handoff.cancel(conversation_id)
     status = await services.conversations.read(services.conversations.status, conversation_id)
+    if status is None:  # deleted since the session check
+        raise HTTPException(status_code=404, detail="unknown conversation_id")
     return HandoffStatusOut(conversation_id=conversation_id, status=status,
                             ticket_id=ticket.id if ticket else None)
 

@@ -9,5 +9,4 @@ router = APIRouter(prefix="/v1", tags=["chat"])
 
 @router.get("/suggestions", response_model=list[str], summary="Recommended questions (FAQ titles) for a new chat")
 async def suggestions(services: ServicesDep, n: int = Query(default=4, ge=1, le=20)) -> list[str]:
-    entries = getattr(services.retriever.current.faq, "_entries", {})  # FaqMatcher keeps entries in index order
-    return [e.title for e in list(entries.values())[:n]]
+    return [e.title for e in services.retriever.faq_entries[:n]]

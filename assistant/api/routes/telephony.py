@@ -8,6 +8,7 @@ transfer to BANK_AGENT_TRANSFER_NUMBER, queue with hold audio, or hang up.
 from __future__ import annotations
 
 import asyncio
+from typing import Literal
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, WebSocket
@@ -135,7 +136,7 @@ async def twilio_stream(ws: WebSocket) -> None:
 @router.websocket("/pcm")
 async def pcm_stream(
     ws: WebSocket, rate: int = Query(16000), out_rate: int = Query(16000), partials: bool = Query(False),
-    channel: str = Query("voice", pattern="^(voice|robot|web)$"), conversation_id: str | None = Query(None, max_length=64),
+    channel: Literal["voice", "robot", "web"] = Query("voice"), conversation_id: str | None = Query(None, max_length=64),
 ) -> None:
     """PCM16 LE mono in (default 16 kHz), JSON events and PCM16 audio out; see docs/voice.md. With
     conversation_id, the first frame is {"type": "auth", "token": <the customer's session token>}."""

@@ -7,15 +7,16 @@ import asyncio
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.datastructures import UploadFile
 
 from assistant.api.capped_body import capped_form, read_capped
 from assistant.api.deps import SettingsDep
 from assistant.api.routes.voice_deps import VoiceDep
-from assistant.api.schemas import ErrorOut
+from assistant.api.schemas import ErrorOut, Responses
 from assistant.config import PROJECT_ROOT
 
 router = APIRouter(tags=["voice"])
-_ERRORS = {s: {"model": ErrorOut} for s in (413, 415, 422, 503)}
+_ERRORS: Responses = {s: {"model": ErrorOut} for s in (413, 415, 422, 503)}
 
 
 class AsrOut(BaseModel):
@@ -35,7 +36,7 @@ async def _upload(request: Request, limit: int, detail: str) -> tuple[bytes, str
     ctype = request.headers.get("content-type", "")
     if ctype.startswith("multipart/form-data"):
         form = await capped_form(request, limit, detail)
-        files = [v for v in form.values() if hasattr(v, "read")]
+        files = [v for v in form.values() if isinstance(v, UploadFile)]
         if not files:
             raise HTTPException(status_code=422, detail="multipart upload without a file field")
         data = await files[0].read(limit + 1)

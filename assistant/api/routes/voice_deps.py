@@ -2,30 +2,35 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-from fastapi import Depends, HTTPException, Request, WebSocket
+from fastapi import Depends, FastAPI, HTTPException, Request, WebSocket
 
 from assistant.api.deps import get_services
 from assistant.channels.voice_setup import VOICE_EXTRA_HINT
+from assistant.services import Services
+
+if TYPE_CHECKING:
+    from assistant.channels.call_directory import CallDirectory
+    from assistant.channels.call_tokens import CallTokens
+    from voice.stack import VoiceStack
 
 
-def _stack(services) -> object:
-    stack = getattr(services, "voice", None)
-    if stack is None:
-        raise HTTPException(status_code=503, detail=getattr(services, "voice_error", None) or VOICE_EXTRA_HINT)
-    return stack
+def _stack(services: Services) -> VoiceStack:
+    if services.voice is None:
+        raise HTTPException(status_code=503, detail=services.voice_error or VOICE_EXTRA_HINT)
+    return services.voice
 
 
-def get_voice(request: Request) -> object:
+def get_voice(request: Request) -> VoiceStack:
     return _stack(get_services(request))
 
 
-def get_calls(request: Request):
+def get_calls(request: Request) -> CallDirectory:
     return call_directory(request.app)
 
 
-def call_directory(app):
+def call_directory(app: FastAPI) -> CallDirectory:
     """The app's CallDirectory (Redis when BANK_REDIS_URL is set), made on first use (not at import time)."""
     from assistant.channels.call_directory import build_call_directory
 
@@ -35,7 +40,7 @@ def call_directory(app):
     return app.state.voice_calls
 
 
-def call_tokens(app):
+def call_tokens(app: FastAPI) -> CallTokens:
     """The app's CallTokens (keyed by BANK_TWILIO_AUTH_TOKEN), made on first use."""
     from assistant.channels.call_tokens import CallTokens
 
@@ -44,17 +49,20 @@ def call_tokens(app):
     return app.state.voice_call_tokens
 
 
-async def ready_voice(ws: WebSocket):
+async def ready_voice(ws: WebSocket) -> tuple[Services, VoiceStack] | None:
     """(services, stack) for a voice websocket, or None after closing it with a reason."""
-    services = ws.app.state.services
-    stack = getattr(services, "voice", None) if services is not None else None
-    if stack is None:
+    services: Services | None = ws.app.state.services
+    if services is None or services.voice is None:
         await ws.accept()
         reason = "assistant is still loading" if services is None else (services.voice_error or VOICE_EXTRA_HINT)
         await ws.close(code=1013, reason=reason[:120])
         return None
-    return services, stack
+    return services, services.voice
 
 
-VoiceDep = Annotated[object, Depends(get_voice)]
-CallsDep = Annotated[object, Depends(get_calls)]
+if TYPE_CHECKING:
+    VoiceDep = Annotated[VoiceStack, Depends(get_voice)]
+    CallsDep = Annotated[CallDirectory, Depends(get_calls)]
+else:  # voice.stack needs the [voice] extra, so it is not imported at run time; FastAPI reads only the Depends
+    VoiceDep = Annotated[object, Depends(get_voice)]
+    CallsDep = Annotated[object, Depends(get_calls)]
