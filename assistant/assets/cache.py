@@ -35,9 +35,12 @@ class MissingModelError(RuntimeError):
 class Packaged(Protocol):
     """A model shipped inside PyPI packages, pinned by the sha256 of its one (joined) file."""
 
-    name: str
-    pip_names: tuple[str, ...]
-    sha256: str
+    @property
+    def name(self) -> str: ...
+    @property
+    def pip_names(self) -> tuple[str, ...]: ...
+    @property
+    def sha256(self) -> str: ...
 
     @property
     def in_place(self) -> bool:

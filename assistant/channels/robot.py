@@ -278,7 +278,7 @@ class RobotSession:
 
     async def _sign_in(self, msg: rp.SignIn) -> None:
         """The on-screen keypad sign-in (assistant/core/sign_in.py); the number and PIN go to the bank only."""
-        if self.services.keypad is None:
+        if self.services.keypad is None or self.cid is None:
             await self._error("not_ready", "sign-in is not available here")
             return
         result = await self.services.keypad.sign_in(self.cid, msg.customer_number, msg.pin, "robot")

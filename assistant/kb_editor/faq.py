@@ -42,11 +42,13 @@ class FaqFields:
 
 def faq_markdown(f: FaqFields) -> str:
     """The FAQ as the knowledge base stores it: front matter (category faq) and the answer as body."""
+    effective: dt.date | str
     try:  # a date, not a string, so it is written unquoted like the shipped entries' (effective_date: 2026-01-01)
         effective = dt.date.fromisoformat(f.effective_date) if f.effective_date else dt.date.today()
     except ValueError:
         effective = f.effective_date  # the check names its line
-    meta = {"id": f.doc_id, "title": f.title, "category": FAQ, "effective_date": effective, "source": f.source}
+    meta: dict[str, object] = {"id": f.doc_id, "title": f.title, "category": FAQ, "effective_date": effective,
+                               "source": f.source}
     if f.answer_doc:
         meta["answer_doc"] = f.answer_doc
     meta["questions"] = [q for q in f.questions if q.strip()]
@@ -146,7 +148,7 @@ def suggest_faq(questions: list[str], kb: Knowledge, *, taken: set[str], min_rel
             if p.score >= min_relevance and (p.chunk_id not in pool or pool[p.chunk_id].score < p.score):
                 pool[p.chunk_id] = p
     passages = sorted(pool.values(), key=lambda p: -p.score)[:k]
-    answer, cites = PLACEHOLDER, ()
+    answer, cites = PLACEHOLDER, tuple[Citation, ...]()
     if passages:
         qv = vectors[central]
         relevance = lambda q, texts: kb.embed_many(texts) @ qv  # noqa: E731  (cosine to the typical question)

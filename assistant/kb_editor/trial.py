@@ -109,7 +109,7 @@ class DraftTrial:
         pipeline = DialoguePipeline(knowledge=overlay.retriever, generator=base.answerer.generator, conversations=conversations,
                                     config=base.cfg, nlu=base.nlu, policy=base.policy, handoff=None,
                                     reranker=base.answerer.reranker)
-        reply = await complete(pipeline, UserTurn(question, channel="kb_try"))
+        reply = await complete(pipeline, UserTurn(question, channel="api"))
         return TrialAnswer(reply.text, reply.path, reply.citations, any(c.doc_id == doc_id for c in reply.citations),
                            round(overlay.build_s, 2))
 

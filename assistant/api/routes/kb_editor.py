@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 
 from assistant.api import kb_editor_schemas as S
 from assistant.api.deps import RowId, ServicesDep, StaffDep, require_roles
-from assistant.api.schemas import ErrorOut
+from assistant.api.schemas import ErrorOut, Responses
 from assistant.auth.roles import Role
 from assistant.kb_editor import KbEditor
 from assistant.kb_editor.store import EditorError
@@ -25,7 +25,7 @@ router = APIRouter(prefix="/v1/kb-editor", tags=["knowledge-base editor"])
 Editor = Annotated[AgentView, Depends(require_roles(Role.KB_EDITOR, Role.KB_APPROVER))]
 Approver = Annotated[AgentView, Depends(require_roles(Role.KB_APPROVER))]
 DocId = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]{1,80}$")]
-ERRORS = {code: {"model": ErrorOut} for code in (401, 403, 404, 409, 422)}
+ERRORS: Responses = {code: {"model": ErrorOut} for code in (401, 403, 404, 409, 422)}
 
 
 def kb_editor(services: ServicesDep) -> KbEditor:
