@@ -275,6 +275,8 @@ def create_app(cfg: SandboxConfig, *, db: Database | None = None, reset: bool = 
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:  # a body that is not JSON: the spec's invalid_request (422), like a wrong field
+            return _problem(BankError("invalid_request", "the request body must be UTF-8 encoded JSON"))
         code = "not_found" if exc.status_code == 404 else "invalid_request"
         body = BankError(code, str(exc.detail)).problem() | {"status": exc.status_code}
         return JSONResponse(body, status_code=exc.status_code, media_type=PROBLEM)
