@@ -12,6 +12,9 @@ import json
 import os
 from pathlib import Path
 
+from hypothesis import HealthCheck, Phase, settings
+from hypothesis.errors import Flaky
+
 
 def examples(default: int) -> int:
     """BANK_FUZZ_EXAMPLES when set (e.g. 500 for a long run), else `default`."""
@@ -24,3 +27,21 @@ def report(test: str, **figures) -> None:
     if path:
         with Path(path).open("a") as f:
             f.write(json.dumps({"test": test, **figures}) + "\n")
+
+
+def run_scenarios(machine, scenarios: int, *, steps: int = 8, max_restarts: int = 20) -> dict[str, int]:
+    """Run a schemathesis state machine until `scenarios` scenarios have run.
+
+    The API's state outlives a scenario (a conversation created earlier changes what a later call
+    answers), so Hypothesis can see a replayed prefix take another branch and stop with Flaky;
+    like schemathesis' own runner, start again with a new seed. `machine` counts its scenarios in
+    `machine.scenarios` (a one-item list) from its teardown."""
+    restarts = 0
+    while machine.scenarios[0] < scenarios and restarts <= max_restarts:
+        try:
+            machine.run(settings=settings(max_examples=scenarios - machine.scenarios[0], stateful_step_count=steps,
+                                          deadline=None, database=None, suppress_health_check=list(HealthCheck),
+                                          phases=[Phase.generate]))
+        except Flaky:
+            restarts += 1
+    return {"scenarios": machine.scenarios[0], "restarts": restarts}

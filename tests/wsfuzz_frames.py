@@ -71,7 +71,8 @@ def fuzzed_frames(valid: list[dict], *, binary: st.SearchStrategy[bytes] | None 
     unknown = st.tuples(st.sampled_from(valid), json_values | st.text(max_size=20)).map(
         lambda t: {**t[0], "type": t[1], "event": t[1]})
     texts = st.one_of(as_text.map(_dumps), unknown.map(_dumps), junk_text())
-    return st.one_of(texts.map(lambda t: ("text", t)), (binary or junk_bytes()).map(lambda b: ("bytes", b)))
+    binary = junk_bytes() if binary is None else binary
+    return st.one_of(texts.map(lambda t: ("text", t)), binary.map(lambda b: ("bytes", b)))
 
 
 @dataclass
@@ -95,5 +96,7 @@ CLIENT_CLOSE_CODES = st.sampled_from([1000, 1001, 1002, 1003, 1007, 1008, 1009, 
 def scripts(openings: st.SearchStrategy[list[Frame]], frames: st.SearchStrategy[Frame], *,
             query: st.SearchStrategy[dict] | None = None, max_frames: int = 6) -> st.SearchStrategy[Script]:
     """A script: its opening, up to `max_frames` fuzzed frames, and a probe (3 in 4) or an early close."""
-    return st.builds(Script, openings, st.lists(frames, max_size=max_frames),
-                     st.one_of(st.none(), st.none(), st.none(), CLIENT_CLOSE_CODES), query or st.just({}))
+    ending = st.sampled_from(["probe", "probe", "probe", "close"]).flatmap(
+        lambda e: st.none() if e == "probe" else CLIENT_CLOSE_CODES)
+    return st.builds(Script, openings, st.lists(frames, max_size=max_frames), ending,
+                     st.just({}) if query is None else query)

@@ -51,11 +51,10 @@ def _text(frames: list[dict]) -> list[Frame]:
 
 
 def _opening(valid: list[dict]) -> st.SearchStrategy[list[Frame]]:
-    """The valid opening (most often), a mutated one, junk, or nothing."""
-    frames = _text(valid)
-    broken = st.sampled_from(valid).flatmap(mutated).map(lambda f: _text([f]))
-    return st.one_of(st.just(frames), st.just(frames), st.just(frames), broken,
-                     junk_text().map(lambda t: [("text", t)]), st.just([]))
+    """The valid opening (4 in 7), a mutated one, junk, or nothing."""
+    kinds = {"valid": st.just(_text(valid)), "broken": st.sampled_from(valid).flatmap(mutated).map(lambda f: _text([f])),
+             "junk": junk_text().map(lambda t: [("text", t)]), "none": st.just([])}
+    return st.sampled_from(["valid"] * 4 + ["broken", "junk", "none"]).flatmap(kinds.__getitem__)
 
 
 def _chat(ctx: Context) -> st.SearchStrategy[Script]:

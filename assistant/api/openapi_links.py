@@ -58,6 +58,7 @@ LINKS: dict[tuple[str, str, str], list[tuple[str, str, str, dict[str, Any]]]] = 
             **_customer("$response.body#/conversation_id"), "path.message_id": "$response.body#/message_id"}}),
         ("RequestAgent", "post", CONV + "/handoff", {"parameters": _customer("$response.body#/conversation_id")}),
         ("SendMessage", "post", "/v1/chat", {"requestBody": {"conversation_id": "$response.body#/conversation_id"}}),
+        ("SpeakReply", "post", "/v1/tts", {"requestBody": {"text": "$response.body#/reply"}}),
     ],
     ("post", CONV + "/handoff", "200"): [
         ("CancelAgent", "delete", CONV + "/handoff", {"parameters": _SAME}),
@@ -76,7 +77,18 @@ LINKS: dict[tuple[str, str, str], list[tuple[str, str, str, dict[str, Any]]]] = 
         ("DeleteDocument", "delete", DOC, {"parameters": {"path.doc_id": "$request.path.doc_id"}}),
         ("ListDocuments", "get", "/v1/admin/kb/documents", {}),
     ],
+    ("get", "/healthz", "200"): [("Suggestions", "get", "/v1/suggestions", {})],
+    ("get", "/v1/suggestions", "200"): [  # the widget's suggestion chips
+        ("AskSuggestion", "post", "/v1/chat", {"requestBody": {"message": "$response.body#/0"}}),
+        ("ClassifySuggestion", "post", "/v1/intent", {"requestBody": {"text": "$response.body#/0"}}),
+        ("SearchSuggestion", "get", "/v1/kb/search", {"parameters": {"query.q": "$response.body#/0"}}),
+    ],
+    ("post", "/v1/tts", "200"): [("Transcribe", "post", "/v1/asr", {})],
+    ("post", "/v1/voice/twiml", "200"): [("StreamEnded", "post", "/v1/voice/twiml/next", {})],
+    ("post", "/v1/voice/twiml/next", "200"): [("HoldMessage", "get", "/v1/voice/hold", {})],
+    ("get", "/v1/voice/hold", "200"): [("HoldAudio", "get", "/v1/voice/hold.wav", {})],
     ("get", "/v1/admin/kb/documents", "200"): [
+        ("Rebuild", "post", "/v1/admin/kb/rebuild", {}),
         ("ReplaceDocument", "put", DOC, {"parameters": {"path.doc_id": "$response.body#/0/doc_id"}}),
         ("DeleteDocument", "delete", DOC, {"parameters": {"path.doc_id": "$response.body#/0/doc_id"}}),
     ],

@@ -218,7 +218,7 @@ async def run_pcm_session(ws: WebSocket, services, stack, config: SessionConfig,
                 continue
             try:
                 body = json.loads(msg.get("text") or "")
-            except json.JSONDecodeError:
+            except (ValueError, RecursionError):  # RecursionError: JSON nested thousands of levels deep
                 raise ValueError("text frames must be JSON") from None
             kind = body.get("type") if isinstance(body, dict) else None
             if kind == "mark":

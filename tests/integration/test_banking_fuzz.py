@@ -26,7 +26,7 @@ from schemathesis.specs.openapi.checks import (
 from sandbox_bank.app import create_app
 from sandbox_bank.seed import CUSTOMERS
 from tests.banking_helpers import check_ledger, make_sandbox
-from tests.fuzz_budget import examples, report
+from tests.fuzz_budget import examples, report, run_scenarios
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 SEEDED = [c[0] for c in CUSTOMERS]
@@ -81,6 +81,12 @@ def test_scenarios_along_the_links_keep_the_ledger_whole(schema, bank):
             if cid is not None and cid not in SEEDED:
                 case.path_parameters = {**case.path_parameters, "customer_id": SEEDED[len(str(cid)) % len(SEEDED)]}
 
+        scenarios = [0]
+
+        def teardown(self):
+            self.scenarios[0] += 1
+            super().teardown()
+
         def after_call(self, response, case):
             super().after_call(response, case)
             steps[case.operation.label] += 1
@@ -92,10 +98,9 @@ def test_scenarios_along_the_links_keep_the_ledger_whole(schema, bank):
             except (Exception, BaseExceptionGroup) as exc:  # collected, reported together
                 failures.append(f"{case.method} {case.formatted_path} -> {response.status_code}: {str(exc)[:300]}")
 
-    Scenarios.run(settings=settings(max_examples=examples(25), stateful_step_count=8, deadline=None, database=None,
-                                    suppress_health_check=list(HealthCheck), phases=[Phase.generate]))
+    run = run_scenarios(Scenarios, examples(25))
     missed = sorted({r.ok().label for r in schema.get_all_operations()} - set(steps))
-    report("bank:stateful", operations=23, operations_reached=len(steps), missed=missed, steps=sum(steps.values()),
+    report("bank:stateful", operations=23, **run, operations_reached=len(steps), missed=missed, steps=sum(steps.values()),
            statuses=dict(statuses), server_errors=statuses[500], failures=len(failures))
     assert failures == [], "\n".join(failures[:10])
     assert statuses[200] > 0 and len(steps) >= 12, (steps, statuses)

@@ -18,6 +18,7 @@ from collections import Counter
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
+from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
 
@@ -25,7 +26,7 @@ from assistant.api.app import create_app
 from assistant.kb_admin import KnowledgeAdmin
 from knowledge_base.index import build_index
 from knowledge_base.retriever import LiveRetriever
-from tests.fuzz_budget import examples, report
+from tests.fuzz_budget import examples, report, run_scenarios
 
 ADMIN = "fuzz-admin-token-1234567890"
 AGENT_PW = "fuzz-agent-passphrase-3141"
@@ -79,7 +80,7 @@ def test_every_operation_alone(schema):
     operations = [result.ok() for result in schema.get_all_operations()]
     failures, count = [], Counter()
     for op in operations:
-        @given(case=op.as_strategy())
+        @given(case=op.as_strategy() | op.as_strategy(GenerationMode.NEGATIVE))
         @settings(max_examples=examples(8), deadline=None, suppress_health_check=list(HealthCheck), database=None,
                   phases=[Phase.explicit, Phase.generate])
         def check(case):
@@ -144,11 +145,18 @@ class Credentials:
 
 def test_stateful_scenarios(schema, fuzz_services, agent):
     creds = Credentials(fuzz_services, *agent)
+    schema.config.generation.update(modes=[GenerationMode.POSITIVE])  # chains go on from 2xx; negatives: above
     steps, statuses, failures = Counter(), Counter(), []
 
     class Scenarios(schema.as_state_machine()):
         def before_call(self, case):
             creds.authorize(case)
+
+        scenarios = [0]
+
+        def teardown(self):
+            self.scenarios[0] += 1
+            super().teardown()
 
         def after_call(self, response, case):
             super().after_call(response, case)
@@ -166,10 +174,9 @@ def test_stateful_scenarios(schema, fuzz_services, agent):
             except (Exception, BaseExceptionGroup) as exc:  # collected, reported together
                 failures.append(f"{case.method} {case.formatted_path} -> {response.status_code}: {str(exc)[:300]}")
 
-    Scenarios.run(settings=settings(max_examples=examples(12), stateful_step_count=8, deadline=None, database=None,
-                                    suppress_health_check=list(HealthCheck), phases=[Phase.generate]))
-    operations = len(list(schema.get_all_operations()))
-    report("api:stateful", operations=operations, operations_reached=len(steps), steps=sum(steps.values()),
+    run = run_scenarios(Scenarios, examples(20))
+    labels = {r.ok().label for r in schema.get_all_operations()}
+    report("api:stateful", operations=len(labels), missed=sorted(labels - set(steps)), **run, operations_reached=len(steps), steps=sum(steps.values()),
            statuses=dict(statuses), server_errors=sum(1 for f in failures if " -> 5" in f), failures=len(failures))
     assert failures == [], "\n".join(failures[:20])
     assert statuses[200] > 0 and len(steps) >= 10, (steps, statuses)

@@ -14,6 +14,7 @@ import json
 import logging
 import re
 import time
+import traceback
 import uuid
 from collections import Counter
 
@@ -43,8 +44,13 @@ class ErrorLog(logging.Handler):
         self.records.append(record)
 
     def lines(self) -> list[str]:
-        return [f"{r.name}: {r.getMessage()[:200]} {r.exc_info[1]!r}" if r.exc_info else f"{r.name}: {r.getMessage()[:200]}"
-                for r in self.records]
+        """Each record with, for an exception, where it was raised (the last frames of its traceback)."""
+        out = []
+        for r in self.records:
+            where = "".join(traceback.format_tb(r.exc_info[2])[-3:]) if r.exc_info and r.exc_info[2] else ""
+            error = repr(r.exc_info[1]) if r.exc_info else ""
+            out.append(f"{r.name}: {r.getMessage()[:200]} {error}\n{where}")
+        return out
 
 
 @pytest.fixture(scope="module")
@@ -120,9 +126,10 @@ def test_socket_survives_fuzzed_frames(live, ctx, spec, error_log):
     bad = [f"{o.ending} code={o.code} {o.notes} <- {s.describe()[:400]}" for s, o, _ in played if not o.ok]
     endings = Counter(o.ending for _, o, _ in played)
     report(f"ws:{spec.name}", path=spec.path, scripts=len(played), frames_sent=sum(o.sent for _, o, _ in played),
-           endings=dict(endings), hung=endings["hung"], server_errors=len(error_log.records),
+           endings=dict(endings), close_codes=dict(Counter(o.code for _, o, _ in played if o.code)),
+           hung=endings["hung"], server_errors=len(error_log.records),
            slowest_s=round(max((t for *_, t in played), default=0), 2))
     assert still_serving(live, ctx) == []
-    assert error_log.lines() == []
+    assert error_log.records == [], "\n".join(error_log.lines()[:5])
     assert bad == [], "\n".join(bad[:10])
     assert len(played) >= min(examples(6), 3)
