@@ -92,8 +92,8 @@ class TxnQuery(BaseModel):
     merchant: str | None = Field(default=None, max_length=80)
     from_date: date | None = None
     to_date: date | None = None
-    min_amount_cents: int | None = Field(default=None, ge=0)
-    max_amount_cents: int | None = Field(default=None, ge=0)
+    min_amount_cents: int | None = Field(default=None, ge=0, le=api.MAX_CENTS)
+    max_amount_cents: int | None = Field(default=None, ge=0, le=api.MAX_CENTS)
     status: Literal["posted", "pending", "declined", "failed", "reversed"] | None = None
     kind: Literal["card", "transfer", "payment", "deposit", "interest", "fee"] | None = None
     direction: Literal["debit", "credit"] | None = None
