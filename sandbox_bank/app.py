@@ -92,8 +92,8 @@ class TxnQuery(BaseModel):
     merchant: str | None = Field(default=None, max_length=80)
     from_date: date | None = None
     to_date: date | None = None
-    min_amount_cents: int | None = Field(default=None, ge=0)
-    max_amount_cents: int | None = Field(default=None, ge=0)
+    min_amount_cents: int | None = Field(default=None, ge=0, le=api.MAX_CENTS)
+    max_amount_cents: int | None = Field(default=None, ge=0, le=api.MAX_CENTS)
     status: Literal["posted", "pending", "declined", "failed", "reversed"] | None = None
     kind: Literal["card", "transfer", "payment", "deposit", "interest", "fee"] | None = None
     direction: Literal["debit", "credit"] | None = None
@@ -280,6 +280,8 @@ def create_app(cfg: SandboxConfig, *, db: Database | None = None, reset: bool = 
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:  # a body that is not JSON: the spec's invalid_request (422), like a wrong field
+            return _problem(BankError("invalid_request", "the request body must be UTF-8 encoded JSON"))
         code = "not_found" if exc.status_code == 404 else "invalid_request"
         body = BankError(code, str(exc.detail)).problem() | {"status": exc.status_code}
         return JSONResponse(body, status_code=exc.status_code, media_type=PROBLEM)

@@ -25,8 +25,13 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+# The largest whole number JSON carries exactly (2^53 - 1); a larger amount is a 422, never a database
+# integer overflow (SQLite and PostgreSQL BIGINT stop at 2^63 - 1).
+MAX_CENTS = 2**53 - 1
+
+
 class Money(Strict):
-    amount_cents: int
+    amount_cents: int = Field(ge=-MAX_CENTS, le=MAX_CENTS)
     currency: str = CURRENCY
 
 

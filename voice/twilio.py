@@ -71,7 +71,7 @@ def parse(text: str) -> TwilioEvent | None:
         raise ProtocolError("message too large")
     try:
         msg = json.loads(text)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: JSON nested thousands of levels deep
         raise ProtocolError("not JSON") from exc
     if not isinstance(msg, dict):
         raise ProtocolError("not a JSON object")
@@ -81,14 +81,7 @@ def parse(text: str) -> TwilioEvent | None:
     if kind == "connected":
         return Connected(str(msg.get("protocol", "Call")))
     if kind == "start":
-        fmt = body.get("mediaFormat") or {}
-        sid = msg.get("streamSid") or body.get("streamSid")
-        if not isinstance(sid, str) or not sid:
-            raise ProtocolError("start without streamSid")
-        params = body.get("customParameters") or {}
-        return Start(sid, str(body.get("callSid", "")), str(body.get("accountSid", "")),
-                     str(fmt.get("encoding", "audio/x-mulaw")), int(fmt.get("sampleRate", 8000) or 8000),
-                     {str(k): str(v) for k, v in params.items()} if isinstance(params, dict) else {})
+        return _start(msg, body)
     if kind == "media":
         payload = body.get("payload")
         if not isinstance(payload, str):
@@ -99,8 +92,8 @@ def parse(text: str) -> TwilioEvent | None:
             audio = base64.b64decode(payload, validate=True)
         except (binascii.Error, ValueError) as exc:
             raise ProtocolError("media payload is not base64") from exc
-        ts = body.get("timestamp")
-        return Media(audio, str(body.get("track", "inbound")), int(str(ts)) if str(ts).isdigit() else None)
+        ts = str(body.get("timestamp"))
+        return Media(audio, str(body.get("track", "inbound")), int(ts) if ts.isascii() and ts.isdigit() else None)
     if kind == "mark":
         return Mark(str(body.get("name", "")))
     if kind == "dtmf":
@@ -111,6 +104,21 @@ def parse(text: str) -> TwilioEvent | None:
     if kind == "stop":
         return Stop(str(body.get("callSid", "")))
     return None
+
+
+def _start(msg: dict, body: dict) -> Start:
+    """A start event; fields of the wrong type are a ProtocolError (e.g. `"sampleRate": "fast"`)."""
+    fmt = body.get("mediaFormat") or {}
+    sid = msg.get("streamSid") or body.get("streamSid")
+    if not isinstance(sid, str) or not sid:
+        raise ProtocolError("start without streamSid")
+    rate = fmt.get("sampleRate", 8000) if isinstance(fmt, dict) else None
+    if not isinstance(fmt, dict) or not isinstance(rate, int) or isinstance(rate, bool):
+        raise ProtocolError("start with a malformed mediaFormat")
+    params = body.get("customParameters") or {}
+    return Start(sid, str(body.get("callSid", "")), str(body.get("accountSid", "")),
+                 str(fmt.get("encoding", "audio/x-mulaw")), rate or 8000,
+                 {str(k): str(v) for k, v in params.items()} if isinstance(params, dict) else {})
 
 
 def media_message(stream_sid: str, ulaw: bytes) -> str:

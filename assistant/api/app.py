@@ -19,6 +19,7 @@ from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant import __version__
+from assistant.api import openapi_links
 from assistant.api.routes import (
     admin,
     agent,
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         app.include_router(module.router)
     kb_editor.install_errors(app)
     app.include_router(intent.router)
+    openapi_links.install(app)
 
     limiter = Throttle.from_settings(settings)
     app.state.limiter = limiter

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag, TypeAdapter
+from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag, TypeAdapter, ValidationError
 
 from assistant.core.events import Reply
 from assistant.storage.agents import AgentView
@@ -17,6 +17,15 @@ def _not_blank(v: str) -> str:
     if not v.strip():
         raise ValueError("must not be empty or whitespace")
     return v.strip()
+
+
+def _utc(v: datetime) -> datetime:
+    return v if v.tzinfo else v.replace(tzinfo=UTC)
+
+
+# A moment in UTC with its offset (RFC 3339, as OpenAPI's date-time says): the database hands back
+# naive UTC times (SQLite keeps no offset), e.g. 2026-03-10T15:00:00 is sent as 2026-03-10T15:00:00Z.
+Timestamp = Annotated[datetime, AfterValidator(_utc)]
 
 
 # A message typed by a person (customer or agent): 1-4000 characters, stripped, not blank.
@@ -107,6 +116,19 @@ CustomerFrame = TypeAdapter(Annotated[
     Annotated[ChatFrame, Tag("message")] | Annotated[ResumeFrame, Tag("resume")], Discriminator(_frame_kind)])
 
 
+class AgentFrame(BaseModel):
+    """A message from the agent console's websocket to the customer of a ticket the agent holds."""
+
+    ticket_id: int = Field(ge=1, le=2**31 - 1)  # a database id (RowId); larger is a 422, not a driver error
+    text: str
+
+
+def validation_detail(exc: ValidationError) -> list[dict]:
+    """What was wrong with a websocket frame, as JSON: type, place and message of each error, never the
+    input (it may hold a card number) nor the context (it may hold an exception object)."""
+    return exc.errors(include_url=False, include_input=False, include_context=False)
+
+
 class ChatResponse(BaseModel):
     conversation_id: str
     reply: str
@@ -147,7 +169,7 @@ class MessageOut(BaseModel):
     role: str
     text: str
     channel: str
-    created_at: datetime
+    created_at: Timestamp
     path: str | None
     intent: str | None
     citations: list | None
@@ -163,7 +185,7 @@ class ConversationOut(BaseModel):
     conversation_id: str
     channel: str
     status: str
-    created_at: datetime
+    created_at: Timestamp
     messages: list[MessageOut]
 
 
@@ -221,7 +243,7 @@ class TicketOut(BaseModel):
     sentiment: str | None
     intents: list
     branch_id: str | None
-    created_at: datetime
+    created_at: Timestamp
     wait_s: float
     claimed_by: int | None
     claimed_by_name: str | None

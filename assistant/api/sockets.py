@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from datetime import datetime, timedelta
 
@@ -12,7 +11,7 @@ from fastapi import HTTPException, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
 
 from assistant.api.deps import check_session, verified_customer
-from assistant.api.schemas import ChatResponse, CustomerFrame, ResumeFrame
+from assistant.api.schemas import AgentFrame, ChatResponse, CustomerFrame, ResumeFrame, validation_detail
 from assistant.auth.live import CLOSE_UNAUTHORIZED, close, watch
 from assistant.bus import AGENTS_TOPIC, conversation_topic
 from assistant.core.events import Reply, ReplyDelta, TurnError, TurnStarted, UserTurn
@@ -129,7 +128,7 @@ class CustomerSocket(_Socket):
             try:
                 body = CustomerFrame.validate_json(text)
             except ValidationError as exc:
-                await self.send({"type": "error", "status": 422, "detail": exc.errors(include_url=False, include_input=False)})
+                await self.send({"type": "error", "status": 422, "detail": validation_detail(exc)})
                 continue
             if isinstance(body, ResumeFrame):
                 await self._resume(body)
@@ -228,11 +227,11 @@ class AgentSocket(_Socket):
                     await self._end()  # the loop then ends on its own, with its cleanup
                     continue
                 try:
-                    frame = json.loads(text)
-                    ticket_id, body = int(frame["ticket_id"]), str(frame["text"]).strip()[:4000]
-                except (ValueError, KeyError, TypeError):
+                    frame = AgentFrame.model_validate_json(text)
+                except ValidationError:
                     await self.send({"type": "error", "status": 422, "detail": 'send {"ticket_id": int, "text": str}'})
                     continue
+                ticket_id, body = frame.ticket_id, frame.text.strip()[:4000]
                 if not body:
                     continue
                 try:

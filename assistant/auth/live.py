@@ -7,14 +7,15 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
-from fastapi import WebSocket
+from fastapi import WebSocket, WebSocketDisconnect
 
 CLOSE_UNAUTHORIZED = 4401  # the same code as a failed sign-in: log in (or re-provision) again
 log = logging.getLogger(__name__)
 
 
 async def close(ws: WebSocket, code: int, reason: str) -> None:
-    with contextlib.suppress(RuntimeError):  # the client may be gone already
+    """Close, unless the client is gone already (closed, or its connection dropped while we sent)."""
+    with contextlib.suppress(RuntimeError, WebSocketDisconnect):
         await ws.close(code=code, reason=reason)
 
 

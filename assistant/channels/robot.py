@@ -96,7 +96,7 @@ class RobotSession:
             msg = await asyncio.wait_for(self.ws.receive(), timeout=self.idle)
         except TimeoutError:
             await self.send(rp.ServerBye(reason="idle"))
-            await self.ws.close(code=rp.CLOSE_IDLE, reason="idle timeout")
+            await close(self.ws, rp.CLOSE_IDLE, "idle timeout")
             raise _Closed from None
         if msg["type"] == "websocket.disconnect":
             raise _Closed
@@ -111,15 +111,16 @@ class RobotSession:
             return ("frame_too_large", f"JSON frames are limited to {rp.MAX_TEXT_FRAME} bytes")
         try:
             raw = json.loads(text)
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):  # RecursionError: JSON nested thousands of levels deep
             return ("malformed", "frames must be JSON objects")
         if not isinstance(raw, dict):
             return ("malformed", "frames must be JSON objects")
         if raw.get("v") not in rp.SUPPORTED_VERSIONS:
-            return ("unsupported_version", f"protocol version {raw.get('v')!r} is not supported")
-        model = rp.CLIENT_MESSAGES.get(str(raw.get("type")))
+            return ("unsupported_version", f"protocol version {str(raw.get('v'))[:20]!r} is not supported")
+        kind = raw.get("type")
+        model = rp.CLIENT_MESSAGES.get(kind) if isinstance(kind, str) else None  # a list or object is no type
         if model is None:
-            return ("unknown_type", f"unknown message type {raw.get('type')!r}; known: {sorted(rp.CLIENT_MESSAGES)}")
+            return ("unknown_type", f"unknown message type {str(kind)[:40]!r}; known: {sorted(rp.CLIENT_MESSAGES)}")
         try:
             return model.model_validate(raw)
         except ValidationError as exc:
@@ -144,15 +145,15 @@ class RobotSession:
             code, message = hello
             extra = {"supported_versions": list(rp.SUPPORTED_VERSIONS)} if code == "unsupported_version" else {}
             await self._error(code, message, **extra)
-            await self.ws.close(code=rp.CLOSE_PROTOCOL, reason=code)
+            await close(self.ws, rp.CLOSE_PROTOCOL, code)
             raise _Closed
         if not isinstance(hello, rp.Hello):
             await self._error("malformed", "the first message must be hello")
-            await self.ws.close(code=rp.CLOSE_PROTOCOL, reason="hello expected")
+            await close(self.ws, rp.CLOSE_PROTOCOL, "hello expected")
             raise _Closed
         self.robot, self._token = await self.services.robots.resolve_async(hello.token), hello.token
         if self.robot is None:
-            await self.ws.close(code=rp.CLOSE_UNAUTHORIZED, reason="unknown or revoked robot token")
+            await close(self.ws, rp.CLOSE_UNAUTHORIZED, "unknown or revoked robot token")
             raise _Closed
         rebind_client(f"robot:{self.robot.id}")  # limits count per device, not per branch address
         self.cid = cid = await self._conversation(hello.conversation_id, f"robot:{self.robot.id}")
@@ -178,7 +179,7 @@ class RobotSession:
             await check_new_conversation()
         except Limited as exc:
             await self._error("rate_limited", exc.message)
-            await self.ws.close(code=CLOSE_LIMITED, reason=exc.message[:120])
+            await close(self.ws, CLOSE_LIMITED, exc.message[:120])
             raise _Closed from None
         return await repo.create_async("robot", owner=owner)
 
@@ -227,7 +228,7 @@ class RobotSession:
                 self.voice.played(parsed.mark)
             elif isinstance(parsed, rp.Bye):
                 await self.send(rp.ServerBye(reason="client_bye"))
-                await self.ws.close(code=1000)
+                await close(self.ws, 1000, "bye")
                 raise _Closed
             elif isinstance(parsed, rp.Hello):
                 await self._error("malformed", "hello was already received")

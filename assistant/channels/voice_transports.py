@@ -227,7 +227,7 @@ async def run_pcm_session(ws: WebSocket, services: SessionServices, stack: Voice
                 continue
             try:
                 body = json.loads(msg.get("text") or "")
-            except json.JSONDecodeError:
+            except (ValueError, RecursionError):  # RecursionError: JSON nested thousands of levels deep
                 raise ValueError("text frames must be JSON") from None
             kind = body.get("type") if isinstance(body, dict) else None
             if kind == "mark":

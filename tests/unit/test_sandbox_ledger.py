@@ -189,3 +189,18 @@ def test_production_refuses_a_placeholder_banking_token():
 
     with pytest.raises(ValidationError, match="BANK_BANKING_API_TOKEN"):
         Settings(environment="production", banking_api_token="changeme", _env_file=None)
+
+
+def test_an_amount_bound_past_the_database_integer_is_a_422(tmp_path):
+    """Found by the stateful fuzz (tests/integration/test_banking_fuzz.py): it was an OverflowError (500)."""
+    from fastapi.testclient import TestClient
+
+    from sandbox_bank.app import create_app
+    from tests.banking_helpers import make_sandbox
+
+    bank = make_sandbox(tmp_path)
+    with TestClient(create_app(bank.cfg, db=bank.db)) as c:
+        r = c.get("/v1/customers/cus_alex/transactions", params={"min_amount_cents": 70921627746877503963136})
+        assert r.status_code == 422 and r.json()["code"] == "invalid_amount"
+        r = c.get("/v1/customers/cus_alex/transactions", params={"max_amount_cents": 2**53 - 1})
+        assert r.status_code == 200

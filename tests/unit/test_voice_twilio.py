@@ -33,6 +33,12 @@ def test_parse_the_inbound_events():
     _msg(event="media", media={"payload": "%%%"}), _msg(event="media", media={}),
     _msg(event="media", media={"payload": base64.b64encode(b"x" * 20000).decode()}),
     _msg(event="dtmf", dtmf={"digit": "12"}), "x" * 70000,
+    # websocket fuzzer inputs (tests/wsfuzz_frames.py): each raised something other than ProtocolError
+    "[" * 20000 + "]" * 20000,
+    _msg(event="start", streamSid="MZ1", start={"mediaFormat": "pcm"}),
+    _msg(event="start", streamSid="MZ1", start={"mediaFormat": {"sampleRate": "fast"}}),
+    _msg(event="start", streamSid="MZ1", start={"mediaFormat": {"sampleRate": [8000]}}),
+    '{"event": "start", "streamSid": "MZ1", "start": {"mediaFormat": {"sampleRate": Infinity}}}',
 ])
 def test_malformed_messages_raise_protocol_error(text):
     with pytest.raises(twilio.ProtocolError):
@@ -61,3 +67,8 @@ def test_signature_validation():
     assert twilio.valid_signature("token", "https://h/v1/voice/twiml", params, sig)
     assert not twilio.valid_signature("token", "https://h/v1/voice/twiml", {**params, "From": "+1"}, sig)
     assert not twilio.valid_signature("token", "https://h/v1/voice/twiml", params, None)
+
+
+def test_a_non_ascii_digit_timestamp_is_ignored():
+    media = twilio.parse(_msg(event="media", media={"payload": "//8=", "timestamp": "\u00b2"}))  # '²'.isdigit()
+    assert media == twilio.Media(b"\xff\xff", "inbound", None)

@@ -18,6 +18,7 @@ from assistant.api.capped_body import read_capped
 from assistant.api.deps import ServicesDep, SettingsDep, check_session
 from assistant.api.routes.voice_deps import CallsDep, VoiceDep, call_directory, call_tokens, ready_voice
 from assistant.api.ws_auth import read_auth_token
+from assistant.auth.live import close
 from assistant.channels.voice_setup import session_config
 from assistant.throttle import CLOSE_LIMITED, Limited, check_new_conversation
 from voice import twilio
@@ -154,16 +155,16 @@ async def pcm_stream(
         try:
             await asyncio.to_thread(check_session, services, conversation_id, session_token)
         except HTTPException as exc:
-            await ws.close(code=4000 + exc.status_code, reason=str(exc.detail)[:120])
+            await close(ws, 4000 + exc.status_code, str(exc.detail)[:120])
             return
     if rate not in (8000, 16000, 24000, 44100, 48000) or out_rate not in (8000, 16000, 22050, 24000, 44100, 48000):
-        await ws.close(code=1003, reason="unsupported sample rate")
+        await close(ws, 1003, "unsupported sample rate")
         return
     if conversation_id is None:  # the session starts a conversation: per-client quota
         try:
             await check_new_conversation()
         except Limited as exc:
-            await ws.close(code=CLOSE_LIMITED, reason=exc.message[:120])
+            await close(ws, CLOSE_LIMITED, exc.message[:120])
             return
     cfg = session_config(services.settings, channel=channel, partials=partials)
     await run_pcm_session(ws, services, stack, cfg, in_rate=rate, out_rate=out_rate, conversation_id=conversation_id,
