@@ -126,7 +126,7 @@ class AgentFrame(BaseModel):
 def validation_detail(exc: ValidationError) -> list[dict]:
     """What was wrong with a websocket frame, as JSON: type, place and message of each error, never the
     input (it may hold a card number) nor the context (it may hold an exception object)."""
-    return exc.errors(include_url=False, include_input=False, include_context=False)
+    return [dict(e) for e in exc.errors(include_url=False, include_input=False, include_context=False)]
 
 
 class ChatResponse(BaseModel):
