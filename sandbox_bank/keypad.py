@@ -44,7 +44,7 @@ def sign_in(db: Database, cfg: SandboxConfig, body: api.KeypadSignInIn) -> api.K
                             .with_for_update())
         if customer is None or customer.pin_hash is None:
             _pin_matches(_DUMMY, body.pin)
-            raise BankError("keypad_rejected", "the customer number or PIN is wrong", attempts_left=None)
+            raise BankError("keypad_rejected", "the customer number or PIN is wrong")
         if customer.pin_locked_until is not None and customer.pin_locked_until > now:
             raise BankError("keypad_locked", "too many wrong PINs; keypad sign-in is locked for a while",
                             locked_until=customer.pin_locked_until.isoformat())

@@ -127,6 +127,11 @@ def recorded(tmp_path_factory):
     for _ in range(3):
         call("POST", f"{c}/otp/{otp3['id']}/verify", json={"code": "000000x"})
     call("POST", f"{c}/otp", json={"purpose": "login"})
+    keypad = {"customer_number": "40034567", "conversation_id": "c-spec"}
+    call("POST", "/v1/identity/keypad", json={**keypad, "pin": "9024"})
+    call("POST", "/v1/identity/keypad", json={**keypad, "pin": "12"})
+    for _ in range(3):
+        call("POST", "/v1/identity/keypad", json={**keypad, "pin": "0000"})
     return calls
 
 
