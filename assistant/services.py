@@ -10,6 +10,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import sessionmaker
 
+from assistant.analytics import Analytics, CsatRepository, GapConfig
 from assistant.assets import (
     LLM_REGISTRY,
     resolve_embedding,
@@ -69,6 +70,8 @@ class Services:
     nlu: MiniLMIntentClassifier | None = None  # intent, scope, human request (assistant/nlu/)
     selfservice: SelfService | None = None  # flows on the bank's API for verified customers (assistant/dialogue/)
     identity: IdentityVerifier | None = None  # checks the bank's signed identity assertions
+    analytics: Analytics | None = None  # the supervisor dashboard and knowledge gaps (assistant/analytics/)
+    csat: CsatRepository | None = None  # end-of-conversation satisfaction answers
 
 
 def build_embedder(settings: Settings) -> MiniLMEmbeddings:
@@ -248,6 +251,9 @@ def build_services(settings: Settings) -> Services:
                               retriever=retriever, vector_cache=settings.vector_cache, uploads=repos.kb_uploads, bus=bus)
     if kb_admin.sync_at_start():  # documents another replica added or deleted while this one was down
         log.info("knowledge base: admin changes from the database applied; index %s", retriever.version)
+    analytics = Analytics(repos.sessions, embed=embedder.encode, low_confidence=policy.low_confidence_threshold,
+                          gap_config=GapConfig(distance=settings.gap_distance, min_size=settings.gap_min_size))
     return Services(settings, embedder, retriever, generator, repos.conversations, repos.tickets, repos.agents,
                     bus, handoff, ThrottledPipeline(pipeline), startup, load_canned(settings.canned_replies), kb_admin, repos.robots, metrics, repos.audit,
-                    voice=voice, voice_error=voice_error, nlu=nlu, selfservice=selfservice, identity=identity)
+                    voice=voice, voice_error=voice_error, nlu=nlu, selfservice=selfservice, identity=identity,
+                    analytics=analytics, csat=CsatRepository(repos.sessions))

@@ -22,6 +22,7 @@ from assistant import __version__
 from assistant.api.routes import (
     admin,
     agent,
+    analytics,
     chat,
     conversations,
     demo,
@@ -76,7 +77,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.state.services = services
     app.state.startup_error = None
     app.state.kb_follower = None
-    for module in (health, chat, conversations, kb, agent, admin, voice, telephony, robot, suggestions, demo):
+    for module in (health, chat, conversations, kb, agent, admin, voice, telephony, robot, suggestions, demo, analytics):
         app.include_router(module.router)
     app.include_router(intent.router)
 

@@ -53,7 +53,21 @@ class Bye(_Msg):
     type: Literal["bye"]
 
 
-CLIENT_MESSAGES = {"hello": Hello, "text": Text, "played": Played, "ping": Ping, "bye": Bye}
+class Done(_Msg):
+    """The visitor has finished (e.g. tapped "Done" on the screen): the server answers with `survey`."""
+
+    type: Literal["done"]
+
+
+class Csat(_Msg):
+    """The visitor's answer to `survey`, once per conversation."""
+
+    type: Literal["csat"]
+    score: int = Field(ge=1, le=5, description="1 (very dissatisfied) to 5 (very satisfied)")
+    comment: str | None = Field(default=None, max_length=1000, description="optional; stored redacted")
+
+
+CLIENT_MESSAGES = {"hello": Hello, "text": Text, "played": Played, "ping": Ping, "bye": Bye, "done": Done, "csat": Csat}
 
 
 class Display(BaseModel):
@@ -122,10 +136,26 @@ class Pong(_Msg):
     id: str | None = None
 
 
+class Survey(_Msg):
+    """Show the satisfaction question on screen (after a goodbye, or `done`); answer with `csat`."""
+
+    type: Literal["survey"] = "survey"
+    conversation_id: str
+    question: str
+    scores: list[int] = [1, 2, 3, 4, 5]
+    labels: dict[str, str] = {"1": "Very dissatisfied", "5": "Very satisfied"}
+    comment: bool = Field(default=True, description="a comment field may be shown")
+
+
+class CsatSaved(_Msg):
+    type: Literal["csat_saved"] = "csat_saved"
+    score: int
+
+
 class Error(_Msg):
     type: Literal["error"] = "error"
     code: Literal["malformed", "unsupported_version", "unknown_type", "frame_too_large", "not_ready", "voice_unavailable",
-                  "rate_limited"]
+                  "rate_limited", "already_rated"]
     message: str
     supported_versions: list[int] | None = None
 
@@ -135,7 +165,8 @@ class ServerBye(_Msg):
     reason: str
 
 
-SERVER_MESSAGES = {m.model_fields["type"].default: m for m in (Session, Transcript, ReplyDelta, Reply, StaffNeeded, Audio, Pong, Error, ServerBye)}
+SERVER_MESSAGES = {m.model_fields["type"].default: m for m in (Session, Transcript, ReplyDelta, Reply, StaffNeeded, Audio, Pong,
+                                                                 Survey, CsatSaved, Error, ServerBye)}
 
 
 class DisplayMap:

@@ -19,6 +19,7 @@ import traceback
 
 import numpy as np
 
+from assistant.analytics.csat import asks_survey
 from assistant.channels.voice_types import AudioOut, CallOutcome, SessionConfig, Utterance, VoicePrompts
 from assistant.core.events import Reply, ReplyDelta, UserTurn
 from assistant.privacy import redact
@@ -51,6 +52,7 @@ class VoiceSession:
         self._last_activity_s = 0.0
         self._reprompts = 0
         self._ending: CallOutcome | None = None
+        self._survey = False  # the caller said goodbye and was asked for a keypad rating 1-5
         self._closed = False
         self._tasks: set[asyncio.Task] = set()
         self.turn_metrics: list[dict] = []
@@ -105,8 +107,12 @@ class VoiceSession:
             self._spawn(self._end(self._ending))
 
     async def dtmf(self, digit: str) -> None:
+        if self._survey and digit in ("1", "2", "3", "4", "5") and not self._closed:
+            await self._rated(int(digit))
+            return
         if digit != "0" or self._closed or self._ending is not None:
             return
+        self._survey = False
         await self._interrupt("dtmf")
         self.detector.reset()
         ticket = await self._request_handoff("caller pressed 0 for an agent")
@@ -114,6 +120,20 @@ class VoiceSession:
         self._ending = CallOutcome("transfer", ticket, "dtmf")
         await self.out.notify({"type": "handoff", "ticket_id": ticket, "reason": "dtmf"})
         self._say(self.cfg.prompts.transfer)
+
+    async def _rated(self, score: int) -> None:
+        """A keypad rating after the goodbye: stored once (a second key press is ignored), thanks, hang up."""
+        self._survey = False
+        await self._interrupt("dtmf")
+        csat = getattr(self.services, "csat", None)
+        if csat is not None and self.conversation_id:
+            try:
+                await asyncio.to_thread(csat.record, self.conversation_id, score)
+            except Exception as exc:  # already rated, or the store failed: the caller still hears thanks
+                log.warning("keypad rating not stored: %s", type(exc).__name__)
+        await self.out.notify({"type": "csat", "score": score})
+        self._ending = CallOutcome("hangup", reason="survey")
+        self._say(self.cfg.prompts.csat_thanks)
 
     async def close(self, reason: str = "caller_hangup") -> None:
         """The caller hung up or the socket died: keep what was said, stop speaking."""
@@ -174,6 +194,7 @@ class VoiceSession:
             self._early = (ev.speech_s, self._spawn(asyncio.to_thread(self.stack.asr.transcribe, ev.audio)))
 
     def _turn_ended(self, ev: TurnEnded) -> None:
+        self._survey = False  # the caller speaks again: the conversation goes on
         audio = ev.audio if self._carry is None else np.concatenate([self._carry, ev.audio])
         early = self._early[1] if self._early is not None and self._early[0] == ev.speech_s and self._carry is None else None
         self._carry, self._early = None, None
@@ -271,10 +292,14 @@ class VoiceSession:
             utt.drop_pending()  # the guard replaced the streamed answer: its unsaid sentences go
         for sentence in unspoken_remainder(final.text, utt.sent):
             utt.add(sentence)
+        survey = asks_survey(final)
+        self._survey = survey and self.cfg.csat
+        for sentence in split_sentences(self.cfg.prompts.csat_ask) if self._survey else ():
+            utt.add(sentence)
         utt.finish()
         metric.update(path=final.path, pipeline_ms=final.latency_ms)
         await self.out.notify({"type": "reply", "text": final.text, "path": final.path,
-                               "citations": [c.doc_id for c in final.citations]})
+                               "citations": [c.doc_id for c in final.citations], "survey": survey})
         if final.handoff is not None and final.handoff.active and final.path != "human":
             self._ending = CallOutcome("transfer", await self._open_ticket(), final.handoff.reason)
         await asyncio.shield(utt.task)
@@ -305,6 +330,11 @@ class VoiceSession:
         if busy or self._ending is not None or self._closed:
             return
         if self.detector.position_s - self._last_activity_s < self.cfg.silence_reprompt_s:
+            return
+        if self._survey:  # no key pressed after the goodbye: end the call without a rating
+            self._survey = False
+            self._ending = CallOutcome("hangup", reason="survey_timeout")
+            self._say(self.cfg.prompts.csat_timeout)
             return
         self._reprompts += 1
         if self._reprompts > self.cfg.max_reprompts:

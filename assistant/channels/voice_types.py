@@ -29,6 +29,10 @@ class VoicePrompts:
     transfer: str = "Connecting you to an agent now. Please hold."
     apology: str = "Sorry, something went wrong on my side. Could you say that again, or press zero for an agent?"
     slow_down: str = "Sorry, that's more questions than I can take at once. Please wait a moment before the next one."
+    csat_ask: str = ("Before you go: how satisfied are you with this call? On your keypad, press 1 for very "
+                     "dissatisfied, up to 5 for very satisfied.")
+    csat_thanks: str = "Thank you for your rating. Goodbye."
+    csat_timeout: str = "Thank you for calling. Goodbye."
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +44,7 @@ class SessionConfig:
     partial_every_s: float = 1.0
     close_timeout_s: float = 30.0
     channel: str = "voice"
+    csat: bool = False  # after the caller's goodbye, ask for a keypad rating 1-5 (the phone line)
 
 
 @dataclass(frozen=True, slots=True)

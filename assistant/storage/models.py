@@ -50,6 +50,11 @@ class Message(Base):
     first_token_ms: Mapped[float | None] = mapped_column(Float, nullable=True)
     pii: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # counts by kind, never values
     feedback: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # the dialogue manager's route (knowledge, flow_start, slot_fill, confirm, ...), the flow it concerned and how
+    # that flow ended on this turn (completed | cancelled | failed | handoff; None while it runs): for analytics
+    route: Mapped[str | None] = mapped_column(String(24), nullable=True)
+    flow: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    flow_outcome: Mapped[str | None] = mapped_column(String(16), nullable=True)
 
     conversation: Mapped[Conversation] = relationship(back_populates="messages")
 
