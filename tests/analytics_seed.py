@@ -21,8 +21,11 @@ C, M, T, S, A = (Conversation.__table__, Message.__table__, Ticket.__table__, Cs
 CARD = "[CARD]"
 
 
+YEAR = 2026
+
+
 def at(day: int, hour: int, minute: int = 0, month: int = 3) -> datetime:
-    return datetime(2026, month, day, hour, minute, tzinfo=UTC)
+    return datetime(YEAR, month, day, hour, minute, tzinfo=UTC)
 
 
 # conversation name -> (channel, start, [(role, text, minutes after start, fields)])
@@ -74,29 +77,32 @@ HISTORY = {
 }
 
 
-def seed(engine: Engine) -> dict[str, str]:
-    """Write the history; returns conversation name -> id (and "agent" -> the agent's id as text)."""
+def seed(engine: Engine, *, years_back: int = 0) -> dict[str, str]:
+    """Write the history (`years_back` years earlier, so several tests can share one database); returns
+    conversation name -> id (and "agent" -> the agent's id as text)."""
     ids = {name: str(uuid.uuid4()) for name in HISTORY}
+    shift = lambda t: t.replace(year=t.year - years_back)  # noqa: E731
     minute = 60
     with engine.begin() as c:
         agent_id = c.execute(insert(A).values(username=f"ana-{uuid.uuid4().hex[:6]}", display_name="Ana Lyst",
-                                              password_hash="x", role="agent", created_at=at(1, 0))
+                                              password_hash="x", role="agent", created_at=shift(at(1, 0)))
                              .returning(A.c.id)).scalar_one()
         order = itertools.count()
         for name, (channel, start, messages) in HISTORY.items():
+            start = shift(start)
             c.execute(insert(C).values(id=ids[name], channel=channel, status="bot", created_at=start, updated_at=start))
             for role, text, after, fields in messages:
                 when = start.timestamp() + after * minute + next(order) % 7  # distinct times, in order
                 c.execute(insert(M).values(conversation_id=ids[name], role=role, text=text, channel=channel,
                                            created_at=datetime.fromtimestamp(when, UTC), **fields))
         c.execute(insert(T).values(conversation_id=ids["c2"], status="closed", reason="explicit request for a human",
-                                   channel="web", summary="", created_at=at(2, 11, 2), claimed_by=agent_id,
-                                   claimed_at=at(2, 11, 4), closed_at=at(2, 11, 10), resolution="resolved"))
+                                   channel="web", summary="", created_at=shift(at(2, 11, 2)), claimed_by=agent_id,
+                                   claimed_at=shift(at(2, 11, 4)), closed_at=shift(at(2, 11, 10)), resolution="resolved"))
         c.execute(insert(T).values(conversation_id=ids["c6"], status="cancelled", reason="complaint with negative sentiment",
-                                   channel="web", summary="", created_at=at(9, 9, 1), closed_at=at(9, 9, 5),
+                                   channel="web", summary="", created_at=shift(at(9, 9, 1)), closed_at=shift(at(9, 9, 5)),
                                    resolution="customer_cancelled"))
-        c.execute(insert(S).values(conversation_id=ids["c1"], channel="web", score=5, comment=None, created_at=at(2, 10, 5)))
+        c.execute(insert(S).values(conversation_id=ids["c1"], channel="web", score=5, comment=None, created_at=shift(at(2, 10, 5))))
         c.execute(insert(S).values(conversation_id=ids["c2"], channel="web", score=2, comment=f"too slow, my card {CARD}",
-                                   created_at=at(2, 11, 12)))
+                                   created_at=shift(at(2, 11, 12))))
     ids["agent"] = str(agent_id)
     return ids
