@@ -78,9 +78,16 @@ class History:
     def _conversation(self, b: Batch) -> None:
         rng = self.rng
         cid, channel, t = str(uuid.uuid4()), str(rng.choice(CHANNELS[0], p=CHANNELS[1])), self._start()
-        b.conversations.append((cid, channel, "bot", t, t))
         if channel == "voice" and rng.random() < 0.02:
+            b.conversations.append((cid, channel, "bot", t, t, None, None))
             return  # a silent call
+        first = len(b.messages)
+        self._turns(b, cid, channel, t)
+        handed = b.tickets[-1][5] if b.tickets and b.tickets[-1][0] == cid else None
+        b.conversations.append((cid, channel, "bot", t, b.messages[-1][4], b.messages[first][4], handed))
+
+    def _turns(self, b: Batch, cid: str, channel: str, t: datetime) -> None:
+        rng = self.rng
         turns = 1 + int(rng.poisson(4.1))
         main = self._intent(t)
         flow = FLOWS[int(rng.integers(len(FLOWS)))] if rng.random() < 0.09 else None
@@ -147,7 +154,7 @@ class History:
 
 MESSAGE_COLUMNS = ("conversation_id", "role", "text", "channel", "created_at", "path", "intent", "intent_confidence",
                    "citations", "feedback", "route", "flow", "flow_outcome")
-CONVERSATION_COLUMNS = ("id", "channel", "status", "created_at", "updated_at")
+CONVERSATION_COLUMNS = ("id", "channel", "status", "created_at", "updated_at", "first_user_at", "handed_off_at")
 TICKET_COLUMNS = ("conversation_id", "status", "reason", "channel", "summary", "created_at", "claimed_by", "claimed_at",
                   "closed_at", "resolution")
 CSAT_COLUMNS = ("conversation_id", "channel", "score", "comment", "created_at")

@@ -13,6 +13,7 @@ import uuid
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine, insert
+from sqlalchemy import text as sql
 
 from assistant.storage.analytics_tables import CsatResponse
 from assistant.storage.models import Agent, Conversation, Message, Ticket
@@ -101,6 +102,11 @@ def seed(engine: Engine, *, years_back: int = 0) -> dict[str, str]:
         c.execute(insert(T).values(conversation_id=ids["c6"], status="cancelled", reason="complaint with negative sentiment",
                                    channel="web", summary="", created_at=shift(at(9, 9, 1)), closed_at=shift(at(9, 9, 5)),
                                    resolution="customer_cancelled"))
+        mine = ", ".join(f"'{ids[name]}'" for name in HISTORY)  # what the repository and the tickets keep up to date
+        c.execute(sql("UPDATE conversations SET first_user_at = (SELECT min(m.created_at) FROM messages m WHERE "
+                       f"m.conversation_id = conversations.id AND m.role = 'user') WHERE id IN ({mine})"))
+        c.execute(sql("UPDATE conversations SET handed_off_at = (SELECT min(t.created_at) FROM tickets t WHERE "
+                       f"t.conversation_id = conversations.id) WHERE id IN ({mine})"))
         c.execute(insert(S).values(conversation_id=ids["c1"], channel="web", score=5, comment=None, created_at=shift(at(2, 10, 5))))
         c.execute(insert(S).values(conversation_id=ids["c2"], channel="web", score=2, comment=f"too slow, my card {CARD}",
                                    created_at=shift(at(2, 11, 12))))

@@ -13,7 +13,7 @@ from collections import Counter
 from sqlalchemy import Connection, Select, Text, and_, cast, exists, func, select
 
 from assistant.analytics.filters import Filters
-from assistant.analytics.messages import M, scope
+from assistant.analytics.messages import M
 from assistant.analytics.tables import Chart, Column, Table, rate
 
 STARTS = ("flow_start", "verify")
@@ -29,9 +29,21 @@ def _doc_ids(citations) -> list[str]:
     return list(dict.fromkeys(ids)) or [NO_SOURCE]
 
 
+def rated(f: Filters) -> list:
+    """Rated replies in the range (only assistant messages are rated): the partial index on feedback."""
+    return [M.c.feedback.in_((-1, 1)), f.during(M.c.created_at), f.on_channel(M.c.channel),
+            *([M.c.intent == f.intent] if f.intent else [])]
+
+
+def in_flows(f: Filters) -> list:
+    """Replies of self-service flows in the range (only assistant messages carry a flow): the partial index."""
+    return [M.c.flow.is_not(None), f.during(M.c.created_at), f.on_channel(M.c.channel),
+            *([M.c.intent == f.intent] if f.intent else [])]
+
+
 def thumbs_down_docs(conn: Connection, f: Filters, limit: int = 25) -> Table:
     """Per cited document: replies rated down and up (a reply citing two documents counts for both)."""
-    q = select(M.c.citations, M.c.feedback).where(*scope(f, "assistant"), M.c.feedback.is_not(None))
+    q = select(M.c.citations, M.c.feedback).where(*rated(f))
     down, up, titles = Counter(), Counter(), {}
     for citations, feedback in conn.execute(q):
         for doc in _doc_ids(citations):
@@ -48,8 +60,8 @@ def thumbs_down_docs(conn: Connection, f: Filters, limit: int = 25) -> Table:
 
 
 def flows(conn: Connection, f: Filters) -> Table:
-    q = select(M.c.flow, M.c.route, M.c.flow_outcome, func.count()).where(
-        *scope(f, "assistant"), M.c.flow.is_not(None)).group_by(M.c.flow, M.c.route, M.c.flow_outcome)
+    q = select(M.c.flow, M.c.route, M.c.flow_outcome, func.count()).where(*in_flows(f)) \
+        .group_by(M.c.flow, M.c.route, M.c.flow_outcome)
     started, ended = Counter(), {e: Counter() for e in ENDS}
     for flow, route, outcome, n in conn.execute(q):
         if route in STARTS:
@@ -81,10 +93,10 @@ def _cites(doc: str):
 def drill(figure: str, f: Filters, key: str, column: str) -> Select | None:
     ids = select(M.c.conversation_id.label("cid"), M.c.created_at.label("at"))
     if figure == "thumbs_down_docs":
-        return ids.where(*scope(f, "assistant"), M.c.feedback == (1 if column == "thumbs_up" else -1), _cites(key))
+        return ids.where(*rated(f), M.c.feedback == (1 if column == "thumbs_up" else -1), _cites(key))
     if figure != "flows":
         return None
-    mine = [*scope(f, "assistant"), M.c.flow == key]
+    mine = [*in_flows(f), M.c.flow == key]
     if column in ENDS:
         return ids.where(*mine, M.c.flow_outcome == column)
     if column not in ("started", "abandoned"):

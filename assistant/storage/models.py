@@ -28,6 +28,10 @@ class Conversation(Base):
     owner: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    # when the customer first wrote or spoke (None: a session nobody used) and when the first hand-off ticket
+    # was opened: kept on the row so that the dashboard counts conversations without reading their messages
+    first_user_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    handed_off_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     messages: Mapped[list[Message]] = relationship(
         back_populates="conversation", order_by="Message.id", cascade="all, delete-orphan"
     )

@@ -1,4 +1,5 @@
-"""analytics: each reply's dialogue route and flow outcome, satisfaction surveys, knowledge gaps, and the
+"""analytics: when each conversation's customer first spoke and when it was first handed off, each reply's
+dialogue route and flow outcome, satisfaction surveys, knowledge gaps, and the
 indexes the dashboard's queries read (bench/analytics_queries.py)
 
 Revision ID: 0011
@@ -14,18 +15,24 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.add_column("conversations", sa.Column("first_user_at", sa.DateTime(timezone=True), nullable=True))
+    op.add_column("conversations", sa.Column("handed_off_at", sa.DateTime(timezone=True), nullable=True))
+    op.execute("UPDATE conversations SET first_user_at = (SELECT min(m.created_at) FROM messages m "
+               "WHERE m.conversation_id = conversations.id AND m.role = 'user')")
+    op.execute("UPDATE conversations SET handed_off_at = (SELECT min(t.created_at) FROM tickets t "
+               "WHERE t.conversation_id = conversations.id)")
     op.add_column("messages", sa.Column("route", sa.String(24), nullable=True))
     op.add_column("messages", sa.Column("flow", sa.String(64), nullable=True))
     op.add_column("messages", sa.Column("flow_outcome", sa.String(16), nullable=True))
     # One covering index for the per-message figures (routes, intents, unanswered): a range of one role.
     op.create_index("ix_messages_analytics", "messages",
                     ["role", "created_at", "channel", "path", "intent", "intent_confidence", "feedback"])
-    op.create_index("ix_messages_intent", "messages", ["intent", "conversation_id"])
+    op.create_index("ix_messages_intent", "messages", ["intent", "role", "created_at", "conversation_id"])
     op.create_index("ix_messages_feedback", "messages", ["feedback", "created_at"],
                     sqlite_where=sa.text("feedback IS NOT NULL"), postgresql_where=sa.text("feedback IS NOT NULL"))
-    op.create_index("ix_messages_flows", "messages", ["created_at", "flow", "route", "flow_outcome", "channel"],
+    op.create_index("ix_messages_flows", "messages", ["created_at", "flow", "route", "flow_outcome", "channel", "intent"],
                     sqlite_where=sa.text("flow IS NOT NULL"), postgresql_where=sa.text("flow IS NOT NULL"))
-    op.create_index("ix_conversations_created", "conversations", ["created_at", "channel"])
+    op.create_index("ix_conversations_created", "conversations", ["created_at", "channel", "first_user_at", "handed_off_at"])
     op.create_index("ix_tickets_created", "tickets", ["created_at", "channel"])
     op.create_table(
         "csat_responses",
@@ -76,6 +83,9 @@ def downgrade() -> None:
     op.drop_index("ix_messages_feedback", "messages")
     op.drop_index("ix_messages_intent", "messages")
     op.drop_index("ix_messages_analytics", "messages")
+    with op.batch_alter_table("conversations") as batch:
+        batch.drop_column("handed_off_at")
+        batch.drop_column("first_user_at")
     with op.batch_alter_table("messages") as batch:
         batch.drop_column("flow_outcome")
         batch.drop_column("flow")
