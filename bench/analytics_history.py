@@ -2,7 +2,7 @@
 satisfaction answers with realistic mixes, written in bulk (SQLite executemany, PostgreSQL COPY).
 
 Mixes (per conversation unless said): channel web 55 %, phone 25 %, robot 12 %, API 8 %; 2 % of phone calls
-silent; 1 + Poisson(4.1) customer turns; intents Zipf-distributed over 80 names, two of them rising over the
+silent; 1 + Poisson(4.15) customer turns; intents Zipf-distributed over 80 names, two of them rising over the
 last 30 days; replies FAQ 38 %, quoted 20 %, generated 20 %, clarify 6 %, no answer 4 %, refused 4 %,
 small talk 6 %, declined 2 %, flow when in a flow (9 % of conversations: completed 60 %, cancelled 10 %,
 failed 5 %, handed off 5 %, abandoned 20 %); 12 % handed off (85 % claimed: wait log-normal around 90 s,
@@ -88,7 +88,7 @@ class History:
 
     def _turns(self, b: Batch, cid: str, channel: str, t: datetime) -> None:
         rng = self.rng
-        turns = 1 + int(rng.poisson(4.1))
+        turns = 1 + int(rng.poisson(4.15))
         main = self._intent(t)
         flow = FLOWS[int(rng.integers(len(FLOWS)))] if rng.random() < 0.09 else None
         end = str(rng.choice(FLOW_ENDS[0], p=FLOW_ENDS[1])) if flow else None
