@@ -155,3 +155,18 @@ def test_robot_survey_on_screen(client, services):
         ws.send_json({"v": 1, "type": "csat", "score": 9})
         assert ws.receive_json()["code"] == "malformed"
     assert services.analytics.transcripts([session["conversation_id"]])[0]["csat"] == {"score": 5, "comment": "lovely robot"}
+
+
+def test_cli_prints_a_figure_as_csv_and_refreshes_gaps(tmp_path):
+    import subprocess
+    import sys
+
+    env = {"BANK_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1"}
+    run = lambda *a: subprocess.run([sys.executable, "-m", "assistant.cli", "analytics", *a], env=env,  # noqa: E731
+                                    capture_output=True, text=True, timeout=300)
+    figure = run("figure", "overview", "--start", "2025-03-01", "--end", "2025-03-14")
+    assert figure.returncode == 0, figure.stderr
+    assert figure.stdout.splitlines()[:2] == ["Metric,Value", "Conversations,0"]
+    assert run("figure", "nope").returncode == 2
+    gaps = run("gaps", "--full")
+    assert gaps.returncode == 0 and "knowledge gaps: 0 (0 new questions read)" in gaps.stdout, gaps.stderr

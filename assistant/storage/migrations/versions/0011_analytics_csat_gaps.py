@@ -27,7 +27,7 @@ def upgrade() -> None:
     # One covering index for the per-message figures (routes, intents, unanswered): a range of one role.
     op.create_index("ix_messages_analytics", "messages",
                     ["role", "created_at", "channel", "path", "intent", "intent_confidence", "feedback"])
-    op.create_index("ix_messages_intent", "messages", ["intent", "role", "created_at", "conversation_id"])
+    op.create_index("ix_messages_intent", "messages", ["intent", "role", "created_at", "channel", "conversation_id"])
     op.create_index("ix_messages_feedback", "messages", ["feedback", "created_at"],
                     sqlite_where=sa.text("feedback IS NOT NULL"), postgresql_where=sa.text("feedback IS NOT NULL"))
     op.create_index("ix_messages_flows", "messages", ["created_at", "flow", "route", "flow_outcome", "channel", "intent"],
