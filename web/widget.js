@@ -154,7 +154,7 @@
     ".survey .scale label:has(input:checked){background:var(--accent);}",
     ".survey .scale label:has(input:focus-visible){outline:3px solid var(--focus);outline-offset:2px;}",
     ".survey .ends{display:flex;justify-content:space-between;font-size:12px;color:var(--muted);margin:3px 0 8px;}",
-    ".survey textarea{width:100%;min-height:54px;resize:vertical;font:inherit;font-size:14px;padding:6px 8px;",
+    ".survey input[type=text]{width:100%;font:inherit;font-size:14px;padding:6px 8px;",
     "color:var(--fg);background:var(--field);border:1px solid var(--line);border-radius:8px;margin:3px 0 8px;}",
     ".survey .actions{display:flex;gap:10px;align-items:center;}",
     ".survey .primary{border:0;border-radius:999px;background:var(--accent);color:var(--accent-fg);padding:6px 14px;",
@@ -463,7 +463,7 @@
         "aria-label": i + (i === 1 ? " (very dissatisfied)" : i === 5 ? " (very satisfied)" : "") }),
         h("span", { text: String(i), "aria-hidden": "true" })));
     }
-    var comment = h("textarea", { id: "bank-chat-csat-comment", maxlength: "1000", rows: "2" });
+    var comment = h("input", { type: "text", id: "bank-chat-csat-comment", maxlength: "1000", autocomplete: "off" });
     var sendRating = h("button", { cls: "primary", type: "submit", text: "Send rating" });
     var skip = h("button", { cls: "link-btn", type: "button", text: "Skip", onclick: function () { done(false); } });
     var form = h("form", { "aria-label": "Rate this conversation" },

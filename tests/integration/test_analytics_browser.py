@@ -142,7 +142,7 @@ def test_customer_rates_the_conversation_in_the_widget(server, browser, services
     page.keyboard.press("ArrowRight")  # radios: the arrow keys move through 1-5
     page.keyboard.press("ArrowRight")
     page.keyboard.press("ArrowRight")
-    survey.locator("textarea").fill("quick answer")
+    survey.locator("input[type=text]").fill("quick answer")
     survey.locator(".primary").click()
     expect(w.locator(".notice").last).to_contain_text("Thanks for your rating.")
     expect(survey).to_have_count(0)
