@@ -120,8 +120,10 @@
         scales: { x: { stacked: table.chart.stacked }, y: { stacked: table.chart.stacked, beginAtZero: true } },
         onClick: function (_evt, found) {
           if (!found.length) return;
+          // a bar of a count opens its conversations; a bar of a time or a mean, those of its row
           var column = this.data.datasets[found[0].datasetIndex]._column;
-          if (table.drill.indexOf(column) >= 0) drill(table, found[0].index, column);
+          if (table.drill.indexOf(column) < 0) column = table.drill[0];
+          if (column) drill(table, found[0].index, column);
         },
         onHover: function (evt, found) { evt.native.target.style.cursor = found.length ? "pointer" : "default"; },
       },

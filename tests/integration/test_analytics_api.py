@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 
@@ -170,3 +171,38 @@ def test_cli_prints_a_figure_as_csv_and_refreshes_gaps(tmp_path):
     assert run("figure", "nope").returncode == 2
     gaps = run("gaps", "--full")
     assert gaps.returncode == 0 and "knowledge gaps: 0 (0 new questions read)" in gaps.stdout, gaps.stderr
+
+
+def test_flow_replies_store_their_route_and_outcome(client, services, settings, boss):
+    """A signed-in customer's balance (a flow that ends on its first turn) and a card freeze cancelled midway:
+    each reply stores its dialogue route, the flow and how it ended, which the flows figure counts."""
+    import httpx
+
+    def turn(cid: str, headers: dict, message: str, identity: str | None = None) -> dict:
+        body = {"conversation_id": cid, "message": message, "channel": "web", **({"identity": identity} if identity else {})}
+        r = client.post("/v1/chat", json=body, headers=headers)
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    day = str(datetime.now(UTC).date())
+    today = {"start": day, "end": day}
+    before = {r[0]: r for r in client.get("/v1/analytics/figures/flows", params=today, headers=boss).json()["rows"]}
+    bank = httpx.Client(base_url=settings.banking_url, timeout=10)
+    convs = []
+    for first, then in (("what's my balance?", None), ("freeze my debit card", "cancel")):
+        started = client.post("/v1/conversations", json={"channel": "web"}).json()
+        cid, headers = started["conversation_id"], {"authorization": f"Bearer {started['session_token']}"}
+        assertion = bank.post("/sandbox/assertions", json={"customer_id": "cus_alex", "conversation_id": cid}).json()
+        reply = turn(cid, headers, first, assertion["assertion"])
+        assert reply["route"]["kind"] == "flow_start", reply
+        if then:
+            assert turn(cid, headers, then)["route"]["kind"] == "cancel"
+        convs.append(cid)
+    stored = [[(m["route"], m["flow"]) for m in c["messages"] if m["role"] == "assistant"]
+              for c in services.analytics.transcripts(convs)]
+    assert stored[0] == [("flow_start", "check_balance")]
+    assert stored[1] == [("flow_start", "freeze_card"), ("cancel", "freeze_card")]
+    after = {r[0]: r for r in client.get("/v1/analytics/figures/flows", params=today, headers=boss).json()["rows"]}
+    grew = lambda flow, i: after[flow][i] - (before[flow][i] if flow in before else 0)  # noqa: E731
+    assert (grew("check_balance", 1), grew("check_balance", 2)) == (1, 1)  # started, completed
+    assert (grew("freeze_card", 1), grew("freeze_card", 3)) == (1, 1)  # started, cancelled
