@@ -12,6 +12,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from assistant import sandbox_cli, staff_cli
+from assistant.analytics import cli as analytics_cli
 from assistant.config import Settings
 from assistant.dialogue import convtest
 from assistant.logging_setup import configure_logging
@@ -284,6 +285,7 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=_models_prepare)
     sandbox_cli.register(sub)
     convtest.register(sub)
+    analytics_cli.register(sub)
     args = parser.parse_args(argv)
     try:
         settings = Settings()

@@ -204,6 +204,12 @@ class Settings(BaseSettings):
     max_message_chars: int = 4000
     history_turns: int = 4
 
+    # --- supervisor analytics (assistant/analytics/, docs/analytics.md)
+    gap_distance: float = Field(default=0.45, gt=0, lt=2, description="knowledge gaps: average cosine distance "
+                                "under which gap questions form one cluster (bench/gap_clusters.py)")
+    gap_min_size: int = Field(default=3, ge=2, description="knowledge gaps: questions a cluster needs to be a gap")
+    voice_csat: bool = Field(default=True, description="after a caller's goodbye, ask for a keypad rating 1-5")
+
     # --- NLU (intent, scope, human request; assistant/nlu/, trained by finetune/intent/)
     intent_artifact_dir: Path = PROJECT_ROOT / "assistant" / "nlu" / "artifacts" / "intent"
     banking77_dir: Path = Field(

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import sessionmaker
 
+from assistant.analytics import Analytics, CsatRepository, GapConfig
 from assistant.assets import (
     LLM_REGISTRY,
     resolve_embedding,
@@ -78,6 +79,8 @@ class Services:
     identity: IdentityVerifier | None = None  # checks the bank's signed identity assertions
     keypad: KeypadSignIn | None = None  # phone and robot sign-in: customer number + PIN, checked by the bank
     kb_editor: KbEditor | None = None  # drafts, review, publish and rollback of the knowledge base (assistant/kb_editor/)
+    analytics: Analytics | None = None  # the supervisor dashboard and knowledge gaps (assistant/analytics/)
+    csat: CsatRepository | None = None  # end-of-conversation satisfaction answers
 
 
 def build_embedder(settings: Settings) -> MiniLMEmbeddings:
@@ -260,10 +263,12 @@ def build_services(settings: Settings) -> Services:
         log.info("knowledge base: admin changes from the database applied; index %s", retriever.version)
     kb_editor = build_kb_editor(settings, sessions=repos.sessions, admin=kb_admin, pipeline=pipeline, reranker=reranker,
                                 audit=repos.audit)
+    analytics = Analytics(repos.sessions, embed=embedder.encode, low_confidence=policy.low_confidence_threshold,
+                          gap_config=GapConfig(distance=settings.gap_distance, min_size=settings.gap_min_size))
     return Services(
         settings=settings, embedder=embedder, retriever=retriever, generator=generator, conversations=repos.conversations,
         tickets=repos.tickets, agents=repos.agents, bus=bus, handoff=handoff, pipeline=ThrottledPipeline(pipeline),
         startup_s=startup, canned_replies=load_canned(settings.canned_replies), kb_admin=kb_admin, robots=repos.robots,
         metrics=metrics, audit=repos.audit, voice=voice, voice_error=voice_error, nlu=nlu, selfservice=selfservice,
-        identity=identity, keypad=keypad, kb_editor=kb_editor,
+        identity=identity, keypad=keypad, kb_editor=kb_editor, analytics=analytics, csat=CsatRepository(repos.sessions),
     )

@@ -142,6 +142,24 @@
     ".agent-btn svg{width:16px;height:16px;}",
     ".agent-btn:disabled{opacity:.6;cursor:default;}",
     ".foot .note{margin-left:auto;text-align:right;}",
+    // end-of-conversation survey
+    ".survey{align-self:stretch;border:1px solid var(--line);border-radius:12px;padding:10px 12px;background:var(--bot);}",
+    ".survey fieldset{border:0;margin:0;padding:0;min-width:0;}",
+    ".survey legend{font-weight:600;padding:0;margin:0 0 6px;}",
+    ".survey .scale{display:flex;gap:6px;}",
+    ".survey .scale label{flex:1;display:grid;place-items:center;border:1px solid var(--accent-text);border-radius:8px;",
+    "padding:6px 0;cursor:pointer;color:var(--accent-text);font-weight:600;}",
+    ".survey .scale input{position:absolute;opacity:0;width:1px;height:1px;}",
+    ".survey .scale input:checked+span{color:var(--accent-fg);}",
+    ".survey .scale label:has(input:checked){background:var(--accent);}",
+    ".survey .scale label:has(input:focus-visible){outline:3px solid var(--focus);outline-offset:2px;}",
+    ".survey .ends{display:flex;justify-content:space-between;font-size:12px;color:var(--muted);margin:3px 0 8px;}",
+    ".survey input[type=text]{width:100%;font:inherit;font-size:14px;padding:6px 8px;",
+    "color:var(--fg);background:var(--field);border:1px solid var(--line);border-radius:8px;margin:3px 0 8px;}",
+    ".survey .actions{display:flex;gap:10px;align-items:center;}",
+    ".survey .primary{border:0;border-radius:999px;background:var(--accent);color:var(--accent-fg);padding:6px 14px;",
+    "font-weight:600;cursor:pointer;}",
+    ".survey .msg-status{font-size:13px;margin:6px 0 0;}",
     "@media (max-width:600px){",
     ".panel{inset:0;width:auto;height:auto;min-height:0;border-radius:0;border:0;animation:none;}",
     ".root.open .launcher{display:none;}",
@@ -227,7 +245,9 @@
 
   var talkBtn = h("button", { cls: "agent-btn", type: "button", html: ICONS.person, onclick: function () { requestAgent(); } });
   talkBtn.appendChild(document.createTextNode(TALK));
-  var foot = h("div", { cls: "foot" }, talkBtn, h("span", { cls: "note", text: "Never share your PIN or password." }));
+  var endBtn = h("button", { cls: "link-btn end-btn", type: "button", text: "End chat", hidden: true,
+    onclick: function () { endChat(); } });
+  var foot = h("div", { cls: "foot" }, talkBtn, endBtn, h("span", { cls: "note", text: "Never share your PIN or password." }));
 
   var live = h("div", { cls: "sr-only", "aria-live": "polite", "aria-relevant": "additions" });
   var panel = h("div", { cls: "panel", id: "bank-chat-panel", role: "dialog", "aria-modal": "false",
@@ -249,11 +269,13 @@
   var queue = [], inflight = null, turn = null, typing = null, wantAgent = false;
   var opened = false, unread = 0, started = false, recommended = null, historyPromise = null, historyShown = false;
   var catchUps = 0;
+  endBtn.hidden = !cid;
 
   function setCid(id, tok) {
     if (tok === undefined) tok = id && id === cid ? token : null;
     cid = id || null; token = cid ? tok || null : null;
     save("localStorage", "cid", cid); save("localStorage", "token", token);
+    endBtn.hidden = !cid;
   }
   function authHeaders(extra) {
     var hd = Object.assign({ accept: "application/json" }, extra || {});
@@ -422,9 +444,67 @@
     queue.forEach(function (q) { items.push(q.li); });
     typing = null;
     turn = null;
+    surveyEl = null;
     thread.replaceChildren.apply(thread, items);
     scrollDown(true);
     return name;
+  }
+
+  // ---------- satisfaction survey (end of the conversation) ----------
+  var surveyEl = null;
+  function rated(id) { return load("localStorage", "rated:" + id) === "1"; }
+  function askSurvey(ending) {
+    if (!cid || rated(cid) || surveyEl) return;
+    var convo = cid;
+    var note = h("p", { cls: "msg-status", role: "status" });
+    var scale = h("div", { cls: "scale" });
+    for (var i = 1; i <= 5; i++) {
+      scale.appendChild(h("label", null, h("input", { type: "radio", name: "csat-score", value: String(i),
+        "aria-label": i + (i === 1 ? " (very dissatisfied)" : i === 5 ? " (very satisfied)" : "") }),
+        h("span", { text: String(i), "aria-hidden": "true" })));
+    }
+    var comment = h("input", { type: "text", id: "bank-chat-csat-comment", maxlength: "1000", autocomplete: "off" });
+    var sendRating = h("button", { cls: "primary", type: "submit", text: "Send rating" });
+    var skip = h("button", { cls: "link-btn", type: "button", text: "Skip", onclick: function () { done(false); } });
+    var form = h("form", { "aria-label": "Rate this conversation" },
+      h("fieldset", null, h("legend", { text: "How satisfied are you with this conversation?" }), scale,
+        h("div", { cls: "ends", "aria-hidden": "true" }, h("span", { text: "Very dissatisfied" }), h("span", { text: "Very satisfied" }))),
+      h("label", { "for": "bank-chat-csat-comment", text: "Comment (optional)" }), comment,
+      h("div", { cls: "actions" }, sendRating, skip), note);
+    function done(saved) {
+      save("localStorage", "rated:" + convo, "1");
+      surveyEl.remove();
+      surveyEl = null;
+      var text = (saved ? "Thanks for your rating." : "") + (ending ? " This chat has ended; write again to start a new one." : "");
+      if (text.trim()) { append(noticeItem(text.trim()), true); announce(text.trim()); }
+      if (ending && cid === convo) setCid(null);
+      input.focus();
+    }
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      var picked = form.querySelector("input[name=csat-score]:checked");
+      if (!picked) { note.textContent = "Please choose a score from 1 to 5."; scale.querySelector("input").focus(); return; }
+      sendRating.disabled = true;
+      fetch(API + "/v1/conversations/" + encodeURIComponent(convo) + "/csat", {
+        method: "POST", headers: authHeaders({ "content-type": "application/json" }),
+        body: JSON.stringify({ score: Number(picked.value), comment: comment.value.trim() || null }),
+      }).then(function (res) {
+        if (!res.ok && res.status !== 409) throw new Error(String(res.status));
+        done(true);
+      }).catch(function () {
+        sendRating.disabled = false;
+        note.textContent = "Couldn't send your rating. Please try again.";
+      });
+    });
+    surveyEl = h("li", { cls: "survey" }, form);
+    append(surveyEl, true);
+    announce("How satisfied are you with this conversation? Choose 1 to 5.");
+  }
+  function endChat() {
+    if (!cid) return;
+    if (rated(cid)) { append(noticeItem("This chat has ended; write again to start a new one."), true); setCid(null); return; }
+    askSurvey(true);
+    if (surveyEl) surveyEl.querySelector("input").focus();
   }
 
   // ---------- REST ----------
@@ -585,6 +665,7 @@
         append(noticeItem(f.text || "The agent left the conversation."));
         announce(f.text || "The agent left the conversation.");
         bump();
+        askSurvey(false);
         break;
     }
   }
@@ -606,6 +687,7 @@
     turn = null;
     if (f.path === "handoff" && f.handoff && f.handoff.active) setStatus("waiting");
     if (f.path !== "human") setChips(f.suggestions);
+    if (f.survey) askSurvey(false);
     inflight = null;
     if (wantAgent) { wantAgent = false; requestAgent(); }
     pump();

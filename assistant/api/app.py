@@ -23,6 +23,7 @@ from assistant.api import openapi_links
 from assistant.api.routes import (
     admin,
     agent,
+    analytics,
     chat,
     conversations,
     demo,
@@ -77,7 +78,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.state.services = services
     app.state.startup_error = None
     app.state.kb_follower = None
-    for module in (health, chat, conversations, kb, agent, admin, voice, telephony, robot, suggestions, demo, kb_editor):
+    for module in (health, chat, conversations, kb, agent, admin, voice, telephony, robot, suggestions, demo, kb_editor,
+                   analytics):
         app.include_router(module.router)
     kb_editor.install_errors(app)
     app.include_router(intent.router)

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag, TypeAdapter, ValidationError
 
+from assistant.analytics.csat import asks_survey
 from assistant.core.events import Reply
 from assistant.storage.agents import AgentView
 
@@ -145,6 +146,8 @@ class ChatResponse(BaseModel):
     route: RouteOut | None = None
     flow: FlowOut | None = Field(default=None, description="the self-service flow in progress and what it waits for")
     customer: CustomerOut = CustomerOut(verified=False)
+    survey: bool = Field(default=False, description="the customer said goodbye: ask for their satisfaction "
+                         "(POST /v1/conversations/{id}/csat, 1-5 and an optional comment)")
     session_token: str | None = Field(
         default=None, description="only when this call started the conversation: send it as `Authorization: Bearer` "
         "to continue or read the conversation (the customer role); it is not shown again")
@@ -160,7 +163,7 @@ class ChatResponse(BaseModel):
             route=RouteOut(kind=r.route.kind, reason=r.route.reason) if r.route else None,
             flow=FlowOut(name=r.flow.name, awaiting=r.flow.awaiting, slot=r.flow.slot) if r.flow else None,
             customer=CustomerOut(verified=r.customer_id is not None, customer_id=r.customer_id),
-            offer_agent=r.offer_agent,
+            offer_agent=r.offer_agent, survey=asks_survey(r),
         )
 
 
@@ -179,6 +182,18 @@ class MessageOut(BaseModel):
 
 class FeedbackIn(BaseModel):
     rating: Literal["up", "down"]
+
+
+class CsatIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    score: int = Field(ge=1, le=5, description="1 (very dissatisfied) to 5 (very satisfied)")
+    comment: str | None = Field(default=None, max_length=1000, description="optional; stored redacted")
+
+
+class CsatOut(BaseModel):
+    conversation_id: str
+    score: int
 
 
 class ConversationOut(BaseModel):

@@ -19,6 +19,7 @@ from fastapi import WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, ValidationError
 from starlette.types import Message
 
+from assistant.analytics.csat import QUESTION, AlreadyRated, asks_survey
 from assistant.auth.live import close, watch
 from assistant.bus import conversation_topic
 from assistant.channels import robot_protocol as rp
@@ -59,6 +60,8 @@ class RobotAudioOut:
             await self.s.send(rp.Transcript(final=kind == "transcript", text=redact(event.get("text", "")).text))
         elif kind in ("barge_in", "speech_started"):
             await self.s.send_raw({"v": 1, **event})
+        elif kind == "reply" and event.get("survey"):  # a spoken goodbye: the rating is asked on screen
+            await self.s.survey()
 
     async def end(self, outcome) -> None:
         pass  # a robot session outlives one spoken exchange
@@ -230,6 +233,10 @@ class RobotSession:
                 await self.send(rp.ServerBye(reason="client_bye"))
                 await close(self.ws, 1000, "bye")
                 raise _Closed
+            elif isinstance(parsed, rp.Done):
+                await self.survey()
+            elif isinstance(parsed, rp.Csat):
+                await self._csat(parsed)
             elif isinstance(parsed, rp.Hello):
                 await self._error("malformed", "hello was already received")
 
@@ -266,6 +273,23 @@ class RobotSession:
             await self._staff_needed(final.handoff.reason if final.handoff else "handoff")
         if self.tts and final.text:
             await self._speak(final.text)
+        if asks_survey(final):
+            await self.survey()
+
+    async def survey(self) -> None:
+        """Ask for the visitor's rating on screen, unless this conversation has one already."""
+        if await asyncio.to_thread(self.services.csat.answered, self.cid):
+            await self._error("already_rated", "this conversation has been rated already")
+            return
+        await self.send(rp.Survey(conversation_id=self.cid, question=QUESTION))
+
+    async def _csat(self, answer: rp.Csat) -> None:
+        try:
+            await asyncio.to_thread(self.services.csat.record, self.cid, answer.score, answer.comment)
+        except AlreadyRated:
+            await self._error("already_rated", "this conversation has been rated already")
+            return
+        await self.send(rp.CsatSaved(score=answer.score))
 
     async def _reply(self, final: Reply) -> None:
         await self.send(rp.Reply(

@@ -62,13 +62,27 @@ class SignIn(_Msg):
     pin: str = Field(pattern=r"^[0-9]{4,8}$")
 
 
+class Done(_Msg):
+    """The visitor has finished (e.g. tapped "Done" on the screen): the server answers with `survey`."""
+
+    type: Literal["done"]
+
+
+class Csat(_Msg):
+    """The visitor's answer to `survey`, once per conversation."""
+
+    type: Literal["csat"]
+    score: int = Field(ge=1, le=5, description="1 (very dissatisfied) to 5 (very satisfied)")
+    comment: str | None = Field(default=None, max_length=1000, description="optional; stored redacted")
+
+
 CLIENT_MESSAGES: dict[str, type[_Msg]] = {"hello": Hello, "text": Text, "played": Played, "ping": Ping, "bye": Bye,
-                                          "sign_in": SignIn}
+                                          "sign_in": SignIn, "done": Done, "csat": Csat}
 
 
 Screen = Literal["answer", "clarify", "staff", "refused", "error", "confirm", "sign_in", "code"]
 ErrorCode = Literal["malformed", "unsupported_version", "unknown_type", "frame_too_large", "not_ready", "voice_unavailable",
-                    "rate_limited"]
+                    "rate_limited", "already_rated"]
 
 
 class Display(BaseModel):
@@ -147,6 +161,22 @@ class Pong(_Msg):
     id: str | None = None
 
 
+class Survey(_Msg):
+    """Show the satisfaction question on screen (after a goodbye, or `done`); answer with `csat`."""
+
+    type: Literal["survey"] = "survey"
+    conversation_id: str
+    question: str
+    scores: list[int] = [1, 2, 3, 4, 5]
+    labels: dict[str, str] = {"1": "Very dissatisfied", "5": "Very satisfied"}
+    comment: bool = Field(default=True, description="a comment field may be shown")
+
+
+class CsatSaved(_Msg):
+    type: Literal["csat_saved"] = "csat_saved"
+    score: int
+
+
 class Error(_Msg):
     type: Literal["error"] = "error"
     code: ErrorCode
@@ -160,7 +190,7 @@ class ServerBye(_Msg):
 
 
 SERVER_MESSAGES: dict[str, type[_Msg]] = {m.model_fields["type"].default: m for m in (
-    Session, Transcript, ReplyDelta, Reply, SignInResult, StaffNeeded, Audio, Pong, Error, ServerBye)}
+    Session, Transcript, ReplyDelta, Reply, SignInResult, StaffNeeded, Audio, Pong, Survey, CsatSaved, Error, ServerBye)}
 
 
 _SCREENS: dict[str, Screen] = {"clarify": "clarify", "refused": "refused", "error": "error"}  # by reply path

@@ -19,6 +19,7 @@ import traceback
 
 import numpy as np
 
+from assistant.analytics.csat import asks_survey
 from assistant.channels.keypad import PROMPTS, Answer, Entry, Keypad
 from assistant.channels.voice_types import (
     AudioOut,
@@ -59,6 +60,7 @@ class VoiceSession:
         self._last_activity_s = 0.0
         self._reprompts = 0
         self._ending: CallOutcome | None = None
+        self._survey = False  # the caller said goodbye and was asked for a keypad rating 1-5
         self._closed = False
         self._tasks: set[asyncio.Task] = set()
         self.turn_metrics: list[dict] = []
@@ -119,7 +121,11 @@ class VoiceSession:
             self._spawn(self._end(self._ending))
 
     async def dtmf(self, digit: str) -> None:
-        """A keypress: 0 for an agent, 1/2 for yes/no at a read-back, digits + # for codes and sign-in (keypad.py)."""
+        """A keypress: a 1-5 rating after the goodbye, 0 for an agent, 1/2 for yes/no at a read-back,
+        digits + # for codes and sign-in (keypad.py)."""
+        if self._survey and digit in ("1", "2", "3", "4", "5") and not self._closed:
+            await self._rated(int(digit))
+            return
         if self._closed or self._ending is not None:
             return
         pressed = self._keypad.press(digit)
@@ -132,6 +138,7 @@ class VoiceSession:
             self._spawn(self._keyed(pressed))
 
     async def _agent_by_keypad(self) -> None:
+        self._survey = False
         await self._interrupt("dtmf")
         self.detector.reset()
         ticket = await self._request_handoff("caller pressed 0 for an agent")
@@ -180,6 +187,20 @@ class VoiceSession:
             else:
                 self._keypad.cancel()
                 self._say(result.text)
+
+    async def _rated(self, score: int) -> None:
+        """A keypad rating after the goodbye: stored once (a second key press is ignored), thanks, hang up."""
+        self._survey = False
+        await self._interrupt("dtmf")
+        csat = self.services.csat
+        if csat is not None and self.conversation_id:
+            try:
+                await asyncio.to_thread(csat.record, self.conversation_id, score)
+            except Exception as exc:  # already rated, or the store failed: the caller still hears thanks
+                log.warning("keypad rating not stored: %s", type(exc).__name__)
+        await self.out.notify({"type": "csat", "score": score})
+        self._ending = CallOutcome("hangup", reason="survey")
+        self._say(self.cfg.prompts.csat_thanks)
 
     async def close(self, reason: str = "caller_hangup") -> None:
         """The caller hung up or the socket died: keep what was said, stop speaking."""
@@ -240,6 +261,7 @@ class VoiceSession:
             self._early = (ev.speech_s, self._spawn(asyncio.to_thread(self.stack.asr.transcribe, ev.audio)))
 
     def _turn_ended(self, ev: TurnEnded) -> None:
+        self._survey = False  # the caller speaks again: the conversation goes on
         audio = ev.audio if self._carry is None else np.concatenate([self._carry, ev.audio])
         early = self._early[1] if self._early is not None and self._early[0] == ev.speech_s and self._carry is None else None
         self._carry, self._early = None, None
@@ -344,12 +366,16 @@ class VoiceSession:
             utt.add(sentence)
         prompt = self._keypad.expect(final.flow.awaiting if final.flow else None,
                                      sign_in=self.services.keypad is not None) if self.cfg.keypad else None
-        for sentence in split_sentences(prompt or ""):
+        survey = asks_survey(final)
+        self._survey = survey and self.cfg.csat
+        for sentence in split_sentences(prompt or "") if not self._survey else ():
+            utt.add(sentence)
+        for sentence in split_sentences(self.cfg.prompts.csat_ask) if self._survey else ():
             utt.add(sentence)
         utt.finish()
         metric.update(path=final.path, pipeline_ms=final.latency_ms)
         await self.out.notify({"type": "reply", "text": final.text, "path": final.path,
-                               "citations": [c.doc_id for c in final.citations]})
+                               "citations": [c.doc_id for c in final.citations], "survey": survey})
         if final.handoff is not None and final.handoff.active and final.path != "human":
             self._ending = CallOutcome("transfer", await self._open_ticket(), final.handoff.reason)
         await asyncio.shield(utt.task)
@@ -380,6 +406,11 @@ class VoiceSession:
         if busy or self._ending is not None or self._closed:
             return
         if self.detector.position_s - self._last_activity_s < self.cfg.silence_reprompt_s:
+            return
+        if self._survey:  # no key pressed after the goodbye: end the call without a rating
+            self._survey = False
+            self._ending = CallOutcome("hangup", reason="survey_timeout")
+            self._say(self.cfg.prompts.csat_timeout)
             return
         self._reprompts += 1
         if self._reprompts > self.cfg.max_reprompts:

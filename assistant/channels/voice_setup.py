@@ -54,4 +54,5 @@ def session_config(settings: Settings, *, channel: Channel = "voice", partials: 
     return SessionConfig(
         prompts=VoicePrompts(greeting=greeting), silence_reprompt_s=settings.voice_silence_reprompt_s,
         max_reprompts=settings.voice_max_reprompts, partials=partials, channel=channel,
+        csat=settings.voice_csat and channel == "voice",
     )

@@ -14,6 +14,7 @@ import numpy as np
 from voice.sentences import speakable_pieces
 
 if TYPE_CHECKING:
+    from assistant.analytics.csat import CsatRepository
     from assistant.channels.voice_session import VoiceSession
     from assistant.core.events import Channel
     from assistant.core.pipeline import TurnRunner
@@ -40,6 +41,8 @@ class SessionServices(Protocol):
     def tickets(self) -> TicketRepository | None: ...
     @property
     def keypad(self) -> KeypadSignIn | None: ...
+    @property
+    def csat(self) -> CsatRepository | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +54,10 @@ class VoicePrompts:
     transfer: str = "Connecting you to an agent now. Please hold."
     apology: str = "Sorry, something went wrong on my side. Could you say that again, or press zero for an agent?"
     slow_down: str = "Sorry, that's more questions than I can take at once. Please wait a moment before the next one."
+    csat_ask: str = ("Before you go: how satisfied are you with this call? On your keypad, press 1 for very "
+                     "dissatisfied, up to 5 for very satisfied.")
+    csat_thanks: str = "Thank you for your rating. Goodbye."
+    csat_timeout: str = "Thank you for calling. Goodbye."
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +70,7 @@ class SessionConfig:
     close_timeout_s: float = 30.0
     channel: Channel = "voice"
     keypad: bool = True  # a phone keypad: 1/2 at read-backs, codes and sign-in typed (a robot has its screen)
+    csat: bool = False  # after the caller's goodbye, ask for a keypad rating 1-5 (the phone line)
 
 
 @dataclass(frozen=True, slots=True)

@@ -53,6 +53,8 @@ class RouteInfo:
 
     kind: str
     reason: str
+    flow: str | None = None  # the self-service flow the route concerned
+    outcome: str | None = None  # how that flow ended on this turn: completed | cancelled | failed | handoff
 
 
 @dataclass(frozen=True, slots=True)

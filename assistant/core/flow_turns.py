@@ -25,7 +25,8 @@ def flow_context(summary: dict | None) -> str | None:
 
 async def flow_events(outcome: FlowOutcome, *, cid: str, intent: IntentInfo | None, flow: FlowInfo | None,
                       answer_kb: AnswerKb, hand_off: HandOff) -> AsyncIterator[Event]:
-    route = RouteInfo(outcome.route.kind, outcome.route.reason)
+    route = RouteInfo(outcome.route.kind, outcome.route.reason, outcome.route.flow,
+                      None if outcome.outcome == "pending" else outcome.outcome)
     if outcome.handoff:
         started = await hand_off(outcome.handoff, flow_context(outcome.flow_summary))
         text = f"{outcome.text} {started.text}".strip()

@@ -140,7 +140,7 @@ class DialoguePipeline:
             intent=reply.intent.name if reply.intent else None,
             intent_confidence=reply.intent.confidence if reply.intent else None,
             citations=[{"doc_id": c.doc_id, "title": c.title, "section": c.section} for c in reply.citations],
-            latency_ms=reply.latency_ms, first_token_ms=reply.first_token_ms, audit=audit,
+            latency_ms=reply.latency_ms, first_token_ms=reply.first_token_ms, audit=audit, **route_columns(reply),
         )
         yield replace(reply, message_id=mid)
 
@@ -309,6 +309,14 @@ class DialoguePipeline:
         text = prompts.HANDOFF_STARTED.format(position=started.position, minutes=started.expected_wait_minutes)
         return Reply(cid, text, path="handoff", intent=intent, handoff=HandoffInfo(True, reason),
                      suggestions=(prompts.CANCEL_WAIT,))
+
+
+def route_columns(reply: Reply) -> dict:
+    """The stored reply's dialogue route, its flow and the flow's outcome (for analytics: flows started/completed)."""
+    route = reply.route
+    if route is None:
+        return {}
+    return {"route": route.kind[:24], "flow": route.flow, "flow_outcome": route.outcome}
 
 
 def declined_text(nlu) -> str:

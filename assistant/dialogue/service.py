@@ -52,6 +52,7 @@ class FlowOutcome:
     events: tuple[ActionEvent, ...] = ()
     customer_id: str | None = None
     flow: FlowInfo | None = None  # the flow in progress after this turn
+    outcome: str = "pending"  # how the route's flow ended on this turn: pending | completed | cancelled | failed | handoff
 
 
 class SelfService:
@@ -158,7 +159,8 @@ class SelfService:
         state, customer, run = ctx.flow, ctx.customer_id, self.runner
         if route.kind == "handoff":
             summary = _summary(state) if state else None
-            return None, FlowOutcome(route, handoff=route.reason, flow_summary=summary, customer_id=customer)
+            return None, FlowOutcome(route, handoff=route.reason, flow_summary=summary, customer_id=customer,
+                                     outcome="handoff" if state else "pending")
         if route.kind == "verify":
             flow = _named_flow(route)
             waiting = FlowState(flow=flow, step=run.flows[flow].steps[0].id, awaiting="identity",
@@ -197,7 +199,8 @@ class SelfService:
                  before: str = "") -> FlowOutcome:
         summary = _summary(state) if reply.handoff and state else None
         return FlowOutcome(route, (before + reply.text).strip(), reply.suggestions, kb_question=reply.kb_question,
-                           handoff=reply.handoff, events=reply.events, customer_id=customer, flow_summary=summary)
+                           handoff=reply.handoff, events=reply.events, customer_id=customer, flow_summary=summary,
+                           outcome=reply.outcome)
 
 
 _TERMS_WORDS = frozenset({"fee", "fees", "rate", "rates", "apy", "apr", "limit", "limits", "cost", "costs", "penalty",

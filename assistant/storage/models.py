@@ -36,6 +36,10 @@ class Conversation(Base):
     owner: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    # when the customer first wrote or spoke (None: a session nobody used) and when the first hand-off ticket
+    # was opened: kept on the row so that the dashboard counts conversations without reading their messages
+    first_user_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    handed_off_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     messages: Mapped[list[Message]] = relationship(
         back_populates="conversation", order_by="Message.id", cascade="all, delete-orphan"
     )
@@ -58,6 +62,11 @@ class Message(Base):
     first_token_ms: Mapped[float | None] = mapped_column(Float, nullable=True)
     pii: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # counts by kind, never values
     feedback: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # the dialogue manager's route (knowledge, flow_start, slot_fill, confirm, ...), the flow it concerned and how
+    # that flow ended on this turn (completed | cancelled | failed | handoff; None while it runs): for analytics
+    route: Mapped[str | None] = mapped_column(String(24), nullable=True)
+    flow: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    flow_outcome: Mapped[str | None] = mapped_column(String(16), nullable=True)
 
     conversation: Mapped[Conversation] = relationship(back_populates="messages")
 

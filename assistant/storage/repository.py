@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Literal, TypeVar
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 from sqlalchemy.orm import sessionmaker
 
 from assistant.storage.db import WriteQueue, read_async
@@ -200,6 +200,9 @@ def _hot() -> SimpleNamespace:
         insert_conversation=insert(conversations),
         insert_message=insert(messages).returning(messages.c.id),
         touch=update(conversations).where(conversations.c.id == bindparam("cid")).values(updated_at=bindparam("now")),
+        # a customer message also marks when the customer first spoke (the dashboard's conversation count)
+        touch_user=update(conversations).where(conversations.c.id == bindparam("cid")).values(
+            updated_at=bindparam("now"), first_user_at=func.coalesce(conversations.c.first_user_at, bindparam("now"))),
         status=select(conversations.c.status).where(conversations.c.id == bindparam("cid")),
         recent=select(messages).where(messages.c.conversation_id == bindparam("cid"))
         .order_by(messages.c.id.desc()).limit(bindparam("limit")),
@@ -223,7 +226,7 @@ def _insert_message(cid: str, role: str, text: str, channel: str, audit: AuditEn
         sql = _hot()
         mid = c.execute(sql.insert_message, {"conversation_id": cid, "role": role, "text": text, "channel": channel,
                                              **fields}).scalar_one()
-        c.execute(sql.touch, {"cid": cid, "now": utcnow()})
+        c.execute(sql.touch_user if role == "user" else sql.touch, {"cid": cid, "now": utcnow()})
         if audit is not None:
             audit.log.append_in(c, audit.kind, audit.payload, cid)
         return mid

@@ -88,7 +88,8 @@ class TicketRepository:
             t = Ticket(conversation_id=conversation_id, reason=reason[:200], channel=channel, summary=summary,
                        sentiment=sentiment, intents=intents, branch_id=branch_id)
             s.add(t)
-            s.execute(update(Conversation).where(Conversation.id == conversation_id).values(status="waiting"))
+            s.execute(update(Conversation).where(Conversation.id == conversation_id).values(
+                status="waiting", handed_off_at=func.coalesce(Conversation.handed_off_at, utcnow())))
             s.flush()
             _audit(s, audit, t.id, conversation_id)
             return _view(t)

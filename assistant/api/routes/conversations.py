@@ -3,8 +3,18 @@ database wait (a lock held elsewhere) never stalls the event loop."""
 
 from fastapi import APIRouter, HTTPException
 
+from assistant.analytics.csat import AlreadyRated
 from assistant.api.deps import CustomerConversation, RowId, ServicesDep
-from assistant.api.schemas import CUSTOMER_ERRORS, ConversationOut, ErrorOut, FeedbackIn, HandoffStatusOut, MessageOut
+from assistant.api.schemas import (
+    CUSTOMER_ERRORS,
+    ConversationOut,
+    CsatIn,
+    CsatOut,
+    ErrorOut,
+    FeedbackIn,
+    HandoffStatusOut,
+    MessageOut,
+)
 
 router = APIRouter(prefix="/v1", tags=["conversations"])
 
@@ -48,3 +58,14 @@ def feedback(body: FeedbackIn, services: ServicesDep, message_id: RowId, convers
     """Thumbs up/down on an assistant reply, stored with the message."""
     if not services.conversations.set_feedback(conversation_id, message_id, 1 if body.rating == "up" else -1):
         raise HTTPException(status_code=404, detail="no assistant message with that id in this conversation")
+
+
+@router.post("/conversations/{conversation_id}/csat", response_model=CsatOut, status_code=201,
+             responses={**CUSTOMER_ERRORS, 409: {"model": ErrorOut}})
+def csat(body: CsatIn, services: ServicesDep, conversation_id: CustomerConversation) -> CsatOut:
+    """The end-of-conversation survey: a score 1-5 and an optional comment (stored redacted), once per conversation."""
+    try:
+        answer = services.csat.record(conversation_id, body.score, body.comment)
+    except AlreadyRated:
+        raise HTTPException(status_code=409, detail="this conversation has been rated already") from None
+    return CsatOut(conversation_id=answer.conversation_id, score=answer.score)

@@ -1,0 +1,64 @@
+"""`bankassist analytics ...`: refresh the knowledge gaps (run it from cron) and print any figure as CSV."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date
+
+from assistant.config import Settings
+
+
+def _analytics(settings: Settings, embed: bool):
+    from assistant.analytics import Analytics, GapConfig
+    from assistant.services import build_embedder, build_repositories
+
+    encode = build_embedder(settings).encode if embed else None
+    return Analytics(build_repositories(settings).sessions, embed=encode,
+                     gap_config=GapConfig(distance=settings.gap_distance, min_size=settings.gap_min_size))
+
+
+def _gaps(settings: Settings, args: argparse.Namespace) -> int:
+    gaps = _analytics(settings, embed=True).gaps
+    total = 0
+    while True:  # each step reads at most one batch of new questions
+        done = gaps.refresh(full=args.full and total == 0)
+        total += done.added
+        if done.added == 0:
+            break
+    print(f"knowledge gaps: {done.gaps} ({total} new questions read)")
+    for g in gaps.list(limit=args.top):
+        print(f"  {g.count:5d}  {g.name}  (e.g. {g.examples[0]!r})")
+    return 0
+
+
+def _figure(settings: Settings, args: argparse.Namespace) -> int:
+    from assistant.analytics import Filters, UnknownFigure
+
+    f = Filters.between(args.start, args.end, channel=args.channel, intent=args.intent, granularity=args.per) \
+        if args.start and args.end else Filters.recent(args.days, channel=args.channel, intent=args.intent,
+                                                       granularity=args.per)
+    try:
+        sys.stdout.write(_analytics(settings, embed=False).figure(args.figure, f).to_csv())
+    except UnknownFigure:
+        print(f"error: unknown figure {args.figure!r}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def register(sub) -> None:
+    analytics = sub.add_parser("analytics", help="supervisor analytics (docs/analytics.md)") \
+        .add_subparsers(dest="analytics_command", required=True)
+    p = analytics.add_parser("gaps", help="read new unserved questions into knowledge gaps and list the largest")
+    p.add_argument("--full", action="store_true", help="recluster every question of the window")
+    p.add_argument("--top", type=int, default=10)
+    p.set_defaults(func=_gaps)
+    p = analytics.add_parser("figure", help="one dashboard figure as CSV on stdout")
+    p.add_argument("figure", help="overview, series, channels, handoff_reasons, routes, intents_top, ...")
+    p.add_argument("--start", type=date.fromisoformat)
+    p.add_argument("--end", type=date.fromisoformat)
+    p.add_argument("--days", type=int, default=30, help="the last N days (without --start/--end)")
+    p.add_argument("--channel")
+    p.add_argument("--intent")
+    p.add_argument("--per", choices=("day", "week"), default="day")
+    p.set_defaults(func=_figure)
