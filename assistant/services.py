@@ -69,6 +69,7 @@ class Services:
     nlu: MiniLMIntentClassifier | None = None  # intent, scope, human request (assistant/nlu/)
     selfservice: SelfService | None = None  # flows on the bank's API for verified customers (assistant/dialogue/)
     identity: IdentityVerifier | None = None  # checks the bank's signed identity assertions
+    qa: object | None = None  # assistant.qa.service.QaService: scores closed conversations (assistant/qa/)
 
 
 def build_embedder(settings: Settings) -> MiniLMEmbeddings:
@@ -248,6 +249,9 @@ def build_services(settings: Settings) -> Services:
                               retriever=retriever, vector_cache=settings.vector_cache, uploads=repos.kb_uploads, bus=bus)
     if kb_admin.sync_at_start():  # documents another replica added or deleted while this one was down
         log.info("knowledge base: admin changes from the database applied; index %s", retriever.version)
+    from assistant.qa.setup import build_qa
+
+    qa = build_qa(settings, repos.sessions, embedder.encode)  # a malformed scorecard stops start-up, naming its line
     return Services(settings, embedder, retriever, generator, repos.conversations, repos.tickets, repos.agents,
                     bus, handoff, ThrottledPipeline(pipeline), startup, load_canned(settings.canned_replies), kb_admin, repos.robots, metrics, repos.audit,
-                    voice=voice, voice_error=voice_error, nlu=nlu, selfservice=selfservice, identity=identity)
+                    voice=voice, voice_error=voice_error, nlu=nlu, selfservice=selfservice, identity=identity, qa=qa)

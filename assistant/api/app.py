@@ -28,6 +28,7 @@ from assistant.api.routes import (
     health,
     intent,
     kb,
+    qa,
     robot,
     suggestions,
     telephony,
@@ -60,6 +61,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             task.cancel()
         if app.state.kb_follower is not None:
             app.state.kb_follower.cancel()
+        if app.state.qa_worker is not None:
+            app.state.qa_worker.cancel()
         if app.state.services is not None and services is None:  # ours to close, not a test's
             await app.state.services.bus.close()
             app.state.services.conversations.close()  # the writer thread commits what is queued, then stops
@@ -76,7 +79,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.state.services = services
     app.state.startup_error = None
     app.state.kb_follower = None
-    for module in (health, chat, conversations, kb, agent, admin, voice, telephony, robot, suggestions, demo):
+    app.state.qa_worker = None
+    for module in (health, chat, conversations, kb, agent, admin, voice, telephony, robot, suggestions, demo, qa):
         app.include_router(module.router)
     app.include_router(intent.router)
 
@@ -163,6 +167,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         async def agent_console() -> FileResponse:
             return FileResponse(Path(WEB_DIR) / "agent.html")
 
+        @app.get("/console/qa", include_in_schema=False)
+        async def qa_console() -> FileResponse:
+            return FileResponse(Path(WEB_DIR) / "console-qa.html")
+
     return app
 
 
@@ -186,5 +194,9 @@ async def _load(app: FastAPI, settings: Settings) -> None:
 
 
 def _follow_kb(app: FastAPI) -> None:
-    """Other replicas' knowledge-base changes, for as long as the app runs (assistant/kb_sync.py)."""
+    """Other replicas' knowledge-base changes, for as long as the app runs (assistant/kb_sync.py); and
+    the quality-inspection worker that scores closed conversations (assistant/qa/service.py)."""
     app.state.kb_follower = asyncio.create_task(app.state.services.kb_admin.follow())
+    qa = getattr(app.state.services, "qa", None)
+    if qa is not None and app.state.settings.qa_enabled:
+        app.state.qa_worker = asyncio.create_task(qa.run_forever())

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -61,9 +62,11 @@ def risk_reasons(t: Transcript, scored: ConversationScore, *, pass_mark: float, 
 
 
 class QaService:
-    def __init__(self, repo: QaRepository, scorer: Scorer, settings: QaSettings | None = None) -> None:
+    def __init__(self, repo: QaRepository, scorer: Scorer, settings: QaSettings | None = None, *,
+                 before_batch: Callable[[], None] | None = None) -> None:
         self.repo, self.scorer = repo, scorer
         self.settings = settings or QaSettings()
+        self.before_batch = before_batch  # e.g. re-read the knowledge base the figure check reads
         self.rng = random.Random(self.settings.seed)
 
     def score_conversation(self, conversation_id: str) -> int | None:
@@ -80,6 +83,8 @@ class QaService:
         """Score the closed, unscored conversations (one batch); returns how many."""
         idle = self.settings.idle_minutes if idle_minutes is None else idle_minutes
         ids = self.repo.pending(self.scorer.scorecard.key, utcnow() - timedelta(minutes=idle), limit or self.settings.batch)
+        if ids and self.before_batch is not None:
+            self.before_batch()
         for cid in ids:
             self.score_conversation(cid)
         return len(ids)

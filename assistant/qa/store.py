@@ -4,7 +4,7 @@ evidence, the review queue, reviewers' verdicts and the scorer's agreement with 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Integer, and_, delete, exists, func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -51,6 +51,10 @@ def item_row(r: QaItemResult) -> dict:
 class QaRepository:
     def __init__(self, sessions: sessionmaker) -> None:
         self._sessions = sessions
+
+    @property
+    def sessions(self) -> sessionmaker:
+        return self._sessions
 
     def pending(self, scorecard: str, idle_before: datetime, limit: int = 50) -> list[str]:
         """Closed conversations not scored since their last message: the bot holds them again (no
@@ -161,3 +165,23 @@ class QaRepository:
             s.add(QaTeam(agent_id=agent.id, team=team))
             return True
 
+
+
+def list_scores(sessions: sessionmaker, *, agent: str | None = None, team: str | None = None, week: str | None = None,
+                item_id: str | None = None, result: str | None = None, limit: int = 100) -> list[dict]:
+    """The conversations behind a report's number: `agent` ("assistant (bot)" = bot only), `team`,
+    ISO `week` (2026-W11), and conversations where `item_id` ended `result` (a reviewer's verdict wins)."""
+    q = select(QaScore).order_by(QaScore.closed_at.desc())
+    if agent is not None:
+        q = q.where(QaScore.agent.is_(None) if agent == "assistant (bot)" else QaScore.agent == agent)
+    if team is not None:
+        q = q.where(QaScore.team == team)
+    if week is not None:
+        start = datetime.fromisocalendar(int(week[:4]), int(week[6:]), 1).replace(tzinfo=UTC)
+        q = q.where(QaScore.closed_at >= start, QaScore.closed_at < start + timedelta(days=7))
+    if item_id is not None:
+        final = func.coalesce(QaItemResult.review_result, QaItemResult.result)
+        hit = select(QaItemResult.score_id).where(QaItemResult.item_id == item_id)
+        q = q.where(QaScore.id.in_(hit.where(final == result) if result else hit))
+    with sessions() as s:
+        return [score_row(r) for r in s.scalars(q.limit(limit))]
