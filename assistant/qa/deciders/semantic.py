@@ -33,7 +33,7 @@ COMPLAINT = compile_i(r"\b(complain\w*|ridiculous|unacceptable|worst|terrible|us
                       r"|disgust\w*|awful|annoy\w*|joke|nobody helps|forever)\b|!!|\?\?")
 PROMISE = compile_i(r"\b(guarantee\w*|promise\w*|definitely|certainly|100%|for sure|can'?t lose|never pay"
                     r"|I'?ll (refund|credit|waive|reimburse)|refund (that|the|it|your)|waive\w*|credit your account)\b")
-DECLINED_PROMISE = compile_i(r"\b(can'?t|cannot|not|isn'?t|won'?t|no)\b[^.?!]{0,25}\b(guarantee\w*|promise|refund|approved|say)\b")
+DECLINED_PROMISE = compile_i(r"\b(can'?t|cannot|not|isn'?t|won'?t|no guarantee)\b[^.?!]{0,25}\b(guarantee\w*|promise|refund|approved|say)\b")
 NEXT = compile_i(r"\b(will|we'll|you'll|within|email|call|visit|try again|you can|please|done|sorted|blocked|frozen"
                  r"|updated|reset|arrive|requested|raised|opened|apply|on its way|agent|connecting)\b")
 DEAD_END_PATHS = frozenset({"clarify", "error", "rephrase"})
