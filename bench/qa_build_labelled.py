@@ -32,7 +32,7 @@ MERCHANTS = ["the amazon one", "Starbucks", "it was at Target", "the Uber charge
 REASONS = {"transaction_charged_twice": "charged twice", "card_payment_not_recognised": "I don't recognise it",
            "extra_charge_on_statement": "it's the wrong amount"}
 CUSTOMERS = ["cus_alex", "cus_priya", "cus_jordan"]
-PW = "qa-builder-pass-2026"
+PW = "tangerine-ladder-42-build"
 
 
 def banking77(data: Path) -> dict[str, list[str]]:
