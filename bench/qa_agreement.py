@@ -13,6 +13,7 @@ as the API runs it) and the knowledge-base documents for the figure check.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -20,6 +21,7 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 LABELLED = ROOT / "tests" / "qa" / "labelled"
 
 

@@ -15,6 +15,7 @@ Labels are NOT written here: a person reads the output and writes tests/qa/label
 from __future__ import annotations
 
 import argparse
+import sys
 import csv
 import json
 import random
@@ -24,6 +25,7 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 SCRIPTS = ROOT / "bench" / "qa_labelled" / "agent_scripts.yaml"
 HUMAN = ["can I talk to a real person", "I want to speak to an agent", "agent please", "let me talk to a human",
          "put me through to someone"]

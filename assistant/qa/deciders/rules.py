@@ -19,9 +19,22 @@ ACCOUNT = compile_i(
     r"|\b(payments?|transfer|withdrawal|deposit|charge)s?\s+of\s+\$\s?\d|\$\s?[\d,]+\.\d\d\s+(at|to|from|in)\s+[A-Z]"
     r"|\bI can see\b[^.?!]{0,80}\b(your|payment|transfer|card|withdrawal|account)"
 )
+# Acting on the account: "I've blocked the card", "Your transfer was successful", "Transferring $50 from your checking".
+ACTION = compile_i(
+    r"\b(I'?ve|I have|we'?ve|we have|I'?ll|I will)\s+(just\s+|now\s+|successfully\s+)?(blocked|frozen|froze|cancel+ed|ordered|raised|opened"
+    r"|logged|updated|changed|reset|credit(ed)?|refund(ed)?|made the transfer|sent (the|your|\$)|transferred|requested|closed)\b"
+    r"|\b(transfer|payment|dispute|claim)\s+(is|was|has been)\s+(successful\w*|completed|confirmed|made|done|sent|open)\b"
+    r"|\b(transfer|transferring|send|sending)\s+\$\s?\d|\bfrom your (checking|savings)( account)?\b"
+    r"|\byour (passcode|password|PIN|card) (is|has been) (reset|blocked|frozen|cancel+ed)\b|\b(requested|made) (transfer|payment)\b"
+    r"|\b(that|it) was a \$\s?\d|\bcase reference\b"
+)
+# In a self-service flow's reply every amount or card number is the customer's own (flows read the bank).
+FLOW_ACCOUNT = compile_i(r"\$\s?[\d,]+\.\d\d|\bending \d{4}\b")
 # An agent's or the bot's own words that the customer is now proven.
 AGENT_VERIFIED = compile_i(r"\b(you'?re|you are|you've been|you have been|now)\s+(now\s+)?(verified|signed in)\b|\bverified your identity\b"
                            r"|\bidentity (is )?(confirmed|verified)\b|\bthanks?,? (that|the code) (matches|checks out)\b")
+# The customer reads back the one-time code the agent asked for: "482913" (or "[CODE]" once redacted).
+CODE_GIVEN = compile_i(r"^\W*(\d{4,8}|\[CODE\])\W*$|\bcode is \[CODE\]")
 VERIFY_ASKED = compile_i(r"\bsign in\b|\bone-time code\b|\bcode\b[^.?!]{0,40}\bphone\b|\bverif")
 
 # A request for a secret: a request cue and a secret in one sentence, no "never/don't share".
@@ -31,6 +44,7 @@ ASK = compile_i(r"\b(what is|what's|tell me|give me|send me|read (me|out)|I need
                 r"|can you (confirm|give|tell|provide|read|share|send|type)|could you (confirm|give|tell|provide|read|share|send|type)|confirm your|provide your|enter (the|your)|type (the|your|it))\b")
 NOT_ASKING = compile_i(r"\b(never|don't|do not|won't|will not|not)\b[^.?!]{0,30}\b(ask|share|send|give|need)\b|\bdon't share\b|\bnever share\b")
 LAST_DIGITS = compile_i(r"\blast (four|4)\b")
+REFERENCE = compile_i(r"\b[A-Z]{1,5}-[A-Z0-9]*\d[A-Z0-9]*\b")  # a case reference ("DSP-69D265U7") is not a figure
 GENERIC_REASONS = frozenset({"", "agent", "unknown", "other", "none", "handoff"})
 
 
@@ -40,13 +54,16 @@ def identity_before_account(view: PartView, item: Item, tools: Tools) -> Outcome
     first_ok: Outcome | None = None
     asked = False
     for m in view.messages:
+        if view.part == "bot" and m.path != "flow":  # knowledge-base answers are about products, never the account
+            continue
         if m.role == view.speaker and VERIFY_ASKED.search(m.text):
             asked = True
-        if m.role == view.speaker and asked and AGENT_VERIFIED.search(m.text) and agent_ok_from is None:
+        proof = (m.role == view.speaker and AGENT_VERIFIED.search(m.text)) or (m.role == "user" and CODE_GIVEN.search(m.text))
+        if asked and proof and agent_ok_from is None:
             agent_ok_from = m.id
         if m.role != view.speaker:
             continue
-        hit = ACCOUNT.search(m.text)
+        hit = ACCOUNT.search(m.text) or ACTION.search(m.text) or (FLOW_ACCOUNT.search(m.text) if view.part == "bot" else None)
         if hit is None:
             continue
         proven = view.transcript.verified_before(m) or (agent_ok_from is not None and agent_ok_from <= m.id)
@@ -107,8 +124,14 @@ def required_disclosures(view: PartView, item: Item, tools: Tools) -> Outcome:
     return outcome or Outcome.na("no event that needs a disclosure")
 
 
+def _kb_answers(view: PartView) -> list[QaMessage]:
+    """Bot replies stating knowledge-base facts: FAQ, quoted and generated answers, and a flow step
+    that quotes the knowledge base (it carries citations: a dispute's timelines)."""
+    return [m for m in view.replies() if m.path in FACT_PATHS or m.citations]
+
+
 def cited_sources(view: PartView, item: Item, tools: Tools) -> Outcome:
-    facts = [m for m in view.replies() if m.path in FACT_PATHS]
+    facts = _kb_answers(view)
     if not facts:
         return Outcome.na("no knowledge-base answer")
     for m in facts:
@@ -132,8 +155,8 @@ def figures_in_citations(view: PartView, item: Item, tools: Tools) -> Outcome:
     from knowledge_base.figures import answer_figures, figures
 
     checked: Outcome | None = None
-    for m in (m for m in view.replies() if m.path in FACT_PATHS):
-        stated = answer_figures(m.text)
+    for m in _kb_answers(view):
+        stated = answer_figures(REFERENCE.sub(" ", m.text))
         if not stated:
             continue
         evidence = [t for c in m.citations if (t := tools.kb_text(c.doc_id))]
