@@ -46,20 +46,19 @@ def build_scorer(judge_items: set[str], llm: str):
         from assistant.qa.judge import LlmJudge
         from assistant.services import build_generator
 
-        tools.judge = LlmJudge(build_generator(settings.model_copy(update={"llm_model": llm})))
+        tools.judge = LlmJudge(build_generator(settings.model_copy(update={"llm_model": llm, "llm_timeout_s": 600.0})))
         items = [i.model_copy(update={"decided_by": Method.LLM}) if i.id in judge_items else i for i in card.items]
         card = card.model_copy(update={"items": items})
     return Scorer(card, tools)
 
 
-def compare(convs: list[dict], labels: dict, scorer, split: str) -> tuple[list[tuple], float]:
+def compare(convs: list[dict], labels: dict, scorer, split: str, limit: int | None = None) -> tuple[list[tuple], float]:
     """Rows (conversation, part, item, label, scorer's result, note); seconds spent scoring."""
     from assistant.qa.transcript import Transcript
 
     rows, spent = [], 0.0
-    for c in convs:
-        if split != "all" and c["split"] != split:
-            continue
+    chosen = [c for c in convs if split == "all" or c["split"] == split][:limit]
+    for c in chosen:
         t = Transcript.model_validate(c["transcript"])
         t0 = time.perf_counter()
         scored = scorer.score(t)
@@ -101,11 +100,12 @@ def main() -> None:
     ap.add_argument("--judge", default="", help="comma-separated item ids decided by the LLM judge instead")
     ap.add_argument("--llm", default="qwen2.5-coder-0.5b")
     ap.add_argument("--show", action="store_true", help="list disagreements (use on dev only)")
+    ap.add_argument("--limit", type=int, help="only the first N conversations of the split (the LLM judge is slow)")
     args = ap.parse_args()
     convs, labels = load_set()
     judge_items = {x for x in args.judge.split(",") if x}
     scorer = build_scorer(judge_items, args.llm)
-    rows, spent = compare(convs, labels, scorer, args.split)
+    rows, spent = compare(convs, labels, scorer, args.split, args.limit)
     report(rows, f"{args.split} split, scorecard {scorer.scorecard.key}" + (f", LLM judge on {sorted(judge_items)}" if judge_items else ""))
     print(f"scoring time {spent:.1f} s for {len(set(r[0] for r in rows))} conversations")
     judge = scorer.tools.judge

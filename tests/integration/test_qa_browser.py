@@ -35,7 +35,8 @@ def login(page, server, username):  # noqa: F811
 
 def test_reviewer_overrides_an_item_and_the_agreement_changes(server, browser, client, services, scored):  # noqa: F811
     reviewer, _ = staff(client, services, "qa_reviewer")
-    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    # bypass_csp lets the test inject axe-core; the page itself keeps its CSP
+    page = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True).new_page()
     login(page, server, reviewer)
     rate = page.locator("#agreement-rate")
     expect(rate).not_to_have_text("–")
@@ -58,7 +59,8 @@ def test_reviewer_overrides_an_item_and_the_agreement_changes(server, browser, c
 
 def test_keyboard_only_review(server, browser, client, services, scored):  # noqa: F811
     reviewer, _ = staff(client, services, "qa_reviewer")
-    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    # bypass_csp lets the test inject axe-core; the page itself keeps its CSP
+    page = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True).new_page()
     page.goto(server + "/console/qa")
     assert serious_violations(page) == []  # the sign-in view too
     page.locator("#username").focus()
