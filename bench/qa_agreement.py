@@ -46,7 +46,8 @@ def build_scorer(judge_items: set[str], llm: str):
         from assistant.qa.judge import LlmJudge
         from assistant.services import build_generator
 
-        tools.judge = LlmJudge(build_generator(settings.model_copy(update={"llm_model": llm, "llm_timeout_s": 600.0})))
+        slow = Settings(_env_file=None, llm_model=llm, llm_timeout_s=900.0, llm_queue_timeout_s=900.0)  # batch: no turn waits
+        tools.judge = LlmJudge(build_generator(slow))
         items = [i.model_copy(update={"decided_by": Method.LLM}) if i.id in judge_items else i for i in card.items]
         card = card.model_copy(update={"items": items})
     return Scorer(card, tools)
