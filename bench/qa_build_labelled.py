@@ -15,10 +15,10 @@ Labels are NOT written here: a person reads the output and writes tests/qa/label
 from __future__ import annotations
 
 import argparse
-import sys
 import csv
 import json
 import random
+import sys
 import tempfile
 from pathlib import Path
 
