@@ -80,6 +80,7 @@ def test_a_closed_conversation_is_scored_with_evidence_reviewed_and_reported(cli
     assert mine["conversations"] == 1 and mine["trend"] and mine["filter"] == {"agent": agent}
     csv = client.get("/v1/qa/reports?group=week&format=csv", headers=reviewer)
     assert csv.status_code == 200 and csv.text.startswith("group,key,conversations,mean_score")
+    assert client.get("/v1/qa/scores?week=2026-W99", headers=reviewer).status_code == 422
     bad = client.post(f"/v1/qa/scores/{detail['id']}/review", json={"verdicts": [{"item_result_id": 999999, "result": "pass"}]},
                       headers=reviewer)
     assert bad.status_code == 422 and "not part of score" in bad.json()["detail"]

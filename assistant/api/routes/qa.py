@@ -35,6 +35,16 @@ class ScoreNowIn(BaseModel):
     idle_minutes: float = Field(default=0, ge=0, le=10_000)
 
 
+def _real_week(week: str) -> bool:
+    from datetime import date
+
+    try:
+        date.fromisocalendar(int(week[:4]), int(week[6:]), 1)
+    except ValueError:
+        return False
+    return True
+
+
 def _qa(services):
     if services.qa is None:
         raise HTTPException(status_code=503, detail="quality inspection is off (BANK_QA_ENABLED=false)")
@@ -56,6 +66,8 @@ def scores(services: ServicesDep, staff: Reviewer, agent: str | None = Query(Non
            team: str | None = Query(None, max_length=64), week: str | None = Query(None, pattern=WEEK),
            item: str | None = Query(None, max_length=48), result: Literal["pass", "fail", "na"] | None = None,
            limit: int = Query(100, ge=1, le=1000)) -> list[dict]:
+    if week is not None and not _real_week(week):
+        raise HTTPException(status_code=422, detail=f"no ISO week {week}")
     return list_scores(_qa(services).repo.sessions, agent=agent, team=team, week=week, item_id=item, result=result,
                        limit=limit)
 
