@@ -251,6 +251,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("-k", type=int, default=5)
     p.set_defaults(func=_kb_search)
     staff_cli.register(sub)
+    from assistant.qa import cli as qa_cli
+
+    qa_cli.register(sub)
     robots = sub.add_parser("robots", help="lobby robot credentials").add_subparsers(dest="robots_command", required=True)
     p = robots.add_parser("add", help="register a robot and print its token (stored hashed)")
     p.add_argument("name")

@@ -250,6 +250,15 @@ class Settings(BaseSettings):
     def _blank_is_unset(cls, value):
         return None if isinstance(value, str) and not value.strip() else value
 
+    # --- quality inspection (assistant/qa/, /console/qa)
+    qa_enabled: bool = Field(default=True, description="score closed conversations in the background")
+    qa_scorecard: Path | None = Field(default=None, description="scorecard YAML; default assistant/qa/scorecards/default-v1.yaml")
+    qa_idle_minutes: float = Field(default=30.0, ge=0, description="a conversation nobody wrote in for this long is closed")
+    qa_interval_s: float = Field(default=60.0, gt=0, description="the scoring worker wakes this often")
+    qa_batch: int = Field(default=50, ge=1, description="conversations scored per wake-up")
+    qa_random_rate: float = Field(default=0.05, ge=0, le=1, description="share sent to review whatever their risk")
+    qa_long_wait_minutes: float = Field(default=10.0, gt=0, description="a hand-off waiting longer is a review risk")
+
     # --- self-service banking (docs/banking.md): the bank's REST API, the sandbox bank, identity assertions
     selfservice_enabled: bool = Field(default=True, description="flows for verified customers (assistant/dialogue)")
     flows_dir: Path = Field(default=Path(__file__).resolve().parent / "dialogue" / "flows",

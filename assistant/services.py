@@ -49,6 +49,7 @@ from knowledge_base.rerank import SentenceReranker
 from knowledge_base.retriever import LiveRetriever
 
 if TYPE_CHECKING:
+    from assistant.qa.service import QaService
     from voice.stack import VoiceStack
 
 log = logging.getLogger(__name__)
@@ -81,6 +82,7 @@ class Services:
     kb_editor: KbEditor | None = None  # drafts, review, publish and rollback of the knowledge base (assistant/kb_editor/)
     analytics: Analytics | None = None  # the supervisor dashboard and knowledge gaps (assistant/analytics/)
     csat: CsatRepository | None = None  # end-of-conversation satisfaction answers
+    qa: QaService | None = None  # scores closed conversations against the scorecard (assistant/qa/)
 
 
 def build_embedder(settings: Settings) -> MiniLMEmbeddings:
@@ -265,10 +267,14 @@ def build_services(settings: Settings) -> Services:
                                 audit=repos.audit)
     analytics = Analytics(repos.sessions, embed=embedder.encode, low_confidence=policy.low_confidence_threshold,
                           gap_config=GapConfig(distance=settings.gap_distance, min_size=settings.gap_min_size))
+    from assistant.qa.setup import build_qa
+
+    qa = build_qa(settings, repos.sessions, embedder.encode)  # a malformed scorecard stops start-up, naming its line
     return Services(
         settings=settings, embedder=embedder, retriever=retriever, generator=generator, conversations=repos.conversations,
         tickets=repos.tickets, agents=repos.agents, bus=bus, handoff=handoff, pipeline=ThrottledPipeline(pipeline),
         startup_s=startup, canned_replies=load_canned(settings.canned_replies), kb_admin=kb_admin, robots=repos.robots,
         metrics=metrics, audit=repos.audit, voice=voice, voice_error=voice_error, nlu=nlu, selfservice=selfservice,
         identity=identity, keypad=keypad, kb_editor=kb_editor, analytics=analytics, csat=CsatRepository(repos.sessions),
+        qa=qa,
     )

@@ -31,6 +31,7 @@ from assistant.api.routes import (
     intent,
     kb,
     kb_editor,
+    qa,
     robot,
     suggestions,
     telephony,
@@ -63,6 +64,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             task.cancel()
         if app.state.kb_follower is not None:
             app.state.kb_follower.cancel()
+        if app.state.qa_worker is not None:
+            app.state.qa_worker.cancel()
         built: Services | None = app.state.services
         if built is not None and services is None:  # ours to close, not a test's
             await built.bus.close()
@@ -78,8 +81,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.state.services = services
     app.state.startup_error = None
     app.state.kb_follower = None
+    app.state.qa_worker = None
     for module in (health, chat, conversations, kb, agent, admin, voice, telephony, robot, suggestions, demo, kb_editor,
-                   analytics):
+                   analytics, qa):
         app.include_router(module.router)
     kb_editor.install_errors(app)
     app.include_router(intent.router)
@@ -172,6 +176,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         async def kb_console() -> FileResponse:
             return FileResponse(Path(WEB_DIR) / "console-kb.html")
 
+        @app.get("/console/qa", include_in_schema=False)
+        async def qa_console() -> FileResponse:
+            return FileResponse(Path(WEB_DIR) / "console-qa.html")
+
     return app
 
 
@@ -194,5 +202,9 @@ async def _load(app: FastAPI, settings: Settings) -> None:
 
 
 def _follow_kb(app: FastAPI) -> None:
-    """Other replicas' knowledge-base changes, for as long as the app runs (assistant/kb_sync.py)."""
+    """Other replicas' knowledge-base changes, for as long as the app runs (assistant/kb_sync.py); and
+    the quality-inspection worker that scores closed conversations (assistant/qa/service.py)."""
     app.state.kb_follower = asyncio.create_task(app.state.services.kb_admin.follow())
+    qa = getattr(app.state.services, "qa", None)
+    if qa is not None and app.state.settings.qa_enabled:
+        app.state.qa_worker = asyncio.create_task(qa.run_forever())
