@@ -188,7 +188,11 @@ class DialoguePipeline:
         outcome = None
         # Advice and products the bank does not offer have routes of their own (the knowledge path's).
         own_route = getattr(nlu, "route", "") in ("advice", "not_offered")
-        if self.selfservice is not None and screen_input(text) is None and not own_route:
+        refused = screen_input(text) is not None
+        if self.selfservice is not None and turn.customer_id is not None and (refused or own_route):
+            # The identity holds even when this message gets another route; a flow waiting for it is dropped.
+            await self.selfservice.verified(cid, turn.customer_id, "assertion", resume=False)
+        if self.selfservice is not None and not refused and not own_route:
             if turn.customer_id is not None:
                 note = await self.selfservice.verified(cid, turn.customer_id, "assertion")
                 if note:  # a flow that waited for the sign-in carries on with this turn's reply

@@ -65,14 +65,16 @@ class SelfService:
     def actions(self) -> FlowActions:
         return self.runner.actions
 
-    async def verified(self, cid: str, customer_id: str, method: str) -> str | None:
+    async def verified(self, cid: str, customer_id: str, method: str, *, resume: bool = True) -> str | None:
         """Record a proven identity. A different customer than before resets the flow; a flow that was
-        waiting for the sign-in starts. Returns what to tell the customer, if anything."""
+        waiting for the sign-in starts (`resume`; else it is dropped). Returns what to tell the customer, if anything."""
         ctx = await self.store.aload(cid)
         note = None
         flow = ctx.flow
         if ctx.customer_id not in (None, customer_id):
             flow, note = None, "You're now signed in as a different customer, so I've stopped what we were doing."
+        if not resume and flow is not None and flow.awaiting == "identity":
+            flow = None
         ctx = replace(ctx, customer_id=customer_id, verified_by=method, verified_at=datetime.now(UTC), flow=flow)
         if flow is not None and flow.awaiting == "identity":
             reply = await self.runner.start(flow.flow, flow.results.get("asked", ""), customer_id)
