@@ -5,16 +5,17 @@ per day or week. A ticket the customer cancelled before anyone claimed it was ab
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 
 import numpy as np
-from sqlalchemy import Connection, Select, and_, select
+from sqlalchemy import Connection, Row, Select, and_, select
 
 from assistant.analytics.conversations import T, ticket_scope
 from assistant.analytics.filters import Filters, bucket, epoch_seconds
 from assistant.analytics.tables import Chart, Column, Table
-from assistant.storage.models import Agent
+from assistant.storage.models import Agent, table_of
 
-A = Agent.__table__
+A = table_of(Agent)
 
 
 def quantile(values: list[float], q: float) -> float | None:
@@ -22,7 +23,7 @@ def quantile(values: list[float], q: float) -> float | None:
     return round(float(np.percentile(values, q * 100)), 1) if values else None
 
 
-def _durations(conn: Connection, f: Filters, *extra) -> list:
+def _durations(conn: Connection, f: Filters, *extra) -> Sequence[Row]:
     d = conn.dialect.name
     wait = epoch_seconds(T.c.claimed_at, d) - epoch_seconds(T.c.created_at, d)
     handle = epoch_seconds(T.c.closed_at, d) - epoch_seconds(T.c.claimed_at, d)
@@ -66,10 +67,11 @@ def queue(conn: Connection, f: Filters) -> Table:
     groups: dict[str, list] = defaultdict(list)
     for d, *rest in _durations(conn, f, day):
         groups[d].append(rest)
-    rows = [[d, *_stats(groups[d])] for d in sorted(groups)]
+    keys = sorted(groups)
+    rows = [[d, *_stats(groups[d])] for d in keys]
     label = "Week of" if f.granularity == "week" else "Day"
     return Table("queue", f"Agent queue per {f.granularity}", (Column("bucket", label, "text"), *STAT_COLUMNS), rows,
-                 [r[0] for r in rows], drill=("tickets", "abandoned"), chart=Chart("line", "bucket", ("wait_p50", "wait_p90")))
+                 keys, drill=("tickets", "abandoned"), chart=Chart("line", "bucket", ("wait_p50", "wait_p90")))
 
 
 def drill(figure: str, f: Filters, key: str, column: str, dialect: str) -> Select | None:

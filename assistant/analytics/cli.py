@@ -5,11 +5,15 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import date
+from typing import TYPE_CHECKING
 
 from assistant.config import Settings
 
+if TYPE_CHECKING:
+    from assistant.analytics import Analytics
 
-def _analytics(settings: Settings, embed: bool):
+
+def _analytics(settings: Settings, embed: bool) -> Analytics:
     from assistant.analytics import Analytics, GapConfig
     from assistant.services import build_embedder, build_repositories
 
@@ -20,6 +24,9 @@ def _analytics(settings: Settings, embed: bool):
 
 def _gaps(settings: Settings, args: argparse.Namespace) -> int:
     gaps = _analytics(settings, embed=True).gaps
+    if gaps is None:  # Analytics builds them whenever it has an embedder
+        print("error: knowledge gaps need the embedder", file=sys.stderr)
+        return 2
     total = 0
     while True:  # each step reads at most one batch of new questions
         done = gaps.refresh(full=args.full and total == 0)

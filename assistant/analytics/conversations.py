@@ -8,13 +8,15 @@ heard a question is not one); it is contained when no hand-off ticket was ever o
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, Select, and_, case, func, not_, select
+from collections.abc import Sequence
+
+from sqlalchemy import Connection, Row, Select, and_, case, func, not_, select
 
 from assistant.analytics.filters import Filters, bucket
 from assistant.analytics.tables import Chart, Column, Table, rate
-from assistant.storage.models import Conversation, Message, Ticket
+from assistant.storage.models import Conversation, Message, Ticket, table_of
 
-C, M, T = Conversation.__table__, Message.__table__, Ticket.__table__
+C, M, T = table_of(Conversation), table_of(Message), table_of(Ticket)
 
 
 def with_intent(f: Filters, conversation_id):
@@ -35,7 +37,7 @@ def handed_off():
     return C.c.handed_off_at.is_not(None)
 
 
-def _counts(conn: Connection, f: Filters, *group) -> list:
+def _counts(conn: Connection, f: Filters, *group) -> Sequence[Row]:
     handed = handed_off()
     q = select(*group, func.count().label("n"), func.sum(case((handed, 1), else_=0)).label("handed")) \
         .where(in_scope(f))

@@ -18,9 +18,9 @@ from assistant.analytics.tables import Chart, Column, Table, rate
 from assistant.core.events import Reply
 from assistant.privacy import redact
 from assistant.storage.analytics_tables import CsatResponse
-from assistant.storage.models import Conversation, utcnow
+from assistant.storage.models import Conversation, table_of, utcnow
 
-S = CsatResponse.__table__
+S = table_of(CsatResponse)
 MAX_COMMENT = 1000
 SCORES = range(1, 6)
 QUESTION = "How satisfied are you with this conversation, from 1 (very dissatisfied) to 5 (very satisfied)?"
@@ -80,7 +80,8 @@ def scope(f: Filters) -> list:
 
 
 def csat(conn: Connection, f: Filters) -> Table:
-    found = dict(conn.execute(select(S.c.score, func.count()).where(*scope(f)).group_by(S.c.score)).all())
+    q = select(S.c.score, func.count()).where(*scope(f)).group_by(S.c.score)
+    found: dict[int, int] = dict(conn.execute(q).all())
     total = sum(found.values())
     mean = round(sum(s * n for s, n in found.items()) / total, 2) if total else None
     rows = [[s, found.get(s, 0), rate(found.get(s, 0), total)] for s in SCORES]

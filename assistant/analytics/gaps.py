@@ -11,11 +11,13 @@ id across reclusterings when their centroid barely moved, so a link to a gap sta
 
 from __future__ import annotations
 
+import builtins
 import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any, Literal, overload
 
 import numpy as np
 from sqlalchemy import Connection, delete, func, insert, select, update
@@ -24,9 +26,9 @@ from sqlalchemy.orm import sessionmaker
 
 from assistant.analytics.messages import M, Q
 from assistant.storage.analytics_tables import AnalyticsMark, GapQuestion, KnowledgeGap
-from assistant.storage.models import utcnow
+from assistant.storage.models import table_of, utcnow
 
-G, K, MARK = GapQuestion.__table__, KnowledgeGap.__table__, AnalyticsMark.__table__
+G, K, MARK = table_of(GapQuestion), table_of(KnowledgeGap), table_of(AnalyticsMark)
 NOT_QUESTIONS = ("human_agent", "greeting", "goodbye", "thanks")
 UNSERVED_PATHS = {"no_answer": "no_answer", "clarify": "clarify", "handoff": "handoff"}
 Embed = Callable[[list[str]], np.ndarray]
@@ -78,6 +80,8 @@ def _question(column):
 
 
 class KnowledgeGaps:
+    # The method `list` shadows the builtin in this class body: annotations below it say `builtins.list`.
+
     def __init__(self, sessions: sessionmaker, embed: Embed, config: GapConfig | None = None) -> None:
         self._sessions, self._engine, self._embed = sessions, sessions.kw["bind"], embed
         self.cfg = config or GapConfig()
@@ -99,6 +103,11 @@ class KnowledgeGaps:
         return [Gap(g.id, g.name, g.size, list(g.examples), convs[g.id]) for g in gaps]
 
     # ---- refreshing
+
+    @overload
+    def refresh(self, *, full: bool = False, wait: Literal[True] = True) -> Refreshed: ...
+    @overload
+    def refresh(self, *, full: bool = False, wait: bool) -> Refreshed | None: ...
 
     def refresh(self, *, full: bool = False, wait: bool = True) -> Refreshed | None:
         """Read new gap questions, place them, and recluster when due (or `full`). None when another refresh
@@ -136,7 +145,7 @@ class KnowledgeGaps:
             return 0, 0
         return len(found), sum(1 for r in found if r["gap_id"])
 
-    def _candidates(self, c: Connection) -> tuple[list[dict], int]:
+    def _candidates(self, c: Connection) -> tuple[builtins.list[dict[str, Any]], int]:
         """New unserved replies since the scan mark, and recent thumbs-down ones, as question rows."""
         start = _mark(c, "gaps.scan")[0] or 0
         top = c.execute(select(func.max(M.c.id))).scalar() or 0
@@ -159,7 +168,7 @@ class KnowledgeGaps:
         known = set(c.execute(select(G.c.message_id).where(G.c.message_id.in_(list(seen)))).scalars()) if seen else set()
         return [r for r in rows if r["message_id"] not in known], mark
 
-    def _nearest(self, vectors: np.ndarray) -> list[str | None]:
+    def _nearest(self, vectors: np.ndarray) -> builtins.list[str | None]:
         with self._engine.connect() as c:
             gaps = c.execute(select(K.c.id, K.c.centroid)).all()
         if not gaps:

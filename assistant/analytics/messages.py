@@ -10,9 +10,9 @@ from sqlalchemy import Connection, Select, case, func, or_, select
 
 from assistant.analytics.filters import Filters
 from assistant.analytics.tables import Chart, Column, Table, rate
-from assistant.storage.models import Message
+from assistant.storage.models import Message, table_of
 
-M = Message.__table__
+M = table_of(Message)
 Q = M.alias("q")
 LOW_CONFIDENCE = 0.45  # the hand-off policy's low-confidence threshold (assistant/handoff/policy.yaml)
 UNSERVED = ("no_answer", "clarify")
@@ -85,7 +85,7 @@ def unanswered_summary(conn: Connection, f: Filters, low_confidence: float = LOW
                func.sum(case((M.c.path == "clarify", 1), else_=0)), func.sum(low),
                func.sum(case((unserved(low_confidence), 1), else_=0))).where(*scope(f, "assistant"))
     total, none, clarify, low_n, either = (int(v or 0) for v in conn.execute(q).one())
-    rows = [["Replies", total], ["No answer", none], ["Clarifying question", clarify],
+    rows: list[list] = [["Replies", total], ["No answer", none], ["Clarifying question", clarify],
             [f"Low confidence (under {low_confidence})", low_n], ["Unanswered or low confidence", either],
             ["Share of replies", rate(either, total)]]
     return Table("unanswered_summary", "Unanswered and low-confidence questions",
@@ -104,7 +104,7 @@ def unanswered(conn: Connection, f: Filters, low_confidence: float = LOW_CONFIDE
     cols = (Column("asked", "Asked (UTC)", "text"), Column("question", "Question", "text"),
             Column("route", "Reply", "text"), Column("intent", "Intent", "text"),
             Column("confidence", "Confidence", "score"), Column("channel", "Channel", "text"))
-    return Table("unanswered", "Latest unanswered questions", cols, rows, [r[-1] for r in found],
+    return Table("unanswered", "Latest unanswered questions", cols, rows, [r.conversation_id for r in found],
                  drill=("question",), note=f"The latest {limit}; redacted as stored.")
 
 

@@ -8,6 +8,8 @@ cluster uses ("how", "can") weighs little, one that sets a cluster apart weighs 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import re2
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
@@ -17,7 +19,7 @@ STOP = frozenset(ENGLISH_STOP_WORDS | {"hi", "hello", "hey", "please", "thanks",
                                        "want", "need", "know", "tell", "does", "did", "like", "ve", "ll", "don"})
 
 
-def cluster_names(clusters: list[list[str]], *, terms: int = 3, background: list[str] = ()) -> list[str]:
+def cluster_names(clusters: list[list[str]], *, terms: int = 3, background: Sequence[str] = ()) -> list[str]:
     """One name per cluster: its top `terms` c-TF-IDF terms joined by " / ". `background` (questions in no
     cluster) takes part as one more class, so that words common to all questions weigh less."""
     docs = [" ".join(PLACEHOLDER.sub(" ", t) for t in texts) for texts in clusters]

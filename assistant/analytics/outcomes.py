@@ -25,7 +25,7 @@ N = M.alias("later")
 def _doc_ids(citations) -> list[str]:
     if isinstance(citations, str):  # a driver that hands JSON back as text
         citations = json.loads(citations)
-    ids = [c.get("doc_id") for c in citations or () if isinstance(c, dict) and c.get("doc_id")]
+    ids: list[str] = [c["doc_id"] for c in citations or () if isinstance(c, dict) and c.get("doc_id")]
     return list(dict.fromkeys(ids)) or [NO_SOURCE]
 
 
@@ -44,7 +44,9 @@ def in_flows(f: Filters) -> list:
 def thumbs_down_docs(conn: Connection, f: Filters, limit: int = 25) -> Table:
     """Per cited document: replies rated down and up (a reply citing two documents counts for both)."""
     q = select(M.c.citations, M.c.feedback).where(*rated(f))
-    down, up, titles = Counter(), Counter(), {}
+    down: Counter[str] = Counter()
+    up: Counter[str] = Counter()
+    titles: dict[str, str] = {}
     for citations, feedback in conn.execute(q):
         for doc in _doc_ids(citations):
             (down if feedback < 0 else up)[doc] += 1
@@ -52,31 +54,34 @@ def thumbs_down_docs(conn: Connection, f: Filters, limit: int = 25) -> Table:
             if isinstance(c, dict) and c.get("doc_id"):
                 titles.setdefault(c["doc_id"], c.get("title") or "")
     docs = sorted(set(down) | set(up), key=lambda d: (-down[d], -up[d], d))
-    rows = [[d, titles.get(d, ""), down[d], up[d], rate(down[d], down[d] + up[d])] for d in docs if down[d]][:limit]
+    shown = [d for d in docs if down[d]][:limit]
+    rows = [[d, titles.get(d, ""), down[d], up[d], rate(down[d], down[d] + up[d])] for d in shown]
     cols = (Column("doc_id", "Document", "text"), Column("title", "Title", "text"), Column("thumbs_down", "Thumbs down"),
             Column("thumbs_up", "Thumbs up"), Column("down_share", "Share down", "rate"))
-    return Table("thumbs_down_docs", "Thumbs-down by document", cols, rows, [r[0] for r in rows],
+    return Table("thumbs_down_docs", "Thumbs-down by document", cols, rows, shown,
                  drill=("thumbs_down", "thumbs_up"), chart=Chart("bar", "doc_id", ("thumbs_down",)))
 
 
 def flows(conn: Connection, f: Filters) -> Table:
     q = select(M.c.flow, M.c.route, M.c.flow_outcome, func.count()).where(*in_flows(f)) \
         .group_by(M.c.flow, M.c.route, M.c.flow_outcome)
-    started, ended = Counter(), {e: Counter() for e in ENDS}
+    started: Counter[str] = Counter()
+    ended: dict[str, Counter[str]] = {e: Counter() for e in ENDS}
     for flow, route, outcome, n in conn.execute(q):
         if route in STARTS:
             started[flow] += n
         if outcome in ended:
             ended[outcome][flow] += n
-    rows = []
-    for flow in sorted(set(started) | {fl for c in ended.values() for fl in c}):
+    names = sorted(set(started) | {fl for c in ended.values() for fl in c})
+    rows: list[list] = []
+    for flow in names:
         done = [ended[e][flow] for e in ENDS]
         rows.append([flow, started[flow], *done, max(0, started[flow] - sum(done)),
                      rate(ended["completed"][flow], started[flow])])
     cols = (Column("flow", "Flow", "text"), Column("started", "Started"), Column("completed", "Completed"),
             Column("cancelled", "Cancelled"), Column("failed", "Failed"), Column("handoff", "Handed off"),
             Column("abandoned", "Abandoned"), Column("completion", "Completion", "rate"))
-    return Table("flows", "Self-service flows", cols, rows, [r[0] for r in rows],
+    return Table("flows", "Self-service flows", cols, rows, names,
                  drill=("started", "completed", "cancelled", "failed", "handoff", "abandoned"),
                  chart=Chart("bar", "flow", ("completed", "cancelled", "failed", "handoff", "abandoned"), stacked=True),
                  note="Abandoned: started, with no end in the conversation after it.")

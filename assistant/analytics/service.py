@@ -35,13 +35,13 @@ class Analytics:
         self._engine = sessions.kw["bind"]
         self.low_confidence = low_confidence
         self.gaps = KnowledgeGaps(sessions, embed, gap_config) if embed is not None else None
-        low = {"low_confidence": low_confidence}
         self._figures: dict[str, Figure] = {
             "overview": conversations.overview, "series": conversations.series, "channels": conversations.channels,
             "handoff_reasons": conversations.handoff_reasons, "routes": messages.routes,
             "intents_top": messages.intents_top, "intents_rising": messages.intents_rising,
-            "unanswered_summary": functools.partial(messages.unanswered_summary, **low),
-            "unanswered": functools.partial(messages.unanswered, **low), "flows": outcomes.flows,
+            "unanswered_summary": functools.partial(messages.unanswered_summary, low_confidence=low_confidence),
+            "unanswered": functools.partial(messages.unanswered, low_confidence=low_confidence),
+            "flows": outcomes.flows,
             "csat": csat.csat, "csat_channels": csat.csat_channels, "thumbs_down_docs": outcomes.thumbs_down_docs,
             "agents": agents.agents, "queue": agents.queue,
         }
@@ -91,6 +91,8 @@ class Analytics:
             return transcripts(c, ids)
 
     def _gap_table(self, _conn: Connection, _f: Filters) -> Table:
+        if self.gaps is None:  # registered only with an embedder; see __init__
+            raise UnknownFigure("gaps")
         self.gaps.refresh(wait=False)  # place the newest questions first (skipped while another refresh runs)
         gaps = self.gaps.list()
         rows = [[g.name, g.count, " | ".join(g.examples[:3])] for g in gaps]

@@ -277,15 +277,23 @@ class RobotSession:
             await self.survey()
 
     async def survey(self) -> None:
-        """Ask for the visitor's rating on screen, unless this conversation has one already."""
-        if await asyncio.to_thread(self.services.csat.answered, self.cid):
+        """Ask for the visitor's rating on screen, unless this conversation has one already (or answers are
+        not stored on this server: then nothing is asked)."""
+        csat, cid = self.services.csat, self.cid
+        if csat is None or cid is None:
+            return
+        if await asyncio.to_thread(csat.answered, cid):
             await self._error("already_rated", "this conversation has been rated already")
             return
-        await self.send(rp.Survey(conversation_id=self.cid, question=QUESTION))
+        await self.send(rp.Survey(conversation_id=cid, question=QUESTION))
 
     async def _csat(self, answer: rp.Csat) -> None:
+        csat, cid = self.services.csat, self.cid
+        if csat is None or cid is None:
+            await self._error("not_ready", "satisfaction answers are not stored here")
+            return
         try:
-            await asyncio.to_thread(self.services.csat.record, self.cid, answer.score, answer.comment)
+            await asyncio.to_thread(csat.record, cid, answer.score, answer.comment)
         except AlreadyRated:
             await self._error("already_rated", "this conversation has been rated already")
             return

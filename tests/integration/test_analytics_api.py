@@ -206,3 +206,22 @@ def test_flow_replies_store_their_route_and_outcome(client, services, settings, 
     grew = lambda flow, i: after[flow][i] - (before[flow][i] if flow in before else 0)  # noqa: E731
     assert (grew("check_balance", 1), grew("check_balance", 2)) == (1, 1)  # started, completed
     assert (grew("freeze_card", 1), grew("freeze_card", 3)) == (1, 1)  # started, cancelled
+
+
+def test_dashboard_and_survey_off_are_clean_errors(client, services, boss, monkeypatch):
+    """A server built without analytics or satisfaction storage answers 503 / `not_ready`, never a 500."""
+    r = client.post("/v1/chat", json={"message": "What is your routing number?", "channel": "web"})
+    cid, headers = r.json()["conversation_id"], auth(r.json())
+    _, token = services.robots.add(f"lobby-{uuid.uuid4().hex[:6]}", "branch-off")
+    monkeypatch.setattr(services, "analytics", None)
+    monkeypatch.setattr(services, "csat", None)
+    assert client.get("/v1/analytics/figures", headers=boss).status_code == 503
+    assert client.post(f"/v1/conversations/{cid}/csat", json={"score": 4}, headers=headers).status_code == 503
+    with client.websocket_connect("/v1/robot") as ws:
+        ws.send_json({"v": 1, "type": "hello", "token": token})
+        assert ws.receive_json()["type"] == "session"
+        ws.send_json({"v": 1, "type": "done"})  # no survey is asked: nothing comes back before the pong
+        ws.send_json({"v": 1, "type": "ping", "id": "1"})
+        assert ws.receive_json() == {"v": 1, "type": "pong", "id": "1"}
+        ws.send_json({"v": 1, "type": "csat", "score": 5})
+        assert ws.receive_json()["code"] == "not_ready"

@@ -14,7 +14,7 @@ from fastapi.responses import FileResponse, Response
 
 from assistant.analytics import Analytics, Filters, UnknownFigure
 from assistant.api.deps import ServicesDep, require_roles
-from assistant.api.schemas import ErrorOut
+from assistant.api.schemas import ErrorOut, Responses
 from assistant.auth.roles import Role
 from assistant.config import PROJECT_ROOT
 from assistant.storage.agents import AgentView
@@ -22,7 +22,7 @@ from assistant.storage.agents import AgentView
 router = APIRouter(tags=["analytics"])
 Supervisor = Annotated[AgentView, Depends(require_roles(Role.SUPERVISOR))]
 GapReader = Annotated[AgentView, Depends(require_roles(Role.SUPERVISOR, Role.KB_EDITOR, Role.KB_APPROVER))]
-ERRORS = {401: {"model": ErrorOut}, 403: {"model": ErrorOut}, 404: {"model": ErrorOut}, 422: {"model": ErrorOut}}
+ERRORS: Responses = {code: {"model": ErrorOut} for code in (401, 403, 404, 422, 503)}
 MAX_DAYS = 731
 WEB = PROJECT_ROOT / "web"
 
@@ -45,6 +45,8 @@ FiltersDep = Annotated[Filters, Depends(filters)]
 
 
 def analytics(services: ServicesDep) -> Analytics:
+    if services.analytics is None:
+        raise HTTPException(status_code=503, detail="the supervisor dashboard is off on this server")
     return services.analytics
 
 

@@ -61,9 +61,11 @@ def feedback(body: FeedbackIn, services: ServicesDep, message_id: RowId, convers
 
 
 @router.post("/conversations/{conversation_id}/csat", response_model=CsatOut, status_code=201,
-             responses={**CUSTOMER_ERRORS, 409: {"model": ErrorOut}})
+             responses={**CUSTOMER_ERRORS, 409: {"model": ErrorOut}, 503: {"model": ErrorOut}})
 def csat(body: CsatIn, services: ServicesDep, conversation_id: CustomerConversation) -> CsatOut:
     """The end-of-conversation survey: a score 1-5 and an optional comment (stored redacted), once per conversation."""
+    if services.csat is None:
+        raise HTTPException(status_code=503, detail="satisfaction answers are not stored on this server")
     try:
         answer = services.csat.record(conversation_id, body.score, body.comment)
     except AlreadyRated:
