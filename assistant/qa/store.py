@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import overload
 
 from sqlalchemy import Integer, and_, delete, exists, func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -28,6 +29,12 @@ class Verdict:
     note: str | None = None
 
 
+@overload
+def aware(t: datetime) -> datetime: ...
+@overload
+def aware(t: None) -> None: ...
+@overload
+def aware(t: datetime | None) -> datetime | None: ...
 def aware(t: datetime | None) -> datetime | None:
     """SQLite hands back naive datetimes that were stored as UTC."""
     return t.replace(tzinfo=UTC) if t is not None and t.tzinfo is None else t

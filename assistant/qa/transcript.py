@@ -8,7 +8,7 @@ The same model is read from the database (`load_transcript`) and from the labell
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Literal, TypeGuard, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session
 from assistant.storage.models import Agent, Conversation, DialogueState, Message, Ticket
 
 Part = Literal["bot", "agent"]
+Role = Literal["user", "assistant", "agent", "system"]
+ROLES: tuple[Role, ...] = get_args(Role)
 PARTS: tuple[Part, ...] = ("bot", "agent")
 FACT_PATHS = frozenset({"faq", "extractive", "generated"})  # bot replies that state facts from the KB
 
@@ -31,7 +33,7 @@ class Citation(BaseModel):
 class QaMessage(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: int
-    role: Literal["user", "assistant", "agent", "system"]
+    role: Role
     part: Part
     text: str
     at: datetime | None = None
@@ -83,6 +85,17 @@ class Transcript(BaseModel):
         return self.verified_at <= message.at
 
 
+def _is_role(role: str) -> TypeGuard[Role]:
+    return role in ROLES
+
+
+def _role(m: Message) -> Role:
+    """A stored role outside `Role` is bad data: ValueError names the message ("message 812: role 'bot'")."""
+    if not _is_role(m.role):
+        raise ValueError(f"message {m.id}: role {m.role!r} is not one of {', '.join(ROLES)}")
+    return m.role
+
+
 def _part_of(m: Message, windows: list[tuple[datetime, datetime | None]]) -> Part:
     """Agent messages, and anything said while an agent held the conversation, belong to the agent part."""
     if m.role == "agent":
@@ -105,10 +118,10 @@ def load_transcript(s: Session, conversation_id: str) -> Transcript | None:
     return Transcript(
         conversation_id=conv.id, channel=conv.channel, created_at=conv.created_at,
         verified_at=state.verified_at if state else None, verified_by=state.verified_by if state else None,
-        messages=[QaMessage(id=m.id, role=m.role, part=_part_of(m, windows), text=m.text, at=m.created_at, path=m.path,
+        messages=[QaMessage(id=m.id, role=_role(m), part=_part_of(m, windows), text=m.text, at=m.created_at, path=m.path,
                             intent=m.intent, citations=[Citation.model_validate(c) for c in (m.citations or [])])
                   for m in msgs],
         tickets=[QaTicket(id=t.id, reason=t.reason, status=t.status, resolution=t.resolution,
-                          agent=names.get(t.claimed_by), agent_id=t.claimed_by, created_at=t.created_at,
+                          agent=None if t.claimed_by is None else names.get(t.claimed_by), agent_id=t.claimed_by, created_at=t.created_at,
                           claimed_at=t.claimed_at, closed_at=t.closed_at) for t in tickets],
     )

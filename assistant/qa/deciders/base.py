@@ -8,14 +8,14 @@ Example: no_secret_request fails on message 812, span (0, 58), "To find the card
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 import numpy as np
 import re2
 
-from assistant.qa.scorecard import Item, Method
+from assistant.qa.scorecard import Item
 from assistant.qa.transcript import Part, QaMessage, Transcript
 
 Result = Literal["pass", "fail", "na"]
@@ -75,12 +75,29 @@ class PartView:
 
 
 class Decider(Protocol):
-    methods: frozenset[Method]
+    """An item decider; the methods it can decide by are listed beside it in `CHECKS`."""
 
     def __call__(self, view: PartView, item: Item, tools: Tools) -> Outcome: ...
 
 
-_SENTENCE = re2.compile(r"[^.!?\n]+[.!?]*")
+class RegexMatch(Protocol):
+    """What deciders use of an RE2 match (re2 ships no types): `m.span()` -> (4, 15)."""
+
+    def span(self, group: int = 0) -> tuple[int, int]: ...
+    def start(self, group: int = 0) -> int: ...
+    def end(self, group: int = 0) -> int: ...
+    def group(self, group: int = 0) -> str: ...
+
+
+class Regex(Protocol):
+    """What deciders use of a compiled RE2 pattern: `ACCOUNT.search(text)` -> a match or None."""
+
+    def search(self, text: str) -> RegexMatch | None: ...
+    def finditer(self, text: str) -> Iterator[RegexMatch]: ...
+    def sub(self, repl: str, text: str, count: int = 0) -> str: ...
+
+
+_SENTENCE: Regex = re2.compile(r"[^.!?\n]+[.!?]*")
 
 
 def sentences(text: str) -> list[tuple[int, int, str]]:
@@ -95,7 +112,7 @@ def sentences(text: str) -> list[tuple[int, int, str]]:
     return out
 
 
-def compile_i(pattern: str):
+def compile_i(pattern: str) -> Regex:
     """A case-insensitive RE2 (linear time on customer and agent text)."""
     options = re2.Options()
     options.case_sensitive = False

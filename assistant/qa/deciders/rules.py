@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from assistant.qa.deciders.base import Outcome, PartView, Tools, compile_i, sentences
+from assistant.qa.deciders.base import Decider, Outcome, PartView, Regex, Tools, compile_i, sentences
 from assistant.qa.scorecard import Item, Method
 from assistant.qa.transcript import FACT_PATHS, QaMessage
 from knowledge_base.figures import supported
@@ -95,7 +95,7 @@ def no_secret_request(view: PartView, item: Item, tools: Tools) -> Outcome:
     return Outcome("pass", note="no request for a card number, PIN, password or code")
 
 
-def _disclosures(item: Item) -> list[tuple[str, object, object]]:
+def _disclosures(item: Item) -> list[tuple[str, Regex, Regex]]:
     key = ("disclosures", id(item))
     cached = _COMPILED.get(key)
     if cached is None:
@@ -104,7 +104,7 @@ def _disclosures(item: Item) -> list[tuple[str, object, object]]:
     return cached
 
 
-_COMPILED: dict = {}
+_COMPILED: dict[tuple[str, int], list[tuple[str, Regex, Regex]]] = {}
 
 
 def required_disclosures(view: PartView, item: Item, tools: Tools) -> Outcome:
@@ -173,7 +173,8 @@ def handoff_reason(view: PartView, item: Item, tools: Tools) -> Outcome:
     ticket = view.transcript.handoff
     if ticket is None:
         return Outcome.na("no hand-off")
-    where = next((m for m in view.replies() if m.path == "handoff"), None) or (view.replies() or [None])[-1]
+    replies = view.replies()
+    where = next((m for m in replies if m.path == "handoff"), None) or (replies[-1] if replies else None)
     ok = ticket.reason.strip().lower() not in GENERIC_REASONS
     note = f"ticket {ticket.id} reason: {ticket.reason[:80]!r}" if ok else f"ticket {ticket.id} has no specific reason"
     if where is None:
@@ -181,7 +182,7 @@ def handoff_reason(view: PartView, item: Item, tools: Tools) -> Outcome:
     return Outcome.at("pass" if ok else "fail", where, None, note)
 
 
-CHECKS = {
+CHECKS: dict[str, tuple[frozenset[Method], Decider]] = {
     "identity_before_account": (RULE, identity_before_account),
     "no_secret_request": (RULE, no_secret_request),
     "required_disclosures": (RULE, required_disclosures),

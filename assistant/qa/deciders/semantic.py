@@ -15,7 +15,7 @@ import numpy as np
 import yaml
 
 from assistant.nlu.sentiment import PROFANITY
-from assistant.qa.deciders.base import Outcome, PartView, Tools, compile_i, sentences
+from assistant.qa.deciders.base import Decider, Outcome, PartView, Tools, compile_i, sentences
 from assistant.qa.scorecard import Item, Method
 from assistant.qa.transcript import FACT_PATHS, QaMessage
 
@@ -132,10 +132,11 @@ def empathy(view: PartView, item: Item, tools: Tools) -> Outcome:
         return tools.judge.decide(view, item)
     margin = item.params.get("upset_margin", 0.3)
     # An upset message the part never answered (the bot is silent while a person is on the way) asks nothing of it.
-    trigger = next((m for m in view.customer() if view.next_reply(m) is not None and upset(tools, m, margin)), None)
-    if trigger is None:
+    answered = ((m, r) for m in view.customer() if (r := view.next_reply(m)) is not None)
+    pair = next(((m, r) for m, r in answered if upset(tools, m, margin)), None)
+    if pair is None:
         return Outcome.na("the customer was not upset")
-    reply = view.next_reply(trigger)
+    _trigger, reply = pair
     found = _phrase_or_embedding(tools, "empathy", reply, EMPATHY, item.params.get("margin", 0.05))
     if found is None:
         return Outcome.at("fail", reply, None, "no acknowledgement of the customer's upset")
@@ -204,8 +205,8 @@ def _bot_outcome(view: PartView, item: Item, tools: Tools, last: QaMessage) -> O
     if last.path in DEAD_END_PATHS:
         return Outcome.at("fail", last, None, f"ended on a {last.path} reply")
     if last.path in FACT_PATHS:
-        if NO_DIRECT_ANSWER.search(last.text) and not AGENT_OFFER.search(last.text):
-            return Outcome.at("fail", last, NO_DIRECT_ANSWER.search(last.text).span(), "no direct answer and no way forward")
+        if (hit := NO_DIRECT_ANSWER.search(last.text)) and not AGENT_OFFER.search(last.text):
+            return Outcome.at("fail", last, hit.span(), "no direct answer and no way forward")
         if not _addresses(tools, _request_for(view, last), last, item.params.get("relevance", 0.45)):
             return Outcome.at("fail", last, None, "the answer is not about what was asked")
         return Outcome.at("pass", last, None, f"answered ({last.path})")
@@ -238,7 +239,7 @@ def _statement_outcome(last: QaMessage) -> Outcome:
     return Outcome.at("pass", last, None, "ended on an answer")
 
 
-CHECKS = {
+CHECKS: dict[str, tuple[frozenset[Method], Decider]] = {
     "greeting": (EMBEDDING, greeting),
     "polite_close": (EMBEDDING, polite_close),
     "empathy": (EMBEDDING_OR_LLM, empathy),
