@@ -21,7 +21,7 @@ STRONG_EXAMPLE = 0.8
 # unless the message is this close to a flow's example: BANKING77 has no balance intent, and reads
 # "I'd like to check my balance" as verify_source_of_funds (0.85).
 OTHER_INTENT_CONFIDENCE = 0.5
-BEATS_OTHER_INTENT = 0.8
+BEATS_OTHER_INTENT = 0.76
 NEUTRAL_INTENTS = frozenset({"out_of_scope", "greeting", "goodbye", "thanks", "human_agent", "complaint"})
 
 
