@@ -30,7 +30,7 @@ _FROM_NOW = (r"a partir de (?:ahora|maintenant|agora)|(?:à|a) partir d'?aujourd
 _YOU_ARE = (r"(?:ahora )?eres (?:ahora )?un|tu es (?:maintenant|d[ée]sormais)|vous [êe]tes (?:maintenant|d[ée]sormais)|"
             r"du bist (?:jetzt|nun|ab jetzt)|ora sei|agora (?:voc[êe] )?[ée]s|je bent nu|jeste[śs] teraz|"
             r"art[ıi]k sen|b[âa]y gi[ờo] b[ạa]n l[àa]|kamu sekarang")
-_PRETEND = (r"fing(?:e|ir|ez|i)|haz de cuenta|act[úu]a como|fais semblant|faites semblant|agis comme|tu so,? als|"
+_PRETEND = (r"finge|fingir|fingiendo|fingez|fingi|haz de cuenta|act[úu]a como|fais semblant|faites semblant|agis comme|tu so,? als|"
             r"stell dir vor,? du|fai finta|finja|doe alsof|udawaj|gibi davran|gi[ảa] v[ờo]|berpura-pura")
 _NO_LIMITS = (r"sin (?:restricciones|reglas|l[íi]mites)|sans (?:aucune )?(?:restriction|r[èe]gle|limite)|"
               r"ohne (?:einschr[äa]nkung|regeln|grenzen)|senza (?:restrizion|regol|limit)|sem (?:restri[cç]|regras)|"
@@ -55,7 +55,7 @@ LATIN: list[tuple[str, re.Pattern]] = [
     ("prompt_injection", re.compile(rf"\b(?:{_IGNORE})\w*\b.{{0,60}}\b(?:{_RULES})|\b(?:{_FROM_NOW})\b|\b(?:{_NO_LIMITS})"
                                     rf"|\b(?:{_RULES})\w*\b.{{0,40}}\b(?:yok say|g[öo]rmezden gel|unut|ignorieren|negeren)", _I)),
     ("prompt_extraction", re.compile(rf"\b(?:{_PROMPT})|\b(?:{_SHOW})\w*\b.{{0,40}}\b(?:{_PROMPT})", _I)),
-    ("role_play", re.compile(rf"\b(?:{_YOU_ARE})\b|\b(?:{_PRETEND})\w*\b", _I)),
+    ("role_play", re.compile(rf"\b(?:{_YOU_ARE})\b|\b(?:{_PRETEND})\b", _I)),
     ("other_customer_data", re.compile(rf"\b(?:{_MONEY_DATA})\w*\b.{{0,60}}\b(?:{_OTHERS})|\b(?:{_OTHERS}).{{0,60}}\b(?:{_MONEY_DATA})", _I)),
     ("structuring", re.compile(rf"\b(?:{_REPORT})", _I)),
 ]
@@ -81,7 +81,7 @@ CJK_ETC: list[tuple[str, re.Pattern]] = [
 # Markup that only a chat log or a prompt template holds: role fields, template tokens, role tags and labels.
 MARKUP = re.compile(
     r"<\|?\s*(?:im_start|im_end|system|endoftext|eot_id|start_header_id|end_header_id|begin_of_text)\s*\|?>"
-    r"|\[/?INST\]|<</?SYS>>|#{2,}\s*(?:instruction|system|response)\b"
+    r"|\[/?INST\]|<</?SYS>>|#{2,}\s*(?:instruction|system|response)\s*(?::|\n|$)"
     r"|[\"']?role[\"']?\s*[:=]\s*[\"']?(?:system|developer|assistant|tool)\b"
     r"|<\s*/?\s*(?:system|developer|assistant|instructions?|admin)\s*>|```\s*(?:system|developer|instructions?)\b"
     r"|(?:^|\n|<!--|\[//\]: #|[\[({])\s*(?:system|developer|admin|assistant|ai|instructions?)\s*(?:[:>\])}]|-->)", _I)

@@ -134,9 +134,11 @@ _PLANTED: tuple[tuple[re.Pattern, ...], ...] = tuple(
     )
 )
 # A sentence, up to and including its full stop: a stop inside a word ("evil.example", "1.5%") does not end it.
+_WORD = re.compile(r"\w+")
 _SENTENCE = re.compile(r"[^.!?\n]*(?:[.!?](?![\s)\]]|$)[^.!?\n]*)*[.!?]*")
 # Text a reader never sees: HTML and Markdown comments, chat-template tokens and the role tags around them.
-_COMMENTS = re.compile(r"<!--[^>]{0,2000}-->|\[//\]: #[^\n]{0,2000}|<\|[a-z_]{1,20}\|>|</?(?:system|developer|assistant)>", re.I)
+_COMMENTS = re.compile(r"<!--[^>]{0,2000}-->|\[//\]: #[^\n]{0,2000}|<\|im_start\|>[^<]{0,2000}(?:<\|im_end\|>)?"
+                       r"|<(system|developer|assistant)>[^<]{0,2000}</\1>|<\|[a-z_]{1,20}\|>|</?(?:system|developer|assistant)>", re.I)
 
 
 def _in_order(sentence: str, groups: tuple[re.Pattern, ...]) -> bool:
@@ -155,6 +157,7 @@ class Verdict:
     reply: str
 
 
+@functools.lru_cache(maxsize=1024)  # a turn screens its message twice (before the flows, before answering)
 def screen_input(text: str) -> Verdict | None:
     """The attack this message makes, read in every form `readings` undoes; None for an ordinary message."""
     forms = "\n".join(readings(text))  # one form a line: no pattern below reads across a line
@@ -173,7 +176,8 @@ def planted(sentence: str, domains: tuple[str, ...] = DEFAULT_LINK_DOMAINS) -> b
     language or disguise), role markup, or something no bank says (assistant/core/outgoing.py)."""
     forms = "\n".join(readings(sentence))
     return (any(_in_order(form, g) for form in forms.split("\n") for g in _PLANTED)
-            or any(p.search(forms) for _, p in lexicon.LATIN[:3] + lexicon.CJK_ETC[:3]) or bool(lexicon.MARKUP.search(sentence))
+            or any(p.search(forms) for _, p in RULES[:2] + lexicon.LATIN[:2] + lexicon.CJK_ETC[:2])
+            or bool(lexicon.MARKUP.search(sentence))
             or lexicon.unserved_script(sentence) or any(unsafe_sentence(f, domains) for f in (forms, sentence)))
 
 
@@ -188,8 +192,14 @@ def sanitize_passage(passage: str, domains: tuple[str, ...] = DEFAULT_LINK_DOMAI
 strip_planted_instructions = sanitize_passage  # the name the rest of the code base knows
 
 
+@functools.lru_cache(maxsize=8)
+def _runs(system_prompt: str, window: int) -> frozenset[tuple[str, ...]]:
+    words = _WORD.findall(system_prompt.lower())
+    return frozenset(tuple(words[i : i + window]) for i in range(len(words) - window + 1))
+
+
 def leaks_system_prompt(reply: str, system_prompt: str, *, window: int = 8) -> bool:
     """True when the reply repeats any run of `window` consecutive words of the system prompt."""
-    words = re.findall(r"\w+", system_prompt.lower())
-    text = " ".join(re.findall(r"\w+", reply.lower()))
-    return any(" ".join(words[i : i + window]) in text for i in range(len(words) - window + 1))
+    runs = _runs(system_prompt, window)
+    words = _WORD.findall(reply.lower())
+    return any(tuple(words[i : i + window]) in runs for i in range(len(words) - window + 1))

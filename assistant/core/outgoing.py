@@ -30,7 +30,7 @@ _HAND_OVER = (r"send|sending|email|e-mail|text|txt|message|give|tell|share|read 
               r"reply to|fax|forward|dictate|post|upload")
 # The reader's own secret: "email your full card number", "fax their ... online banking password".
 SOLICITS = re.compile(rf"\b(?:{_HAND_OVER})\b[^.!?\n]{{0,60}}?\b(?:your|their|his|her|the customer'?s?)\b"
-                      rf"[^.!?\n]{{0,25}}?\b(?:{_SECRET})\b", _I)
+                      rf"[^.!?\n]{{0,40}}?\b(?:{_SECRET})\b", _I)
 _NEGATED = re.compile(r"\b(?:never|don'?t|do not|won'?t|will not|no one|nobody|not|nor|avoid|refuse|beware)\b", _I)
 PAYS_OUT = re.compile(r"\b(?:send|wire|transfer|pay|deposit|move)\b[^.!?\n]{0,60}?\bto (?:the )?(?:account|acct|iban|wallet)"
                       r"(?: number)?\s*(?:no\.?\s*|#\s*)?\d[\d -]{5,}", _I)

@@ -19,6 +19,7 @@ from assistant.core.events import Event, HandoffInfo, IntentInfo, Reply, RouteIn
 from assistant.core.flow_turns import flow_events
 from assistant.core.guardrails import screen_input
 from assistant.core.questions import asks_about_rule, asks_for_figure
+from assistant.core.readings import visible
 from assistant.dialogue.service import SelfService
 from assistant.handoff.policy import Decision, HandoffPolicy, NluSignals
 from assistant.llm import GenerationError, Generator, prompts
@@ -88,7 +89,10 @@ class DialoguePipeline:
         return self.answerer.system_prompt()
 
     async def run(self, turn: UserTurn) -> AsyncIterator[Event]:
-        red = redact(turn.text)  # everything below sees the redacted text only
+        # What a reader sees (full-width folded, zero-width and tag characters dropped), then redacted:
+        # everything below sees the redacted text only
+        seen = visible(turn.text)
+        red = redact(seen)
         cid, status, history = await self._conversation(turn)
         # One embedding per turn (cached by the retriever), shared by the classifier, the FAQ match and
         # retrieval. The encoder runs in its own thread and batches concurrent turns; the intent heads
@@ -196,7 +200,7 @@ class DialoguePipeline:
             outcome = await self.selfservice.turn(cid=cid, text=text, vector=vector, intent=nlu.intent if nlu else None,
                                                   confidence=float(nlu.confidence) if nlu else 0.0, human=human,
                                                   faq_score=faq[0].score if faq else 0.0, channel=turn.channel,
-                                                  raw=turn.text, urgent=bool(getattr(nlu, "offer_agent", False)))
+                                                  raw=visible(turn.text), urgent=bool(getattr(nlu, "offer_agent", False)))
         if outcome is None:
             customer, flow = await self.selfservice.current(cid) if self.selfservice is not None else (None, None)
             async for event in self._respond(cid, text, vector, history, nlu, intent, turn):
