@@ -17,7 +17,7 @@ import numpy as np
 from assistant.core.answering import Answerer, KnowledgeSource, PipelineConfig, Reranker, Retrieval  # noqa: F401 (re-exported)
 from assistant.core.events import Event, HandoffInfo, IntentInfo, Reply, RouteInfo, TurnError, TurnStarted, UserTurn
 from assistant.core.flow_turns import flow_events
-from assistant.core.guardrails import screen_input
+from assistant.core.guardrails import Verdict, screen_input
 from assistant.core.questions import asks_about_rule, asks_for_figure
 from assistant.core.readings import visible
 from assistant.dialogue.service import SelfService
@@ -93,6 +93,9 @@ class DialoguePipeline:
         # everything below sees the redacted text only
         seen = visible(turn.text)
         red = redact(seen)
+        # Screened as typed too (never stored or logged): redaction can break up what a disguise hides in
+        # digits ("69676e6f7265..." is "ignore" in hex).
+        attack = screen_input(red.text) or screen_input(seen)
         cid, status, history = await self._conversation(turn)
         # One embedding per turn (cached by the retriever), shared by the classifier, the FAQ match and
         # retrieval. The encoder runs in its own thread and batches concurrent turns; the intent heads
@@ -114,7 +117,7 @@ class DialoguePipeline:
             return
         reply: Reply | None = None
         try:
-            async for event in self._decide(cid, red.text, vector, history, nlu, intent, turn):
+            async for event in self._decide(cid, red.text, vector, history, nlu, intent, turn, attack):
                 if isinstance(event, Reply):
                     reply = event
                 else:
@@ -181,12 +184,12 @@ class DialoguePipeline:
         return turn.conversation_id, *found
 
     async def _decide(self, cid: str, text: str, vector: np.ndarray, history: list[StoredMessage], nlu: NluSignals | None,
-                      intent: IntentInfo | None, turn: UserTurn) -> AsyncIterator[Event]:
+                      intent: IntentInfo | None, turn: UserTurn, attack: Verdict | None) -> AsyncIterator[Event]:
         """The dialogue manager's route (assistant/dialogue/manager.py): a flow step, or the knowledge path."""
         outcome = None
         # Advice and products the bank does not offer have routes of their own (the knowledge path's).
         own_route = getattr(nlu, "route", "") in ("advice", "not_offered")
-        if self.selfservice is not None and screen_input(text) is None and not own_route:
+        if self.selfservice is not None and attack is None and not own_route:
             if turn.customer_id is not None:
                 note = await self.selfservice.verified(cid, turn.customer_id, "assertion")
                 if note:  # a flow that waited for the sign-in carries on with this turn's reply
@@ -203,14 +206,15 @@ class DialoguePipeline:
                                                   raw=visible(turn.text), urgent=bool(getattr(nlu, "offer_agent", False)))
         if outcome is None:
             customer, flow = await self.selfservice.current(cid) if self.selfservice is not None else (None, None)
-            async for event in self._respond(cid, text, vector, history, nlu, intent, turn):
+            async for event in self._respond(cid, text, vector, history, nlu, intent, turn, attack):
                 yield replace(event, route=RouteInfo("knowledge", event.path), customer_id=customer, flow=flow) \
                     if isinstance(event, Reply) else event
             return
 
         async def answer_kb(question: str) -> AsyncIterator[Event]:
             vec = vector if question == text else await self._vector(question)
-            async for event in self._respond(cid, question, vec, history, nlu, intent, turn):
+            async for event in self._respond(cid, question, vec, history, nlu, intent, turn,
+                                             attack if question == text else screen_input(question)):
                 yield event
 
         async def hand_off(reason: str, context: str | None) -> Reply:
@@ -224,8 +228,7 @@ class DialoguePipeline:
             yield event
 
     async def _respond(self, cid: str, text: str, vector: np.ndarray, history: list[StoredMessage], nlu: NluSignals | None,
-                       intent: IntentInfo | None, turn: UserTurn) -> AsyncIterator[Event]:
-        attack = screen_input(text)
+                       intent: IntentInfo | None, turn: UserTurn, attack: Verdict | None) -> AsyncIterator[Event]:
         if attack is not None:  # refused before anything reaches retrieval or the model
             yield Reply(cid, attack.reply, path="refused", intent=intent,
                         handoff=HandoffInfo(False, f"guardrail: {attack.category}"))
