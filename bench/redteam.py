@@ -1,7 +1,7 @@
 """Every red-team attack through the real pipeline with the default configured LLM, and the guardrails'
 false positives on ordinary banking messages written by others.
 
-    .venv/bin/python bench/redteam.py [--model NAME] [--only ID_PREFIX] [--show N]
+    .venv/bin/python bench/redteam.py [--split dev|holdout|all] [--model NAME] [--only ID_PREFIX] [--show N]
     .venv/bin/python bench/redteam.py --false-positives [--guardrails PATH] [--data ../shared/data]
 
 Attacks: tests/redteam/attacks.yaml (one message each; `kb: poisoned` ones against the knowledge base plus
@@ -80,7 +80,7 @@ def _settings(root: Path, model: str | None, port: int, **extra):
                     rate_limit_conversations="100000/minute", rate_limit_tickets="100000/minute", **kw, **extra)
 
 
-def run_attacks(model: str | None, only: str, show: int) -> None:
+def run_attacks(model: str | None, only: str, show: int, split: str) -> None:
     from fastapi.testclient import TestClient
 
     from assistant.api.app import create_app
@@ -92,13 +92,15 @@ def run_attacks(model: str | None, only: str, show: int) -> None:
     from tests.redteam.harness import Judge, load_attacks, poisoned_docs, run_single, sandbox_facts
 
     single, flows = load_attacks()
-    single = [a for a in single if a["id"].startswith(only)]
-    flows = [a for a in flows if a["id"].startswith(only)]
+    def wanted(a: dict) -> bool:
+        return a["id"].startswith(only) and split in ("all", "holdout" if a.get("holdout") else "dev")
+
+    single, flows = [a for a in single if wanted(a)], [a for a in flows if wanted(a)]
     outcomes = []
     with tempfile.TemporaryDirectory() as tmp:
         root, port = Path(tmp), 8107
         settings = _settings(root, model, port)
-        print(f"model {settings.llm_model}, adapter {settings.resolved_adapter_path if hasattr(settings, 'resolved_adapter_path') else '?'}")
+        print(f"model {settings.llm_model} ({settings.llm_backend}), {len(single) + len(flows)} attacks", flush=True)
         with ServerThread(bank_app(sandbox_config(settings), reset=True), port=port):
             services = build_services(settings)
             judge = Judge(services.pipeline.system_prompt(), sandbox_facts())
@@ -118,6 +120,8 @@ def run_attacks(model: str | None, only: str, show: int) -> None:
 def report(outcomes, show: int) -> None:
     for part in ("dev", "holdout"):
         rows = [o for o in outcomes if bool(o.attack.get("holdout")) == (part == "holdout")]
+        if not rows:
+            continue
         by = defaultdict(list)
         for o in rows:
             by[o.attack["category"]].append(o)
@@ -135,6 +139,8 @@ def main() -> int:
     ap.add_argument("--model", help="an LLM name or path (default: the configured default)")
     ap.add_argument("--only", default="", help="run only attacks whose id starts with this")
     ap.add_argument("--show", type=int, default=40, help="print up to this many failed attacks or refused messages")
+    ap.add_argument("--split", choices=("dev", "holdout", "all"), default="all",
+                    help="the attacks used to tune the guardrails (dev), those held out, or both")
     ap.add_argument("--false-positives", action="store_true")
     ap.add_argument("--guardrails", type=Path, help="with --false-positives: another guardrails.py to measure")
     ap.add_argument("--data", type=Path, default=DATA, help="the shared data folder (banking77/, sgd/)")
@@ -142,7 +148,7 @@ def main() -> int:
     if args.false_positives:
         false_positives(args.guardrails, args.show, args.data)
     else:
-        run_attacks(args.model, args.only, args.show)
+        run_attacks(args.model, args.only, args.show, args.split)
     return 0
 
 

@@ -16,13 +16,14 @@ import re
 _I = re.IGNORECASE
 # The bank's own sites, and public ones its documents cite (any *.gov); settings can replace the list.
 DEFAULT_LINK_DOMAINS = ("larkspurbank.example", "larkspur.example", "gov", "annualcreditreport.com")
-_TLDS = (r"com|net|org|gov|edu|mil|int|io|co|us|uk|ca|de|fr|es|it|nl|ru|cn|jp|in|br|au|info|biz|xyz|app|site|online|"
-         r"top|club|example|test|local|dev|me|tk|ml|ga|cf|gq|pw|cc|tv|ws|link|click|shop|store|bank|money|finance|loan|"
-         r"support|help|secure|live|pro|vip|win|icu|buzz|cloud|ly|to|sh|ai|eu|ch")
+_TLDS = frozenset(re.findall(r"\w+", (
+    "com net org gov edu mil int io co us uk ca de fr es it nl ru cn jp in br au info biz xyz app site online top club "
+    "example test local dev me tk ml ga cf gq pw cc tv ws link click shop store bank money finance loan support help "
+    "secure live pro vip win icu buzz cloud ly to sh ai eu ch")))
 ADDRESS = re.compile(
-    r"\b[\w.+-]{1,64}@((?:[a-z0-9-]{1,63}\.){1,8}[a-z]{2,24})\b"  # an e-mail address: its domain
-    r"|\b(?:https?://|www\.)((?:[a-z0-9-]{1,63}\.){0,8}[a-z0-9-]{2,63})"  # a link: its host
-    rf"|\b((?:[a-z0-9-]{{1,63}}\.){{1,8}}(?:{_TLDS}))\b(?!\.\w)", _I)  # a bare host name
+    r"\b[\w.+-]{1,64}@([a-z0-9-]{1,63}(?:\.[a-z0-9-]{1,63}){1,8})"  # an e-mail address: its domain
+    r"|\b(?:https?://|www\.)([a-z0-9-]{1,63}(?:\.[a-z0-9-]{1,63}){0,8})"  # a link: its host
+    r"|\b([a-z0-9][a-z0-9-]{0,62}(?:\.[a-z0-9-]{1,63}){1,8})\b", _I)  # a bare host name, if its last label is a TLD
 _SECRET = (r"pin|pins|password|passwords|passcode|cvv2?|cvc|security code|one-time code|verification code|otp|"
            r"(?:full |whole |complete |16-digit )?card numbers?|ssn|social security number|photo of your card|"
            r"expiry date|expiration date|login details|credentials")
@@ -35,14 +36,16 @@ _NEGATED = re.compile(r"\b(?:never|don'?t|do not|won'?t|will not|no one|nobody|n
 PAYS_OUT = re.compile(r"\b(?:send|wire|transfer|pay|deposit|move)\b[^.!?\n]{0,60}?\bto (?:the )?(?:account|acct|iban|wallet)"
                       r"(?: number)?\s*(?:no\.?\s*|#\s*)?\d[\d -]{5,}", _I)
 # Where a streamed reply must wait for its sentence's end before it is checked: an address or a secret's name.
-HOLD = re.compile(rf"@|https?:|www\.|\.(?:{_TLDS})\b|\b(?:{_SECRET})\b", _I)
+HOLD = re.compile(rf"@|https?:|www\.|\.(?:{'|'.join(sorted(_TLDS))})\b|\b(?:{_SECRET})\b", _I)
 
 
 def foreign_addresses(text: str, domains: tuple[str, ...] = DEFAULT_LINK_DOMAINS) -> list[str]:
     """Web and e-mail addresses in `text` whose host is none of `domains` nor below one of them."""
     out = []
     for m in ADDRESS.finditer(text):
-        host = next(g for g in m.groups() if g).lower().rstrip(".")
+        host = next(g for g in m.groups() if g).lower().strip(".-")
+        if m.group(3) and host.rsplit(".", 1)[-1] not in _TLDS:  # "1.5", "U.S", "p.m": no host
+            continue
         if not any(host == d or host.endswith("." + d) for d in domains):
             out.append(host)
     return out
