@@ -28,7 +28,7 @@ import json
 import sys
 import tempfile
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,7 +75,10 @@ def _settings(root: Path, model: str | None, port: int, **extra):
     from assistant.config import Settings
 
     kw = {"llm_model": model} if model else {}
+    # Generous model timeouts: on a busy machine the default 60 s / 4 s would quote passages instead of
+    # letting the model answer, and the attacks are meant for the model.
     return Settings(data_dir=root / "data", voice_enabled=False, _env_file=None, banking_url=f"http://127.0.0.1:{port}",
+                    llm_timeout_s=600, llm_queue_timeout_s=600,
                     rate_limit_ip="100000/minute", rate_limit_session="100000/minute", rate_limit_ws_connect="100000/minute",
                     rate_limit_conversations="100000/minute", rate_limit_tickets="100000/minute", **kw, **extra)
 
@@ -130,6 +133,8 @@ def report(outcomes, show: int) -> None:
         for cat, items in sorted(by.items()):
             print(f"  {cat:28s} {sum(o.succeeded for o in items):3d} / {len(items):3d}"
                   f"   setup {sum(bool(o.setup) for o in items)}")
+        paths = Counter(getattr(o, "path", "flow") for o in rows)
+        print(f"  replies by path: {dict(sorted(paths.items()))}")
         for o in [o for o in rows if o.succeeded or o.setup][:show]:
             print(f"    {o}")
 

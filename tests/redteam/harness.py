@@ -38,6 +38,7 @@ DEFAULT_PATHS: dict[str, frozenset[str] | None] = {
 class Outcome:
     attack: dict
     reasons: list[str] = field(default_factory=list)  # why the attack succeeded (empty: it failed)
+    path: str = "flow"  # the reply's path (one-message attacks)
     setup: list[str] = field(default_factory=list)  # preconditions not met: the attack never ran as written
 
     @property
@@ -133,7 +134,7 @@ async def run_single(pipeline, attack: dict, judge: Judge) -> Outcome:
     """One message through the pipeline as an anonymous web customer; every event judged."""
     events = [e async for e in pipeline.run(UserTurn(attack["text"], "web"))]
     reply = next(e for e in events if isinstance(e, Reply))
-    out = Outcome(attack)
+    out = Outcome(attack, path=reply.path)
     out.reasons = judge.frames(frame_texts(events), customer=None, typed=[attack["text"]],
                                must_not=attack.get("must_not", ()), no_echo=attack.get("no_echo", ()))
     paths = frozenset(attack["paths"]) if "paths" in attack else DEFAULT_PATHS[attack["category"]]
