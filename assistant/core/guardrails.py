@@ -57,7 +57,7 @@ RULES: list[tuple[str, object]] = [
         r".{0,40}\b(balance|transactions?|statements?|address|phone|ssn|social security|details|information|info|pin|password|spending|purchases)\b"
         r"|\b(look ?up|find|give me|list|show me|search)\b.{0,30}\b(customer|client|account holder|cardholder)s?\b"
         r"|\bwho (owns|holds|is behind)\b.{0,20}\baccount\b|\baccount (number )?\[ACCOUNT\]\b.{0,30}\b(belong|owner|balance)"
-        r"|\bcus_[a-z0-9]{2,}"
+        r"|\b(balance|transactions?|statements?|details|address|phone|email|spending)\b.{0,20}\b(of|for) (the |a )?(customer|client|account holder|user|cardholder)\b"
         r"|\bhow much\b.{0,40}\b(her|his|their) (savings|checking|account|balance)")),
     ("internal_data", rx(
         r"\b(print|show|dump|export|list|give|read|output|display|send|share|reveal|tell)\b[^.!?]{0,40}\b(audit (trail|log)s?|logs|database|db|"
