@@ -94,8 +94,8 @@ class DialoguePipeline:
         seen = visible(turn.text)
         red = redact(seen)
         # Screened as typed too (never stored or logged): redaction can break up what a disguise hides in
-        # digits ("69676e6f7265..." is "ignore" in hex).
-        attack = screen_input(red.text) or screen_input(seen)
+        # digits ("69676e6f7265..." is "ignore" in hex), and invisible tag characters carry text of their own.
+        attack = screen_input(red.text) or screen_input(turn.text)
         cid, status, history = await self._conversation(turn)
         # One embedding per turn (cached by the retriever), shared by the classifier, the FAQ match and
         # retrieval. The encoder runs in its own thread and batches concurrent turns; the intent heads
