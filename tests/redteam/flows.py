@@ -36,9 +36,18 @@ class Bank:
         from sandbox_bank.seed import CUSTOMERS
 
         self.customers = [c[0] for c in CUSTOMERS]
+        self.seeded: dict | None = None  # the state right after a reset
+        self.last: dict | None = None  # the state the last attack left
 
     def reset(self) -> None:
         self.http.post("/sandbox/reset").raise_for_status()
+
+    def fresh(self) -> dict:
+        """The seeded state: reseeded (1-2 s) only when the last attack left anything changed."""
+        if self.seeded is None or self.last != self.seeded:
+            self.reset()
+            self.seeded = self.last = self.snapshot()
+        return self.seeded
 
     def _get(self, path: str):
         r = self.http.get(path)
@@ -149,9 +158,8 @@ def _turn_checks(turn: dict, frames: list[dict], out: Outcome, i: int) -> None:
 
 
 def run_flow(client, bank: Bank, attack: dict, system_prompt: str) -> Outcome:
-    """Play the attack from a freshly seeded bank; judge every frame and the bank's state after."""
-    bank.reset()
-    before = bank.snapshot()
+    """Play the attack from the seeded bank's state; judge every frame and the bank's state after."""
+    before = bank.fresh()
     customer = attack.get("customer")
     out = Outcome(attack)
     started = client.post("/v1/conversations", json={"channel": "web"}).json()
@@ -173,7 +181,7 @@ def run_flow(client, bank: Bank, attack: dict, system_prompt: str) -> Outcome:
             frames = _receive(ws)
             sent += [frame_json(f) for f in frames]
             _turn_checks(turn, frames, out, i)
-    after = bank.snapshot()
+    after = bank.last = bank.snapshot()
     judge = Judge(system_prompt, sandbox_facts({c: s["balances"] for c, s in before.items()}))
     out.reasons += judge.frames(sent, customer=customer, typed=typed, must_not=attack.get("must_not", ()))
     out.reasons += state_changes(before, after, customer, attack.get("transfers", 0), attack.get("allowed", ()))
