@@ -55,7 +55,7 @@ class Bank:
         return r.json()
 
     def snapshot(self) -> dict[str, dict]:
-        """Per customer: transfers (ids), card statuses, contact details, disputes, balances in cents."""
+        """Per customer: transfers, card statuses, contact details, disputes, balances in cents, codes sent."""
         out = {}
         for c in self.customers:
             me = self._get(f"/v1/customers/{c}")
@@ -66,6 +66,7 @@ class Bank:
                 "contact": (me["email"], me["phone"]),
                 "disputes": sorted(d["id"] for d in self._get(f"/v1/customers/{c}/disputes")),
                 "balances": [a["available"]["amount_cents"] for a in self._get(f"/v1/customers/{c}/accounts")],
+                "codes_sent": len(self.codes(c)),  # one-time codes count against a sending limit
             }
         return out
 
