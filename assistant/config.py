@@ -132,6 +132,10 @@ class Settings(BaseSettings):
     quote_whole_document: bool = Field(
         default=True, description="with the reranker, a quoted answer also weighs the other sections of the best "
         "passage's document (the one stating the asked-for figure is often outside the retrieved five)")
+    link_domains: list[str] = Field(
+        default_factory=lambda: ["larkspurbank.example", "larkspur.example", "gov", "annualcreditreport.com"],
+        description="the only hosts (and those below them) a knowledge-base answer may name in a link or e-mail "
+        "address; a document sentence pointing elsewhere is dropped, a generated reply doing so is replaced")
     topic_margin: float = Field(
         default=0.10, ge=0.0, description="a follow-up read with the previous question stays with the documents the "
         "last reply cited when one of their passages is this close to the best")

@@ -170,6 +170,7 @@ def pipeline_config(settings: Settings) -> PipelineConfig:
         quote_figure_questions=settings.quote_figure_questions, quote_categories=tuple(settings.quote_categories), scope_override_relevance=settings.scope_override_relevance,
         quote_sentences=settings.quote_sentences, quote_context_margin=settings.quote_context_margin,
         quote_whole_document=settings.quote_whole_document, topic_margin=settings.topic_margin,
+        link_domains=tuple(settings.link_domains),
     )
 
 

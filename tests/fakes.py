@@ -129,3 +129,19 @@ class FakeNlu:
         if "mumble" in t:
             return Signals(intent="card_arrival", confidence=0.2, top=(("card_arrival", 0.2), ("exchange_rate", 0.15)))
         return Signals()
+
+
+class EchoGenerator:
+    """Streams back the whole prompt it was given, passages and question: a model that obeys and repeats
+    everything in its context, the worst case for instructions planted in a knowledge-base document."""
+
+    name = "echo"
+
+    def __init__(self) -> None:
+        self.requests = []
+
+    async def stream(self, request: GenerationRequest) -> AsyncIterator[str]:
+        self.requests.append(request)
+        text = request.messages[-1].content
+        for i in range(0, len(text), 7):
+            yield text[i : i + 7]

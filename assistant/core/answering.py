@@ -14,7 +14,8 @@ import numpy as np
 
 from assistant.core.events import Citation, Event, IntentInfo, Reply, ReplyDelta
 from assistant.core.grounding import check_reply, cite, declines, extractive_answer, grafted_terms
-from assistant.core.guardrails import leaks_system_prompt, strip_planted_instructions
+from assistant.core.guardrails import leaks_system_prompt, sanitize_passage
+from assistant.core.outgoing import DEFAULT_LINK_DOMAINS, HOLD, unsafe_sentence
 from assistant.core.questions import asks_for_figure, asks_meaning, asks_yes_no
 from assistant.core.rewrite import is_follow_up, refers_back, rewrite_query, with_previous
 from assistant.llm import ChatMessage, GenerationError, GenerationRequest, Generator, prompts
@@ -25,6 +26,8 @@ log = logging.getLogger(__name__)
 _SENTENCE_END = re.compile(r"[.!?](?=\s)")
 # Where a figure may begin: a digit, "$" or any number word `figures` reads ("one", "thirteen").
 _FIGURE_START = re.compile(r"\d|\$|\b(?:" + "|".join(NUMBER_WORDS) + r")\b", re.I)
+# ... or anything else a sentence must be whole to be checked for: an address, the name of a secret.
+_HOLD_START = re.compile(f"{_FIGURE_START.pattern}|{HOLD.pattern}", re.I)
 
 
 class KnowledgeSource(Protocol):
@@ -57,6 +60,7 @@ class PipelineConfig:
     quote_sentences: int = 3  # sentences a quoted answer keeps
     quote_context_margin: float = 0.15  # ... chosen among passages this close to the best (no prefill cost: wider than the prompt's)
     quote_whole_document: bool = True  # ... and, with the reranker, among every section of the best passage's document
+    link_domains: tuple[str, ...] = DEFAULT_LINK_DOMAINS  # the only hosts an answer may link to (assistant/core/outgoing.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,8 +107,11 @@ class Answerer:
         if not faqs or faqs[0].score < self.cfg.faq_threshold or (previous and is_follow_up(text)):
             return None
         top = faqs[0].entry
-        cites = (Citation(doc_id=top.faq_id, title=top.title, snippet=top.answer[:240], source=top.source, score=round(faqs[0].score, 4)),)
-        return Reply(cid, top.answer, path="faq", citations=cites, intent=intent, suggestions=related(faqs[1:]))
+        answer = " ".join(sanitize_passage(top.answer, self.cfg.link_domains).split())  # an approved text can be poisoned too
+        if not answer:
+            return None
+        cites = (Citation(doc_id=top.faq_id, title=top.title, snippet=answer[:240], source=top.source, score=round(faqs[0].score, 4)),)
+        return Reply(cid, answer, path="faq", citations=cites, intent=intent, suggestions=related(faqs[1:]))
 
     async def retrieve(self, text: str, previous: list[str], vector: np.ndarray, faqs: list[FaqMatch],
                        topic: tuple[str, ...] = ()) -> Retrieval:
@@ -124,8 +131,16 @@ class Answerer:
         kept: tuple[str, ...] = ()
         if query != text and topic:
             passages, kept = await asyncio.to_thread(self._stay_on_topic, passages, topic, qvec)
-        relevant = [replace(p, text=strip_planted_instructions(p.text)) for p in passages if p.score >= self.cfg.min_relevance]
+        relevant = [self._clean(p) for p in passages if p.score >= self.cfg.min_relevance]
         return Retrieval(text, query, relevant, faqs, kept)
+
+    def _clean(self, p: Passage) -> Passage:
+        """The passage without what its document planted (assistant/core/guardrails.py): in its text, its
+        section heading and its title, which reach the model and the customer too."""
+        def clean(text: str) -> str:
+            return sanitize_passage(text, self.cfg.link_domains).strip()
+
+        return replace(p, text=clean(p.text), title=clean(p.title) or "Larkspur Bank", section=clean(p.section or ""))
 
     def _on_topic(self, text: str, vector: np.ndarray, alone: list[Passage], topic: tuple[str, ...]) -> bool:
         """A short message with no word that points back ("how long will the investigation take?")
@@ -174,7 +189,7 @@ class Answerer:
                 emitted.append(piece)
                 yield ReplyDelta(cid, piece)
         except _GuardTripped as tripped:
-            log.info("grounding guard replaced a generated reply (unsupported figures: %s)", tripped)
+            log.info("guard replaced a generated reply (%s)", tripped)
             emitted = []
         except GenerationError as exc:  # model slow or down: the passages still answer, verbatim
             log.warning("generation failed (%s); answering extractively", exc)
@@ -193,8 +208,8 @@ class Answerer:
             yield await self._quote(cid, found, context, intent, guard="declined", lead=prompts.CLOSEST_LEAD,
                                     suggestions=(prompts.TALK_TO_AGENT, *related(found.faqs)), first_token_ms=first_token_ms)
             return
-        if answer and leaks_system_prompt(answer, self.system_prompt()):
-            log.warning("reply repeated the system prompt; replaced with the extractive answer")
+        if answer and (leaks_system_prompt(answer, self.system_prompt()) or unsafe_sentence(answer, self.cfg.link_domains)):
+            log.warning("reply repeated the system prompt or said what the bank never says; replaced with the extractive answer")
             answer = ""
         if answer and grafted_terms(answer, found.text, context):
             # the customer's words are not logged: only that the guard tripped
@@ -242,8 +257,7 @@ class Answerer:
             # to use when deciding credit" retrieves two sections of the ECOA guide, not the one
             # headed "Prohibited bases".
             seen = {p.chunk_id for p in passages}
-            more = [replace(p, text=strip_planted_instructions(p.text))
-                    for p in self.kb.document_passages(ranked[0][1].doc_id, self.kb.embed(question)) if p.chunk_id not in seen]
+            more = [self._clean(p) for p in self.kb.document_passages(ranked[0][1].doc_id, self.kb.embed(question)) if p.chunk_id not in seen]
             if more:
                 ranked = sorted(ranked + rank(more), key=lambda sp: -sp[0])
         top = ranked[0][0]
@@ -282,10 +296,16 @@ class Answerer:
             verdict = check_reply(sentence, context)
             if not verdict.ok:
                 raise _GuardTripped(", ".join(verdict.unsupported))
+            unsafe = unsafe_sentence(sentence, self.cfg.link_domains)
+            if unsafe:  # a link elsewhere, a request for a secret: never the bank's words
+                raise _GuardTripped(unsafe)
             return sentence
 
+        system = self.system_prompt()
         async for piece in self.generator.stream(request):
             full += piece
+            if leaks_system_prompt(full, system):  # before the 8th word of a run of the prompt goes out
+                raise _GuardTripped("system prompt")
             while True:
                 pending = full[done:]
                 end = _SENTENCE_END.search(pending)
@@ -295,7 +315,7 @@ class Answerer:
                     if out.strip():
                         yield out
                     continue
-                fig = _FIGURE_START.search(pending)
+                fig = _HOLD_START.search(pending)
                 safe = pending if fig is None else pending[: fig.start()]
                 if fig is None:  # a word cut off by the end of a piece may be the start of one ("thir" + "teen")
                     safe = safe[: _partial_word_start(safe)]

@@ -18,8 +18,9 @@ import numpy as np
 from assistant.core.answering import Answerer, KnowledgeSource, PipelineConfig, Reranker, Retrieval  # noqa: F401 (re-exported)
 from assistant.core.events import Event, HandoffInfo, IntentInfo, Reply, RouteInfo, TurnError, TurnStarted, UserTurn
 from assistant.core.flow_turns import flow_events
-from assistant.core.guardrails import screen_input
+from assistant.core.guardrails import Verdict, screen_input
 from assistant.core.questions import asks_about_rule, asks_for_figure
+from assistant.core.readings import visible
 from assistant.dialogue.service import SelfService
 from assistant.handoff.policy import Decision, HandoffPolicy, NluSignals
 from assistant.llm import GenerationError, Generator, prompts
@@ -95,7 +96,13 @@ class DialoguePipeline:
         return self.answerer.system_prompt()
 
     async def run(self, turn: UserTurn) -> AsyncIterator[Event]:
-        red = redact(turn.text)  # everything below sees the redacted text only
+        # What a reader sees (full-width folded, zero-width and tag characters dropped), then redacted:
+        # everything below sees the redacted text only
+        seen = visible(turn.text)
+        red = redact(seen)
+        # Screened as typed too (never stored or logged): redaction can break up what a disguise hides in
+        # digits ("69676e6f7265..." is "ignore" in hex), and invisible tag characters carry text of their own.
+        attack = screen_input(red.text) or screen_input(turn.text)
         cid, status, history = await self._conversation(turn)
         # One embedding per turn (cached by the retriever), shared by the classifier, the FAQ match and
         # retrieval. The encoder runs in its own thread and batches concurrent turns; the intent heads
@@ -117,7 +124,7 @@ class DialoguePipeline:
             return
         reply: Reply | None = None
         try:
-            async for event in self._decide(cid, red.text, vector, history, nlu, intent, turn):
+            async for event in self._decide(cid, red.text, vector, history, nlu, intent, turn, attack):
                 if isinstance(event, Reply):
                     reply = event
                 else:
@@ -183,12 +190,12 @@ class DialoguePipeline:
         return turn.conversation_id, *found
 
     async def _decide(self, cid: str, text: str, vector: np.ndarray, history: list[StoredMessage], nlu: NluSignals | None,
-                      intent: IntentInfo | None, turn: UserTurn) -> AsyncIterator[Event]:
+                      intent: IntentInfo | None, turn: UserTurn, attack: Verdict | None) -> AsyncIterator[Event]:
         """The dialogue manager's route (assistant/dialogue/manager.py): a flow step, or the knowledge path."""
         outcome = None
         # Advice and products the bank does not offer have routes of their own (the knowledge path's).
         own_route = getattr(nlu, "route", "") in ("advice", "not_offered")
-        refused = screen_input(text) is not None
+        refused = attack is not None
         if self.selfservice is not None and turn.customer_id is not None and (refused or own_route):
             # The identity holds even when this message gets another route; a flow waiting for it is dropped.
             await self.selfservice.verified(cid, turn.customer_id, "assertion", resume=False)
@@ -206,17 +213,18 @@ class DialoguePipeline:
             outcome = await self.selfservice.turn(cid=cid, text=text, vector=vector, intent=nlu.intent if nlu else None,
                                                   confidence=float(nlu.confidence) if nlu else 0.0, human=human,
                                                   faq_score=faq[0].score if faq else 0.0, channel=turn.channel,
-                                                  raw=turn.text, urgent=bool(getattr(nlu, "offer_agent", False)))
+                                                  raw=visible(turn.text), urgent=bool(getattr(nlu, "offer_agent", False)))
         if outcome is None:
             customer, flow = await self.selfservice.current(cid) if self.selfservice is not None else (None, None)
-            async for event in self._respond(cid, text, vector, history, nlu, intent, turn):
+            async for event in self._respond(cid, text, vector, history, nlu, intent, turn, attack):
                 yield replace(event, route=RouteInfo("knowledge", event.path), customer_id=customer, flow=flow) \
                     if isinstance(event, Reply) else event
             return
 
         async def answer_kb(question: str) -> AsyncIterator[Event]:
             vec = vector if question == text else await self._vector(question)
-            async for event in self._respond(cid, question, vec, history, nlu, intent, turn):
+            async for event in self._respond(cid, question, vec, history, nlu, intent, turn,
+                                             attack if question == text else screen_input(question)):
                 yield event
 
         async def hand_off(reason: str, context: str | None) -> Reply:
@@ -230,8 +238,7 @@ class DialoguePipeline:
             yield event
 
     async def _respond(self, cid: str, text: str, vector: np.ndarray, history: list[StoredMessage], nlu: NluSignals | None,
-                       intent: IntentInfo | None, turn: UserTurn) -> AsyncIterator[Event]:
-        attack = screen_input(text)
+                       intent: IntentInfo | None, turn: UserTurn, attack: Verdict | None) -> AsyncIterator[Event]:
         if attack is not None:  # refused before anything reaches retrieval or the model
             yield Reply(cid, attack.reply, path="refused", intent=intent,
                         handoff=HandoffInfo(False, f"guardrail: {attack.category}"))

@@ -8,13 +8,14 @@ Example: no_secret_request fails on message 812, span (0, 58), "To find the card
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 import numpy as np
 import re2
 
+from assistant.core.regex import Regex
 from assistant.qa.scorecard import Item
 from assistant.qa.transcript import Part, QaMessage, Transcript
 
@@ -78,23 +79,6 @@ class Decider(Protocol):
     """An item decider; the methods it can decide by are listed beside it in `CHECKS`."""
 
     def __call__(self, view: PartView, item: Item, tools: Tools) -> Outcome: ...
-
-
-class RegexMatch(Protocol):
-    """What deciders use of an RE2 match (re2 ships no types): `m.span()` -> (4, 15)."""
-
-    def span(self, group: int = 0) -> tuple[int, int]: ...
-    def start(self, group: int = 0) -> int: ...
-    def end(self, group: int = 0) -> int: ...
-    def group(self, group: int = 0) -> str: ...
-
-
-class Regex(Protocol):
-    """What deciders use of a compiled RE2 pattern: `ACCOUNT.search(text)` -> a match or None."""
-
-    def search(self, text: str) -> RegexMatch | None: ...
-    def finditer(self, text: str) -> Iterator[RegexMatch]: ...
-    def sub(self, repl: str, text: str, count: int = 0) -> str: ...
 
 
 _SENTENCE: Regex = re2.compile(r"[^.!?\n]+[.!?]*")
