@@ -154,6 +154,7 @@ def load_report(led: Ledger, chaos: Chaos) -> dict:
     hung_out = [k for t, k in led.hung if not chaos.inside(t)]
     last_redis = max((b for _, b, kind in chaos.windows if "redis" in kind), default=0.0)
     exp = [(t, m) for t, m in led.expected_events if not chaos.inside(t)]
+    exp_in = [m for t, m in led.expected_events if chaos.inside(t)]
     after = [(t, m) for t, m in exp if t > last_redis]
     return {"ok": dict(led.ok), "turn_p50_ms": _pct(led.latency_ms, .5), "turn_p95_ms": _pct(led.latency_ms, .95),
             "errors_in_chaos_windows": len(inside), "errors_outside": len(outside),
@@ -161,6 +162,7 @@ def load_report(led: Ledger, chaos: Chaos) -> dict:
             "errors_outside_by_kind": dict(sorted({k: outside.count(k) for k in set(outside)}.items())),
             "hung_in_chaos_windows": len(led.hung) - len(hung_out), "hung_outside": len(hung_out),
             "live_agent_messages_outside_windows": {"expected": len(exp), "delivered": sum(m in led.delivered for _, m in exp)},
+            "live_agent_messages_in_windows": {"expected": len(exp_in), "delivered": sum(m in led.delivered for m in exp_in)},
             "live_agent_messages_after_last_redis_restart": {"expected": len(after),
                                                              "delivered": sum(m in led.delivered for _, m in after)}}
 

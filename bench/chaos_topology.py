@@ -24,6 +24,8 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
+# `bankassist` of this checkout (the current folder comes first on sys.path), not the venv's editable install
+CLI = [sys.executable, "-m", "assistant.cli"]
 sys.path.insert(0, str(ROOT))
 from assistant.config import child_environment, is_placeholder  # noqa: E402
 
@@ -78,8 +80,8 @@ class Topology:
         return [f"http://127.0.0.1:{p}" for p in self.ports]
 
     def bankassist(self, *args: str, stdin: str | None = None, timeout_s: float = 300) -> subprocess.CompletedProcess:
-        return subprocess.run([str(Path(sys.executable).parent / "bankassist"), *args], env=self.env, input=stdin,
-                              text=True, capture_output=True, timeout=timeout_s)
+        return subprocess.run([*CLI, *args], env=self.env, input=stdin, text=True, capture_output=True,
+                              timeout=timeout_s, cwd=ROOT)
 
     # --- Redis
     def start_redis(self) -> None:
@@ -109,9 +111,8 @@ class Topology:
     # --- workers
     def start_worker(self, i: int) -> None:
         with open(self.dir / f"worker{i}.log", "a") as log:
-            self.workers[i] = subprocess.Popen(
-                [str(Path(sys.executable).parent / "bankassist"), "serve", "--port", str(self.ports[i])],
-                env=self.env, stdout=log, stderr=subprocess.STDOUT)
+            self.workers[i] = subprocess.Popen([*CLI, "serve", "--port", str(self.ports[i])], env=self.env,
+                                               stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
 
     def kill_worker(self, i: int) -> None:
         w = self.workers[i]
