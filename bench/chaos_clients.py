@@ -37,7 +37,7 @@ class Ledger:
     agent_msgs: list[tuple[int, str, str]] = field(default_factory=list)  # (message id, conversation, text)
     closes: list[tuple[int, str]] = field(default_factory=list)  # (ticket, resolution)
     errors: list[tuple[float, str]] = field(default_factory=list)  # (monotonic time, kind)
-    hung: list[tuple[float, str]] = field(default_factory=list)
+    hung: list[tuple[float, str, str]] = field(default_factory=list)  # (monotonic time, kind, what was awaited)
     ok: Counter = field(default_factory=Counter)
     latency_ms: list[float] = field(default_factory=list)
     # agent messages to a conversation whose customer socket followed it when sent: (time, message id)
@@ -47,8 +47,8 @@ class Ledger:
     def error(self, kind: str) -> None:
         self.errors.append((time.monotonic(), kind))
 
-    def timeout(self, kind: str) -> None:
-        self.hung.append((time.monotonic(), kind))
+    def timeout(self, kind: str, detail: str = "") -> None:
+        self.hung.append((time.monotonic(), kind, detail))
 
 
 class Context:
@@ -104,7 +104,7 @@ class CustomerChat:
         self._reader = asyncio.create_task(self._read(self.ws, self.frames))
         if self.cid is not None:
             await self._send({"type": "resume", "conversation_id": self.cid, "session_token": self.token})
-            frame = await self._next(30)
+            frame = await self._next(30, "resumed")
             if frame.get("type") != "resumed":
                 raise Dropped(f"resume: {frame.get('status', frame.get('type'))}")
             self.ctx.following[self.cid] = True
@@ -148,11 +148,11 @@ class CustomerChat:
         except (websockets.exceptions.WebSocketException, OSError) as exc:
             raise Dropped(type(exc).__name__) from exc
 
-    async def _next(self, wait_s: float) -> dict:
+    async def _next(self, wait_s: float, what: str) -> dict:
         try:
             frame = await asyncio.wait_for(self.frames.get(), wait_s)
         except TimeoutError:
-            self.ctx.ledger.timeout("ws_frame")
+            self.ctx.ledger.timeout("ws_frame", f"{what} conversation={self.cid} at={time.time():.0f}")
             raise Dropped("timeout") from None
         if frame is None:
             raise Dropped("closed")
@@ -165,7 +165,7 @@ class CustomerChat:
         frame = {"message": text} | ({"conversation_id": self.cid, "session_token": self.token} if self.cid else {})
         await self._send(frame)
         while True:
-            f = await self._next(TURN_TIMEOUT_S)
+            f = await self._next(TURN_TIMEOUT_S, f"reply to {text[:30]!r}")
             kind = f.get("type")
             if kind == "session":
                 self.cid, self.token = f["conversation_id"], f["session_token"]
@@ -222,7 +222,7 @@ async def http_request(ctx: Context, client: httpx.AsyncClient, method: str, pat
         try:
             r = await client.request(method, ctx.url() + path, timeout=HTTP_TIMEOUT_S, **kw)
         except httpx.TimeoutException:
-            ctx.ledger.timeout(kind)
+            ctx.ledger.timeout(kind, f"{method} {path} at={time.time():.0f}")
             continue
         except httpx.HTTPError as exc:
             ctx.ledger.error(f"{kind}: {type(exc).__name__}")

@@ -151,7 +151,7 @@ def store_failures_outside(samples: list, chaos: Chaos) -> dict:
 def load_report(led: Ledger, chaos: Chaos) -> dict:
     outside = [k for t, k in led.errors if not chaos.inside(t)]
     inside = [k for t, k in led.errors if chaos.inside(t)]
-    hung_out = [k for t, k in led.hung if not chaos.inside(t)]
+    hung_out = [k for t, k, _ in led.hung if not chaos.inside(t)]
     last_redis = max((b for _, b, kind in chaos.windows if "redis" in kind), default=0.0)
     exp = [(t, m) for t, m in led.expected_events if not chaos.inside(t)]
     exp_in = [m for t, m in led.expected_events if chaos.inside(t)]
@@ -161,6 +161,7 @@ def load_report(led: Ledger, chaos: Chaos) -> dict:
             "errors_in_windows_by_kind": dict(sorted({k: inside.count(k) for k in set(inside)}.items())),
             "errors_outside_by_kind": dict(sorted({k: outside.count(k) for k in set(outside)}.items())),
             "hung_in_chaos_windows": len(led.hung) - len(hung_out), "hung_outside": len(hung_out),
+            "hung_examples": [f"t={t - chaos.t0:.0f}s {k} {d}" for t, k, d in led.hung[:10]],
             "live_agent_messages_outside_windows": {"expected": len(exp), "delivered": sum(m in led.delivered for _, m in exp)},
             "live_agent_messages_in_windows": {"expected": len(exp_in), "delivered": sum(m in led.delivered for m in exp_in)},
             "live_agent_messages_after_last_redis_restart": {"expected": len(after),
