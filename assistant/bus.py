@@ -65,9 +65,15 @@ class RedisBus:
     Each process holds one pattern subscription (`prefix*`) on one connection and fans the
     messages out to its local subscribers, so 200 open chat sockets cost one Redis
     connection and no subscribe/unsubscribe traffic. If Redis drops, the listener reconnects
-    with backoff; the database stays the source of truth, so a missed notification costs a
-    refresh, never data.
+    with backoff (0.5 s doubling to at most MAX_RETRY_S); the database stays the source of
+    truth, so a missed notification costs a refresh, never data. While the listener is not
+    subscribed, an event this process publishes is also delivered to its own subscribers (e.g.
+    Redis is back and the listener waits out its backoff: an agent's message still reaches a
+    customer on the same replica). One published in the instant the listener subscribes again
+    may then arrive twice; never zero times.
     """
+
+    MAX_RETRY_S = 2.0  # a Redis restart costs at most this much of other replicas' events
 
     def __init__(self, url: str, *, prefix: str = "bankassist:", max_queue: int = 1000, timeout_s: float = 1.0) -> None:
         import redis.asyncio as aioredis
@@ -82,7 +88,8 @@ class RedisBus:
         self._prefix = prefix
         self._local = InMemoryBus(max_queue)
         self._listener: asyncio.Task | None = None
-        self._ready = asyncio.Event()  # set by the listener once subscribed; a new one for each listener
+        self._ready: asyncio.Event | None = None
+        self._subscribed = False  # the listener holds its subscription: Redis relays this process's events back
         self.dropped = 0  # malformed messages skipped
         self.failures = 0  # listener failures other than a lost connection (each followed by a resubscribe)
 
@@ -90,10 +97,13 @@ class RedisBus:
         """Best effort: with Redis down the turn still completes; clients catch up from the database."""
         import redis.exceptions
 
+        subscribed = self._subscribed  # read before publishing: see the class docstring
         try:
             await self._redis.publish(self._prefix + topic, json.dumps(message))
         except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError) as exc:
             log.warning("redis bus unavailable, event on %s not relayed: %s", topic.split(":")[0], type(exc).__name__)
+            subscribed = False
+        if not subscribed:
             await self._local.publish(topic, message)  # subscribers in this process still get it
 
     async def _listen(self, ready: asyncio.Event) -> None:
@@ -107,6 +117,7 @@ class RedisBus:
             pubsub = self._sub.pubsub(ignore_subscribe_messages=True)
             try:
                 await asyncio.wait_for(pubsub.psubscribe(self._prefix + "*"), self._timeout)
+                self._subscribed = True
                 ready.set()
                 delay = 0.5
                 async for msg in pubsub.listen():
@@ -122,10 +133,11 @@ class RedisBus:
                 self.failures += 1
                 log.error("redis bus listener failed (%s); subscribing again in %.1f s", type(exc).__name__, delay)
             finally:
+                self._subscribed = False
                 with contextlib.suppress(Exception):
                     await pubsub.aclose()
             await asyncio.sleep(delay)
-            delay = min(delay * 2, 10)
+            delay = min(delay * 2, self.MAX_RETRY_S)
 
     async def _deliver(self, msg: dict) -> None:
         try:
@@ -141,11 +153,12 @@ class RedisBus:
 
     @asynccontextmanager
     async def subscribe(self, topic: str) -> AsyncIterator[asyncio.Queue[dict]]:
-        if self._listener is None or self._listener.done():
+        if self._listener is None or self._listener.done() or self._ready is None:
             self._ready = asyncio.Event()
             self._listener = asyncio.create_task(self._listen(self._ready))
+        ready = self._ready
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._ready.wait(), 3)  # Redis down: local events still flow
+            await asyncio.wait_for(ready.wait(), 3)  # Redis down: local events still flow
         async with self._local.subscribe(topic) as queue:
             yield queue
 

@@ -17,6 +17,10 @@ from assistant.config import Settings
 from assistant.dialogue import convtest
 from assistant.logging_setup import configure_logging
 
+# An idle HTTP connection closes after this many seconds; a proxy that keeps connections to the API
+# must close its idle ones sooner (deploy/nginx.conf `keepalive_timeout`).
+KEEP_ALIVE_S = 5
+
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
@@ -25,6 +29,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
     uvicorn.run(create_app(settings), host=args.host or settings.host, port=args.port or settings.port,
                 log_config=None, ws_max_size=64 * 1024, ws_per_message_deflate=False, timeout_graceful_shutdown=5,
+                timeout_keep_alive=KEEP_ALIVE_S,
                 proxy_headers=True, forwarded_allow_ips=settings.forwarded_allow_ips)
     return 0
 

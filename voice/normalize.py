@@ -119,7 +119,9 @@ def _named_date(m: re.Match) -> str:
 
 _RULES: list[tuple[re.Pattern, object]] = [
     (re.compile(r"\*\*|__|`|^#+\s*", re.M), ""),  # markdown emphasis and headings
-    (re.compile(r"^\s*[-*•]\s+", re.M), ""),  # bullets
+    # bullets: "\n  - item" -> "item". The blank space before a bullet is taken whole at its first line
+    # start, and given back when no bullet follows (one scan of it, not one per line)
+    (re.compile(r"^(\s*)([-*•]\s+)?", re.M), lambda m: "" if m.group(2) else m.group(1)),
     (re.compile(r"\b24/7\b"), "twenty-four seven"),
     (re.compile(r"\b(Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*\.?\s?[-–]\s?(Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*\.?"),
      lambda m: f"{_WORDS[m.group(1)]} to {_WORDS[m.group(2)]}"),
@@ -142,7 +144,9 @@ _RULES: list[tuple[re.Pattern, object]] = [
     (re.compile(r"\b(\d{1,2}):(\d{2})\b()"), _time),
     (re.compile(r"\$\s?(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2}))?(?:\s?(thousand|million|billion|[kKmMbB])\b)?"),
      lambda m: _money(_Scaled(m))),
-    (re.compile(r"(\d[\d,]*(?:\.\d+)?)\s?%"), lambda m: _decimal(m.group(1)) + " percent"),
+    # "1,250.5%": tried from the start of a run of digits and commas only ("1," x 2,000 is one try, not
+    # 2,000); commas before the first digit (",5%") are kept as they were
+    (re.compile(r"(?<![\d,])(,*)(\d[\d,]*(?:\.\d+)?)\s?%"), lambda m: m.group(1) + _decimal(m.group(2)) + " percent"),
     (re.compile(r"\b(\d+)(st|nd|rd|th)\b"), lambda m: num2words(int(m.group(1)), to="ordinal")),
     (re.compile(r"\b(1[89]\d\d|20\d\d)\b"), lambda m: _year(int(m.group(1)))),
     (re.compile(r"(?<![\d.])(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(?![\d])"), lambda m: _decimal(m.group(0))),
@@ -173,9 +177,17 @@ def normalize_for_speech(text: str) -> str:
     for pattern, repl in _RULES:
         s = pattern.sub(repl, s)
     s = _TOKEN.sub(lambda m: _WORDS.get(m.group(1)) or _spell(m.group(1)), s)
-    s = re.sub(r"\s*\n+\s*", ". ", s)
-    s = re.sub(r"\s{2,}", " ", s)
+    s = _SPACE.sub(_space, s)
     return s.strip()
+
+
+_SPACE = re.compile(r"\s+")
+
+
+def _space(m: re.Match) -> str:
+    """A run of white space holding a line break ends a sentence; any other run of two or more is one space."""
+    run = m.group(0)
+    return ". " if "\n" in run else (" " if len(run) > 1 else run)
 
 
 def _spell(abbr: str) -> str:

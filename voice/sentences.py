@@ -63,7 +63,9 @@ def unspoken_remainder(final_text: str, spoken: list[str]) -> list[str]:
     return final[i:]
 
 
-_CLAUSE = re.compile(r"(?<=[,;)])\s+|\s+(?=\()|\s+[—–]\s+")
+# Clause breaks: space after , ; ) or before ( or around a dash. The last two are tried from the start
+# of a run of space only (a match could start nowhere inside one that failed), so a long run is one try.
+_CLAUSE = re.compile(r"(?<=[,;)])\s+|(?<!\s)\s+(?=\()|(?<!\s)\s+[—–]\s+")
 
 
 def speakable_pieces(sentence: str, max_chars: int = 90, min_chars: int = 20) -> list[str]:
@@ -81,5 +83,6 @@ def speakable_pieces(sentence: str, max_chars: int = 90, min_chars: int = 20) ->
         else:
             pieces.append(part)
     if len(pieces) > 1 and len(pieces[-1]) < min_chars:
-        pieces[-2] += " " + pieces.pop()
+        last = pieces.pop()  # popped first: `pieces[-2] += pieces.pop()` stores into the piece before that
+        pieces[-1] += " " + last
     return [p.strip() for p in pieces if p.strip()]

@@ -125,21 +125,6 @@ def _slowest(pattern: re.Pattern, text: str) -> float:
 
 
 PATTERNS = collect()
-# voice/ belongs to the voice work (issue 25, items 1 and 4); these run on reply text before speech.
-# Fix there: one `\s+` with a callback; `(?<!\s)\s+` before "(" and dashes; `(?<![\d,])` before the digit.
-_VOICE_OWNED = "voice/ patterns are fixed with the voice work (quadratic: near the bound, so not strict)"
-KNOWN_SLOW = {
-    r"\s*\n+\s*": _VOICE_OWNED,
-    r"^\s*[-*•]\s+": _VOICE_OWNED,
-    r"(\d[\d,]*(?:\.\d+)?)\s?%": _VOICE_OWNED,
-    r"(?<=[,;)])\s+|\s+(?=\()|\s+[—–]\s+": _VOICE_OWNED,
-}
-
-
-def _params():
-    for label in sorted(PATTERNS):
-        reason = KNOWN_SLOW.get(PATTERNS[label].pattern)
-        yield pytest.param(label, marks=pytest.mark.xfail(strict=False, reason=reason)) if reason else label
 
 
 def test_patterns_are_collected():
@@ -149,7 +134,7 @@ def test_patterns_are_collected():
     assert len(PATTERNS) > 60
 
 
-@pytest.mark.parametrize("label", list(_params()))
+@pytest.mark.parametrize("label", sorted(PATTERNS))
 def test_pattern_is_linear_on_hostile_text(label):
     pattern = PATTERNS[label]
     slow = []

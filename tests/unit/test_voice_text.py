@@ -33,6 +33,11 @@ from voice.sentences import SentenceChunker, split_sentences, unspoken_remainder
     ("FDIC insures $250,000.", "F D I C insures two hundred fifty thousand dollars."),
     ("Open Mon-Fri, 24/7 online.", "Open Monday to Friday, twenty-four seven online."),
     ("**Note:** fees apply", "Note: fees apply"),
+    # layout: bullets (also after blank lines) dropped, line breaks end sentences, runs of space are one
+    ("Fees:\n\n  - wire\n* check", "Fees:. wire. check"),
+    ("\n - first\nsecond", "first. second"),
+    ("a  \t b\tc", "a b\tc"),
+    ("rates 3%,4% and 1,5 %", "rates three percent,four percent and fifteen percent"),
 ])
 def test_normalize_for_speech(text, spoken):
     assert say(text) == spoken
@@ -85,3 +90,12 @@ def test_long_sentences_are_spoken_in_clauses_short_ones_whole():
     pieces = speakable_pieces(long, max_chars=60)
     assert len(pieces) > 1 and " ".join(pieces) == long and all(len(p) >= 20 for p in pieces)
     assert speakable_pieces("The fee is $10.", max_chars=60) == ["The fee is $10."]
+
+
+def test_a_short_last_clause_joins_the_one_before_it_and_none_is_lost():
+    from voice.sentences import speakable_pieces
+
+    s = ("The first clause is quite long enough here, the second clause is also quite long enough here, "
+         "and a third clause that is very long as well (ok)")
+    pieces = speakable_pieces(s)
+    assert pieces[-1].endswith("as well (ok)") and " ".join(pieces) == s
