@@ -135,25 +135,25 @@ def build(src: Sources, rng: random.Random) -> list[dict]:
 
     cost = src.sgd_matching(r"^(and |so |okay,? )?(how much|what will (it|that|this)|what's the (cost|price|total)|is there a charge)")
     firsts = src.first_turns(lambda q, d: kb.has(d, "fee") and not ASKS_COST.search(q))
-    for (q, d, s), f in zip(pick(firsts, COUNTS["cost"]), rng.choices(cost, k=COUNTS["cost"])):
+    for (q, d, s), f in zip(pick(firsts, COUNTS["cost"]), rng.choices(cost, k=COUNTS["cost"]), strict=False):
         add("cost", [turn(q, d), turn(f, d | kb.fee_docs)], [s, "sgd-other"])
     time_q = src.sgd_matching(r"^(yeah, )?(how long (will|would|does|should|is) (it|that|this|i)\b|how long until it)") + PARAPHRASES["time"]
     firsts = src.first_turns(lambda q, d: kb.has(d, "time") and not ASKS_TIME.search(q))
-    for (q, d, s), f in zip(pick(firsts, COUNTS["time"]), rng.choices(time_q, k=COUNTS["time"])):
+    for (q, d, s), f in zip(pick(firsts, COUNTS["time"]), rng.choices(time_q, k=COUNTS["time"]), strict=False):
         add("time", [turn(q, d), turn(f, d)], [s, "sgd-other/paraphrase"])
     firsts = src.first_turns(lambda q, d: kb.has(d, "limit") and not re.search(r"\b(limit|max|most|up to|how much)\b", q, re.I))
-    for (q, d, s), f in zip(pick(firsts, COUNTS["amount"]), rng.choices(PARAPHRASES["amount"], k=COUNTS["amount"])):
+    for (q, d, s), f in zip(pick(firsts, COUNTS["amount"]), rng.choices(PARAPHRASES["amount"], k=COUNTS["amount"]), strict=False):
         add("amount", [turn(q, d), turn(f, d)], [s, "paraphrase"])
     firsts = src.first_turns(b77=tuple(PROBLEM_DOCS), kb_eval=False)
-    for (q, d, s), f in zip(pick(firsts, COUNTS["what_now"]), rng.choices(PARAPHRASES["what_now"], k=COUNTS["what_now"])):
+    for (q, d, s), f in zip(pick(firsts, COUNTS["what_now"]), rng.choices(PARAPHRASES["what_now"], k=COUNTS["what_now"]), strict=False):
         add("what_now", [turn(q, d, "any"), turn(f, d, ["answer", "flow"])], [s, "paraphrase"])
     firsts = src.first_turns(lambda q, d: bool(YES_NO.match(q)))
     why = PARAPHRASES["why"] + src.sgd_matching(r"^why not\?$", 3)
-    for (q, d, s), f in zip(pick(firsts, COUNTS["why"]), rng.choices(why, k=COUNTS["why"])):
+    for (q, d, s), f in zip(pick(firsts, COUNTS["why"]), rng.choices(why, k=COUNTS["why"]), strict=False):
         add("why", [turn(q, d), turn(f, d)], [s, "paraphrase"])
     _yes_no(src, rng, add, pick)
     firsts = src.first_turns()
-    for (q, d, s), f in zip(pick(firsts, COUNTS["explain"]), pick(src.explain, COUNTS["explain"])):
+    for (q, d, s), f in zip(pick(firsts, COUNTS["explain"]), pick(src.explain, COUNTS["explain"]), strict=False):
         add("explain", [turn(q, d), turn(f, d)], [s, "hwu64-general_explain"])
     _swaps(src, rng, add, pick)
     _three_turns(src, rng, add, pick, cost, time_q)
@@ -165,10 +165,10 @@ def _yes_no(src: Sources, rng, add, pick) -> None:
     kb, n = src.kb, COUNTS["yes_no"]
     fee_q = src.sgd_matching(r"^(is there a charge|is it free)\??$", 5) + PARAPHRASES["yes_no_fee"]
     firsts = src.first_turns(lambda q, d: kb.has(d, "fee") and not ASKS_COST.search(q))
-    for (q, d, s), f in zip(pick(firsts, n // 2), rng.choices(fee_q, k=n // 2)):
+    for (q, d, s), f in zip(pick(firsts, n // 2), rng.choices(fee_q, k=n // 2), strict=False):
         add("yes_no", [turn(q, d), turn(f, d | kb.fee_docs)], [s, "sgd-other/paraphrase"])
     firsts = src.first_turns(lambda q, d: bool(HOW_TO.match(q)))
-    for (q, d, s), f in zip(pick(firsts, n - n // 2), rng.choices(PARAPHRASES["yes_no_how"], k=n - n // 2)):
+    for (q, d, s), f in zip(pick(firsts, n - n // 2), rng.choices(PARAPHRASES["yes_no_how"], k=n - n // 2), strict=False):
         add("yes_no", [turn(q, d), turn(f, d | kb.digital_docs)], [s, "paraphrase"])
 
 
@@ -207,7 +207,7 @@ def _three_turns(src: Sources, rng, add, pick, cost: list[str], time_q: list[str
 
 
 def _negatives(src: Sources, rng, add, pick) -> None:
-    kb, n = src.kb, COUNTS["new_topic"]
+    n = COUNTS["new_topic"]
     firsts = src.first_turns()
     seconds = [x for x in src.first_turns(lambda q, d: len(q.split()) <= 10, b77=tuple(k for k in src.b77 if k not in PROBLEM_DOCS))]
     for q, d, s in pick(firsts, n):
@@ -215,11 +215,11 @@ def _negatives(src: Sources, rng, add, pick) -> None:
         if rng.random() < 0.3:  # opens like a continuation, asks about something else
             q2 = rng.choice(PARAPHRASES["new_topic_opener"]) + q2[0].lower() + q2[1:]
         add("new_topic", [turn(q, d), turn(q2, d2)], [s, s2])
-    for (q, d, s), o in zip(pick(firsts, COUNTS["out_of_scope"]), pick(src.oos, COUNTS["out_of_scope"])):
+    for (q, d, s), o in zip(pick(firsts, COUNTS["out_of_scope"]), pick(src.oos, COUNTS["out_of_scope"]), strict=False):
         add("out_of_scope", [turn(q, d), turn(o, [], "refuse")], [s, "hwu64/snips/sgd-other"])
     pronoun = [t for t in src.sgd_other if len(t.split()) <= 8 and re.search(r"\b(it|they|there|that|them)\b", t, re.I)
                and DOMAIN.search(t) and not BANKING.search(t)]
-    for (q, d, s), o in zip(pick(firsts, COUNTS["oos_pronoun"]), pick(pronoun, COUNTS["oos_pronoun"])):
+    for (q, d, s), o in zip(pick(firsts, COUNTS["oos_pronoun"]), pick(pronoun, COUNTS["oos_pronoun"]), strict=False):
         add("oos_pronoun", [turn(q, d), turn(o, [], "refuse")], [s, "sgd-other"])
     openers, swaps = src.balance_openers(), src.account_swaps()
     for o in pick(openers, COUNTS["sgd_flow"]):
