@@ -175,9 +175,12 @@ class VoiceSession:
         elif self.services.keypad is None or not self.conversation_id or not self._customer_number:
             self._keypad.cancel()
         else:
-            result = await self.services.keypad.sign_in(self.conversation_id, self._customer_number, entry.digits,
-                                                        self.cfg.channel)
-            self._customer_number = None
+            number, self._customer_number = self._customer_number, None
+            try:
+                result = await self.services.keypad.sign_in(self.conversation_id, number, entry.digits, self.cfg.channel)
+            except Exception as exc:  # the store failed: an apology, as for a failed turn
+                await self._turn_failed(exc, time.perf_counter())
+                return
             await self.out.notify({"type": "sign_in", "status": result.status})
             if result.reply is not None:
                 prompt = self._keypad.expect(result.reply.flow.awaiting if result.reply.flow else None, sign_in=True)
