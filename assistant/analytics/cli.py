@@ -19,7 +19,7 @@ def _analytics(settings: Settings, embed: bool) -> Analytics:
 
     encode = build_embedder(settings).encode if embed else None
     return Analytics(build_repositories(settings).sessions, embed=encode,
-                     gap_config=GapConfig(distance=settings.gap_distance, min_size=settings.gap_min_size))
+                     gap_config=GapConfig(distance=settings.analytics.gap_distance, min_size=settings.analytics.gap_min_size))
 
 
 def _gaps(settings: Settings, args: argparse.Namespace) -> int:

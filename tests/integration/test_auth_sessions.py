@@ -39,8 +39,8 @@ def bearer(r) -> dict:
 @contextlib.contextmanager
 def app_client(services, **overrides):
     """A second app over the same services, with its own settings (its own login throttle)."""
-    settings = Settings(data_dir=services.settings.data_dir, rate_limit_ip="100000/minute",
-                        rate_limit_session="100000/minute", _env_file=None, **overrides)
+    settings = Settings(_env_file=None, storage={"data_dir": services.settings.storage.data_dir},
+                        rate_limit={"ip": "100000/minute", "session": "100000/minute"}).changed(**overrides)
     with TestClient(create_app(settings, services)) as c:
         yield c
 
@@ -66,13 +66,13 @@ def test_login_hashes_off_the_event_loop(client, services, monkeypatch):
 
 def test_failed_logins_lock_the_account_with_growing_waits(services):
     name = new_agent(services)
-    with app_client(services, agent_login_limits="3/minute;5/hour") as c:
+    with app_client(services, auth__agent_login_limits="3/minute;5/hour") as c:
         assert [login(c, name, "wrong-password-x").status_code for _ in range(3)] == [401] * 3
         locked = login(c, name)  # the right password, but the account is locked
         assert locked.status_code == 429 and 0 < int(locked.headers["retry-after"]) <= 60
         assert "too many failed logins" in locked.json()["detail"]
     other = new_agent(services)
-    with app_client(services, agent_login_limits="3/minute;5/hour") as c:
+    with app_client(services, auth__agent_login_limits="3/minute;5/hour") as c:
         assert login(c, other, "wrong-password-x").status_code == 401
         assert login(c, other).status_code == 200  # a success clears the account's count
         assert [login(c, other, "wrong-password-x").status_code for _ in range(3)] == [401] * 3
@@ -80,7 +80,7 @@ def test_failed_logins_lock_the_account_with_growing_waits(services):
 
 def test_failed_logins_from_one_address_are_throttled(services):
     names = [new_agent(services) for _ in range(4)]
-    with app_client(services, agent_login_ip_limits="3/minute") as c:
+    with app_client(services, auth__agent_login_ip_limits="3/minute") as c:
         assert [login(c, n, "wrong-password-x").status_code for n in names[:3]] == [401] * 3
         assert login(c, names[3]).status_code == 429  # another account, same client address
 
@@ -89,8 +89,9 @@ def test_lockout_is_shared_by_every_api_process_through_redis(services):
     with socket.socket() as s:
         if s.connect_ex(("127.0.0.1", 6379)):
             pytest.skip("Redis is not running on 127.0.0.1:6379")
-    name, shared = new_agent(services), {"redis_url": "redis://127.0.0.1:6379/0",
-                                         "redis_prefix": f"test-{uuid.uuid4().hex[:8]}:", "agent_login_limits": "2/minute"}
+    name, shared = new_agent(services), {"redis__url": "redis://127.0.0.1:6379/0",
+                                         "redis__prefix": f"test-{uuid.uuid4().hex[:8]}:",
+                                         "auth__agent_login_limits": "2/minute"}
     with app_client(services, **shared) as a, app_client(services, **shared) as b:
         assert [login(a, name, "wrong-password-x").status_code for _ in range(2)] == [401, 401]
         assert login(b, name).status_code == 429
@@ -164,7 +165,7 @@ def test_customer_socket_checks_expiry_on_every_frame(client, services, monkeypa
 # --- item 6: tokens out of URLs and out of logs
 
 def test_agent_socket_refuses_a_token_in_the_url(services):
-    with app_client(services, ws_auth_timeout_s=0.3) as c:
+    with app_client(services, auth__ws_auth_timeout_s=0.3) as c:
         token = login(c, new_agent(services)).json()["token"]
         with c.websocket_connect(f"/v1/agent/ws?token={token}") as ws, pytest.raises(WebSocketDisconnect) as closed:
             ws.receive_json()
