@@ -49,8 +49,8 @@ from assistant.config.sections import (
 )
 
 __all__ = [
-    "DEFAULT_BANK_NAME", "DEFAULT_KB_DIR", "DEFAULT_LLM_ADAPTER", "DEFAULT_LLM_MODEL", "PROJECT_ROOT", "AnsweringSettings",
-    "QaSettings", "Settings", "child_environment", "is_placeholder", "offline_environment", "production_problems",
+    "DEFAULT_BANK_NAME", "DEFAULT_KB_DIR", "DEFAULT_LLM_ADAPTER", "DEFAULT_LLM_MODEL", "PROJECT_ROOT", "AnalyticsSettings",
+    "AnsweringSettings", "QaSettings", "Settings", "child_environment", "is_placeholder", "offline_environment", "production_problems",
 ]
 DEFAULT_KB_DIR = RetrievalSettings.model_fields["docs_dir"].default
 

@@ -57,7 +57,8 @@ def parse_yaml_model(text: str, model: type[M], source: str) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
+        errors = exc.errors()  # a misspelt key is named before the key it leaves missing
+        err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
         loc = tuple(k for k in err["loc"] if k != "root")  # a RootModel's own level
         line = node_at(root, loc).start_mark.line + 1 if root is not None else 1
         raise YamlConfigError(source, line, ".".join(map(str, loc)), err["msg"]) from None

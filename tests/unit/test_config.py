@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
@@ -51,7 +52,9 @@ def test_production_accepts_real_secrets():
 
 
 def test_cli_names_the_bad_setting_without_a_traceback(tmp_path):
-    env = {"BANK_ENVIRONMENT": "production", "BANK_SECURITY__ADMIN_TOKEN": "change-me", "PATH": "/usr/bin:/bin"}
+    root = str(Path(__file__).resolve().parents[2])  # this checkout, not whichever one is installed
+    env = {"BANK_ENVIRONMENT": "production", "BANK_SECURITY__ADMIN_TOKEN": "change-me", "PATH": "/usr/bin:/bin",
+           "PYTHONPATH": root}
     r = subprocess.run([sys.executable, "-m", "assistant.cli", "audit", "verify"], env=env, cwd=tmp_path,
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and "BANK_SECURITY__ADMIN_TOKEN" in r.stderr and "Traceback" not in r.stderr

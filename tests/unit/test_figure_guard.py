@@ -4,10 +4,10 @@ import asyncio
 
 import pytest
 
+from assistant.config import AnsweringSettings
 from assistant.core.answering import Answerer
 from assistant.core.events import Reply, ReplyDelta, UserTurn
 from assistant.core.grounding import check_reply
-from assistant.config import AnsweringSettings
 from assistant.core.pipeline import DialoguePipeline
 from assistant.storage.db import make_engine, migrate, session_factory
 from assistant.storage.repository import ConversationRepository

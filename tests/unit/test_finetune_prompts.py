@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.core import answering
 from assistant.config import DEFAULT_BANK_NAME, AnsweringSettings
+from assistant.core import answering
 from assistant.core.answering import Answerer
 from assistant.llm import prompts as runtime_prompts
 from finetune import prompts

@@ -6,8 +6,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from assistant.bus import InMemoryBus, conversation_topic
-from assistant.core.events import UserTurn
 from assistant.config import AnsweringSettings
+from assistant.core.events import UserTurn
 from assistant.core.pipeline import DialoguePipeline, complete
 from assistant.handoff.policy import HandoffPolicy
 from assistant.handoff.service import HandoffService

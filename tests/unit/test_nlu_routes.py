@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.core.events import UserTurn
 from assistant.config import AnsweringSettings
+from assistant.core.events import UserTurn
 from assistant.core.pipeline import DialoguePipeline, complete
 from assistant.handoff.policy import HandoffPolicy
 from assistant.llm import prompts

@@ -2,8 +2,8 @@ import asyncio
 
 import pytest
 
-from assistant.core.events import Reply, ReplyDelta, TurnError, UserTurn
 from assistant.config import AnsweringSettings
+from assistant.core.events import Reply, ReplyDelta, TurnError, UserTurn
 from assistant.core.pipeline import DialoguePipeline, UnknownConversation, complete
 from assistant.llm import prompts
 from assistant.storage.db import make_engine, migrate, session_factory
