@@ -21,7 +21,7 @@ export TRANSFORMERS_OFFLINE := 1
 
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint setup install models index bench browser clean
+.PHONY: run test lint setup install models index bench browser clean settings-docs
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -62,6 +62,9 @@ browser:
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+
+settings-docs: install  # docs/settings.md from the settings models (a unit test fails when it is stale)
+	$(BIN)/python -m assistant.config.reference --write
 
 test: lint setup browser
 	$(BIN)/bankassist models prepare --llm smollm2-135m

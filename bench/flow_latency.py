@@ -76,7 +76,11 @@ def own_cost(turns: int) -> None:
     from tests.banking_helpers import ServerThread
 
     configure_logging("WARNING")
-    settings = Settings(_env_file=None, storage={"data_dir": tempfile.mkdtemp(prefix="flow-bench-")}, llm={"model": "smollm2-135m"}, voice={"enabled": False}, banking={"url": f"http://127.0.0.1:{free_port()}"}, rate_limit={"session": "100000/minute", "conversations": "100000/minute"})
+    settings = Settings(
+        _env_file=None, storage={"data_dir": tempfile.mkdtemp(prefix="flow-bench-")}, llm={"model": "smollm2-135m"},
+        voice={"enabled": False}, banking={"url": f"http://127.0.0.1:{free_port()}"},
+        rate_limit={"session": "100000/minute", "conversations": "100000/minute"},
+    )
     with ServerThread(bank_app(sandbox_config(settings), reset=True), port=int(settings.banking.url.rsplit(":", 1)[1])):
         services = build_services(settings)
         actions = services.selfservice.runner.actions

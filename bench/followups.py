@@ -125,7 +125,12 @@ def main() -> int:
     convs = [c for c in yaml.safe_load(args.set.read_text()) if (args.split == "all" or c["split"] == args.split)
              and (not kinds or c["kind"] in kinds)][: args.limit or None]
     configure_logging("WARNING")
-    settings = Settings(storage={"data_dir": tempfile.mkdtemp(prefix="followups-")}, voice={"enabled": False}, llm={"model": args.model}, answering={"max_new_tokens": args.max_new_tokens}, rate_limit={"ip": "1000000/minute", "session": "1000000/minute", "conversations": "1000000/minute", "tickets": "1000000/minute"}, banking={"url": f"http://127.0.0.1:{args.bank_port}"})
+    settings = Settings(
+        storage={"data_dir": tempfile.mkdtemp(prefix="followups-")}, voice={"enabled": False},
+        llm={"model": args.model}, answering={"max_new_tokens": args.max_new_tokens},
+        rate_limit={"ip": "1000000/minute", "session": "1000000/minute", "conversations": "1000000/minute", "tickets": "1000000/minute"},
+        banking={"url": f"http://127.0.0.1:{args.bank_port}"},
+    )
     services = build_services(settings)
     answer_doc = {e.faq_id: e.answer_doc for e in services.retriever.current.faq._entries.values()}
     results, t0 = {}, time.perf_counter()

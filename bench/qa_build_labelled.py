@@ -174,7 +174,12 @@ def build(args: argparse.Namespace) -> list[dict]:
     closings = [[t for t in d["turns"] if t["speaker"] == "USER"][-1]["utterance"] for d in dialogues[:60]]
     scripts = yaml.safe_load(SCRIPTS.read_text())
     port = free_port()
-    settings = Settings(_env_file=None, storage={"data_dir": Path(tempfile.mkdtemp(prefix="qa-build-"))}, llm={"model": args.llm}, banking={"url": f"http://127.0.0.1:{port}"}, rate_limit={"ip": "100000/minute", "session": "100000/minute", "conversations": "100000/minute", "tickets": "100000/minute"}, voice={"enabled": False})
+    settings = Settings(
+        _env_file=None, storage={"data_dir": Path(tempfile.mkdtemp(prefix="qa-build-"))}, llm={"model": args.llm},
+        banking={"url": f"http://127.0.0.1:{port}"},
+        rate_limit={"ip": "100000/minute", "session": "100000/minute", "conversations": "100000/minute", "tickets": "100000/minute"},
+        voice={"enabled": False},
+    )
     plan = ([("faq", None)] * args.faq + [("selfservice", d) for d in dialogues[60:60 + args.selfservice]]
             + [("dispute", None)] * args.dispute + [("sgd_agent", d) for d in dialogues[100:100 + args.sgd_agent]]
             + [("scripted_agent", s) for s in scripts])

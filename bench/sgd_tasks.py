@@ -191,7 +191,12 @@ def main() -> int:
     from tests.banking_helpers import ServerThread, free_port
 
     configure_logging("WARNING")
-    settings = Settings(_env_file=None, storage={"data_dir": tempfile.mkdtemp(prefix="sgd-bench-")}, voice={"enabled": False}, llm={"model": "smollm2-135m"}, rate_limit={"ip": "1000000/minute", "session": "1000000/minute", "conversations": "1000000/minute", "tickets": "1000000/minute"}, banking={"url": f"http://127.0.0.1:{free_port()}"})
+    settings = Settings(
+        _env_file=None, storage={"data_dir": tempfile.mkdtemp(prefix="sgd-bench-")}, voice={"enabled": False},
+        llm={"model": "smollm2-135m"},
+        rate_limit={"ip": "1000000/minute", "session": "1000000/minute", "conversations": "1000000/minute", "tickets": "1000000/minute"},
+        banking={"url": f"http://127.0.0.1:{free_port()}"},
+    )
     cfg = dataclasses.replace(sandbox_config(settings), daily_payee_limit_cents=10**12)  # SGD amounts run large
     db = Database(cfg.sqlalchemy_url)
     port = int(settings.banking.url.rsplit(":", 1)[1])

@@ -1,7 +1,7 @@
 """YAML configuration files validated into pydantic models; a bad file is refused with its line.
 
 pydantic's error location (`low_confidence.weak_retrieval`) is walked down the YAML node tree,
-whose marks carry line numbers: `policy.yaml line 31 (low_confidence.weak_retrieval): Input
+whose marks carry line numbers: `policy.yaml line 29 (low_confidence.weak_retrieval): Input
 should be a valid number`.
 """
 

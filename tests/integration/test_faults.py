@@ -44,7 +44,11 @@ def wait_ready(port: int, proc=None, seconds: float = 180) -> None:
     raise RuntimeError("server did not become ready")
 
 def test_llm_server_down_gives_extractive_answer(tmp_path, settings):
-    dead = Settings(_env_file=None, storage={"data_dir": settings.storage.data_dir}, llm={"backend": "openai", "openai_url": f"http://127.0.0.1:{free_port()}/v1", "timeout_s": 2}, voice={"enabled": False})
+    dead = Settings(
+        _env_file=None, storage={"data_dir": settings.storage.data_dir},
+        llm={"backend": "openai", "openai_url": f"http://127.0.0.1:{free_port()}/v1", "timeout_s": 2},
+        voice={"enabled": False},
+    )
     with TestClient(create_app(dead, build_services(dead))) as c:
         # a question the model answers (figure and regulation questions are quoted without it)
         body = c.post("/v1/chat", json={"message": "Tell me about the Everyday Checking account."}).json()
@@ -57,7 +61,11 @@ def test_database_down_is_503_with_retry_after_and_recovers(tmp_path):
     with admin.connect() as c:
         c.execute(text(f"CREATE DATABASE {name}"))
     try:
-        s = Settings(_env_file=None, storage={"data_dir": tmp_path, "database_url": f"postgresql://postgres@127.0.0.1:5432/{name}"}, llm={"model": "smollm2-135m"}, answering={"max_new_tokens": 8}, voice={"enabled": False})
+        s = Settings(
+            _env_file=None,
+            storage={"data_dir": tmp_path, "database_url": f"postgresql://postgres@127.0.0.1:5432/{name}"},
+            llm={"model": "smollm2-135m"}, answering={"max_new_tokens": 8}, voice={"enabled": False},
+        )
         with TestClient(create_app(s, build_services(s))) as c:
             me = c.post("/v1/chat", json={"message": "What is your routing number?"}).json()
             cid = me["conversation_id"]

@@ -52,7 +52,10 @@ def fuzz_services(services, tmp_path_factory):
     retriever = LiveRetriever(index, services.embedder)
     kb_admin = KnowledgeAdmin(docs_dir=docs, index_dir=index, embedder=services.embedder, retriever=retriever,
                               vector_cache=services.settings.vector_cache)
-    fuzz_settings = services.settings.changed(security__admin_token=ADMIN, voice__telephony=True, voice__twilio_auth_token=None, auth__agent_login_ip_limits="100000/minute")
+    fuzz_settings = services.settings.changed(
+        security__admin_token=ADMIN, voice__telephony=True, voice__twilio_auth_token=None,
+        auth__agent_login_ip_limits="100000/minute",
+    )
     return dataclasses.replace(services, settings=fuzz_settings, retriever=retriever, kb_admin=kb_admin)
 
 

@@ -28,7 +28,10 @@ def admin_client(tmp_path_factory, services):
     root = tmp_path_factory.mktemp("kbadmin")
     docs = root / "docs"
     shutil.copytree(services.settings.retrieval.docs_dir / "products", docs / "products")
-    settings = Settings(_env_file=None, storage={"data_dir": root / "data"}, retrieval={"docs_dir": docs}, llm={"model": "smollm2-135m"}, answering={"max_new_tokens": 16}, security={"admin_token": TOKEN})
+    settings = Settings(
+        _env_file=None, storage={"data_dir": root / "data"}, retrieval={"docs_dir": docs},
+        llm={"model": "smollm2-135m"}, answering={"max_new_tokens": 16}, security={"admin_token": TOKEN},
+    )
     with TestClient(create_app(settings, build_services(settings))) as c:
         yield c
 

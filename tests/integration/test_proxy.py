@@ -76,7 +76,10 @@ def proxied(tmp_path):
     """nginx (our site config, upstream pointed at a local port) -> uvicorn -> the app."""
     api_port = free_port()
     # The proxy reaches the API from 127.0.0.1 here, so that is the one trusted address (compose: the proxy's).
-    settings = Settings(_env_file=None, storage={"data_dir": tmp_path}, rate_limit={"ip": "3/minute"}, security={"forwarded_allow_ips": "127.0.0.1"})
+    settings = Settings(
+        _env_file=None, storage={"data_dir": tmp_path}, rate_limit={"ip": "3/minute"},
+        security={"forwarded_allow_ips": "127.0.0.1"},
+    )
     server = serve(create_app(settings), api_port)
     proxy, proxy_port = start_proxy(tmp_path, [f"127.0.0.1:{api_port}"])
     try:

@@ -84,7 +84,10 @@ def poisoned_echo(tmp_path_factory, services):
     """The knowledge base plus the poisoned documents, and a model that repeats its whole prompt."""
     root = tmp_path_factory.mktemp("redteam")
     docs = poisoned_docs(services.settings.retrieval.docs_dir, root / "docs")
-    built = build_services(Settings(_env_file=None, storage={"data_dir": root / "data"}, retrieval={"docs_dir": docs}, voice={"enabled": False}, llm={"model": "smollm2-135m"}, answering={"max_new_tokens": 16}, selfservice={"enabled": False}))
+    built = build_services(Settings(
+        _env_file=None, storage={"data_dir": root / "data"}, retrieval={"docs_dir": docs}, voice={"enabled": False},
+        llm={"model": "smollm2-135m"}, answering={"max_new_tokens": 16}, selfservice={"enabled": False},
+    ))
     built.pipeline.answerer.generator = EchoGenerator()
     return built
 
@@ -129,7 +132,10 @@ def poisoned_default_model(tmp_path_factory, services):
     """The default model (Qwen 0.5B) and its real prompt length: what a bank serves."""
     root = tmp_path_factory.mktemp("redteam-default")
     docs = poisoned_docs(services.settings.retrieval.docs_dir, root / "docs")
-    return build_services(Settings(_env_file=None, storage={"data_dir": root / "data"}, retrieval={"docs_dir": docs}, voice={"enabled": False}, selfservice={"enabled": False}))
+    return build_services(Settings(
+        _env_file=None, storage={"data_dir": root / "data"}, retrieval={"docs_dir": docs}, voice={"enabled": False},
+        selfservice={"enabled": False},
+    ))
 
 
 @pytest.mark.slow

@@ -55,9 +55,12 @@ def test_client_key_groups_an_ipv6_subscriber_by_its_prefix():
 
 
 def test_production_refuses_a_wildcard_forwarded_allow_ips():
-    assert any("BANK_SECURITY__FORWARDED_ALLOW_IPS" in p for p in production_problems(Settings(_env_file=None, security={"forwarded_allow_ips": "*"})))
-    assert any("FORWARDED" in p for p in production_problems(Settings(_env_file=None, security={"forwarded_allow_ips": "10.0.0.2, *"})))
-    assert not any("FORWARDED" in p for p in production_problems(Settings(_env_file=None, security={"forwarded_allow_ips": "172.29.53.10"})))
+    def problems(ips: str) -> list[str]:
+        return production_problems(Settings(_env_file=None, security={"forwarded_allow_ips": ips}))
+
+    assert any("BANK_SECURITY__FORWARDED_ALLOW_IPS" in p for p in problems("*"))
+    assert any("FORWARDED" in p for p in problems("10.0.0.2, *"))
+    assert not any("FORWARDED" in p for p in problems("172.29.53.10"))
 
 
 def test_turn_limit_counts_per_conversation_through_the_pipeline_wrapper():
