@@ -121,7 +121,7 @@ def test_agent_socket_closes_at_its_next_frame_after_logout(client, services):
 
 
 def test_disabled_agent_cannot_log_in_and_its_quiet_socket_closes(client, services, monkeypatch):
-    monkeypatch.setattr(services.settings, "session_recheck_s", 0.2, raising=False)
+    monkeypatch.setattr(services, "settings", services.settings.changed(auth__session_recheck_s=0.2))
     name = new_agent(services)
     me = bearer(login(client, name))
     with client.websocket_connect("/v1/agent/ws") as ws:
@@ -141,7 +141,7 @@ def test_customer_session_token_expires(client, services, monkeypatch):
     me = client.post("/v1/chat", json={"message": "What is your routing number?"}).json()
     cid = me["conversation_id"]
     assert client.get(f"/v1/conversations/{cid}", headers=auth(me)).status_code == 200
-    monkeypatch.setattr(services.settings, "customer_session_ttl_h", 0.0001, raising=False)  # 0.36 s
+    monkeypatch.setattr(services, "settings", services.settings.changed(auth__customer_session_ttl_h=0.0001))  # 0.36 s
     time.sleep(0.5)
     r = client.get(f"/v1/conversations/{cid}", headers=auth(me))
     assert r.status_code == 401 and "expired" in r.json()["detail"]
@@ -150,7 +150,7 @@ def test_customer_session_token_expires(client, services, monkeypatch):
 
 
 def test_customer_socket_checks_expiry_on_every_frame(client, services, monkeypatch):
-    monkeypatch.setattr(services.settings, "customer_session_ttl_h", 0.0003, raising=False)  # about a second
+    monkeypatch.setattr(services, "settings", services.settings.changed(auth__customer_session_ttl_h=0.0003))  # about a second
     with client.websocket_connect("/v1/chat/ws") as ws:
         ws.send_json({"message": "What is your routing number?"})
         me = ws.receive_json()
@@ -276,7 +276,7 @@ def test_reference_robot_client_stops_when_revoked(settings, services):
 
 
 def test_revoked_robot_session_closes_without_a_turn(client, services, monkeypatch):
-    monkeypatch.setattr(services.settings, "session_recheck_s", 0.2, raising=False)
+    monkeypatch.setattr(services, "settings", services.settings.changed(auth__session_recheck_s=0.2))
     name, token = robot(services, "branch-east")
     with client.websocket_connect("/v1/robot") as ws:
         assert hello(ws, token)["type"] == "session"
