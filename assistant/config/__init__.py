@@ -49,10 +49,9 @@ from assistant.config.sections import (
 )
 
 __all__ = [
-    "DEFAULT_BANK_NAME", "DEFAULT_KB_DIR", "DEFAULT_LLM_ADAPTER", "DEFAULT_LLM_MODEL", "PROJECT_ROOT", "AnalyticsSettings",
+    "DEFAULT_BANK_NAME", "DEFAULT_LLM_ADAPTER", "DEFAULT_LLM_MODEL", "PROJECT_ROOT", "AnalyticsSettings",
     "AnsweringSettings", "QaSettings", "Settings", "child_environment", "is_placeholder", "offline_environment", "production_problems",
 ]
-DEFAULT_KB_DIR = RetrievalSettings.model_fields["docs_dir"].default
 
 
 class Settings(BaseSettings):
