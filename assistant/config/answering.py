@@ -121,6 +121,8 @@ class NluSettings(Section):
     artifact_dir: Path = Field(default=PROJECT_ROOT / "assistant" / "nlu" / "artifacts" / "intent",
                                description="the trained heads (`python -m finetune.intent.train` writes them)")
     banking77_dir: Path = Field(default=PROJECT_ROOT.parent / "shared" / "data" / "banking77",
-                                description="BANKING77 train split, read by intent training and tests only (never at run time)")
+                                description="BANKING77 train split, read by intent training and tests only (never at run time)",
+                                json_schema_extra={"shown": "../shared/data/banking77"})
     shared_data_dir: Path = Field(default=PROJECT_ROOT.parent / "shared" / "data",
-                                  description="HWU64, SNIPS and SGD (scope training and bench/understanding.py; never at run time)")
+                                  description="HWU64, SNIPS and SGD (scope training and bench/understanding.py; never at run time)",
+                                  json_schema_extra={"shown": "../shared/data"})

@@ -35,14 +35,12 @@ the hand-off policy (`BANK_HANDOFF__POLICY`), the canned replies, the flows, the
 
 
 def _shown(value: Any) -> str:
-    """A default as the reader would write it: paths relative to the clone or ~, lists as JSON."""
+    """A default as the reader would write it: paths relative to the clone, lists as JSON. (A default
+    outside the clone names itself with json_schema_extra={"shown": ...}, the same on every machine.)"""
     if value is None:
         return "none"
     if isinstance(value, Path):
-        for root, name in ((PROJECT_ROOT, ""), (PROJECT_ROOT.parent, "../"), (Path.home(), "~/")):
-            if value.is_relative_to(root):
-                return f"`{name}{value.relative_to(root)}`"
-        return f"`{value}`"
+        return f"`{value.relative_to(PROJECT_ROOT)}`" if value.is_relative_to(PROJECT_ROOT) else f"`{value}`"
     if isinstance(value, tuple | list):
         return f"`{json.dumps(list(value))}`"
     if isinstance(value, bool):
@@ -60,7 +58,9 @@ def _rows(model: type[BaseModel], prefix: str) -> list[str]:
         if isinstance(field.annotation, type) and issubclass(field.annotation, Section):
             continue
         text = (field.description or "").replace("|", "\\|")
-        rows.append(f"| `{env_name(prefix + name)}` | {_shown(_default(field))} | {text} |")
+        extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+        shown = f"`{extra['shown']}`" if "shown" in extra else _shown(_default(field))
+        rows.append(f"| `{env_name(prefix + name)}` | {shown} | {text} |")
     return rows
 
 

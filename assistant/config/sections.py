@@ -66,7 +66,8 @@ class StorageSettings(Section):
     data_dir: Path = Field(default=PROJECT_ROOT / "var", description="the database file, index, keys and sandbox bank")
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; default is a SQLite file in data_dir")
     cache_dir: Path = Field(default=Path.home() / ".cache" / "bankassist",
-                            description="converted models and vectors, outside the clone so fresh clones reuse them")
+                            description="converted models and vectors, outside the clone so fresh clones reuse them",
+                            json_schema_extra={"shown": "~/.cache/bankassist"})
 
 
 class RedisSettings(Section):

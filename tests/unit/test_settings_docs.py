@@ -53,3 +53,8 @@ def test_the_scan_sees_the_variables():
     names = set(NAME.findall((PROJECT_ROOT / "docker-compose.yml").read_text(encoding="utf-8")))
     assert {"BANK_STORAGE__DATABASE_URL", "BANK_REDIS__URL", "BANK_PROXY_IP"} <= names
     assert "BANK_VOICE__*" in _variables() and "BANK_VOICE__SILENCE_REPROMPT_S" in _variables()
+
+
+def test_the_reference_is_the_same_on_every_machine():
+    text = reference()
+    assert str(PROJECT_ROOT) not in text and str(Path.home()) not in text
