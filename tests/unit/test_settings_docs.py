@@ -57,4 +57,5 @@ def test_the_scan_sees_the_variables():
 
 def test_the_reference_is_the_same_on_every_machine():
     text = reference()
-    assert str(PROJECT_ROOT) not in text and str(Path.home()) not in text
+    assert str(PROJECT_ROOT) not in text
+    assert Path.home() == Path("/") or f"{Path.home()}/" not in text
