@@ -2,7 +2,7 @@
 FROM python:3.11-slim
 WORKDIR /app
 ENV HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 PIP_NO_CACHE_DIR=1 \
-    BANK_DATA_DIR=/data BANK_CACHE_DIR=/cache BANK_HOST=0.0.0.0
+    BANK_STORAGE__DATA_DIR=/data BANK_STORAGE__CACHE_DIR=/cache BANK_SERVER__HOST=0.0.0.0
 COPY pyproject.toml README.md ./
 COPY assistant assistant
 COPY knowledge_base knowledge_base

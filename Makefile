@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 STAMP  := $(VENV)/.installed
-CACHE  ?= $(or $(BANK_CACHE_DIR),$(HOME)/.cache/bankassist)
+CACHE  ?= $(or $(BANK_STORAGE__CACHE_DIR),$(HOME)/.cache/bankassist)
 # llama-cpp-python (PyPI has only the sdist) is built once per flag set and kept outside the clone.
 # Portable x86-64 flags (AVX2, FMA, F16C), not -march=native: the native build on a Xeon with AMX
 # crashed in ggml_backend_amx_mul_mat on the first decode, and pip's own wheel cache would hand
@@ -21,7 +21,7 @@ export TRANSFORMERS_OFFLINE := 1
 
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint setup install models index bench browser clean
+.PHONY: run test lint setup install models index bench browser clean settings-docs
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -62,6 +62,9 @@ browser:
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+
+settings-docs: install  # docs/settings.md from the settings models (a unit test fails when it is stale)
+	$(BIN)/python -m assistant.config.reference --write
 
 test: lint setup browser
 	$(BIN)/bankassist models prepare --llm smollm2-135m

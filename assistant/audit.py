@@ -1,6 +1,6 @@
 """Append-only audit trail of turns, hand-offs and agent actions, chained with an HMAC.
 
-Each record's hash is HMAC-SHA256, under a key kept outside the database (BANK_AUDIT_KEY or
+Each record's hash is HMAC-SHA256, under a key kept outside the database (BANK_AUDIT__KEY or
 a key file, see `assistant/audit_anchors.py`), of the previous record's hash and its own
 canonical JSON. Whoever can write the database but lacks the key cannot edit, insert or
 delete a record and recompute a chain that `bankassist audit verify` accepts; cutting off
@@ -146,7 +146,7 @@ class AuditLog:
                     return Verification(False, checked, f"record {r.id} does not follow record {r.id - 1}")
                 key = self._key if keyed_from is not None and r.id >= keyed_from else None
                 if record_hash(prev, r.id, r.created_at, r.kind, r.conversation_id, r.payload, key=key) != r.hash:
-                    return Verification(False, checked, f"record {r.id} was altered (or BANK_AUDIT_KEY is not the chain's key)")
+                    return Verification(False, checked, f"record {r.id} was altered (or BANK_AUDIT__KEY is not the chain's key)")
                 if r.id in pinned and pinned[r.id].hash != r.hash:
                     return Verification(False, checked, f"record {r.id} differs from its anchor of {pinned[r.id].at}")
                 if r.id == keyed_from and r.kind != "chain_keyed":

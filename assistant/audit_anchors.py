@@ -1,7 +1,7 @@
 """What keeps the audit chain honest from outside the database: its HMAC key and its anchors.
 
-The key comes from BANK_AUDIT_KEY, else from a key file (created once with 32 random bytes,
-mode 0600) so a development box works out of the box; production requires BANK_AUDIT_KEY.
+The key comes from BANK_AUDIT__KEY, else from a key file (created once with 32 random bytes,
+mode 0600) so a development box works out of the box; production requires BANK_AUDIT__KEY.
 
 An anchor is one JSON line appended to the anchors file by `bankassist audit anchor`:
 the head record's id, its hash, how many records the chain held and when, MACed with the
@@ -38,7 +38,7 @@ def load_key(key: str | None, key_file: Path, *, create: bool) -> bytes:
         data = key_file.read_bytes().strip()
     except FileNotFoundError:
         if not create:
-            raise AuditKeyError(f"no audit key: set BANK_AUDIT_KEY or create {key_file}") from None
+            raise AuditKeyError(f"no audit key: set BANK_AUDIT__KEY or create {key_file}") from None
         key_file.parent.mkdir(parents=True, exist_ok=True)
         data = secrets.token_hex(32).encode()
         try:

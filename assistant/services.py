@@ -27,7 +27,8 @@ from assistant.banking.identity import IdentityVerifier
 from assistant.banking.setup import build_banking_backend, build_identity_verifier
 from assistant.bus import EventBus, InMemoryBus, RedisBus
 from assistant.config import Settings, offline_environment
-from assistant.core.pipeline import DialoguePipeline, PipelineConfig
+from assistant.config.yaml_files import CannedReplies, load_yaml_model
+from assistant.core.pipeline import DialoguePipeline
 from assistant.core.sign_in import KeypadSignIn
 from assistant.dialogue.service import SelfService
 from assistant.handoff.policy import HandoffPolicy
@@ -90,11 +91,11 @@ def build_embedder(settings: Settings) -> MiniLMEmbeddings:
 
     offline_environment()
     torch.set_num_threads(settings.torch_threads)
-    model_dir = resolve_embedding(settings.embedding_model)
-    if settings.embedding_runtime == "torch":
+    model_dir = resolve_embedding(settings.retrieval.embedding_model)
+    if settings.retrieval.embedding_runtime == "torch":
         return MiniLMEmbeddings(model_dir, threads=settings.torch_threads)
     onnx = resolve_onnx_encoder(model_dir, settings.models_cache)
-    queries = resolve_onnx_encoder(model_dir, settings.models_cache, int8=True) if settings.embedding_query_int8 else None
+    queries = resolve_onnx_encoder(model_dir, settings.models_cache, int8=True) if settings.retrieval.embedding_query_int8 else None
     return MiniLMEmbeddings(model_dir, onnx_file=onnx, query_onnx_file=queries, threads=settings.torch_threads)
 
 
@@ -103,37 +104,37 @@ def build_reranker(settings: Settings, *, threads: int | None = None) -> Sentenc
 
     `threads`: more than the per-model setting for batch work (`kb build` warms every passage).
     """
-    if not settings.rerank_model:
+    if not settings.retrieval.rerank_model:
         return None
     offline_environment()
-    model_dir = resolve_rerank_model(settings.rerank_model, settings.models_cache)
-    onnx = None if settings.embedding_runtime == "torch" else resolve_onnx_encoder(model_dir, settings.models_cache)
+    model_dir = resolve_rerank_model(settings.retrieval.rerank_model, settings.models_cache)
+    onnx = None if settings.retrieval.embedding_runtime == "torch" else resolve_onnx_encoder(model_dir, settings.models_cache)
     encoder = MiniLMEmbeddings(model_dir, onnx_file=onnx, threads=threads or settings.torch_threads)
-    return SentenceReranker(encoder, cache_path=settings.rerank_vector_cache, name=settings.rerank_model)
+    return SentenceReranker(encoder, cache_path=settings.rerank_vector_cache, name=settings.retrieval.rerank_model)
 
 
 def build_generator(settings: Settings) -> Generator:
-    if settings.llm_backend == "openai":
+    if settings.llm.backend == "openai":
         from assistant.llm.openai_compat import OpenAICompatibleGenerator
 
         return OpenAICompatibleGenerator(
-            base_url=settings.llm_openai_url, model=settings.llm_openai_model,
-            api_key=settings.llm_openai_api_key, timeout_s=settings.llm_timeout_s,
+            base_url=settings.llm.openai_url, model=settings.llm.openai_model,
+            api_key=settings.llm.openai_api_key, timeout_s=settings.llm.timeout_s,
         )
-    if settings.llm_backend == "llamacpp":
+    if settings.llm.backend == "llamacpp":
         from assistant.llm.llamacpp import LlamaCppGenerator
 
         return LlamaCppGenerator(
-            resolve_gguf(settings.llm_model, settings.models_cache), adapter_path=settings.llm_adapter,
-            threads=settings.torch_threads, timeout_s=settings.llm_timeout_s, queue_timeout_s=settings.llm_queue_timeout_s,
-            name=settings.llm_model if settings.llm_model in LLM_REGISTRY else None,  # else the file's name
+            resolve_gguf(settings.llm.model, settings.models_cache), adapter_path=settings.llm.adapter,
+            threads=settings.torch_threads, timeout_s=settings.llm.timeout_s, queue_timeout_s=settings.llm.queue_timeout_s,
+            name=settings.llm.model if settings.llm.model in LLM_REGISTRY else None,  # else the file's name
         )
     from assistant.llm.local import LocalLoraGenerator
 
     return LocalLoraGenerator(
-        resolve_llm(settings.llm_model, settings.models_cache), adapter_path=settings.llm_adapter,
-        threads=settings.torch_threads, dtype=settings.llm_dtype, timeout_s=settings.llm_timeout_s,
-        queue_timeout_s=settings.llm_queue_timeout_s,
+        resolve_llm(settings.llm.model, settings.models_cache), adapter_path=settings.llm.adapter,
+        threads=settings.torch_threads, dtype=settings.llm.dtype, timeout_s=settings.llm.timeout_s,
+        queue_timeout_s=settings.llm.queue_timeout_s,
     )
 
 
@@ -149,7 +150,7 @@ class Repositories:
 
 
 def build_audit(settings: Settings, sessions) -> AuditLog:
-    key = load_key(settings.audit_key, settings.audit_key_path, create=settings.environment != "production")
+    key = load_key(settings.audit.key, settings.audit_key_path, create=settings.environment != "production")
     return AuditLog(sessions, key=key, anchors=AnchorFile(settings.audit_anchors_path))
 
 
@@ -162,24 +163,12 @@ def build_repositories(settings: Settings) -> Repositories:
                         AgentRepository(sessions), RobotRepository(sessions), audit, KbUploads(sessions), sessions)
 
 
-def pipeline_config(settings: Settings) -> PipelineConfig:
-    return PipelineConfig(
-        bank_name=settings.bank_name, retrieval_k=settings.retrieval_k, context_k=settings.context_k,
-        min_relevance=settings.min_relevance, context_margin=settings.context_margin, faq_threshold=settings.faq_threshold, fast_faq_margin=settings.faq_fast_margin,
-        history_turns=settings.history_turns, max_new_tokens=settings.llm_max_new_tokens,
-        quote_figure_questions=settings.quote_figure_questions, quote_categories=tuple(settings.quote_categories), scope_override_relevance=settings.scope_override_relevance,
-        quote_sentences=settings.quote_sentences, quote_context_margin=settings.quote_context_margin,
-        quote_whole_document=settings.quote_whole_document, topic_margin=settings.topic_margin,
-        link_domains=tuple(settings.link_domains),
-    )
-
-
 def ensure_index(settings: Settings, embedder: MiniLMEmbeddings) -> None:
     from knowledge_base.index import build_index, index_exists
 
     if not index_exists(settings.index_dir):
-        log.info("no knowledge-base index in %s: building it from %s", settings.index_dir, settings.kb_docs_dir)
-        report = build_index(Path(settings.kb_docs_dir), settings.index_dir, embedder, progress=False,
+        log.info("no knowledge-base index in %s: building it from %s", settings.index_dir, settings.retrieval.docs_dir)
+        report = build_index(Path(settings.retrieval.docs_dir), settings.index_dir, embedder, progress=False,
                              vector_cache=settings.vector_cache)
         log.info("knowledge base: %s", report.summary())
 
@@ -195,7 +184,7 @@ def build_nlu(settings: Settings, embedder: MiniLMEmbeddings, policy: HandoffPol
     """Shares the retrieval embedder (same MiniLM) and the handoff policy's thresholds."""
     rules = HandoffRules(urgent_intents=policy.urgent_intents, frustration_threshold=policy.frustration_threshold,
                          low_confidence=policy.low_confidence_threshold, urgent_confidence=policy.urgent_confidence)
-    return MiniLMIntentClassifier(embedder, settings.intent_artifact_dir, rules=rules)
+    return MiniLMIntentClassifier(embedder, settings.nlu.artifact_dir, rules=rules)
 
 
 def build_selfservice(settings: Settings, retriever: LiveRetriever, sessions: sessionmaker,
@@ -209,73 +198,96 @@ def build_selfservice(settings: Settings, retriever: LiveRetriever, sessions: se
     from assistant.dialogue.state import DialogueStore
 
     actions = BankActions(bank)
-    flows = load_flows(settings.flows_dir, actions=set(actions.names))
-    matcher = FlowMatcher(flows, retriever.embed_many, min_similarity=settings.flow_min_similarity,
-                          min_intent_confidence=settings.flow_min_intent_confidence)
-    sealer = Sealer.from_file(settings.data_dir / "dialogue.key")
+    flows = load_flows(settings.selfservice.flows_dir, actions=set(actions.names))
+    matcher = FlowMatcher(flows, retriever.embed_many, min_similarity=settings.selfservice.min_similarity,
+                          min_intent_confidence=settings.selfservice.min_intent_confidence)
+    sealer = Sealer.from_file(settings.storage.data_dir / "dialogue.key")
     return SelfService(runner=FlowRunner(flows, actions, sealer=sealer), matcher=matcher, store=DialogueStore(sessions),
-                       faq_threshold=settings.faq_threshold)
+                       faq_threshold=settings.answering.faq_threshold)
 
 
 def load_canned(path: Path) -> list[str]:
-    import yaml
+    """Agents' canned replies: a YAML list of strings (a malformed file stops start-up, naming its line)."""
+    return load_yaml_model(path, CannedReplies).root
 
-    return [str(x) for x in (yaml.safe_load(path.read_text()) or [])]
+
+@dataclass(frozen=True)
+class Knowledge:
+    generator: Generator
+    embedder: MiniLMEmbeddings
+    reranker: SentenceReranker | None
+    retriever: LiveRetriever
 
 
-def build_services(settings: Settings) -> Services:
-    t0 = time.perf_counter()
+def build_knowledge(settings: Settings) -> Knowledge:
     generator = build_generator(settings)  # first: a missing model fails before slower work
     embedder = build_embedder(settings)
     ensure_index(settings, embedder)
     reranker = build_reranker(settings)
-    retriever = LiveRetriever(settings.index_dir, embedder, reranker=reranker)
-    repos = build_repositories(settings)
-    repos.audit.ensure_keyed()  # records from before the key are marked as such (assistant/audit.py)
-    policy = HandoffPolicy.load(settings.handoff_policy)
+    return Knowledge(generator, embedder, reranker, LiveRetriever(settings.index_dir, embedder, reranker=reranker))
+
+
+def load_nlu(settings: Settings, embedder: MiniLMEmbeddings, policy: HandoffPolicy) -> MiniLMIntentClassifier | None:
     try:
-        nlu = build_nlu(settings, embedder, policy)
+        return build_nlu(settings, embedder, policy)
     except MissingArtifactError as exc:  # the assistant still answers; intents, scope and handoff cues are off
         log.warning("intent classifier not loaded: %s", exc)
-        nlu = None
-    metrics = Metrics()
-    bus: EventBus = (RedisBus(settings.redis_url, prefix=settings.redis_prefix, timeout_s=settings.redis_timeout_s)
-                      if settings.redis_url else InMemoryBus())
+        return None
+
+
+def build_bus(settings: Settings) -> EventBus:
+    redis = settings.redis
+    return RedisBus(redis.url, prefix=redis.prefix, timeout_s=redis.timeout_s) if redis.url else InMemoryBus()
+
+
+def build_kb_admin(settings: Settings, kb: Knowledge, repos: Repositories, bus: EventBus) -> KnowledgeAdmin:
+    kb_admin = KnowledgeAdmin(docs_dir=Path(settings.retrieval.docs_dir), index_dir=settings.index_dir,
+                              embedder=kb.embedder, retriever=kb.retriever, vector_cache=settings.vector_cache,
+                              uploads=repos.kb_uploads, bus=bus)
+    if kb_admin.sync_at_start():  # documents another replica added or deleted while this one was down
+        log.info("knowledge base: admin changes from the database applied; index %s", kb.retriever.version)
+    return kb_admin
+
+
+def build_services(settings: Settings) -> Services:
+    from assistant.channels.voice_setup import build_voice
+    from assistant.qa.setup import build_qa
+
+    t0 = time.perf_counter()
+    kb = build_knowledge(settings)
+    repos = build_repositories(settings)
+    repos.audit.ensure_keyed()  # records from before the key are marked as such (assistant/audit.py)
+    policy = HandoffPolicy.load(settings.handoff.policy)  # a malformed policy stops start-up, naming its line
+    nlu, metrics, bus = load_nlu(settings, kb.embedder, policy), Metrics(), build_bus(settings)
     handoff = HandoffService(tickets=repos.tickets, conversations=repos.conversations, bus=bus,
                              expected_handle_minutes=policy.expected_handle_minutes, audit=repos.audit)
-    bank = build_banking_backend(settings) if settings.selfservice_enabled else None
-    selfservice = build_selfservice(settings, retriever, repos.sessions, bank) if bank is not None else None
+    bank = build_banking_backend(settings) if settings.selfservice.enabled else None
+    selfservice = build_selfservice(settings, kb.retriever, repos.sessions, bank) if bank is not None else None
     identity = build_identity_verifier(settings, repos.sessions) if bank is not None else None
     pipeline = DialoguePipeline(
-        knowledge=retriever, generator=generator, conversations=repos.conversations, config=pipeline_config(settings),
-        policy=policy, handoff=handoff, metrics=metrics, audit=repos.audit, nlu=nlu, reranker=reranker,
-        selfservice=selfservice,
+        knowledge=kb.retriever, generator=kb.generator, conversations=repos.conversations, config=settings.answering,
+        bank_name=settings.bank_name, policy=policy, handoff=handoff, metrics=metrics, audit=repos.audit, nlu=nlu,
+        reranker=kb.reranker, selfservice=selfservice,
     )
     keypad = KeypadSignIn(bank=bank, verifier=identity, pipeline=pipeline) \
         if bank is not None and identity is not None else None
-    if settings.llm_backend != "openai":
-        asyncio.run(_warm_up(generator, pipeline.system_prompt()))
-    from assistant.channels.voice_setup import build_voice
-
+    if settings.llm.backend != "openai":
+        asyncio.run(_warm_up(kb.generator, pipeline.system_prompt()))
     voice, voice_error = build_voice(settings)
     startup = time.perf_counter() - t0
-    log.info("services ready in %.1f s (index %s, generator %s)", startup, retriever.version, generator.name)
-    kb_admin = KnowledgeAdmin(docs_dir=Path(settings.kb_docs_dir), index_dir=settings.index_dir, embedder=embedder,
-                              retriever=retriever, vector_cache=settings.vector_cache, uploads=repos.kb_uploads, bus=bus)
-    if kb_admin.sync_at_start():  # documents another replica added or deleted while this one was down
-        log.info("knowledge base: admin changes from the database applied; index %s", retriever.version)
-    kb_editor = build_kb_editor(settings, sessions=repos.sessions, admin=kb_admin, pipeline=pipeline, reranker=reranker,
-                                audit=repos.audit)
-    analytics = Analytics(repos.sessions, embed=embedder.encode, low_confidence=policy.low_confidence_threshold,
-                          gap_config=GapConfig(distance=settings.gap_distance, min_size=settings.gap_min_size))
-    from assistant.qa.setup import build_qa
-
-    qa = build_qa(settings, repos.sessions, embedder.encode)  # a malformed scorecard stops start-up, naming its line
+    log.info("services ready in %.1f s (index %s, generator %s)", startup, kb.retriever.version, kb.generator.name)
+    kb_admin = build_kb_admin(settings, kb, repos, bus)
+    kb_editor = build_kb_editor(settings, sessions=repos.sessions, admin=kb_admin, pipeline=pipeline,
+                                reranker=kb.reranker, audit=repos.audit)
+    analytics = Analytics(repos.sessions, embed=kb.embedder.encode, low_confidence=policy.low_confidence_threshold,
+                          gap_config=GapConfig(distance=settings.analytics.gap_distance,
+                                               min_size=settings.analytics.gap_min_size))
+    qa = build_qa(settings, repos.sessions, kb.embedder.encode)  # a malformed scorecard stops start-up, naming its line
     return Services(
-        settings=settings, embedder=embedder, retriever=retriever, generator=generator, conversations=repos.conversations,
-        tickets=repos.tickets, agents=repos.agents, bus=bus, handoff=handoff, pipeline=ThrottledPipeline(pipeline),
-        startup_s=startup, canned_replies=load_canned(settings.canned_replies), kb_admin=kb_admin, robots=repos.robots,
-        metrics=metrics, audit=repos.audit, voice=voice, voice_error=voice_error, nlu=nlu, selfservice=selfservice,
-        identity=identity, keypad=keypad, kb_editor=kb_editor, analytics=analytics, csat=CsatRepository(repos.sessions),
-        qa=qa,
+        settings=settings, embedder=kb.embedder, retriever=kb.retriever, generator=kb.generator,
+        conversations=repos.conversations, tickets=repos.tickets, agents=repos.agents, bus=bus, handoff=handoff,
+        pipeline=ThrottledPipeline(pipeline), startup_s=startup, canned_replies=load_canned(settings.handoff.canned_replies),
+        kb_admin=kb_admin, robots=repos.robots, metrics=metrics, audit=repos.audit, voice=voice, voice_error=voice_error,
+        nlu=nlu, selfservice=selfservice, identity=identity, keypad=keypad, kb_editor=kb_editor, analytics=analytics,
+        csat=CsatRepository(repos.sessions), qa=qa,
     )

@@ -1,12 +1,12 @@
 """Abuse limits shared by every channel: one Throttle per app, in memory or in Redis (across replicas).
 
 Rules, each a setting in `limits` notation ("30/minute", "20/hour"):
-- requests per client on the /v1 HTTP routes (BANK_RATE_LIMIT_IP);
-- websocket handshakes per client, on every socket (BANK_RATE_LIMIT_WS_CONNECT);
+- requests per client on the /v1 HTTP routes (BANK_RATE_LIMIT__IP);
+- websocket handshakes per client, on every socket (BANK_RATE_LIMIT__WS_CONNECT);
 - customer turns per conversation, whichever transport carries them: REST /v1/chat, the chat
-  socket, lobby robots, voice (BANK_RATE_LIMIT_SESSION);
-- new conversations per client (BANK_RATE_LIMIT_CONVERSATIONS);
-- new hand-off tickets per client (BANK_RATE_LIMIT_TICKETS).
+  socket, lobby robots, voice (BANK_RATE_LIMIT__SESSION);
+- new conversations per client (BANK_RATE_LIMIT__CONVERSATIONS);
+- new hand-off tickets per client (BANK_RATE_LIMIT__TICKETS).
 
 A client is the address the trusted proxy reports (an IPv6 address counts by its /64, one
 subscriber's prefix: 2001:db8:1:2::5 and 2001:db8:1:2::6 are one client), or `robot:<id>` for an
@@ -16,7 +16,7 @@ every caller (their handshake rate still counts per address).
 A limit that is reached raises `Limited`: HTTP answers 429 with Retry-After, a socket handshake
 is closed with code 4429 and the message as reason, a turn on an open socket gets an error frame.
 
-The limit store failing, or not answering within BANK_REDIS_TIMEOUT_S, lets the request through
+The limit store failing, or not answering within BANK_REDIS__TIMEOUT_S, lets the request through
 (fail open: a Redis outage must not lock every customer out), logs a warning and counts
 bankassist_limit_store_failures_total. Nothing waits on the store longer than that timeout.
 """
@@ -103,10 +103,10 @@ class Throttle:
 
     @classmethod
     def from_settings(cls, settings) -> Throttle:
-        rules = {"ip": settings.rate_limit_ip, "ws_connect": settings.rate_limit_ws_connect,
-                 "turn": settings.rate_limit_session, "conversation": settings.rate_limit_conversations,
-                 "ticket": settings.rate_limit_tickets}
-        return cls(rules, redis_url=settings.redis_url, timeout_s=settings.redis_timeout_s)
+        rules = {"ip": settings.rate_limit.ip, "ws_connect": settings.rate_limit.ws_connect,
+                 "turn": settings.rate_limit.session, "conversation": settings.rate_limit.conversations,
+                 "ticket": settings.rate_limit.tickets}
+        return cls(rules, redis_url=settings.redis.url, timeout_s=settings.redis.timeout_s)
 
     async def check(self, rule: str, key: str) -> None:
         """Count one event for `key` under `rule`; raise Limited when over the limit."""

@@ -232,13 +232,13 @@ def _negatives(src: Sources, rng, add, pick) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--data", type=Path, help="../shared/data (default: BANK_SHARED_DATA_DIR)")
+    ap.add_argument("--data", type=Path, help="../shared/data (default: BANK_NLU__SHARED_DATA_DIR)")
     ap.add_argument("--seed", type=int, default=29)
     ap.add_argument("--out", type=Path, default=OUT)
     args = ap.parse_args()
     from assistant.config import Settings
 
-    data = args.data or Settings(_env_file=None).shared_data_dir
+    data = args.data or Settings(_env_file=None).nlu.shared_data_dir
     rng = random.Random(args.seed)
     src = Sources(data, Kb(ROOT / "knowledge_base" / "docs"), rng)
     convs = sorted(build(src, rng), key=lambda c: c["id"])

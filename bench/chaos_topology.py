@@ -61,16 +61,16 @@ class Topology:
         self.nginx: subprocess.Popen | None = None
         (run_dir / "redis").mkdir(parents=True, exist_ok=True)
         self.env = child_environment(
-            BANK_ENVIRONMENT="production", BANK_DATABASE_URL=database_url,
-            BANK_REDIS_URL=f"redis://:{self.redis_password}@127.0.0.1:{redis_port}/0",
-            BANK_ADMIN_TOKEN=_secret(32), BANK_AUDIT_KEY=_secret(32),
-            BANK_FORWARDED_ALLOW_IPS="127.0.0.1", BANK_LOG_JSON="true", BANK_VOICE_TELEPHONY="false",
-            BANK_DATA_DIR=str(run_dir / "data"),  # one folder for both, as compose shares kb-index
-            BANK_LLM_MODEL="smollm2-135m", BANK_LLM_MAX_NEW_TOKENS="48", BANK_VOICE_ENABLED="false",
-            BANK_LOG_LEVEL="WARNING", BANK_BANKING_URL=f"http://127.0.0.1:{base_port + 19}",
-            BANK_RATE_LIMIT_IP="100000/minute", BANK_RATE_LIMIT_SESSION="1000/minute",
-            BANK_RATE_LIMIT_WS_CONNECT="100000/minute", BANK_RATE_LIMIT_CONVERSATIONS="100000/minute",
-            BANK_RATE_LIMIT_TICKETS="100000/minute")
+            BANK_ENVIRONMENT="production", BANK_STORAGE__DATABASE_URL=database_url,
+            BANK_REDIS__URL=f"redis://:{self.redis_password}@127.0.0.1:{redis_port}/0",
+            BANK_SECURITY__ADMIN_TOKEN=_secret(32), BANK_AUDIT__KEY=_secret(32),
+            BANK_SECURITY__FORWARDED_ALLOW_IPS="127.0.0.1", BANK_SERVER__LOG_JSON="true", BANK_VOICE__TELEPHONY="false",
+            BANK_STORAGE__DATA_DIR=str(run_dir / "data"),  # one folder for both, as compose shares kb-index
+            BANK_LLM__MODEL="smollm2-135m", BANK_ANSWERING__MAX_NEW_TOKENS="48", BANK_VOICE__ENABLED="false",
+            BANK_SERVER__LOG_LEVEL="WARNING", BANK_BANKING__URL=f"http://127.0.0.1:{base_port + 19}",
+            BANK_RATE_LIMIT__IP="100000/minute", BANK_RATE_LIMIT__SESSION="1000/minute",
+            BANK_RATE_LIMIT__WS_CONNECT="100000/minute", BANK_RATE_LIMIT__CONVERSATIONS="100000/minute",
+            BANK_RATE_LIMIT__TICKETS="100000/minute")
 
     @property
     def urls(self) -> list[str]:

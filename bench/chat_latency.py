@@ -124,7 +124,7 @@ def main() -> None:
 
     configure_logging("WARNING")
     data_dir = tempfile.mkdtemp(prefix="bench-")
-    settings = Settings(data_dir=data_dir)
+    settings = Settings(storage={"data_dir": data_dir})
     t0 = time.perf_counter()
     services = build_services(settings)  # builds the index into the temp dir on the way
     first_start = time.perf_counter() - t0
@@ -133,7 +133,7 @@ def main() -> None:
     by_path = asyncio.run(run_turns(services, questions))
     rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     result = {
-        "model": settings.llm_model, "turns": len(questions), "peak_rss_mib": round(rss_mib),
+        "model": settings.llm.model, "turns": len(questions), "peak_rss_mib": round(rss_mib),
         "in_process_start_s_incl_index_build": round(first_start, 2),
         "warm_start_s": round(warm_start_seconds(data_dir), 2),
         "paths": {

@@ -35,7 +35,7 @@ def main() -> None:
 
     torch.set_num_threads(1)
     settings = Settings()
-    model_dir = resolve_embedding(settings.embedding_model)
+    model_dir = resolve_embedding(settings.retrieval.embedding_model)
     texts = [q for f in load_directory(ROOT / "knowledge_base" / "docs" / "faq").faqs for q in f.questions]
     runtimes = {
         "torch": MiniLMEmbeddings(model_dir).encode,

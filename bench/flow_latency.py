@@ -76,14 +76,16 @@ def own_cost(turns: int) -> None:
     from tests.banking_helpers import ServerThread
 
     configure_logging("WARNING")
-    settings = Settings(data_dir=tempfile.mkdtemp(prefix="flow-bench-"), llm_model="smollm2-135m", voice_enabled=False,
-                        banking_url=f"http://127.0.0.1:{free_port()}", rate_limit_session="100000/minute",
-                        rate_limit_conversations="100000/minute", _env_file=None)
-    with ServerThread(bank_app(sandbox_config(settings), reset=True), port=int(settings.banking_url.rsplit(":", 1)[1])):
+    settings = Settings(
+        _env_file=None, storage={"data_dir": tempfile.mkdtemp(prefix="flow-bench-")}, llm={"model": "smollm2-135m"},
+        voice={"enabled": False}, banking={"url": f"http://127.0.0.1:{free_port()}"},
+        rate_limit={"session": "100000/minute", "conversations": "100000/minute"},
+    )
+    with ServerThread(bank_app(sandbox_config(settings), reset=True), port=int(settings.banking.url.rsplit(":", 1)[1])):
         services = build_services(settings)
         actions = services.selfservice.runner.actions
         actions.backend = TimedBackend(actions.backend)
-        bank = httpx.Client(base_url=settings.banking_url)
+        bank = httpx.Client(base_url=settings.banking.url)
         own: list[float] = []
         whole: list[float] = []
 
@@ -156,10 +158,10 @@ def load(sessions: int, share: float, think: float, ramp: float) -> None:
     data = tempfile.mkdtemp(prefix="flow-load-")
     api, bank_port = free_port(), free_port()
     env = child_environment(
-        BANK_DATA_DIR=data, BANK_LLM_MODEL="smollm2-135m", BANK_VOICE_ENABLED="false",
-        BANK_BANKING_URL=f"http://127.0.0.1:{bank_port}", BANK_LOG_LEVEL="WARNING", BANK_RATE_LIMIT_IP="100000/minute",
-        BANK_RATE_LIMIT_CONVERSATIONS="100000/minute", BANK_RATE_LIMIT_WS_CONNECT="100000/minute",
-        BANK_RATE_LIMIT_SESSION="100000/minute")
+        BANK_STORAGE__DATA_DIR=data, BANK_LLM__MODEL="smollm2-135m", BANK_VOICE__ENABLED="false",
+        BANK_BANKING__URL=f"http://127.0.0.1:{bank_port}", BANK_SERVER__LOG_LEVEL="WARNING", BANK_RATE_LIMIT__IP="100000/minute",
+        BANK_RATE_LIMIT__CONVERSATIONS="100000/minute", BANK_RATE_LIMIT__WS_CONNECT="100000/minute",
+        BANK_RATE_LIMIT__SESSION="100000/minute")
     cli = [sys.executable, "-m", "assistant.cli"]
     procs = [subprocess.Popen([*cli, "sandbox", "serve", "--port", str(bank_port)], env=env, cwd=ROOT),
              subprocess.Popen([*cli, "serve", "--port", str(api)], env=env, cwd=ROOT)]

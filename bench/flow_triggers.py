@@ -58,7 +58,7 @@ def main() -> int:
     settings = Settings(_env_file=None)
     embedder = build_embedder(settings)
     retriever = LiveRetriever(settings.index_dir, embedder)
-    nlu = build_nlu(settings, embedder, HandoffPolicy.load(settings.handoff_policy))
+    nlu = build_nlu(settings, embedder, HandoffPolicy.load(settings.handoff.policy))
     selfservice = build_selfservice(settings, retriever, sessionmaker_stub(), build_banking_backend(settings))
 
     def flow_for(text: str) -> str | None:

@@ -103,7 +103,7 @@ def main() -> int:
     ap.add_argument("--split", choices=("dev", "holdout", "all"), default="dev")
     ap.add_argument("--kinds", default="", help="comma-separated kinds (default: all)")
     ap.add_argument("--limit", type=int, default=0)
-    ap.add_argument("--model", default="smollm2-135m", help="BANK_LLM_MODEL for the run")
+    ap.add_argument("--model", default="smollm2-135m", help="BANK_LLM__MODEL for the run")
     ap.add_argument("--max-new-tokens", type=int, default=24, help="the reply's words do not matter here; fewer is faster")
     ap.add_argument("--bank-port", type=int, default=8221, help="port of the sandbox bank started for signed-in conversations")
     ap.add_argument("--misses", action="store_true", help="print the dev split's misses (never the holdout's)")
@@ -125,17 +125,18 @@ def main() -> int:
     convs = [c for c in yaml.safe_load(args.set.read_text()) if (args.split == "all" or c["split"] == args.split)
              and (not kinds or c["kind"] in kinds)][: args.limit or None]
     configure_logging("WARNING")
-    settings = Settings(data_dir=tempfile.mkdtemp(prefix="followups-"), voice_enabled=False, llm_model=args.model,
-                        llm_max_new_tokens=args.max_new_tokens,
-                        rate_limit_ip="1000000/minute", rate_limit_session="1000000/minute",
-                        rate_limit_conversations="1000000/minute", rate_limit_tickets="1000000/minute",
-                        banking_url=f"http://127.0.0.1:{args.bank_port}")
+    settings = Settings(
+        storage={"data_dir": tempfile.mkdtemp(prefix="followups-")}, voice={"enabled": False},
+        llm={"model": args.model}, answering={"max_new_tokens": args.max_new_tokens},
+        rate_limit={"ip": "1000000/minute", "session": "1000000/minute", "conversations": "1000000/minute", "tickets": "1000000/minute"},
+        banking={"url": f"http://127.0.0.1:{args.bank_port}"},
+    )
     services = build_services(settings)
     answer_doc = {e.faq_id: e.answer_doc for e in services.retriever.current.faq._entries.values()}
     results, t0 = {}, time.perf_counter()
     with ServerThread(bank_app(sandbox_config(settings), reset=True), port=args.bank_port), \
             TestClient(create_app(settings, services)) as client:
-        bank = SandboxHelpers(settings.banking_url)
+        bank = SandboxHelpers(settings.banking.url)
         for c in convs:
             results[c["id"]] = play(client, bank, c, answer_doc)
             if c["kind"] == "new_topic":

@@ -68,7 +68,7 @@ def score(vectors: np.ndarray, labels: list[str], distance: float) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--data", type=Path, default=Settings(_env_file=None).banking77_dir / "train.csv")
+    ap.add_argument("--data", type=Path, default=Settings(_env_file=None).nlu.banking77_dir / "train.csv")
     ap.add_argument("--per-intent", type=int, default=12)
     ap.add_argument("--holdout", type=float, default=None, help="score the held-out intents with this distance")
     ap.add_argument("--seed", type=int, default=77)

@@ -43,7 +43,7 @@ def main() -> int:
     settings = Settings(torch_threads=1)
     embedder = build_embedder(settings)  # sets torch to one thread
     t0 = time.perf_counter()
-    clf = MiniLMIntentClassifier(embedder, settings.intent_artifact_dir)
+    clf = MiniLMIntentClassifier(embedder, settings.nlu.artifact_dir)
     load_s = time.perf_counter() - t0
     texts = [t for f in (HUMAN_TEST_FILE, OOD_TEST_FILE) for group in load_yaml_lists(f).values() for t in group]
     for t in texts[:10]:

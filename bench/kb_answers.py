@@ -57,9 +57,10 @@ def chat_services(prefix: str):
     from assistant.services import build_services
 
     configure_logging("WARNING")
-    settings = Settings(data_dir=tempfile.mkdtemp(prefix=prefix), voice_enabled=False,
-                        rate_limit_ip="100000/minute", rate_limit_session="100000/minute",
-                        rate_limit_conversations="100000/minute")
+    settings = Settings(
+        storage={"data_dir": tempfile.mkdtemp(prefix=prefix)}, voice={"enabled": False},
+        rate_limit={"ip": "100000/minute", "session": "100000/minute", "conversations": "100000/minute"},
+    )
     services = build_services(settings)
     answer_doc = {e.faq_id: e.answer_doc for e in services.retriever.faq_entries}
     return settings, services, answer_doc

@@ -76,7 +76,7 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "var" / "bench" / "llm_speed.json")
     args = ap.parse_args()
     settings = Settings(_env_file=None)
-    model_dir = resolve_llm(settings.llm_model, settings.models_cache)
+    model_dir = resolve_llm(settings.llm.model, settings.models_cache)
     reqs = requests(args.dataset, args.n, args.max_new_tokens)
     from transformers import AutoTokenizer
 
@@ -85,7 +85,7 @@ def main() -> int:
     for variant in args.variants.split(","):
         adapter = None if variant.endswith("base") else args.adapter
         if variant.startswith("llamacpp"):
-            gen = LlamaCppGenerator(resolve_gguf(settings.llm_model, settings.models_cache), adapter_path=adapter,
+            gen = LlamaCppGenerator(resolve_gguf(settings.llm.model, settings.models_cache), adapter_path=adapter,
                                     threads=args.threads, timeout_s=600)
         else:
             gen = LocalLoraGenerator(model_dir, adapter_path=adapter, threads=args.threads, timeout_s=600)

@@ -170,9 +170,9 @@ def main() -> None:
     global ASKED, RETYPED
     ASKED, RETYPED = faq_variants(), args.retyped
     data = tempfile.mkdtemp(prefix="load-")
-    env = child_environment(BANK_DATA_DIR=data, BANK_LLM_MODEL="smollm2-135m", BANK_LOG_LEVEL="WARNING",
-                            BANK_VOICE_ENABLED="false", BANK_RATE_LIMIT_SESSION="100000/minute",
-                            BANK_RATE_LIMIT_WS_CONNECT="100000/minute", BANK_RATE_LIMIT_CONVERSATIONS="100000/minute")
+    env = child_environment(BANK_STORAGE__DATA_DIR=data, BANK_LLM__MODEL="smollm2-135m", BANK_SERVER__LOG_LEVEL="WARNING",
+                            BANK_VOICE__ENABLED="false", BANK_RATE_LIMIT__SESSION="100000/minute",
+                            BANK_RATE_LIMIT__WS_CONNECT="100000/minute", BANK_RATE_LIMIT__CONVERSATIONS="100000/minute")
     bankassist = str(Path(sys.executable).parent / "bankassist")
     token = subprocess.run([bankassist, "robots", "add", "load-robot", "--branch", "bench"], env=env,
                            capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]

@@ -41,12 +41,12 @@ def build_scorer(judge_items: set[str], llm: str):
 
     settings = Settings(_env_file=None)
     card = load_default()
-    tools = Tools(encode=build_embedder(settings).encode, kb_text=KbTexts(Path(settings.kb_docs_dir)))
+    tools = Tools(encode=build_embedder(settings).encode, kb_text=KbTexts(Path(settings.retrieval.docs_dir)))
     if judge_items:
         from assistant.qa.judge import LlmJudge
         from assistant.services import build_generator
 
-        slow = Settings(_env_file=None, llm_model=llm, llm_timeout_s=900.0, llm_queue_timeout_s=900.0)  # batch: no turn waits
+        slow = Settings(_env_file=None, llm={"model": llm, "timeout_s": 900.0, "queue_timeout_s": 900.0})  # batch: no turn waits
         tools.judge = LlmJudge(build_generator(slow))
         items = [i.model_copy(update={"decided_by": Method.LLM}) if i.id in judge_items else i for i in card.items]
         card = card.model_copy(update={"items": items})

@@ -167,17 +167,19 @@ def build(args: argparse.Namespace) -> list[dict]:
     from tests.banking_helpers import ServerThread, free_port
 
     rng = random.Random(args.seed)
-    data = Path(args.data) if args.data else Settings().shared_data_dir
+    data = Path(args.data) if args.data else Settings().nlu.shared_data_dir
     b77 = banking77(data)
     dialogues = json.loads((data / "sgd" / "banks_train_dialogues.json").read_text())
     rng.shuffle(dialogues)
     closings = [[t for t in d["turns"] if t["speaker"] == "USER"][-1]["utterance"] for d in dialogues[:60]]
     scripts = yaml.safe_load(SCRIPTS.read_text())
     port = free_port()
-    settings = Settings(data_dir=Path(tempfile.mkdtemp(prefix="qa-build-")), llm_model=args.llm, _env_file=None,
-                        banking_url=f"http://127.0.0.1:{port}", rate_limit_ip="100000/minute",
-                        rate_limit_session="100000/minute", rate_limit_conversations="100000/minute",
-                        rate_limit_tickets="100000/minute", voice_enabled=False)
+    settings = Settings(
+        _env_file=None, storage={"data_dir": Path(tempfile.mkdtemp(prefix="qa-build-"))}, llm={"model": args.llm},
+        banking={"url": f"http://127.0.0.1:{port}"},
+        rate_limit={"ip": "100000/minute", "session": "100000/minute", "conversations": "100000/minute", "tickets": "100000/minute"},
+        voice={"enabled": False},
+    )
     plan = ([("faq", None)] * args.faq + [("selfservice", d) for d in dialogues[60:60 + args.selfservice]]
             + [("dispute", None)] * args.dispute + [("sgd_agent", d) for d in dialogues[100:100 + args.sgd_agent]]
             + [("scripted_agent", s) for s in scripts])
@@ -186,7 +188,7 @@ def build(args: argparse.Namespace) -> list[dict]:
     out = []
     with ServerThread(bank_app(sandbox_config(settings), reset=True), port=port):
         services = build_services(settings)
-        bank = SandboxHelpers(settings.banking_url)
+        bank = SandboxHelpers(settings.banking.url)
         with TestClient(create_app(settings, services)) as client:
             b = Builder(client, bank, services, rng, b77)
             for i, (kind, arg) in enumerate(plan):
@@ -203,7 +205,7 @@ def build(args: argparse.Namespace) -> list[dict]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default=str(ROOT / "tests" / "qa" / "labelled" / "conversations.yaml"))
-    ap.add_argument("--data", default=None, help="the shared data folder (default: BANK_SHARED_DATA_DIR / Settings)")
+    ap.add_argument("--data", default=None, help="the shared data folder (default: BANK_NLU__SHARED_DATA_DIR / Settings)")
     ap.add_argument("--llm", default="qwen2.5-coder-0.5b")
     ap.add_argument("--seed", type=int, default=27)
     ap.add_argument("--faq", type=int, default=20)

@@ -7,7 +7,7 @@ false positives on ordinary banking messages written by others.
 Attacks: tests/redteam/attacks.yaml (one message each; `kb: poisoned` ones against the knowledge base plus
 tests/redteam/poisoned/) and tests/redteam/flow_attacks.yaml (turns over the chat websocket against the
 sandbox bank, started here on a port of 8100-8119). The model is what `bankassist models prepare` with no
-arguments prepares (Settings().llm_model, with its adapter), unless --model names another. Prints, per
+arguments prepares (Settings().llm.model, with its adapter), unless --model names another. Prints, per
 category, the attacks that succeeded (and those that never reached their target: setup), the held-out
 attacks apart.
 
@@ -74,13 +74,14 @@ def false_positives(path: Path | None, show: int, data: Path) -> None:
 def _settings(root: Path, model: str | None, port: int, **extra):
     from assistant.config import Settings
 
-    kw = {"llm_model": model} if model else {}
     # Generous model timeouts: on a busy machine the default 60 s / 4 s would quote passages instead of
     # letting the model answer, and the attacks are meant for the model.
-    return Settings(data_dir=root / "data", voice_enabled=False, _env_file=None, banking_url=f"http://127.0.0.1:{port}",
-                    llm_timeout_s=600, llm_queue_timeout_s=600,
-                    rate_limit_ip="100000/minute", rate_limit_session="100000/minute", rate_limit_ws_connect="100000/minute",
-                    rate_limit_conversations="100000/minute", rate_limit_tickets="100000/minute", **kw, **extra)
+    unlimited = "100000/minute"
+    return Settings(_env_file=None, storage={"data_dir": root / "data"}, voice={"enabled": False},
+                    banking={"url": f"http://127.0.0.1:{port}"},
+                    llm={"timeout_s": 600, "queue_timeout_s": 600, **({"model": model} if model else {})},
+                    rate_limit={"ip": unlimited, "session": unlimited, "ws_connect": unlimited,
+                                "conversations": unlimited, "tickets": unlimited}).changed(**extra)
 
 
 def run_attacks(model: str | None, only: str, show: int, split: str) -> None:
@@ -103,19 +104,19 @@ def run_attacks(model: str | None, only: str, show: int, split: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root, port = Path(tmp), 8107
         settings = _settings(root, model, port)
-        print(f"model {settings.llm_model} ({settings.llm_backend}), {len(single) + len(flows)} attacks", flush=True)
+        print(f"model {settings.llm.model} ({settings.llm.backend}), {len(single) + len(flows)} attacks", flush=True)
         with ServerThread(bank_app(sandbox_config(settings), reset=True), port=port):
             services = build_services(settings)
             judge = Judge(services.pipeline.system_prompt(), sandbox_facts())
             direct = [a for a in single if a["category"] != "kb_injection"]
             outcomes += [asyncio.run(run_single(services.pipeline, a, judge)) for a in direct]
             with TestClient(create_app(settings, services)) as client:
-                bank = Bank(settings.banking_url, sandbox_config(settings))
+                bank = Bank(settings.banking.url, sandbox_config(settings))
                 outcomes += [run_flow(client, bank, a, services.pipeline.system_prompt()) for a in flows]
             kb = [a for a in single if a["category"] == "kb_injection"]
             if kb:
-                docs = poisoned_docs(settings.kb_docs_dir, root / "poisoned-docs")
-                poisoned = build_services(_settings(root / "p", model, port, kb_docs_dir=docs, selfservice_enabled=False))
+                docs = poisoned_docs(settings.retrieval.docs_dir, root / "poisoned-docs")
+                poisoned = build_services(_settings(root / "p", model, port, retrieval__docs_dir=docs, selfservice__enabled=False))
                 outcomes += [asyncio.run(run_single(poisoned.pipeline, a, judge)) for a in kb]
     report(outcomes, show)
 

@@ -191,18 +191,19 @@ def main() -> int:
     from tests.banking_helpers import ServerThread, free_port
 
     configure_logging("WARNING")
-    settings = Settings(data_dir=tempfile.mkdtemp(prefix="sgd-bench-"), voice_enabled=False, _env_file=None,
-                        llm_model="smollm2-135m",  # task success never depends on generated text
-                        rate_limit_ip="1000000/minute", rate_limit_session="1000000/minute", rate_limit_conversations="1000000/minute",
-                        rate_limit_tickets="1000000/minute",
-                        banking_url=f"http://127.0.0.1:{free_port()}")
+    settings = Settings(
+        _env_file=None, storage={"data_dir": tempfile.mkdtemp(prefix="sgd-bench-")}, voice={"enabled": False},
+        llm={"model": "smollm2-135m"},
+        rate_limit={"ip": "1000000/minute", "session": "1000000/minute", "conversations": "1000000/minute", "tickets": "1000000/minute"},
+        banking={"url": f"http://127.0.0.1:{free_port()}"},
+    )
     cfg = dataclasses.replace(sandbox_config(settings), daily_payee_limit_cents=10**12)  # SGD amounts run large
     db = Database(cfg.sqlalchemy_url)
-    port = int(settings.banking_url.rsplit(":", 1)[1])
+    port = int(settings.banking.url.rsplit(":", 1)[1])
     results, failures = [], []
     with ServerThread(bank_app(cfg, db=db, reset=True), port=port), \
             TestClient(create_app(settings, build_services(settings))) as client:
-        bench = Bench(client, httpx.Client(base_url=settings.banking_url, timeout=10), cfg, db)
+        bench = Bench(client, httpx.Client(base_url=settings.banking.url, timeout=10), cfg, db)
         t0 = time.perf_counter()
         for d in dialogues:
             todo = tasks(d)

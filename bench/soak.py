@@ -95,11 +95,11 @@ def main() -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = child_environment(BANK_DATA_DIR=tempfile.mkdtemp(prefix="soak-"), BANK_LLM_MODEL="smollm2-135m",
-                            BANK_LLM_MAX_NEW_TOKENS="48", BANK_VOICE_ENABLED="false", BANK_LOG_LEVEL="WARNING",
-                            BANK_RATE_LIMIT_SESSION="1000/minute",
-                            BANK_RATE_LIMIT_WS_CONNECT="100000/minute", BANK_RATE_LIMIT_CONVERSATIONS="100000/minute",
-                            BANK_RATE_LIMIT_TICKETS="100000/minute")
+    env = child_environment(BANK_STORAGE__DATA_DIR=tempfile.mkdtemp(prefix="soak-"), BANK_LLM__MODEL="smollm2-135m",
+                            BANK_ANSWERING__MAX_NEW_TOKENS="48", BANK_VOICE__ENABLED="false", BANK_SERVER__LOG_LEVEL="WARNING",
+                            BANK_RATE_LIMIT__SESSION="1000/minute",
+                            BANK_RATE_LIMIT__WS_CONNECT="100000/minute", BANK_RATE_LIMIT__CONVERSATIONS="100000/minute",
+                            BANK_RATE_LIMIT__TICKETS="100000/minute")
     server = subprocess.Popen([str(Path(sys.executable).parent / "bankassist"), "serve", "--port", str(port)], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

@@ -7,7 +7,7 @@ Data and splits are fixed in finetune/intent/external.py: `test` is for reported
 errors are not read while tuning), `dev` may be inspected. Human-request recall is measured on
 finetune/data/human_request_fresh.yaml (written apart from the training templates) and on the
 older finetune/data/human_request_test.yaml. BANKING77 "held-out" is the seed-13 15 % split of
-the training CSV (the official test split is not used). Needs ../shared/data or BANK_SHARED_DATA_DIR.
+the training CSV (the official test split is not used). Needs ../shared/data or BANK_NLU__SHARED_DATA_DIR.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ def main() -> int:
     ap.add_argument("--sgd-limit", type=int, default=4000, help="fixed subset of SGD other-domain turns (0: all)")
     ap.add_argument("--latency-n", type=int, default=200)
     ap.add_argument("--json", type=Path)
-    ap.add_argument("--shared-data-dir", type=Path, help="default: BANK_SHARED_DATA_DIR")
+    ap.add_argument("--shared-data-dir", type=Path, help="default: BANK_NLU__SHARED_DATA_DIR")
     args = ap.parse_args()
 
     import torch
@@ -61,11 +61,11 @@ def main() -> int:
     from finetune.intent.embed import embed_texts
 
     settings = Settings(torch_threads=1)
-    shared = args.shared_data_dir or settings.shared_data_dir
+    shared = args.shared_data_dir or settings.nlu.shared_data_dir
     embedder = build_embedder(settings)
-    clf = build_nlu(settings, embedder, HandoffPolicy.load(settings.handoff_policy))
-    cfg = json.loads((settings.intent_artifact_dir / "config.json").read_text())["training"]
-    splits, _ = build_dataset(settings.banking77_dir, test_frac=cfg["hparams"]["test_frac"],
+    clf = build_nlu(settings, embedder, HandoffPolicy.load(settings.handoff.policy))
+    cfg = json.loads((settings.nlu.artifact_dir / "config.json").read_text())["training"]
+    splits, _ = build_dataset(settings.nlu.banking77_dir, test_frac=cfg["hparams"]["test_frac"],
                               val_frac=cfg["hparams"]["val_frac"], seed=cfg["seed"])
     b77 = [e for e in splits.test if e.source == "banking77"]
     fresh, old = load_yaml_lists(DATA_DIR / "human_request_fresh.yaml"), load_yaml_lists(HUMAN_TEST_FILE)
@@ -79,7 +79,7 @@ def main() -> int:
     results = {}
     for name, texts in sets.items():
         red = [redact(t).text for t in texts]
-        vecs = embed_texts(red, model_dir=embedder.model_dir, cache_dir=settings.cache_dir / "intent-embeddings") \
+        vecs = embed_texts(red, model_dir=embedder.model_dir, cache_dir=settings.storage.cache_dir / "intent-embeddings") \
             if hasattr(embedder, "model_dir") else embedder.encode(red)
         results[name] = [clf.classify(t, embedding=v) for t, v in zip(red, vecs, strict=True)]
     r = {k: [Seen(x) for x in v] for k, v in results.items()}

@@ -133,7 +133,7 @@ def faq_path_audio(services, tts, n: int) -> list[tuple[bytes, float]]:
         ulaw, end_s = phone_audio(tts, q)
         text = services.voice.asr.transcribe(resample(pcm16_to_float(ulaw_decode(ulaw)), PHONE_RATE, 16000)).text
         faqs = services.retriever.faq_candidates(services.retriever.embed(text), 1) if text else []
-        if faqs and faqs[0].score >= services.settings.faq_threshold + 0.02:
+        if faqs and faqs[0].score >= services.settings.answering.faq_threshold + 0.02:
             picked.append((ulaw, end_s))
         if len(picked) >= n:
             break
@@ -223,8 +223,8 @@ def main() -> int:
     serve(create_app(settings, services), port)
     tts = services.voice.tts
     faq = faq_path_audio(services, tts, args.calls)
-    report = {"llm": services.generator.name, "asr": services.voice.asr.name, "end_silence_ms": settings.voice_end_silence_ms}
-    print(f"LLM {report['llm']}, ASR {report['asr']}, end of turn after {settings.voice_end_silence_ms} ms of silence")
+    report = {"llm": services.generator.name, "asr": services.voice.asr.name, "end_silence_ms": settings.voice.end_silence_ms}
+    print(f"LLM {report['llm']}, ASR {report['asr']}, end of turn after {settings.voice.end_silence_ms} ms of silence")
     seq = asyncio.run(run_calls(port, services, faq, 1))
     report["faq_sequential"] = summary("FAQ-path answers, 1 call at a time", seq, "faq")
     summary("  (all those calls, any path)", seq)

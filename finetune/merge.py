@@ -3,7 +3,7 @@
     python -m finetune.merge --adapter assistant/llm/adapters/qwen05b-bank-v1 --out var/models/qwen05b-bank-v1
     (also: bankassist llm merge ...)
 
-The merged directory loads anywhere a HF model does: BANK_LLM_MODEL=<dir> with no adapter, vLLM
+The merged directory loads anywhere a HF model does: BANK_LLM__MODEL=<dir> with no adapter, vLLM
 (`vllm serve <dir>`), or a GGUF conversion for llama.cpp. Weights are merged in float32 and
 saved in --dtype (bfloat16 by default, the size of the base).
 """

@@ -17,22 +17,23 @@ from assistant.services import build_services  # noqa: E402
 def settings(tmp_path_factory):
     from tests.banking_helpers import free_port
 
+    unlimited = "100000/minute"
     return Settings(
-        data_dir=tmp_path_factory.mktemp("data"), llm_model="smollm2-135m", llm_max_new_tokens=48,
-        rate_limit_ip="100000/minute", rate_limit_session="100000/minute", rate_limit_ws_connect="100000/minute",
-        rate_limit_conversations="100000/minute", rate_limit_tickets="100000/minute", _env_file=None,
-        banking_url=f"http://127.0.0.1:{free_port()}",
+        _env_file=None, storage={"data_dir": tmp_path_factory.mktemp("data")}, llm={"model": "smollm2-135m"},
+        answering={"max_new_tokens": 48}, banking={"url": f"http://127.0.0.1:{free_port()}"},
+        rate_limit={"ip": unlimited, "session": unlimited, "ws_connect": unlimited, "conversations": unlimited,
+                    "tickets": unlimited},
     )
 
 
 @pytest.fixture(scope="session")
 def sandbox_bank(settings):
-    """The sandbox core bank on the port settings.banking_url names, seeded, over a real socket."""
+    """The sandbox core bank on the port settings.banking.url names, seeded, over a real socket."""
     from assistant.banking.setup import sandbox_config
     from sandbox_bank.app import create_app as bank_app
     from tests.banking_helpers import ServerThread
 
-    with ServerThread(bank_app(sandbox_config(settings), reset=True), port=int(settings.banking_url.rsplit(":", 1)[1])) as s:
+    with ServerThread(bank_app(sandbox_config(settings), reset=True), port=int(settings.banking.url.rsplit(":", 1)[1])) as s:
         yield s
 
 
@@ -61,7 +62,7 @@ def kb_services(tmp_path_factory, settings):
     import shutil
 
     root = tmp_path_factory.mktemp("kbeditor")
-    shutil.copytree(settings.kb_docs_dir, root / "docs")
-    kb_settings = settings.model_copy(update={"data_dir": root / "data", "kb_docs_dir": root / "docs",
-                                              "admin_token": KB_ADMIN_TOKEN, "llm_max_new_tokens": 16})
+    shutil.copytree(settings.retrieval.docs_dir, root / "docs")
+    kb_settings = settings.changed(storage__data_dir=root / "data", retrieval__docs_dir=root / "docs",
+                                   security__admin_token=KB_ADMIN_TOKEN, answering__max_new_tokens=16)
     return build_services(kb_settings)

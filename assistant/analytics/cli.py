@@ -15,11 +15,13 @@ if TYPE_CHECKING:
 
 def _analytics(settings: Settings, embed: bool) -> Analytics:
     from assistant.analytics import Analytics, GapConfig
+    from assistant.handoff.policy import HandoffPolicy
     from assistant.services import build_embedder, build_repositories
 
     encode = build_embedder(settings).encode if embed else None
-    return Analytics(build_repositories(settings).sessions, embed=encode,
-                     gap_config=GapConfig(distance=settings.gap_distance, min_size=settings.gap_min_size))
+    gaps = GapConfig(distance=settings.analytics.gap_distance, min_size=settings.analytics.gap_min_size)
+    return Analytics(build_repositories(settings).sessions, embed=encode, gap_config=gaps,
+                     low_confidence=HandoffPolicy.load(settings.handoff.policy).low_confidence_threshold)
 
 
 def _gaps(settings: Settings, args: argparse.Namespace) -> int:

@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
 from assistant.analytics.messages import M, Q
+from assistant.config import AnalyticsSettings
 from assistant.storage.analytics_tables import AnalyticsMark, GapQuestion, KnowledgeGap
 from assistant.storage.models import table_of, utcnow
 
@@ -34,10 +35,13 @@ UNSERVED_PATHS = {"no_answer": "no_answer", "clarify": "clarify", "handoff": "ha
 Embed = Callable[[list[str]], np.ndarray]
 
 
+_SETTINGS = AnalyticsSettings()  # the defaults of BANK_ANALYTICS__GAP_*
+
+
 @dataclass(frozen=True, slots=True)
 class GapConfig:
-    distance: float = 0.45  # average cosine distance under which questions join one cluster
-    min_size: int = 3  # questions a cluster needs to be a gap
+    distance: float = _SETTINGS.gap_distance  # average cosine distance under which questions join one cluster
+    min_size: int = _SETTINGS.gap_min_size  # questions a cluster needs to be a gap
     assign_similarity: float = 0.6  # cosine to a gap's centroid for a new question to join it
     max_questions: int = 3000  # the most recent questions a full reclustering reads (memory: n^2 / 2 distances)
     window_days: int = 90

@@ -14,7 +14,6 @@ from assistant.storage.models import Message, table_of
 
 M = table_of(Message)
 Q = M.alias("q")
-LOW_CONFIDENCE = 0.45  # the hand-off policy's low-confidence threshold (assistant/handoff/policy.yaml)
 UNSERVED = ("no_answer", "clarify")
 PATHS = {
     "faq": "FAQ", "extractive": "Quoted", "generated": "Generated", "refused": "Refused (out of scope)",
@@ -79,7 +78,7 @@ def question_of(reply=M):
                                   Q.c.id < reply.c.id).order_by(Q.c.id.desc()).limit(1).scalar_subquery()
 
 
-def unanswered_summary(conn: Connection, f: Filters, low_confidence: float = LOW_CONFIDENCE) -> Table:
+def unanswered_summary(conn: Connection, f: Filters, low_confidence: float) -> Table:
     low = case((M.c.intent_confidence < low_confidence, 1), else_=0)
     q = select(func.count(), func.sum(case((M.c.path == "no_answer", 1), else_=0)),
                func.sum(case((M.c.path == "clarify", 1), else_=0)), func.sum(low),
@@ -93,7 +92,7 @@ def unanswered_summary(conn: Connection, f: Filters, low_confidence: float = LOW
                  ["all", "no_answer", "clarify", "low_confidence", "unserved", "unserved"], drill=("value",))
 
 
-def unanswered(conn: Connection, f: Filters, low_confidence: float = LOW_CONFIDENCE, limit: int = 100) -> Table:
+def unanswered(conn: Connection, f: Filters, low_confidence: float, limit: int = 100) -> Table:
     """The latest questions that got no answer, a clarifying question, or a low-confidence intent."""
     q = select(M.c.created_at, question_of().label("question"), M.c.path, M.c.intent, M.c.intent_confidence,
                M.c.channel, M.c.conversation_id) \
@@ -108,7 +107,7 @@ def unanswered(conn: Connection, f: Filters, low_confidence: float = LOW_CONFIDE
                  drill=("question",), note=f"The latest {limit}; redacted as stored.")
 
 
-def drill(figure: str, f: Filters, key: str, column: str, low_confidence: float = LOW_CONFIDENCE) -> Select | None:
+def drill(figure: str, f: Filters, key: str, column: str, low_confidence: float) -> Select | None:
     ids = select(M.c.conversation_id.label("cid"), M.c.created_at.label("at"))
     if figure == "routes":
         return ids.where(*scope(f, "assistant"), M.c.path == key if key else M.c.path.is_(None))

@@ -15,6 +15,7 @@ from assistant.analytics.filters import Filters
 from assistant.analytics.gaps import Embed, G, GapConfig, KnowledgeGaps
 from assistant.analytics.tables import Column, Table
 from assistant.analytics.transcripts import transcripts
+from assistant.handoff.policy import HandoffPolicy
 
 Figure = Callable[[Connection, Filters], Table]
 
@@ -30,9 +31,12 @@ class Drilled:
 
 
 class Analytics:
-    def __init__(self, sessions: sessionmaker, *, embed: Embed | None = None, low_confidence: float = 0.45,
+    def __init__(self, sessions: sessionmaker, *, embed: Embed | None = None, low_confidence: float | None = None,
                  gap_config: GapConfig | None = None) -> None:
+        """`low_confidence`: the hand-off policy's threshold (default: the shipped policy.yaml's)."""
         self._engine = sessions.kw["bind"]
+        if low_confidence is None:
+            low_confidence = HandoffPolicy.load().low_confidence_threshold
         self.low_confidence = low_confidence
         self.gaps = KnowledgeGaps(sessions, embed, gap_config) if embed is not None else None
         self._figures: dict[str, Figure] = {

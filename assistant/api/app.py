@@ -91,8 +91,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     limiter = Throttle.from_settings(settings)
     app.state.limiter = limiter
-    if settings.cors_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST", "PUT", "DELETE"],
+    if settings.security.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.security.cors_origins, allow_methods=["GET", "POST", "PUT", "DELETE"],
                            allow_headers=["content-type", "authorization", "x-request-id"], max_age=600)
 
     @app.middleware("http")
@@ -206,5 +206,5 @@ def _follow_kb(app: FastAPI) -> None:
     the quality-inspection worker that scores closed conversations (assistant/qa/service.py)."""
     app.state.kb_follower = asyncio.create_task(app.state.services.kb_admin.follow())
     qa = getattr(app.state.services, "qa", None)
-    if qa is not None and app.state.settings.qa_enabled:
+    if qa is not None and app.state.settings.qa.enabled:
         app.state.qa_worker = asyncio.create_task(qa.run_forever())

@@ -72,11 +72,11 @@ RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 def check_session(services: Services, cid: str, token: str | None) -> datetime:
     """The customer role: a conversation is read or continued only with its live session token
-    (BANK_CUSTOMER_SESSION_TTL_H from its issue). Returns when the token expires."""
+    (BANK_AUTH__CUSTOMER_SESSION_TTL_H from its issue). Returns when the token expires."""
     if not token:
         raise HTTPException(status_code=401, detail="session token required (Authorization: Bearer <session_token>)",
                             headers={"WWW-Authenticate": "Bearer"})
-    ttl = timedelta(hours=services.settings.customer_session_ttl_h)
+    ttl = timedelta(hours=services.settings.auth.customer_session_ttl_h)
     check = services.conversations.session_check(cid, token, ttl)
     if check.status == "mismatch":
         raise HTTPException(status_code=403, detail="session token does not match this conversation")

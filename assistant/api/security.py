@@ -25,7 +25,7 @@ class ClientLimits:
     limits websocket handshakes per client on every socket (close 4429 with the reason).
 
     The client address is the ASGI peer, which the server sets from X-Forwarded-For only when the
-    connection comes from a trusted proxy (uvicorn: BANK_FORWARDED_ALLOW_IPS, never '*')."""
+    connection comes from a trusted proxy (uvicorn: BANK_SECURITY__FORWARDED_ALLOW_IPS, never '*')."""
 
     def __init__(self, app, throttle: Throttle) -> None:
         self.app, self.throttle = app, throttle

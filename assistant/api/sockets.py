@@ -165,7 +165,7 @@ class CustomerSocket(_Socket):
             await check_new_conversation()
             cid, token = await self.services.conversations.start_session_async(channel)
             await self.send({"type": "session", "conversation_id": cid, "session_token": token})
-            self.authorized[cid] = utcnow() + timedelta(hours=self.services.settings.customer_session_ttl_h)
+            self.authorized[cid] = utcnow() + timedelta(hours=self.services.settings.auth.customer_session_ttl_h)
             return cid
         expires = self.authorized.get(cid)
         if expires is not None and expires <= utcnow():
@@ -192,7 +192,7 @@ class CustomerSocket(_Socket):
 class AgentSocket(_Socket):
     """Queue changes for every agent; customer messages for the tickets this agent holds.
 
-    The agent's token is re-checked every BANK_SESSION_RECHECK_S and before each frame it sends:
+    The agent's token is re-checked every BANK_AUTH__SESSION_RECHECK_S and before each frame it sends:
     after a logout, `agents disable` or expiry the socket closes with 4401."""
 
     def __init__(self, ws: WebSocket, services: Services, agent: AgentView, token: str) -> None:
@@ -218,7 +218,7 @@ class AgentSocket(_Socket):
             return message if ticket.claimed_by == self.agent.id else None
 
         self.follow(AGENTS_TOPIC, visible)
-        watcher = asyncio.create_task(watch(self._valid, self._end, interval_s=self.services.settings.session_recheck_s))
+        watcher = asyncio.create_task(watch(self._valid, self._end, interval_s=self.services.settings.auth.session_recheck_s))
         try:
             await asyncio.sleep(0)
             await self.send({"type": "hello", "agent": self.agent.display_name})

@@ -4,8 +4,8 @@ URLs end up in access logs (ours, a proxy's, a browser's history), frames do not
 for every socket that needs a credential: the client's first text frame is
 `{"type": "auth", "token": "..."}` (the agent console: its login token; the PCM voice socket
 continuing a chat: the customer's session token). The robot protocol's `hello` frame plays the
-same part. A missing, late (BANK_WS_AUTH_TIMEOUT_S) or wrong token closes the socket with 4401.
-Live sockets re-check their credential every BANK_SESSION_RECHECK_S (assistant/auth/live.py).
+same part. A missing, late (BANK_AUTH__WS_AUTH_TIMEOUT_S) or wrong token closes the socket with 4401.
+Live sockets re-check their credential every BANK_AUTH__SESSION_RECHECK_S (assistant/auth/live.py).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """What settings name, resolved to files: the LLM (GGUF or converted), the encoders, the reranker.
 
-Cache layout under `cache_dir` (BANK_CACHE_DIR/models), kept across clones and runs:
+Cache layout under `cache_dir` (BANK_STORAGE__CACHE_DIR/models), kept across clones and runs:
   gguf/<file>.gguf + gguf/<name>.verified.json    joined GGUF (llama.cpp serves it as is)
   hf/<name>/ + bankassist-converted.json          the GGUF dequantized to safetensors (transformers)
   st/<name>/ + .bankassist-unpacked.json          the reranker's sentence-transformers folder
@@ -39,7 +39,7 @@ def resolve_gguf(name_or_path: str, cache_dir: Path) -> Path:
     if spec is None:
         raise MissingModelError(
             f"'{name_or_path}' is not a .gguf file or one of {sorted(LLM_REGISTRY)}: the llama.cpp backend "
-            "serves GGUF weights (BANK_LLM_BACKEND=local serves a Hugging Face directory)"
+            "serves GGUF weights (BANK_LLM__BACKEND=local serves a Hugging Face directory)"
         )
     return _gguf(spec, cache_dir)
 

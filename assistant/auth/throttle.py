@@ -6,7 +6,7 @@ locked account waits until that window ends. Tiers grow faster than their counts
 exponential backoff. Per account, an attempt is counted before the password is checked (so
 parallel guesses cannot slip past the count) and a success clears the account's counts; per
 IP only failures count, so a call centre behind one address is not locked by its own logins.
-With BANK_REDIS_URL the counts live in Redis and every API process sees them. If the count
+With BANK_REDIS__URL the counts live in Redis and every API process sees them. If the count
 store is unreachable, logins go on (fail open, logged), as the HTTP rate limit does.
 """
 
@@ -41,8 +41,8 @@ class LoginThrottle:
 
     @classmethod
     def from_settings(cls, settings) -> LoginThrottle:
-        return cls(per_account=settings.agent_login_limits, per_ip=settings.agent_login_ip_limits,
-                   redis_url=settings.redis_url, prefix=settings.redis_prefix)
+        return cls(per_account=settings.auth.agent_login_limits, per_ip=settings.auth.agent_login_ip_limits,
+                   redis_url=settings.redis.url, prefix=settings.redis.prefix)
 
     def _account_key(self, username: str) -> tuple[str, str]:
         # hashed: any string may be typed as a username, and keys stay short

@@ -17,21 +17,21 @@ if TYPE_CHECKING:
 
 def build_banking_backend(settings: Settings) -> HttpBankingBackend:
     return HttpBankingBackend(
-        settings.banking_url, api_token=settings.banking_api_token, timeout_s=settings.banking_timeout_s,
-        connect_timeout_s=settings.banking_connect_timeout_s, retries=settings.banking_retries,
-        breaker=CircuitBreaker(failure_threshold=settings.banking_breaker_failures,
-                               reset_after_s=settings.banking_breaker_reset_s))
+        settings.banking.url, api_token=settings.banking.api_token, timeout_s=settings.banking.timeout_s,
+        connect_timeout_s=settings.banking.connect_timeout_s, retries=settings.banking.retries,
+        breaker=CircuitBreaker(failure_threshold=settings.banking.breaker_failures,
+                               reset_after_s=settings.banking.breaker_reset_s))
 
 
 def build_identity_verifier(settings: Settings, sessions: sessionmaker[Session]) -> IdentityVerifier:
-    return IdentityVerifier(jwks_path=settings.jwks_path, issuer=settings.identity_issuer,
-                            audience=settings.identity_audience, replay_store=SqlReplayStore(sessions),
-                            leeway_s=settings.identity_leeway_s, max_lifetime_s=settings.identity_max_lifetime_s)
+    return IdentityVerifier(jwks_path=settings.jwks_path, issuer=settings.identity.issuer,
+                            audience=settings.identity.audience, replay_store=SqlReplayStore(sessions),
+                            leeway_s=settings.identity.leeway_s, max_lifetime_s=settings.identity.max_lifetime_s)
 
 
 def sandbox_config(settings: Settings) -> SandboxConfig:
     from sandbox_bank import SandboxConfig
 
-    return SandboxConfig(data_dir=settings.sandbox_dir, db_url=settings.sandbox_database_url,
-                         issuer=settings.identity_issuer, audience=settings.identity_audience,
-                         api_token=settings.banking_api_token)
+    return SandboxConfig(data_dir=settings.sandbox_dir, db_url=settings.sandbox.database_url,
+                         issuer=settings.identity.issuer, audience=settings.identity.audience,
+                         api_token=settings.banking.api_token)

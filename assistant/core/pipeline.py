@@ -15,7 +15,8 @@ from typing import Protocol
 
 import numpy as np
 
-from assistant.core.answering import Answerer, KnowledgeSource, PipelineConfig, Reranker, Retrieval  # noqa: F401 (re-exported)
+from assistant.config.answering import DEFAULT_BANK_NAME, AnsweringSettings
+from assistant.core.answering import Answerer, KnowledgeSource, Reranker, Retrieval  # noqa: F401 (re-exported)
 from assistant.core.events import Event, HandoffInfo, IntentInfo, Reply, RouteInfo, TurnError, TurnStarted, UserTurn
 from assistant.core.flow_turns import flow_events
 from assistant.core.guardrails import Verdict, screen_input
@@ -81,13 +82,14 @@ def topic_label(intent: str) -> str:
 class DialoguePipeline:
     def __init__(
         self, *, knowledge: KnowledgeSource, generator: Generator, conversations: ConversationRepository,
-        config: PipelineConfig, nlu: NluClassifier | None = None, policy: HandoffPolicy | None = None,
+        config: AnsweringSettings, nlu: NluClassifier | None = None, policy: HandoffPolicy | None = None,
         handoff: Handoff | None = None, metrics=None, audit=None, reranker: Reranker | None = None,
-        selfservice: SelfService | None = None,
+        selfservice: SelfService | None = None, bank_name: str = DEFAULT_BANK_NAME,
     ) -> None:
-        self.answerer = Answerer(knowledge=knowledge, generator=generator, config=config, reranker=reranker)
+        self.answerer = Answerer(knowledge=knowledge, generator=generator, config=config, reranker=reranker,
+                                 bank_name=bank_name)
         self.repo, self.cfg, self.nlu, self.handoff = conversations, config, nlu, handoff
-        self.policy = policy or HandoffPolicy()
+        self.policy = policy or HandoffPolicy.load()
         self.metrics = metrics  # assistant.metrics.Metrics, optional
         self.audit = audit  # assistant.audit.AuditLog, optional
         self.selfservice = selfservice  # flows for verified customers (assistant/dialogue/), optional

@@ -196,12 +196,12 @@ def cli(settings, args) -> int:
     if not files:
         print(f"no conversation files in {args.dir}", file=sys.stderr)
         return 2
-    url = args.url or f"http://{settings.host}:{settings.port}"
+    url = args.url or f"http://{settings.server.host}:{settings.server.port}"
     with httpx.Client(base_url=url, timeout=120) as client:
         try:
-            count, failures = run_conversations(client, settings.banking_url, files, reset=not args.no_reset)
+            count, failures = run_conversations(client, settings.banking.url, files, reset=not args.no_reset)
         except httpx.HTTPError as exc:
-            print(f"cannot reach the assistant at {url} or the bank at {settings.banking_url}: {exc}", file=sys.stderr)
+            print(f"cannot reach the assistant at {url} or the bank at {settings.banking.url}: {exc}", file=sys.stderr)
             return 2
     for f in failures:
         print(f"FAIL {f}")
@@ -215,7 +215,7 @@ def register(sub) -> None:
     p = test.add_parser("conversations", help="play conversation tests (YAML) through POST /v1/chat")
     p.add_argument("files", nargs="*", help="conversation files (default: every *.yaml in --dir)")
     p.add_argument("--dir", default="tests/conversations")
-    p.add_argument("--url", help="the assistant (default: BANK_HOST:BANK_PORT)")
+    p.add_argument("--url", help="the assistant (default: BANK_SERVER__HOST:BANK_SERVER__PORT)")
     p.add_argument("--no-reset", action="store_true", help="keep the sandbox bank's state (default: reseed it "
                    "before each conversation, so each starts from the same accounts)")
     p.set_defaults(func=cli)

@@ -1,12 +1,15 @@
-"""Handoff rules from a YAML file: answer, clarify, hand off or refuse, with the reason."""
+"""Handoff rules from a YAML file (validated, policy.yaml): answer, clarify, hand off or refuse, with the reason."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import functools
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
 
-import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+from assistant.config.yaml_files import load_yaml_model
 
 DEFAULT_POLICY = Path(__file__).resolve().parent / "policy.yaml"
 SMALL_TALK = {"greeting", "goodbye", "thanks"}
@@ -48,43 +51,51 @@ class Decision:
     kb_first: bool = False  # ... and that a KB answer replaces when the customer asks about the rule ("can I cancel it?")
 
 
-@dataclass(frozen=True)
-class HandoffPolicy:
-    explicit_request: bool = True
+class _Rules(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LowConfidence(_Rules):
+    threshold: float = Field(ge=0, le=1, description="intent confidence under this is low ...")
+    weak_retrieval: float = Field(ge=0, le=1, description="... when the best passage is also weaker than this")
+    consecutive_turns: int = Field(ge=1, description="low-confidence turns in a row before the clarifying "
+                                   "question offers an agent first")
+
+
+class HandoffPolicy(_Rules):
+    """The rules of policy.yaml. Every value comes from the file (no defaults here: the shipped
+    policy.yaml is the one place they are written); a missing or malformed key is refused at its line."""
+
+    explicit_request: bool
     # Below this p(asks for a person), a message that is one of the KB's FAQ questions gets the
     # approved answer and an offer to connect instead of the queue ("CTR" reads a little like a
     # request; docs/decisions/0007-scope-and-handoff-overrides.md).
-    explicit_request_over_faq: float = 0.8
-    complaint_with_negative_sentiment: bool = True
-    urgent_intents: frozenset[str] = field(default_factory=frozenset)
-    unsupported_actions: frozenset[str] = field(default_factory=frozenset)
-    low_confidence_threshold: float = 0.45
-    urgent_confidence: float = 0.6  # an urgent intent offers a person only when at least this confident
-    weak_retrieval: float = 0.45
-    consecutive_low_confidence: int = 2
-    frustration_threshold: float = 0.7
-    expected_handle_minutes: float = 4.0
+    explicit_request_over_faq: float = Field(ge=0, le=1)
+    complaint_with_negative_sentiment: bool
+    urgent_confidence: float = Field(ge=0, le=1)  # an urgent intent offers a person only when at least this confident
+    urgent_intents: frozenset[str]
+    unsupported_actions: frozenset[str]
+    low_confidence: LowConfidence
+    frustration_threshold: float = Field(ge=0, le=1)
+    expected_handle_minutes: float = Field(gt=0)
 
-    @classmethod
-    def load(cls, path: Path = DEFAULT_POLICY) -> HandoffPolicy:
-        try:
-            raw = yaml.safe_load(path.read_text()) or {}
-        except (OSError, yaml.YAMLError) as exc:
-            raise ValueError(f"cannot read handoff policy {path}: {exc}") from exc
-        low = raw.get("low_confidence", {})
-        return cls(
-            explicit_request=bool(raw.get("explicit_request", True)),
-            explicit_request_over_faq=float(raw.get("explicit_request_over_faq", 0.8)),
-            complaint_with_negative_sentiment=bool(raw.get("complaint_with_negative_sentiment", True)),
-            urgent_intents=frozenset(raw.get("urgent_intents", [])),
-            unsupported_actions=frozenset(raw.get("unsupported_actions", [])),
-            low_confidence_threshold=float(low.get("threshold", 0.45)),
-            urgent_confidence=float(raw.get("urgent_confidence", 0.6)),
-            weak_retrieval=float(low.get("weak_retrieval", 0.45)),
-            consecutive_low_confidence=int(low.get("consecutive_turns", 2)),
-            frustration_threshold=float(raw.get("frustration_threshold", 0.7)),
-            expected_handle_minutes=float(raw.get("expected_handle_minutes", 4)),
-        )
+    @staticmethod
+    @functools.lru_cache(maxsize=8)
+    def load(path: Path = DEFAULT_POLICY) -> HandoffPolicy:
+        """Read once per file; YamlConfigError (a ValueError) names the line and the field that is wrong."""
+        return load_yaml_model(path, HandoffPolicy)
+
+    @property
+    def low_confidence_threshold(self) -> float:
+        return self.low_confidence.threshold
+
+    @property
+    def weak_retrieval(self) -> float:
+        return self.low_confidence.weak_retrieval
+
+    @property
+    def consecutive_low_confidence(self) -> int:
+        return self.low_confidence.consecutive_turns
 
     def before_retrieval(self, nlu: NluSignals) -> Decision:
         """Rules that need only the message itself."""

@@ -13,7 +13,7 @@ __all__ = ["KbEditor", "build_kb_editor"]
 
 def build_kb_editor(settings, *, sessions, admin, pipeline, reranker, audit) -> KbEditor:
     """`pipeline`: the live DialoguePipeline (not the throttled wrapper), whose answering path "try it" reuses."""
-    trial = DraftTrial(docs_dir=Path(settings.kb_docs_dir), embedder=admin.embedder, reranker=reranker,
+    trial = DraftTrial(docs_dir=Path(settings.retrieval.docs_dir), embedder=admin.embedder, reranker=reranker,
                        vector_cache=settings.vector_cache, base=pipeline)
     return KbEditor(store=EditorStore(sessions), admin=admin, trial=trial, audit=audit,
-                    min_relevance=settings.min_relevance, faq_threshold=settings.faq_threshold)
+                    min_relevance=settings.answering.min_relevance, faq_threshold=settings.answering.faq_threshold)

@@ -108,7 +108,7 @@ class DraftTrial:
         base = self.base
         pipeline = DialoguePipeline(knowledge=overlay.retriever, generator=base.answerer.generator, conversations=conversations,
                                     config=base.cfg, nlu=base.nlu, policy=base.policy, handoff=None,
-                                    reranker=base.answerer.reranker)
+                                    reranker=base.answerer.reranker, bank_name=base.answerer.bank_name)
         reply = await complete(pipeline, UserTurn(question, channel="api"))
         return TrialAnswer(reply.text, reply.path, reply.citations, any(c.doc_id == doc_id for c in reply.citations),
                            round(overlay.build_s, 2))

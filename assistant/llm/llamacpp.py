@@ -33,7 +33,7 @@ def adapter_gguf(adapter: Path) -> Path:
     if not path.is_file():
         raise FileNotFoundError(
             f"adapter {adapter} has no {ADAPTER_GGUF} for llama.cpp: convert it with "
-            f"`python -m finetune.export --adapter {adapter} --out DIR`, or set BANK_LLM_BACKEND=local"
+            f"`python -m finetune.export --adapter {adapter} --out DIR`, or set BANK_LLM__BACKEND=local"
         )
     return path
 
@@ -49,8 +49,8 @@ class LlamaCppGenerator:
             from llama_cpp import Llama
         except ImportError as exc:
             raise RuntimeError(
-                "BANK_LLM_BACKEND=llamacpp needs the llama-cpp-python package (pip install llama-cpp-python; "
-                "`make run` installs it), or set BANK_LLM_BACKEND=local"
+                "BANK_LLM__BACKEND=llamacpp needs the llama-cpp-python package (pip install llama-cpp-python; "
+                "`make run` installs it), or set BANK_LLM__BACKEND=local"
             ) from exc
         t0 = time.perf_counter()
         lora = adapter_gguf(adapter_path) if adapter_path is not None else None
@@ -64,12 +64,12 @@ class LlamaCppGenerator:
             if lora is None:
                 raise
             raise ValueError(f"adapter {lora} does not fit {gguf_path.name} (llama.cpp refused it): {exc}; "
-                             "set BANK_LLM_ADAPTER_PATH to a matching adapter") from exc
+                             "set BANK_LLM__ADAPTER_PATH to a matching adapter") from exc
         model_arch = self.model.metadata.get("general.architecture")
         if lora is not None and model_arch != lora_arch:  # llama.cpp itself applies a same-shaped adapter of another model
             self.model.close()
             raise ValueError(f"adapter {lora} is for architecture {lora_arch!r}, the model {gguf_path.name} is "
-                             f"{model_arch!r}; set BANK_LLM_ADAPTER_PATH to a matching adapter")
+                             f"{model_arch!r}; set BANK_LLM__ADAPTER_PATH to a matching adapter")
         self.name = (name or gguf_path.stem) + (f"+{adapter_path.name}" if adapter_path is not None else "")
         self._timeout_s = timeout_s
         self._turns = ModelTurns(queue_timeout_s)

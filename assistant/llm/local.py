@@ -176,4 +176,4 @@ def _check_adapter_card(model, adapter_path: Path) -> None:
             if want.get(k) is not None and want[k] != getattr(model.config, k, None)]
     if diff:
         raise ValueError(f"adapter {adapter_path} does not match the loaded base model ({', '.join(diff)}); "
-                         "set BANK_LLM_ADAPTER_PATH to a matching adapter, or BANK_LLM_USE_ADAPTER=false")
+                         "set BANK_LLM__ADAPTER_PATH to a matching adapter, or BANK_LLM__USE_ADAPTER=false")

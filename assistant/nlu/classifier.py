@@ -85,7 +85,7 @@ def load_heads(artifact_dir: Path) -> _Heads:
     if missing:
         raise MissingArtifactError(
             f"intent classifier artefact missing in {artifact_dir} ({', '.join(missing)}): "
-            f"train it with `{TRAIN_COMMAND}` (needs ../shared/data/banking77 or BANK_BANKING77_DIR)"
+            f"train it with `{TRAIN_COMMAND}` (needs ../shared/data/banking77 or BANK_NLU__BANKING77_DIR)"
         )
     cfg = json.loads(files[0].read_text())
     if cfg.get("format") != FORMAT:

@@ -15,7 +15,7 @@ def _score(settings: Settings, args: argparse.Namespace) -> int:
     from assistant.services import build_embedder, build_repositories
 
     if args.scorecard:
-        settings = settings.model_copy(update={"qa_scorecard": Path(args.scorecard)})
+        settings = settings.changed(qa__scorecard=Path(args.scorecard))
     try:
         qa = build_qa(settings, build_repositories(settings).sessions, None if args.rules_only else build_embedder(settings).encode)
     except ScorecardError as exc:
@@ -62,11 +62,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     qa = sub.add_parser("qa", help="quality inspection (scorecards, scoring)").add_subparsers(dest="qa_command", required=True)
     p = qa.add_parser("score", help="score closed conversations now (what the API's background worker does)")
     p.add_argument("--idle-minutes", type=float, default=None, help="closed after this long without a message "
-                   "(default: BANK_QA_IDLE_MINUTES)")
+                   "(default: BANK_QA__IDLE_MINUTES)")
     p.add_argument("--batch", type=int, default=200)
     p.add_argument("--once", action="store_true", help="one batch only")
     p.add_argument("--conversation", action="append", help="score this conversation (repeat), closed or not")
-    p.add_argument("--scorecard", help="scorecard YAML (default: BANK_QA_SCORECARD or the default)")
+    p.add_argument("--scorecard", help="scorecard YAML (default: BANK_QA__SCORECARD or the default)")
     p.add_argument("--rules-only", action="store_true", help="no encoder: embedding items decide by their phrases")
     p.set_defaults(func=_score)
     p = qa.add_parser("check", help="validate a scorecard file (the wrong line is named)")

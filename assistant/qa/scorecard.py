@@ -14,6 +14,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from assistant.config.yaml_files import node_at
+
 SCORECARD_DIR = Path(__file__).resolve().parent / "scorecards"
 DEFAULT_SCORECARD = SCORECARD_DIR / "default-v1.yaml"
 
@@ -82,21 +84,6 @@ class ScorecardError(ValueError):
         super().__init__(f"{source}{at}{loc}: {message}")
 
 
-def _node_at(node: yaml.Node, loc: tuple) -> yaml.Node:
-    """The deepest YAML node along pydantic's error location (a missing key stops at its mapping)."""
-    for key in loc:
-        if isinstance(node, yaml.MappingNode):
-            match = next((v for k, v in node.value if k.value == str(key)), None)
-            if match is None:
-                return node
-            node = match
-        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
-            node = node.value[key]
-        else:
-            return node
-    return node
-
-
 def parse_scorecard(text: str, source: str = "<scorecard>", *, known_checks: dict[str, set[Method]] | None = None) -> Scorecard:
     """Validate a scorecard's YAML text; ScorecardError with the line that is wrong.
 
@@ -115,7 +102,7 @@ def parse_scorecard(text: str, source: str = "<scorecard>", *, known_checks: dic
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = tuple(err["loc"])
-        node = _node_at(root, loc)
+        node = node_at(root, loc)
         raise ScorecardError(source, node.start_mark.line + 1, ".".join(map(str, loc)), err["msg"]) from None
     for i, item in enumerate(card.items):
         if known_checks is None:
@@ -126,7 +113,7 @@ def parse_scorecard(text: str, source: str = "<scorecard>", *, known_checks: dic
                    if item.decided_by not in methods else None)
         if problem:
             field = "check" if methods is None else "decided_by"
-            node = _node_at(root, ("items", i, field))
+            node = node_at(root, ("items", i, field))
             raise ScorecardError(source, node.start_mark.line + 1, f"items.{i}.{field}", problem)
     return card
 

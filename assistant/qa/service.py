@@ -2,7 +2,7 @@
 in the reviewers' queue.
 
 A conversation is closed when the bot holds it (no open hand-off) and nobody has written for
-BANK_QA_IDLE_MINUTES. The worker wakes every BANK_QA_INTERVAL_S, scores up to BANK_QA_BATCH of
+BANK_QA__IDLE_MINUTES. The worker wakes every BANK_QA__INTERVAL_S, scores up to BANK_QA__BATCH of
 them in a worker thread (CPU only: rules and the MiniLM encoder), and goes back to sleep. A
 conversation that gets new messages later is scored again (unless a reviewer already started on it).
 """
@@ -13,9 +13,9 @@ import asyncio
 import logging
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import timedelta
 
+from assistant.config import QaSettings
 from assistant.nlu.sentiment import LexiconSentiment
 from assistant.qa.deciders.semantic import COMPLAINT
 from assistant.qa.scorer import ConversationScore, Scorer
@@ -24,16 +24,6 @@ from assistant.qa.transcript import Transcript
 from assistant.storage.models import utcnow
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class QaSettings:
-    idle_minutes: float = 30.0
-    interval_s: float = 60.0
-    batch: int = 50
-    random_rate: float = 0.05  # share of conversations sampled for review whatever their risk
-    long_wait_minutes: float = 10.0
-    seed: int | None = None
 
 
 def risk_reasons(t: Transcript, scored: ConversationScore, *, pass_mark: float, long_wait_minutes: float,

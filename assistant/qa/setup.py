@@ -10,7 +10,7 @@ from sqlalchemy.orm import sessionmaker
 from assistant.config import Settings
 from assistant.qa.deciders import Tools
 from assistant.qa.scorer import Scorer, load_default
-from assistant.qa.service import QaService, QaSettings
+from assistant.qa.service import QaService
 from assistant.qa.store import QaRepository
 
 
@@ -41,14 +41,9 @@ class KbTexts:
         self._fresh()
 
 
-def qa_settings(settings: Settings) -> QaSettings:
-    return QaSettings(idle_minutes=settings.qa_idle_minutes, interval_s=settings.qa_interval_s, batch=settings.qa_batch,
-                      random_rate=settings.qa_random_rate, long_wait_minutes=settings.qa_long_wait_minutes)
-
-
 def build_qa(settings: Settings, sessions: sessionmaker, encode=None) -> QaService:
     """A malformed scorecard stops start-up with the file and line (ScorecardError)."""
-    kb = KbTexts(Path(settings.kb_docs_dir))
+    kb = KbTexts(Path(settings.retrieval.docs_dir))
     tools = Tools(encode=encode, kb_text=kb)
-    return QaService(QaRepository(sessions), Scorer(load_default(settings.qa_scorecard), tools), qa_settings(settings),
+    return QaService(QaRepository(sessions), Scorer(load_default(settings.qa.scorecard), tools), settings.qa,
                      before_batch=kb.refresh)

@@ -56,7 +56,7 @@ def normalise(text: str) -> str:
 def load_categories(banking77_dir: Path) -> list[str]:
     path = Path(banking77_dir) / "categories.json"
     if not path.exists():
-        raise DatasetError(f"{path} not found: set BANK_BANKING77_DIR (or --banking77-dir) to the BANKING77 folder")
+        raise DatasetError(f"{path} not found: set BANK_NLU__BANKING77_DIR (or --banking77-dir) to the BANKING77 folder")
     cats = json.loads(path.read_text())
     if not isinstance(cats, list) or not all(isinstance(c, str) for c in cats) or len(set(cats)) != len(cats):
         raise DatasetError(f"{path} must be a JSON list of distinct label names")

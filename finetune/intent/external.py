@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SALT = "bankassist-issue29-v1"
-SHARED = Path(__file__).resolve().parent.parent.parent.parent / "shared" / "data"  # callers pass BANK_SHARED_DATA_DIR
+SHARED = Path(__file__).resolve().parent.parent.parent.parent / "shared" / "data"  # callers pass BANK_NLU__SHARED_DATA_DIR
 BANK_INTENTS = {"CheckBalance", "TransferMoney"}
 HWU_EXCLUDED = {"qa_stock"}
 HWU_IN_SCOPE = {"qa_currency"}

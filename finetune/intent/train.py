@@ -50,11 +50,18 @@ DEFAULT_OUT = ROOT / "assistant" / "nlu" / "artifacts" / "intent"
 
 
 class PathSettings(BaseSettings):
-    """Same variables as assistant.config.Settings (this package does not import assistant)."""
+    """BANK_NLU__BANKING77_DIR, BANK_NLU__SHARED_DATA_DIR as in assistant.config.Settings (this package
+    does not import assistant)."""
 
-    model_config = SettingsConfigDict(env_prefix="BANK_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="BANK_NLU__", env_file=".env", extra="ignore")
     banking77_dir: Path = ROOT.parent / "shared" / "data" / "banking77"
     shared_data_dir: Path = ROOT.parent / "shared" / "data"
+
+
+class CacheSettings(BaseSettings):
+    """BANK_STORAGE__CACHE_DIR as in assistant.config.Settings."""
+
+    model_config = SettingsConfigDict(env_prefix="BANK_STORAGE__", env_file=".env", extra="ignore")
     cache_dir: Path = Path.home() / ".cache" / "bankassist"
 
 
@@ -146,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--banking77-dir", type=Path, default=paths.banking77_dir)
     ap.add_argument("--shared-data-dir", type=Path, default=paths.shared_data_dir, help="HWU64, SNIPS (and SGD for the bench)")
     ap.add_argument("--base-model", type=Path, default=None, help="MiniLM directory (default: the packaged one)")
-    ap.add_argument("--cache-dir", type=Path, default=paths.cache_dir / "intent-embeddings")
+    ap.add_argument("--cache-dir", type=Path, default=CacheSettings().cache_dir / "intent-embeddings")
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args(argv)

@@ -162,7 +162,7 @@ def test_cli_prints_a_figure_as_csv_and_refreshes_gaps(tmp_path):
     import subprocess
     import sys
 
-    env = {"BANK_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1"}
+    env = {"BANK_STORAGE__DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1"}
     run = lambda *a: subprocess.run([sys.executable, "-m", "assistant.cli", "analytics", *a], env=env,  # noqa: E731
                                     capture_output=True, text=True, timeout=300)
     figure = run("figure", "overview", "--start", "2025-03-01", "--end", "2025-03-14")
@@ -187,7 +187,7 @@ def test_flow_replies_store_their_route_and_outcome(client, services, settings, 
     day = str(datetime.now(UTC).date())
     today = {"start": day, "end": day}
     before = {r[0]: r for r in client.get("/v1/analytics/figures/flows", params=today, headers=boss).json()["rows"]}
-    bank = httpx.Client(base_url=settings.banking_url, timeout=10)
+    bank = httpx.Client(base_url=settings.banking.url, timeout=10)
     convs = []
     for first, then in (("what's my balance?", None), ("freeze my debit card", "cancel")):
         started = client.post("/v1/conversations", json={"channel": "web"}).json()

@@ -57,11 +57,7 @@ def test_off_topic_gets_a_polite_refusal(client):
 
 def test_invented_figure_replaced_with_extractive_answer(services, settings):
     """The real retriever and index, a generator that quotes a fee no passage states."""
-    from dataclasses import replace
-
-    from assistant.services import pipeline_config
-
-    no_faq = replace(pipeline_config(settings), faq_threshold=2.0)  # force the generated path
+    no_faq = settings.answering.model_copy(update={"faq_threshold": 2.0})  # force the generated path
     pipeline = DialoguePipeline(
         knowledge=services.retriever, generator=ScriptedGenerator("Everyday Checking costs $999 a month."),
         conversations=services.conversations, config=no_faq,
@@ -135,7 +131,7 @@ def test_validation_errors_do_not_echo_input(client):
 
 
 def test_not_ready_is_503_not_500(tmp_path):
-    settings = Settings(data_dir=tmp_path, llm_model="no-such-model", _env_file=None)
+    settings = Settings(_env_file=None, storage={"data_dir": tmp_path}, llm={"model": "no-such-model"})
     with TestClient(create_app(settings)) as c:
         for _ in range(100):
             body = c.get("/healthz").json()

@@ -39,8 +39,8 @@ def bearer(r) -> dict:
 @contextlib.contextmanager
 def app_client(services, **overrides):
     """A second app over the same services, with its own settings (its own login throttle)."""
-    settings = Settings(data_dir=services.settings.data_dir, rate_limit_ip="100000/minute",
-                        rate_limit_session="100000/minute", _env_file=None, **overrides)
+    settings = Settings(_env_file=None, storage={"data_dir": services.settings.storage.data_dir},
+                        rate_limit={"ip": "100000/minute", "session": "100000/minute"}).changed(**overrides)
     with TestClient(create_app(settings, services)) as c:
         yield c
 
@@ -66,13 +66,13 @@ def test_login_hashes_off_the_event_loop(client, services, monkeypatch):
 
 def test_failed_logins_lock_the_account_with_growing_waits(services):
     name = new_agent(services)
-    with app_client(services, agent_login_limits="3/minute;5/hour") as c:
+    with app_client(services, auth__agent_login_limits="3/minute;5/hour") as c:
         assert [login(c, name, "wrong-password-x").status_code for _ in range(3)] == [401] * 3
         locked = login(c, name)  # the right password, but the account is locked
         assert locked.status_code == 429 and 0 < int(locked.headers["retry-after"]) <= 60
         assert "too many failed logins" in locked.json()["detail"]
     other = new_agent(services)
-    with app_client(services, agent_login_limits="3/minute;5/hour") as c:
+    with app_client(services, auth__agent_login_limits="3/minute;5/hour") as c:
         assert login(c, other, "wrong-password-x").status_code == 401
         assert login(c, other).status_code == 200  # a success clears the account's count
         assert [login(c, other, "wrong-password-x").status_code for _ in range(3)] == [401] * 3
@@ -80,7 +80,7 @@ def test_failed_logins_lock_the_account_with_growing_waits(services):
 
 def test_failed_logins_from_one_address_are_throttled(services):
     names = [new_agent(services) for _ in range(4)]
-    with app_client(services, agent_login_ip_limits="3/minute") as c:
+    with app_client(services, auth__agent_login_ip_limits="3/minute") as c:
         assert [login(c, n, "wrong-password-x").status_code for n in names[:3]] == [401] * 3
         assert login(c, names[3]).status_code == 429  # another account, same client address
 
@@ -89,8 +89,9 @@ def test_lockout_is_shared_by_every_api_process_through_redis(services):
     with socket.socket() as s:
         if s.connect_ex(("127.0.0.1", 6379)):
             pytest.skip("Redis is not running on 127.0.0.1:6379")
-    name, shared = new_agent(services), {"redis_url": "redis://127.0.0.1:6379/0",
-                                         "redis_prefix": f"test-{uuid.uuid4().hex[:8]}:", "agent_login_limits": "2/minute"}
+    name, shared = new_agent(services), {"redis__url": "redis://127.0.0.1:6379/0",
+                                         "redis__prefix": f"test-{uuid.uuid4().hex[:8]}:",
+                                         "auth__agent_login_limits": "2/minute"}
     with app_client(services, **shared) as a, app_client(services, **shared) as b:
         assert [login(a, name, "wrong-password-x").status_code for _ in range(2)] == [401, 401]
         assert login(b, name).status_code == 429
@@ -120,7 +121,7 @@ def test_agent_socket_closes_at_its_next_frame_after_logout(client, services):
 
 
 def test_disabled_agent_cannot_log_in_and_its_quiet_socket_closes(client, services, monkeypatch):
-    monkeypatch.setattr(services.settings, "session_recheck_s", 0.2, raising=False)
+    monkeypatch.setattr(services, "settings", services.settings.changed(auth__session_recheck_s=0.2))
     name = new_agent(services)
     me = bearer(login(client, name))
     with client.websocket_connect("/v1/agent/ws") as ws:
@@ -140,7 +141,7 @@ def test_customer_session_token_expires(client, services, monkeypatch):
     me = client.post("/v1/chat", json={"message": "What is your routing number?"}).json()
     cid = me["conversation_id"]
     assert client.get(f"/v1/conversations/{cid}", headers=auth(me)).status_code == 200
-    monkeypatch.setattr(services.settings, "customer_session_ttl_h", 0.0001, raising=False)  # 0.36 s
+    monkeypatch.setattr(services, "settings", services.settings.changed(auth__customer_session_ttl_h=0.0001))  # 0.36 s
     time.sleep(0.5)
     r = client.get(f"/v1/conversations/{cid}", headers=auth(me))
     assert r.status_code == 401 and "expired" in r.json()["detail"]
@@ -149,7 +150,7 @@ def test_customer_session_token_expires(client, services, monkeypatch):
 
 
 def test_customer_socket_checks_expiry_on_every_frame(client, services, monkeypatch):
-    monkeypatch.setattr(services.settings, "customer_session_ttl_h", 0.0003, raising=False)  # about a second
+    monkeypatch.setattr(services, "settings", services.settings.changed(auth__customer_session_ttl_h=0.0003))  # about a second
     with client.websocket_connect("/v1/chat/ws") as ws:
         ws.send_json({"message": "What is your routing number?"})
         me = ws.receive_json()
@@ -164,7 +165,7 @@ def test_customer_socket_checks_expiry_on_every_frame(client, services, monkeypa
 # --- item 6: tokens out of URLs and out of logs
 
 def test_agent_socket_refuses_a_token_in_the_url(services):
-    with app_client(services, ws_auth_timeout_s=0.3) as c:
+    with app_client(services, auth__ws_auth_timeout_s=0.3) as c:
         token = login(c, new_agent(services)).json()["token"]
         with c.websocket_connect(f"/v1/agent/ws?token={token}") as ws, pytest.raises(WebSocketDisconnect) as closed:
             ws.receive_json()
@@ -275,7 +276,7 @@ def test_reference_robot_client_stops_when_revoked(settings, services):
 
 
 def test_revoked_robot_session_closes_without_a_turn(client, services, monkeypatch):
-    monkeypatch.setattr(services.settings, "session_recheck_s", 0.2, raising=False)
+    monkeypatch.setattr(services, "settings", services.settings.changed(auth__session_recheck_s=0.2))
     name, token = robot(services, "branch-east")
     with client.websocket_connect("/v1/robot") as ws:
         assert hello(ws, token)["type"] == "session"

@@ -10,8 +10,8 @@ BIN = Path(sys.executable).parent / "bankassist"
 
 
 def run(args, tmp_path, stdin=None, extra_env=None):
-    env = {**os.environ, "BANK_DATA_DIR": str(tmp_path / "data"), "BANK_LLM_MODEL": "smollm2-135m",
-           "BANK_LLM_MAX_NEW_TOKENS": "24", **(extra_env or {})}
+    env = {**os.environ, "BANK_STORAGE__DATA_DIR": str(tmp_path / "data"), "BANK_LLM__MODEL": "smollm2-135m",
+           "BANK_ANSWERING__MAX_NEW_TOKENS": "24", **(extra_env or {})}
     return subprocess.run([str(BIN), *args], input=stdin, capture_output=True, text=True, env=env, timeout=300)
 
 

@@ -17,5 +17,5 @@ def test_there_are_enough_conversation_tests():
 
 @pytest.mark.parametrize(("path", "conv"), CASES, ids=[f"{f.stem}:{c.name}" for f, c in CASES])
 def test_conversation(client, settings, path, conv):
-    failures = run_conversation(client, SandboxHelpers(settings.banking_url), conv, path.name)
+    failures = run_conversation(client, SandboxHelpers(settings.banking.url), conv, path.name)
     assert not failures, "\n".join(map(str, failures))

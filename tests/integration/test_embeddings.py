@@ -99,7 +99,7 @@ def test_the_onnx_encoder_gives_torchs_vectors_and_its_int8_copy_stays_close(ser
     from assistant.assets import resolve_embedding, resolve_onnx_encoder
     from knowledge_base.onnx_encoder import MIN_COSINE_INT8, OnnxEncoder
 
-    model_dir = resolve_embedding(settings.embedding_model)
+    model_dir = resolve_embedding(settings.retrieval.embedding_model)
     texts = ["What is the wire cut-off time?", "i lost my card", "Can I stop a payment I set up with my gym?",
              "How long do I have to dispute a charge on my credit card statement? " * 10]
     torch_vectors = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True).encode(

@@ -21,7 +21,7 @@ def test_requests_waiting_on_a_database_lock_do_not_stall_other_requests(client,
     cid, mid = me["conversation_id"], me["message_id"]
     assert client.get("/healthz").status_code == 200
 
-    other = sqlite3.connect(settings.data_dir / "bankassist.db", timeout=1)  # e.g. the CLI, writing
+    other = sqlite3.connect(settings.storage.data_dir / "bankassist.db", timeout=1)  # e.g. the CLI, writing
     other.execute("BEGIN IMMEDIATE")  # holds the database's write lock
     results: dict[str, int] = {}
     waiting = [

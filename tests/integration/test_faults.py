@@ -44,8 +44,11 @@ def wait_ready(port: int, proc=None, seconds: float = 180) -> None:
     raise RuntimeError("server did not become ready")
 
 def test_llm_server_down_gives_extractive_answer(tmp_path, settings):
-    dead = Settings(data_dir=settings.data_dir, llm_backend="openai", llm_openai_url=f"http://127.0.0.1:{free_port()}/v1",
-                    llm_timeout_s=2, voice_enabled=False, _env_file=None)
+    dead = Settings(
+        _env_file=None, storage={"data_dir": settings.storage.data_dir},
+        llm={"backend": "openai", "openai_url": f"http://127.0.0.1:{free_port()}/v1", "timeout_s": 2},
+        voice={"enabled": False},
+    )
     with TestClient(create_app(dead, build_services(dead))) as c:
         # a question the model answers (figure and regulation questions are quoted without it)
         body = c.post("/v1/chat", json={"message": "Tell me about the Everyday Checking account."}).json()
@@ -58,8 +61,11 @@ def test_database_down_is_503_with_retry_after_and_recovers(tmp_path):
     with admin.connect() as c:
         c.execute(text(f"CREATE DATABASE {name}"))
     try:
-        s = Settings(data_dir=tmp_path, database_url=f"postgresql://postgres@127.0.0.1:5432/{name}",
-                     llm_model="smollm2-135m", llm_max_new_tokens=8, voice_enabled=False, _env_file=None)
+        s = Settings(
+            _env_file=None,
+            storage={"data_dir": tmp_path, "database_url": f"postgresql://postgres@127.0.0.1:5432/{name}"},
+            llm={"model": "smollm2-135m"}, answering={"max_new_tokens": 8}, voice={"enabled": False},
+        )
         with TestClient(create_app(s, build_services(s))) as c:
             me = c.post("/v1/chat", json={"message": "What is your routing number?"}).json()
             cid = me["conversation_id"]
@@ -88,7 +94,7 @@ def test_redis_down_turns_still_complete_and_relay_recovers(tmp_path, settings):
     start = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
     redis = subprocess.Popen(start, stdout=subprocess.DEVNULL)
     time.sleep(0.5)
-    s = settings.model_copy(update={"redis_url": f"redis://127.0.0.1:{port}/0", "redis_prefix": f"t{port}:"})
+    s = settings.changed(redis__url=f"redis://127.0.0.1:{port}/0", redis__prefix=f"t{port}:")
     try:
         with TestClient(create_app(s, build_services(s))) as c, c.websocket_connect("/v1/chat/ws") as ws:
             ws.send_json({"message": "What is your routing number?"})
@@ -118,8 +124,8 @@ def test_kill_9_loses_nothing_acknowledged(tmp_path):
     from websockets.sync.client import connect
 
     port = free_port()
-    env = {**os.environ, "BANK_DATA_DIR": str(tmp_path), "BANK_LLM_MODEL": "smollm2-135m", "BANK_LLM_MAX_NEW_TOKENS": "96",
-           "BANK_VOICE_ENABLED": "false", "BANK_LOG_LEVEL": "WARNING"}
+    env = {**os.environ, "BANK_STORAGE__DATA_DIR": str(tmp_path), "BANK_LLM__MODEL": "smollm2-135m", "BANK_ANSWERING__MAX_NEW_TOKENS": "96",
+           "BANK_VOICE__ENABLED": "false", "BANK_SERVER__LOG_LEVEL": "WARNING"}
     cmd = [str(BIN), "serve", "--port", str(port)]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

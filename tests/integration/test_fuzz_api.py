@@ -47,14 +47,15 @@ def fuzz_services(services, tmp_path_factory):
     """The session's services with their own small knowledge base (products only) for the admin routes."""
     root = tmp_path_factory.mktemp("fuzzkb")
     docs, index = root / "docs", root / "index"
-    shutil.copytree(services.settings.kb_docs_dir / "products", docs / "products")
+    shutil.copytree(services.settings.retrieval.docs_dir / "products", docs / "products")
     build_index(docs, index, services.embedder, progress=False, vector_cache=services.settings.vector_cache)
     retriever = LiveRetriever(index, services.embedder)
     kb_admin = KnowledgeAdmin(docs_dir=docs, index_dir=index, embedder=services.embedder, retriever=retriever,
                               vector_cache=services.settings.vector_cache)
-    fuzz_settings = services.settings.model_copy(update={"admin_token": ADMIN, "voice_telephony": True,
-                                                         "twilio_auth_token": None,
-                                                         "agent_login_ip_limits": "100000/minute"})
+    fuzz_settings = services.settings.changed(
+        security__admin_token=ADMIN, voice__telephony=True, voice__twilio_auth_token=None,
+        auth__agent_login_ip_limits="100000/minute",
+    )
     return dataclasses.replace(services, settings=fuzz_settings, retriever=retriever, kb_admin=kb_admin)
 
 

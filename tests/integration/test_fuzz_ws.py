@@ -55,9 +55,10 @@ class ErrorLog(logging.Handler):
 
 @pytest.fixture(scope="module")
 def live(settings, services):
-    fuzz_settings = settings.model_copy(update={"voice_telephony": True, "twilio_auth_token": None,
-                                                "ws_auth_timeout_s": 3.0, "voice_idle_timeout_s": 8.0,
-                                                "robot_idle_timeout_s": 8.0})
+    fuzz_settings = settings.changed(
+        voice__telephony=True, voice__twilio_auth_token=None, auth__ws_auth_timeout_s=3.0, voice__idle_timeout_s=8.0,
+        robot__idle_timeout_s=8.0,
+    )
     fuzz_services = dataclasses.replace(services, settings=fuzz_settings)
     with ServerThread(create_app(fuzz_settings, fuzz_services), port=PORT) as server:
         yield server

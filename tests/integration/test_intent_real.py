@@ -29,10 +29,10 @@ def test_artefact_is_small_and_documents_its_run():
 
 
 def test_held_out_banking77_rows_are_classified(services, settings):
-    if not (settings.banking77_dir / "train.csv").exists():
-        pytest.skip(f"BANKING77 not found at {settings.banking77_dir} (set BANK_BANKING77_DIR)")
+    if not (settings.nlu.banking77_dir / "train.csv").exists():
+        pytest.skip(f"BANKING77 not found at {settings.nlu.banking77_dir} (set BANK_NLU__BANKING77_DIR)")
     cfg = json.loads((DEFAULT_ARTIFACT / "config.json").read_text())["training"]
-    splits, _ = build_dataset(settings.banking77_dir, test_frac=cfg["hparams"]["test_frac"],
+    splits, _ = build_dataset(settings.nlu.banking77_dir, test_frac=cfg["hparams"]["test_frac"],
                               val_frac=cfg["hparams"]["val_frac"], seed=cfg["seed"])
     rows = [e for e in splits.test if e.source == "banking77"][::5]  # a fixed 300-row sample never trained on
     results = classify_all(services, [e.text for e in rows])

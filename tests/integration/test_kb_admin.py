@@ -27,9 +27,11 @@ The Larkspur Gold Card annual fee is ${fee}. Gold Card members get airport loung
 def admin_client(tmp_path_factory, services):
     root = tmp_path_factory.mktemp("kbadmin")
     docs = root / "docs"
-    shutil.copytree(services.settings.kb_docs_dir / "products", docs / "products")
-    settings = Settings(data_dir=root / "data", kb_docs_dir=docs, llm_model="smollm2-135m", llm_max_new_tokens=16,
-                        admin_token=TOKEN, _env_file=None)
+    shutil.copytree(services.settings.retrieval.docs_dir / "products", docs / "products")
+    settings = Settings(
+        _env_file=None, storage={"data_dir": root / "data"}, retrieval={"docs_dir": docs},
+        llm={"model": "smollm2-135m"}, answering={"max_new_tokens": 16}, security={"admin_token": TOKEN},
+    )
     with TestClient(create_app(settings, build_services(settings))) as c:
         yield c
 

@@ -62,14 +62,14 @@ def replicas(tmp_path_factory):
     admin = make_engine(PG)
     with admin.begin() as c:
         c.execute(text(f"CREATE SCHEMA {schema}"))
-    base = {**os.environ, "BANK_DATABASE_URL": f"{PG}?options=-csearch_path%3D{schema}", "BANK_REDIS_URL": REDIS,
-            "BANK_REDIS_PREFIX": f"test-{schema}:", "BANK_LLM_MODEL": "smollm2-135m", "BANK_LLM_MAX_NEW_TOKENS": "16",
-            "BANK_VOICE_ENABLED": "false", "BANK_LOG_LEVEL": "WARNING", "BANK_AUDIT_KEY": "kbloop-replica-audit-key-0123456789abcdef"}
+    base = {**os.environ, "BANK_STORAGE__DATABASE_URL": f"{PG}?options=-csearch_path%3D{schema}", "BANK_REDIS__URL": REDIS,
+            "BANK_REDIS__PREFIX": f"test-{schema}:", "BANK_LLM__MODEL": "smollm2-135m", "BANK_ANSWERING__MAX_NEW_TOKENS": "16",
+            "BANK_VOICE__ENABLED": "false", "BANK_SERVER__LOG_LEVEL": "WARNING", "BANK_AUDIT__KEY": "kbloop-replica-audit-key-0123456789abcdef"}
     envs = []
     for name in ("a", "b"):
         data = tmp_path_factory.mktemp(f"replica-{name}")
         shutil.copytree(ROOT / "knowledge_base" / "docs", data / "kb-docs")
-        envs.append({**base, "BANK_DATA_DIR": str(data), "BANK_KB_DOCS_DIR": str(data / "kb-docs")})
+        envs.append({**base, "BANK_STORAGE__DATA_DIR": str(data), "BANK_RETRIEVAL__DOCS_DIR": str(data / "kb-docs")})
     for user, role in (("ed", "kb_editor"), ("ann", "kb_approver"), ("bob", "kb_approver")):
         subprocess.run([*CLI, "staff", "add", user, "--role", role, "--password-stdin"], input=PW + "\n", env=envs[0],
                        check=True, capture_output=True, text=True, cwd=ROOT)

@@ -13,8 +13,8 @@ REQUEST = GenerationRequest(messages=(ChatMessage("system", "You are a bank assi
 
 @pytest.mark.parametrize("backend,kind", [("llamacpp", "LlamaCppGenerator"), ("local", "LocalLoraGenerator")])
 def test_a_turn_that_waits_too_long_is_a_generation_error(settings, services, backend, kind):
-    gen = services.generator if services.settings.llm_backend == backend else \
-        build_generator(settings.model_copy(update={"llm_backend": backend}))
+    gen = services.generator if services.settings.llm.backend == backend else \
+        build_generator(settings.changed(llm__backend=backend))
     assert type(gen).__name__ == kind
 
     async def consume(g):

@@ -76,7 +76,10 @@ def proxied(tmp_path):
     """nginx (our site config, upstream pointed at a local port) -> uvicorn -> the app."""
     api_port = free_port()
     # The proxy reaches the API from 127.0.0.1 here, so that is the one trusted address (compose: the proxy's).
-    settings = Settings(data_dir=tmp_path, rate_limit_ip="3/minute", forwarded_allow_ips="127.0.0.1", _env_file=None)
+    settings = Settings(
+        _env_file=None, storage={"data_dir": tmp_path}, rate_limit={"ip": "3/minute"},
+        security={"forwarded_allow_ips": "127.0.0.1"},
+    )
     server = serve(create_app(settings), api_port)
     proxy, proxy_port = start_proxy(tmp_path, [f"127.0.0.1:{api_port}"])
     try:
@@ -115,7 +118,7 @@ def test_a_replica_still_loading_its_models_is_passed_over(tmp_path):
         return {"replica": "ready"}
 
     loading_port, ready_port = free_port(), free_port()
-    settings = Settings(data_dir=tmp_path, forwarded_allow_ips="127.0.0.1", _env_file=None)
+    settings = Settings(_env_file=None, storage={"data_dir": tmp_path}, security={"forwarded_allow_ips": "127.0.0.1"})
     servers = [serve(create_app(settings), loading_port), serve(ready, ready_port)]
     proxy, proxy_port = start_proxy(tmp_path, [f"127.0.0.1:{loading_port}", f"127.0.0.1:{ready_port}"])
     try:

@@ -27,7 +27,7 @@ def reranker(services):
 def test_the_onnx_graph_gives_sentence_transformers_vectors(settings):
     from sentence_transformers import SentenceTransformer
 
-    model_dir = resolve_rerank_model(settings.rerank_model, settings.models_cache)
+    model_dir = resolve_rerank_model(settings.retrieval.rerank_model, settings.models_cache)
     texts = ["How long do I have to dispute a billing error?", "i lost my card",
              "Under 12 CFR 1026.13(c), the creditor must acknowledge your billing error notice in writing. " * 20]
     want = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True).encode(texts, normalize_embeddings=True)

@@ -89,7 +89,7 @@ def test_handshake_failures_close_with_documented_codes(client, first, code):
 def test_idle_timeout(client, services, robot_token, monkeypatch):
     from starlette.websockets import WebSocketDisconnect
 
-    monkeypatch.setattr(services, "settings", services.settings.model_copy(update={"robot_idle_timeout_s": 0.5}))
+    monkeypatch.setattr(services, "settings", services.settings.changed(robot__idle_timeout_s=0.5))
     with client.websocket_connect("/v1/robot") as ws:
         assert hello(ws, robot_token)["idle_timeout_s"] == 0.5
         assert ws.receive_json() == {"v": 1, "type": "bye", "reason": "idle"}

@@ -14,9 +14,9 @@ from assistant.storage.db import make_engine, migrate, session_factory
 
 @pytest.fixture
 def env(tmp_path, monkeypatch):
-    for name in ("BANK_ENVIRONMENT", "BANK_SANDBOX_DATABASE_URL", "BANK_SANDBOX_DATA_DIR", "BANK_IDENTITY_JWKS_PATH"):
+    for name in ("BANK_ENVIRONMENT", "BANK_SANDBOX__DATABASE_URL", "BANK_SANDBOX__DATA_DIR", "BANK_IDENTITY__JWKS_PATH"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("BANK_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("BANK_STORAGE__DATA_DIR", str(tmp_path))
     monkeypatch.chdir(tmp_path)  # no .env from the checkout
     return tmp_path
 
@@ -48,8 +48,8 @@ def test_token_verifies_with_the_assistants_settings(env, capsys):
     settings = Settings(_env_file=None)
     engine = make_engine(settings.sqlalchemy_url)
     migrate(engine)
-    verifier = IdentityVerifier(jwks_path=settings.jwks_path, issuer=settings.identity_issuer,
-                                audience=settings.identity_audience, replay_store=SqlReplayStore(session_factory(engine)))
+    verifier = IdentityVerifier(jwks_path=settings.jwks_path, issuer=settings.identity.issuer,
+                                audience=settings.identity.audience, replay_store=SqlReplayStore(session_factory(engine)))
     assert verifier.verify(token, "conv-9").customer_id == "cus_priya"
     out = run_json(capsys, "sandbox", "token", "cus_alex", "--json")
     assert out["conversation_id"] and out["assertion"].count(".") == 2
@@ -58,7 +58,7 @@ def test_token_verifies_with_the_assistants_settings(env, capsys):
 
 def test_token_refused_in_production(env, capsys, monkeypatch):
     monkeypatch.setenv("BANK_ENVIRONMENT", "production")
-    for name in ("BANK_AUDIT_KEY", "BANK_TWILIO_AUTH_TOKEN"):  # the other production secrets, so only the dev gate refuses
+    for name in ("BANK_AUDIT__KEY", "BANK_VOICE__TWILIO_AUTH_TOKEN"):  # the other production secrets, so only the dev gate refuses
         monkeypatch.setenv(name, "Zq4_vR8xLm2TpW6kHs9dNc3bYf7gJa5e")
     assert main(["sandbox", "token", "cus_alex"]) == 2
     captured = capsys.readouterr()

@@ -44,10 +44,10 @@ def cluster(tmp_path_factory):
     data = tmp_path_factory.mktemp("scale")
     docs = data / "kb-docs"  # admin uploads land here, not in the checkout
     shutil.copytree(ROOT / "knowledge_base" / "docs", docs)
-    env = {**os.environ, "BANK_KB_DOCS_DIR": str(docs), "BANK_ADMIN_TOKEN": ADMIN["authorization"][7:], "BANK_DATABASE_URL": f"{PG}?options=-csearch_path%3D{schema}",
-           "BANK_REDIS_URL": "redis://127.0.0.1:6379/0", "BANK_REDIS_PREFIX": f"test-{schema}:",
-           "BANK_DATA_DIR": str(data), "BANK_LLM_MODEL": "smollm2-135m", "BANK_LLM_MAX_NEW_TOKENS": "16",
-           "BANK_VOICE_ENABLED": "false", "BANK_LOG_LEVEL": "WARNING", "BANK_RATE_LIMIT_SESSION": "3/minute"}
+    env = {**os.environ, "BANK_RETRIEVAL__DOCS_DIR": str(docs), "BANK_SECURITY__ADMIN_TOKEN": ADMIN["authorization"][7:], "BANK_STORAGE__DATABASE_URL": f"{PG}?options=-csearch_path%3D{schema}",
+           "BANK_REDIS__URL": "redis://127.0.0.1:6379/0", "BANK_REDIS__PREFIX": f"test-{schema}:",
+           "BANK_STORAGE__DATA_DIR": str(data), "BANK_LLM__MODEL": "smollm2-135m", "BANK_ANSWERING__MAX_NEW_TOKENS": "16",
+           "BANK_VOICE__ENABLED": "false", "BANK_SERVER__LOG_LEVEL": "WARNING", "BANK_RATE_LIMIT__SESSION": "3/minute"}
     subprocess.run([*CLI, "kb", "build"], env=env, check=True, capture_output=True, cwd=ROOT)
     for name in ("ana", "ben"):
         subprocess.run([*CLI, "agents", "add", name, "--password-stdin", "--name", name.title()],
@@ -173,7 +173,7 @@ def test_kb_changes_reach_the_other_replica(cluster):
 
 
 def test_turn_limit_per_conversation_holds_across_processes(cluster):
-    """BANK_RATE_LIMIT_SESSION=3/minute counted in Redis: turns alternating between A and B share one count."""
+    """BANK_RATE_LIMIT__SESSION=3/minute counted in Redis: turns alternating between A and B share one count."""
     a, b = cluster
     me = httpx.post(f"http://{a}/v1/chat", json={"message": "What is your routing number?"}).json()
     turn = {"message": "What is your routing number?", "conversation_id": me["conversation_id"]}

@@ -11,11 +11,11 @@ from tests.conftest import auth
 
 
 def strict_client(settings, services, **overrides):
-    return TestClient(create_app(settings.model_copy(update=overrides), services))
+    return TestClient(create_app(settings.changed(**overrides), services))
 
 
 def test_per_ip_rate_limit_answers_429_with_retry_after(settings, services):
-    with strict_client(settings, services, rate_limit_ip="3/minute") as c:
+    with strict_client(settings, services, rate_limit__ip="3/minute") as c:
         codes = [c.get("/v1/kb/search", params={"q": "wire"}).status_code for _ in range(5)]
         assert codes == [200, 200, 200, 429, 429]
         r = c.get("/v1/kb/search", params={"q": "wire"})
@@ -33,7 +33,7 @@ def ws_turn(ws, **frame) -> dict:
 
 
 def test_per_conversation_message_limit_on_the_chat_socket(settings, services):
-    with strict_client(settings, services, rate_limit_session="2/minute") as c, c.websocket_connect("/v1/chat/ws") as ws:
+    with strict_client(settings, services, rate_limit__session="2/minute") as c, c.websocket_connect("/v1/chat/ws") as ws:
         first = ws_turn(ws)
         cid, token = first["session"]["conversation_id"], first["session"]["session_token"]
         second = ws_turn(ws, conversation_id=cid, session_token=token)
@@ -45,7 +45,7 @@ def test_per_conversation_message_limit_on_the_chat_socket(settings, services):
 def test_turn_limit_holds_across_rest_and_socket(settings, services):
     """One limit per conversation, whichever transport carries the turn: REST /v1/chat had none."""
     # per hour, not per minute: a fixed window that turns over mid-test would reset the count
-    with strict_client(settings, services, rate_limit_session="3/hour") as c:
+    with strict_client(settings, services, rate_limit__session="3/hour") as c:
         first = c.post("/v1/chat", json={"message": "What is your routing number?"}).json()
         cid, headers = first["conversation_id"], auth(first)
         assert c.post("/v1/chat", json={"message": "And the wire fee?", "conversation_id": cid}, headers=headers).status_code == 200
@@ -60,7 +60,7 @@ def test_turn_limit_holds_across_rest_and_socket(settings, services):
 
 
 def test_websocket_handshakes_are_limited_per_client_on_every_socket(settings, services):
-    with strict_client(settings, services, rate_limit_ws_connect="3/minute") as c:
+    with strict_client(settings, services, rate_limit__ws_connect="3/minute") as c:
         for path in ("/v1/chat/ws", "/v1/robot", "/v1/agent/ws"):
             with c.websocket_connect(path):
                 pass
@@ -71,7 +71,7 @@ def test_websocket_handshakes_are_limited_per_client_on_every_socket(settings, s
 
 
 def test_new_conversations_are_limited_per_client(settings, services):
-    with strict_client(settings, services, rate_limit_conversations="2/hour") as c:
+    with strict_client(settings, services, rate_limit__conversations="2/hour") as c:
         first = c.post("/v1/chat", json={"message": "What is your routing number?"}).json()
         with c.websocket_connect("/v1/chat/ws") as ws:
             assert ws_turn(ws)["type"] == "reply"
@@ -85,7 +85,7 @@ def test_new_conversations_are_limited_per_client(settings, services):
 
 
 def test_hand_off_tickets_are_limited_per_client(settings, services):
-    with strict_client(settings, services, rate_limit_tickets="1/hour") as c:
+    with strict_client(settings, services, rate_limit__tickets="1/hour") as c:
         replies = [c.post("/v1/chat", json={"message": "What is your routing number?"}).json() for _ in range(2)]
         asks = [c.post(f"/v1/conversations/{r['conversation_id']}/handoff", headers=auth(r)) for r in replies]
         assert asks[0].status_code == 200 and asks[1].status_code == 429
@@ -96,7 +96,7 @@ def test_hand_off_tickets_are_limited_per_client(settings, services):
 
 def test_robot_turns_count_per_conversation_and_robots_per_device(settings, services):
     _, token = services.robots.add(f"lobby-limits-{time.monotonic_ns()}", "branch-7")
-    with strict_client(settings, services, rate_limit_session="1/minute", rate_limit_conversations="1/hour") as c:
+    with strict_client(settings, services, rate_limit__session="1/minute", rate_limit_conversations="1/hour") as c:
         with c.websocket_connect("/v1/robot") as ws:
             ws.send_json({"v": 1, "type": "hello", "token": token})
             assert ws.receive_json()["type"] == "session"
@@ -118,7 +118,7 @@ def test_robot_turns_count_per_conversation_and_robots_per_device(settings, serv
 
 
 def test_cors_allow_list_and_security_headers(settings, services):
-    with strict_client(settings, services, cors_origins=["https://bank.example"]) as c:
+    with strict_client(settings, services, security__cors_origins=["https://bank.example"]) as c:
         ok = c.options("/v1/chat", headers={"origin": "https://bank.example", "access-control-request-method": "POST"})
         assert ok.headers["access-control-allow-origin"] == "https://bank.example"
         bad = c.options("/v1/chat", headers={"origin": "https://evil.example", "access-control-request-method": "POST"})

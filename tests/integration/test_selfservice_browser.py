@@ -11,7 +11,7 @@ from playwright.sync_api import expect  # noqa: E402
 
 
 def test_signed_in_customer_transfers_with_step_up_and_sees_the_confirmation(server, browser, settings):  # noqa: F811
-    bank = httpx.Client(base_url=settings.banking_url, timeout=10)
+    bank = httpx.Client(base_url=settings.banking.url, timeout=10)
     bank.post("/sandbox/reset").raise_for_status()
     before = {t["id"] for t in bank.get("/v1/customers/cus_alex/transfers").json()}
     ctx = browser.new_context(viewport={"width": 1280, "height": 860})

@@ -44,7 +44,7 @@ def test_the_agent_socket_refuses_a_role_without_console_access(client, services
 
 
 def test_staff_cli_adds_lists_and_changes_roles(tmp_path):
-    env = {"BANK_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    env = {"BANK_STORAGE__DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
     run = lambda *a, stdin=None: subprocess.run([sys.executable, "-m", "assistant.cli", *a], input=stdin, env=env,  # noqa: E731
                                                 capture_output=True, text=True, timeout=120)
     added = run("staff", "add", "sue", "--role", "supervisor", "--role", "kb_approver", "--password-stdin", stdin=PW + "\n")

@@ -72,7 +72,7 @@ def _silent_flac(seconds: int, rate: int = 8000) -> bytes:
 def test_asr_refuses_long_audio_in_a_small_upload(client, settings):
     bomb = _silent_flac(600)  # ten minutes in a few kilobytes
     r = client.post("/v1/asr", content=bomb, headers={"content-type": "audio/flac"})
-    assert r.status_code == 413 and f"limit of {settings.voice_max_audio_s:g} s" in r.json()["detail"]
+    assert r.status_code == 413 and f"limit of {settings.voice.max_audio_s:g} s" in r.json()["detail"]
     r = client.post("/v1/asr", files={"file": ("long.flac", bomb, "audio/flac")})
     assert r.status_code == 413
 
@@ -82,7 +82,7 @@ def test_asr_stops_reading_an_oversized_body_at_the_cap(settings, services, ctyp
     """No Content-Length, 50 MB streamed: the 413 comes after about 1 MB is read, not after all of it."""
     import asyncio
 
-    app = create_app(settings.model_copy(update={"voice_max_upload_mb": 1}), services)
+    app = create_app(settings.changed(voice__max_upload_mb=1), services)
     chunk, total, pulled, at_response = 64 * 1024, 50 * 1024 * 1024, 0, None
     sent = []
 
@@ -214,7 +214,7 @@ def wait_for_close(ws, timeout: float) -> tuple[dict | None, list[dict]]:
 
 
 def test_a_quiet_pcm_socket_is_closed_with_a_reason(settings, services):
-    quick = settings.model_copy(update={"voice_idle_timeout_s": 0.5})
+    quick = settings.changed(voice__idle_timeout_s=0.5)
     with TestClient(create_app(quick, services)) as c, c.websocket_connect("/v1/voice/pcm") as ws:
         closed, events = wait_for_close(ws, 20)
     assert closed is not None, "the idle socket was left open"

@@ -302,7 +302,7 @@ def test_the_stream_handshake_must_carry_twilios_signature(settings, services):
     from voice import twilio
 
     auth = "hK3_2jd8ZqP0xLm1vB7nQ9wRtY4uE6aS"
-    with TestClient(create_app(settings.model_copy(update={"twilio_auth_token": auth}), services)) as c:
+    with TestClient(create_app(settings.changed(voice__twilio_auth_token=auth), services)) as c:
         for headers in ({}, {"x-twilio-signature": twilio.signature("not-the-token", "ws://testserver/v1/voice/twilio", {})}):
             with pytest.raises(WebSocketDisconnect), c.websocket_connect("/v1/voice/twilio", headers=headers):
                 pass
@@ -329,7 +329,7 @@ def test_a_transfer_asked_on_one_replica_is_honoured_by_another(settings, servic
     from assistant.api.app import create_app
 
     prefix = f"test-voice-{uuid.uuid4().hex[:8]}:"
-    shared = settings.model_copy(update={"redis_url": "redis://127.0.0.1:6379/0", "redis_prefix": prefix})
+    shared = settings.changed(redis__url="redis://127.0.0.1:6379/0", redis__prefix=prefix)
     try:
         with TestClient(create_app(shared, services)) as a, TestClient(create_app(shared, services)) as b:
             cid, token = _dial(a, "CAreplica")
@@ -354,7 +354,7 @@ def test_a_quiet_media_stream_is_closed_with_a_reason(settings, services):
 
     from assistant.api.app import create_app
 
-    quick = settings.model_copy(update={"voice_idle_timeout_s": 0.5})
+    quick = settings.changed(voice__idle_timeout_s=0.5)
     with TestClient(create_app(quick, services)) as c:
         _, token = _dial(c, "CAquiet")
         with c.websocket_connect("/v1/voice/twilio") as ws:
@@ -408,9 +408,9 @@ def test_telephony_off_closes_the_phone_routes(settings, services):
 
     from assistant.api.app import create_app
 
-    with TestClient(create_app(settings.model_copy(update={"voice_telephony": False}), services)) as c:
+    with TestClient(create_app(settings.changed(voice__telephony=False), services)) as c:
         r = c.post("/v1/voice/twiml", content="CallSid=CAoff", headers={"content-type": "application/x-www-form-urlencoded"})
-        assert r.status_code == 404 and "BANK_VOICE_TELEPHONY" in r.json()["detail"]
+        assert r.status_code == 404 and "BANK_VOICE__TELEPHONY" in r.json()["detail"]
         with pytest.raises(WebSocketDisconnect), c.websocket_connect("/v1/voice/twilio"):
             pass
         assert c.get("/healthz").status_code == 200

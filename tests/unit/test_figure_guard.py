@@ -4,10 +4,11 @@ import asyncio
 
 import pytest
 
+from assistant.config import AnsweringSettings
 from assistant.core.answering import Answerer
 from assistant.core.events import Reply, ReplyDelta, UserTurn
 from assistant.core.grounding import check_reply
-from assistant.core.pipeline import DialoguePipeline, PipelineConfig
+from assistant.core.pipeline import DialoguePipeline
 from assistant.storage.db import make_engine, migrate, session_factory
 from assistant.storage.repository import ConversationRepository
 from knowledge_base.figures import NUMBER_WORDS
@@ -28,7 +29,7 @@ def repo(tmp_path):
 
 def run(repo, reply: str, answerer=None):
     kb = FakeKnowledge([WIRE_DISPUTES])
-    cfg = PipelineConfig(min_relevance=0.3, faq_threshold=0.9, quote_figure_questions=False)
+    cfg = AnsweringSettings(min_relevance=0.3, faq_threshold=0.9, quote_figure_questions=False)
     p = DialoguePipeline(knowledge=kb, generator=ScriptedGenerator(reply), conversations=repo, config=cfg)
     if answerer is not None:
         p.answerer = answerer(knowledge=kb, generator=ScriptedGenerator(reply), config=cfg)

@@ -112,17 +112,17 @@ def test_scores():
 
 
 def test_adapter_settings(monkeypatch):
-    for name in ("BANK_LLM_ADAPTER_PATH", "BANK_LLM_USE_ADAPTER", "BANK_LLM_MODEL"):
+    for name in ("BANK_LLM__ADAPTER_PATH", "BANK_LLM__USE_ADAPTER", "BANK_LLM__MODEL"):
         monkeypatch.delenv(name, raising=False)
     on_disk = (DEFAULT_LLM_ADAPTER / "adapter_config.json").exists()
     s = Settings(_env_file=None)
-    assert s.llm_adapter == (DEFAULT_LLM_ADAPTER if on_disk else None)
-    assert Settings(llm_use_adapter=False, _env_file=None).llm_adapter is None
-    assert Settings(llm_model="smollm2-135m", _env_file=None).llm_adapter is None  # never on another base
-    assert Settings(llm_adapter_path="/x/a", llm_model="smollm2-135m", _env_file=None).llm_adapter == Path("/x/a")
-    monkeypatch.setenv("BANK_LLM_ADAPTER_PATH", "")
-    assert Settings(_env_file=None).llm_adapter is None  # BANK_LLM_ADAPTER_PATH= switches it off
-    monkeypatch.setenv("BANK_LLM_ADAPTER_PATH", "/y/b")
-    assert Settings(_env_file=None).llm_adapter == Path("/y/b")
-    monkeypatch.setenv("BANK_LLM_USE_ADAPTER", "false")
-    assert Settings(_env_file=None).llm_adapter is None
+    assert s.llm.adapter == (DEFAULT_LLM_ADAPTER if on_disk else None)
+    assert Settings(_env_file=None, llm={"use_adapter": False}).llm.adapter is None
+    assert Settings(_env_file=None, llm={"model": "smollm2-135m"}).llm.adapter is None  # never on another base
+    assert Settings(_env_file=None, llm={"adapter_path": "/x/a", "model": "smollm2-135m"}).llm.adapter == Path("/x/a")
+    monkeypatch.setenv("BANK_LLM__ADAPTER_PATH", "")
+    assert Settings(_env_file=None).llm.adapter is None  # BANK_LLM__ADAPTER_PATH= switches it off
+    monkeypatch.setenv("BANK_LLM__ADAPTER_PATH", "/y/b")
+    assert Settings(_env_file=None).llm.adapter == Path("/y/b")
+    monkeypatch.setenv("BANK_LLM__USE_ADAPTER", "false")
+    assert Settings(_env_file=None).llm.adapter is None

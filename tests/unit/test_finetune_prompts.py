@@ -5,8 +5,9 @@ from pathlib import Path
 
 import pytest
 
+from assistant.config import DEFAULT_BANK_NAME, AnsweringSettings
 from assistant.core import answering
-from assistant.core.answering import Answerer, PipelineConfig
+from assistant.core.answering import Answerer
 from assistant.llm import prompts as runtime_prompts
 from finetune import prompts
 from knowledge_base import Passage, figures
@@ -30,9 +31,9 @@ def test_user_message_is_the_answerers_request():
         Passage("c1", "prod-wires", "Wire transfers", "Wire fees", "transfers", "src", "An outgoing wire costs $25.", 0.8),
         Passage("c2", "prod-x", "Branch hours", "", "branches", "src", long_text, 0.7),
     ]
-    req = Answerer(knowledge=None, generator=None, config=PipelineConfig())._request("How much is a wire?", passages)
+    req = Answerer(knowledge=None, generator=None, config=AnsweringSettings())._request("How much is a wire?", passages)
     mine = prompts.user_message("How much is a wire?", [prompts.ContextPassage(p.doc_id, p.title, p.section, p.text) for p in passages])
-    assert req.messages[0].content == prompts.system_prompt(PipelineConfig().bank_name)
+    assert req.messages[0].content == prompts.system_prompt(DEFAULT_BANK_NAME)
     assert req.messages[1].content == mine
     assert prompts.trim(long_text) == answering._trim(long_text)
 

@@ -6,8 +6,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from assistant.bus import InMemoryBus, conversation_topic
+from assistant.config import AnsweringSettings
 from assistant.core.events import UserTurn
-from assistant.core.pipeline import DialoguePipeline, PipelineConfig, complete
+from assistant.core.pipeline import DialoguePipeline, complete
 from assistant.handoff.policy import HandoffPolicy
 from assistant.handoff.service import HandoffService
 from assistant.storage.agents import AgentExists, AgentRepository
@@ -28,7 +29,7 @@ def world(tmp_path):
     gen = ScriptedGenerator("The Everyday Checking monthly fee is $10.")
     pipeline = DialoguePipeline(
         knowledge=FakeKnowledge([CHECKING, WIRES], [ROUTING_FAQ]), generator=gen, conversations=conv,
-        config=PipelineConfig(quote_figure_questions=False), nlu=FakeNlu(), policy=HandoffPolicy.load(), handoff=handoff,
+        config=AnsweringSettings(quote_figure_questions=False), nlu=FakeNlu(), policy=HandoffPolicy.load(), handoff=handoff,
     )
     return type("W", (), dict(conv=conv, tickets=tickets, agents=agents, bus=bus, handoff=handoff, pipeline=pipeline, gen=gen))
 

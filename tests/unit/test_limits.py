@@ -55,9 +55,12 @@ def test_client_key_groups_an_ipv6_subscriber_by_its_prefix():
 
 
 def test_production_refuses_a_wildcard_forwarded_allow_ips():
-    assert any("BANK_FORWARDED_ALLOW_IPS" in p for p in production_problems(Settings(forwarded_allow_ips="*", _env_file=None)))
-    assert any("FORWARDED" in p for p in production_problems(Settings(forwarded_allow_ips="10.0.0.2, *", _env_file=None)))
-    assert not any("FORWARDED" in p for p in production_problems(Settings(forwarded_allow_ips="172.29.53.10", _env_file=None)))
+    def problems(ips: str) -> list[str]:
+        return production_problems(Settings(_env_file=None, security={"forwarded_allow_ips": ips}))
+
+    assert any("BANK_SECURITY__FORWARDED_ALLOW_IPS" in p for p in problems("*"))
+    assert any("FORWARDED" in p for p in problems("10.0.0.2, *"))
+    assert not any("FORWARDED" in p for p in problems("172.29.53.10"))
 
 
 def test_turn_limit_counts_per_conversation_through_the_pipeline_wrapper():
@@ -97,7 +100,7 @@ def test_hung_redis_neither_hangs_nor_blocks_the_limiter(silent_redis):
 
 def test_hung_redis_does_not_hang_an_http_request(silent_redis, tmp_path):
     """Through the app's own middleware: before the timeout a request on today's code waited forever."""
-    settings = Settings(data_dir=tmp_path, redis_url=silent_redis, redis_timeout_s=0.3, _env_file=None)
+    settings = Settings(_env_file=None, storage={"data_dir": tmp_path}, redis={"url": silent_redis, "timeout_s": 0.3})
     result: dict = {}
 
     def call() -> None:

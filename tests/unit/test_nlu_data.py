@@ -48,7 +48,7 @@ def test_unknown_category_is_an_error(fake_b77):
 
 
 def test_missing_folder_names_the_setting(tmp_path):
-    with pytest.raises(DatasetError, match="BANK_BANKING77_DIR"):
+    with pytest.raises(DatasetError, match="BANK_NLU__BANKING77_DIR"):
         load_banking77(tmp_path / "nowhere")
 
 

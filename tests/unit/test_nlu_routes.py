@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from assistant.config import AnsweringSettings
 from assistant.core.events import UserTurn
-from assistant.core.pipeline import DialoguePipeline, PipelineConfig, complete
+from assistant.core.pipeline import DialoguePipeline, complete
 from assistant.handoff.policy import HandoffPolicy
 from assistant.llm import prompts
 from assistant.nlu.gibberish import CharModel
@@ -104,7 +105,7 @@ def pipeline(tmp_path):
     migrate(engine)
     return DialoguePipeline(
         knowledge=FakeKnowledge([CHECKING, WIRES], [ROUTING_FAQ]), generator=ScriptedGenerator("The fee is $10."),
-        conversations=ConversationRepository(session_factory(engine)), config=PipelineConfig(quote_figure_questions=False),
+        conversations=ConversationRepository(session_factory(engine)), config=AnsweringSettings(quote_figure_questions=False),
         nlu=RoutedNlu(), policy=HandoffPolicy.load(),
     )
 

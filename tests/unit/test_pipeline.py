@@ -2,8 +2,9 @@ import asyncio
 
 import pytest
 
+from assistant.config import AnsweringSettings
 from assistant.core.events import Reply, ReplyDelta, TurnError, UserTurn
-from assistant.core.pipeline import DialoguePipeline, PipelineConfig, UnknownConversation, complete
+from assistant.core.pipeline import DialoguePipeline, UnknownConversation, complete
 from assistant.llm import prompts
 from assistant.storage.db import make_engine, migrate, session_factory
 from assistant.storage.repository import ConversationRepository
@@ -21,7 +22,7 @@ def make(repo, reply="", fail=False, quote=False):
     gen = ScriptedGenerator(reply, fail)
     kb = FakeKnowledge([CHECKING, SAVINGS, WIRES], [ROUTING_FAQ])
     # quote=False: these questions ask for figures, and the tests are about the generation path
-    cfg = PipelineConfig(min_relevance=0.3, faq_threshold=0.9, quote_figure_questions=quote)
+    cfg = AnsweringSettings(min_relevance=0.3, faq_threshold=0.9, quote_figure_questions=quote)
     return DialoguePipeline(knowledge=kb, generator=gen, conversations=repo, config=cfg), gen, kb
 
 
@@ -175,7 +176,7 @@ class _PrefersSavings:
 def test_a_reranker_chooses_the_passage_and_sentences_of_a_quoted_answer(repo):
     gen = ScriptedGenerator("should not be used")
     kb = FakeKnowledge([CHECKING, SAVINGS, WIRES], [ROUTING_FAQ])
-    cfg = PipelineConfig(min_relevance=0.0, faq_threshold=0.9, quote_sentences=1)
+    cfg = AnsweringSettings(min_relevance=0.0, faq_threshold=0.9, quote_sentences=1)
     question = "What is the monthly fee for checking?"
     plain = run(DialoguePipeline(knowledge=kb, generator=gen, conversations=repo, config=cfg), question)[-1]
     assert plain.path == "extractive" and plain.citations[0].doc_id == "prod-checking"  # dense order: checking first
@@ -209,7 +210,7 @@ def test_a_quoted_answer_weighs_the_other_sections_of_the_best_document(repo):
     kb = FakeKnowledge([CHECKING, SAVINGS, WIRES], unsearched=[limits])  # search never finds that section
     question = "How many withdrawals a month can I make from savings?"
     for whole in (True, False):
-        cfg = PipelineConfig(min_relevance=0.0, faq_threshold=0.9, quote_sentences=1, quote_whole_document=whole)
+        cfg = AnsweringSettings(min_relevance=0.0, faq_threshold=0.9, quote_sentences=1, quote_whole_document=whole)
         p = DialoguePipeline(knowledge=kb, generator=ScriptedGenerator("unused"), conversations=repo, config=cfg,
                              reranker=_PrefersWithdrawals())
         reply = run(p, question)[-1]
@@ -230,7 +231,7 @@ def test_a_follow_up_stays_with_the_documents_the_last_reply_cited(repo):
     # "is there a fee for it (What is the monthly fee)": checking 0.82, savings 0.71 by the fake's
     # vectors; the last reply was about savings, so "it" is savings.
     kb = FakeKnowledge([CHECKING, SAVINGS, WIRES])
-    cfg = PipelineConfig(min_relevance=0.3, faq_threshold=0.9, quote_figure_questions=False, topic_margin=0.15,
+    cfg = AnsweringSettings(min_relevance=0.3, faq_threshold=0.9, quote_figure_questions=False, topic_margin=0.15,
                          context_margin=0.15)
     p = DialoguePipeline(knowledge=kb, generator=ScriptedGenerator("The Everyday Savings monthly fee is $5."),
                          conversations=repo, config=cfg)
@@ -252,7 +253,7 @@ def test_a_short_message_without_pointing_words_may_continue_the_conversation():
     from assistant.core.answering import Answerer
 
     kb = FakeKnowledge([CHECKING, SAVINGS, WIRES])
-    answerer = Answerer(knowledge=kb, generator=ScriptedGenerator(), config=PipelineConfig(min_relevance=0.3))
+    answerer = Answerer(knowledge=kb, generator=ScriptedGenerator(), config=AnsweringSettings(min_relevance=0.3))
 
     def retrieve(text, topic):
         return asyncio.run(answerer.retrieve(text, ["what does savings pay"], kb.embed(text), [], topic))

@@ -63,8 +63,8 @@ def test_bankassist_qa_check_names_the_wrong_line(tmp_path):
     bad = tmp_path / "bad-v2.yaml"
     bad.write_text(TEXT.replace("pass_mark: 80", "pass_mark: 180"))
     run = subprocess.run([sys.executable, "-m", "assistant.cli", "qa", "check", str(bad)], capture_output=True, text=True,
-                         timeout=120, env={"PATH": "/usr/bin:/bin", "BANK_DATA_DIR": str(tmp_path)})
+                         timeout=120, env={"PATH": "/usr/bin:/bin", "BANK_STORAGE__DATA_DIR": str(tmp_path)})
     assert run.returncode == 2 and f"bad-v2.yaml line {line_of(TEXT, 'pass_mark: 80')} (pass_mark)" in run.stderr, run.stderr
     good = subprocess.run([sys.executable, "-m", "assistant.cli", "qa", "check", str(DEFAULT_SCORECARD)], capture_output=True,
-                          text=True, timeout=120, env={"PATH": "/usr/bin:/bin", "BANK_DATA_DIR": str(tmp_path)})
+                          text=True, timeout=120, env={"PATH": "/usr/bin:/bin", "BANK_STORAGE__DATA_DIR": str(tmp_path)})
     assert good.returncode == 0 and "default-v1, 11 items" in good.stdout

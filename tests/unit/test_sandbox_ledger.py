@@ -187,8 +187,8 @@ def test_production_refuses_a_placeholder_banking_token():
 
     from assistant.config import Settings
 
-    with pytest.raises(ValidationError, match="BANK_BANKING_API_TOKEN"):
-        Settings(environment="production", banking_api_token="changeme", _env_file=None)
+    with pytest.raises(ValidationError, match="BANK_BANKING__API_TOKEN"):
+        Settings(environment="production", _env_file=None, banking={"api_token": "changeme"})
 
 
 def test_an_amount_bound_past_the_database_integer_is_a_422(tmp_path):

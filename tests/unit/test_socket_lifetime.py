@@ -47,7 +47,7 @@ def test_forwarding_stops_when_serve_ends_with_an_error():
     async def scenario():
         bus = InMemoryBus()
         services = SimpleNamespace(bus=bus, conversations=Conversations(), pipeline=FailingPipeline(),
-                                   settings=SimpleNamespace(customer_session_ttl_h=24))
+                                   settings=SimpleNamespace(auth=SimpleNamespace(customer_session_ttl_h=24)))
         sock = CustomerSocket(ScriptedSocket([json.dumps({"message": "hello"})]), services)
         with pytest.raises(RuntimeError, match="pipeline bug"):
             await sock.serve()

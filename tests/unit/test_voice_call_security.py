@@ -53,12 +53,12 @@ def test_without_an_auth_token_each_process_has_its_own_key():
 
 
 def test_production_requires_a_twilio_auth_token_unless_telephony_is_off():
-    real = {"environment": "production", "admin_token": AUTH, "audit_key": AUTH[::-1], "_env_file": None}
+    real = {"environment": "production", "security": {"admin_token": AUTH}, "audit": {"key": AUTH[::-1]}, "_env_file": None}
     with pytest.raises(ValidationError) as err:
         Settings(**real)
-    assert "BANK_TWILIO_AUTH_TOKEN is required" in str(err.value)
-    assert Settings(**real, twilio_auth_token=AUTH).twilio_auth_token == AUTH
-    assert Settings(**real, voice_telephony=False, twilio_auth_token="").twilio_auth_token is None
+    assert "BANK_VOICE__TWILIO_AUTH_TOKEN is required" in str(err.value)
+    assert Settings(**real, voice={"twilio_auth_token": AUTH}).voice.twilio_auth_token == AUTH
+    assert Settings(**real, voice={"telephony": False, "twilio_auth_token": ""}).voice.twilio_auth_token is None
 
 
 def test_memory_directory_pops_once_and_claims_once():

@@ -20,9 +20,9 @@ ERRORS: Responses = {401: {"model": ErrorOut}, 403: {"model": ErrorOut}, 404: {"
 
 
 def require_admin(settings: SettingsDep, authorization: str = Header(default="")) -> None:
-    expected = settings.admin_token
+    expected = settings.security.admin_token
     if not expected:
-        raise HTTPException(status_code=403, detail="admin API disabled: set BANK_ADMIN_TOKEN")
+        raise HTTPException(status_code=403, detail="admin API disabled: set BANK_SECURITY__ADMIN_TOKEN")
     given = authorization[7:].strip() if authorization.lower().startswith("bearer ") else ""
     if not secrets.compare_digest(given.encode(), expected.encode()):
         raise HTTPException(status_code=401, detail="admin token required", headers={"WWW-Authenticate": "Bearer"})

@@ -44,7 +44,7 @@ def ticket_out(t: TicketView) -> TicketOut:
 
 
 def login_throttle(request: Request) -> LoginThrottle:
-    """One throttle per app (its counts in Redis when BANK_REDIS_URL is set: shared by every process)."""
+    """One throttle per app (its counts in Redis when BANK_REDIS__URL is set: shared by every process)."""
     state = request.app.state
     if getattr(state, "login_throttle", None) is None:
         state.login_throttle = LoginThrottle.from_settings(state.settings)
@@ -66,7 +66,7 @@ async def login(body: LoginIn, request: Request, services: ServicesDep,
         raise HTTPException(status_code=401, detail="wrong username or password")
     await throttle.succeeded(body.username)
     token = await asyncio.to_thread(services.agents.issue_token, agent.id,
-                                    timedelta(hours=services.settings.agent_token_ttl_h))
+                                    timedelta(hours=services.settings.auth.agent_token_ttl_h))
     return LoginOut(token=token, agent=AgentOut.of(agent))
 
 
@@ -132,6 +132,6 @@ async def agent_ws(ws: WebSocket) -> None:
         return staff if staff is not None and staff.may(Role.AGENT, Role.SUPERVISOR) else None
 
     signed_in = await first_frame_auth(ws, lambda token: asyncio.to_thread(console_staff, token),
-                                       timeout_s=services.settings.ws_auth_timeout_s, what="agent login token")
+                                       timeout_s=services.settings.auth.ws_auth_timeout_s, what="agent login token")
     if signed_in is not None:
         await AgentSocket(ws, services, *signed_in).serve()

@@ -20,11 +20,11 @@ class DemoSignIn(BaseModel):
 @router.post("/sign-in", responses={404: {"description": "off in production"}, 502: {"description": "bank down"}})
 async def demo_sign_in(body: DemoSignIn, settings: SettingsDep) -> dict:
     """{assertion}: what the bank's page would hand the widget for `customer_id` (dev and demo only)."""
-    if settings.environment == "production" or not settings.selfservice_enabled:
+    if settings.environment == "production" or not settings.selfservice.enabled:
         raise HTTPException(status_code=404, detail="not available")
-    headers = {"authorization": f"Bearer {settings.banking_api_token}"} if settings.banking_api_token else {}
+    headers = {"authorization": f"Bearer {settings.banking.api_token}"} if settings.banking.api_token else {}
     try:
-        async with httpx.AsyncClient(base_url=settings.banking_url, timeout=5, headers=headers) as bank:
+        async with httpx.AsyncClient(base_url=settings.banking.url, timeout=5, headers=headers) as bank:
             r = await bank.post("/sandbox/assertions", json=body.model_dump())
     except httpx.HTTPError as exc:
         raise HTTPException(status_code=502, detail="the sandbox bank is not answering") from exc

@@ -1,7 +1,7 @@
 """Knowledge-base editor (/console/kb): drafts, review, publish, versions, rollback, "try it".
 
 kb_editor and kb_approver read and draft; kb_approver publishes, sends back and rolls back (admin
-holds both). The admin REST API (/v1/admin/kb, BANK_ADMIN_TOKEN) stays for automation.
+holds both). The admin REST API (/v1/admin/kb, BANK_SECURITY__ADMIN_TOKEN) stays for automation.
 """
 
 from __future__ import annotations

@@ -47,7 +47,7 @@ def _real_week(week: str) -> bool:
 
 def _qa(services):
     if services.qa is None:
-        raise HTTPException(status_code=503, detail="quality inspection is off (BANK_QA_ENABLED=false)")
+        raise HTTPException(status_code=503, detail="quality inspection is off (BANK_QA__ENABLED=false)")
     return services.qa
 
 

@@ -18,4 +18,4 @@ async def robot(ws: WebSocket) -> None:
         await ws.close(code=1013, reason="assistant is still loading")
         return
     settings = services.settings
-    await RobotSession(ws, services, DisplayMap.load(settings.robot_display), idle_timeout_s=settings.robot_idle_timeout_s).serve()
+    await RobotSession(ws, services, DisplayMap.load(settings.robot.display), idle_timeout_s=settings.robot.idle_timeout_s).serve()

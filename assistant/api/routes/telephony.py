@@ -2,7 +2,7 @@
 
 Point a Twilio number's voice webhook at POST /v1/voice/twiml. The call is connected to
 WS /v1/voice/twilio; when the stream closes Twilio asks /v1/voice/twiml/next what to do:
-transfer to BANK_AGENT_TRANSFER_NUMBER, queue with hold audio, or hang up.
+transfer to BANK_HANDOFF__AGENT_TRANSFER_NUMBER, queue with hold audio, or hang up.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ MAX_FORM_BYTES = 64 * 1024  # Twilio's webhook forms are a few hundred bytes
 
 
 def _base(request_base: str, settings) -> str:
-    return (settings.voice_public_url or request_base).rstrip("/")
+    return (settings.voice.public_url or request_base).rstrip("/")
 
 
 def _ws_url(base: str) -> str:
@@ -37,20 +37,20 @@ def _ws_url(base: str) -> str:
 
 
 def _telephony_on(settings: SettingsDep) -> None:
-    if not settings.voice_telephony:
-        raise HTTPException(status_code=404, detail="telephony is off (BANK_VOICE_TELEPHONY=false)")
+    if not settings.voice.telephony:
+        raise HTTPException(status_code=404, detail="telephony is off (BANK_VOICE__TELEPHONY=false)")
 
 
 TelephonyOn = Depends(_telephony_on)
 
 
 async def _form(request: Request, settings) -> dict[str, str]:
-    """Twilio's form body; with BANK_TWILIO_AUTH_TOKEN set, its signature must match."""
+    """Twilio's form body; with BANK_VOICE__TWILIO_AUTH_TOKEN set, its signature must match."""
     body = await read_capped(request, MAX_FORM_BYTES, "form body too large")
     params = dict(parse_qsl(body.decode("utf-8", "replace")))
-    if settings.twilio_auth_token:
+    if settings.voice.twilio_auth_token:
         url = _base(str(request.base_url), settings) + request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        if not twilio.valid_signature(settings.twilio_auth_token, url, params, request.headers.get("x-twilio-signature")):
+        if not twilio.valid_signature(settings.voice.twilio_auth_token, url, params, request.headers.get("x-twilio-signature")):
             raise HTTPException(status_code=403, detail="bad X-Twilio-Signature")
     return params
 
@@ -59,11 +59,11 @@ def _stream_refusal(ws: WebSocket, settings) -> str | None:
     """Why a media-stream handshake is refused: telephony off, or (with an auth token) a bad signature.
 
     Twilio signs the wss URL of <Stream> like a webhook URL, with no parameters."""
-    if not settings.voice_telephony:
+    if not settings.voice.telephony:
         return "telephony is off"
-    if settings.twilio_auth_token:
+    if settings.voice.twilio_auth_token:
         url = _ws_url(_base(str(ws.base_url), settings)) + ws.url.path + (f"?{ws.url.query}" if ws.url.query else "")
-        if not twilio.valid_signature(settings.twilio_auth_token, url, {}, ws.headers.get("x-twilio-signature")):
+        if not twilio.valid_signature(settings.voice.twilio_auth_token, url, {}, ws.headers.get("x-twilio-signature")):
             return "bad X-Twilio-Signature"
     return None
 
@@ -86,9 +86,9 @@ async def after_stream(request: Request, settings: SettingsDep, calls: CallsDep)
     outcome = await calls.pop(params.get("CallSid", ""))
     if outcome is None or outcome.kind != "transfer":
         return Response(twilio.hangup(), media_type=XML)
-    if settings.agent_transfer_number:
-        return Response(twilio.dial(settings.agent_transfer_number), media_type=XML)
-    return Response(twilio.enqueue(settings.voice_hold_queue, _base(str(request.base_url), settings) + "/v1/voice/hold"),
+    if settings.handoff.agent_transfer_number:
+        return Response(twilio.dial(settings.handoff.agent_transfer_number), media_type=XML)
+    return Response(twilio.enqueue(settings.voice.hold_queue, _base(str(request.base_url), settings) + "/v1/voice/hold"),
                     media_type=XML)
 
 
@@ -116,7 +116,7 @@ async def hold_audio(request: Request, voice: VoiceDep) -> Response:
 async def twilio_stream(ws: WebSocket) -> None:
     """Twilio Media Streams (bidirectional): connected, start, media, mark, dtmf, stop in; media, mark, clear out.
 
-    The handshake must carry a valid X-Twilio-Signature (with BANK_TWILIO_AUTH_TOKEN set), and
+    The handshake must carry a valid X-Twilio-Signature (with BANK_VOICE__TWILIO_AUTH_TOKEN set), and
     `start` the call_token that POST /v1/voice/twiml issued for this CallSid."""
     from assistant.channels.voice_transports import run_twilio_call
 
@@ -131,7 +131,7 @@ async def twilio_stream(ws: WebSocket) -> None:
     services, stack = ready
     await ws.accept()
     await run_twilio_call(ws, services, stack, session_config(services.settings), call_directory(ws.app),
-                          tokens=call_tokens(ws.app), idle_s=settings.voice_idle_timeout_s)
+                          tokens=call_tokens(ws.app), idle_s=settings.voice.idle_timeout_s)
 
 
 @router.websocket("/pcm")
@@ -149,7 +149,7 @@ async def pcm_stream(
     services, stack = ready
     await ws.accept()
     if conversation_id is not None:  # continuing a chat by voice: the customer's session token proves it is theirs
-        session_token = await read_auth_token(ws, timeout_s=services.settings.ws_auth_timeout_s, what="session token")
+        session_token = await read_auth_token(ws, timeout_s=services.settings.auth.ws_auth_timeout_s, what="session token")
         if session_token is None:
             return
         try:
@@ -168,4 +168,4 @@ async def pcm_stream(
             return
     cfg = session_config(services.settings, channel=channel, partials=partials)
     await run_pcm_session(ws, services, stack, cfg, in_rate=rate, out_rate=out_rate, conversation_id=conversation_id,
-                          idle_s=ws.app.state.settings.voice_idle_timeout_s)
+                          idle_s=ws.app.state.settings.voice.idle_timeout_s)

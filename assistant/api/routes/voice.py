@@ -51,13 +51,13 @@ async def _upload(request: Request, limit: int, detail: str) -> tuple[bytes, str
 async def asr(request: Request, voice: VoiceDep, settings: SettingsDep) -> AsrOut:
     """Transcribe WAV, FLAC, OGG or 8 kHz mu-law (audio/basic) sent as the body or as a multipart file.
 
-    413 when the upload passes BANK_VOICE_MAX_UPLOAD_MB or the audio BANK_VOICE_MAX_AUDIO_S."""
+    413 when the upload passes BANK_VOICE__MAX_UPLOAD_MB or the audio BANK_VOICE__MAX_AUDIO_S."""
     from voice.audio import AudioTooLong, CorruptAudio, UnsupportedAudio, decode_audio
 
-    limit = int(settings.voice_max_upload_mb * 1024 * 1024)
-    data, ctype, name = await _upload(request, limit, f"audio larger than {settings.voice_max_upload_mb:g} MB")
+    limit = int(settings.voice.max_upload_mb * 1024 * 1024)
+    data, ctype, name = await _upload(request, limit, f"audio larger than {settings.voice.max_upload_mb:g} MB")
     try:
-        audio = await asyncio.to_thread(decode_audio, data, ctype, name, max_s=settings.voice_max_audio_s)
+        audio = await asyncio.to_thread(decode_audio, data, ctype, name, max_s=settings.voice.max_audio_s)
     except AudioTooLong as exc:
         raise HTTPException(status_code=413, detail=str(exc)) from None
     except UnsupportedAudio as exc:

@@ -31,21 +31,21 @@ def get_calls(request: Request) -> CallDirectory:
 
 
 def call_directory(app: FastAPI) -> CallDirectory:
-    """The app's CallDirectory (Redis when BANK_REDIS_URL is set), made on first use (not at import time)."""
+    """The app's CallDirectory (Redis when BANK_REDIS__URL is set), made on first use (not at import time)."""
     from assistant.channels.call_directory import build_call_directory
 
     if getattr(app.state, "voice_calls", None) is None:
         settings = app.state.settings
-        app.state.voice_calls = build_call_directory(redis_url=settings.redis_url, prefix=settings.redis_prefix)
+        app.state.voice_calls = build_call_directory(redis_url=settings.redis.url, prefix=settings.redis.prefix)
     return app.state.voice_calls
 
 
 def call_tokens(app: FastAPI) -> CallTokens:
-    """The app's CallTokens (keyed by BANK_TWILIO_AUTH_TOKEN), made on first use."""
+    """The app's CallTokens (keyed by BANK_VOICE__TWILIO_AUTH_TOKEN), made on first use."""
     from assistant.channels.call_tokens import CallTokens
 
     if getattr(app.state, "voice_call_tokens", None) is None:
-        app.state.voice_call_tokens = CallTokens.from_auth_token(app.state.settings.twilio_auth_token)
+        app.state.voice_call_tokens = CallTokens.from_auth_token(app.state.settings.voice.twilio_auth_token)
     return app.state.voice_call_tokens
 
 
