@@ -15,12 +15,9 @@ _SUBJECT = re.compile(
     r"(?P<verb>is|are|costs|cost|takes|take)\s(?P<obj>.*\d.*)$"
 )
 
-
 # A subject holding one of these is a clause ("Checking has no fee while the owner is ..."), not a noun phrase.
 _CLAUSE_WORDS = {"has", "have", "had", "will", "can", "may", "must", "pays", "pay", "is", "are", "was", "were",
                  "does", "do", "if", "when", "while", "which", "that", "who", "unless", "after", "before"}
-
-
 _ARTICLES = {"the", "a", "an", "your"}
 _OPENERS = {"because", "if", "when", "since", "although", "for", "to", "after", "before", "under", "once", "as", "with"}
 _VALUE_START = re.compile(r"(?:\$|\d|(?:up to|from|about|at least|at most|one|two|three|five|ten|the|a|an)\b)", re.I)

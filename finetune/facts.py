@@ -18,6 +18,8 @@ from knowledge_base.figures import figures
 
 _BULLET = re.compile(r"^\s*[-*]\s+(?P<label>[^:]{3,70}):\s+(?P<value>.+)$")
 _SENT_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"(])")
+
+
 @dataclass(frozen=True, slots=True)
 class KbChunk:
     chunk_id: str

@@ -7,6 +7,7 @@ import sys
 
 from assistant.config import Settings
 
+
 def _audit(settings: Settings, args: argparse.Namespace) -> int:
     from datetime import timedelta
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from assistant.config import Settings
 
+
 def _kb_build(settings: Settings, args: argparse.Namespace) -> int:
     from assistant.services import build_embedder, build_reranker
     from knowledge_base.index import build_index, index_exists

@@ -8,6 +8,7 @@ import time
 
 from assistant.config import Settings
 
+
 def _models_prepare(settings: Settings, args: argparse.Namespace) -> int:
     from assistant.assets import (
         LLM_REGISTRY,

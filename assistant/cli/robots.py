@@ -7,6 +7,7 @@ import sys
 
 from assistant.config import Settings
 
+
 def _robots_revoke(settings: Settings, args: argparse.Namespace) -> int:
     from assistant.services import build_repositories
 

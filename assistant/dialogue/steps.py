@@ -95,7 +95,7 @@ class StepRunner:
         return out.reply(state.but(awaiting="slot", retries=0))
 
     async def _read_back(self, flow: Flow, step: Step, state: FlowState, customer_id: str | None,
-                       out: ReplyBuilder) -> FlowReply | _Go:
+                         out: ReplyBuilder) -> FlowReply | _Go:
         if state.confirmed == digest(state.slots) and state.awaiting != "confirm":
             return _Go(flow, state, self._next(flow, step))
         out.say(render(step.arg, template_values(flow, state)))

@@ -1,9 +1,11 @@
-"""Figures for a trained IntentModel: accuracy, calibration, human-request and OOD checks, latency."""
+"""Figures for a trained IntentModel: accuracy, calibration, human-request and OOD checks, latency; the printed report."""
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
