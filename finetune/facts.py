@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from finetune.fact_questions import bullet_questions, condition_questions, sentence_questions
 from finetune.prompts import ContextPassage, trim
 from knowledge_base.chunking import chunk_document
 from knowledge_base.documents import load_directory
@@ -17,21 +18,6 @@ from knowledge_base.figures import figures
 
 _BULLET = re.compile(r"^\s*[-*]\s+(?P<label>[^:]{3,70}):\s+(?P<value>.+)$")
 _SENT_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"(])")
-# "The minimum deposit to open a Larkspur CD is $500." -> subject "The minimum deposit ...", verb "is"
-_SUBJECT = re.compile(
-    r"^(?:At Larkspur(?: Bank)?, )?(?P<subj>(?:The |A |An |Your |Larkspur(?: Bank)?(?:'s)? )?[A-Za-z][^,;:.()\d]{4,70}?) "
-    r"(?P<verb>is|are|costs|cost|takes|take)\s(?P<obj>.*\d.*)$"
-)
-
-
-# A subject holding one of these is a clause ("Checking has no fee while the owner is ..."), not a noun phrase.
-_CLAUSE_WORDS = {"has", "have", "had", "will", "can", "may", "must", "pays", "pay", "is", "are", "was", "were",
-                 "does", "do", "if", "when", "while", "which", "that", "who", "unless", "after", "before"}
-
-
-_ARTICLES = {"the", "a", "an", "your"}
-_OPENERS = {"because", "if", "when", "since", "although", "for", "to", "after", "before", "under", "once", "as", "with"}
-_VALUE_START = re.compile(r"(?:\$|\d|(?:up to|from|about|at least|at most|one|two|three|five|ten|the|a|an)\b)", re.I)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,15 +55,6 @@ def _visible(text: str) -> str:
     return shown[:-2] if shown.endswith(" …") else shown
 
 
-def _lc_first(s: str) -> str:
-    """Lower-case a leading word unless it starts a name ("Apple Pay", "Regulation Z", "CD")."""
-    words = s.split(" ")
-    first = words[0]
-    named = len(words) > 1 and words[1][:1].isupper()
-    keep = named or first.startswith("Larkspur") or (len(first) > 1 and first[1:].lower() != first[1:])
-    return s if keep else s[:1].lower() + s[1:]
-
-
 def _topic(title: str) -> str:
     return re.sub(r"\s*\([^)]*\)", "", title).strip()
 
@@ -97,51 +74,6 @@ def sentences(text: str) -> list[str]:
             else:
                 out.append(piece)
     return out
-
-
-def _sentence_questions(sentence: str, topic: str, section: str) -> tuple[list[str], bool]:
-    """Questions a sentence answers; True when they come from the sentence itself, not its heading."""
-    m = _SUBJECT.match(sentence)
-    words = m["subj"].lower().split() if m else []
-    if words and words[0] in _ARTICLES:
-        words = words[1:]
-    if m and len(words) >= 3 and not set(words) & _CLAUSE_WORDS and words[0] not in _OPENERS:
-        subj, verb = _lc_first(m["subj"].strip()), m["verb"]
-        if subj.split(" ", 1)[0] in ("The", "A", "An", "Your"):
-            subj = subj[:1].lower() + subj[1:]
-        if verb in ("is", "are") and not _VALUE_START.match(m["obj"]):
-            plain = f"{topic}: what about {subj}?"  # "X is available in 200 languages": no "what is X"
-            return [plain, f"Tell me about {subj}.", f"what about {subj.lower()}"], True
-        if verb in ("is", "are"):
-            plain = f"What {verb} {subj}?"
-            embedded = f"what {subj} {verb}"
-        elif verb in ("costs", "cost"):
-            aux = "does" if verb == "costs" else "do"
-            plain, embedded = f"How much {aux} {subj} cost?", f"how much {subj} {verb}"
-        else:
-            aux = "does" if verb == "takes" else "do"
-            plain, embedded = f"How long {aux} {subj} take?", f"how long {subj} {verb}"
-        return [plain, f"Could you tell me {embedded}?", plain.lower().rstrip("?"), f"I'd like to know {embedded}."], True
-    heading = _lc_first(section)
-    return [
-        f"What should I know about {heading} for {_lc_first(topic)}?",
-        f"{topic}: {heading}?",
-        f"Can you tell me about {heading} ({_lc_first(topic)})?",
-    ], False
-
-
-def _bullet_questions(label: str, value: str, section: str, topic: str) -> list[str]:
-    lab, sec = _lc_first(label), _lc_first(section) if section else _lc_first(topic)
-    qs = [f"What are the {sec} for {lab}?" if sec.endswith("s") else f"What is the {sec} for {lab}?",
-          f"{label} - {sec}?"]
-    if "$" in value:
-        qs.append(f"How much is it for {lab} ({_lc_first(topic)})?")
-    elif "%" in value:
-        qs.append(f"What rate applies to {lab}?")
-    else:
-        qs.append(f"{topic}: what about {lab}?")
-    qs.append(f"tell me the {sec} for {lab} please")
-    return qs
 
 
 # A follow-on sentence joins the answer while the two stay this short: "The fee is $10 per cycle." +
@@ -171,7 +103,7 @@ def _chunk_facts(ch: KbChunk, follow_on: bool = False) -> list[Fact]:
         m = _BULLET.match(line)
         if m and figures(m["value"]) and _flat(line.lstrip(" -*")) in shown:
             label, value = m["label"].strip(), _flat(m["value"]).rstrip(".")
-            facts.append(Fact(f"{ch.chunk_id}/b{len(facts)}", ch, _bullet_questions(label, value, section, topic),
+            facts.append(Fact(f"{ch.chunk_id}/b{len(facts)}", ch, bullet_questions(label, value, section, topic),
                               f"{label}: {value}.", "bullet", figures(m["value"])))
     heading_used = False
     paragraph: dict[str, list[str]] = {}  # sentence -> the sentences of its line
@@ -182,7 +114,7 @@ def _chunk_facts(ch: KbChunk, follow_on: bool = False) -> list[Fact]:
     for s in sentences(ch.passage.text):
         if not (30 <= len(s) <= 280) or not figures(s) or _flat(s) not in shown:
             continue
-        questions, own = _sentence_questions(s, topic, section)
+        questions, own = sentence_questions(s, topic, section)
         if not own:
             if heading_used or not section:
                 continue  # one heading question per chunk: a vague question has one answer
@@ -196,14 +128,6 @@ def _chunk_facts(ch: KbChunk, follow_on: bool = False) -> list[Fact]:
 # avoids the monthly fee": the sentence says how to escape a charge.
 _CONDITION = re.compile(r"\b(?:waive[sd]?|avoids?)\b", re.I)
 _CHARGE = re.compile(r"\b(?:(?:monthly|annual|early (?:withdrawal|closure)) )?(?:maintenance )?(?:fee|penalty)\b", re.I)
-
-
-def _condition_questions(charge: str, topic: str) -> list[str]:
-    """Questions that name what the customer wants (no charge), not the label the passage uses."""
-    t = _lc_first(topic)
-    return [f"How do I avoid the {charge} on {t}?", f"How can I get the {charge} waived for {t}?",
-            f"what do i have to do so i don't pay the {charge} on {t}", f"Is there a way to not be charged the {charge} ({t})?",
-            f"do I qualify for no {charge} on {t}?"]
 
 
 def _condition_facts(ch: KbChunk, n: int) -> list[Fact]:
@@ -234,7 +158,7 @@ def _condition_facts(ch: KbChunk, n: int) -> list[Fact]:
             if not found or not key or len(text) > 420:
                 continue
             word = (named or found)[0].replace("maintenance ", "")
-            out.append(Fact(f"{ch.chunk_id}/c{n + len(out)}", ch, _condition_questions(word, topic), text, "condition", key))
+            out.append(Fact(f"{ch.chunk_id}/c{n + len(out)}", ch, condition_questions(word, topic), text, "condition", key))
     return out
 
 

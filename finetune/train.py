@@ -15,6 +15,7 @@ import math
 import random
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -102,95 +103,131 @@ def lr_at(step: int, total: int, cfg: TrainConfig) -> float:
     return cfg.learning_rate * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
 
 
-def train(cfg: TrainConfig, *, resume: bool = False, progress: bool = True) -> dict:
-    import torch
-    from peft import LoraConfig, get_peft_model
-    from tqdm import tqdm
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+@dataclass
+class _Run:
+    """Where the optimisation stands; a resumed run starts from its checkpoint's step, history and time."""
 
-    data_dir, out_dir, _ = cfg.resolved_paths()
-    base_dir = cfg.base_model_dir()
-    torch.set_num_threads(cfg.threads)
-    torch.manual_seed(cfg.seed)
-    device, dtype = pick_device_dtype(cfg.device, cfg.dtype)
-    ckpts = Checkpoints(out_dir / "checkpoints", keep=cfg.keep_checkpoints)
+    total_steps: int
+    examples: int  # examples in the epochs' shuffled order
+    step: int = 0
+    history: list[dict] = field(default_factory=list)
+    elapsed0: float = 0.0  # seconds spent before this session
+    first_step: int = 0  # where this session started
+    tokens_seen: int = 0
+    train_s: float = 0.0
+
+
+def _resume_state(cfg: TrainConfig, ckpts: Checkpoints, resume: bool) -> dict | None:
     state = ckpts.latest_state() if resume else None
     if resume and state is None:
         log.warning("--resume: no checkpoint under %s, starting from the beginning", ckpts.root)
     if state is not None and _comparable(state["config"]) != _comparable(cfg.to_dict()):
         raise ConfigError(f"--resume: the checkpoint in {ckpts.root} was made with a different config; "
                           "start a new output_dir or restore the original config")
+    return state
 
-    tokenizer = AutoTokenizer.from_pretrained(base_dir)
-    train_set, val_set, data_stats = prepare_data(cfg, tokenizer)  # dataset errors before the model loads
+
+def _lora_model(cfg: TrainConfig, base_dir: Path, device, dtype):
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
     base = AutoModelForCausalLM.from_pretrained(base_dir, dtype=dtype)
     check_target_modules(base, cfg.lora.target_modules)
     base.config.use_cache = False
-    model = get_peft_model(base, LoraConfig(
+    return get_peft_model(base, LoraConfig(
         r=cfg.lora.r, lora_alpha=cfg.lora.alpha, lora_dropout=cfg.lora.dropout,
         target_modules=cfg.lora.target_modules, task_type="CAUSAL_LM", bias="none",
     )).to(device)
-    trainable = [p for p in model.parameters() if p.requires_grad]
-    optim = torch.optim.AdamW(trainable, lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
+
+
+def _optimise(cfg: TrainConfig, model, optim, train_set: list[Tokenized], run: _Run, ckpts: Checkpoints,
+              device, progress: bool) -> None:
+    """Optimizer steps from `run.step` to `run.total_steps`, a checkpoint every `save_every`."""
+    import torch
+    from tqdm import tqdm
 
     per_step = cfg.batch_size * cfg.grad_accum
-    total_steps = math.ceil(len(train_set) * cfg.epochs / per_step)
-    if cfg.max_steps:
-        total_steps = min(total_steps, cfg.max_steps)
     order = [i for e in range(math.ceil(cfg.epochs)) for i in random.Random(cfg.seed + e).sample(range(len(train_set)), len(train_set))]
-    step, history, elapsed0 = 0, [], 0.0
-    if state is not None:
-        ckpts.restore(state, model, optim)
-        step, history, elapsed0 = state["step"], state["history"], state["elapsed_s"]
-        log.info("resumed from optimizer step %d of %d", step, total_steps)
-
+    trainable = [p for p in model.parameters() if p.requires_grad]
     model.train()
     t0 = time.perf_counter()
-    tokens_seen = 0
-    bar = tqdm(total=total_steps, initial=step, desc="lora", unit="step", disable=not progress, dynamic_ncols=True)
-    while step < total_steps:
+    bar = tqdm(total=run.total_steps, initial=run.step, desc="lora", unit="step", disable=not progress, dynamic_ncols=True)
+    while run.step < run.total_steps:
         for g in optim.param_groups:
-            g["lr"] = lr_at(step, total_steps, cfg)
-        micro = order[step * per_step: (step + 1) * per_step]
+            g["lr"] = lr_at(run.step, run.total_steps, cfg)
+        micro = order[run.step * per_step: (run.step + 1) * per_step]
         loss_sum = 0.0
         for idx in micro:
             loss = example_loss(model, train_set[idx], device) / len(micro)
             loss.backward()
             loss_sum += loss.item()
-            tokens_seen += len(train_set[idx].input_ids)
+            run.tokens_seen += len(train_set[idx].input_ids)
         torch.nn.utils.clip_grad_norm_(trainable, cfg.max_grad_norm)
         optim.step()
         optim.zero_grad(set_to_none=True)
-        step += 1
-        history.append({"step": step, "loss": round(loss_sum, 4), "lr": optim.param_groups[0]["lr"]})
+        run.step += 1
+        run.history.append({"step": run.step, "loss": round(loss_sum, 4), "lr": optim.param_groups[0]["lr"]})
         elapsed = time.perf_counter() - t0
-        bar.set_postfix(loss=f"{loss_sum:.3f}", tok_s=f"{tokens_seen / elapsed:.0f}")
+        bar.set_postfix(loss=f"{loss_sum:.3f}", tok_s=f"{run.tokens_seen / elapsed:.0f}")
         bar.update(1)
-        if step % cfg.save_every == 0 or step == total_steps:
-            ckpts.save(step, model, optim, {"step": step, "history": history, "config": cfg.to_dict(),
-                                            "elapsed_s": elapsed0 + elapsed})
+        if run.step % cfg.save_every == 0 or run.step == run.total_steps:
+            ckpts.save(run.step, model, optim, {"step": run.step, "history": run.history, "config": cfg.to_dict(),
+                                                "elapsed_s": run.elapsed0 + elapsed})
     bar.close()
-    train_s = time.perf_counter() - t0
-    val_loss = evaluate_loss(model, val_set, device)
+    run.train_s = time.perf_counter() - t0
 
+
+def _metrics(cfg: TrainConfig, run: _Run, data_stats: dict, val_loss: float | None, device, dtype,
+             trainable_params: int) -> dict:
+    per_step = cfg.batch_size * cfg.grad_accum
+    losses = [h["loss"] for h in run.history]
+    tail = losses[-max(1, len(losses) // 5):]
+    train_s = run.train_s
+    return {
+        "base_model": cfg.base_model, "device": str(device), "dtype": str(dtype).replace("torch.", ""),
+        "threads": cfg.threads, **data_stats, "optimizer_steps": run.step, "examples_per_step": per_step,
+        "examples_trained": min(run.examples, run.step * per_step),
+        "first_loss": losses[0] if losses else None, "final_loss_mean_last_20pct": round(sum(tail) / len(tail), 4) if tail else None,
+        "val_loss": round(val_loss, 4) if val_loss is not None else None,
+        "this_session_s": round(train_s, 1), "total_train_s": round(run.elapsed0 + train_s, 1),
+        "steps_per_s_this_session": round((run.step - run.first_step) / train_s, 5) if train_s else None,
+        "train_tokens_per_s_this_session": round(run.tokens_seen / train_s, 1) if train_s else None,
+        "trainable_params": trainable_params, "loss_history": run.history,
+    }
+
+
+def train(cfg: TrainConfig, *, resume: bool = False, progress: bool = True) -> dict:
+    import torch
+    from transformers import AutoTokenizer
+
+    _, out_dir, _ = cfg.resolved_paths()
+    base_dir = cfg.base_model_dir()
+    torch.set_num_threads(cfg.threads)
+    torch.manual_seed(cfg.seed)
+    device, dtype = pick_device_dtype(cfg.device, cfg.dtype)
+    ckpts = Checkpoints(out_dir / "checkpoints", keep=cfg.keep_checkpoints)
+    state = _resume_state(cfg, ckpts, resume)
+    tokenizer = AutoTokenizer.from_pretrained(base_dir)
+    train_set, val_set, data_stats = prepare_data(cfg, tokenizer)  # dataset errors before the model loads
+    model = _lora_model(cfg, base_dir, device, dtype)
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    optim = torch.optim.AdamW(trainable, lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
+    total_steps = math.ceil(len(train_set) * cfg.epochs / (cfg.batch_size * cfg.grad_accum))
+    run = _Run(min(total_steps, cfg.max_steps) if cfg.max_steps else total_steps,
+               examples=math.ceil(cfg.epochs) * len(train_set))
+    if state is not None:
+        ckpts.restore(state, model, optim)
+        run.step, run.history, run.elapsed0 = state["step"], state["history"], state["elapsed_s"]
+        run.first_step = run.step
+        log.info("resumed from optimizer step %d of %d", run.step, run.total_steps)
+    _optimise(cfg, model, optim, train_set, run, ckpts, device, progress)
+    val_loss = evaluate_loss(model, val_set, device)
     adapter_dir = out_dir / "adapter"
     model.save_pretrained(str(adapter_dir))
     tokenizer.save_pretrained(adapter_dir)
     write_adapter_card(adapter_dir, base_dir, cfg.base_model, model.get_base_model().config)
     (out_dir / "train_config.yaml").write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
-    losses = [h["loss"] for h in history]
-    tail = losses[-max(1, len(losses) // 5):]
-    metrics = {
-        "base_model": cfg.base_model, "device": str(device), "dtype": str(dtype).replace("torch.", ""),
-        "threads": cfg.threads, **data_stats, "optimizer_steps": step, "examples_per_step": per_step,
-        "examples_trained": min(len(order), step * per_step),
-        "first_loss": losses[0] if losses else None, "final_loss_mean_last_20pct": round(sum(tail) / len(tail), 4) if tail else None,
-        "val_loss": round(val_loss, 4) if val_loss is not None else None,
-        "this_session_s": round(train_s, 1), "total_train_s": round(elapsed0 + train_s, 1),
-        "steps_per_s_this_session": round((step - (state["step"] if state else 0)) / train_s, 5) if train_s else None,
-        "train_tokens_per_s_this_session": round(tokens_seen / train_s, 1) if train_s else None,
-        "trainable_params": sum(p.numel() for p in trainable), "loss_history": history,
-    }
+    metrics = _metrics(cfg, run, data_stats, val_loss, device, dtype, sum(p.numel() for p in trainable))
     (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2))
     for name in ("train_config.yaml", "metrics.json"):  # the adapter folder is what ships: keep both inside
         (adapter_dir / name).write_bytes((out_dir / name).read_bytes())

@@ -21,7 +21,7 @@ import numpy as np
 from tqdm import tqdm
 
 from knowledge_base.chunking import chunk_document
-from knowledge_base.documents import load_directory
+from knowledge_base.documents import LoadResult, load_directory
 from knowledge_base.embeddings import MiniLMEmbeddings
 from knowledge_base.types import Chunk
 
@@ -188,18 +188,8 @@ def load_vector_store(version: Path, embedder, chunks: list[Chunk]):
     )
 
 
-def build_index(
-    docs_dir: Path, index_dir: Path, embedder: MiniLMEmbeddings, *, progress: bool = True,
-    vector_cache: Path | None = None, ann_threshold: int = ANN_THRESHOLD,
-) -> BuildReport:
-    t0 = time.perf_counter()
-    report = BuildReport()
-    if not docs_dir.is_dir():
-        raise FileNotFoundError(f"knowledge-base folder not found: {docs_dir}")
-    loaded = load_directory(docs_dir)
-    report.failed = loaded.failed
-    cache, old_docs = _previous_vectors(index_dir)
-    new_docs = {d.doc_id: d.content_hash for d in loaded.documents}
+def _compare(report: BuildReport, old_docs: dict[str, str], new_docs: dict[str, str]) -> None:
+    """Which documents the build adds, updates, keeps and removes, by content hash."""
     for doc_id, digest in new_docs.items():
         if doc_id not in old_docs:
             report.added.append(doc_id)
@@ -209,6 +199,39 @@ def build_index(
             report.unchanged.append(doc_id)
     report.removed = sorted(set(old_docs) - set(new_docs))
 
+
+def _write_version(version: Path, chunks: list[Chunk], vectors: tuple[np.ndarray, list[str]],
+                   faq: tuple[np.ndarray, list[str]], loaded: LoadResult, faq_questions: list[tuple[str, str]],
+                   ann_threshold: int) -> None:
+    """Every file of one index version except its manifest (written last, by the caller)."""
+    version.mkdir()
+    save_vector_index(make_vector_index(vectors[0], ann_threshold=ann_threshold), version)
+    with (version / "chunks.jsonl").open("w") as f:
+        for c in chunks:
+            f.write(json.dumps(asdict(c)) + "\n")
+    np.save(version / "chunks_vectors.npy", vectors[0])
+    (version / "chunks_keys.json").write_text(json.dumps(vectors[1]))
+    np.save(version / "faq_vectors.npy", faq[0])
+    (version / "faq_keys.json").write_text(json.dumps(faq[1]))
+    (version / "faq.json").write_text(
+        json.dumps({"entries": [asdict(f) for f in loaded.faqs], "questions": faq_questions})
+    )
+
+
+def build_index(
+    docs_dir: Path, index_dir: Path, embedder: MiniLMEmbeddings, *, progress: bool = True,
+    vector_cache: Path | None = None, ann_threshold: int = ANN_THRESHOLD,
+) -> BuildReport:
+    """A new index version from the documents (unchanged texts keep their vectors), then the atomic swap."""
+    t0 = time.perf_counter()
+    report = BuildReport()
+    if not docs_dir.is_dir():
+        raise FileNotFoundError(f"knowledge-base folder not found: {docs_dir}")
+    loaded = load_directory(docs_dir)
+    report.failed = loaded.failed
+    cache, old_docs = _previous_vectors(index_dir)
+    new_docs = {d.doc_id: d.content_hash for d in loaded.documents}
+    _compare(report, old_docs, new_docs)
     chunks: list[Chunk] = []
     for doc in tqdm(loaded.documents, desc="chunking", disable=not progress, unit="doc"):
         chunks.extend(chunk_document(doc))
@@ -220,30 +243,14 @@ def build_index(
     faq_vecs, faq_keys, n_faq = _embed_with_cache([q for _, q in faq_questions], cache, embedder, progress, store)
     report.embedded = n_new + n_faq
     report.chunks, report.faqs = len(chunks), len(loaded.faqs)
-
     index_dir.mkdir(parents=True, exist_ok=True)
     version = index_dir / f"v{time.time_ns():020d}-{os.getpid()}"  # sorts by build time
-    version.mkdir()
-    save_vector_index(make_vector_index(vecs, ann_threshold=ann_threshold), version)
-    with (version / "chunks.jsonl").open("w") as f:
-        for c in chunks:
-            f.write(json.dumps(asdict(c)) + "\n")
-    np.save(version / "chunks_vectors.npy", vecs)
-    (version / "chunks_keys.json").write_text(json.dumps(keys))
-    np.save(version / "faq_vectors.npy", faq_vecs)
-    (version / "faq_keys.json").write_text(json.dumps(faq_keys))
-    (version / "faq.json").write_text(
-        json.dumps({"entries": [asdict(f) for f in loaded.faqs], "questions": faq_questions})
-    )
+    _write_version(version, chunks, (vecs, keys), (faq_vecs, faq_keys), loaded, faq_questions, ann_threshold)
     report.seconds = time.perf_counter() - t0
     report.version_dir = str(version)
     manifest = {
-        "built_at": time.time(),
-        "docs_dir": str(docs_dir),
-        "embedding_dim": embedder.dim,
-        "documents": new_docs,
-        "paths": {d.doc_id: d.path for d in loaded.documents},
-        "titles": {d.doc_id: d.title for d in loaded.documents},
+        "built_at": time.time(), "docs_dir": str(docs_dir), "embedding_dim": embedder.dim, "documents": new_docs,
+        "paths": {d.doc_id: d.path for d in loaded.documents}, "titles": {d.doc_id: d.title for d in loaded.documents},
         "report": asdict(report),
     }
     (version / "manifest.json").write_text(json.dumps(manifest, indent=1))

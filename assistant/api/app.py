@@ -7,6 +7,7 @@ import gc
 import logging
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -49,8 +50,50 @@ log = logging.getLogger(__name__)
 WEB_DIR = PROJECT_ROOT / "web"
 
 
+# Pages served as files from web/: path -> (file, route name).
+PAGES = {
+    "/": ("index.html", "index"),
+    "/agent": ("agent.html", "agent_console"),
+    "/console/kb": ("console-kb.html", "kb_console"),
+    "/console/qa": ("console-qa.html", "qa_console"),
+}
+ROUTERS = (health, chat, conversations, kb, agent, admin, voice, telephony, robot, suggestions, demo, kb_editor,
+           analytics, qa)
+
+
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
     settings = settings or Settings()
+    app = FastAPI(
+        title="Bank assistant API", version=__version__, lifespan=_lifespan(settings, services),
+        description="One dialogue core for web chat, phone and lobby robots. Replies cite the knowledge base.",
+    )
+    app.state.settings = settings
+    app.state.services = services
+    app.state.startup_error = None
+    app.state.kb_follower = None
+    app.state.qa_worker = None
+    for module in ROUTERS:
+        app.include_router(module.router)
+    kb_editor.install_errors(app)
+    app.include_router(intent.router)
+    openapi_links.install(app)
+    limiter = Throttle.from_settings(settings)
+    app.state.limiter = limiter
+    _install_middleware(app, settings, limiter)
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        services = app.state.services
+        body = (services.metrics.render() if services is not None else b"") + limiter.render()
+        return Response(body, media_type="text/plain; version=0.0.4")
+
+    _install_error_handlers(app)
+    _mount_web(app)
+    return app
+
+
+def _lifespan(settings: Settings, services: Services | None):
+    """Loads the models in the background unless a test passed `services`; on shutdown closes what it built."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -73,24 +116,11 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             built.embedder.close()
             await asyncio.to_thread(built.generator.close)  # waits for a decode still running in its worker thread
 
-    app = FastAPI(
-        title="Bank assistant API", version=__version__, lifespan=lifespan,
-        description="One dialogue core for web chat, phone and lobby robots. Replies cite the knowledge base.",
-    )
-    app.state.settings = settings
-    app.state.services = services
-    app.state.startup_error = None
-    app.state.kb_follower = None
-    app.state.qa_worker = None
-    for module in (health, chat, conversations, kb, agent, admin, voice, telephony, robot, suggestions, demo, kb_editor,
-                   analytics, qa):
-        app.include_router(module.router)
-    kb_editor.install_errors(app)
-    app.include_router(intent.router)
-    openapi_links.install(app)
+    return lifespan
 
-    limiter = Throttle.from_settings(settings)
-    app.state.limiter = limiter
+
+def _install_middleware(app: FastAPI, settings: Settings, limiter: Throttle) -> None:
+    """CORS (when configured), then the request context, then `ClientLimits` outermost."""
     if settings.security.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.security.cors_origins, allow_methods=["GET", "POST", "PUT", "DELETE"],
                            allow_headers=["content-type", "authorization", "x-request-id"], max_age=600)
@@ -120,11 +150,25 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     app.add_middleware(ClientLimits, throttle=limiter)  # outermost: binds the caller for everything inside
 
-    @app.get("/metrics", include_in_schema=False)
-    async def metrics() -> Response:
-        services = app.state.services
-        body = (services.metrics.render() if services is not None else b"") + limiter.render()
-        return Response(body, media_type="text/plain; version=0.0.4")
+
+def _mount_web(app: FastAPI) -> None:
+    """The widget's static files and the pages in `PAGES`, when web/ ships with this install."""
+    if not WEB_DIR.is_dir():
+        return
+    app.mount("/static", StaticFiles(directory=WEB_DIR), name="static")
+    for path, (file, name) in PAGES.items():
+        app.add_api_route(path, _page(WEB_DIR / file), methods=["GET"], name=name, include_in_schema=False)
+
+
+def _page(file: Path) -> Callable[[], Awaitable[FileResponse]]:
+    async def page() -> FileResponse:
+        return FileResponse(file)
+
+    return page
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    """Failures a route lets through, as the answer the client gets (never a 500, never the input echoed)."""
 
     @app.exception_handler(Limited)
     async def _over_limit(_: Request, exc: Limited) -> JSONResponse:
@@ -160,27 +204,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         if exc.status_code == 400 and detail == "There was an error parsing the body":
             detail = "request body must be UTF-8 encoded JSON"
         return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=getattr(exc, "headers", None))
-
-    if WEB_DIR.is_dir():
-        app.mount("/static", StaticFiles(directory=WEB_DIR), name="static")
-
-        @app.get("/", include_in_schema=False)
-        async def index() -> FileResponse:
-            return FileResponse(Path(WEB_DIR) / "index.html")
-
-        @app.get("/agent", include_in_schema=False)
-        async def agent_console() -> FileResponse:
-            return FileResponse(Path(WEB_DIR) / "agent.html")
-
-        @app.get("/console/kb", include_in_schema=False)
-        async def kb_console() -> FileResponse:
-            return FileResponse(Path(WEB_DIR) / "console-kb.html")
-
-        @app.get("/console/qa", include_in_schema=False)
-        async def qa_console() -> FileResponse:
-            return FileResponse(Path(WEB_DIR) / "console-qa.html")
-
-    return app
 
 
 def _limited(exc: Limited) -> JSONResponse:

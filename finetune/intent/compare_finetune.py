@@ -27,7 +27,7 @@ from finetune.intent.embed import base_model_dir
 from finetune.intent.train import HPARAMS, PathSettings
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(prog="python -m finetune.intent.compare_finetune")
     ap.add_argument("--banking77-dir", type=Path, default=PathSettings().banking77_dir)
     ap.add_argument("--train-layers", type=int, default=2)
@@ -37,7 +37,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--json", type=Path)
-    args = ap.parse_args(argv)
+    return ap.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     offline_environment()
     import torch

@@ -1,9 +1,11 @@
-"""Figures for a trained IntentModel: accuracy, calibration, human-request and OOD checks, latency."""
+"""Figures for a trained IntentModel: accuracy, calibration, human-request and OOD checks, latency; the printed report."""
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -111,3 +113,27 @@ def latency(model: IntentModel, embed_one, texts: list[str], *, repeats: int = 3
     ms = lambda xs, q: round(float(np.percentile(xs, q)) * 1000, 2)  # noqa: E731
     return {"p50_ms": ms(full, 50), "p95_ms": ms(full, 95), "heads_p50_ms": ms(heads_only, 50),
             "heads_p95_ms": ms(heads_only, 95), "n": len(full)}
+
+
+def report(m: dict, out: Path) -> None:
+    ho, hr, od, lat = m["held_out"], m["human_request"], m["out_of_domain"], m["latency_one_thread"]
+    lines = [
+        f"BANKING77 held-out accuracy: {ho['banking77_accuracy']:.4f} (n={ho['banking77_n']}; "
+        f"{ho['banking77_accuracy_after_scope']:.4f} counting out-of-scope refusals as errors); "
+        f"our extra intents: {ho['extra_intents_accuracy']:.4f}",
+    ]
+    if "cross_validation" in m:
+        cv = m["cross_validation"]
+        lines.append(f"CV ({len(cv['folds'])} folds) BANKING77 accuracy: {cv['mean']:.4f} ± {cv['std']:.4f}  {cv['folds']}")
+    lines += [
+        f"ECE held-out: {ho['ece_before_temperature']:.4f} before, {ho['ece_after_temperature']:.4f} after temperature scaling",
+        f"human request: recall {hr['human_request_recall']:.4f} (n={hr['n_positive']}), FPR hard negatives "
+        f"{hr['human_request_fpr_hard_negatives']:.4f} (n={hr['n_negative']}), FPR BANKING77 held-out {ho['human_request_fpr_on_banking77']:.4f}",
+        f"out of domain: refused {od['ood_refused']:.4f} (n={od['n_ood']}); kept: BANKING77 held-out "
+        f"{ho['banking77_in_scope_kept']:.4f}, our in-scope set {od['own_in_scope_kept']:.4f}, our KB eval questions {od['kb_eval_questions_kept']:.4f}, extra intents {ho['extra_in_domain_kept']:.4f}",
+        f"latency (1 thread): embed+heads p50 {lat['p50_ms']} ms p95 {lat['p95_ms']} ms; "
+        f"heads only (shared embedding) p50 {lat['heads_p50_ms']} ms p95 {lat['heads_p95_ms']} ms",
+        f"artefact: {out} ({sum(f.stat().st_size for f in out.iterdir() if f.is_file()) / 1e6:.2f} MB)",
+    ]
+    print("\n".join(lines))
+    print(json.dumps({k: m[k] for k in ("human_request", "human_request_templates_val", "out_of_domain", "gibberish")}, indent=1)[:4000])

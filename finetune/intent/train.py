@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import logging
 import time
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +33,7 @@ from finetune.intent.data import (
     HUMAN_TEST_FILE,
     OOD_TEST_FILE,
     OUT_OF_SCOPE,
+    Splits,
     build_dataset,
     load_held_out,
     load_kb_domain,
@@ -41,7 +41,7 @@ from finetune.intent.data import (
     stratified_folds,
 )
 from finetune.intent.embed import base_model_dir, embed_texts
-from finetune.intent.evaluate import Encoded, human_metrics, latency, ood_metrics, split_metrics
+from finetune.intent.evaluate import Encoded, human_metrics, latency, ood_metrics, report, split_metrics
 from finetune.intent.model import IntentModel, Thresholds, rounded, save
 
 log = logging.getLogger("finetune.intent")
@@ -144,7 +144,20 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def main(argv: list[str] | None = None) -> int:
+@dataclass
+class _Data:
+    """Every text group the heads train or are measured on, by name, beside the splits they come from."""
+
+    splits: Splits
+    labels: list[str]
+    groups: dict[str, list[str]]
+    kb_words: list[str]
+    kb_domain: int  # texts, for the config
+    scope_out_train: int
+    human_templates: dict[str, int]
+
+
+def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     paths = PathSettings()
     ap = argparse.ArgumentParser(prog="python -m finetune.intent.train", description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
@@ -156,15 +169,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache-dir", type=Path, default=CacheSettings().cache_dir / "intent-embeddings")
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--threads", type=int, default=2)
-    args = ap.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
-    offline_environment()
-    import torch
+    return ap.parse_args(argv)
 
-    torch.set_num_threads(args.threads)
-    t_start = time.perf_counter()
-    mlp_cfg = H.MlpConfig(epochs=20) if args.fast else H.MlpConfig()
 
+def _load_data(args: argparse.Namespace) -> _Data:
     splits, labels = build_dataset(args.banking77_dir, test_frac=HPARAMS["test_frac"], val_frac=HPARAMS["val_frac"], seed=args.seed)
     held = load_held_out([e.text for e in splits.train + splits.val + splits.test])
     from knowledge_base.evaluate import load_questions
@@ -183,16 +191,17 @@ def main(argv: list[str] | None = None) -> int:
               "scope_in": scope_x.in_train, "scope_out": scope_x.out_train, "scope_out_dev": scope_x.out_dev,
               "hum_pos": human_x.pos_train, "hum_neg": human_x.neg_train, "hum_pos_val": human_x.pos_val,
               "hum_neg_val": human_x.neg_val, "titles": titles, "chat": scope_x.chat_train}
-    model_dir = base_model_dir(args.base_model)
-    # One cache entry per group: changing the templates re-embeds only them.
-    enc = {name: Encoded(texts, embed_texts(texts, model_dir=model_dir, cache_dir=args.cache_dir))
-           for name, texts in groups.items()}
+    return _Data(splits, labels, groups, kb_words, len(kb_domain), len(scope_x.out_train),
+                 {"positive": len(human_x.pos_train), "negative": len(human_x.neg_train)})
 
+
+def _fit_model(data: _Data, enc: dict[str, Encoded], args: argparse.Namespace, mlp_cfg: H.MlpConfig) -> IntentModel:
+    """The intent ensemble, scope and human-request heads; temperature and thresholds from validation only."""
+    groups, labels = data.groups, data.labels
     index = {name: i for i, name in enumerate(labels)}
-    y_tr = np.array([index[e.label] for e in splits.train])
-    y_va = np.array([index[e.label] for e in splits.val])
-    b77_tr = np.array([e.source == "banking77" for e in splits.train])
-    t0 = time.perf_counter()
+    y_tr = np.array([index[e.label] for e in data.splits.train])
+    y_va = np.array([index[e.label] for e in data.splits.val])
+    b77_tr = np.array([e.source == "banking77" for e in data.splits.train])
     mlp, tfidf, scope = fit(enc["train"].emb, groups["train"], y_tr, labels, seed=args.seed, mlp_cfg=mlp_cfg,
                             banking77=b77_tr, kb_domain=enc["kb_domain"].emb,
                             scope_in=enc["scope_in"].emb, scope_out=enc["scope_out"].emb, banking_plain=enc["hum_neg"].emb)
@@ -204,7 +213,6 @@ def main(argv: list[str] | None = None) -> int:
     h_pos = np.concatenate([y_tr == index[HUMAN_AGENT], np.ones(len(groups["hum_pos"]), bool), np.zeros(len(negatives), bool)])
     human, human_words = S.fit_human(h_emb, h_texts, h_pos, c=HPARAMS["human_c"], seed=args.seed)
     draft = IntentModel(labels, mlp, tfidf, HPARAMS["tfidf_weight"], 1.0, scope, human, Thresholds(0.5, 0.5), human_words)
-    # Temperature and thresholds from the validation split only.
     temperature = H.fit_temperature(draft.raw_logits(enc["val"].emb, groups["val"]), y_va)
     p_in_val = scope.prob(enc["val"].emb)[y_va != index[OUT_OF_SCOPE]]
     neg_val = np.concatenate([draft.human_prob(enc["val"].emb, groups["val"])[y_va != index[HUMAN_AGENT]],
@@ -213,73 +221,78 @@ def main(argv: list[str] | None = None) -> int:
         in_scope=round(H.threshold_for_recall(p_in_val, HPARAMS["scope_keep_val"]), 4),
         human=round(float(np.quantile(neg_val, 1.0 - HPARAMS["human_val_fpr"])), 4),
     )
-    chars = chars_model(groups, kb_words, tfidf, human_words, args.shared_data_dir)
-    model = rounded(IntentModel(labels, mlp, tfidf, HPARAMS["tfidf_weight"], temperature, scope, human, thresholds,
-                                human_words, chars, {"titles": titles, "words": kb_words}, enc["titles"].emb))
-    train_s = time.perf_counter() - t0
+    chars = chars_model(groups, data.kb_words, tfidf, human_words, args.shared_data_dir)
+    return rounded(IntentModel(labels, mlp, tfidf, HPARAMS["tfidf_weight"], temperature, scope, human, thresholds,
+                               human_words, chars, {"titles": groups["titles"], "words": data.kb_words}, enc["titles"].emb))
 
+
+def _measure(model: IntentModel, data: _Data, enc: dict[str, Encoded], args: argparse.Namespace,
+             mlp_cfg: H.MlpConfig) -> dict:
+    """Held-out, validation, human-request, gibberish and out-of-domain figures; 5-fold CV unless --fast/--no-cv."""
+    groups, splits, th = data.groups, data.splits, model.thresholds
     metrics: dict = {"held_out": split_metrics(model, splits.test, enc["test"]),
                      "validation": split_metrics(model, splits.val, enc["val"])}
     metrics["human_request"] = human_metrics(model, enc["human_pos"], enc["human_neg"], enc["ood"])
     metrics["human_request_templates_val"] = {
-        "recall": round(float(np.mean(model.human_prob(enc["hum_pos_val"].emb, groups["hum_pos_val"]) >= thresholds.human)), 4),
-        "false_alarms": round(float(np.mean(model.human_prob(enc["hum_neg_val"].emb, groups["hum_neg_val"]) >= thresholds.human)), 4)}
+        "recall": round(float(np.mean(model.human_prob(enc["hum_pos_val"].emb, groups["hum_pos_val"]) >= th.human)), 4),
+        "false_alarms": round(float(np.mean(model.human_prob(enc["hum_neg_val"].emb, groups["hum_neg_val"]) >= th.human)), 4)}
     metrics["gibberish"] = chars_metrics(model, groups)
-    metrics["out_of_domain"] = ood_metrics(model, enc["ood"], enc["in_scope"])
-    metrics["out_of_domain"]["kb_eval_questions_kept"] = round(float(np.mean(scope.prob(enc["kb_eval"].emb) >= thresholds.in_scope)), 4)
-    metrics["out_of_domain"]["kb_eval_n"] = len(kb_eval)
-    metrics["out_of_domain"]["hwu64_snips_dev_refused"] = round(float(np.mean(scope.prob(enc["scope_out_dev"].emb) < thresholds.in_scope)), 4)
+    ood = metrics["out_of_domain"] = ood_metrics(model, enc["ood"], enc["in_scope"])
+    ood["kb_eval_questions_kept"] = round(float(np.mean(model.scope.prob(enc["kb_eval"].emb) >= th.in_scope)), 4)
+    ood["kb_eval_n"] = len(groups["kb_eval"])
+    ood["hwu64_snips_dev_refused"] = round(float(np.mean(model.scope.prob(enc["scope_out_dev"].emb) < th.in_scope)), 4)
     if not (args.fast or args.no_cv):
+        index = {name: i for i, name in enumerate(data.labels)}
         x_cv = np.concatenate([enc["train"].emb, enc["val"].emb])
-        y_cv = np.concatenate([y_tr, y_va])
+        y_cv = np.array([index[e.label] for e in splits.train + splits.val])
         b_cv = np.array([e.source == "banking77" for e in splits.train + splits.val])
-        folds = cross_validate(x_cv, groups["train"] + groups["val"], y_cv, b_cv, labels, seed=args.seed, mlp_cfg=mlp_cfg)
+        folds = cross_validate(x_cv, groups["train"] + groups["val"], y_cv, b_cv, data.labels, seed=args.seed, mlp_cfg=mlp_cfg)
         metrics["cross_validation"] = {"folds": folds, "mean": round(float(np.mean(folds)), 4), "std": round(float(np.std(folds)), 4)}
+    return metrics
 
-    from knowledge_base.embeddings import MiniLMEmbeddings
 
-    embedder = MiniLMEmbeddings(model_dir)
-    metrics["latency_one_thread"] = latency(model, lambda t: embedder.encode([t])[0], groups["test"][:100])
-    metrics["train_seconds"] = round(train_s, 1)
-    metrics["total_seconds"] = round(time.perf_counter() - t_start, 1)
-
-    config = {
+def _config(args: argparse.Namespace, data: _Data, mlp_cfg: H.MlpConfig) -> dict:
+    """What made the artefact: seed, hyper-parameters, split sizes and the data's checksums."""
+    splits = data.splits
+    return {
         "seed": args.seed, "fast": args.fast, "hparams": HPARAMS, "mlp": asdict(mlp_cfg), "labels_added": list(ASSISTANT_INTENTS),
         "splits": {"train": len(splits.train), "val": len(splits.val), "test": len(splits.test)},
         "data": {"banking77_train_csv_sha256": sha256(Path(args.banking77_dir) / "train.csv"),
                  "intent_extra_sha256": sha256(EXTRA_FILE), "human_request_test_sha256": sha256(HUMAN_TEST_FILE),
-                 "ood_test_sha256": sha256(OOD_TEST_FILE), "kb_domain_texts": len(kb_domain),
-                 "scope_extra_sha256": sha256(S.SCOPE_EXTRA_FILE), "hwu64_snips_train": len(scope_x.out_train),
-                 "human_templates": {"positive": len(human_x.pos_train), "negative": len(human_x.neg_train)}},
+                 "ood_test_sha256": sha256(OOD_TEST_FILE), "kb_domain_texts": data.kb_domain,
+                 "scope_extra_sha256": sha256(S.SCOPE_EXTRA_FILE), "hwu64_snips_train": data.scope_out_train,
+                 "human_templates": data.human_templates},
         "command": "python -m finetune.intent.train" + (" --fast" if args.fast else " --no-cv" if args.no_cv else "") + f" --seed {args.seed}",
     }
-    save(model, args.out, config=config, metrics=metrics)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    offline_environment()
+    import torch
+
+    torch.set_num_threads(args.threads)
+    t_start = time.perf_counter()
+    mlp_cfg = H.MlpConfig(epochs=20) if args.fast else H.MlpConfig()
+    data = _load_data(args)
+    model_dir = base_model_dir(args.base_model)
+    # One cache entry per group: changing the templates re-embeds only them.
+    enc = {name: Encoded(texts, embed_texts(texts, model_dir=model_dir, cache_dir=args.cache_dir))
+           for name, texts in data.groups.items()}
+    t0 = time.perf_counter()
+    model = _fit_model(data, enc, args, mlp_cfg)
+    train_s = time.perf_counter() - t0
+    metrics = _measure(model, data, enc, args, mlp_cfg)
+    from knowledge_base.embeddings import MiniLMEmbeddings
+
+    embedder = MiniLMEmbeddings(model_dir)
+    metrics["latency_one_thread"] = latency(model, lambda t: embedder.encode([t])[0], data.groups["test"][:100])
+    metrics["train_seconds"] = round(train_s, 1)
+    metrics["total_seconds"] = round(time.perf_counter() - t_start, 1)
+    save(model, args.out, config=_config(args, data, mlp_cfg), metrics=metrics)
     report(metrics, args.out)
     return 0
-
-
-def report(m: dict, out: Path) -> None:
-    ho, hr, od, lat = m["held_out"], m["human_request"], m["out_of_domain"], m["latency_one_thread"]
-    lines = [
-        f"BANKING77 held-out accuracy: {ho['banking77_accuracy']:.4f} (n={ho['banking77_n']}; "
-        f"{ho['banking77_accuracy_after_scope']:.4f} counting out-of-scope refusals as errors); "
-        f"our extra intents: {ho['extra_intents_accuracy']:.4f}",
-    ]
-    if "cross_validation" in m:
-        cv = m["cross_validation"]
-        lines.append(f"CV ({len(cv['folds'])} folds) BANKING77 accuracy: {cv['mean']:.4f} ± {cv['std']:.4f}  {cv['folds']}")
-    lines += [
-        f"ECE held-out: {ho['ece_before_temperature']:.4f} before, {ho['ece_after_temperature']:.4f} after temperature scaling",
-        f"human request: recall {hr['human_request_recall']:.4f} (n={hr['n_positive']}), FPR hard negatives "
-        f"{hr['human_request_fpr_hard_negatives']:.4f} (n={hr['n_negative']}), FPR BANKING77 held-out {ho['human_request_fpr_on_banking77']:.4f}",
-        f"out of domain: refused {od['ood_refused']:.4f} (n={od['n_ood']}); kept: BANKING77 held-out "
-        f"{ho['banking77_in_scope_kept']:.4f}, our in-scope set {od['own_in_scope_kept']:.4f}, our KB eval questions {od['kb_eval_questions_kept']:.4f}, extra intents {ho['extra_in_domain_kept']:.4f}",
-        f"latency (1 thread): embed+heads p50 {lat['p50_ms']} ms p95 {lat['p95_ms']} ms; "
-        f"heads only (shared embedding) p50 {lat['heads_p50_ms']} ms p95 {lat['heads_p95_ms']} ms",
-        f"artefact: {out} ({sum(f.stat().st_size for f in out.iterdir() if f.is_file()) / 1e6:.2f} MB)",
-    ]
-    print("\n".join(lines))
-    print(json.dumps({k: m[k] for k in ("human_request", "human_request_templates_val", "out_of_domain", "gibberish")}, indent=1)[:4000])
 
 
 if __name__ == "__main__":

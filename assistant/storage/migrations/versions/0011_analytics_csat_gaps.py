@@ -15,15 +15,31 @@ depends_on = None
 
 
 def upgrade() -> None:
+    _conversation_times()
+    _message_routes()
+    _indexes()
+    _tables()
+
+
+def _conversation_times() -> None:
+    """When each conversation's customer first spoke and when it was first handed off, filled in for history."""
     op.add_column("conversations", sa.Column("first_user_at", sa.DateTime(timezone=True), nullable=True))
     op.add_column("conversations", sa.Column("handed_off_at", sa.DateTime(timezone=True), nullable=True))
     op.execute("UPDATE conversations SET first_user_at = (SELECT min(m.created_at) FROM messages m "
                "WHERE m.conversation_id = conversations.id AND m.role = 'user')")
     op.execute("UPDATE conversations SET handed_off_at = (SELECT min(t.created_at) FROM tickets t "
                "WHERE t.conversation_id = conversations.id)")
+
+
+def _message_routes() -> None:
+    """Each reply's dialogue route and flow outcome."""
     op.add_column("messages", sa.Column("route", sa.String(24), nullable=True))
     op.add_column("messages", sa.Column("flow", sa.String(64), nullable=True))
     op.add_column("messages", sa.Column("flow_outcome", sa.String(16), nullable=True))
+
+
+def _indexes() -> None:
+    """The indexes the dashboard's queries read."""
     # One covering index for the per-message figures (routes, intents, unanswered): a range of one role.
     op.create_index("ix_messages_analytics", "messages",
                     ["role", "created_at", "channel", "path", "intent", "intent_confidence", "feedback"])
@@ -34,6 +50,10 @@ def upgrade() -> None:
                     sqlite_where=sa.text("flow IS NOT NULL"), postgresql_where=sa.text("flow IS NOT NULL"))
     op.create_index("ix_conversations_created", "conversations", ["created_at", "channel", "first_user_at", "handed_off_at"])
     op.create_index("ix_tickets_created", "tickets", ["created_at", "channel"])
+
+
+def _tables() -> None:
+    """Satisfaction surveys, knowledge gaps and the analytics job's marks."""
     op.create_table(
         "csat_responses",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
