@@ -66,14 +66,15 @@ class KnowledgeTurn:
     intent: IntentInfo | None
     received_at: float
     attack: Verdict | None
+    previous: list[str] = field(init=False)  # the customer's earlier messages, oldest first
     faqs: list[FaqMatch] = field(init=False)
     faq: Reply | None = field(init=False)
     facts: KnowledgeFacts = field(init=False)
 
     def __post_init__(self) -> None:
-        previous = [m.text for m in self.history if m.role == "user"]
+        self.previous = [m.text for m in self.history if m.role == "user"]
         self.faqs = self.answerer.kb.faq_candidates(self.vector, 4)
-        self.faq = self.answerer.faq_reply(self.cid, self.text, self.faqs, previous, self.intent)
+        self.faq = self.answerer.faq_reply(self.cid, self.text, self.faqs, self.previous, self.intent)
         decision = self.policy.before_retrieval(self.nlu) if self.nlu is not None else Decision("answer")
         doubt = self.policy.after_low_confidence(streak(self.history, {"clarify"}))
         self.facts = KnowledgeFacts(
@@ -87,8 +88,7 @@ class KnowledgeTurn:
     async def run(self) -> AsyncIterator[Event]:
         route, found = decide_knowledge(self.facts), None
         if route.kind == "retrieve":
-            previous = [m.text for m in self.history if m.role == "user"]
-            found = await self.answerer.retrieve(self.text, previous, self.vector, self.faqs, last_cited(self.history))
+            found = await self.answerer.retrieve(self.text, self.previous, self.vector, self.faqs, last_cited(self.history))
             route = decide_knowledge(self.facts, self.found_facts(found))
             if self.facts.policy == "refuse" and route.kind != "refuse":  # in scope after all: the best banking intent
                 best = next(((n, c) for n, c in getattr(self.nlu, "top", ()) if n not in ASSISTANT_INTENTS), None)
@@ -126,7 +126,8 @@ class KnowledgeTurn:
     def reply(self, route: Route) -> Reply:
         """The reply of a route that needs no model and no ticket."""
         cid, intent = self.cid, self.intent
-        if route.kind == "faq" and self.faq is not None:
+        if route.kind == "faq":
+            assert self.faq is not None  # the manager chooses it only when one matched
             return self.faq
         if route.kind == "refuse":
             if self.attack is not None:  # refused before anything reaches retrieval or the model
