@@ -1,10 +1,13 @@
-"""Answer from the knowledge base: FAQ match, retrieval, grounded generation, fallback."""
+"""Answer from the knowledge base: FAQ match, retrieval, quoted or grounded generated answers, fallback.
+
+Which of these a turn gets is the dialogue manager's choice (assistant/dialogue/manager.py
+`decide_knowledge`); the methods here only execute it.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
@@ -16,19 +19,15 @@ from assistant.config.answering import DEFAULT_BANK_NAME, AnsweringSettings
 from assistant.core.events import Citation, Event, IntentInfo, Reply, ReplyDelta
 from assistant.core.grounding import check_reply, cite, declines, extractive_answer, grafted_terms
 from assistant.core.guardrails import leaks_system_prompt, sanitize_passage
-from assistant.core.outgoing import HOLD, unsafe_sentence
-from assistant.core.questions import asks_for_figure, asks_meaning, asks_yes_no
+from assistant.core.outgoing import unsafe_sentence
+from assistant.core.questions import asks_for_figure
 from assistant.core.rewrite import is_follow_up, refers_back, rewrite_query, with_previous
+from assistant.core.stream_guard import GuardTripped, guarded
 from assistant.llm import ChatMessage, GenerationError, GenerationRequest, Generator, prompts
 from knowledge_base import FaqMatch, Passage
-from knowledge_base.figures import NUMBER_WORDS, figures
+from knowledge_base.figures import figures
 
 log = logging.getLogger(__name__)
-_SENTENCE_END = re.compile(r"[.!?](?=\s)")
-# Where a figure may begin: a digit, "$" or any number word `figures` reads ("one", "thirteen").
-_FIGURE_START = re.compile(r"\d|\$|\b(?:" + "|".join(NUMBER_WORDS) + r")\b", re.I)
-# ... or anything else a sentence must be whole to be checked for: an address, the name of a secret.
-_HOLD_START = re.compile(f"{_FIGURE_START.pattern}|{HOLD.pattern}", re.I)
 
 
 class KnowledgeSource(Protocol):
@@ -56,10 +55,6 @@ class Retrieval:
     def leans_on_history(self) -> bool:
         """The query was read with an earlier question (`rewrite_query` or `refers_back`)."""
         return self.query != self.text
-
-
-class _GuardTripped(Exception):
-    pass
 
 
 class Reranker(Protocol):
@@ -144,29 +139,28 @@ class Answerer:
         merged = on_topic[: self.cfg.retrieval_k] + [p for p in passages if p.chunk_id not in ids]
         return merged[: self.cfg.retrieval_k], tuple(dict.fromkeys(p.doc_id for p in on_topic))
 
-    async def generate(self, cid: str, found: Retrieval, t0: float, intent: IntentInfo | None) -> AsyncIterator[Event]:
-        """Stream a grounded answer; the last event is the Reply."""
+    def context(self, found: Retrieval) -> list[Passage]:
+        """The passages a prompt holds: only those nearly as relevant as the best (each costs prefill time)."""
         top = max(p.score for p in found.passages)
-        # Only passages nearly as relevant as the best: each extra passage costs prefill time.
-        context = [p for p in found.passages if p.score >= top - self.cfg.context_margin][: self.cfg.context_k]
-        if self.cfg.quote_figure_questions and (asks_for_figure(found.query) or asks_yes_no(found.query) or asks_meaning(found.query)
-                                                or context[0].category in self.cfg.quote_categories):
-            # A customer asking "how many days", or about a regulation, gets the source's own words,
-            # cited: a small model's paraphrase may reverse the rule ("No, a bank cannot hold back part
-            # of your provisional credit"). Figures: docs/decisions/0004-quoted-answers.md.
-            yield await self._quote(cid, found, context, intent, guard="quoted", suggestions=related(found.faqs))
-            return
-        request = self._request(found.query, context)
+        return [p for p in found.passages if p.score >= top - self.cfg.context_margin][: self.cfg.context_k]
+
+    async def quote(self, cid: str, found: Retrieval, intent: IntentInfo | None) -> AsyncIterator[Event]:
+        """The passages' own sentences, cited: the dialogue manager's kb_quote route."""
+        yield await self._quote(cid, found, self.context(found), intent, guard="quoted", suggestions=related(found.faqs))
+
+    async def generate(self, cid: str, found: Retrieval, t0: float, intent: IntentInfo | None) -> AsyncIterator[Event]:
+        """Stream a grounded answer under the figure guard (the kb_generate route); the last event is the Reply."""
+        context = self.context(found)
         emitted: list[str] = []
         first_token_ms: float | None = None
         model_failed = False
         try:
-            async for piece in self._guarded(request, context):
+            async for piece in self._guarded(self._request(found.query, context), context):
                 if first_token_ms is None:
                     first_token_ms = round((time.perf_counter() - t0) * 1000, 1)
                 emitted.append(piece)
                 yield ReplyDelta(cid, piece)
-        except _GuardTripped as tripped:
+        except GuardTripped as tripped:
             log.info("guard replaced a generated reply (%s)", tripped)
             emitted = []
         except GenerationError as exc:  # model slow or down: the passages still answer, verbatim
@@ -178,33 +172,35 @@ class Answerer:
             log.info("final check replaced a generated reply (unsupported figures: %s)", ", ".join(verdict.unsupported))
             answer = ""
         if answer and declines(answer):
-            # The model said it has no answer ("I don't have that information ...") or only offered an
-            # agent, with passages in front of it ("number to call at 2am to report my card stolen"):
-            # the customer gets the closest sentences, said to be the closest, and the agent offer
-            # (docs/decisions/0006-guard-replacements.md).
+            # The model said it has no answer or only offered an agent, with passages in front of it: the customer
+            # gets the closest sentences, said to be the closest, and the offer (docs/decisions/0006-guard-replacements.md).
             log.info("generated reply declined; quoting the closest passages")
             yield await self._quote(cid, found, context, intent, guard="declined", lead=prompts.CLOSEST_LEAD,
                                     suggestions=(prompts.TALK_TO_AGENT, *related(found.faqs)), first_token_ms=first_token_ms)
             return
-        if answer and (leaks_system_prompt(answer, self.system_prompt()) or unsafe_sentence(answer, self.cfg.link_domains)):
-            log.warning("reply repeated the system prompt or said what the bank never says; replaced with the extractive answer")
-            answer = ""
-        if answer and grafted_terms(answer, found.text, context):
-            # the customer's words are not logged: only that the guard tripped
-            log.info("generated reply repeated a term of the question that no passage states; answering extractively")
-            answer = ""
-        if answer and asks_for_figure(found.query) and not figures(answer):
-            # "How long do I have…?" answered without a number is no answer; the passage has it.
-            log.info("generated reply to a quantity question stated no figure; answering extractively")
-            answer = ""
-        suggestions = related(found.faqs)
+        answer, suggestions = self._vetted(answer, found, context), related(found.faqs)
         if not answer:
             yield await self._quote(cid, found, context, intent, guard="model_unavailable" if model_failed else "replaced",
-                              suggestions=(prompts.TALK_TO_AGENT, *suggestions) if model_failed else suggestions,
-                              first_token_ms=first_token_ms)
+                                    suggestions=(prompts.TALK_TO_AGENT, *suggestions) if model_failed else suggestions,
+                                    first_token_ms=first_token_ms)
             return
         yield Reply(cid, answer, path="generated", citations=cite(answer, context), intent=intent, suggestions=suggestions,
                     first_token_ms=first_token_ms, retrieved=_doc_ids(context), guard="passed")
+
+    def _vetted(self, answer: str, found: Retrieval, context: list[Passage]) -> str:
+        """The generated reply, or "" where it must give way to the quoted passages."""
+        if answer and (leaks_system_prompt(answer, self.system_prompt()) or unsafe_sentence(answer, self.cfg.link_domains)):
+            log.warning("reply repeated the system prompt or said what the bank never says; replaced with the extractive answer")
+            return ""
+        if answer and grafted_terms(answer, found.text, context):
+            # the customer's words are not logged: only that the guard tripped
+            log.info("generated reply repeated a term of the question that no passage states; answering extractively")
+            return ""
+        if answer and asks_for_figure(found.query) and not figures(answer):
+            # "How long do I have…?" answered without a number is no answer; the passage has it.
+            log.info("generated reply to a quantity question stated no figure; answering extractively")
+            return ""
+        return answer
 
     async def _quote(self, cid: str, found: Retrieval, context: list[Passage], intent: IntentInfo | None, *, guard: str,
                      suggestions: tuple[str, ...], first_token_ms: float | None = None, lead: str = prompts.EXTRACTIVE_LEAD) -> Reply:
@@ -255,63 +251,12 @@ class Answerer:
             prompts.PASSAGE_TEMPLATE.format(n=i + 1, title=p.title, section=p.section or "overview", text=_trim(p.text))
             for i, p in enumerate(context)
         )
-        return GenerationRequest(
-            messages=(
-                ChatMessage("system", self.system_prompt()),
-                ChatMessage("user", prompts.CONTEXT_TEMPLATE.format(passages=passages, question=question)),
-            ),
-            max_new_tokens=self.cfg.max_new_tokens,
-        )
+        user = ChatMessage("user", prompts.CONTEXT_TEMPLATE.format(passages=passages, question=question))
+        return GenerationRequest(messages=(ChatMessage("system", self.system_prompt()), user), max_new_tokens=self.cfg.max_new_tokens)
 
-    async def _guarded(self, request: GenerationRequest, context: list[Passage]) -> AsyncIterator[str]:
-        """Stream the model's text, holding back any sentence with a figure until it is verified.
-
-        A figure reaches the customer only after the guard found it in the cited passages.
-        """
-        full, done = "", 0
-
-        def verified(sentence: str) -> str:
-            verdict = check_reply(sentence, context)
-            if not verdict.ok:
-                raise _GuardTripped(", ".join(verdict.unsupported))
-            unsafe = unsafe_sentence(sentence, self.cfg.link_domains)
-            if unsafe:  # a link elsewhere, a request for a secret: never the bank's words
-                raise _GuardTripped(unsafe)
-            return sentence
-
-        system = self.system_prompt()
-        async for piece in self.generator.stream(request):
-            full += piece
-            if leaks_system_prompt(full, system):  # before the 8th word of a run of the prompt goes out
-                raise _GuardTripped("system prompt")
-            while True:
-                pending = full[done:]
-                end = _SENTENCE_END.search(pending)
-                if end:
-                    out = verified(pending[: end.end()])
-                    done += len(out)
-                    if out.strip():
-                        yield out
-                    continue
-                fig = _HOLD_START.search(pending)
-                safe = pending if fig is None else pending[: fig.start()]
-                if fig is None:  # a word cut off by the end of a piece may be the start of one ("thir" + "teen")
-                    safe = safe[: _partial_word_start(safe)]
-                if safe.strip() or (safe and full[:done].strip()):
-                    done += len(safe)
-                    yield safe
-                break
-        tail = full[done:]
-        if tail.strip():
-            yield verified(tail)
-
-
-def _partial_word_start(text: str) -> int:
-    """Where the word the text ends in begins (len(text) when it ends in no word character)."""
-    i = len(text)
-    while i and (text[i - 1].isalnum() or text[i - 1] in "_-"):
-        i -= 1
-    return i
+    def _guarded(self, request: GenerationRequest, context: list[Passage]) -> AsyncIterator[str]:
+        """The model's text; a figure reaches the customer only after the guard found it in the passages."""
+        return guarded(self.generator.stream(request), context, self.system_prompt(), self.cfg.link_domains)
 
 
 def _best(passages: list[Passage]) -> float:

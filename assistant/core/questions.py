@@ -1,7 +1,7 @@
 """What a customer's message asks for, read from its wording: a figure, a yes or no, a rule.
 
-These decide how a reply is made (assistant/core/answering.py: quoted or generated) and whether a
-hand-off waits for the knowledge base's answer (assistant/core/pipeline.py).
+They are facts the dialogue manager reads (assistant/dialogue/manager.py `decide_knowledge`): whether a
+reply is quoted or generated, and whether a hand-off waits for the knowledge base's answer.
 """
 
 from __future__ import annotations

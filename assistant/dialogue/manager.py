@@ -1,9 +1,11 @@
-"""The one place that decides what a turn is for, as a pure function of the turn's facts.
+"""The one place that decides what a turn is for, as pure functions of the turn's facts.
 
-`decide(facts)` returns a Route: a flow route (start, fill or correct a slot, confirm, code,
-cancel, digression, re-ask), a hand-off, a request to verify identity, or "knowledge" (the
-knowledge-base answering path, which applies its own answer/clarify/refuse rules). Tested as a
-table in tests/unit/test_dialogue_manager.py; the executors act on the route it returns.
+`decide(TurnFacts)` returns a Route: a flow route (start, fill or correct a slot, confirm, code,
+cancel, digression, re-ask), a hand-off, a request to verify identity, or "knowledge".
+`decide_knowledge(KnowledgeFacts, Found | None)` then chooses the knowledge route in two phases:
+before retrieval (refuse, advice, not offered, rephrase, FAQ answer, small talk, hand-off, or
+"retrieve"), then with the retrieval's facts (refuse, clarify, no answer, quoted or generated KB
+answer, hand-off). Tested as tables in tests/unit/test_dialogue_manager.py; executors only execute.
 """
 
 from __future__ import annotations
@@ -14,6 +16,9 @@ from typing import Literal
 RouteKind = Literal[
     "handoff", "cancel", "code", "confirm", "deny", "slot_fill", "slot_correct", "flow_start", "verify",
     "digression", "reprompt", "knowledge",
+    # the knowledge path's routes (decide_knowledge); "retrieve": decide again with the retrieval's facts
+    "retrieve", "faq", "kb_quote", "kb_generate", "clarify", "no_answer", "refuse", "advice", "not_offered",
+    "rephrase", "small_talk",
 ]
 
 
@@ -43,6 +48,7 @@ class Route:
     kind: RouteKind
     reason: str
     flow: str | None = None
+    offer: str | None = None  # an answer that also offers a person, and why ("urgent: lost_or_stolen_card")
 
 
 FLOW_WORK = frozenset({"cancel", "code", "confirm", "deny", "slot_fill", "slot_correct", "flow_start", "verify"})
@@ -102,3 +108,118 @@ def _in_flow(f: TurnFacts) -> Route | None:
     if f.awaiting == "identity":
         return None  # not verified yet: the message is answered as any other, the flow waits
     return Route("reprompt", "the message does not answer the flow's question", flow)
+
+
+@dataclass(frozen=True, slots=True)
+class KnowledgeFacts:
+    """A turn on the knowledge path, before retrieval: the screens, the hand-off policy's reading of the
+    NLU (assistant/handoff/policy.py `before_retrieval`), the FAQ match and the question's wording."""
+
+    attack: str | None = None  # the guardrail category of an attack (assistant/core/guardrails.py)
+    nlu_route: str = ""  # the NLU's own route: rephrase | advice | not_offered | clarify | ""
+    policy: str = "answer"  # answer | small_talk | handoff | refuse | rephrase | decline
+    policy_reason: str = ""
+    offer_agent: bool = False  # the policy answers and offers a person (a confident urgent intent)
+    faq_first: bool = False  # an approved FAQ answer (and an offer) replaces the policy's hand-off
+    kb_first: bool = False  # ... and so does a KB answer when the customer asks about the rule
+    faq: bool = False  # an approved FAQ answer matches (above the threshold, not a follow-up)
+    asks_figure: bool = False  # "how long do I have to cancel a remittance?"
+    asks_rule: bool = False  # "can I cancel it after I send it?"
+    doubt_reason: str = "low confidence: clarify"  # the policy's word on a clarifying question now
+    doubt_offer: bool = False  # ... after repeated doubt it offers a person first
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """What retrieval found, as the knowledge routes read it."""
+
+    passages: bool = True  # any passage above the relevance floor
+    kb_knows: bool = False  # the best passage is relevant enough to overrule the scope head or a hand-off
+    leans_on_history: bool = False  # the query was read with an earlier question
+    on_topic: bool = False  # a follow-up that stayed with the documents the last reply cited
+    low_confidence: bool = False  # a doubtful intent and weak retrieval (policy `is_low_confidence`)
+    quote_allowed: bool = True  # the setting: questions that want the source's words get them
+    asks_figure: bool = False  # of the query searched: a time, an amount, a rate
+    asks_yes_no: bool = False
+    asks_meaning: bool = False
+    quoted_category: bool = False  # the best passage is of a category quoted as written (regulations)
+
+
+RETRIEVE = Route("retrieve", "the route depends on what the knowledge base holds")
+
+
+def screened(k: KnowledgeFacts) -> bool:
+    """An attack, advice or a product the bank does not offer never reaches a flow."""
+    return k.attack is not None or k.nlu_route in ("advice", "not_offered")
+
+
+def decide_knowledge(k: KnowledgeFacts, found: Found | None = None) -> Route:
+    """The knowledge path's route; "retrieve" when it depends on retrieval and `found` is not given."""
+    if k.attack is not None:
+        return Route("refuse", f"guardrail: {k.attack}")
+    if k.policy == "rephrase":
+        return Route("rephrase", k.policy_reason)
+    if k.policy == "decline":
+        return Route("not_offered" if k.nlu_route == "not_offered" else "advice", k.policy_reason)
+    if k.policy == "handoff":
+        return _instead_of_handoff(k, found)
+    if k.faq:  # an approved answer beats a classifier's doubt ("close acount online" is no goodbye)
+        return Route("faq", "an approved answer matches", offer=k.policy_reason if k.offer_agent else None)
+    if k.policy == "small_talk":
+        return Route("small_talk", k.policy_reason)
+    if found is None:
+        return RETRIEVE
+    if k.policy == "refuse":
+        # The scope head learnt banking from BANKING77; a passage this relevant overrules it, and a follow-up
+        # belongs to the conversation's topic (docs/decisions/0007-scope-and-handoff-overrides.md).
+        if not found.kb_knows and not found.leans_on_history:
+            return Route("refuse", "out of scope")
+        return _kb_answer(k, found, None, "in scope by the knowledge base")
+    return _kb_answer(k, found, k.policy_reason if k.offer_agent else None, "")
+
+
+def _instead_of_handoff(k: KnowledgeFacts, found: Found | None) -> Route:
+    """A hand-off the FAQ or the KB may replace with its answer and an offer to connect (decision 0007):
+    "how long do I have to cancel a remittance?" asks about a rule, not for the action itself."""
+    if k.faq_first and k.faq:
+        return Route("faq", f"an approved answer instead of a hand-off ({k.policy_reason})", offer=k.policy_reason)
+    if not ((k.faq_first and k.asks_figure) or (k.kb_first and k.asks_rule)):
+        return Route("handoff", k.policy_reason)
+    if found is None:
+        return RETRIEVE
+    if not found.kb_knows:
+        return Route("handoff", k.policy_reason)
+    if k.faq:
+        return Route("faq", f"an approved answer instead of a hand-off ({k.policy_reason})", offer=k.policy_reason)
+    return _kb_answer(k, found, k.policy_reason, f"instead of a hand-off ({k.policy_reason})")
+
+
+def _kb_answer(k: KnowledgeFacts, found: Found, offer: str | None, why: str) -> Route:
+    """Clarify, say there is no answer, quote the passages or generate from them."""
+    # A follow-up on the last reply's documents needs no clarifying question: the conversation says what "it" is.
+    if found.low_confidence and not found.on_topic:
+        return Route("clarify", k.doubt_reason, offer=k.doubt_reason if k.doubt_offer else None)
+    if not found.passages:
+        return Route("no_answer", "no passage is relevant enough")
+    quote = _quote_reason(found)
+    if quote is not None:  # a small model's paraphrase may reverse the rule (docs/decisions/0004-quoted-answers.md)
+        return Route("kb_quote", f"{quote}, {why}" if why else quote, offer=offer)
+    return Route("kb_generate", why or "grounded in the passages", offer=offer)
+
+
+def _quote_reason(found: Found) -> str | None:
+    if not found.quote_allowed:
+        return None
+    for reason, hit in (("asks for a figure", found.asks_figure), ("a yes/no question", found.asks_yes_no),
+                        ("asks what a term means", found.asks_meaning), ("a passage quoted as written", found.quoted_category)):
+        if hit:
+            return reason
+    return None
+
+
+def recorded(route: Route) -> tuple[str, str]:
+    """The route {kind, reason} a knowledge-path reply records: a hand-off as "handoff", every answer as
+    "knowledge" with its precise route leading the reason ("kb_quote: asks for a figure")."""
+    if route.kind == "handoff":
+        return "handoff", route.reason
+    return "knowledge", f"{route.kind}: {route.reason}"

@@ -21,8 +21,6 @@ DECLARED_DATA_TABLES: dict[str, str] = {}
 TEMPORARY: dict[str, str] = {
     "assistant/channels/voice_session.py": "voice helper: Playback and the phase enum",
     "assistant/channels/robot.py": "voice helper: one send helper for the sockets",
-    "assistant/core/pipeline.py": "routes helper: run and _respond",
-    "assistant/core/answering.py": "routes helper: generate",
 }
 
 

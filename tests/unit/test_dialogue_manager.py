@@ -2,7 +2,16 @@
 
 import pytest
 
-from assistant.dialogue.manager import TurnFacts, decide
+from assistant.dialogue.manager import (
+    Found,
+    KnowledgeFacts,
+    Route,
+    TurnFacts,
+    decide,
+    decide_knowledge,
+    recorded,
+    screened,
+)
 
 F = frozenset
 T = "transfer"
@@ -69,3 +78,88 @@ def test_route_table(facts, kind, flow):
     route = decide(facts)
     assert (route.kind, route.flow) == (kind, flow), route.reason
     assert route.reason
+
+
+# The knowledge path (decide_knowledge): facts before retrieval, and what retrieval found (None: not yet).
+K, FOUND = KnowledgeFacts, Found
+HUMAN = dict(policy="handoff", policy_reason="explicit request for a human")
+ACTION = dict(policy="handoff", policy_reason="action the assistant cannot perform: cancel_transfer", faq_first=True,
+              kb_first=True)
+URGENT = dict(offer_agent=True, policy_reason="urgent: lost_or_stolen_card")
+WEAK = dict(low_confidence=True)
+KNOWLEDGE = [
+    # (facts, what retrieval found, route kind, reason, the person offered with the answer)
+    (K(attack="prompt_injection"), None, "refuse", "guardrail: prompt_injection", None),
+    (K(attack="prompt_injection", faq=True, policy="small_talk", policy_reason="greeting"), None, "refuse",
+     "guardrail: prompt_injection", None),
+    (K(nlu_route="rephrase", policy="rephrase", policy_reason="unreadable: please rephrase"), None, "rephrase",
+     "unreadable: please rephrase", None),
+    (K(nlu_route="advice", policy="decline", policy_reason="advice: investment"), None, "advice", "advice: investment", None),
+    (K(nlu_route="not_offered", policy="decline", policy_reason="not offered: pet insurance", faq=True), None,
+     "not_offered", "not offered: pet insurance", None),
+    # a clear request for a person, or a complaint, hands off; a weak one yields to an approved answer
+    (K(**HUMAN), None, "handoff", "explicit request for a human", None),
+    (K(**HUMAN, faq=True), None, "handoff", "explicit request for a human", None),
+    (K(**HUMAN, faq_first=True, faq=True), None, "faq", "an approved answer instead of a hand-off (explicit request for a human)",
+     "explicit request for a human"),
+    (K(policy="handoff", policy_reason="complaint with negative sentiment", asks_figure=True, asks_rule=True), None,
+     "handoff", "complaint with negative sentiment", None),
+    # an action the assistant cannot do: the FAQ, or the KB's answer to a question about its rule, and the offer
+    (K(**ACTION, faq=True), None, "faq", "an approved answer instead of a hand-off (action the assistant cannot "
+     "perform: cancel_transfer)", "action the assistant cannot perform: cancel_transfer"),
+    (K(**ACTION), None, "handoff", "action the assistant cannot perform: cancel_transfer", None),
+    (K(**ACTION, asks_rule=True), None, "retrieve", "the route depends on what the knowledge base holds", None),
+    (K(**ACTION, asks_rule=True), FOUND(kb_knows=False), "handoff", "action the assistant cannot perform: cancel_transfer", None),
+    (K(**ACTION, asks_rule=True), FOUND(kb_knows=True, asks_yes_no=True), "kb_quote",
+     "a yes/no question, instead of a hand-off (action the assistant cannot perform: cancel_transfer)",
+     "action the assistant cannot perform: cancel_transfer"),
+    (K(**ACTION, asks_figure=True), FOUND(kb_knows=True), "kb_generate",
+     "instead of a hand-off (action the assistant cannot perform: cancel_transfer)",
+     "action the assistant cannot perform: cancel_transfer"),
+    # an approved answer beats small talk and the scope head; small talk needs no retrieval
+    (K(faq=True), None, "faq", "an approved answer matches", None),
+    (K(faq=True, policy="refuse", policy_reason="out of scope"), None, "faq", "an approved answer matches", None),
+    (K(faq=True, **URGENT), None, "faq", "an approved answer matches", "urgent: lost_or_stolen_card"),
+    (K(policy="small_talk", policy_reason="greeting"), None, "small_talk", "greeting", None),
+    (K(), None, "retrieve", "the route depends on what the knowledge base holds", None),
+    # out of scope, unless the KB knows better or the message follows up the conversation
+    (K(policy="refuse", policy_reason="out of scope"), None, "retrieve", "the route depends on what the knowledge base holds", None),
+    (K(policy="refuse", policy_reason="out of scope"), FOUND(), "refuse", "out of scope", None),
+    (K(policy="refuse", policy_reason="out of scope"), FOUND(kb_knows=True), "kb_generate", "in scope by the knowledge base", None),
+    (K(policy="refuse", policy_reason="out of scope"), FOUND(leans_on_history=True, asks_figure=True), "kb_quote",
+     "asks for a figure, in scope by the knowledge base", None),
+    # unsure of the intent with weak retrieval: clarify (a person offered first after repeats), unless on topic
+    (K(), FOUND(**WEAK), "clarify", "low confidence: clarify", None),
+    (K(doubt_reason="2 consecutive low-confidence turns", doubt_offer=True), FOUND(**WEAK), "clarify",
+     "2 consecutive low-confidence turns", "2 consecutive low-confidence turns"),
+    (K(**URGENT), FOUND(**WEAK), "clarify", "low confidence: clarify", None),
+    (K(), FOUND(**WEAK, on_topic=True), "kb_generate", "grounded in the passages", None),
+    (K(), FOUND(passages=False), "no_answer", "no passage is relevant enough", None),
+    # quoted: what wants the source's own words (decision 0004), unless the setting turns quoting off
+    (K(), FOUND(asks_figure=True), "kb_quote", "asks for a figure", None),
+    (K(), FOUND(asks_yes_no=True), "kb_quote", "a yes/no question", None),
+    (K(), FOUND(asks_meaning=True), "kb_quote", "asks what a term means", None),
+    (K(), FOUND(quoted_category=True), "kb_quote", "a passage quoted as written", None),
+    (K(), FOUND(asks_figure=True, quote_allowed=False), "kb_generate", "grounded in the passages", None),
+    (K(), FOUND(), "kb_generate", "grounded in the passages", None),
+    (K(**URGENT), FOUND(asks_figure=True), "kb_quote", "asks for a figure", "urgent: lost_or_stolen_card"),
+]
+
+
+@pytest.mark.parametrize(("facts", "found", "kind", "reason", "offer"), KNOWLEDGE)
+def test_knowledge_route_table(facts, found, kind, reason, offer):
+    route = decide_knowledge(facts, found)
+    assert (route.kind, route.reason, route.offer) == (kind, reason, offer)
+
+
+@pytest.mark.parametrize(("facts", "skips"), [
+    (K(), False), (K(attack="encoding"), True), (K(nlu_route="advice"), True), (K(nlu_route="not_offered"), True),
+    (K(nlu_route="rephrase"), False),
+])
+def test_screened_messages_never_reach_a_flow(facts, skips):
+    assert screened(facts) is skips
+
+
+def test_a_reply_records_its_route():
+    assert recorded(Route("kb_quote", "asks for a figure")) == ("knowledge", "kb_quote: asks for a figure")
+    assert recorded(Route("handoff", "customer frustration")) == ("handoff", "customer frustration")

@@ -129,7 +129,7 @@ PATTERNS = collect()
 
 def test_patterns_are_collected():
     labels = " ".join(PATTERNS)
-    for expected in ("assistant.privacy.DOB", "assistant.core.questions._STATED_AMOUNT", "assistant.core.guardrails._PLANTED", "knowledge_base.figures._NUMBER", "assistant.core.answering._FIGURE_START"):
+    for expected in ("assistant.privacy.DOB", "assistant.core.questions._STATED_AMOUNT", "assistant.core.guardrails._PLANTED", "knowledge_base.figures._NUMBER", "assistant.core.stream_guard._FIGURE_START"):
         assert expected in labels
     assert len(PATTERNS) > 60
 
