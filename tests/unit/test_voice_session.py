@@ -77,7 +77,7 @@ class EchoOut:
         self.session = None
 
     async def play(self, pcm16, rate, mark):
-        self.said.append(self.session._marks[mark])
+        self.said.append(self.session.playback.sentence(mark))
         self.session.played(mark)
 
     async def clear(self):
