@@ -5,8 +5,10 @@ Digits are never logged or stored.
 
 from __future__ import annotations
 
+import asyncio
 import time
-from typing import TYPE_CHECKING, Literal, Protocol
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from assistant.channels.keypad import PROMPTS, Answer, Entry, Keypad
 from assistant.channels.voice_types import AudioOut, CallOutcome, SessionConfig, SessionServices
@@ -35,6 +37,7 @@ class KeyedCall(Protocol):
     async def interrupt(self, why: Literal["dtmf"]) -> None: ...
     def say(self, text: str) -> None: ...
     def end_when_said(self, outcome: CallOutcome) -> None: ...
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task: ...
 
 
 class CallKeys:
@@ -43,6 +46,7 @@ class CallKeys:
         self.keypad = Keypad()
         self.survey = False  # the caller said goodbye and was asked for a keypad rating 1-5
         self._customer_number: str | None = None  # typed for a sign-in, until the PIN is
+        self._entries = asyncio.Lock()  # finished entries are handled one at a time, in the order typed
 
     def after_reply(self, final: Reply) -> str | None:
         """What to add to a spoken reply: the keypad prompt for what the flow waits for, or the survey question."""
@@ -67,7 +71,14 @@ class CallKeys:
             await self.call.interrupt("dtmf")
             self.call.turns.start_text(pressed.text)
         elif isinstance(pressed, Entry):
-            await self._keyed(pressed)
+            self.call.spawn(self._in_order(pressed))  # off the transport's loop: a sign-in waits for the bank
+
+    async def _in_order(self, entry: Entry) -> None:
+        """Handle entries in the order typed. A caller types the PIN right after the customer number, often
+        over the prompt: the number's handling (stop talking, store the note) must finish before the PIN's
+        starts, or the PIN finds no number and is dropped."""
+        async with self._entries:
+            await self._keyed(entry)
 
     async def _agent(self) -> None:
         call = self.call

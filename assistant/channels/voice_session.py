@@ -49,7 +49,7 @@ class VoiceSession:
         self.store = CallStore(services, self.cfg.channel)
         self.playback = Playback(stack.tts, out, self._after_playback)
         self.turns = Turns(asr=stack.asr, services=services, cfg=self.cfg, playback=self.playback, store=self.store,
-                           out=out, spawn=self._spawn, tail=self._reply_tail, transfer=self._transfer)
+                           out=out, spawn=self.spawn, tail=self._reply_tail, transfer=self._transfer)
         self.keys = CallKeys(self)
         self._carry: np.ndarray | None = None  # audio of a turn cut off during ASR, joined to the next
         self._early: tuple[float, asyncio.Task] | None = None  # (speech_s at the pause, its transcription)
@@ -153,7 +153,7 @@ class VoiceSession:
         """End the call this way once what is being said (or said next) has played."""
         self._ending = outcome
 
-    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task:
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task:
         task = asyncio.create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -168,7 +168,7 @@ class VoiceSession:
             return
         self._last_activity_s = self.detector.position_s
         if self._ending is not None:
-            self._spawn(self._end(self._ending))
+            self.spawn(self._end(self._ending))
 
     async def _end(self, outcome: CallOutcome) -> None:
         if not self._closed:
@@ -190,7 +190,7 @@ class VoiceSession:
     def _early_transcribe(self, ev: Pause) -> None:
         """Start Whisper at the first pause; if the turn ends without more speech the text is ready."""
         if self._carry is None and not self.turns.busy:
-            self._early = (ev.speech_s, self._spawn(asyncio.to_thread(self.stack.asr.transcribe, ev.audio)))
+            self._early = (ev.speech_s, self.spawn(asyncio.to_thread(self.stack.asr.transcribe, ev.audio)))
 
     def _turn_ended(self, ev: TurnEnded) -> None:
         self.keys.survey = False  # the caller speaks again: the conversation goes on
@@ -238,7 +238,7 @@ class VoiceSession:
         audio = self.detector.current_audio()
         if audio is not None:
             self._last_partial_s = self.detector.position_s
-            self._partial = self._spawn(self._send_partial(audio))
+            self._partial = self.spawn(self._send_partial(audio))
 
     async def _send_partial(self, audio: np.ndarray) -> None:
         tr = await asyncio.to_thread(self.stack.asr.transcribe, audio)
