@@ -10,6 +10,7 @@ import time
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
+from assistant.analytics.csat import asks_survey
 from assistant.channels.keypad import PROMPTS, Answer, Entry, Keypad
 from assistant.channels.voice_types import AudioOut, CallOutcome, SessionConfig, SessionServices
 
@@ -50,8 +51,6 @@ class CallKeys:
 
     def after_reply(self, final: Reply) -> str | None:
         """What to add to a spoken reply: the keypad prompt for what the flow waits for, or the survey question."""
-        from assistant.analytics.csat import asks_survey
-
         cfg = self.call.cfg
         prompt = self.keypad.expect(final.flow.awaiting if final.flow else None,
                                     sign_in=self.call.services.keypad is not None) if cfg.keypad else None
