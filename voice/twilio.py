@@ -15,7 +15,21 @@ import hashlib
 import hmac
 import json
 from dataclasses import dataclass, field
+from typing import Annotated, Literal
 from xml.sax.saxutils import escape, quoteattr
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StrictInt,
+    Tag,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+)
 
 MAX_MESSAGE_CHARS = 64 * 1024
 MAX_PAYLOAD_BYTES = 16 * 1024  # 2 s of audio; Twilio sends 20 ms (160 bytes) a message
@@ -65,6 +79,99 @@ class Stop:
 TwilioEvent = Connected | Start | Media | Mark | Dtmf | Stop
 
 
+def _object(value: object) -> dict:
+    """A message's body: an object, or empty (Twilio adds fields; a missing body is not an error)."""
+    return value if isinstance(value, dict) else {}
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else str(value)
+
+
+Body = Annotated[dict, BeforeValidator(_object)]
+Text = Annotated[str, BeforeValidator(_text)]
+
+
+class _Wire(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class _ConnectedMsg(_Wire):
+    event: Literal["connected"]
+    protocol: Text = "Call"
+
+
+class _MediaFormat(_Wire):
+    encoding: Text = "audio/x-mulaw"
+    sample_rate: StrictInt = Field(default=8000, alias="sampleRate")
+
+
+class _StartBody(_Wire):
+    stream_sid: str | None = Field(default=None, alias="streamSid")
+    call_sid: Text = Field(default="", alias="callSid")
+    account_sid: Text = Field(default="", alias="accountSid")
+    media_format: _MediaFormat = Field(default_factory=_MediaFormat, alias="mediaFormat")
+    custom_parameters: Body = Field(default_factory=dict, alias="customParameters")
+
+    @field_validator("media_format", mode="before")
+    @classmethod
+    def _falsy_is_default(cls, value: object) -> object:
+        return value or {}
+
+
+class _StartMsg(_Wire):
+    event: Literal["start"]
+    stream_sid: object = Field(default=None, alias="streamSid")
+    start: Annotated[_StartBody, BeforeValidator(_object)] = Field(default_factory=_StartBody)
+
+
+class _MediaBody(_Wire):
+    payload: str = Field(max_length=MAX_PAYLOAD_BYTES * 4 // 3 + 4)
+    track: Text = "inbound"
+    timestamp: Text = "None"
+
+
+class _MediaMsg(_Wire):
+    event: Literal["media"]
+    media: Annotated[_MediaBody, BeforeValidator(_object)]
+
+
+class _MarkMsg(_Wire):
+    event: Literal["mark"]
+    mark: Body = Field(default_factory=dict)
+
+
+class _DtmfBody(_Wire):
+    digit: Text = Field(default="", pattern=r"^[0-9*#A-D]$", validate_default=True)
+
+
+class _DtmfMsg(_Wire):
+    event: Literal["dtmf"]
+    dtmf: Annotated[_DtmfBody, BeforeValidator(_object)] = Field(default_factory=_DtmfBody)
+
+
+class _StopMsg(_Wire):
+    event: Literal["stop"]
+    stop: Body = Field(default_factory=dict)
+
+
+class _OtherMsg(_Wire):
+    """An event we do not use (Twilio may add kinds): ignored."""
+
+
+def _event_kind(msg: object) -> str:
+    kind = msg.get("event") if isinstance(msg, dict) else None
+    return kind if kind in ("connected", "start", "media", "mark", "dtmf", "stop") else "other"
+
+
+_Inbound = TypeAdapter(Annotated[
+    Annotated[_ConnectedMsg, Tag("connected")] | Annotated[_StartMsg, Tag("start")]
+    | Annotated[_MediaMsg, Tag("media")] | Annotated[_MarkMsg, Tag("mark")] | Annotated[_DtmfMsg, Tag("dtmf")]
+    | Annotated[_StopMsg, Tag("stop")] | Annotated[_OtherMsg, Tag("other")],
+    Discriminator(_event_kind)])
+_ERRORS = {"start": "start with a malformed mediaFormat", "media": "media without payload", "dtmf": "bad dtmf digit"}
+
+
 def parse(text: str) -> TwilioEvent | None:
     """One websocket text message -> an event; None for events we do not use. Raises ProtocolError."""
     if len(text) > MAX_MESSAGE_CHARS:
@@ -75,50 +182,44 @@ def parse(text: str) -> TwilioEvent | None:
         raise ProtocolError("not JSON") from exc
     if not isinstance(msg, dict):
         raise ProtocolError("not a JSON object")
-    kind = msg.get("event")
-    body = msg.get(kind) if isinstance(kind, str) else None
-    body = body if isinstance(body, dict) else {}
-    if kind == "connected":
-        return Connected(str(msg.get("protocol", "Call")))
-    if kind == "start":
-        return _start(msg, body)
-    if kind == "media":
-        payload = body.get("payload")
-        if not isinstance(payload, str):
-            raise ProtocolError("media without payload")
-        if len(payload) > MAX_PAYLOAD_BYTES * 4 // 3 + 4:
-            raise ProtocolError("media payload too large")
+    try:
+        wire = _Inbound.validate_python(msg)
+    except ValidationError as exc:
+        kind = _event_kind(msg)
+        too_large = kind == "media" and any(e["type"] == "string_too_long" for e in exc.errors())
+        raise ProtocolError("media payload too large" if too_large else _ERRORS.get(kind, "malformed")) from None
+    return _event(wire)
+
+
+def _event(wire: BaseModel) -> TwilioEvent | None:
+    if isinstance(wire, _ConnectedMsg):
+        return Connected(wire.protocol)
+    if isinstance(wire, _StartMsg):
+        return _start(wire)
+    if isinstance(wire, _MediaMsg):
         try:
-            audio = base64.b64decode(payload, validate=True)
+            audio = base64.b64decode(wire.media.payload, validate=True)
         except (binascii.Error, ValueError) as exc:
             raise ProtocolError("media payload is not base64") from exc
-        ts = str(body.get("timestamp"))
-        return Media(audio, str(body.get("track", "inbound")), int(ts) if ts.isascii() and ts.isdigit() else None)
-    if kind == "mark":
-        return Mark(str(body.get("name", "")))
-    if kind == "dtmf":
-        digit = str(body.get("digit", ""))
-        if len(digit) != 1 or digit not in "0123456789*#ABCD":
-            raise ProtocolError("bad dtmf digit")
-        return Dtmf(digit)
-    if kind == "stop":
-        return Stop(str(body.get("callSid", "")))
+        ts = wire.media.timestamp
+        return Media(audio, wire.media.track, int(ts) if ts.isascii() and ts.isdigit() else None)
+    if isinstance(wire, _MarkMsg):
+        return Mark(_text(wire.mark.get("name", "")))
+    if isinstance(wire, _DtmfMsg):
+        return Dtmf(wire.dtmf.digit)
+    if isinstance(wire, _StopMsg):
+        return Stop(_text(wire.stop.get("callSid", "")))
     return None
 
 
-def _start(msg: dict, body: dict) -> Start:
+def _start(wire: _StartMsg) -> Start:
     """A start event; fields of the wrong type are a ProtocolError (e.g. `"sampleRate": "fast"`)."""
-    fmt = body.get("mediaFormat") or {}
-    sid = msg.get("streamSid") or body.get("streamSid")
+    sid = wire.stream_sid or wire.start.stream_sid
     if not isinstance(sid, str) or not sid:
         raise ProtocolError("start without streamSid")
-    rate = fmt.get("sampleRate", 8000) if isinstance(fmt, dict) else None
-    if not isinstance(fmt, dict) or not isinstance(rate, int) or isinstance(rate, bool):
-        raise ProtocolError("start with a malformed mediaFormat")
-    params = body.get("customParameters") or {}
-    return Start(sid, str(body.get("callSid", "")), str(body.get("accountSid", "")),
-                 str(fmt.get("encoding", "audio/x-mulaw")), rate or 8000,
-                 {str(k): str(v) for k, v in params.items()} if isinstance(params, dict) else {})
+    body, fmt = wire.start, wire.start.media_format
+    return Start(sid, body.call_sid, body.account_sid, fmt.encoding, fmt.sample_rate or 8000,
+                 {str(k): str(v) for k, v in body.custom_parameters.items()})
 
 
 def media_message(stream_sid: str, ulaw: bytes) -> str:

@@ -14,6 +14,7 @@ from assistant.api.deps import check_session, verified_customer
 from assistant.api.schemas import AgentFrame, ChatResponse, CustomerFrame, ResumeFrame, validation_detail
 from assistant.auth.live import CLOSE_UNAUTHORIZED, close, watch
 from assistant.bus import AGENTS_TOPIC, conversation_topic
+from assistant.channels.peer import Peer
 from assistant.core.events import Reply, ReplyDelta, TurnError, TurnStarted, UserTurn
 from assistant.core.pipeline import UnknownConversation
 from assistant.services import Services
@@ -48,15 +49,23 @@ def _log_failure(task: asyncio.Task) -> None:
 
 class _Socket:
     def __init__(self, ws: WebSocket, services: Services) -> None:
-        self.ws, self.services, self.connected = ws, services, True
+        self.ws, self.services, self.peer = ws, services, Peer(ws)
         self._follower: asyncio.Task | None = None
+
+    @property
+    def connected(self) -> bool:
+        """False once the peer has gone or the socket was ended: work in flight finishes and is stored for resume."""
+        return self.peer.open
+
+    def _disconnected(self) -> None:
+        self.peer.open = False
 
     async def serve(self) -> None:
         """Serve the socket's frames; however that ends, the bus forwarding ends with it."""
         try:
             await self._serve()
         finally:
-            self.connected = False
+            self._disconnected()
             await self._unfollow()
 
     async def _serve(self) -> None:
@@ -70,11 +79,7 @@ class _Socket:
                 await follower
 
     async def send(self, frame: dict) -> None:
-        if self.connected:
-            try:
-                await self.ws.send_json(frame)
-            except (WebSocketDisconnect, RuntimeError):
-                self.connected = False  # work in flight finishes and is stored for resume
+        await self.peer.send_json(frame)
 
     def follow(self, topic: str, transform) -> None:
         """Forward bus events on `topic` to this socket (replacing an earlier follow)."""
@@ -104,7 +109,7 @@ class _Socket:
                 await self.send({"type": "error", "status": 415, "detail": "send JSON text frames"})
                 continue
             yield msg["text"]
-        self.connected = False
+        self._disconnected()
 
 
 class CustomerSocket(_Socket):
@@ -204,7 +209,7 @@ class AgentSocket(_Socket):
 
     async def _end(self) -> None:
         await self.send({"type": "session_ended", "detail": "logged out, disabled or expired; log in again"})
-        self.connected = False
+        self._disconnected()
         await close(self.ws, CLOSE_UNAUTHORIZED, "agent session ended")
 
     async def _serve(self) -> None:

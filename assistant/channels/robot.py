@@ -1,34 +1,31 @@
 """One lobby-robot session over `WS /v1/robot` (protocol: assistant/channels/robot_protocol.py).
 
 Text turns run the dialogue pipeline directly; binary PCM16 audio goes through the same
-VoiceSession the phone line uses (VAD, Whisper, barge-in), adapted by RobotAudioOut. A bad
+VoiceSession the phone line uses (robot_voice.py). Frames are parsed by `robot_protocol.parse_client`. A bad
 frame gets an error and the session goes on; only auth and protocol-version failures close it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import json
 import logging
 import uuid
 from typing import TYPE_CHECKING
 
-import numpy as np
 from fastapi import WebSocket, WebSocketDisconnect
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from starlette.types import Message
 
 from assistant.analytics.csat import QUESTION, AlreadyRated, asks_survey
 from assistant.auth.live import close, watch
 from assistant.bus import conversation_topic
 from assistant.channels import robot_protocol as rp
+from assistant.channels.peer import Peer
+from assistant.channels.robot_voice import RobotVoice
 from assistant.core.events import Reply, ReplyDelta, UserTurn
-from assistant.privacy import redact
 from assistant.throttle import CLOSE_LIMITED, Limited, check_new_conversation, rebind_client
 
 if TYPE_CHECKING:
-    from assistant.channels.voice_session import VoiceSession
     from assistant.services import Services
     from assistant.storage.robots import RobotView
 
@@ -39,54 +36,25 @@ class _Closed(Exception):
     pass
 
 
-class RobotAudioOut:
-    """VoiceSession's audio-out protocol, spoken in robot protocol v1."""
-
-    def __init__(self, session: RobotSession) -> None:
-        self.s = session
-
-    async def play(self, pcm16: np.ndarray, rate: int, mark: str) -> None:
-        data = pcm16.astype("<i2").tobytes()
-        await self.s.send(rp.Audio(mark=mark, sample_rate=rate, bytes=len(data)))
-        await self.s.send_bytes(data)
-
-    async def clear(self) -> None:
-        await self.s.send_raw({"v": 1, "type": "clear"})
-
-    async def notify(self, event: dict) -> None:
-        kind = event.get("type")
-        if kind in ("transcript", "partial"):
-            # A lobby screen is public: it shows what the visitor said as stored, redacted.
-            await self.s.send(rp.Transcript(final=kind == "transcript", text=redact(event.get("text", "")).text))
-        elif kind in ("barge_in", "speech_started"):
-            await self.s.send_raw({"v": 1, **event})
-        elif kind == "reply" and event.get("survey"):  # a spoken goodbye: the rating is asked on screen
-            await self.s.survey()
-
-    async def end(self, outcome) -> None:
-        pass  # a robot session outlives one spoken exchange
-
-
 class RobotSession:
     def __init__(self, ws: WebSocket, services: Services, display: rp.DisplayMap, *, idle_timeout_s: float) -> None:
         self.ws, self.services, self.display, self.idle = ws, services, display, idle_timeout_s
+        self.peer = Peer(ws)
         self.robot: RobotView | None = None
         self._token = ""
         self.cid: str | None = None
         self.tts = False
-        self.voice: VoiceSession | None = None
+        self.voice = RobotVoice(self, services, services.voice, services.voice_error or "speech is not installed")
         self._tasks: set[asyncio.Task] = set()
 
     async def send_raw(self, frame: dict) -> None:
-        with contextlib.suppress(WebSocketDisconnect, RuntimeError):
-            await self.ws.send_text(json.dumps(frame))
+        await self.peer.send_json(frame)
 
-    async def send(self, msg) -> None:
+    async def send(self, msg: BaseModel) -> None:
         await self.send_raw(msg.model_dump(mode="json"))
 
     async def send_bytes(self, data: bytes) -> None:
-        with contextlib.suppress(WebSocketDisconnect, RuntimeError):
-            await self.ws.send_bytes(data)
+        await self.peer.send_bytes(data)
 
     def _peer(self) -> tuple[RobotView, str]:
         """The robot and the conversation the handshake settled."""
@@ -108,27 +76,6 @@ class RobotSession:
     async def _error(self, code: rp.ErrorCode, message: str, **extra) -> None:
         await self.send(rp.Error(code=code, message=message, **extra))
 
-    def _parse(self, text: str) -> BaseModel | tuple[rp.ErrorCode, str]:
-        """A client message model, or an (code, message) error."""
-        if len(text.encode()) > rp.MAX_TEXT_FRAME:
-            return ("frame_too_large", f"JSON frames are limited to {rp.MAX_TEXT_FRAME} bytes")
-        try:
-            raw = json.loads(text)
-        except (ValueError, RecursionError):  # RecursionError: JSON nested thousands of levels deep
-            return ("malformed", "frames must be JSON objects")
-        if not isinstance(raw, dict):
-            return ("malformed", "frames must be JSON objects")
-        if raw.get("v") not in rp.SUPPORTED_VERSIONS:
-            return ("unsupported_version", f"protocol version {str(raw.get('v'))[:20]!r} is not supported")
-        kind = raw.get("type")
-        model = rp.CLIENT_MESSAGES.get(kind) if isinstance(kind, str) else None  # a list or object is no type
-        if model is None:
-            return ("unknown_type", f"unknown message type {str(kind)[:40]!r}; known: {sorted(rp.CLIENT_MESSAGES)}")
-        try:
-            return model.model_validate(raw)
-        except ValidationError as exc:
-            return ("malformed", "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()))
-
     async def serve(self) -> None:
         try:
             await self._handshake()
@@ -138,12 +85,11 @@ class RobotSession:
         finally:
             for task in list(self._tasks):
                 task.cancel()
-            if self.voice is not None:
-                await self.voice.close("robot_disconnected")
+            await self.voice.close()
 
     async def _handshake(self) -> None:
         msg = await self._receive()
-        hello = self._parse(msg.get("text") or "")
+        hello = rp.parse_client(msg.get("text") or "")
         if isinstance(hello, tuple):
             code, message = hello
             extra = {"supported_versions": list(rp.SUPPORTED_VERSIONS)} if code == "unsupported_version" else {}
@@ -212,7 +158,7 @@ class RobotSession:
             if msg.get("bytes") is not None:
                 await self._audio(msg["bytes"])
                 continue
-            parsed = self._parse(msg.get("text") or "")
+            parsed = rp.parse_client(msg.get("text") or "")
             if isinstance(parsed, tuple):
                 await self._error(*parsed)
             elif isinstance(parsed, rp.Text):
@@ -227,7 +173,7 @@ class RobotSession:
                 await self._sign_in(parsed)
             elif isinstance(parsed, rp.Ping):
                 await self.send(rp.Pong(id=parsed.id))
-            elif isinstance(parsed, rp.Played) and self.voice is not None:
+            elif isinstance(parsed, rp.Played):
                 self.voice.played(parsed.mark)
             elif isinstance(parsed, rp.Bye):
                 await self.send(rp.ServerBye(reason="client_bye"))
@@ -239,24 +185,6 @@ class RobotSession:
                 await self._csat(parsed)
             elif isinstance(parsed, rp.Hello):
                 await self._error("malformed", "hello was already received")
-
-    async def _audio(self, data: bytes) -> None:
-        if len(data) > rp.MAX_AUDIO_FRAME or len(data) % 2:
-            await self._error("frame_too_large" if len(data) > rp.MAX_AUDIO_FRAME else "malformed",
-                              f"audio frames are PCM16 LE mono 16 kHz, at most {rp.MAX_AUDIO_FRAME} bytes")
-            return
-        if self.services.voice is None:
-            await self._error("voice_unavailable", self.services.voice_error or "speech is not installed")
-            return
-        if self.voice is None:
-            from assistant.channels.voice_session import SessionConfig, VoicePrompts, VoiceSession
-
-            config = SessionConfig(prompts=VoicePrompts(greeting=""), channel="robot", partials=True, keypad=False,
-                                   silence_reprompt_s=1e9)  # a robot stays quiet until a visitor speaks
-            self.voice = VoiceSession(stack=self.services.voice, services=self.services, out=RobotAudioOut(self),
-                                      config=config)
-            await self.voice.start(self.cid)
-        await self.voice.feed(np.frombuffer(data, dtype="<i2").astype(np.float32) / 32768.0)
 
     async def _text_turn(self, text: str) -> None:
         robot, cid = self._peer()
@@ -272,7 +200,7 @@ class RobotSession:
         if final.path == "handoff":
             await self._staff_needed(final.handoff.reason if final.handoff else "handoff")
         if self.tts and final.text:
-            await self._speak(final.text)
+            await self.voice.speak(final.text)
         if asks_survey(final):
             await self.survey()
 
@@ -319,7 +247,7 @@ class RobotSession:
         if result.reply is not None:
             await self._reply(result.reply)
         if self.tts:
-            await self._speak(result.reply.text if result.reply is not None else result.text)
+            await self.voice.speak(result.reply.text if result.reply is not None else result.text)
 
     async def _staff_needed(self, reason: str) -> None:
         robot, cid = self._peer()
@@ -331,11 +259,7 @@ class RobotSession:
         await self.send(rp.StaffNeeded(ticket_id=ticket.id, reason=reason, branch_id=robot.branch_id,
                                        position=position, expected_wait_minutes=minutes))
 
-    async def _speak(self, text: str) -> None:
-        voice = self.services.voice
-        if voice is None:
-            return
-        out = RobotAudioOut(self)
-        clips = await asyncio.to_thread(lambda: list(voice.tts.synthesize(text)))
-        for i, clip in enumerate(clips, 1):
-            await out.play(clip.pcm16, clip.sample_rate, f"t{i}")
+    async def _audio(self, data: bytes) -> None:
+        error = await self.voice.audio(data, self.cid)
+        if error is not None:
+            await self._error(*error)

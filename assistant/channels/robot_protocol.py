@@ -7,11 +7,12 @@ mono 16 kHz; audio out is an `audio` JSON header followed by one binary PCM16 fr
 from __future__ import annotations
 
 import functools
+import json
 from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 SUPPORTED_VERSIONS = (1,)
 CLOSE_UNAUTHORIZED = 4401   # missing, bad or revoked robot token
@@ -193,6 +194,28 @@ SERVER_MESSAGES: dict[str, type[_Msg]] = {m.model_fields["type"].default: m for 
     Session, Transcript, ReplyDelta, Reply, SignInResult, StaffNeeded, Audio, Pong, Survey, CsatSaved, Error, ServerBye)}
 
 
+def parse_client(text: str) -> _Msg | tuple[ErrorCode, str]:
+    """A client message, chosen by its `type` from CLIENT_MESSAGES, or an (error code, message) to answer."""
+    if len(text.encode()) > MAX_TEXT_FRAME:
+        return ("frame_too_large", f"JSON frames are limited to {MAX_TEXT_FRAME} bytes")
+    try:
+        raw = json.loads(text)
+    except (ValueError, RecursionError):  # RecursionError: JSON nested thousands of levels deep
+        return ("malformed", "frames must be JSON objects")
+    if not isinstance(raw, dict):
+        return ("malformed", "frames must be JSON objects")
+    if raw.get("v") not in SUPPORTED_VERSIONS:
+        return ("unsupported_version", f"protocol version {str(raw.get('v'))[:20]!r} is not supported")
+    kind = raw.get("type")
+    model = CLIENT_MESSAGES.get(kind) if isinstance(kind, str) else None  # a list or object is no type
+    if model is None:
+        return ("unknown_type", f"unknown message type {str(kind)[:40]!r}; known: {sorted(CLIENT_MESSAGES)}")
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        return ("malformed", "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()))
+
+
 _SCREENS: dict[str, Screen] = {"clarify": "clarify", "refused": "refused", "error": "error"}  # by reply path
 _FLOW_SCREENS: dict[str, Screen] = {"confirm": "confirm", "identity": "sign_in", "code": "code"}  # by what a flow awaits
 
@@ -228,8 +251,6 @@ class DisplayMap:
 
 def schemas_markdown() -> str:
     """JSON schemas of every message, as embedded in docs/robot-protocol.md."""
-    import json
-
     parts = []
     for direction, table in (("client → server", CLIENT_MESSAGES), ("server → client", SERVER_MESSAGES)):
         for name, model in table.items():

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 from dataclasses import dataclass
@@ -14,8 +13,10 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from assistant.channels.call_directory import CallDirectory
 from assistant.channels.call_tokens import BadCallToken, CallTokens
-from assistant.channels.voice_session import CallOutcome, SessionConfig, VoiceSession
-from assistant.channels.voice_types import SessionServices
+from assistant.channels.peer import Peer
+from assistant.channels.voice_frames import PcmDtmf, PcmHangup, PcmMark, pcm_frame
+from assistant.channels.voice_session import VoiceSession
+from assistant.channels.voice_types import CallOutcome, SessionConfig, SessionServices
 from voice import twilio
 from voice.audio import (
     ASR_RATE,
@@ -60,34 +61,9 @@ async def _receive(ws: WebSocket, idle_s: float | None) -> Message:
         raise IdleTimeout from None
 
 
-class _Socket:
-    """Serialised sends that turn a vanished peer into a flag instead of an exception."""
-
-    def __init__(self, ws: WebSocket) -> None:
-        self.ws, self.open, self._lock = ws, True, asyncio.Lock()
-
-    async def send(self, text: str | None = None, data: bytes | None = None) -> None:
-        if not self.open:
-            return
-        async with self._lock:
-            try:
-                if text is not None:
-                    await self.ws.send_text(text)
-                if data is not None:
-                    await self.ws.send_bytes(data)
-            except Exception:  # any failure to send (disconnect, closed stream) means the peer is gone
-                self.open = False
-
-    async def close(self, code: int = 1000, reason: str = "") -> None:
-        if self.open:
-            self.open = False
-            with contextlib.suppress(WebSocketDisconnect, RuntimeError, OSError):  # the peer is already gone
-                await self.ws.close(code=code, reason=reason[:120])
-
-
 @dataclass
 class TwilioAudioOut:
-    sock: _Socket
+    sock: Peer
     stream_sid: str
     call_sid: str
     calls: CallDirectory
@@ -95,11 +71,11 @@ class TwilioAudioOut:
     async def play(self, pcm16: np.ndarray, rate: int, mark: str) -> None:
         ulaw = ulaw_encode(float_to_pcm16(resample(pcm16_to_float(pcm16), rate, PHONE_RATE)))
         for i in range(0, len(ulaw), TWILIO_CHUNK):
-            await self.sock.send(twilio.media_message(self.stream_sid, ulaw[i : i + TWILIO_CHUNK]))
-        await self.sock.send(twilio.mark_message(self.stream_sid, mark))
+            await self.sock.send_text(twilio.media_message(self.stream_sid, ulaw[i : i + TWILIO_CHUNK]))
+        await self.sock.send_text(twilio.mark_message(self.stream_sid, mark))
 
     async def clear(self) -> None:
-        await self.sock.send(twilio.clear_message(self.stream_sid))
+        await self.sock.send_text(twilio.clear_message(self.stream_sid))
 
     async def notify(self, event: dict) -> None:
         return None  # a phone has no screen
@@ -138,7 +114,7 @@ async def run_twilio_call(ws: WebSocket, services: SessionServices, stack: Voice
                           tokens: CallTokens, idle_s: float | None = None) -> None:
     """One phone call over a Twilio bidirectional media stream. Malformed input ends the call cleanly;
     so does a start without a valid call token, and `idle_s` without any message."""
-    sock = _Socket(ws)
+    sock = Peer(ws)
     session: VoiceSession | None = None
     upsample = StreamResampler(PHONE_RATE, ASR_RATE)
     reason = "caller_hangup"
@@ -180,22 +156,23 @@ async def run_twilio_call(ws: WebSocket, services: SessionServices, stack: Voice
 
 @dataclass
 class PcmAudioOut:
-    sock: _Socket
+    sock: Peer
     rate: int
 
     async def play(self, pcm16: np.ndarray, rate: int, mark: str) -> None:
         pcm = float_to_pcm16(resample(pcm16_to_float(pcm16), rate, self.rate))
-        await self.sock.send(json.dumps({"type": "audio", "mark": mark, "sample_rate": self.rate, "bytes": int(pcm.nbytes)}))
-        await self.sock.send(data=pcm.astype("<i2").tobytes())
+        await self.sock.send_text(json.dumps({"type": "audio", "mark": mark, "sample_rate": self.rate,
+                                              "bytes": int(pcm.nbytes)}))
+        await self.sock.send_bytes(pcm.astype("<i2").tobytes())
 
     async def clear(self) -> None:
-        await self.sock.send(json.dumps({"type": "clear"}))
+        await self.sock.send_text(json.dumps({"type": "clear"}))
 
     async def notify(self, event: dict) -> None:
-        await self.sock.send(json.dumps(event))
+        await self.sock.send_text(json.dumps(event))
 
     async def end(self, outcome: CallOutcome) -> None:
-        await self.sock.send(json.dumps({"type": "end", "outcome": outcome.kind, "ticket_id": outcome.ticket_id}))
+        await self.sock.send_text(json.dumps({"type": "end", "outcome": outcome.kind, "ticket_id": outcome.ticket_id}))
         await self.sock.close()
 
 
@@ -208,7 +185,7 @@ async def run_pcm_session(ws: WebSocket, services: SessionServices, stack: Voice
     already be proven the caller's (the route checks its session token). Nothing received
     for `idle_s`: an error event, then close code 4408.
     """
-    sock = _Socket(ws)
+    sock = Peer(ws)
     out = PcmAudioOut(sock, out_rate)
     session = VoiceSession(stack=stack, services=services, out=out, config=config)
     to_asr = StreamResampler(in_rate, ASR_RATE)
@@ -225,16 +202,12 @@ async def run_pcm_session(ws: WebSocket, services: SessionServices, stack: Voice
                     raise ValueError("audio frames must be PCM16 (even length) and at most 2 s")
                 await session.feed(to_asr(pcm16_to_float(data)))
                 continue
-            try:
-                body = json.loads(msg.get("text") or "")
-            except (ValueError, RecursionError):  # RecursionError: JSON nested thousands of levels deep
-                raise ValueError("text frames must be JSON") from None
-            kind = body.get("type") if isinstance(body, dict) else None
-            if kind == "mark":
-                session.played(str(body.get("name", "")))
-            elif kind == "dtmf":
-                await session.dtmf(str(body.get("digit", ""))[:1])
-            elif kind == "hangup":
+            frame = pcm_frame(msg.get("text") or "")
+            if isinstance(frame, PcmMark):
+                session.played(frame.name)
+            elif isinstance(frame, PcmDtmf):
+                await session.dtmf(frame.digit[:1])
+            elif isinstance(frame, PcmHangup):
                 break
     except ValueError as exc:
         reason = f"protocol error: {exc}"

@@ -1,21 +1,16 @@
 """What a voice session and its transports share: prompts, config, the call outcome, the audio-out protocol,
-and the utterance player (sentences synthesised in order while the previous one plays)."""
+the phase of a turn."""
 
 from __future__ import annotations
 
-import asyncio
-import logging
-import time
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import TYPE_CHECKING, Literal, Protocol
 
 import numpy as np
 
-from voice.sentences import speakable_pieces
-
 if TYPE_CHECKING:
     from assistant.analytics.csat import CsatRepository
-    from assistant.channels.voice_session import VoiceSession
     from assistant.core.events import Channel
     from assistant.core.pipeline import TurnRunner
     from assistant.core.sign_in import KeypadSignIn
@@ -23,8 +18,6 @@ if TYPE_CHECKING:
     from assistant.storage.repository import ConversationRepository
     from assistant.storage.tickets import TicketRepository
 
-log = logging.getLogger(__name__)
-LOOKAHEAD_S = 4.0  # seconds of synthesized speech kept queued at the peer ahead of playback
 
 
 class SessionServices(Protocol):
@@ -87,72 +80,10 @@ class AudioOut(Protocol):
     async def end(self, outcome: CallOutcome) -> None: ...
 
 
-class Utterance:
-    """Sentences the bot says in order; synthesis of the next overlaps playback of the previous."""
+class TurnPhase(Enum):
+    """Where the caller's turn is: a barge-in during ASR joins the turns; during the pipeline it cancels it."""
 
-    def __init__(self, session: VoiceSession, t0: float | None) -> None:
-        self.s, self.t0 = session, t0
-        self.first_audio_s: float | None = None
-        self.queue: asyncio.Queue[str | None] = asyncio.Queue()
-        self.sent: list[str] = []
-        self.audio_s = 0.0
-        self.unplayed: dict[str, float] = {}  # mark -> seconds of audio the peer has not played yet
-        self._progress = asyncio.Event()
-        self.task = asyncio.create_task(self._run())
-        self.task.add_done_callback(self._done)
-
-    def _done(self, task: asyncio.Task) -> None:
-        if not task.cancelled():
-            self.s._after_playback()
-
-    def add(self, sentence: str) -> None:
-        self.sent.append(sentence)
-        # The first words of a reply go out in a short piece: the caller hears something sooner.
-        for piece in speakable_pieces(sentence, max_chars=60 if len(self.sent) == 1 else 110):
-            self.queue.put_nowait(piece)
-
-    def finish(self) -> None:
-        self.queue.put_nowait(None)
-
-    def drop_pending(self) -> None:
-        while not self.queue.empty():
-            self.queue.get_nowait()
-
-    def played(self, mark: str) -> None:
-        if self.unplayed.pop(mark, None) is not None:
-            self._progress.set()
-
-    async def _pace(self) -> None:
-        """Stay at most LOOKAHEAD_S ahead of playback: synthesis of a long answer is spread over its
-        playback instead of competing, all at once, with other calls' first words. A peer that sends
-        no marks is assumed to play in real time."""
-        while (ahead := sum(self.unplayed.values())) > LOOKAHEAD_S:
-            self._progress.clear()
-            try:
-                await asyncio.wait_for(self._progress.wait(), timeout=ahead - LOOKAHEAD_S + 0.05)
-            except TimeoutError:
-                self.unplayed.pop(next(iter(self.unplayed)), None)
-
-    async def _run(self) -> None:
-        s = self.s
-        while (sentence := await self.queue.get()) is not None:
-            await self._pace()
-            try:
-                audio = await asyncio.to_thread(s.stack.tts.synthesize_all, sentence)
-            except Exception:  # a sentence Piper cannot say is skipped, the call goes on
-                log.exception("speech synthesis failed")
-                continue
-            if len(audio.pcm16) == 0:
-                continue
-            if self.first_audio_s is None and self.t0 is not None:
-                self.first_audio_s = round(time.perf_counter() - self.t0, 3)
-            s._mark_n += 1
-            mark = f"m{s._mark_n}"
-            s._marks[mark] = sentence
-            self.audio_s += audio.duration_s
-            self.unplayed[mark] = audio.duration_s
-            await s.out.play(audio.pcm16, audio.sample_rate, mark)
-
-    @property
-    def done(self) -> bool:
-        return self.task.done()
+    IDLE = "idle"  # no turn yet
+    ASR = "asr"
+    PIPELINE = "pipeline"
+    DONE = "done"

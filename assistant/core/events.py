@@ -7,10 +7,13 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 Channel = Literal["web", "api", "cli", "voice", "robot"]
+# The path of every stored message: how a reply was made, or (system notes, voice calls) what happened.
 ReplyPath = Literal[
     "faq", "generated", "extractive", "no_answer", "error", "small_talk", "refused", "clarify", "handoff", "human",
     "flow",
     "rephrase", "declined",
+    # voice calls: a reply cut off (what was heard of it), a barge-in or key press note, silence, a failed turn
+    "interrupted", "barge_in", "dtmf", "silence", "turn_error",
 ]
 
 

@@ -229,9 +229,6 @@ def test_dtmf_zero_hands_off_and_transfers(client, services, phrases):
     assert any("pressed 0" in n for n in notes)
 
 
-@pytest.mark.xfail(strict=True, reason="known bug: over the Twilio stream the keypad entries after the sign-in prompt "
-                   "never reach the bank (one interruption note, no sign-in); the same session with fakes "
-                   "(tests/unit/test_voice_session.py) and the sign-in itself (test_keypad_sign_in.py) pass")
 def test_a_caller_signs_in_on_the_keypad_and_hears_the_balance(client, services, phrases):
     """Self-service on the phone: the flow asks for the keypad sign-in, the bank checks the number and
     PIN, and the balance is read back; the digits are never stored."""

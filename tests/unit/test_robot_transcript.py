@@ -2,7 +2,7 @@
 
 import asyncio
 
-from assistant.channels.robot import RobotAudioOut
+from assistant.channels.robot_voice import RobotAudioOut
 
 
 class _Screen:

@@ -7,7 +7,7 @@ import pytest
 from pydantic import ValidationError
 
 from assistant.api.schemas import AgentFrame, CustomerFrame, validation_detail
-from assistant.channels.robot import RobotSession
+from assistant.channels import robot_protocol as rp
 
 DEEP = "[" * 5000 + "]" * 5000  # past the JSON parser's recursion limit, under the robot's 16 kB frame limit
 
@@ -20,7 +20,7 @@ DEEP = "[" * 5000 + "]" * 5000  # past the JSON parser's recursion limit, under 
     ('{"v": 1, "type": "ping", "id": 5}', "malformed"),
 ])
 def test_the_robot_parser_answers_bad_frames_with_an_error_code(text, code):
-    parsed = RobotSession(None, None, None, idle_timeout_s=1)._parse(text)
+    parsed = rp.parse_client(text)
     assert isinstance(parsed, tuple) and parsed[0] == code
 
 

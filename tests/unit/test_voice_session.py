@@ -77,7 +77,7 @@ class EchoOut:
         self.session = None
 
     async def play(self, pcm16, rate, mark):
-        self.said.append(self.session._marks[mark])
+        self.said.append(self.session.playback.sentence(mark))
         self.session.played(mark)
 
     async def clear(self):
@@ -243,3 +243,65 @@ def test_a_caller_signs_in_by_keypad_and_a_wrong_pin_asks_again():
     assert {"type": "sign_in", "status": "signed_in"} in out.events
     assert len(services.pipeline.turns) == 1  # the digits never became a turn (nor stored text)
     assert all("2580" not in m["text"] and "40012345" not in m["text"] for m in services.conversations.messages)
+
+
+class SlowTTS(FakeTTS):
+    def synthesize_all(self, text: str) -> SpeechAudio:
+        import time
+
+        time.sleep(0.2)
+        return super().synthesize_all(text)
+
+
+class SlowRepo(FakeRepo):
+    def add(self, cid, **fields):
+        import time
+
+        time.sleep(0.05)  # a commit
+        return super().add(cid, **fields)
+
+
+class SlowOut(EchoOut):
+    """Plays in real time: each mark comes back 50 ms after its audio."""
+
+    async def play(self, pcm16, rate, mark):
+        self.said.append(self.session.playback.sentence(mark))
+        asyncio.get_running_loop().call_later(0.05, self.session.played, mark)
+
+
+def test_a_pin_typed_right_after_the_number_while_the_prompt_is_made_still_signs_in():
+    """The caller types while the keypad prompt is still being synthesised (a slow box): the number's entry
+    stops it and stores a note (a commit takes a while) while the PIN's entry is already typed. The
+    entries are handled in order, so the PIN finds the number (it was dropped: the phone keypad bug)."""
+    from assistant.core.events import FlowInfo
+
+    waiting = Reply("c1", "To do that I first need to confirm it's you.", path="flow",
+                    flow=FlowInfo("check_balance", "identity"))
+
+    async def scenario():
+        services, out = Services([TurnStarted("c1"), waiting]), SlowOut()
+        services.keypad, services.conversations = FakeKeypadSignIn(), SlowRepo()
+        session = VoiceSession(stack=VoiceStack(asr=FakeASR("what's my balance"), tts=SlowTTS(), vad=SileroVAD()),
+                               services=services, out=out, config=SessionConfig())
+        out.session = session
+        await session.start()
+        await asyncio.sleep(0.5)  # the greeting played
+        session._turn_ended(TurnEnded(np.zeros(16000, np.float32), 1.0, 1.0))
+        for _ in range(300):
+            if "To do that I first need to confirm it's you." in out.said:
+                break
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.1)  # its mark came back; the prompt is still being synthesised
+        for k in "40012345#2580#":
+            await session.dtmf(k)
+            await asyncio.sleep(0)  # a transport yields between messages
+        for _ in range(100):
+            if services.keypad.calls and not session.speaking:
+                break
+            await asyncio.sleep(0.02)
+        await session.close()
+        return services, out
+
+    services, out = asyncio.run(scenario())
+    assert [c[1:] for c in services.keypad.calls] == [("40012345", "2580", "voice")]
+    assert "Your checking balance is $3,500.00." in out.said
