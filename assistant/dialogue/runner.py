@@ -21,8 +21,10 @@ from assistant.dialogue.flows import Flow, Step, render
 from assistant.dialogue.sealing import Sealer
 from assistant.dialogue.slots import SlotRead, read_slot
 from assistant.dialogue.state import FlowState
+from assistant.i18n import t
 
-YES_NO = ("Yes, confirm", "No")
+YES_NO = (t("chip.yes_confirm"), t("chip.no"))
+TALK_TO_AGENT = t("chip.talk_to_agent")
 MAX_STEPS = 30  # a flow that loops (a step sending back to itself) ends here instead of spinning
 MAX_CODE_TRIES = 3
 
@@ -105,7 +107,7 @@ class FlowRunner:
         if read.value is None:
             return read
         if self.sealer is None:
-            return SlotRead(problem="I can't take contact details here.")
+            return SlotRead(problem=t("flow.no_contact_here"))
         value = dict(read.value)
         value["sealed"] = self.sealer.seal(value.pop("value"))
         return SlotRead(value)
@@ -123,10 +125,10 @@ class FlowRunner:
         if state.awaiting == "confirm" and step.confirm:
             return render(step.confirm, values), YES_NO
         if state.awaiting == "code":
-            return "Please tell me the one-time code I sent you.", ()
+            return t("flow.ask_code"), ()
         if state.awaiting == "slot" and step.collect:
             return render(flow.slots[step.collect].ask, values), ()
-        return f"Shall we carry on with {flow.title}?", YES_NO
+        return t("flow.carry_on", title=flow.title), YES_NO
 
     # -- turns --------------------------------------------------------------------------------
     async def start(self, name: str, text: str, customer_id: str | None, *, data: CustomerData | None = None,
@@ -171,7 +173,7 @@ class FlowRunner:
         flow = self.flows[state.flow]
         digits = ent.parse_digits(text, length=(4, 8))
         if digits is None:
-            return await self.reprompt(state, customer_id, problem="That doesn't look like the code.")
+            return await self.reprompt(state, customer_id, problem=t("flow.code_unreadable"))
         checked = await self.actions.check_code(customer_id, digits, state.results.get("otp_id"))
         out = _Out()
         if checked == "ok":
@@ -180,14 +182,12 @@ class FlowRunner:
             return await self._advance(flow, state, customer_id, out)
         if checked == "wrong" and state.retries + 1 < MAX_CODE_TRIES:
             left = MAX_CODE_TRIES - state.retries - 1
-            out.say(f"That code is not right. You have {left} more {'try' if left == 1 else 'tries'}.")
+            out.say(t("flow.code_wrong_one", left=left) if left == 1 else t("flow.code_wrong_many", left=left))
             return out.reply(state.but(retries=state.retries + 1))
-        out.say("That code can no longer be used, so I have stopped here and nothing was changed."
-                if checked == "expired" else
-                "That was the last try: for your safety I have stopped here and nothing was changed.")
-        out.say("An agent can help you from here.")
+        out.say(t("flow.code_expired") if checked == "expired" else t("flow.code_last_try"))
+        out.say(t("flow.agent_can_help"))
         out.events.append(ActionEvent("failed", state.flow, self._public(state), code=f"code_{checked}"))
-        return out.reply(None, ("Talk to an agent",), outcome="failed")
+        return out.reply(None, (TALK_TO_AGENT,), outcome="failed")
 
     async def reprompt(self, state: FlowState, customer_id: str | None, *, problem: str | None,
                        options: tuple[str, ...] = ()) -> FlowReply:
@@ -197,7 +197,7 @@ class FlowRunner:
         limit = slot.max_retries if slot else 2
         if state.retries >= limit:
             out.say(problem)
-            out.say("I'm having trouble with this, so I'll bring in a person who can finish it with you.")
+            out.say(t("flow.bring_in_person"))
             return out.reply(None, handoff=f"flow {flow.name}: could not collect {flow.step(state.step).collect}",
                              outcome="handoff")
         out.say(problem)
@@ -209,8 +209,8 @@ class FlowRunner:
 
     def cancel(self, state: FlowState, *, why: str = "") -> FlowReply:
         flow = self.flows[state.flow]
-        done = "I've stopped" if not state.results else "I've stopped here"
-        text = f"{done} {flow.title}; nothing more was changed." + (f" {why}" if why else "")
+        text = t("flow.stopped", title=flow.title) if not state.results else t("flow.stopped_here", title=flow.title)
+        text += f" {why}" if why else ""
         return FlowReply(text, None, outcome="cancelled")
 
     # -- inside --------------------------------------------------------------------------------
@@ -226,7 +226,7 @@ class FlowRunner:
         state = state.but(slots=slots)
         if not quiet and state.awaiting == "confirm":
             labels = ", ".join(f"{n.replace('_', ' ')}: {slots[n]['label']}" for n in changed)
-            out.say(f"Changed {labels}.")
+            out.say(t("flow.changed", labels=labels))
         if state.awaiting == "confirm":  # back to the read-back, which now shows the new values
             state = state.but(awaiting=None)
         return state
@@ -284,19 +284,18 @@ class FlowRunner:
                     continue
                 sent = await self.actions.send_code(customer_id, flow.name)
                 if not sent.ok:
-                    out.say("I couldn't send you a one-time code just now, so nothing was changed. Please try again later.")
-                    return out.reply(None, ("Talk to an agent",), outcome="failed")
-                out.say(f"To protect {render(arg, values)}, I've sent a one-time code to your phone on file. "
-                        "Please tell me the code.")
+                    out.say(t("flow.code_not_sent"))
+                    return out.reply(None, (TALK_TO_AGENT,), outcome="failed")
+                out.say(t("flow.code_sent", what=render(arg, values)))
                 return out.reply(state.but(awaiting="code", retries=0, results={**state.results, **sent.data}))
             if kind == "action":
                 outcome = await self._act(flow, step, state, customer_id, out)
                 if outcome is None:
-                    return out.reply(None, ("Talk to an agent",), outcome="failed")
+                    return out.reply(None, (TALK_TO_AGENT,), outcome="failed")
                 state = state.but(results={**state.results, **outcome.data, "reference": outcome.reference or ""})
                 if not outcome.ok and not step.branch:
-                    out.say(f"Sorry, I couldn't complete {flow.title} ({outcome.code.replace('_', ' ')}). Nothing was changed.")
-                    return out.reply(None, ("Talk to an agent",), outcome="failed")
+                    out.say(t("flow.not_completed", title=flow.title, code=outcome.code.replace("_", " ")))
+                    return out.reply(None, (TALK_TO_AGENT,), outcome="failed")
                 step_id = self._next(flow, step, outcome.code)
                 continue
             if kind == "say":
@@ -313,11 +312,11 @@ class FlowRunner:
                 step_id = target.steps[0].id
                 continue
             elif kind == "handoff":
-                return out.reply(None, ("Talk to an agent",), handoff=f"flow {flow.name}: {arg}",
+                return out.reply(None, (TALK_TO_AGENT,), handoff=f"flow {flow.name}: {arg}",
                                  outcome="handoff")
             step_id = self._next(flow, step)
-        out.say(f"Sorry, something went wrong with {flow.title}.")
-        return out.reply(None, ("Talk to an agent",), outcome="failed")
+        out.say(t("flow.went_wrong", title=flow.title))
+        return out.reply(None, (TALK_TO_AGENT,), outcome="failed")
 
     async def _act(self, flow: Flow, step: Step, state: FlowState, customer_id: str | None, out: _Out) -> ActionOutcome | None:
         args = {arg: self._unsealed(state.slots.get(slot)) for arg, slot in step.args.items()}
@@ -327,7 +326,7 @@ class FlowRunner:
         mutating = action in MUTATING
         if mutating and state.confirmed != digest(state.slots):
             # A flow file that forgot its read-back, or values changed after the yes: never act on them.
-            out.say("I need you to confirm the details before I can do that.")
+            out.say(t("flow.not_confirmed"))
             return None
         public = {k: (v.get("label") if isinstance(v, dict) else v) for k, v in args.items() if k != "otp_id"}
         out.events.append(ActionEvent("requested", action, public))
@@ -336,7 +335,6 @@ class FlowRunner:
         out.events.append(ActionEvent("executed" if outcome.ok else "failed", action, public, code=outcome.code,
                                       reference=outcome.reference))
         if outcome.code == "unavailable":
-            out.say("Our banking system isn't answering right now, so nothing was changed. "
-                    "You can try again in a few minutes, or I can connect you with an agent.")
+            out.say(t("flow.bank_unavailable"))
             return None
         return outcome
