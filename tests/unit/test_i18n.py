@@ -97,6 +97,7 @@ def api(tmp_path_factory):
 def test_widget_texts_route(api):
     r = api.get("/v1/messages", params={"lang": "en"})
     assert r.status_code == 200 and "max-age" in r.headers["cache-control"]
+    assert r.headers["access-control-allow-origin"] == "*"  # a widget embedded on another origin reads them
     body = r.json()
     assert body["language"] == "en"
     assert body["messages"]["chip.talk_to_agent"] == "Talk to an agent"

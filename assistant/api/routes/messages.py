@@ -27,4 +27,7 @@ async def messages(response: Response, lang: Annotated[str, LANG] = i18n.DEFAULT
     except i18n.UnknownLanguage:
         raise HTTPException(404, f"no texts in language '{lang}'; available: {', '.join(i18n.languages())}") from None
     response.headers["Cache-Control"] = "public, max-age=3600"
+    # Public texts: a page on any origin that embeds the widget reads them, as it uses the chat socket, without
+    # BANK_CORS_ORIGINS (which the widget's other REST calls need).
+    response.headers["Access-Control-Allow-Origin"] = "*"
     return MessagesOut(language=served, messages=i18n.widget_messages(served))
