@@ -7,9 +7,12 @@
  *           data-theme="auto|light|dark"         (default auto: follows prefers-color-scheme)
  *           data-greeting="Hi! …"                (first bubble, not stored)
  *           data-accent="#4b3f9e"                (brand colour)
+ *           data-lang="es"                       (language of the texts; default: the page's <html lang>, then en)
  *           data-position="right|left"></script>
  *
  * Styles live in a shadow root, so the host page's CSS cannot reach in and ours cannot leak out.
+ * Its texts come from the server's message catalogue (GET /v1/messages?lang=..., docs/i18n.md); it shows
+ * itself once they have arrived.
  * Frames follow the streaming contract in docs/chat-api.md (WS /v1/chat/ws).
  * Cross-origin hosts need the API to allow their origin (CORS) for the REST calls.
  * Page API: window.BankChatWidget.open() / .close() / .toggle() / .reset() / .conversationId
@@ -23,12 +26,13 @@
   var scriptOrigin = script && script.src ? new URL(script.src, location.href).origin : location.origin;
   var API = String(data.api || scriptOrigin).replace(/\/+$/, "");
   var WS_URL = API.replace(/^http/, "ws") + "/v1/chat/ws";
-  var TITLE = data.title || "Virtual assistant";
-  var GREETING = data.greeting ||
-    "Hi! I'm the virtual assistant. Ask me about accounts, cards, transfers or fees; every answer cites its source.";
   var THEME = /^(light|dark)$/.test(data.theme || "") ? data.theme : "auto";
-  var TALK = "Talk to an agent";
-  var CANCEL = "Cancel and keep chatting with the assistant";
+  var LANG = (function (tag) { // "es", "pt-BR"; the server falls back to the primary subtag, then we to "en"
+    var parts = String(tag).split(/[-_]/);
+    return parts[0].toLowerCase() + (parts[1] && parts[1].length === 2 ? "-" + parts[1].toUpperCase() : "");
+  })(data.lang || document.documentElement.lang || "en");
+  var M = {}; // key -> text, from GET /v1/messages; TITLE .. CANCEL are set from it before anything shows
+  var TITLE = "", GREETING = "", TALK = "", CANCEL = "";
   var KEY = "bank-chat:" + API; // per API origin
   var MAX_CHARS = 4000;
 
@@ -37,6 +41,25 @@
   function load(kind, k) { try { return storage(kind).getItem(KEY + ":" + k); } catch (e) { return null; } }
   function save(kind, k, v) {
     try { if (v == null) storage(kind).removeItem(KEY + ":" + k); else storage(kind).setItem(KEY + ":" + k, v); } catch (e) { /* ignore */ }
+  }
+
+  // ---------- texts ----------
+  // T("widget.sources", { count: 2 }) -> "Sources (2)": the catalogue's text with its {fields} filled in.
+  function T(key, vars) {
+    var text = typeof M[key] === "string" ? M[key] : key;
+    return text.replace(/\{(\w+)\}/g, function (field, name) { return vars && name in vars ? String(vars[name]) : field; });
+  }
+  // The texts in LANG (English for a language the server lacks); offline or starting: try again, backing off.
+  function loadTexts(lang, attempt) {
+    return fetch(API + "/v1/messages?lang=" + encodeURIComponent(lang), { headers: { accept: "application/json" } })
+      .then(function (res) {
+        if ((res.status === 404 || res.status === 422) && lang !== "en") return loadTexts("en", attempt);
+        if (!res.ok) throw new Error(String(res.status));
+        return res.json().then(function (body) { return body.messages || {}; });
+      }).catch(function () {
+        return new Promise(function (resolve) { setTimeout(resolve, Math.min(30000, 1000 * Math.pow(2, attempt))); })
+          .then(function () { return loadTexts(lang, attempt + 1); });
+      });
   }
 
   // ---------- styles ----------
@@ -214,15 +237,15 @@
 
   var badge = h("span", { cls: "badge", hidden: true, "aria-hidden": "true" });
   var launcher = h("button", { cls: "launcher", type: "button", "aria-expanded": "false", "aria-controls": "bank-chat-panel",
-    "aria-label": "Open chat with " + TITLE, html: ICONS.chat, onclick: function () { toggle(); } });
+    html: ICONS.chat, onclick: function () { toggle(); } });
   launcher.appendChild(badge);
 
-  var titleEl = h("h2", { cls: "title", id: "bank-chat-title", text: TITLE });
+  var titleEl = h("h2", { cls: "title", id: "bank-chat-title" });
   var connDot = h("span", { cls: "dot", "aria-hidden": "true" });
-  var connText = h("span", { text: "Virtual assistant" });
+  var connText = h("span");
   // Shown once the bank has proven who the customer is (a reply says customer.verified).
-  var verifiedEl = h("span", { cls: "verified", text: "Signed in", hidden: true });
-  var closeBtn = h("button", { cls: "icon-btn", type: "button", "aria-label": "Close chat", html: ICONS.close,
+  var verifiedEl = h("span", { cls: "verified", hidden: true });
+  var closeBtn = h("button", { cls: "icon-btn", type: "button", html: ICONS.close,
     onclick: function () { close(); } });
   var head = h("div", { cls: "head" },
     h("div", { cls: "avatar", html: ICONS.bot }),
@@ -230,24 +253,24 @@
     closeBtn);
 
   var statusText = h("span", { cls: "status-text" });
-  var cancelBtn = h("button", { cls: "link-btn", type: "button", text: CANCEL, hidden: true, onclick: function () { cancelAgent(); } });
+  var cancelBtn = h("button", { cls: "link-btn", type: "button", hidden: true, onclick: function () { cancelAgent(); } });
   var statusBar = h("div", { cls: "statusbar", hidden: true }, statusText, cancelBtn);
-  var connBar = h("div", { cls: "conn", hidden: true, text: "Connection lost. Reconnecting… Messages you send now will go out when we're back." });
+  var connBar = h("div", { cls: "conn", hidden: true });
 
   var thread = h("ol", { cls: "thread" });
-  var scroller = h("section", { cls: "scroll", "aria-label": "Conversation", tabindex: "0" }, thread);
-  var chips = h("div", { cls: "chips", role: "group", "aria-label": "Suggested questions", hidden: true });
+  var scroller = h("section", { cls: "scroll", tabindex: "0" }, thread);
+  var chips = h("div", { cls: "chips", role: "group", hidden: true });
 
   var input = h("textarea", { id: "bank-chat-input", rows: "1", maxlength: String(MAX_CHARS), autocomplete: "off",
-    placeholder: "Ask a question…", "aria-label": "Your message", enterkeyhint: "send" });
-  var sendBtn = h("button", { cls: "send", type: "submit", "aria-label": "Send", html: ICONS.send });
+    enterkeyhint: "send" });
+  var sendBtn = h("button", { cls: "send", type: "submit", html: ICONS.send });
   var form = h("form", { cls: "composer", onsubmit: function (e) { e.preventDefault(); submit(); } }, input, sendBtn);
 
   var talkBtn = h("button", { cls: "agent-btn", type: "button", html: ICONS.person, onclick: function () { requestAgent(); } });
-  talkBtn.appendChild(document.createTextNode(TALK));
-  var endBtn = h("button", { cls: "link-btn end-btn", type: "button", text: "End chat", hidden: true,
+  var endBtn = h("button", { cls: "link-btn end-btn", type: "button", hidden: true,
     onclick: function () { endChat(); } });
-  var foot = h("div", { cls: "foot" }, talkBtn, endBtn, h("span", { cls: "note", text: "Never share your PIN or password." }));
+  var note = h("span", { cls: "note" });
+  var foot = h("div", { cls: "foot" }, talkBtn, endBtn, note);
 
   var live = h("div", { cls: "sr-only", "aria-live": "polite", "aria-relevant": "additions" });
   var panel = h("div", { cls: "panel", id: "bank-chat-panel", role: "dialog", "aria-modal": "false",
@@ -260,6 +283,29 @@
   root.appendChild(launcher);
   root.appendChild(live); // outside the panel: an agent's reply is announced even while it is closed
   shadow.appendChild(root);
+
+  function applyTexts() {
+    TITLE = data.title || T("widget.title");
+    GREETING = data.greeting || T("widget.greeting");
+    TALK = T("chip.talk_to_agent");
+    CANCEL = T("chip.cancel_wait");
+    launcher.setAttribute("aria-label", T("widget.open_chat", { title: TITLE }));
+    titleEl.textContent = TITLE;
+    connText.textContent = T("widget.assistant");
+    verifiedEl.textContent = T("widget.signed_in");
+    closeBtn.setAttribute("aria-label", T("widget.close_chat"));
+    cancelBtn.textContent = CANCEL;
+    connBar.textContent = T("widget.connection_lost");
+    scroller.setAttribute("aria-label", T("widget.conversation"));
+    chips.setAttribute("aria-label", T("widget.suggested"));
+    input.setAttribute("placeholder", T("widget.placeholder"));
+    input.setAttribute("aria-label", T("widget.your_message"));
+    sendBtn.setAttribute("aria-label", T("widget.send"));
+    talkBtn.appendChild(document.createTextNode(TALK));
+    endBtn.textContent = T("widget.end_chat");
+    note.textContent = T("widget.never_share");
+  }
+  var textsLoaded = loadTexts(LANG, 0).then(function (messages) { M = messages; applyTexts(); });
 
   // ---------- state ----------
   var cid = load("localStorage", "cid");
@@ -309,33 +355,38 @@
     unread += 1;
     badge.textContent = String(unread);
     badge.hidden = false;
-    launcher.setAttribute("aria-label", "Open chat with " + TITLE + " (" + unread + " new)");
+    launcher.setAttribute("aria-label", T("widget.open_chat_unread", { title: TITLE, count: unread }));
   }
 
   function greetingItem() {
-    return h("li", { cls: "msg msg-bot" }, h("span", { cls: "sr-only", text: "Assistant:" }),
+    return h("li", { cls: "msg msg-bot" }, h("span", { cls: "sr-only", text: T("widget.sr_assistant") }),
       h("div", { cls: "bubble", text: GREETING }));
   }
   function userItem(text) {
-    return h("li", { cls: "msg msg-user" }, h("span", { cls: "sr-only", text: "You:" }),
+    return h("li", { cls: "msg msg-user" }, h("span", { cls: "sr-only", text: T("widget.sr_you") }),
       h("div", { cls: "bubble", text: text }), h("span", { cls: "state", hidden: true }));
   }
   function setPending(li, pending) {
     var st = li.querySelector(".state");
-    st.textContent = pending ? "Not sent yet. It will go out when we reconnect." : "";
+    st.textContent = pending ? T("widget.not_sent") : "";
     st.hidden = !pending;
   }
   function botItem() {
     var text = h("div", { cls: "text" });
-    var li = h("li", { cls: "msg msg-bot" }, h("span", { cls: "sr-only", text: "Assistant:" }),
+    var li = h("li", { cls: "msg msg-bot" }, h("span", { cls: "sr-only", text: T("widget.sr_assistant") }),
       h("div", { cls: "bubble" }, text));
     return { li: li, text: text };
   }
   function agentItem(name, text) {
-    return h("li", { cls: "msg msg-agent" }, h("span", { cls: "who", text: (name || "Agent") + " · Agent" }),
+    return h("li", { cls: "msg msg-agent" }, h("span", { cls: "who", text: T("widget.agent_byline", { name: name || T("widget.agent") }) }),
       h("div", { cls: "bubble", text: text }));
   }
   function noticeItem(text) { return h("li", { cls: "notice", text: text }); }
+  // The stored note "Ana joined the conversation." (handoff.agent_joined) names the agent: /^(.+) joined the conversation\.$/
+  function joinedPattern() {
+    var escape = function (s) { return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"); };
+    return new RegExp("^" + T("handoff.agent_joined").split("{name}").map(escape).join("(.+)") + "$");
+  }
 
   function sourcesEl(citations) {
     var seen = {}, items = [];
@@ -352,13 +403,13 @@
     var list = h("ol");
     items.forEach(function (li) { list.appendChild(li); });
     return h("details", { cls: "sources", ontoggle: function (e) { if (e.target.open) reveal(e.target); } },
-      h("summary", { text: items.length === 1 ? "Source (1)" : "Sources (" + items.length + ")" }), list);
+      h("summary", { text: items.length === 1 ? T("widget.source_one") : T("widget.sources", { count: items.length }) }), list);
   }
 
   function feedbackEl(messageId, current) {
     var thanks = h("span", { cls: "thanks", role: "status" });
-    var up = h("button", { type: "button", "aria-label": "Helpful", title: "Helpful", "aria-pressed": String(current === 1), html: ICONS.up });
-    var down = h("button", { type: "button", "aria-label": "Not helpful", title: "Not helpful", "aria-pressed": String(current === -1), html: ICONS.down });
+    var up = h("button", { type: "button", "aria-label": T("widget.helpful"), title: T("widget.helpful"), "aria-pressed": String(current === 1), html: ICONS.up });
+    var down = h("button", { type: "button", "aria-label": T("widget.not_helpful"), title: T("widget.not_helpful"), "aria-pressed": String(current === -1), html: ICONS.down });
     function rate(rating) {
       var convo = cid;
       fetch(API + "/v1/conversations/" + encodeURIComponent(convo) + "/messages/" + messageId + "/feedback", {
@@ -367,12 +418,12 @@
         if (!res.ok) throw new Error(String(res.status));
         up.setAttribute("aria-pressed", String(rating === "up"));
         down.setAttribute("aria-pressed", String(rating === "down"));
-        thanks.textContent = "Thanks for your feedback.";
-      }).catch(function () { thanks.textContent = "Couldn't save your feedback. Please try again."; });
+        thanks.textContent = T("widget.feedback_thanks");
+      }).catch(function () { thanks.textContent = T("widget.feedback_failed"); });
     }
     up.addEventListener("click", function () { rate("up"); });
     down.addEventListener("click", function () { rate("down"); });
-    return h("div", { cls: "feedback", role: "group", "aria-label": "Rate this answer" }, up, down, thanks);
+    return h("div", { cls: "feedback", role: "group", "aria-label": T("widget.rate_answer") }, up, down, thanks);
   }
 
   function finishBot(item, text, citations, messageId, feedback) {
@@ -385,7 +436,7 @@
 
   function showTyping() {
     if (typing) return;
-    typing = h("li", { cls: "msg msg-bot typing" }, h("span", { cls: "sr-only", text: "The assistant is typing" }),
+    typing = h("li", { cls: "msg msg-bot typing" }, h("span", { cls: "sr-only", text: T("widget.typing") }),
       h("div", { cls: "bubble", "aria-hidden": "true" }, h("i"), h("i"), h("i")));
     thread.appendChild(typing);
     scrollDown(true);
@@ -412,15 +463,15 @@
     statusText.replaceChildren();
     if (status === "waiting") {
       statusText.appendChild(h("span", { cls: "spin", "aria-hidden": "true" }));
-      statusText.appendChild(document.createTextNode("Connecting you to an agent…"));
+      statusText.appendChild(document.createTextNode(T("widget.connecting_agent")));
     } else if (status === "agent") {
-      statusText.appendChild(document.createTextNode((agentName || "An agent") + " joined · you're chatting with a person"));
+      statusText.appendChild(document.createTextNode(T("widget.with_person", { name: agentName || T("widget.an_agent") })));
     }
   }
 
   function setConnected(on) {
     connDot.classList.toggle("off", !on);
-    connText.textContent = on ? "Virtual assistant · online" : "Reconnecting…";
+    connText.textContent = on ? T("widget.online") : T("widget.reconnecting");
     connBar.hidden = on || !started;
     queue.forEach(function (item) { setPending(item.li, !on); });
   }
@@ -435,7 +486,7 @@
         items.push(item.li);
       } else if (m.role === "agent") items.push(agentItem(name, m.text));
       else if (m.role === "system") {
-        var joined = /^(.+) joined the conversation\.?$/.exec(m.text || "");
+        var joined = joinedPattern().exec(m.text || "");
         if (joined) name = joined[1];
         items.push(noticeItem(m.text));
       }
@@ -460,22 +511,23 @@
     var scale = h("div", { cls: "scale" });
     for (var i = 1; i <= 5; i++) {
       scale.appendChild(h("label", null, h("input", { type: "radio", name: "csat-score", value: String(i),
-        "aria-label": i + (i === 1 ? " (very dissatisfied)" : i === 5 ? " (very satisfied)" : "") }),
+        "aria-label": i === 1 ? T("widget.score_low", { score: i }) : i === 5 ? T("widget.score_high", { score: i }) : String(i) }),
         h("span", { text: String(i), "aria-hidden": "true" })));
     }
     var comment = h("input", { type: "text", id: "bank-chat-csat-comment", maxlength: "1000", autocomplete: "off" });
-    var sendRating = h("button", { cls: "primary", type: "submit", text: "Send rating" });
-    var skip = h("button", { cls: "link-btn", type: "button", text: "Skip", onclick: function () { done(false); } });
-    var form = h("form", { "aria-label": "Rate this conversation" },
-      h("fieldset", null, h("legend", { text: "How satisfied are you with this conversation?" }), scale,
-        h("div", { cls: "ends", "aria-hidden": "true" }, h("span", { text: "Very dissatisfied" }), h("span", { text: "Very satisfied" }))),
-      h("label", { "for": "bank-chat-csat-comment", text: "Comment (optional)" }), comment,
+    var sendRating = h("button", { cls: "primary", type: "submit", text: T("widget.send_rating") });
+    var skip = h("button", { cls: "link-btn", type: "button", text: T("widget.skip"), onclick: function () { done(false); } });
+    var form = h("form", { "aria-label": T("widget.rate_conversation") },
+      h("fieldset", null, h("legend", { text: T("widget.csat_question") }), scale,
+        h("div", { cls: "ends", "aria-hidden": "true" }, h("span", { text: T("csat.very_dissatisfied") }),
+          h("span", { text: T("csat.very_satisfied") }))),
+      h("label", { "for": "bank-chat-csat-comment", text: T("widget.comment") }), comment,
       h("div", { cls: "actions" }, sendRating, skip), note);
     function done(saved) {
       save("localStorage", "rated:" + convo, "1");
       surveyEl.remove();
       surveyEl = null;
-      var text = (saved ? "Thanks for your rating." : "") + (ending ? " This chat has ended; write again to start a new one." : "");
+      var text = (saved ? T("widget.rating_thanks") : "") + (ending ? " " + T("widget.chat_ended") : "");
       if (text.trim()) { append(noticeItem(text.trim()), true); announce(text.trim()); }
       if (ending && cid === convo) setCid(null);
       input.focus();
@@ -483,7 +535,7 @@
     form.addEventListener("submit", function (e) {
       e.preventDefault();
       var picked = form.querySelector("input[name=csat-score]:checked");
-      if (!picked) { note.textContent = "Please choose a score from 1 to 5."; scale.querySelector("input").focus(); return; }
+      if (!picked) { note.textContent = T("widget.choose_score"); scale.querySelector("input").focus(); return; }
       sendRating.disabled = true;
       fetch(API + "/v1/conversations/" + encodeURIComponent(convo) + "/csat", {
         method: "POST", headers: authHeaders({ "content-type": "application/json" }),
@@ -493,16 +545,16 @@
         done(true);
       }).catch(function () {
         sendRating.disabled = false;
-        note.textContent = "Couldn't send your rating. Please try again.";
+        note.textContent = T("widget.rating_failed");
       });
     });
     surveyEl = h("li", { cls: "survey" }, form);
     append(surveyEl, true);
-    announce("How satisfied are you with this conversation? Choose 1 to 5.");
+    announce(T("widget.csat_announce"));
   }
   function endChat() {
     if (!cid) return;
-    if (rated(cid)) { append(noticeItem("This chat has ended; write again to start a new one."), true); setCid(null); return; }
+    if (rated(cid)) { append(noticeItem(T("widget.chat_ended")), true); setCid(null); return; }
     askSurvey(true);
     if (surveyEl) surveyEl.querySelector("input").focus();
   }
@@ -554,7 +606,7 @@
     if (status !== "bot") return;
     if (!cid) { // no conversation yet: open one with the request, then ask for a person
       wantAgent = true;
-      send("I'd like to talk to an agent.");
+      send(T("widget.ask_agent"));
       return;
     }
     talkBtn.disabled = true;
@@ -563,12 +615,12 @@
       if (!res.ok) throw new Error(String(res.status));
       setStatus("waiting");
       setChips([]);
-      var text = "You asked for an agent. You can keep writing here; they will see this conversation.";
+      var text = T("widget.agent_requested");
       append(noticeItem(text), true);
       announce(text);
       input.focus();
     }).catch(function () {
-      append(noticeItem("We couldn't request an agent just now. Please try again in a moment."), true);
+      append(noticeItem(T("widget.agent_request_failed")), true);
     }).finally(function () { talkBtn.disabled = false; });
   }
 
@@ -579,11 +631,11 @@
       if (!res.ok) throw new Error(String(res.status));
       return res.json().then(function (body) {
         setStatus(body.status);
-        if (!ready) append(noticeItem("You left the queue. The virtual assistant is here to help."), true);
+        if (!ready) append(noticeItem(T("handoff.left_queue")), true);
         input.focus();
       });
     }).catch(function () {
-      append(noticeItem("We couldn't cancel just now. Please try again."), true);
+      append(noticeItem(T("widget.cancel_failed")), true);
     }).finally(function () { cancelBtn.disabled = false; });
   }
 
@@ -649,21 +701,21 @@
         break;
       case "agent_joined":
         setStatus("agent", f.agent);
-        append(noticeItem(f.text || (f.agent + " joined the conversation.")));
-        announce(f.text || f.agent + " joined the conversation.");
+        append(noticeItem(f.text || T("handoff.agent_joined", { name: f.agent })));
+        announce(f.text || T("handoff.agent_joined", { name: f.agent }));
         bump();
         break;
       case "agent_message":
         if (f.agent) agentName = f.agent;
         if (status !== "agent") setStatus("agent", f.agent);
         append(agentItem(f.agent, f.text));
-        announce((f.agent || "Agent") + " says: " + f.text);
+        announce(T("widget.agent_says", { name: f.agent || T("widget.agent"), text: f.text }));
         bump();
         break;
       case "handoff_ended":
         setStatus("bot");
-        append(noticeItem(f.text || "The agent left the conversation."));
-        announce(f.text || "The agent left the conversation.");
+        append(noticeItem(f.text || T("widget.agent_left")));
+        announce(f.text || T("widget.agent_left"));
         bump();
         askSurvey(false);
         break;
@@ -681,7 +733,7 @@
       if (!turn) { turn = botItem(); append(turn.li); }
       finishBot(turn, text, f.citations, f.message_id, null);
       scrollDown();
-      announce("Assistant says: " + text);
+      announce(T("widget.assistant_says", { text: text }));
       bump();
     }
     turn = null;
@@ -716,7 +768,7 @@
     if (turn) { turn.li.remove(); turn = null; }
     if (inflight) {
       inflight = null;
-      append(noticeItem("Sorry, that message couldn't be sent. Please rephrase it and try again."), true);
+      append(noticeItem(T("widget.not_sent_error")), true);
     }
     pump();
   }
@@ -789,7 +841,7 @@
     launcher.appendChild(badge);
     unread = 0;
     badge.hidden = true;
-    launcher.setAttribute("aria-label", "Close chat with " + TITLE);
+    launcher.setAttribute("aria-label", T("widget.close_chat_with", { title: TITLE }));
     save("sessionStorage", "open", "1");
     if (!started) start();
     scrollDown(true);
@@ -804,7 +856,7 @@
     launcher.setAttribute("aria-expanded", "false");
     launcher.innerHTML = ICONS.chat;
     launcher.appendChild(badge);
-    launcher.setAttribute("aria-label", "Open chat with " + TITLE);
+    launcher.setAttribute("aria-label", T("widget.open_chat", { title: TITLE }));
     save("sessionStorage", "open", null);
     launcher.focus();
   }
@@ -825,17 +877,19 @@
     if (load("sessionStorage", "open") === "1") open({ focus: false });
     else if (cid) start(); // a conversation is under way: connect so agent replies arrive (badge on the launcher)
   }
+  // The page may call these before the texts have arrived: they run once they have.
+  function whenReady(fn) { return function () { var args = arguments; textsLoaded.then(function () { fn.apply(null, args); }); }; }
 
   window.BankChatWidget = {
-    open: open, close: close, toggle: toggle,
-    reset: function () {
+    open: whenReady(open), close: close, toggle: whenReady(toggle),
+    reset: whenReady(function () {
       if (ws) { var s = ws; ws = null; s.onclose = null; s.close(); ready = false; }
       queue.length = 0;
       inflight = null;
       everResumed = false;
       fresh();
       if (started) connect();
-    },
+    }),
     get conversationId() { return cid; },
     // The bank's logged-in page: get this conversation's id (one is started if needed), have the bank sign it
     // into an identity assertion, and pass that to identify(); the next turn carries it and the server checks it.
@@ -847,16 +901,17 @@
         return res.json();
       }).then(function (b) { setCid(b.conversation_id, b.session_token); return cid; });
     },
-    identify: function (assertion, text) {
-      var item = { text: text || "I've signed in.", li: userItem(text || "I've signed in."), acked: false,
-                   identity: String(assertion || "") };
+    identify: whenReady(function (assertion, text) {
+      text = text || T("widget.signed_in_message");
+      var item = { text: text, li: userItem(text), acked: false, identity: String(assertion || "") };
       queue.push(item);
       append(item.li, true);
       if (!ws) connect();
       pump();
-    },
+    }),
   };
 
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", mount);
-  else mount();
+  function mountWhenReady() { textsLoaded.then(mount); }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", mountWhenReady);
+  else mountWhenReady();
 })();

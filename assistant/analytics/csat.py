@@ -16,6 +16,7 @@ from assistant.analytics.conversations import with_intent
 from assistant.analytics.filters import Filters
 from assistant.analytics.tables import Chart, Column, Table, rate
 from assistant.core.events import Reply
+from assistant.i18n import t
 from assistant.privacy import redact
 from assistant.storage.analytics_tables import CsatResponse
 from assistant.storage.models import Conversation, table_of, utcnow
@@ -23,7 +24,7 @@ from assistant.storage.models import Conversation, table_of, utcnow
 S = table_of(CsatResponse)
 MAX_COMMENT = 1000
 SCORES = range(1, 6)
-QUESTION = "How satisfied are you with this conversation, from 1 (very dissatisfied) to 5 (very satisfied)?"
+QUESTION = t("csat.question")
 
 
 class AlreadyRated(RuntimeError):

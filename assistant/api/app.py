@@ -32,6 +32,7 @@ from assistant.api.routes import (
     intent,
     kb,
     kb_editor,
+    messages,
     qa,
     robot,
     suggestions,
@@ -57,7 +58,7 @@ PAGES = {
     "/console/kb": ("console-kb.html", "kb_console"),
     "/console/qa": ("console-qa.html", "qa_console"),
 }
-ROUTERS = (health, chat, conversations, kb, agent, admin, voice, telephony, robot, suggestions, demo, kb_editor,
+ROUTERS = (health, chat, conversations, kb, agent, admin, voice, telephony, robot, suggestions, messages, demo, kb_editor,
            analytics, qa)
 
 

@@ -11,14 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from assistant.i18n import t
+
 Mode = Literal["code", "number", "pin"]
 
-CONFIRM = "Say yes or press 1 to go ahead, or say no or press 2."
-PROMPTS: dict[Mode, str] = {
-    "number": "Please type your customer number on the keypad, then press the hash key.",
-    "pin": "Now type your phone PIN, then press the hash key.",
-    "code": "You can say the code, or type it on the keypad and press the hash key.",
-}
+CONFIRM = t("keypad.confirm")
+PROMPTS: dict[Mode, str] = {"number": t("keypad.number"), "pin": t("keypad.pin"), "code": t("keypad.code")}
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from assistant.i18n import t
+
 SUPPORTED_VERSIONS = (1,)
 CLOSE_UNAUTHORIZED = 4401   # missing, bad or revoked robot token
 CLOSE_PROTOCOL = 4400       # first message not hello, unsupported version, or repeated malformed frames
@@ -169,7 +171,7 @@ class Survey(_Msg):
     conversation_id: str
     question: str
     scores: list[int] = [1, 2, 3, 4, 5]
-    labels: dict[str, str] = {"1": "Very dissatisfied", "5": "Very satisfied"}
+    labels: dict[str, str] = {"1": t("csat.very_dissatisfied"), "5": t("csat.very_satisfied")}
     comment: bool = Field(default=True, description="a comment field may be shown")
 
 

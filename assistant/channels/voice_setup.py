@@ -6,6 +6,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from assistant.config import Settings
+from assistant.i18n import t
 
 if TYPE_CHECKING:
     from assistant.channels.voice_session import SessionConfig
@@ -48,9 +49,7 @@ def build_voice(settings: Settings) -> tuple[VoiceStack | None, str | None]:
 def session_config(settings: Settings, *, channel: Channel = "voice", partials: bool = False) -> SessionConfig:
     from assistant.channels.voice_session import SessionConfig, VoicePrompts
 
-    greeting = settings.voice.greeting or (
-        f"Thank you for calling {settings.bank_name}. I'm the virtual assistant. How can I help you today?"
-    )
+    greeting = settings.voice.greeting or t("voice.greeting_bank", bank_name=settings.bank_name)
     return SessionConfig(
         prompts=VoicePrompts(greeting=greeting), silence_reprompt_s=settings.voice.silence_reprompt_s,
         max_reprompts=settings.voice.max_reprompts, partials=partials, channel=channel,

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Literal, Protocol
 
 import numpy as np
 
+from assistant.i18n import t
+
 if TYPE_CHECKING:
     from assistant.analytics.csat import CsatRepository
     from assistant.core.events import Channel
@@ -40,17 +42,18 @@ class SessionServices(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class VoicePrompts:
-    greeting: str = "Thank you for calling. I'm the virtual assistant. How can I help you today?"
-    not_heard: str = "Sorry, I didn't catch that. Could you say it again?"
-    reprompt: str = "Are you still there? You can ask me about accounts, cards, fees or transfers, or press zero for an agent."
-    goodbye: str = "I haven't heard anything, so I'll end the call now. Thank you for calling. Goodbye."
-    transfer: str = "Connecting you to an agent now. Please hold."
-    apology: str = "Sorry, something went wrong on my side. Could you say that again, or press zero for an agent?"
-    slow_down: str = "Sorry, that's more questions than I can take at once. Please wait a moment before the next one."
-    csat_ask: str = ("Before you go: how satisfied are you with this call? On your keypad, press 1 for very "
-                     "dissatisfied, up to 5 for very satisfied.")
-    csat_thanks: str = "Thank you for your rating. Goodbye."
-    csat_timeout: str = "Thank you for calling. Goodbye."
+    """What the caller hears; defaults from the message catalogue's voice.* keys."""
+
+    greeting: str = t("voice.greeting")
+    not_heard: str = t("voice.not_heard")
+    reprompt: str = t("voice.reprompt")
+    goodbye: str = t("voice.goodbye")
+    transfer: str = t("voice.transfer")
+    apology: str = t("voice.apology")
+    slow_down: str = t("voice.slow_down")
+    csat_ask: str = t("voice.csat_ask")
+    csat_thanks: str = t("voice.csat_thanks")
+    csat_timeout: str = t("voice.csat_timeout")
 
 
 @dataclass(frozen=True, slots=True)

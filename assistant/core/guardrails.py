@@ -21,6 +21,7 @@ from assistant.core.guardrail_lexicon import rx
 from assistant.core.outgoing import DEFAULT_LINK_DOMAINS, unsafe_sentence
 from assistant.core.readings import readings, visible
 from assistant.core.regex import Regex
+from assistant.i18n import t
 
 _I = re.IGNORECASE
 
@@ -90,38 +91,18 @@ RULES: list[tuple[str, Regex]] = [
         r"\b(guarantee|promise|swear|100% sure|certain(ly)? (that|i)|in writing that)\b.{0,60}\b(approv|loan|rate|refund|return|profit|will|won'?t|never|always)")),
 ]
 
+# What the customer reads for each category (the message catalogue's refusal.* keys).
 REPLIES = {
-    "prompt_injection": "I can't change how I work or set aside the bank's rules, but I'm happy to help with a banking question.",
-    "prompt_extraction": "I can't share my internal instructions. I can help with accounts, cards, transfers, loans and fees.",
-    "role_play": "I'm the bank's virtual assistant and I can only answer as that, within the bank's rules. How can I help with your banking?",
-    "other_customer_data": (
-        "I can't share or look up information about anyone else's accounts or details. If you're the account "
-        "holder, please sign in to online banking or visit a branch with your ID."
-    ),
-    "structuring": (
-        "I can't help with that. Splitting cash transactions to avoid a Currency Transaction Report is called "
-        "structuring and is illegal under federal law (31 U.S.C. 5324), even when the money itself is legitimate."
-    ),
-    "investment_advice": (
-        "I can't give investment advice or say what to buy or sell. I can tell you about our savings accounts and "
-        "CDs, or connect you with an agent."
-    ),
-    "internal_data": (
-        "I can't share the bank's internal records, logs or other customers' information. If you're asking about "
-        "your own account, please sign in to online banking and I can help from there."
-    ),
-    "secrets": (
-        "For your security I never show or repeat card numbers, PINs, CVVs, passwords, one-time codes or Social "
-        "Security numbers, and I don't have them. If you've forgotten your PIN or password, I can tell you how to reset it."
-    ),
-    "language": (
-        "I'm sorry, I can only help in English for now. For help in another language, please call us at "
-        "1-800-555-0142 or visit a branch."
-    ),
-    "guarantee": (
-        "I can't guarantee outcomes such as approvals, rates or refunds: those depend on a review of your "
-        "situation. I can explain how the process works or connect you with an agent."
-    ),
+    "prompt_injection": t("refusal.prompt_injection"),
+    "prompt_extraction": t("refusal.prompt_extraction"),
+    "role_play": t("refusal.role_play"),
+    "other_customer_data": t("refusal.other_customer_data"),
+    "structuring": t("refusal.structuring"),
+    "investment_advice": t("refusal.investment_advice"),
+    "internal_data": t("refusal.internal_data"),
+    "secrets": t("refusal.secrets"),
+    "language": t("refusal.language"),
+    "guarantee": t("refusal.guarantee"),
 }
 
 # A sentence addressed to an AI: its words in this order, each group within one sentence.

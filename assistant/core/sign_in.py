@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Literal
 from assistant.banking.errors import BackendUnavailable, BankingError
 from assistant.banking.identity import AssertionRejected
 from assistant.core.events import Reply, RouteInfo
+from assistant.i18n import t
 from assistant.storage.repository import AuditEntry
 
 if TYPE_CHECKING:
@@ -25,11 +26,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SIGNED_IN = "Thank you, you're signed in. What can I do for you?"
-REJECTED = "Sorry, that customer number or PIN isn't right."
-LOCKED = ("Sorry, keypad sign-in is locked for a while after too many wrong PINs. An agent can help you: "
-          "press zero, or say agent.")
-UNAVAILABLE = "Sorry, I can't check your details right now. An agent can help you: press zero, or say agent."
+SIGNED_IN = t("sign_in.signed_in")
+REJECTED = t("sign_in.rejected")
+LOCKED = t("sign_in.locked")
+UNAVAILABLE = t("sign_in.unavailable")
 
 
 @dataclass(frozen=True, slots=True)

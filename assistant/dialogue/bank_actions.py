@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from assistant import i18n
 from assistant.banking.backend import BankingBackend
 from assistant.banking.errors import BackendUnavailable, BankingError
 from assistant.banking.types import Money, OtpPurpose, TransactionQuery
@@ -28,7 +29,7 @@ def usd(m: Money) -> str:
 
 
 def _day(d: date | None) -> str:
-    return d.strftime("%A, %B %-d") if d else "soon"
+    return d.strftime("%A, %B %-d") if d else i18n.t("bank.soon")
 
 
 class BankActions:
@@ -103,8 +104,8 @@ class BankActions:
         wanted = args.get("account")
         if wanted:
             accounts = [a for a in accounts if a.id == wanted["id"]]
-        parts = [f"your {a.type} ending {a.last4} has {usd(a.available)} available" for a in accounts]
-        text = ("; ".join(parts) or "I couldn't find an open account").strip()
+        parts = [i18n.t("bank.balance", account=a.type, last4=a.last4, amount=usd(a.available)) for a in accounts]
+        text = ("; ".join(parts) or i18n.t("bank.no_open_account")).strip()
         return ActionOutcome("ok", {"balances": text[0].upper() + text[1:] + "."})
 
     async def _transactions(self, customer_id: str, args: dict, key: str) -> ActionOutcome:
@@ -114,11 +115,11 @@ class BankActions:
         page = await self.backend.transactions(customer_id, TransactionQuery(
             merchant=merchant, from_date=since, account_id=account, limit=5))
         if not page.items:
-            what = f"from {merchant}" if merchant else "in that time"
-            return ActionOutcome("ok", {"transactions": f"I don't see any payments {what} since {_day(since)}."})
-        lines = [f"{t.created_at:%b %-d}: {t.merchant or t.description}, {usd(t.amount).replace('$-', '-$')} ({t.status})"
-                 for t in page.items]
-        return ActionOutcome("ok", {"transactions": "Here are the latest: " + "; ".join(lines) + "."})
+            what = i18n.t("bank.from_merchant", merchant=merchant) if merchant else i18n.t("bank.in_that_time")
+            return ActionOutcome("ok", {"transactions": i18n.t("bank.no_payments", what=what, day=_day(since))})
+        lines = [i18n.t("bank.transaction", day=f"{t.created_at:%b %-d}", merchant=t.merchant or t.description,
+                        amount=usd(t.amount).replace("$-", "-$"), status=t.status) for t in page.items]
+        return ActionOutcome("ok", {"transactions": i18n.t("bank.latest", lines="; ".join(lines))})
 
     async def _transfer(self, customer_id: str, args: dict, key: str) -> ActionOutcome:
         to = args["to"]
@@ -128,8 +129,8 @@ class BankActions:
             to_account_id=to["id"] if to.get("account") else None, payee_id=to["id"] if to.get("payee") else None,
             otp_id=args.get("otp_id"))
         source = await self.backend.account(customer_id, t.from_account_id)
-        arrival = ("It is already there." if t.status == "completed" and to.get("account")
-                   else f"It should arrive by {_day(t.expected_arrival)}.")
+        arrival = (i18n.t("bank.arrived") if t.status == "completed" and to.get("account")
+                   else i18n.t("bank.arrives_by", day=_day(t.expected_arrival)))
         return ActionOutcome("ok", {"arrival": arrival, "new_balance": usd(source.available)}, reference=t.reference)
 
     async def _card_change(self, customer_id: str, args: dict, call) -> ActionOutcome:
@@ -162,10 +163,10 @@ class BankActions:
             d = await self.backend.card_delivery(customer_id, c.id)
             if d.status not in ("ordered", "shipped"):
                 continue
-            how = f" by {d.carrier}" if d.carrier else ""
-            track = f", tracking number {d.tracking_number}" if d.tracking_number else ""
-            parts.append(f"Your {c.kind} card ending {c.last4} was {d.status}{how}{track}; "
-                         f"expected by {_day(d.estimated_delivery)}.")
+            how = i18n.t("bank.by_carrier", carrier=d.carrier) if d.carrier else ""
+            track = i18n.t("bank.tracking", number=d.tracking_number) if d.tracking_number else ""
+            parts.append(i18n.t("bank.card_delivery", kind=c.kind, last4=c.last4, status=d.status, carrier=how,
+                                tracking=track, day=_day(d.estimated_delivery)))
         return ActionOutcome("ok", {"delivery": " ".join(parts)}) if parts else ActionOutcome("none")
 
     async def _payment_status(self, customer_id: str, args: dict, key: str) -> ActionOutcome:
@@ -175,11 +176,12 @@ class BankActions:
             mine = [t for t in await self.backend.transfers(customer_id) if t.payee_id == args["payee"]["id"]]
             if not mine:
                 return ActionOutcome("none")
-            lines = [f"{t.created_at:%b %-d} {usd(t.amount)} to {args['payee']['label']}: {t.status}"
-                     + (f" because {t.status_reason}" if t.status_reason else "")
-                     + (f", expected by {_day(t.expected_arrival)}" if t.status == "pending" else "")
+            lines = [i18n.t("bank.transfer", day=f"{t.created_at:%b %-d}", amount=usd(t.amount), payee=args["payee"]["label"],
+                            status=t.status)
+                     + (i18n.t("bank.because", reason=t.status_reason) if t.status_reason else "")
+                     + (i18n.t("bank.expected_by", day=_day(t.expected_arrival)) if t.status == "pending" else "")
                      for t in sorted(mine, key=lambda t: t.created_at, reverse=True)[:3]]
-            return ActionOutcome("ok", {"found": "Here is what I found: " + "; ".join(lines) + "."})
+            return ActionOutcome("ok", {"found": i18n.t("bank.found", lines="; ".join(lines))})
         since = self.today() - timedelta(days=90)
         wanted = (args.get("status") or {}).get("value")
         found = []
@@ -193,10 +195,11 @@ class BankActions:
             found = [t for t in found if abs(t.amount.amount_cents) == cents]
         if not found:
             return ActionOutcome("none")
-        lines = [f"{t.created_at:%b %-d} {t.merchant or t.description} {usd(t.amount).replace('$-', '-$')}: {t.status}"
-                 + (f" because {t.status_reason}" if t.status_reason else "")
+        lines = [i18n.t("bank.payment", day=f"{t.created_at:%b %-d}", merchant=t.merchant or t.description,
+                        amount=usd(t.amount).replace("$-", "-$"), status=t.status)
+                 + (i18n.t("bank.because", reason=t.status_reason) if t.status_reason else "")
                  for t in sorted(found, key=lambda t: t.created_at, reverse=True)[:3]]
-        return ActionOutcome("ok", {"found": "Here is what I found: " + "; ".join(lines) + "."})
+        return ActionOutcome("ok", {"found": i18n.t("bank.found", lines="; ".join(lines))})
 
     async def _open_dispute(self, customer_id: str, args: dict, key: str) -> ActionOutcome:
         reason = DISPUTE_REASONS.get(args["reason"]["value"], "other")

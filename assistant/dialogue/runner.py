@@ -14,7 +14,8 @@ from assistant.dialogue.flow_reply import ActionEvent, FlowReply, ReplyBuilder, 
 from assistant.dialogue.flows import render
 from assistant.dialogue.slots import SlotRead, read_slot
 from assistant.dialogue.state import FlowState
-from assistant.dialogue.steps import YES_NO, StepRunner
+from assistant.dialogue.steps import TALK_TO_AGENT, YES_NO, StepRunner
+from assistant.i18n import t
 
 __all__ = ["ActionEvent", "FlowReply", "FlowRunner"]
 
@@ -40,7 +41,7 @@ class FlowRunner(StepRunner):
         if read.value is None:
             return read
         if self.sealer is None:
-            return SlotRead(problem="I can't take contact details here.")
+            return SlotRead(problem=t("flow.no_contact_here"))
         value = dict(read.value)
         value["sealed"] = self.sealer.seal(value.pop("value"))
         return SlotRead(value)
@@ -58,10 +59,10 @@ class FlowRunner(StepRunner):
         if state.awaiting == "confirm" and step.confirm:
             return render(step.confirm, values), YES_NO
         if state.awaiting == "code":
-            return "Please tell me the one-time code I sent you.", ()
+            return t("flow.ask_code"), ()
         if state.awaiting == "slot" and step.collect:
             return render(flow.slots[step.collect].ask, values), ()
-        return f"Shall we carry on with {flow.title}?", YES_NO
+        return t("flow.carry_on", title=flow.title), YES_NO
 
     # -- turns --------------------------------------------------------------------------------
     async def start(self, name: str, text: str, customer_id: str | None, *, data: CustomerData | None = None,
@@ -106,7 +107,7 @@ class FlowRunner(StepRunner):
         flow = self.flows[state.flow]
         digits = ent.parse_digits(text, length=(4, 8))
         if digits is None:
-            return await self.reprompt(state, customer_id, problem="That doesn't look like the code.")
+            return await self.reprompt(state, customer_id, problem=t("flow.code_unreadable"))
         checked = await self.actions.check_code(customer_id, digits, state.results.get("otp_id"))
         out = ReplyBuilder()
         if checked == "ok":
@@ -115,14 +116,12 @@ class FlowRunner(StepRunner):
             return await self._advance(flow, state, customer_id, out)
         if checked == "wrong" and state.retries + 1 < MAX_CODE_TRIES:
             left = MAX_CODE_TRIES - state.retries - 1
-            out.say(f"That code is not right. You have {left} more {'try' if left == 1 else 'tries'}.")
+            out.say(t("flow.code_wrong_one", left=left) if left == 1 else t("flow.code_wrong_many", left=left))
             return out.reply(state.but(retries=state.retries + 1))
-        out.say("That code can no longer be used, so I have stopped here and nothing was changed."
-                if checked == "expired" else
-                "That was the last try: for your safety I have stopped here and nothing was changed.")
-        out.say("An agent can help you from here.")
+        out.say(t("flow.code_expired") if checked == "expired" else t("flow.code_last_try"))
+        out.say(t("flow.agent_can_help"))
         out.events.append(ActionEvent("failed", state.flow, self._public(state), code=f"code_{checked}"))
-        return out.reply(None, ("Talk to an agent",), outcome="failed")
+        return out.reply(None, (TALK_TO_AGENT,), outcome="failed")
 
     async def reprompt(self, state: FlowState, customer_id: str | None, *, problem: str | None,
                        options: tuple[str, ...] = ()) -> FlowReply:
@@ -132,7 +131,7 @@ class FlowRunner(StepRunner):
         limit = slot.max_retries if slot else 2
         if state.retries >= limit:
             out.say(problem)
-            out.say("I'm having trouble with this, so I'll bring in a person who can finish it with you.")
+            out.say(t("flow.bring_in_person"))
             return out.reply(None, handoff=f"flow {flow.name}: could not collect {flow.step(state.step).collect}",
                              outcome="handoff")
         out.say(problem)
@@ -144,8 +143,8 @@ class FlowRunner(StepRunner):
 
     def cancel(self, state: FlowState, *, why: str = "") -> FlowReply:
         flow = self.flows[state.flow]
-        done = "I've stopped" if not state.results else "I've stopped here"
-        text = f"{done} {flow.title}; nothing more was changed." + (f" {why}" if why else "")
+        text = t("flow.stopped", title=flow.title) if not state.results else t("flow.stopped_here", title=flow.title)
+        text += f" {why}" if why else ""
         return FlowReply(text, None, outcome="cancelled")
 
     # -- inside --------------------------------------------------------------------------------
@@ -161,7 +160,7 @@ class FlowRunner(StepRunner):
         state = state.but(slots=slots)
         if not quiet and state.awaiting == "confirm":
             labels = ", ".join(f"{n.replace('_', ' ')}: {slots[n]['label']}" for n in changed)
-            out.say(f"Changed {labels}.")
+            out.say(t("flow.changed", labels=labels))
         if state.awaiting == "confirm":  # back to the read-back, which now shows the new values
             state = state.but(awaiting=None)
         return state

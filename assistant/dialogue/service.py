@@ -20,18 +20,14 @@ from assistant.dialogue.manager import Route, TurnFacts, decide
 from assistant.dialogue.matcher import STRONG_EXAMPLE, FlowMatch, FlowMatcher
 from assistant.dialogue.runner import ActionEvent, FlowReply, FlowRunner
 from assistant.dialogue.state import DialogueContext, DialogueStore, FlowState
+from assistant.i18n import t
 
 STRONG_HUMAN = 0.9  # p(asks for a person) above which the request wins over anything a flow could read
 SWITCH_MARGIN = 0.05  # inside a flow, a message must match another flow this much more clearly to switch
 # Phone and lobby-robot customers sign in with a customer number and phone PIN on a keypad (the phone's,
 # or the robot's screen): the channel adds the keypad prompt (assistant/channels/keypad.py, robot.py).
-SIGN_IN = {
-    "voice": "To do that I first need to confirm it's you.",
-    "robot": "To do that I first need to confirm it's you. Please enter your customer number and phone PIN "
-             "on the screen.",
-}
-SIGN_IN_DEFAULT = ("To do that I first need to confirm it's you. Please sign in to online banking and open the chat "
-                   "from there; I'll carry on with {title} as soon as you're signed in.")
+SIGN_IN = {"voice": t("sign_in.needed_voice"), "robot": t("sign_in.needed_robot")}
+SIGN_IN_DEFAULT = t("sign_in.needed_web")  # its {title}: the flow that waits
 
 
 def _named_flow(route: Route) -> str:
@@ -72,7 +68,7 @@ class SelfService:
         note = None
         flow = ctx.flow
         if ctx.customer_id not in (None, customer_id):
-            flow, note = None, "You're now signed in as a different customer, so I've stopped what we were doing."
+            flow, note = None, t("flow.other_customer")
         if not resume and flow is not None and flow.awaiting == "identity":
             flow = None
         ctx = replace(ctx, customer_id=customer_id, verified_by=method, verified_at=datetime.now(UTC), flow=flow)
@@ -171,18 +167,18 @@ class SelfService:
             return waiting, FlowOutcome(route, SIGN_IN.get(channel, SIGN_IN_DEFAULT).format(title=title))
         if route.kind == "flow_start":
             flow = _named_flow(route)
-            before = f"I've set aside {run.flows[state.flow].title}. " if state and state.flow != flow else ""
+            before = t("flow.set_aside", title=run.flows[state.flow].title) if state and state.flow != flow else ""
             reply = await run.start(flow, text, customer, data=data, raw=raw)
             return reply.state, self._outcome(route, reply, customer, state, before)
         assert state is not None  # every other route is about the flow in progress
         if route.kind == "digression":
             prompt, suggestions = run.prompt(state)
-            back = f"Back to {run.flows[state.flow].title}: {prompt}"
+            back = t("flow.back_to", title=run.flows[state.flow].title, prompt=prompt)
             return state, FlowOutcome(route, back, suggestions, kb_question=text, customer_id=customer)
         if route.kind == "cancel":
             reply = run.cancel(state)
         elif route.kind == "deny":
-            reply = run.cancel(state, why="Nothing was done.")
+            reply = run.cancel(state, why=t("flow.nothing_done"))
         elif route.kind == "confirm":
             reply = await run.confirm(state, customer)
         elif route.kind == "code":  # read from what was typed: redaction masks "the code is 552199"; never stored

@@ -17,6 +17,7 @@ from rapidfuzz import fuzz, process
 from assistant.dialogue import entities as ent
 from assistant.dialogue.actions import AccountInfo, CardInfo, CustomerData
 from assistant.dialogue.flows import Slot
+from assistant.i18n import t
 
 MERCHANT_MIN_SCORE = 85  # rapidfuzz ratio of a merchant name and a run of the message's words: "starbuck" ~ "starbucks"
 
@@ -48,8 +49,8 @@ def _account(ref: ent.AccountRef | None, accounts: tuple[AccountInfo, ...]) -> S
         return SlotRead({"id": a.id, "kind": a.kind, "last4": a.last4, "label": a.label})
     names = tuple(a.label for a in accounts)
     if not hits:
-        return SlotRead(problem=f"I couldn't find that account. You have: {', '.join(names)}.", options=names)
-    return SlotRead(problem="You have more than one account like that.", options=tuple(a.label for a in hits))
+        return SlotRead(problem=t("slot.no_account", accounts=", ".join(names)), options=names)
+    return SlotRead(problem=t("slot.many_accounts"), options=tuple(a.label for a in hits))
 
 
 def _card(text: str, cards: tuple[CardInfo, ...], states: tuple[str, ...]) -> SlotRead:
@@ -66,11 +67,11 @@ def _card(text: str, cards: tuple[CardInfo, ...], states: tuple[str, ...]) -> Sl
             return NOTHING
         labels = tuple(c.label for c in cards)
         if last4 is None:  # "my card" with several to choose from
-            return SlotRead(problem=f"Which card do you mean: {' or '.join(labels)}?", options=labels)
-        return SlotRead(problem=f"I couldn't find that card. Your cards: {', '.join(labels)}.", options=labels)
+            return SlotRead(problem=t("slot.which_card", cards=" or ".join(labels)), options=labels)
+        return SlotRead(problem=t("slot.no_card", cards=", ".join(labels)), options=labels)
     if len(hits) > 1:
         labels = tuple(c.label for c in hits)
-        return SlotRead(problem=f"Which card do you mean: {' or '.join(labels)}?", options=labels)
+        return SlotRead(problem=t("slot.which_card", cards=" or ".join(labels)), options=labels)
     c = hits[0]
     return SlotRead({"id": c.id, "last4": c.last4, "kind": c.kind, "state": c.state, "label": c.label})
 
@@ -80,14 +81,14 @@ def _amount(text: str, slot: Slot) -> SlotRead:
     if m is None:
         return NOTHING
     if m.amount <= 0:
-        return SlotRead(problem="The amount has to be more than zero.")
+        return SlotRead(problem=t("slot.amount_zero"))
     if m.currency != "USD":
-        return SlotRead(problem="I can only move US dollars here.")
+        return SlotRead(problem=t("slot.usd_only"))
     low = slot.min if slot.min is not None else Decimal("0.01")
     if m.amount < low:
-        return SlotRead(problem=f"The smallest amount I can send is {ent.Money(low)}.")
+        return SlotRead(problem=t("slot.amount_min", amount=ent.Money(low)))
     if slot.max is not None and m.amount > slot.max:
-        return SlotRead(problem=f"I can send up to {ent.Money(slot.max)} here; an agent can help with more.")
+        return SlotRead(problem=t("slot.amount_max", amount=ent.Money(slot.max)))
     return SlotRead(money_value(m))
 
 
@@ -98,7 +99,7 @@ def _payee(text: str, payees: dict[str, str]) -> SlotRead:
         return SlotRead({"id": pid, "label": payees[pid].split(" (")[0]})
     if match.status == "ambiguous":
         names = tuple(payees[p].split(" (")[0] for p in match.matches)
-        return SlotRead(problem=f"Did you mean {' or '.join(names)}?", options=names)
+        return SlotRead(problem=t("slot.did_you_mean", names=" or ".join(names)), options=names)
     return NOTHING
 
 
@@ -146,7 +147,7 @@ def _contact(raw: str | None) -> SlotRead:
     if 10 <= len(digits) <= 15:
         number = "+" + ("1" + digits if len(digits) == 10 else digits)
         return SlotRead({"value": number, "kind": "phone", "label": f"a number ending {digits[-4:]}"})
-    return SlotRead(problem="That doesn't look like an email address or a phone number.")
+    return SlotRead(problem=t("slot.not_contact"))
 
 
 def read_slot(slot: Slot, text: str, data: CustomerData, *, today: date, role: str | None = None,

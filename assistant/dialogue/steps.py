@@ -17,8 +17,10 @@ from assistant.dialogue.flows import Flow, Step, render
 from assistant.dialogue.sealing import Sealer
 from assistant.dialogue.slots import read_slot
 from assistant.dialogue.state import FlowState
+from assistant.i18n import t
 
-YES_NO = ("Yes, confirm", "No")
+YES_NO = (t("chip.yes_confirm"), t("chip.no"))
+TALK_TO_AGENT = t("chip.talk_to_agent")
 MAX_STEPS = 30  # a flow that loops (a step sending back to itself) ends here instead of spinning
 
 
@@ -76,8 +78,8 @@ class StepRunner:
             if isinstance(result, FlowReply):
                 return result
             go = result or _Go(go.flow, state, self._next(go.flow, step))
-        out.say(f"Sorry, something went wrong with {go.flow.title}.")
-        return out.reply(None, ("Talk to an agent",), outcome="failed")
+        out.say(t("flow.went_wrong", title=go.flow.title))
+        return out.reply(None, (TALK_TO_AGENT,), outcome="failed")
 
     # -- one step each: a reply (the flow waits or ends) or where to go next -------------------
     async def _collect(self, flow: Flow, step: Step, state: FlowState, customer_id: str | None,
@@ -107,21 +109,20 @@ class StepRunner:
             return _Go(flow, state, self._next(flow, step))
         sent = await self.actions.send_code(customer_id, flow.name)
         if not sent.ok:
-            out.say("I couldn't send you a one-time code just now, so nothing was changed. Please try again later.")
-            return out.reply(None, ("Talk to an agent",), outcome="failed")
-        out.say(f"To protect {render(step.arg, template_values(flow, state))}, I've sent a one-time code to your "
-                "phone on file. Please tell me the code.")
+            out.say(t("flow.code_not_sent"))
+            return out.reply(None, (TALK_TO_AGENT,), outcome="failed")
+        out.say(t("flow.code_sent", what=render(step.arg, template_values(flow, state))))
         return out.reply(state.but(awaiting="code", retries=0, results={**state.results, **sent.data}))
 
     async def _action(self, flow: Flow, step: Step, state: FlowState, customer_id: str | None,
                       out: ReplyBuilder) -> FlowReply | _Go:
         outcome = await self._act(flow, step, state, customer_id, out)
         if outcome is None:
-            return out.reply(None, ("Talk to an agent",), outcome="failed")
+            return out.reply(None, (TALK_TO_AGENT,), outcome="failed")
         state = state.but(results={**state.results, **outcome.data, "reference": outcome.reference or ""})
         if not outcome.ok and not step.branch:
-            out.say(f"Sorry, I couldn't complete {flow.title} ({outcome.code.replace('_', ' ')}). Nothing was changed.")
-            return out.reply(None, ("Talk to an agent",), outcome="failed")
+            out.say(t("flow.not_completed", title=flow.title, code=outcome.code.replace("_", " ")))
+            return out.reply(None, (TALK_TO_AGENT,), outcome="failed")
         return _Go(flow, state, self._next(flow, step, outcome.code))
 
     async def _say(self, flow: Flow, step: Step, state: FlowState, customer_id: str | None,
@@ -143,7 +144,7 @@ class StepRunner:
 
     async def _handoff(self, flow: Flow, step: Step, state: FlowState, customer_id: str | None,
                        out: ReplyBuilder) -> FlowReply:
-        return out.reply(None, ("Talk to an agent",), handoff=f"flow {flow.name}: {step.arg}", outcome="handoff")
+        return out.reply(None, (TALK_TO_AGENT,), handoff=f"flow {flow.name}: {step.arg}", outcome="handoff")
 
     async def _act(self, flow: Flow, step: Step, state: FlowState, customer_id: str | None, out: ReplyBuilder) -> ActionOutcome | None:
         args = {arg: self._unsealed(state.slots.get(slot)) for arg, slot in step.args.items()}
@@ -153,7 +154,7 @@ class StepRunner:
         mutating = action in MUTATING
         if mutating and state.confirmed != digest(state.slots):
             # A flow file that forgot its read-back, or values changed after the yes: never act on them.
-            out.say("I need you to confirm the details before I can do that.")
+            out.say(t("flow.not_confirmed"))
             return None
         public = {k: (v.get("label") if isinstance(v, dict) else v) for k, v in args.items() if k != "otp_id"}
         out.events.append(ActionEvent("requested", action, public))
@@ -162,7 +163,6 @@ class StepRunner:
         out.events.append(ActionEvent("executed" if outcome.ok else "failed", action, public, code=outcome.code,
                                       reference=outcome.reference))
         if outcome.code == "unavailable":
-            out.say("Our banking system isn't answering right now, so nothing was changed. "
-                    "You can try again in a few minutes, or I can connect you with an agent.")
+            out.say(t("flow.bank_unavailable"))
             return None
         return outcome

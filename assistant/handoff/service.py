@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from assistant.auth.roles import Role
 from assistant.bus import AGENTS_TOPIC, EventBus, conversation_topic
+from assistant.i18n import t
 from assistant.privacy import redact
 from assistant.storage.agents import AgentView
 from assistant.storage.repository import AuditEntry, ConversationRepository, StoredMessage
@@ -87,7 +88,7 @@ class HandoffService:
     async def claim(self, ticket_id: int, agent: AgentView) -> TicketView:
         ticket = await asyncio.to_thread(self.tickets.claim, ticket_id, agent.id,
                                          audit=self._entry("agent_action", action="claim", agent=agent.username))
-        await self._system(ticket.conversation_id, f"{agent.display_name} joined the conversation.",
+        await self._system(ticket.conversation_id, t("handoff.agent_joined", name=agent.display_name),
                            {"type": "agent_joined", "agent": agent.display_name})
         await self.bus.publish(AGENTS_TOPIC, {"type": "ticket_claimed", "ticket_id": ticket.id, "agent": agent.display_name})
         return ticket
@@ -114,8 +115,7 @@ class HandoffService:
         ticket = await asyncio.to_thread(
             self.tickets.close, ticket_id, agent.id, resolution, admin=agent.may(Role.SUPERVISOR),
             audit=self._entry("agent_action", action="close", agent=agent.username, resolution=resolution))
-        note = ("You're back with the virtual assistant. How else can I help?" if resolution == "handed_back"
-                else "The agent closed this conversation. Thank you for contacting us.")
+        note = t("handoff.handed_back") if resolution == "handed_back" else t("handoff.closed")
         await self._system(ticket.conversation_id, note, {"type": "handoff_ended", "resolution": resolution})
         await self.bus.publish(AGENTS_TOPIC, {"type": "ticket_closed", "ticket_id": ticket.id})
         return ticket
@@ -124,7 +124,7 @@ class HandoffService:
         ticket = await asyncio.to_thread(self.tickets.cancel, conversation_id,
                                          audit=self._entry("handoff", event="customer_cancelled"))
         if ticket is not None:
-            await self._system(conversation_id, "You left the queue. The virtual assistant is here to help.",
+            await self._system(conversation_id, t("handoff.left_queue"),
                                {"type": "handoff_ended", "resolution": "customer_cancelled"})
             await self.bus.publish(AGENTS_TOPIC, {"type": "ticket_cancelled", "ticket_id": ticket.id})
         return ticket

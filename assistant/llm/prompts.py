@@ -1,4 +1,7 @@
-"""Prompts as named constants; the bank's name is filled in from settings."""
+"""The LLM's prompts as named constants (the bank's name is filled in from settings), and the customer-facing
+texts the code uses, read from the message catalogue."""
+
+from assistant.i18n import t
 
 SYSTEM_PROMPT = (
     "You are the virtual assistant of {bank_name}. Answer the customer's question using only "
@@ -13,68 +16,23 @@ CONTEXT_TEMPLATE = "Passages:\n{passages}\n\nCustomer question: {question}"
 
 PASSAGE_TEMPLATE = "[{n}] {title} - {section}: {text}"
 
-DONT_KNOW = (
-    "I'm sorry, I don't have information about that in our knowledge base. "
-    "Would you like me to connect you with one of our agents?"
-)
-
-APOLOGY = (
-    "I'm sorry, something went wrong on our side while I was answering. Please ask again, "
-    "or I can connect you with an agent."
-)
-
-EXTRACTIVE_LEAD = "Here is what our {title} information says: "
-
+# The words the customer reads live in the message catalogue (assistant/locales/, docs/i18n.md);
+# these names keep the code's imports. A template's {fields} are filled where it is used.
+DONT_KNOW = t("answer.dont_know")
+APOLOGY = t("answer.apology")
+EXTRACTIVE_LEAD = t("answer.extractive_lead")
 # The model declined although passages were found: they are quoted, and the lead says they may not answer.
-CLOSEST_LEAD = "I could not find a direct answer to that. The closest I found is in our {title} information: "
-
-TALK_TO_AGENT = "Talk to an agent"
-
-OUT_OF_SCOPE = (
-    "I'm the bank's virtual assistant, so I can only help with banking questions, such as "
-    "accounts, cards, transfers, loans and fees. Is there something banking-related I can help with?"
-)
-
-REPHRASE = "Sorry, I couldn't read that. Could you rephrase your question in a few words?"
-
+CLOSEST_LEAD = t("answer.closest_lead")
+TALK_TO_AGENT = t("chip.talk_to_agent")
+OUT_OF_SCOPE = t("answer.out_of_scope")
+REPHRASE = t("answer.rephrase")
 # Advice the bank's assistant does not give: decline and say what it can help with.
-ADVICE = {
-    "investment": (
-        "I can't give investment advice, such as whether to buy crypto, stocks or gold. I can tell you about "
-        "our savings accounts, CDs and money market rates, or connect you with an agent."
-    ),
-    "tax": (
-        "I can't give tax advice. I can help you find your tax forms (such as the 1099-INT for interest earned) "
-        "and explain our accounts and fees; for your own situation, a tax professional can advise you."
-    ),
-    "legal": (
-        "I can't give legal advice. I can explain our accounts, disputes, fees and account rules, or connect "
-        "you with an agent; for your own situation, please ask a lawyer."
-    ),
-}
-
-NOT_OFFERED = "We don't offer {product}. The closest product we have is our {nearest}: would you like to know more about it?"
-NOT_OFFERED_PLAIN = "We don't offer {product}. I can tell you about our accounts, cards and loans instead."
-
-CLARIFY = "I want to make sure I help with the right thing. Which of these is closest to your question?"
-
-OFFER_AGENT = "If you'd like, I can connect you with an agent right away."
-
-NO_AGENTS = (
-    "I can't connect you with an agent from this channel right now. Please call us at "
-    "1-800-555-0142, or ask me another question."
-)
-
-HANDOFF_STARTED = (
-    "I'm connecting you with one of our agents. You're number {position} in the queue; the "
-    "expected wait is about {minutes} minutes. You can keep writing here: the agent will see "
-    "this conversation."
-)
-
-CANCEL_WAIT = "Cancel and keep chatting with the assistant"
-
-SMALL_TALK = {
-    "greeting": "Hello! I'm the bank's virtual assistant. How can I help you today?",
-    "thanks": "You're welcome! Is there anything else I can help you with?",
-    "goodbye": "Thank you for contacting us. Have a great day!",
-}
+ADVICE = {"investment": t("advice.investment"), "tax": t("advice.tax"), "legal": t("advice.legal")}
+NOT_OFFERED = t("not_offered.nearest")
+NOT_OFFERED_PLAIN = t("not_offered.plain")
+CLARIFY = t("answer.clarify")
+OFFER_AGENT = t("handoff.offer_agent")
+NO_AGENTS = t("handoff.no_agents")
+HANDOFF_STARTED = t("handoff.started")
+CANCEL_WAIT = t("chip.cancel_wait")
+SMALL_TALK = {"greeting": t("small_talk.greeting"), "thanks": t("small_talk.thanks"), "goodbye": t("small_talk.goodbye")}

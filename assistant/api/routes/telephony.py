@@ -20,6 +20,7 @@ from assistant.api.routes.voice_deps import CallsDep, VoiceDep, call_directory, 
 from assistant.api.ws_auth import read_auth_token
 from assistant.auth.live import close
 from assistant.channels.voice_setup import session_config
+from assistant.i18n import t
 from assistant.throttle import CLOSE_LIMITED, Limited, check_new_conversation
 from voice import twilio
 
@@ -106,7 +107,7 @@ async def hold_audio(request: Request, voice: VoiceDep) -> Response:
     if cached is None:
         import numpy as np
 
-        speech = await asyncio.to_thread(voice.tts.synthesize_all, "Thank you for holding. An agent will be with you shortly.")
+        speech = await asyncio.to_thread(voice.tts.synthesize_all, t("voice.hold"))
         pause = np.zeros(speech.sample_rate * 4, dtype=np.int16)  # a gentle gap between repeats
         cached = request.app.state.voice_hold_wav = wav_bytes(np.concatenate([speech.pcm16, pause]), speech.sample_rate)
     return Response(cached, media_type="audio/wav")
