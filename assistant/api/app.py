@@ -35,6 +35,7 @@ from assistant.api.routes import (
     robot,
     suggestions,
     telephony,
+    telephony_survey,
     voice,
 )
 from assistant.api.security import ClientLimits, security_headers
@@ -82,8 +83,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.state.startup_error = None
     app.state.kb_follower = None
     app.state.qa_worker = None
-    for module in (health, chat, conversations, kb, agent, admin, voice, telephony, robot, suggestions, demo, kb_editor,
-                   analytics, qa):
+    for module in (health, chat, conversations, kb, agent, admin, voice, telephony, telephony_survey, robot, suggestions,
+                   demo, kb_editor, analytics, qa):
         app.include_router(module.router)
     kb_editor.install_errors(app)
     app.include_router(intent.router)
