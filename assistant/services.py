@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     from voice.stack import VoiceStack
 
 log = logging.getLogger(__name__)
+ROLLUP_EVERY_S = 60.0  # dashboard reads rebuild the analytics rollups of dirty days at most this often
 
 
 @dataclass(kw_only=True)
@@ -267,7 +268,8 @@ def build_services(settings: Settings) -> Services:
     kb_editor = build_kb_editor(settings, sessions=repos.sessions, admin=kb_admin, pipeline=pipeline, reranker=reranker,
                                 audit=repos.audit)
     analytics = Analytics(repos.sessions, embed=embedder.encode, low_confidence=policy.low_confidence_threshold,
-                          gap_config=GapConfig(distance=settings.gap_distance, min_size=settings.gap_min_size))
+                          gap_config=GapConfig(distance=settings.gap_distance, min_size=settings.gap_min_size),
+                          rollup_every_s=ROLLUP_EVERY_S)
     from assistant.qa.setup import build_qa
 
     qa = build_qa(settings, repos.sessions, embedder.encode)  # a malformed scorecard stops start-up, naming its line
