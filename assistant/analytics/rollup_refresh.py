@@ -6,6 +6,7 @@ one writer at a time), so a rebuilt day that is not dirty always equals its raw 
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -16,6 +17,7 @@ from sqlalchemy import Connection, case, delete, func, insert, select
 from sqlalchemy.orm import sessionmaker
 
 from assistant.analytics import rollups
+from assistant.analytics.agents import raw_tickets
 from assistant.analytics.conversations import C, handed_off
 from assistant.analytics.filters import Filters
 from assistant.analytics.messages import M
@@ -59,8 +61,15 @@ def _doc_ratings(conn: Connection, f: Filters) -> list[dict]:
     return out
 
 
+def _tickets(conn: Connection, f: Filters) -> list[dict]:
+    per_channel: dict[str, list] = {}
+    for _, ch, *ticket in raw_tickets(conn, f):
+        per_channel.setdefault(ch, []).append(ticket)
+    return [{"channel": ch, "tickets": json.dumps(rows)} for ch, rows in per_channel.items()]
+
+
 BUILDERS = ((R.REPLIES, _replies), (R.QUESTIONS, _questions), (R.CONVERSATIONS, _conversations),
-            (R.DOCS, _doc_ratings))
+            (R.DOCS, _doc_ratings), (R.TICKETS, _tickets))
 
 
 def rebuild_day(conn: Connection, day: str) -> None:

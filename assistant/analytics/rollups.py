@@ -23,12 +23,13 @@ from assistant.storage.analytics_tables import (
     RollupDocRating,
     RollupQuestion,
     RollupReply,
+    RollupTickets,
 )
 from assistant.storage.models import table_of
 
 DAYS, DIRTY = table_of(RollupDay), table_of(RollupDirtyDay)
 REPLIES, QUESTIONS = table_of(RollupReply), table_of(RollupQuestion)
-CONVERSATIONS, DOCS = table_of(RollupConversation), table_of(RollupDocRating)
+CONVERSATIONS, DOCS, TICKETS = table_of(RollupConversation), table_of(RollupDocRating), table_of(RollupTickets)
 LOW = 0.45  # rollup_replies.low counts replies under this intent confidence (the hand-off policy's threshold)
 
 

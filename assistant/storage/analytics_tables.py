@@ -66,7 +66,7 @@ class AnalyticsMark(Base):
 
 # ---- daily rollups of the dashboard's counts (assistant/analytics/rollups.py): one row per UTC day and group,
 # rebuilt from the raw rows for a day marked dirty (triggers of migration 0014 mark the day of every written
-# message or conversation); days not rebuilt since their last write are read from the raw rows.
+# message, conversation or ticket); days not rebuilt since their last write are read from the raw rows.
 
 
 class RollupDay(Base):
@@ -134,3 +134,15 @@ class RollupDocRating(Base):
     title: Mapped[str] = mapped_column(String(500))
     down: Mapped[int] = mapped_column(Integer)
     up: Mapped[int] = mapped_column(Integer)
+
+
+class RollupTickets(Base):
+    """Hand-off tickets per day and channel as JSON [[claimed_by, status, claimed, wait_s, handle_s], ...]: the
+    queue figures take quantiles, so they keep each ticket's durations (computed once, not per read)."""
+
+    __tablename__ = "rollup_tickets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    day: Mapped[str] = mapped_column(String(10))  # indexed with its groups: migration 0014
+    channel: Mapped[str] = mapped_column(String(16))
+    tickets: Mapped[str] = mapped_column(Text)

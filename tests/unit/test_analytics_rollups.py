@@ -14,13 +14,13 @@ from assistant.analytics import Analytics, Filters
 from assistant.analytics import rollups as R
 from assistant.analytics.rollups import plan
 from assistant.storage.db import make_engine, migrate, session_factory
-from assistant.storage.models import Conversation, Message, table_of, utcnow
+from assistant.storage.models import Conversation, Message, Ticket, table_of, utcnow
 from bench.analytics_history import end_of_today
 from bench.analytics_queries import seed
 from tests.unit.test_storage import pg_engine
 
 DAYS = 40
-M, C = table_of(Message), table_of(Conversation)
+M, C, T = table_of(Message), table_of(Conversation), table_of(Ticket)
 
 
 @contextmanager
@@ -57,7 +57,8 @@ def force_raw(engine) -> None:
 
 
 def write_to_old_days(engine) -> None:
-    """A late thumbs-down, a conversation handed off days later, a new question and reply on a rebuilt day."""
+    """A late thumbs-down, a conversation handed off days later, a ticket closed late, a new question and reply on
+    a rebuilt day."""
     day = end_of_today() - timedelta(days=12)
     with engine.begin() as c:
         rated = c.execute(select(M.c.id).where(M.c.role == "assistant", M.c.feedback.is_(None),
@@ -66,6 +67,8 @@ def write_to_old_days(engine) -> None:
         cid = c.execute(select(C.c.id).where(C.c.handed_off_at.is_(None), C.c.first_user_at.is_not(None),
                                              C.c.created_at < day).limit(1)).scalar_one()
         c.execute(update(C).where(C.c.id == cid).values(handed_off_at=utcnow()))
+        ticket = c.execute(select(T.c.id).where(T.c.claimed_at.is_not(None), T.c.created_at < day).limit(1)).scalar_one()
+        c.execute(update(T).where(T.c.id == ticket).values(status="closed", closed_at=utcnow()))
         for role, path in (("user", None), ("assistant", "no_answer")):
             c.execute(M.insert().values(conversation_id=cid, role=role, text="x", channel="web", created_at=day,
                                         path=path, intent="intent_03", intent_confidence=0.2))
@@ -109,3 +112,16 @@ def test_triggers_mark_the_days_written(history):
         dirty = c.execute(select(R.DIRTY.c.day)).scalars().all()
     at = old.created_at.astimezone(UTC) if old.created_at.tzinfo else old.created_at
     assert dirty == [at.strftime("%Y-%m-%d")]
+
+
+def test_quantile_is_numpys_linear_percentile():
+    import numpy as np
+
+    from assistant.analytics.agents import quantile
+
+    rng = np.random.default_rng(5)
+    for n in (1, 2, 3, 10, 11, 97, 1000):
+        values = [float(v) for v in rng.lognormal(4, 1, n)]
+        for q in (0.5, 0.9):
+            assert quantile(values, q) == round(float(np.percentile(values, q * 100)), 1)
+    assert quantile([], 0.5) is None

@@ -1,5 +1,5 @@
 """analytics: daily rollups of the dashboard's counts, the days they cover, and triggers that mark the day of
-every written message or conversation dirty (assistant/analytics/rollups.py); stored history is marked dirty
+every written message, conversation or ticket dirty (assistant/analytics/rollups.py); stored history is marked dirty
 so that the first refresh builds its rollups
 
 Revision ID: 0014
@@ -15,7 +15,8 @@ depends_on = None
 
 # Columns whose change can move a figure: a write to any of them marks the row's day (old and new) dirty.
 WATCHED = {"messages": "role, channel, created_at, path, intent, intent_confidence, feedback, citations",
-           "conversations": "channel, created_at, first_user_at, handed_off_at"}
+           "conversations": "channel, created_at, first_user_at, handed_off_at",
+           "tickets": "channel, created_at, status, claimed_by, claimed_at, closed_at"}
 ROLLUPS = {
     "rollup_replies": [sa.Column("channel", sa.String(16), nullable=False), sa.Column("path", sa.String(16)),
                        sa.Column("n", sa.Integer, nullable=False), sa.Column("low", sa.Integer, nullable=False)],
@@ -27,6 +28,8 @@ ROLLUPS = {
                            sa.Column("doc_id", sa.String(200), nullable=False),
                            sa.Column("title", sa.String(500), nullable=False),
                            sa.Column("down", sa.Integer, nullable=False), sa.Column("up", sa.Integer, nullable=False)],
+    "rollup_tickets": [sa.Column("channel", sa.String(16), nullable=False),
+                       sa.Column("tickets", sa.Text, nullable=False)],
 }
 
 
@@ -69,7 +72,7 @@ def upgrade() -> None:
         op.create_table(table, sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
                         sa.Column("day", sa.String(10), nullable=False), *columns)
         # covering: a figure reads a range of days and sums without visiting the table
-        op.create_index(f"ix_{table}_day", table, ["day", *(c.name for c in columns)])
+        op.create_index(f"ix_{table}_day", table, ["day", *(c.name for c in columns if not isinstance(c.type, sa.Text))])
     postgres = op.get_bind().dialect.name == "postgresql"
     day = "to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD')" if postgres else "substr({}, 1, 10)"
     for table in WATCHED:
