@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import math
 from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from sqlalchemy import Connection, Select, and_, select
@@ -19,57 +20,86 @@ from assistant.analytics.tables import Chart, Column, Table
 from assistant.storage.models import Agent, table_of
 
 A = table_of(Agent)
-TicketRow = tuple  # (day, channel, claimed_by, status, claimed, wait_s, handle_s)
+
+
+def quantiles(values: list[float], qs: tuple[float, ...]) -> list[float | None]:
+    """Each q-quantile, rounded to 0.1 s; None for no values. numpy.percentile(values, q * 100)'s linear method
+    step by step (its virtual index and interpolation), so both give the same float."""
+    if not values:
+        return [None for _ in qs]
+    v, n = sorted(values), len(values)
+    out: list[float | None] = []
+    for q in qs:
+        qq = (q * 100) / 100
+        virtual = n * qq + (1 + qq * -1.0) - 1
+        lo = min(max(math.floor(virtual), 0), n - 1)
+        hi = min(lo + 1, n - 1)
+        t = virtual - lo if 0 <= virtual < n - 1 else 0.0
+        a, b = v[lo], v[hi]
+        out.append(round(float(b - (b - a) * (1 - t) if t >= 0.5 else a + (b - a) * t), 1))
+    return out
 
 
 def quantile(values: list[float], q: float) -> float | None:
-    """The q-quantile, rounded to 0.1 s; None for no values. numpy.percentile(values, q * 100)'s linear method
-    step by step (its virtual index and interpolation), so both give the same float."""
-    if not values:
-        return None
-    v, n = sorted(values), len(values)
-    qq = (q * 100) / 100
-    virtual = n * qq + (1 + qq * -1.0) - 1
-    lo = min(max(math.floor(virtual), 0), n - 1)
-    hi = min(lo + 1, n - 1)
-    t = virtual - lo if 0 <= virtual < n - 1 else 0.0
-    a, b = v[lo], v[hi]
-    x = b - (b - a) * (1 - t) if t >= 0.5 else a + (b - a) * t
-    return round(float(x), 1)
+    return quantiles(values, (q,))[0]
 
 
-def raw_tickets(conn: Connection, f: Filters) -> list[TicketRow]:
+@dataclass
+class Queue:
+    """The hand-offs of one group: how many, abandoned in the queue, queue waits and handle times (seconds)."""
+
+    n: int = 0
+    abandoned: int = 0
+    waits: list[float] = field(default_factory=list)
+    handles: list[float] = field(default_factory=list)
+
+    def add(self, status: str, claimed: bool, wait: float | None, handle: float | None) -> None:
+        self.n += 1
+        self.abandoned += status == "cancelled" and not claimed
+        if claimed and wait is not None:
+            self.waits.append(wait)
+        if claimed and status == "closed" and handle is not None:
+            self.handles.append(handle)
+
+    def merge(self, other: Queue) -> Queue:
+        self.n, self.abandoned = self.n + other.n, self.abandoned + other.abandoned
+        self.waits += other.waits
+        self.handles += other.handles
+        return self
+
+    def stats(self) -> tuple:
+        """tickets, answered, abandoned, median and p90 wait, median and p90 handle time."""
+        return (self.n, len(self.waits), self.abandoned, *quantiles(self.waits, (0.5, 0.9)),
+                *quantiles(self.handles, (0.5, 0.9)))
+
+
+def raw_queues(conn: Connection, f: Filters) -> dict[tuple[str, str, int | None], Queue]:
+    """Per (day, channel, agent who claimed it) the tickets opened in f."""
     d = conn.dialect.name
     wait = epoch_seconds(T.c.claimed_at, d) - epoch_seconds(T.c.created_at, d)
     handle = epoch_seconds(T.c.closed_at, d) - epoch_seconds(T.c.claimed_at, d)
     q = select(bucket(T.c.created_at, "day", d), T.c.channel, T.c.claimed_by, T.c.status, T.c.claimed_at.is_not(None),
                wait, handle).where(*ticket_scope(f))
-    return [(day, ch, by, status, bool(claimed), None if w is None else float(w), None if h is None else float(h))
-            for day, ch, by, status, claimed, w, h in conn.execute(q)]  # PostgreSQL: Decimal seconds
-
-
-def tickets(conn: Connection, f: Filters) -> list[TicketRow]:
-    """Every ticket opened in f: rebuilt days from the rollups, the other days from the raw rows."""
-    p = None if f.intent else rollups.plan(conn, f)
-    raw = f if p is None else p.raw
-    out: list[TicketRow] = []
-    if p is not None:
-        R = rollups.TICKETS
-        q = select(R.c.day, R.c.channel, R.c.tickets).where(p.on_days(R.c.day), f.on_channel(R.c.channel))
-        for day, ch, stored in conn.execute(q):
-            out += [(day, ch, *t) for t in json.loads(stored)]
-    if raw is not None:
-        out += raw_tickets(conn, raw)
+    out: dict[tuple[str, str, int | None], Queue] = defaultdict(Queue)
+    for day, ch, by, status, claimed, w, h in conn.execute(q):  # PostgreSQL: Decimal seconds
+        out[day, ch, by].add(status, bool(claimed), None if w is None else float(w), None if h is None else float(h))
     return out
 
 
-def _stats(rows: list) -> tuple[int, int, int, float | None, float | None, float | None, float | None]:
-    """tickets, answered, abandoned, median and p90 wait, median and p90 handle time (seconds)."""
-    waits = [w for _, claimed, w, _ in rows if claimed and w is not None]
-    handles = [h for status, claimed, _, h in rows if claimed and status == "closed" and h is not None]
-    abandoned = sum(1 for status, claimed, _, _ in rows if status == "cancelled" and not claimed)
-    return (len(rows), len(waits), abandoned, quantile(waits, 0.5), quantile(waits, 0.9), quantile(handles, 0.5),
-            quantile(handles, 0.9))
+def queues(conn: Connection, f: Filters) -> list[tuple[str, int | None, Queue]]:
+    """(day, agent, tickets) of f: rebuilt days from `rollup_tickets`, the other days from the raw rows."""
+    p = None if f.intent else rollups.plan(conn, f)
+    raw = f if p is None else p.raw
+    out: list[tuple[str, int | None, Queue]] = []
+    if p is not None:
+        R = rollups.TICKETS
+        found = conn.execute(select(R.c.day, R.c.tickets).where(p.on_days(R.c.day), f.on_channel(R.c.channel))).all()
+        stored = json.loads("[" + ",".join(t for _, t in found) + "]")  # one decode, not one a row
+        out += [(day, int(by) if by else None, Queue(*q)) for (day, _), groups in zip(found, stored, strict=True)
+                for by, q in groups.items()]
+    if raw is not None:
+        out += [(day, by, q) for (day, _, by), q in raw_queues(conn, raw).items()]
+    return out
 
 
 STAT_COLUMNS = (Column("tickets", "Hand-offs"), Column("answered", "Claimed"), Column("abandoned", "Abandoned in queue"),
@@ -80,26 +110,27 @@ STAT_COLUMNS = (Column("tickets", "Hand-offs"), Column("answered", "Claimed"), C
 
 def agents(conn: Connection, f: Filters) -> Table:
     names = dict(conn.execute(select(A.c.id, A.c.display_name)).all())
-    groups: dict[int | None, list] = defaultdict(list)
-    for _, _, agent_id, *rest in tickets(conn, f):
-        groups[agent_id].append(rest)
+    groups: dict[int | None, Queue] = defaultdict(Queue)
+    everyone = Queue()
+    for _, agent_id, q in queues(conn, f):
+        groups[agent_id].merge(q)
+        everyone.merge(q)
     rows, keys = [], []
     for agent_id in sorted((a for a in groups if a is not None), key=lambda a: names.get(a, "")):
-        rows.append([names.get(agent_id, f"#{agent_id}"), *_stats(groups[agent_id])])
+        rows.append([names.get(agent_id, f"#{agent_id}"), *groups[agent_id].stats()])
         keys.append(str(agent_id))
-    everyone = [r for g in groups.values() for r in g]
-    rows.append(["All (incl. unclaimed)", *_stats(everyone)])
+    rows.append(["All (incl. unclaimed)", *everyone.stats()])
     keys.append("all")
     return Table("agents", "Agents: queue wait and handle time", (Column("agent", "Agent", "text"), *STAT_COLUMNS),
                  rows, keys, drill=("tickets", "abandoned"), chart=Chart("bar", "agent", ("handle_p50", "wait_p50")))
 
 
 def queue(conn: Connection, f: Filters) -> Table:
-    groups: dict[str, list] = defaultdict(list)
-    for day, _, _, *rest in tickets(conn, f):
-        groups[day if f.granularity == "day" else _monday(day)].append(rest)
+    groups: dict[str, Queue] = defaultdict(Queue)
+    for day, _, q in queues(conn, f):
+        groups[day if f.granularity == "day" else _monday(day)].merge(q)
     keys = sorted(groups)
-    rows = [[d, *_stats(groups[d])] for d in keys]
+    rows = [[d, *groups[d].stats()] for d in keys]
     label = "Week of" if f.granularity == "week" else "Day"
     return Table("queue", f"Agent queue per {f.granularity}", (Column("bucket", label, "text"), *STAT_COLUMNS), rows,
                  keys, drill=("tickets", "abandoned"), chart=Chart("line", "bucket", ("wait_p50", "wait_p90")))

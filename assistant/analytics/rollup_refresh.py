@@ -17,7 +17,7 @@ from sqlalchemy import Connection, case, delete, func, insert, select
 from sqlalchemy.orm import sessionmaker
 
 from assistant.analytics import rollups
-from assistant.analytics.agents import raw_tickets
+from assistant.analytics.agents import raw_queues
 from assistant.analytics.conversations import C, handed_off
 from assistant.analytics.filters import Filters
 from assistant.analytics.messages import M
@@ -62,10 +62,10 @@ def _doc_ratings(conn: Connection, f: Filters) -> list[dict]:
 
 
 def _tickets(conn: Connection, f: Filters) -> list[dict]:
-    per_channel: dict[str, list] = {}
-    for _, ch, *ticket in raw_tickets(conn, f):
-        per_channel.setdefault(ch, []).append(ticket)
-    return [{"channel": ch, "tickets": json.dumps(rows)} for ch, rows in per_channel.items()]
+    per_channel: dict[str, dict[str, list]] = {}
+    for (_, ch, by), q in raw_queues(conn, f).items():
+        per_channel.setdefault(ch, {})["" if by is None else str(by)] = [q.n, q.abandoned, q.waits, q.handles]
+    return [{"channel": ch, "tickets": json.dumps(groups)} for ch, groups in per_channel.items()]
 
 
 BUILDERS = ((R.REPLIES, _replies), (R.QUESTIONS, _questions), (R.CONVERSATIONS, _conversations),

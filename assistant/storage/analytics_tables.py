@@ -137,8 +137,9 @@ class RollupDocRating(Base):
 
 
 class RollupTickets(Base):
-    """Hand-off tickets per day and channel as JSON [[claimed_by, status, claimed, wait_s, handle_s], ...]: the
-    queue figures take quantiles, so they keep each ticket's durations (computed once, not per read)."""
+    """Hand-off tickets per day and channel, per agent who claimed them, as JSON {"<agent id>" ("" unclaimed):
+    [tickets, abandoned in the queue, [queue waits], [handle times]]}: the queue figures take quantiles, so the
+    durations are kept (computed once, not per read)."""
 
     __tablename__ = "rollup_tickets"
 
