@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import math
+import sys
+from array import array
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -86,6 +88,30 @@ def raw_queues(conn: Connection, f: Filters) -> dict[tuple[str, str, int | None]
     return out
 
 
+def pack(groups: dict[int | None, Queue]) -> tuple[str, bytes]:
+    """A day and channel's queues as rollup_tickets stores them (groups, durations)."""
+    durations = array("d")
+    for q in groups.values():
+        durations.extend(q.waits)
+        durations.extend(q.handles)
+    if sys.byteorder != "little":
+        durations.byteswap()
+    header = [[by, q.n, q.abandoned, len(q.waits), len(q.handles)] for by, q in groups.items()]
+    return json.dumps(header), durations.tobytes()
+
+
+def unpack(day: str, groups: list, packed: bytes) -> list[tuple[str, int | None, Queue]]:
+    durations = array("d")
+    durations.frombytes(packed)
+    if sys.byteorder != "little":
+        durations.byteswap()
+    values, at, out = durations.tolist(), 0, []
+    for by, n, abandoned, waits, handles in groups:
+        out.append((day, by, Queue(n, abandoned, values[at:at + waits], values[at + waits:at + waits + handles])))
+        at += waits + handles
+    return out
+
+
 def queues(conn: Connection, f: Filters) -> list[tuple[str, int | None, Queue]]:
     """(day, agent, tickets) of f: rebuilt days from `rollup_tickets`, the other days from the raw rows."""
     p = None if f.intent else rollups.plan(conn, f)
@@ -93,10 +119,11 @@ def queues(conn: Connection, f: Filters) -> list[tuple[str, int | None, Queue]]:
     out: list[tuple[str, int | None, Queue]] = []
     if p is not None:
         R = rollups.TICKETS
-        found = conn.execute(select(R.c.day, R.c.tickets).where(p.on_days(R.c.day), f.on_channel(R.c.channel))).all()
-        stored = json.loads("[" + ",".join(t for _, t in found) + "]")  # one decode, not one a row
-        out += [(day, int(by) if by else None, Queue(*q)) for (day, _), groups in zip(found, stored, strict=True)
-                for by, q in groups.items()]
+        found = conn.execute(select(R.c.day, R.c.groups, R.c.durations)
+                             .where(p.on_days(R.c.day), f.on_channel(R.c.channel))).all()
+        headers = json.loads("[" + ",".join(g for _, g, _ in found) + "]")  # one decode, not one a row
+        for (day, _, packed), groups in zip(found, headers, strict=True):
+            out += unpack(day, groups, packed)
     if raw is not None:
         out += [(day, by, q) for (day, _, by), q in raw_queues(conn, raw).items()]
     return out

@@ -6,7 +6,6 @@ one writer at a time), so a rebuilt day that is not dirty always equals its raw 
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -17,7 +16,7 @@ from sqlalchemy import Connection, case, delete, func, insert, select
 from sqlalchemy.orm import sessionmaker
 
 from assistant.analytics import rollups
-from assistant.analytics.agents import raw_queues
+from assistant.analytics.agents import Queue, pack, raw_queues
 from assistant.analytics.conversations import C, handed_off
 from assistant.analytics.filters import Filters
 from assistant.analytics.messages import M
@@ -62,10 +61,11 @@ def _doc_ratings(conn: Connection, f: Filters) -> list[dict]:
 
 
 def _tickets(conn: Connection, f: Filters) -> list[dict]:
-    per_channel: dict[str, dict[str, list]] = {}
+    per_channel: dict[str, dict[int | None, Queue]] = {}
     for (_, ch, by), q in raw_queues(conn, f).items():
-        per_channel.setdefault(ch, {})["" if by is None else str(by)] = [q.n, q.abandoned, q.waits, q.handles]
-    return [{"channel": ch, "tickets": json.dumps(groups)} for ch, groups in per_channel.items()]
+        per_channel.setdefault(ch, {})[by] = q
+    return [dict(zip(("channel", "groups", "durations"), (ch, *pack(groups)), strict=True))
+            for ch, groups in per_channel.items()]
 
 
 BUILDERS = ((R.REPLIES, _replies), (R.QUESTIONS, _questions), (R.CONVERSATIONS, _conversations),

@@ -137,13 +137,15 @@ class RollupDocRating(Base):
 
 
 class RollupTickets(Base):
-    """Hand-off tickets per day and channel, per agent who claimed them, as JSON {"<agent id>" ("" unclaimed):
-    [tickets, abandoned in the queue, [queue waits], [handle times]]}: the queue figures take quantiles, so the
-    durations are kept (computed once, not per read)."""
+    """Hand-off tickets per day and channel, per agent who claimed them: `groups` JSON [[agent id (None:
+    unclaimed), tickets, abandoned in the queue, waits, handle times], ...] and `durations` the queue waits then
+    handle times of each group in turn (float64, little-endian). The queue figures take quantiles, so the
+    durations are kept, computed once and read without parsing."""
 
     __tablename__ = "rollup_tickets"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     day: Mapped[str] = mapped_column(String(10))  # indexed with its groups: migration 0014
     channel: Mapped[str] = mapped_column(String(16))
-    tickets: Mapped[str] = mapped_column(Text)
+    groups: Mapped[str] = mapped_column(Text)
+    durations: Mapped[bytes] = mapped_column(LargeBinary)

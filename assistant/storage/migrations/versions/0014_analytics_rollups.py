@@ -29,7 +29,8 @@ ROLLUPS = {
                            sa.Column("title", sa.String(500), nullable=False),
                            sa.Column("down", sa.Integer, nullable=False), sa.Column("up", sa.Integer, nullable=False)],
     "rollup_tickets": [sa.Column("channel", sa.String(16), nullable=False),
-                       sa.Column("tickets", sa.Text, nullable=False)],
+                       sa.Column("groups", sa.Text, nullable=False),
+                       sa.Column("durations", sa.LargeBinary, nullable=False)],
 }
 
 
@@ -72,7 +73,8 @@ def upgrade() -> None:
         op.create_table(table, sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
                         sa.Column("day", sa.String(10), nullable=False), *columns)
         # covering: a figure reads a range of days and sums without visiting the table
-        op.create_index(f"ix_{table}_day", table, ["day", *(c.name for c in columns if not isinstance(c.type, sa.Text))])
+        op.create_index(f"ix_{table}_day", table, ["day", *(c.name for c in columns
+                                                                 if not isinstance(c.type, sa.Text | sa.LargeBinary))])
     postgres = op.get_bind().dialect.name == "postgresql"
     day = "to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD')" if postgres else "substr({}, 1, 10)"
     for table in WATCHED:
