@@ -8,12 +8,14 @@ from contextlib import contextmanager
 from datetime import UTC, timedelta
 
 import pytest
+from alembic import command
+from alembic.config import Config
 from sqlalchemy import delete, func, select, text, update
 
 from assistant.analytics import Analytics, Filters
 from assistant.analytics import rollups as R
 from assistant.analytics.rollups import plan
-from assistant.storage.db import make_engine, migrate, session_factory
+from assistant.storage.db import MIGRATIONS, make_engine, migrate, session_factory
 from assistant.storage.models import Conversation, Message, Ticket, table_of, utcnow
 from bench.analytics_history import end_of_today
 from bench.analytics_queries import seed
@@ -125,3 +127,29 @@ def test_quantile_is_numpys_linear_percentile():
         for q in (0.5, 0.9):
             assert quantile(values, q) == round(float(np.percentile(values, q * 100)), 1)
     assert quantile([], 0.5) is None
+
+
+def test_the_migration_marks_stored_history_and_goes_down_and_up_again(tmp_path):
+    from tests.unit.test_analytics_migration import upgrade
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'm.db'}")
+    upgrade(engine, "0013")
+    with engine.begin() as c:
+        for cid, day in (("a", "2026-01-05"), ("b", "2026-01-07")):
+            c.execute(text("INSERT INTO conversations (id, channel, status, created_at, updated_at) "
+                           f"VALUES (:id, 'web', 'bot', '{day} 10:00:00.000000', '{day} 10:00:00.000000')"), {"id": cid})
+        c.execute(text("INSERT INTO messages (conversation_id, role, text, channel, created_at) "
+                       "VALUES ('a', 'user', 'x', 'web', '2026-01-06 23:59:59.000000')"))
+    upgrade(engine, "head")
+    with engine.connect() as c:
+        assert c.execute(text("SELECT day FROM rollup_dirty_days ORDER BY day")).scalars().all() == \
+            ["2026-01-05", "2026-01-06", "2026-01-07"]
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0013")
+    with engine.connect() as c:
+        assert not c.execute(text("SELECT name FROM sqlite_master WHERE name LIKE 'rollup%'")).all()
+    upgrade(engine, "head")
+    engine.dispose()
