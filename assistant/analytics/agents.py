@@ -10,8 +10,10 @@ import math
 import sys
 from array import array
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import TypeVar
 
 from sqlalchemy import Connection, Select, and_, select
 
@@ -22,6 +24,7 @@ from assistant.analytics.tables import Chart, Column, Table
 from assistant.storage.models import Agent, table_of
 
 A = table_of(Agent)
+K = TypeVar("K")
 
 
 def quantiles(values: list[float], qs: tuple[float, ...]) -> list[float | None]:
@@ -100,32 +103,35 @@ def pack(groups: dict[int | None, Queue]) -> tuple[str, bytes]:
     return json.dumps(header), durations.tobytes()
 
 
-def unpack(day: str, groups: list, packed: bytes) -> list[tuple[str, int | None, Queue]]:
+def _unpacked(packed: bytes) -> list[float]:
     durations = array("d")
     durations.frombytes(packed)
     if sys.byteorder != "little":
         durations.byteswap()
-    values, at, out = durations.tolist(), 0, []
-    for by, n, abandoned, waits, handles in groups:
-        out.append((day, by, Queue(n, abandoned, values[at:at + waits], values[at + waits:at + waits + handles])))
-        at += waits + handles
-    return out
+    return durations.tolist()
 
 
-def queues(conn: Connection, f: Filters) -> list[tuple[str, int | None, Queue]]:
-    """(day, agent, tickets) of f: rebuilt days from `rollup_tickets`, the other days from the raw rows."""
+def queues(conn: Connection, f: Filters, key: Callable[[str, int | None], K]) -> dict[K, Queue]:
+    """The tickets of f per key(day, agent who claimed them): rebuilt days from `rollup_tickets`, the other days
+    from the raw rows. Example: key=lambda day, agent: agent gives one Queue per agent."""
     p = None if f.intent else rollups.plan(conn, f)
     raw = f if p is None else p.raw
-    out: list[tuple[str, int | None, Queue]] = []
+    out: dict[K, Queue] = defaultdict(Queue)
     if p is not None:
         R = rollups.TICKETS
         found = conn.execute(select(R.c.day, R.c.groups, R.c.durations)
                              .where(p.on_days(R.c.day), f.on_channel(R.c.channel))).all()
         headers = json.loads("[" + ",".join(g for _, g, _ in found) + "]")  # one decode, not one a row
         for (day, _, packed), groups in zip(found, headers, strict=True):
-            out += unpack(day, groups, packed)
-    if raw is not None:
-        out += [(day, by, q) for (day, _, by), q in raw_queues(conn, raw).items()]
+            values, at = _unpacked(packed), 0
+            for by, n, abandoned, waits, handles in groups:
+                q = out[key(day, by)]
+                q.n, q.abandoned = q.n + n, q.abandoned + abandoned
+                q.waits += values[at:at + waits]
+                q.handles += values[at + waits:at + waits + handles]
+                at += waits + handles
+    for (day, _, by), q in (raw_queues(conn, raw).items() if raw is not None else ()):
+        out[key(day, by)].merge(q)
     return out
 
 
@@ -137,10 +143,9 @@ STAT_COLUMNS = (Column("tickets", "Hand-offs"), Column("answered", "Claimed"), C
 
 def agents(conn: Connection, f: Filters) -> Table:
     names = dict(conn.execute(select(A.c.id, A.c.display_name)).all())
-    groups: dict[int | None, Queue] = defaultdict(Queue)
+    groups = queues(conn, f, lambda _, agent_id: agent_id)
     everyone = Queue()
-    for _, agent_id, q in queues(conn, f):
-        groups[agent_id].merge(q)
+    for q in groups.values():
         everyone.merge(q)
     rows, keys = [], []
     for agent_id in sorted((a for a in groups if a is not None), key=lambda a: names.get(a, "")):
@@ -153,9 +158,7 @@ def agents(conn: Connection, f: Filters) -> Table:
 
 
 def queue(conn: Connection, f: Filters) -> Table:
-    groups: dict[str, Queue] = defaultdict(Queue)
-    for day, _, q in queues(conn, f):
-        groups[day if f.granularity == "day" else _monday(day)].merge(q)
+    groups = queues(conn, f, (lambda day, _: day) if f.granularity == "day" else (lambda day, _: _monday(day)))
     keys = sorted(groups)
     rows = [[d, *groups[d].stats()] for d in keys]
     label = "Week of" if f.granularity == "week" else "Day"
