@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     from voice.stack import VoiceStack
 
 log = logging.getLogger(__name__)
+ROLLUP_EVERY_S = 60.0  # dashboard reads rebuild the analytics rollups of dirty days at most this often
 
 
 @dataclass(kw_only=True)
@@ -281,7 +282,8 @@ def build_services(settings: Settings) -> Services:
                                 reranker=kb.reranker, audit=repos.audit)
     analytics = Analytics(repos.sessions, embed=kb.embedder.encode, low_confidence=policy.low_confidence_threshold,
                           gap_config=GapConfig(distance=settings.analytics.gap_distance,
-                                               min_size=settings.analytics.gap_min_size))
+                                               min_size=settings.analytics.gap_min_size),
+                          rollup_every_s=ROLLUP_EVERY_S)
     qa = build_qa(settings, repos.sessions, kb.embedder.encode)  # a malformed scorecard stops start-up, naming its line
     return Services(
         settings=settings, embedder=kb.embedder, retriever=kb.retriever, generator=kb.generator,

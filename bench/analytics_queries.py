@@ -8,9 +8,13 @@ and a few drills, `--repeat` times under each filter: the default last 30 days, 
 90 days on the web channel, the last 30 days for one intent, and the whole period per week. Prints p50 /
 p95 per figure of wall time and of the database's CPU time (on a loaded shared machine the first waits for
 a core; see CpuClock). PostgreSQL runs without parallel workers, so one core does each query.
+Before timing, the daily rollups of every day written since their last rebuild are rebuilt (what the API does
+in the background; assistant/analytics/rollups.py) and the time that took is printed; `--raw` times the raw
+computation instead (the rollups unused). `--reuse` migrates a stored history to the newest schema first.
 
   .venv/bin/python bench/analytics_queries.py --db sqlite postgresql
   .venv/bin/python bench/analytics_queries.py --db postgresql --pg-url postgresql://postgres@127.0.0.1:5432/analytics
+  .venv/bin/python bench/analytics_queries.py --db sqlite --sqlite-path /data/analytics.db --reuse --repeat 5
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from sqlalchemy import event, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from assistant.analytics import Analytics, Filters  # noqa: E402
+from assistant.analytics import Analytics, Filters, rollups  # noqa: E402
 from assistant.storage.db import make_engine, migrate, session_factory  # noqa: E402
 from bench.analytics_history import (  # noqa: E402
     CONVERSATION_COLUMNS,
@@ -184,7 +188,10 @@ def main() -> None:
     ap.add_argument("--sqlite-path", type=Path, default=None, help="default: a temporary file")
     ap.add_argument("--pg-url", default="postgresql://postgres@127.0.0.1:5432/analytics")
     ap.add_argument("--reuse", action="store_true", help="time the history a previous run stored (no seeding)")
+    ap.add_argument("--raw", action="store_true", help="time the raw computation (the daily rollups unused)")
     args = ap.parse_args()
+    if args.raw:
+        rollups.plan = lambda conn, f: None  # every figure reads its whole range from the raw rows
     for db in args.db:
         if db == "sqlite":
             path = args.sqlite_path or Path(tempfile.mkdtemp()) / "analytics.db"
@@ -198,6 +205,7 @@ def main() -> None:
                 with engine.begin() as c:  # a fresh schema each run
                     c.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
         if args.reuse and has_history(engine):
+            migrate(engine)
             print(f"\n{db}: reusing the stored history")
         else:
             migrate(engine)
@@ -205,6 +213,9 @@ def main() -> None:
             print(f"\n{db}: seeded {counts['conversations']:,} conversations, {counts['messages']:,} messages, "
                   f"{counts['tickets']:,} tickets, {counts['csat']:,} survey answers over {args.days} days "
                   f"in {counts['seconds']} s", flush=True)
+        t0 = time.perf_counter()
+        days = Analytics(session_factory(engine)).refresh_rollups()
+        print(f"{db}: daily rollups rebuilt for {days} days in {time.perf_counter() - t0:.1f} s", flush=True)
         with engine.connect() as c:
             n = [c.execute(text(f"SELECT count(*) FROM {t}")).scalar() for t in ("conversations", "messages")]
         print(f"{db}: {n[0]:,} conversations, {n[1]:,} messages; {args.repeat} runs per figure and filter")

@@ -247,13 +247,30 @@ def connect_stream(ws_url: str, action_url: str | None = None, parameters: dict[
     return _response(f"<Connect{action}><Stream url={quoteattr(ws_url)}>{params}</Stream></Connect>")
 
 
-def dial(number: str, say: str | None = None, timeout_s: int = 30) -> str:
+def _action(url: str | None) -> str:
+    return f" action={quoteattr(url)}" if url else ""
+
+
+def dial(number: str, say: str | None = None, timeout_s: int = 30, action_url: str | None = None) -> str:
+    """Transfer the call. Twilio requests `action_url` when the dialled leg ends (DialCallStatus) and the caller
+    hears the TwiML it returns."""
     lead = f"<Say>{escape(say)}</Say>" if say else ""
-    return _response(lead + f'<Dial timeout="{int(timeout_s)}">{escape(number)}</Dial>')
+    return _response(lead + f'<Dial timeout="{int(timeout_s)}"{_action(action_url)}>{escape(number)}</Dial>')
 
 
-def enqueue(queue: str, wait_url: str) -> str:
-    return _response(f"<Enqueue waitUrl={quoteattr(wait_url)} waitUrlMethod=\"GET\">{escape(queue)}</Enqueue>")
+def enqueue(queue: str, wait_url: str, action_url: str | None = None) -> str:
+    """Queue the call. Twilio requests `action_url` when the call leaves the queue; when an agent dequeued it,
+    once the bridged call ends (QueueResult=bridged)."""
+    return _response(f"<Enqueue waitUrl={quoteattr(wait_url)} waitUrlMethod=\"GET\"{_action(action_url)}>"
+                     f"{escape(queue)}</Enqueue>")
+
+
+def gather_digit(action_url: str, say: str, no_key: str | None = None, timeout_s: int = 8) -> str:
+    """Ask for one key. Twilio posts it to `action_url` as Digits; with no key in `timeout_s` the call goes on
+    past the <Gather>: `no_key` is said and the call ends."""
+    tail = f"<Say>{escape(no_key)}</Say>" if no_key else ""
+    return _response(f'<Gather numDigits="1" timeout="{int(timeout_s)}" action={quoteattr(action_url)} method="POST">'
+                     f"<Say>{escape(say)}</Say></Gather>{tail}<Hangup/>")
 
 
 def hold(play_url: str, say: str | None = None) -> str:

@@ -1,4 +1,5 @@
-"""`bankassist analytics ...`: refresh the knowledge gaps (run it from cron) and print any figure as CSV."""
+"""`bankassist analytics ...`: refresh the knowledge gaps and the daily rollups (run them from cron) and print any
+figure as CSV."""
 
 from __future__ import annotations
 
@@ -41,6 +42,11 @@ def _gaps(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _rollups(settings: Settings, args: argparse.Namespace) -> int:
+    print(f"analytics rollups: {_analytics(settings, embed=False).refresh_rollups()} day(s) rebuilt")
+    return 0
+
+
 def _figure(settings: Settings, args: argparse.Namespace) -> int:
     from assistant.analytics import Filters, UnknownFigure
 
@@ -62,6 +68,8 @@ def register(sub) -> None:
     p.add_argument("--full", action="store_true", help="recluster every question of the window")
     p.add_argument("--top", type=int, default=10)
     p.set_defaults(func=_gaps)
+    p = analytics.add_parser("rollups", help="rebuild the daily rollups of the days written since the last rebuild")
+    p.set_defaults(func=_rollups)
     p = analytics.add_parser("figure", help="one dashboard figure as CSV on stdout")
     p.add_argument("figure", help="overview, series, channels, handoff_reasons, routes, intents_top, ...")
     p.add_argument("--start", type=date.fromisoformat)

@@ -3,16 +3,19 @@ day or week.
 
 A conversation counts once its customer wrote or spoke (`first_user_at`: a robot or phone session that never
 heard a question is not one); it is contained when no hand-off ticket was ever opened for it
-(`handed_off_at`). Both are kept on the conversation's row, so these figures read one index.
+(`handed_off_at`). Both are kept on the conversation's row, so these figures read one index; whole days
+without an intent filter read the daily rollups (rollups.py) and only the latest days the raw rows.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 from sqlalchemy import Connection, Row, Select, and_, case, func, not_, select
 
-from assistant.analytics.filters import Filters, bucket
+from assistant.analytics import rollups
+from assistant.analytics.filters import Filters, bucket, day_bucket
 from assistant.analytics.tables import Chart, Column, Table, rate
 from assistant.storage.models import Conversation, Message, Ticket, table_of
 
@@ -37,13 +40,24 @@ def handed_off():
     return C.c.handed_off_at.is_not(None)
 
 
-def _counts(conn: Connection, f: Filters, *group) -> Sequence[Row]:
-    handed = handed_off()
-    q = select(*group, func.count().label("n"), func.sum(case((handed, 1), else_=0)).label("handed")) \
-        .where(in_scope(f))
-    if group:
-        q = q.group_by(*group).order_by(*group)
-    return conn.execute(q).all()
+def _counts(conn: Connection, f: Filters, *by: Literal["bucket", "channel"]) -> Sequence[Row]:
+    """(*by, conversations, handed off), grouped and ordered by `by`."""
+    d = conn.dialect.name
+    p = None if f.intent else rollups.plan(conn, f)
+    raw = f if p is None else p.raw
+    parts = []
+    if raw is not None:
+        cols = {"bucket": bucket(C.c.created_at, f.granularity, d), "channel": C.c.channel}
+        group = [cols[k].label(k) for k in by]
+        parts.append(select(*group, func.count().label("n"), func.sum(case((handed_off(), 1), else_=0)).label("handed"))
+                     .where(in_scope(raw)).group_by(*group))
+    if p is not None:
+        R = rollups.CONVERSATIONS
+        cols = {"bucket": day_bucket(R.c.day, f.granularity, d), "channel": R.c.channel}
+        parts.append(select(*(cols[k].label(k) for k in by), R.c.n, R.c.handed)
+                     .where(p.on_days(R.c.day), f.on_channel(R.c.channel)))
+    q = rollups.summed(parts, by, ("n", "handed"))
+    return conn.execute(q.order_by(*(q.selected_columns[k] for k in by))).all()
 
 
 def overview(conn: Connection, f: Filters) -> Table:
@@ -57,7 +71,7 @@ def overview(conn: Connection, f: Filters) -> Table:
 
 
 def channels(conn: Connection, f: Filters) -> Table:
-    rows = [[ch, n, n - h, rate(n - h, n), h, rate(h, n)] for ch, n, h in _counts(conn, f, C.c.channel)]
+    rows = [[ch, n, n - h, rate(n - h, n), h, rate(h, n)] for ch, n, h in _counts(conn, f, "channel")]
     cols = (Column("channel", "Channel", "text"), Column("conversations", "Conversations"),
             Column("contained", "Contained"), Column("containment", "Containment", "rate"),
             Column("handed_off", "Handed off"), Column("handoff_rate", "Hand-off rate", "rate"))
@@ -68,8 +82,7 @@ def channels(conn: Connection, f: Filters) -> Table:
 
 def series(conn: Connection, f: Filters) -> Table:
     """Per day or week: conversations, contained, handed off, and conversations on each channel."""
-    day = bucket(C.c.created_at, f.granularity, conn.dialect.name).label("bucket")
-    found = _counts(conn, f, day, C.c.channel)
+    found = _counts(conn, f, "bucket", "channel")
     names = sorted({ch for _, ch, _, _ in found})
     by_day: dict[str, list] = {}
     for d, ch, n, h in found:

@@ -72,6 +72,13 @@ class CsatRepository:
         with self._sessions() as s:
             return s.scalar(select(func.count()).select_from(S).where(S.c.conversation_id == conversation_id)) > 0
 
+    def can_rate(self, conversation_id: str) -> bool:
+        """True while the conversation has no answer; UnknownConversation when there is no such conversation."""
+        with self._sessions() as s:
+            if s.get(Conversation, conversation_id) is None:
+                raise UnknownConversation(conversation_id)
+        return not self.answered(conversation_id)
+
 
 def scope(f: Filters) -> list:
     parts = [f.during(S.c.created_at), f.on_channel(S.c.channel)]

@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 
-from sqlalchemy import ColumnElement, and_, func, literal, true
+from sqlalchemy import ColumnElement, DateTime, and_, cast, func, literal, true
 
 Granularity = Literal["day", "week"]
 DEFAULT_DAYS = 30
@@ -57,6 +57,15 @@ def bucket(column, granularity: Granularity, dialect: str):
         return func.to_char(func.date_trunc(granularity, utc), "YYYY-MM-DD")
     day = func.substr(column, 1, 10)
     return day if granularity == "day" else func.date(day, "weekday 0", "-6 days")
+
+
+def day_bucket(day, granularity: Granularity, dialect: str):
+    """`bucket` of a stored day ("2026-03-02", text): the day itself or the Monday of its week."""
+    if granularity == "day":
+        return day
+    if dialect == "postgresql":
+        return func.to_char(func.date_trunc("week", cast(day, DateTime)), "YYYY-MM-DD")
+    return func.date(day, "weekday 0", "-6 days")
 
 
 def epoch_seconds(column, dialect: str):

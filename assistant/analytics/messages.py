@@ -2,18 +2,23 @@
 
 Every assistant message stores its answer route (`path`) and the intent of the turn; a customer message
 stores the intent and its confidence. The question behind a reply is the customer message just before it.
+The counts read whole days from the daily rollups where they can (rollups.py); the latest rows read raw.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, Select, case, func, or_, select
+from datetime import datetime
 
+from sqlalchemy import Connection, Row, Select, case, func, literal_column, or_, select
+
+from assistant.analytics import rollups
 from assistant.analytics.filters import Filters
 from assistant.analytics.tables import Chart, Column, Table, rate
 from assistant.storage.models import Message, table_of
 
 M = table_of(Message)
 Q = M.alias("q")
+LOW_CONFIDENCE = rollups.LOW  # the hand-off policy's low-confidence threshold (assistant/handoff/policy.yaml)
 UNSERVED = ("no_answer", "clarify")
 PATHS = {
     "faq": "FAQ", "extractive": "Quoted", "generated": "Generated", "refused": "Refused (out of scope)",
@@ -30,9 +35,23 @@ def scope(f: Filters, role: str, *, intent: bool = True) -> list:
     return parts
 
 
+def route_counts(conn: Connection, f: Filters, low_confidence: float = LOW_CONFIDENCE) -> list[Row]:
+    """(path, replies, of them under low_confidence) per answer route, most replies first."""
+    p = rollups.plan(conn, f) if not f.intent and low_confidence == rollups.LOW else None
+    raw = f if p is None else p.raw
+    low = case((M.c.intent_confidence < low_confidence, 1), else_=0)
+    parts = [] if raw is None else [
+        select(M.c.path.label("path"), func.count().label("n"), func.sum(low).label("low"))
+        .where(*scope(raw, "assistant")).group_by(M.c.path)]
+    if p is not None:
+        R = rollups.REPLIES
+        parts.append(select(R.c.path, R.c.n, R.c.low).where(p.on_days(R.c.day), f.on_channel(R.c.channel)))
+    q = rollups.summed(parts, ("path",), ("n", "low"))
+    return list(conn.execute(q.order_by(q.selected_columns.n.desc(), q.selected_columns.path)).all())
+
+
 def routes(conn: Connection, f: Filters) -> Table:
-    q = select(M.c.path, func.count()).where(*scope(f, "assistant")).group_by(M.c.path).order_by(func.count().desc(), M.c.path)
-    found = conn.execute(q).all()
+    found = [(path, n) for path, n, _ in route_counts(conn, f)]
     total = sum(n for _, n in found)
     rows = [[PATHS.get(p or "", p or "(none)"), n, rate(n, total)] for p, n in found]
     cols = (Column("route", "Answer route", "text"), Column("replies", "Replies"), Column("share", "Share", "rate"))
@@ -40,10 +59,25 @@ def routes(conn: Connection, f: Filters) -> Table:
                  chart=Chart("bar", "route", ("replies",)))
 
 
+def question_counts(conn: Connection, f: Filters, since: datetime | None = None) -> Select:
+    """(intent, current, n) per intent of the customer's questions in f; `current`: of them from `since` on."""
+    p = rollups.plan(conn, f) if since is None or rollups.is_midnight(since) else None
+    raw = f if p is None else p.raw
+    now = case((M.c.created_at >= since, 1), else_=0) if since else literal_column("0")
+    parts = [] if raw is None else [
+        select(M.c.intent.label("intent"), func.sum(now).label("current"), func.count().label("n"))
+        .where(*scope(raw, "user"), M.c.intent.is_not(None)).group_by(M.c.intent)]
+    if p is not None:
+        Q = rollups.QUESTIONS
+        later = case((Q.c.day >= since.date().isoformat(), Q.c.n), else_=0) if since else literal_column("0")
+        parts.append(select(Q.c.intent, later.label("current"), Q.c.n).where(p.on_days(Q.c.day), f.on_channel(Q.c.channel),
+                                                             *([Q.c.intent == f.intent] if f.intent else [])))
+    return rollups.summed(parts, ("intent",), ("current", "n"))
+
+
 def intents_top(conn: Connection, f: Filters, limit: int = 20) -> Table:
-    q = select(M.c.intent, func.count()).where(*scope(f, "user"), M.c.intent.is_not(None)) \
-        .group_by(M.c.intent).order_by(func.count().desc(), M.c.intent)
-    found = conn.execute(q).all()
+    q = question_counts(conn, f)
+    found = [(i, n) for i, _, n in conn.execute(q.order_by(q.selected_columns.n.desc(), q.selected_columns.intent))]
     total = sum(n for _, n in found)
     rows = [[i, n, rate(n, total)] for i, n in found[:limit]]
     cols = (Column("intent", "Intent", "text"), Column("questions", "Questions"), Column("share", "Share", "rate"))
@@ -54,10 +88,8 @@ def intents_top(conn: Connection, f: Filters, limit: int = 20) -> Table:
 def intents_rising(conn: Connection, f: Filters, limit: int = 10, min_count: int = 3) -> Table:
     """Intents asked more in this period than in the one before it, by the increase in questions."""
     before = f.previous()
-    now = case((M.c.created_at >= f.start, 1), else_=0)
     both = Filters(before.start, f.end, f.channel, f.intent)
-    q = select(M.c.intent, func.sum(now), func.count()).where(*scope(both, "user"), M.c.intent.is_not(None)) \
-        .group_by(M.c.intent)
+    q = question_counts(conn, both, since=f.start)
     found = [(i, int(cur or 0), int(n) - int(cur or 0)) for i, cur, n in conn.execute(q).all()]
     rising = sorted((r for r in found if r[1] >= min_count and r[1] > r[2]), key=lambda r: (r[2] - r[1], r[0]))
     rows = [[i, cur, prev, cur - prev, rate(cur - prev, prev)] for i, cur, prev in rising[:limit]]
@@ -78,12 +110,11 @@ def question_of(reply=M):
                                   Q.c.id < reply.c.id).order_by(Q.c.id.desc()).limit(1).scalar_subquery()
 
 
-def unanswered_summary(conn: Connection, f: Filters, low_confidence: float) -> Table:
-    low = case((M.c.intent_confidence < low_confidence, 1), else_=0)
-    q = select(func.count(), func.sum(case((M.c.path == "no_answer", 1), else_=0)),
-               func.sum(case((M.c.path == "clarify", 1), else_=0)), func.sum(low),
-               func.sum(case((unserved(low_confidence), 1), else_=0))).where(*scope(f, "assistant"))
-    total, none, clarify, low_n, either = (int(v or 0) for v in conn.execute(q).one())
+def unanswered_summary(conn: Connection, f: Filters, low_confidence: float = LOW_CONFIDENCE) -> Table:
+    found = {path: (int(n), int(low or 0)) for path, n, low in route_counts(conn, f, low_confidence)}
+    total, low_n = sum(n for n, _ in found.values()), sum(low for _, low in found.values())
+    none, clarify = found.get("no_answer", (0, 0))[0], found.get("clarify", (0, 0))[0]
+    either = sum(n if path in UNSERVED else low for path, (n, low) in found.items())
     rows: list[list] = [["Replies", total], ["No answer", none], ["Clarifying question", clarify],
             [f"Low confidence (under {low_confidence})", low_n], ["Unanswered or low confidence", either],
             ["Share of replies", rate(either, total)]]

@@ -12,6 +12,7 @@ from collections import Counter
 
 from sqlalchemy import Connection, Select, Text, and_, cast, exists, func, select
 
+from assistant.analytics import rollups
 from assistant.analytics.filters import Filters
 from assistant.analytics.messages import M
 from assistant.analytics.tables import Chart, Column, Table, rate
@@ -41,18 +42,33 @@ def in_flows(f: Filters) -> list:
             *([M.c.intent == f.intent] if f.intent else [])]
 
 
-def thumbs_down_docs(conn: Connection, f: Filters, limit: int = 25) -> Table:
-    """Per cited document: replies rated down and up (a reply citing two documents counts for both)."""
-    q = select(M.c.citations, M.c.feedback).where(*rated(f))
-    down: Counter[str] = Counter()
-    up: Counter[str] = Counter()
-    titles: dict[str, str] = {}
-    for citations, feedback in conn.execute(q):
+def doc_ratings(rows, down: Counter[str], up: Counter[str], titles: dict[str, str]) -> None:
+    """Add rated replies (citations, feedback) to the thumbs down / up per cited document, and their titles."""
+    for citations, feedback in rows:
         for doc in _doc_ids(citations):
             (down if feedback < 0 else up)[doc] += 1
         for c in (json.loads(citations) if isinstance(citations, str) else citations) or ():
             if isinstance(c, dict) and c.get("doc_id"):
                 titles.setdefault(c["doc_id"], c.get("title") or "")
+
+
+def thumbs_down_docs(conn: Connection, f: Filters, limit: int = 25) -> Table:
+    """Per cited document: replies rated down and up (a reply citing two documents counts for both)."""
+    p = None if f.intent else rollups.plan(conn, f)
+    raw = f if p is None else p.raw
+    down: Counter[str] = Counter()
+    up: Counter[str] = Counter()
+    titles: dict[str, str] = {}
+    if p is not None:
+        D = rollups.DOCS
+        q = select(D.c.doc_id, func.sum(D.c.down), func.sum(D.c.up), func.max(D.c.title)) \
+            .where(p.on_days(D.c.day), f.on_channel(D.c.channel)).group_by(D.c.doc_id)
+        for doc, n_down, n_up, title in conn.execute(q):
+            down[doc], up[doc] = int(n_down), int(n_up)
+            if doc != NO_SOURCE:
+                titles[doc] = title
+    if raw is not None:
+        doc_ratings(conn.execute(select(M.c.citations, M.c.feedback).where(*rated(raw))), down, up, titles)
     docs = sorted(set(down) | set(up), key=lambda d: (-down[d], -up[d], d))
     shown = [d for d in docs if down[d]][:limit]
     rows = [[d, titles.get(d, ""), down[d], up[d], rate(down[d], down[d] + up[d])] for d in shown]

@@ -13,6 +13,7 @@ from sqlalchemy.orm import sessionmaker
 from assistant.analytics import agents, conversations, csat, messages, outcomes
 from assistant.analytics.filters import Filters
 from assistant.analytics.gaps import Embed, G, GapConfig, KnowledgeGaps
+from assistant.analytics.rollup_refresh import Refresher, refresh
 from assistant.analytics.tables import Column, Table
 from assistant.analytics.transcripts import transcripts
 from assistant.handoff.policy import HandoffPolicy
@@ -32,9 +33,13 @@ class Drilled:
 
 class Analytics:
     def __init__(self, sessions: sessionmaker, *, embed: Embed | None = None, low_confidence: float | None = None,
-                 gap_config: GapConfig | None = None) -> None:
-        """`low_confidence`: the hand-off policy's threshold (default: the shipped policy.yaml's)."""
+                 gap_config: GapConfig | None = None, rollup_every_s: float | None = None) -> None:
+        """`low_confidence`: the hand-off policy's threshold (default: the shipped policy.yaml's).
+        `rollup_every_s`: rebuild the daily rollups of dirty days in the background, at most this often, when
+        figures are read (None: only on `refresh_rollups`, e.g. `bankassist analytics rollups` from cron)."""
         self._engine = sessions.kw["bind"]
+        self._sessions = sessions
+        self._refresher = Refresher(sessions, rollup_every_s) if rollup_every_s is not None else None
         if low_confidence is None:
             low_confidence = HandoffPolicy.load().low_confidence_threshold
         self.low_confidence = low_confidence
@@ -59,8 +64,14 @@ class Analytics:
     def figure(self, figure_id: str, f: Filters) -> Table:
         if figure_id not in self._figures:
             raise UnknownFigure(figure_id)
+        if self._refresher is not None:
+            self._refresher.soon()
         with self._engine.connect() as c:
             return self._figures[figure_id](c, f)
+
+    def refresh_rollups(self, limit: int | None = None) -> int:
+        """Rebuild the daily rollups of the days written since their last rebuild; the number of days."""
+        return refresh(self._sessions, limit=limit)
 
     def drill(self, figure_id: str, f: Filters, key: str, column: str, limit: int = 200) -> Drilled:
         """The most recent conversations behind one cell of a figure (UnknownFigure for a cell no figure has)."""

@@ -37,6 +37,7 @@ from assistant.api.routes import (
     robot,
     suggestions,
     telephony,
+    telephony_survey,
     voice,
 )
 from assistant.api.security import ClientLimits, security_headers
@@ -58,8 +59,8 @@ PAGES = {
     "/console/kb": ("console-kb.html", "kb_console"),
     "/console/qa": ("console-qa.html", "qa_console"),
 }
-ROUTERS = (health, chat, conversations, kb, agent, admin, voice, telephony, robot, suggestions, messages, demo, kb_editor,
-           analytics, qa)
+ROUTERS = (health, chat, conversations, kb, agent, admin, voice, telephony, telephony_survey, robot, suggestions, messages,
+           demo, kb_editor, analytics, qa)
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:

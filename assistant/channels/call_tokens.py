@@ -21,6 +21,7 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass
+from typing import Self
 
 import jwt
 
@@ -41,27 +42,30 @@ class CallGrant:
 
 
 class CallTokens:
-    def __init__(self, key: bytes, *, ttl_s: float = TTL_S) -> None:
-        self._key, self._ttl = key, ttl_s
+    audience, label, ttl_s = AUDIENCE, _LABEL, TTL_S
+    missing = "the stream has no call_token parameter (start calls at POST /v1/voice/twiml)"
+
+    def __init__(self, key: bytes, *, ttl_s: float | None = None) -> None:
+        self._key, self._ttl = key, self.ttl_s if ttl_s is None else ttl_s
 
     @classmethod
-    def from_auth_token(cls, auth_token: str | None) -> CallTokens:
+    def from_auth_token(cls, auth_token: str | None) -> Self:
         if not auth_token:
             return cls(secrets.token_bytes(32))
-        return cls(hmac.new(auth_token.encode(), _LABEL, hashlib.sha256).digest())
+        return cls(hmac.new(auth_token.encode(), cls.label, hashlib.sha256).digest())
 
     def issue(self, conversation_id: str, call_sid: str, *, now: float | None = None) -> str:
         t = time.time() if now is None else now
-        claims = {"aud": AUDIENCE, "cid": conversation_id, "call": call_sid, "jti": uuid.uuid4().hex,
+        claims = {"aud": self.audience, "cid": conversation_id, "call": call_sid, "jti": uuid.uuid4().hex,
                   "iat": int(t), "exp": int(t + self._ttl)}
         return jwt.encode(claims, self._key, algorithm="HS256")
 
     def verify(self, token: str | None, call_sid: str) -> CallGrant:
         """The grant of a token issued for this CallSid and not expired. Raises BadCallToken."""
         if not token:
-            raise BadCallToken("the stream has no call_token parameter (start calls at POST /v1/voice/twiml)")
+            raise BadCallToken(self.missing)
         try:
-            claims = jwt.decode(token, self._key, algorithms=["HS256"], audience=AUDIENCE,
+            claims = jwt.decode(token, self._key, algorithms=["HS256"], audience=self.audience,
                                 options={"require": ["exp", "cid", "call", "jti"]})
         except jwt.ExpiredSignatureError:
             raise BadCallToken("call token expired") from None
@@ -70,3 +74,12 @@ class CallTokens:
         if not isinstance(claims["cid"], str) or not hmac.compare_digest(str(claims["call"]).encode(), call_sid.encode()):
             raise BadCallToken("call token belongs to another call")
         return CallGrant(claims["cid"], call_sid, str(claims["jti"]))
+
+
+class SurveyTokens(CallTokens):
+    """The `call` query parameter of the after-agent survey URLs (<Dial action>, <Enqueue action>, <Gather
+    action>): names the call's conversation and CallSid, lives as long as a call may (Twilio ends calls at 4 h),
+    is not spent (the survey stores one answer per conversation), and is signed with a key of its own."""
+
+    audience, label, ttl_s = "bankassist:twilio-survey", b"bankassist survey token v1", 6 * 3600
+    missing = "no call parameter (the survey URL comes from POST /v1/voice/twiml/next)"

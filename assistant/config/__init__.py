@@ -84,6 +84,14 @@ class Settings(BaseSettings):
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
     identity: IdentitySettings = Field(default_factory=IdentitySettings)
 
+    def __init__(self, **values: Any) -> None:
+        """Keywords name settings or sections (`Settings(voice={"csat": False})`); an old flat name or a typo
+        raises instead of being ignored (environment variables and .env are checked in `_checked`)."""
+        unknown = sorted(k for k in values if not k.startswith("_") and k not in type(self).model_fields)
+        if unknown:
+            raise TypeError(f"no setting {', '.join(unknown)} (docs/settings.md)")
+        super().__init__(**values)
+
     @model_validator(mode="after")
     def _checked(self) -> Settings:
         renamed = old_names_in()

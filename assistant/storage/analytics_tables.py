@@ -62,3 +62,90 @@ class AnalyticsMark(Base):
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     number: Mapped[int | None] = mapped_column(Integer, nullable=True)
     at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+# ---- daily rollups of the dashboard's counts (assistant/analytics/rollups.py): one row per UTC day and group,
+# rebuilt from the raw rows for a day marked dirty (triggers of migration 0014 mark the day of every written
+# message, conversation or ticket); days not rebuilt since their last write are read from the raw rows.
+
+
+class RollupDay(Base):
+    """A day whose rollup rows were rebuilt from the raw rows."""
+
+    __tablename__ = "rollup_days"
+
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)  # "2026-03-02", UTC
+
+
+class RollupDirtyDay(Base):
+    """A day with writes since its rollup rows were rebuilt (marked by triggers)."""
+
+    __tablename__ = "rollup_dirty_days"
+
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+
+
+class RollupReply(Base):
+    """Assistant messages per day, channel and answer route; `low`: of them with intent confidence under 0.45."""
+
+    __tablename__ = "rollup_replies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    day: Mapped[str] = mapped_column(String(10))  # indexed with its groups: migration 0014
+    channel: Mapped[str] = mapped_column(String(16))
+    path: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    n: Mapped[int] = mapped_column(Integer)
+    low: Mapped[int] = mapped_column(Integer)
+
+
+class RollupQuestion(Base):
+    """Customer messages with an intent per day, channel and intent."""
+
+    __tablename__ = "rollup_questions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    day: Mapped[str] = mapped_column(String(10))  # indexed with its groups: migration 0014
+    channel: Mapped[str] = mapped_column(String(16))
+    intent: Mapped[str] = mapped_column(String(64))
+    n: Mapped[int] = mapped_column(Integer)
+
+
+class RollupConversation(Base):
+    """Conversations (with a customer message) per day of creation and channel, and of them handed off."""
+
+    __tablename__ = "rollup_conversations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    day: Mapped[str] = mapped_column(String(10))  # indexed with its groups: migration 0014
+    channel: Mapped[str] = mapped_column(String(16))
+    n: Mapped[int] = mapped_column(Integer)
+    handed: Mapped[int] = mapped_column(Integer)
+
+
+class RollupDocRating(Base):
+    """Rated replies per day, channel and cited document (a reply citing two documents counts for both)."""
+
+    __tablename__ = "rollup_doc_ratings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    day: Mapped[str] = mapped_column(String(10))  # indexed with its groups: migration 0014
+    channel: Mapped[str] = mapped_column(String(16))
+    doc_id: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(500))
+    down: Mapped[int] = mapped_column(Integer)
+    up: Mapped[int] = mapped_column(Integer)
+
+
+class RollupTickets(Base):
+    """Hand-off tickets per day and channel, per agent who claimed them: `groups` JSON [[agent id (None:
+    unclaimed), tickets, abandoned in the queue, waits, handle times], ...] and `durations` the queue waits then
+    handle times of each group in turn (float64, little-endian). The queue figures take quantiles, so the
+    durations are kept, computed once and read without parsing."""
+
+    __tablename__ = "rollup_tickets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    day: Mapped[str] = mapped_column(String(10))  # indexed with its groups: migration 0014
+    channel: Mapped[str] = mapped_column(String(16))
+    groups: Mapped[str] = mapped_column(Text)
+    durations: Mapped[bytes] = mapped_column(LargeBinary)

@@ -113,3 +113,8 @@ def test_the_pipeline_takes_its_section_as_is():
     s = Settings(_env_file=None, answering={"topic_relevance": 0.5}, bank_name="Other Bank")
     p = DialoguePipeline(knowledge=None, generator=None, conversations=None, config=s.answering, bank_name=s.bank_name)
     assert p.cfg is s.answering and p.answerer.cfg is s.answering and "Other Bank" in p.system_prompt()
+
+
+def test_an_unknown_or_old_keyword_is_refused_not_ignored():
+    with pytest.raises(TypeError, match="agent_transfer_number"):
+        Settings(_env_file=None, agent_transfer_number="+15550100")  # now handoff={"agent_transfer_number": ...}

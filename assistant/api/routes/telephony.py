@@ -2,28 +2,32 @@
 
 Point a Twilio number's voice webhook at POST /v1/voice/twiml. The call is connected to
 WS /v1/voice/twilio; when the stream closes Twilio asks /v1/voice/twiml/next what to do:
-transfer to BANK_HANDOFF__AGENT_TRANSFER_NUMBER, queue with hold audio, or hang up.
+transfer to BANK_HANDOFF__AGENT_TRANSFER_NUMBER, queue with hold audio, or hang up. After an agent the caller is asked for
+a keypad rating (telephony_survey.py).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Literal
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, WebSocket
 from fastapi.responses import Response
 
 from assistant.api.capped_body import read_capped
 from assistant.api.deps import ServicesDep, SettingsDep, check_session
-from assistant.api.routes.voice_deps import CallsDep, VoiceDep, call_directory, call_tokens, ready_voice
+from assistant.api.routes.voice_deps import CallsDep, VoiceDep, call_directory, call_tokens, ready_voice, survey_tokens
 from assistant.api.ws_auth import read_auth_token
 from assistant.auth.live import close
+from assistant.channels.call_tokens import BadCallToken
 from assistant.channels.voice_setup import session_config
 from assistant.i18n import t
 from assistant.throttle import CLOSE_LIMITED, Limited, check_new_conversation
 from voice import twilio
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1/voice", tags=["telephony"])
 XML = "application/xml"
 MAX_FORM_BYTES = 64 * 1024  # Twilio's webhook forms are a few hundred bytes
@@ -31,6 +35,11 @@ MAX_FORM_BYTES = 64 * 1024  # Twilio's webhook forms are a few hundred bytes
 
 def _base(request_base: str, settings) -> str:
     return (settings.voice.public_url or request_base).rstrip("/")
+
+
+def base_url(request: Request) -> str:
+    """The public base URL Twilio reaches us at (BANK_VOICE__PUBLIC_URL, else the request's)."""
+    return _base(str(request.base_url), request.app.state.settings)
 
 
 def _ws_url(base: str) -> str:
@@ -45,10 +54,10 @@ def _telephony_on(settings: SettingsDep) -> None:
 TelephonyOn = Depends(_telephony_on)
 
 
-async def _form(request: Request, settings) -> dict[str, str]:
+async def twilio_form(request: Request, settings) -> dict[str, str]:
     """Twilio's form body; with BANK_VOICE__TWILIO_AUTH_TOKEN set, its signature must match."""
     body = await read_capped(request, MAX_FORM_BYTES, "form body too large")
-    params = dict(parse_qsl(body.decode("utf-8", "replace")))
+    params = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))  # Twilio signs empty ones too
     if settings.voice.twilio_auth_token:
         url = _base(str(request.base_url), settings) + request.url.path + (f"?{request.url.query}" if request.url.query else "")
         if not twilio.valid_signature(settings.voice.twilio_auth_token, url, params, request.headers.get("x-twilio-signature")):
@@ -72,25 +81,49 @@ def _stream_refusal(ws: WebSocket, settings) -> str | None:
 @router.post("/twiml", response_class=Response, dependencies=[TelephonyOn])
 async def incoming_call(request: Request, settings: SettingsDep, services: ServicesDep, _: VoiceDep) -> Response:
     """Twilio voice webhook for an incoming call: the call's conversation, and a signed token the stream must show."""
-    params = await _form(request, settings)
+    params = await twilio_form(request, settings)
     cid = await services.conversations.create_async("voice")
     token = call_tokens(request.app).issue(cid, params.get("CallSid", ""))
     base = _base(str(request.base_url), settings)
-    xml = twilio.connect_stream(_ws_url(base) + "/v1/voice/twilio", base + "/v1/voice/twiml/next", {"call_token": token})
+    next_url = _next_url(request, cid, params.get("CallSid", ""))
+    xml = twilio.connect_stream(_ws_url(base) + "/v1/voice/twilio", next_url, {"call_token": token})
     return Response(xml, media_type=XML)
 
 
 @router.post("/twiml/next", response_class=Response, dependencies=[TelephonyOn])
 async def after_stream(request: Request, settings: SettingsDep, calls: CallsDep) -> Response:
     """Twilio's <Connect action>: the stream ended; transfer, queue with hold audio, or hang up."""
-    params = await _form(request, settings)
+    params = await twilio_form(request, settings)
     outcome = await calls.pop(params.get("CallSid", ""))
     if outcome is None or outcome.kind != "transfer":
         return Response(twilio.hangup(), media_type=XML)
+    survey = _after_agent_url(request, params.get("CallSid", ""))
     if settings.handoff.agent_transfer_number:
-        return Response(twilio.dial(settings.handoff.agent_transfer_number), media_type=XML)
-    return Response(twilio.enqueue(settings.voice.hold_queue, _base(str(request.base_url), settings) + "/v1/voice/hold"),
+        return Response(twilio.dial(settings.handoff.agent_transfer_number, action_url=survey), media_type=XML)
+    return Response(twilio.enqueue(settings.voice.hold_queue, base_url(request) + "/v1/voice/hold", survey),
                     media_type=XML)
+
+
+def _next_url(request: Request, conversation_id: str, call_sid: str) -> str:
+    """The <Connect action> URL of a new call: with the survey on, it carries the call's signed `call` parameter."""
+    url = base_url(request) + "/v1/voice/twiml/next"
+    if not request.app.state.settings.voice.csat:
+        return url
+    return url + "?" + urlencode({"call": survey_tokens(request.app).issue(conversation_id, call_sid)})
+
+
+def _after_agent_url(request: Request, call_sid: str) -> str | None:
+    """The action URL of a transfer (<Dial>, <Enqueue>): the survey once the agent leg ends. None when the survey
+    is off or /twiml/next came without a valid `call` parameter (the transfer goes on without the survey)."""
+    token = request.query_params.get("call")
+    if not request.app.state.settings.voice.csat or not token:
+        return None
+    try:
+        survey_tokens(request.app).verify(token, call_sid)
+    except BadCallToken as exc:
+        log.warning("transfer without the after-agent survey: %s", exc)
+        return None
+    return base_url(request) + "/v1/voice/csat?" + urlencode({"call": token})
 
 
 @router.get("/hold", response_class=Response, dependencies=[TelephonyOn])

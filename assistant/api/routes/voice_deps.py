@@ -12,7 +12,7 @@ from assistant.services import Services
 
 if TYPE_CHECKING:
     from assistant.channels.call_directory import CallDirectory
-    from assistant.channels.call_tokens import CallTokens
+    from assistant.channels.call_tokens import CallTokens, SurveyTokens
     from voice.stack import VoiceStack
 
 
@@ -47,6 +47,15 @@ def call_tokens(app: FastAPI) -> CallTokens:
     if getattr(app.state, "voice_call_tokens", None) is None:
         app.state.voice_call_tokens = CallTokens.from_auth_token(app.state.settings.voice.twilio_auth_token)
     return app.state.voice_call_tokens
+
+
+def survey_tokens(app: FastAPI) -> SurveyTokens:
+    """The app's SurveyTokens (keyed by BANK_VOICE__TWILIO_AUTH_TOKEN), made on first use."""
+    from assistant.channels.call_tokens import SurveyTokens
+
+    if getattr(app.state, "voice_survey_tokens", None) is None:
+        app.state.voice_survey_tokens = SurveyTokens.from_auth_token(app.state.settings.voice.twilio_auth_token)
+    return app.state.voice_survey_tokens
 
 
 async def ready_voice(ws: WebSocket) -> tuple[Services, VoiceStack] | None:
