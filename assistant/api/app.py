@@ -230,6 +230,6 @@ def _follow_kb(app: FastAPI) -> None:
     """Other replicas' knowledge-base changes, for as long as the app runs (assistant/kb_sync.py); and
     the quality-inspection worker that scores closed conversations (assistant/qa/service.py)."""
     app.state.kb_follower = asyncio.create_task(app.state.services.kb_admin.follow())
-    qa = getattr(app.state.services, "qa", None)
+    qa = app.state.services.qa
     if qa is not None and app.state.settings.qa.enabled:
         app.state.qa_worker = asyncio.create_task(qa.run_forever())
