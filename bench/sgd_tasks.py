@@ -170,11 +170,14 @@ def main() -> int:
     ap.add_argument("--limit", type=int, default=0, help="dialogues (0: all of the split)")
     ap.add_argument("--json", type=Path, help="write every task's outcome here")
     ap.add_argument("--show-failures", type=int, default=10)
+    ap.add_argument("--dialogues", help="comma-separated dialogue ids to replay (a dev failure read again)")
     args = ap.parse_args()
     if not args.data.exists():
         print(f"no data at {args.data} (../shared/data/sgd)", file=sys.stderr)
         return 2
     dialogues = [d for d in json.loads(args.data.read_text()) if args.split == "all" or split_of(d["dialogue_id"]) == args.split]
+    if args.dialogues:
+        dialogues = [d for d in dialogues if d["dialogue_id"] in set(args.dialogues.split(","))]
     if args.limit:
         dialogues = dialogues[: args.limit]
 
