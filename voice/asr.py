@@ -20,6 +20,8 @@ from typing import Literal, Protocol
 
 import numpy as np
 
+from voice.whisper_decode import DecodeGuard, decode
+
 RATE = 16000
 
 BANKING_PROMPT = (
@@ -105,12 +107,19 @@ def _join_whisper_base(target: Path) -> Path:
 
 
 class WhisperASR:
-    """faster-whisper on CPU, int8, one thread; greedy decoding by default (see the bench)."""
+    """faster-whisper on CPU, int8, one thread; greedy decoding by default (see the bench).
+
+    `lead_s` of silence is put before the audio: Whisper drops a first word that starts at the
+    window's first frame ("Please enter ..." heard as "enter ..."). `guard` holds Whisper's own
+    loop and silence rules (voice/whisper_decode.py); None decodes once, unguarded.
+    """
 
     def __init__(
         self, model_dir: Path, *, compute_type: str = "int8", threads: int = 1, beam_size: int = 1,
         language: str | None = "en", initial_prompt: str | None = BANKING_PROMPT,
         window: Literal["fit", "full"] = "fit", fit_pad_s: float = 1.0, fit_min_s: float = 8.0, name: str | None = None,
+        lead_s: float = 0.0, timestamps: bool = False, guard: DecodeGuard | None = None,
+        condition_on_previous_text: bool = False,
     ) -> None:
         from faster_whisper import WhisperModel
 
@@ -119,6 +128,8 @@ class WhisperASR:
         self.name = f"whisper:{name or Path(model_dir).name}"
         self.beam_size, self.initial_prompt, self.window = beam_size, initial_prompt, window
         self.fit_pad_s, self.fit_min_s = fit_pad_s, fit_min_s
+        self.lead_s, self.timestamps, self.guard = lead_s, timestamps, guard
+        self.condition_on_previous_text = condition_on_previous_text
         self.language = language if self.multilingual else "en"
 
     def transcribe(self, audio: np.ndarray, *, language: str | None = None) -> Transcript:
@@ -128,16 +139,22 @@ class WhisperASR:
         lang = language or self.language
         if duration < 0.1:
             return Transcript("", lang or "en", duration, time.perf_counter() - t0)
-        if self.window == "full" or duration + self.fit_pad_s > 28.0:
+        if self.lead_s > 0:
+            audio = np.concatenate([np.zeros(int(self.lead_s * RATE), np.float32), audio])
+        if self.window == "full" or len(audio) / RATE + self.fit_pad_s > 28.0:
             text, lang, nsp, lp = self._full(audio, lang)
         else:
             text, lang, nsp, lp = self._fit(audio, lang)
         return Transcript(text, lang, round(duration, 3), round(time.perf_counter() - t0, 3), round(nsp, 3), round(lp, 3))
 
     def _full(self, audio: np.ndarray, lang: str | None) -> tuple[str, str, float, float]:
+        g = self.guard or DecodeGuard()  # faster-whisper's own defaults
         segments, info = self._model.transcribe(
             audio, language=lang, beam_size=self.beam_size, initial_prompt=self.initial_prompt,
-            without_timestamps=True, condition_on_previous_text=False, vad_filter=False,
+            without_timestamps=not self.timestamps, condition_on_previous_text=self.condition_on_previous_text,
+            vad_filter=False, temperature=list(g.temperatures), best_of=g.best_of,
+            compression_ratio_threshold=g.compression_ratio_threshold, log_prob_threshold=g.log_prob_threshold,
+            no_speech_threshold=g.no_speech_threshold,
         )
         segs = list(segments)
         text = " ".join(s.text.strip() for s in segs if s.no_speech_prob < 0.6 or s.avg_logprob > -1.0).strip()
@@ -160,20 +177,23 @@ class WhisperASR:
             lang = m.model.detect_language(enc)[0][0][0][2:-2]
         tok = Tokenizer(m.hf_tokenizer, self.multilingual, task="transcribe", language=lang or "en")
         previous = tok.encode(" " + self.initial_prompt.strip()) if self.initial_prompt else []
-        prompt = m.get_prompt(tok, previous, without_timestamps=True)
-        # Bound the output by the audio's length (fast speech is ~4 tokens a second): on a short
-        # window Whisper may repeat the utterance instead of ending it; _cut_loop keeps one copy.
-        max_new = int(min(m.max_length - len(prompt) - 1, 10 + 6 * len(audio) / RATE))
-        res = m.model.generate(
-            enc, [prompt], beam_size=self.beam_size, max_length=len(prompt) + max_new, return_scores=True,
-            return_no_speech_prob=True, suppress_blank=True,
-            suppress_tokens=list(get_suppressed_tokens(tok, [-1])), no_repeat_ngram_size=0, repetition_penalty=1.0,
-        )[0]
-        ids = _cut_loop([t for t in res.sequences_ids[0] if t < tok.eot])
-        logprob = res.scores[0] if res.scores else 0.0
-        if res.no_speech_prob > 0.6 and logprob < -1.0:  # Whisper's own silence rule
-            return "", lang or "en", res.no_speech_prob, logprob
-        return tok.decode(ids).strip(), lang or "en", res.no_speech_prob, logprob
+        prompt = m.get_prompt(tok, previous, without_timestamps=not self.timestamps)
+        # Bound the output by the audio's length (fast speech is ~4 tokens a second, timestamps add
+        # about one a second): a loop that the guard lets through stays short.
+        max_new = int(min(m.max_length - len(prompt) - 1, 10 + (7 if self.timestamps else 6) * len(audio) / RATE))
+        generate = {"suppress_blank": True, "suppress_tokens": list(get_suppressed_tokens(tok, [-1])),
+                    **({"max_initial_timestamp_index": 50} if self.timestamps else {})}
+        if self.guard is None:
+            res = m.model.generate(enc, [prompt], beam_size=self.beam_size, max_length=len(prompt) + max_new,
+                                   return_scores=True, return_no_speech_prob=True, **generate)[0]
+            ids = _cut_loop([t for t in res.sequences_ids[0] if t < tok.eot])
+            logprob = res.scores[0] if res.scores else 0.0
+            if res.no_speech_prob > 0.6 and logprob < -1.0:  # Whisper's own silence rule
+                return "", lang or "en", res.no_speech_prob, logprob
+            return tok.decode(ids).strip(), lang or "en", res.no_speech_prob, logprob
+        d = decode(m.model, enc, prompt, eot=tok.eot, decode_text=tok.decode, beam_size=self.beam_size,
+                   max_length=len(prompt) + max_new, guard=self.guard, **generate)
+        return tok.decode(_cut_loop(d.ids)).strip(), lang or "en", d.no_speech_prob, d.avg_logprob
 
 
 def _cut_loop(ids: list[int], min_period: int = 4) -> list[int]:
