@@ -53,8 +53,13 @@ QUESTIONS = [
 ]
 
 
+# Written forms that are the same spoken word ("Mr." is "mister").
+SAME_WORD = {"mr": "mister", "mrs": "missus", "ok": "okay", "dr": "doctor"}
+
+
 def words(text: str) -> list[str]:
-    return re.sub(r"[^a-z' ]+", " ", normalize_for_speech(text).lower().replace("-", " ")).split()
+    ws = re.sub(r"[^a-z' ]+", " ", normalize_for_speech(text).lower().replace("-", " ")).split()
+    return [SAME_WORD.get(w, w) for w in ws]
 
 
 def edit_distance(ref: list[str], hyp: list[str]) -> int:

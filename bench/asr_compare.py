@@ -35,10 +35,18 @@ def score(ref: str, hyp: str) -> dict[str, int]:
 
 
 def _asr_options(spec: str) -> dict[str, Any]:
+    """"window=full,beam_size=5,initial_prompt=none,guard=on" -> WhisperASR keyword arguments."""
+    from voice.whisper_decode import DecodeGuard
+
     out: dict[str, Any] = {}
     for item in filter(None, spec.split(",")):
         key, _, value = item.partition("=")
-        out[key] = None if value.lower() == "none" else int(value) if value.isdigit() else float(value) if value.replace(".", "", 1).isdigit() else value
+        if key == "guard":
+            out[key] = DecodeGuard() if value == "on" else None
+        elif value.lower() == "none":
+            out[key] = None
+        else:
+            out[key] = int(value) if value.isdigit() else float(value) if value.replace(".", "", 1).isdigit() else value
     return out
 
 
