@@ -53,13 +53,17 @@ QUESTIONS = [
 ]
 
 
-# Written forms that are the same spoken word ("Mr." is "mister").
-SAME_WORD = {"mr": "mister", "mrs": "missus", "ok": "okay", "dr": "doctor"}
+# Written forms of the same spoken words ("Mr." is "mister", "I'm" is "I am", "*" is "star").
+SAME_WORDS = {"mr": "mister", "mrs": "missus", "ok": "okay", "dr": "doctor", "i'm": "i am", "you're": "you are",
+              "we're": "we are", "they're": "they are", "it's": "it is", "that's": "that is", "there's": "there is",
+              "what's": "what is", "let's": "let us", "i'll": "i will", "you'll": "you will", "we'll": "we will",
+              "i've": "i have", "you've": "you have", "don't": "do not", "doesn't": "does not", "isn't": "is not",
+              "can't": "cannot", "won't": "will not", "touchtone": "touch tone"}
 
 
 def words(text: str) -> list[str]:
-    ws = re.sub(r"[^a-z' ]+", " ", normalize_for_speech(text).lower().replace("-", " ")).split()
-    return [SAME_WORD.get(w, w) for w in ws]
+    text = normalize_for_speech(text.replace("*", " star ").replace("#", " pound ")).lower().replace("-", " ")
+    return " ".join(SAME_WORDS.get(w, w) for w in re.sub(r"[^a-z' ]+", " ", text).split()).split()
 
 
 def edit_distance(ref: list[str], hyp: list[str]) -> int:

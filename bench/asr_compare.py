@@ -36,12 +36,12 @@ def score(ref: str, hyp: str) -> dict[str, int]:
 
 def _asr_options(spec: str) -> dict[str, Any]:
     """"window=full,beam_size=5,initial_prompt=none,guard=on" -> WhisperASR keyword arguments."""
-    from voice.whisper_decode import DecodeGuard
-
     out: dict[str, Any] = {}
     for item in filter(None, spec.split(",")):
         key, _, value = item.partition("=")
         if key == "guard":
+            from voice.whisper_decode import DecodeGuard
+
             out[key] = DecodeGuard() if value == "on" else None
         elif value.lower() == "none":
             out[key] = None
@@ -94,3 +94,20 @@ def _run_set(path: str, run: Any, clips: list[Clip], dump: list[dict[str, Any]])
         print("no clips", file=sys.stderr)
     return {"clips": len(clips), "audio_s": round(audio_s, 1), "rtf": round(proc_s / max(audio_s, 1e-9), 4),
             "wer": round(totals["errors"] / max(1, totals["words"]), 4), **totals}
+
+
+def rescore(dump_file: str) -> None:
+    """Score a --dump file again (after a change to the word normaliser): WER per path and set prefix, dev/holdout."""
+    rows = json.loads(Path(dump_file).read_text())
+    groups: dict[tuple[str, str], list[int]] = {}
+    for d in rows:
+        s = score(d["ref"], d["hyp"])
+        g = groups.setdefault((d["path"], d["clip"].split("/")[0]), [0, 0, 0, 0])
+        g[0], g[1], g[2], g[3] = g[0] + s["errors"], g[1] + s["words"], g[2] + s["loop"], g[3] + s["cut_start"]
+    for (path, kind), (e, n, lp, cut) in sorted(groups.items()):
+        print(f"{path:5s} {kind:9s} WER={e / max(1, n):.3f} words={n} loops={lp} cut_start={cut}")
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    rescore(sys.argv[1])

@@ -28,6 +28,7 @@ ASTERISK_DOC = Path("/usr/share/doc/asterisk-core-sounds-en/core-sounds-en.txt.g
 ASTERISK_SOUNDS = Path("/usr/share/asterisk/sounds/en_US_f_Allison")
 SPHINX = Path("/usr/share/pocketsphinx/test/data")
 HOLDOUT_PERCENT = 30
+MAX_CALL_S = 45.0  # under POST /v1/asr's 60 s limit
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,8 @@ def asterisk(n: int) -> list[Clip]:
         wav = ASTERISK_SOUNDS / f"{m.group(1)}.wav"
         if wav.exists():
             pcm, rate = sf.read(wav, dtype="float32")
+            if len(pcm) > MAX_CALL_S * rate:
+                continue  # a 73 s monologue is no caller's turn (and POST /v1/asr stops at 60 s)
             out.append(_clip(f"asterisk/{m.group(1)}", m.group(2), pcm, rate, "asterisk"))
         if len(out) >= n:
             break
@@ -103,7 +106,7 @@ def sphinx() -> list[Clip]:
 
 
 def calls(first: list[Clip], second: list[Clip], n: int, seed: int, holdout: bool) -> list[Clip]:
-    """Two speakers taking turns: 3-5 prompts, pauses of 0.5-1.5 s, 0.3-1 s of line silence at the ends, 8 kHz.
+    """Two speakers taking turns: 3-5 prompts (at most 45 s), pauses of 0.5-1.5 s, 0.3-1 s of line silence at the ends, 8 kHz.
 
     The two speakers alternate; consecutive calls reuse recordings in a new order.
     """
@@ -117,6 +120,8 @@ def calls(first: list[Clip], second: list[Clip], n: int, seed: int, holdout: boo
         for t in range(turns):
             pool = first if t % 2 == 0 else second
             clip = pool[int(rng.integers(len(pool)))]
+            if texts and sum(map(len, parts)) / 8000 + len(clip.audio) / clip.rate > MAX_CALL_S:
+                break
             parts.append(resample(clip.audio, clip.rate, 8000).astype(np.float32))
             parts.append(np.zeros(int(rng.uniform(0.5, 1.5) * 8000), np.float32))
             texts.append(clip.text)

@@ -119,7 +119,7 @@ class WhisperASR:
         language: str | None = "en", initial_prompt: str | None = BANKING_PROMPT,
         window: Literal["fit", "full"] = "fit", fit_pad_s: float = 1.0, fit_min_s: float = 8.0, name: str | None = None,
         lead_s: float = 0.0, timestamps: bool = False, guard: DecodeGuard | None = None,
-        condition_on_previous_text: bool = False,
+        condition_on_previous_text: bool = False, fit_max_s: float = 28.0,
     ) -> None:
         from faster_whisper import WhisperModel
 
@@ -129,7 +129,7 @@ class WhisperASR:
         self.beam_size, self.initial_prompt, self.window = beam_size, initial_prompt, window
         self.fit_pad_s, self.fit_min_s = fit_pad_s, fit_min_s
         self.lead_s, self.timestamps, self.guard = lead_s, timestamps, guard
-        self.condition_on_previous_text = condition_on_previous_text
+        self.condition_on_previous_text, self.fit_max_s = condition_on_previous_text, min(fit_max_s, 28.0)
         self.language = language if self.multilingual else "en"
 
     def transcribe(self, audio: np.ndarray, *, language: str | None = None) -> Transcript:
@@ -141,7 +141,7 @@ class WhisperASR:
             return Transcript("", lang or "en", duration, time.perf_counter() - t0)
         if self.lead_s > 0:
             audio = np.concatenate([np.zeros(int(self.lead_s * RATE), np.float32), audio])
-        if self.window == "full" or len(audio) / RATE + self.fit_pad_s > 28.0:
+        if self.window == "full" or len(audio) / RATE > self.fit_max_s:
             text, lang, nsp, lp = self._full(audio, lang)
         else:
             text, lang, nsp, lp = self._fit(audio, lang)
@@ -151,7 +151,7 @@ class WhisperASR:
         g = self.guard or DecodeGuard()  # faster-whisper's own defaults
         segments, info = self._model.transcribe(
             audio, language=lang, beam_size=self.beam_size, initial_prompt=self.initial_prompt,
-            without_timestamps=not self.timestamps, condition_on_previous_text=self.condition_on_previous_text,
+            without_timestamps=False, condition_on_previous_text=self.condition_on_previous_text,
             vad_filter=False, temperature=list(g.temperatures), best_of=g.best_of,
             compression_ratio_threshold=g.compression_ratio_threshold, log_prob_threshold=g.log_prob_threshold,
             no_speech_threshold=g.no_speech_threshold,
