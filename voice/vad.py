@@ -78,10 +78,11 @@ class TurnConfig:
     # A turn's audio starts where soft speech began, not where the start threshold was crossed:
     # on 8 kHz phone audio Silero may score a quiet first phrase 0.2-0.4 ("eight of spades" before
     # "four of clubs" at 0.7). Windows >= soft_threshold within `lookback_ms` before the start, with
-    # gaps of at most `lookback_gap_ms`, join the turn (then `pre_roll_ms` more before them).
+    # gaps shorter than a turn's end (`lookback_gap_ms`, as `end_silence_ms`), join the turn (then
+    # `pre_roll_ms` more before them).
     soft_threshold: float = 0.15
     lookback_ms: int = 1500
-    lookback_gap_ms: int = 320
+    lookback_gap_ms: int = 480
     max_turn_s: float = 20.0  # a turn this long is cut and transcribed
 
 

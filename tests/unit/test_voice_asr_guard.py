@@ -53,6 +53,15 @@ def test_a_looping_decode_falls_back_to_a_higher_temperature():
     assert out.ids == THANKS and out.temperature == 0.2 and d.asked == [0.0, 0.2]
 
 
+def test_a_decode_that_runs_to_the_length_bound_is_a_loop_even_said_only_twice():
+    twice = [21, 22, 23, 24] * 2
+    d = _Decoder({t: (list(range(100, 198)), -0.1, 0.01) if t < 0.6 else (twice, -0.2, 0.01) for t in DecodeGuard().temperatures})
+    out = _decode(d)  # max_length 100 - a 2-token prompt: 98 tokens is the bound
+    assert out.ids == twice and d.asked == [0.0, 0.2, 0.4, 0.6]
+    stuck = _Decoder({t: (twice * 12 + [21, 22], -0.1, 0.01) for t in DecodeGuard().temperatures})
+    assert _decode(stuck).ids == [21, 22, 23, 24]
+
+
 def test_when_every_temperature_loops_the_best_decode_is_kept_with_its_loop_cut():
     d = _Decoder({t: (THANKS * 4, -0.1 - t, 0.01) for t in DecodeGuard().temperatures})
     out = _decode(d)
@@ -75,3 +84,32 @@ def test_improbable_speech_is_retried_and_the_most_probable_attempt_wins():
     script = {t: ([30 + int(10 * t)], -2.0 + t / 10, 0.1) for t in DecodeGuard().temperatures}
     out = _decode(_Decoder(script))
     assert out.ids == [40] and out.temperature == 1.0  # every attempt stayed under -1.0; the best is kept
+
+
+def test_real_whisper_on_short_and_multi_sentence_speech_neither_loops_nor_stops_early():
+    """Piper speech through the production WhisperASR: a short prompt once, and every sentence of a longer clip."""
+    import numpy as np
+    import pytest
+
+    pytest.importorskip("faster_whisper")
+    pytest.importorskip("piper")
+    from pathlib import Path
+
+    from voice.asr import WhisperASR, resolve_whisper
+    from voice.audio import resample
+    from voice.tts import PiperTTS, packaged_piper_voice
+
+    tts = PiperTTS(*packaged_piper_voice())
+    asr = WhisperASR(resolve_whisper("tiny.en", Path("/nonexistent")))
+
+    def speak(text):
+        s = tts.synthesize_all(text)
+        return resample(s.pcm16.astype(np.float32) / 32768, s.sample_rate, 16000)
+
+    short = asr.transcribe(speak("Thank you.")).text.lower()
+    assert short.count("thank") == 1, short
+    gap = np.zeros(16000, np.float32)
+    parts = ["Please enter your account number.", "Thank you.", "What is the monthly fee?", "Goodbye."]
+    audio = np.concatenate([x for p in parts for x in (speak(p), gap)])
+    text = asr.transcribe(audio).text.lower()
+    assert all(w in text for w in ("account", "thank", "fee", "goodbye")), text
