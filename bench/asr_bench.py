@@ -1,21 +1,25 @@
 """ASR figures: real-time factor (one core) and WER, on generated clips and on real recorded speech.
 
     .venv/bin/python bench/asr_bench.py [--asterisk N] [--models tiny.en,base] [--json out.json]
+    taskset -c 1 .venv/bin/python bench/asr_bench.py --paths plain,route,phone [--holdout] [--asr window=full]
 
 Generated: banking questions spoken by Piper (22.05 kHz -> 16 kHz, and through the phone
-path: 8 kHz mu-law). Real: Asterisk's English prompts (Allison Smith, 8 kHz WAV) with the
-transcripts in core-sounds-en.txt.gz; `apt-get install -y asterisk-core-sounds-en-wav`
-(the bench installs it when it can). WER is computed after speech normalisation of both
-sides ("$10" and "ten dollars" are the same words).
+path: 8 kHz mu-law). Real (bench/asr_real.py): Asterisk's English prompts, CMU Sphinx test
+recordings (LibriVox read speech and two other speakers), and two-speaker calls built from
+them; the Debian packages are installed when apt can. WER is computed after speech
+normalisation of both sides ("$10" and "ten dollars" are the same words).
+
+`--paths` hears each real recording three ways (bench/asr_paths.py): faster-whisper as shipped
+(beam 5, no VAD), through POST /v1/asr, and through the phone path (mu-law, VAD turns), with
+the production WhisperASR settings or those given by `--asr key=value,...`. It scores the dev
+part (about 70 %); `--holdout` scores the held-out part instead: run it once, at the end.
 """
 
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import re
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -49,8 +53,17 @@ QUESTIONS = [
 ]
 
 
+# Written forms of the same spoken words ("Mr." is "mister", "I'm" is "I am", "*" is "star").
+SAME_WORDS = {"mr": "mister", "mrs": "missus", "ok": "okay", "dr": "doctor", "i'm": "i am", "you're": "you are",
+              "we're": "we are", "they're": "they are", "it's": "it is", "that's": "that is", "there's": "there is",
+              "what's": "what is", "let's": "let us", "i'll": "i will", "you'll": "you will", "we'll": "we will",
+              "i've": "i have", "you've": "you have", "don't": "do not", "doesn't": "does not", "isn't": "is not",
+              "can't": "cannot", "won't": "will not", "touchtone": "touch tone"}
+
+
 def words(text: str) -> list[str]:
-    return re.sub(r"[^a-z' ]+", " ", normalize_for_speech(text).lower().replace("-", " ")).split()
+    text = normalize_for_speech(text.replace("*", " star ").replace("#", " pound ")).lower().replace("-", " ")
+    return " ".join(SAME_WORDS.get(w, w) for w in re.sub(r"[^a-z' ]+", " ", text).split()).split()
 
 
 def edit_distance(ref: list[str], hyp: list[str]) -> int:
@@ -60,32 +73,6 @@ def edit_distance(ref: list[str], hyp: list[str]) -> int:
         for j, h in enumerate(hyp, 1):
             prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (r != h))
     return row[-1]
-
-
-def asterisk_clips(n: int) -> list[tuple[str, np.ndarray]]:
-    doc = Path("/usr/share/doc/asterisk-core-sounds-en/core-sounds-en.txt.gz")
-    sounds = Path("/usr/share/asterisk/sounds/en_US_f_Allison")
-    if not doc.exists():
-        subprocess.run(["apt-get", "install", "-y", "-qq", "asterisk-core-sounds-en-wav"], capture_output=True)
-    if not doc.exists():
-        print("asterisk-core-sounds-en-wav not installed: skipping real speech", file=sys.stderr)
-        return []
-    import soundfile as sf
-
-    out = []
-    with gzip.open(doc, "rt", errors="replace") as fh:
-        lines = fh.read().splitlines()
-    for line in lines:
-        m = re.match(r"^([\w-]+): (.+)$", line.strip())
-        if not m or "[" in m.group(2) or len(m.group(2).split()) < 3:
-            continue  # tones and one-word prompts say little about WER
-        wav = sounds / f"{m.group(1)}.wav"
-        if wav.exists():
-            pcm, rate = sf.read(wav, dtype="float32")
-            out.append((m.group(2), resample(pcm, rate, 16000)))
-        if len(out) >= n:
-            break
-    return out
 
 
 def generated_clips(phone: bool) -> list[tuple[str, np.ndarray]]:
@@ -125,12 +112,23 @@ def main() -> int:
     ap.add_argument("--asterisk", type=int, default=120, help="how many Asterisk prompts")
     ap.add_argument("--models", default="tiny.en,base")
     ap.add_argument("--json")
+    ap.add_argument("--paths", help="plain,route,phone: real recordings heard three ways")
+    ap.add_argument("--calls", type=int, default=14, help="two-speaker calls built for dev (and 30/70 of that for holdout)")
+    ap.add_argument("--holdout", action="store_true", help="score the held-out 30 %% (once, at the end)")
+    ap.add_argument("--asr", default="", help="WhisperASR keyword options for route and phone, e.g. window=full,beam_size=5")
+    ap.add_argument("--dump", help="write every transcript to this JSON file")
     args = ap.parse_args()
     from voice.asr import WhisperASR, resolve_whisper
 
     cache = Path.home() / ".cache" / "bankassist" / "models"
+    if args.paths:
+        from bench.asr_compare import compare
+
+        return compare(args)
+    from bench.asr_real import asterisk
+
     sets = {"generated-16k": generated_clips(False), "generated-phone-8k": generated_clips(True),
-            "asterisk-8k-real": asterisk_clips(args.asterisk)}
+            "asterisk-8k-real": [(c.text, resample(c.audio, c.rate, 16000)) for c in asterisk(args.asterisk)]}
     results = []
     configs = [("fit", 1, True), ("full", 1, True), ("fit", 1, False), ("fit", 5, True)]
     for model in args.models.split(","):

