@@ -17,7 +17,7 @@ from assistant.core.grounding import check_reply, cite, declines, extractive_ans
 from assistant.core.guardrails import leaks_system_prompt, sanitize_passage
 from assistant.core.outgoing import DEFAULT_LINK_DOMAINS, HOLD, unsafe_sentence
 from assistant.core.questions import asks_for_figure, asks_meaning, asks_yes_no
-from assistant.core.rewrite import is_follow_up, refers_back, rewrite_query, with_previous
+from assistant.core.rewrite import refers_back, rewrite_query, subject_of, with_previous
 from assistant.llm import ChatMessage, GenerationError, GenerationRequest, Generator, prompts
 from knowledge_base import FaqMatch, Passage
 from knowledge_base.figures import NUMBER_WORDS, figures
@@ -104,7 +104,7 @@ class Answerer:
 
     def faq_reply(self, cid: str, text: str, faqs: list[FaqMatch], previous: list[str], intent: IntentInfo | None) -> Reply | None:
         """A known question answered with its approved text, without the LLM."""
-        if not faqs or faqs[0].score < self.cfg.faq_threshold or (previous and is_follow_up(text)):
+        if not faqs or faqs[0].score < self.cfg.faq_threshold or rewrite_query(text, previous) != text:
             return None
         top = faqs[0].entry
         answer = " ".join(sanitize_passage(top.answer, self.cfg.link_domains).split())  # an approved text can be poisoned too
@@ -123,7 +123,7 @@ class Answerer:
         if query == text and previous and (refers_back(text) or self._on_topic(text, vector, passages, topic)):
             # Read together, any question scores higher, so only a clear gain counts
             # (docs/decisions/0003-follow-up-queries.md).
-            joined = with_previous(text, previous[-1])
+            joined = with_previous(text, subject_of(previous) or previous[-1])
             jvec = await self.kb.aembed(joined)
             alt = await asyncio.to_thread(self.kb.search, joined, self.cfg.retrieval_k, None, jvec)
             if _best(alt) > _best(passages) + self.cfg.follow_up_margin:
