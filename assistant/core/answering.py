@@ -17,7 +17,8 @@ from assistant.core.grounding import check_reply, cite, declines, extractive_ans
 from assistant.core.guardrails import leaks_system_prompt, sanitize_passage
 from assistant.core.outgoing import DEFAULT_LINK_DOMAINS, HOLD, unsafe_sentence
 from assistant.core.questions import asks_for_figure, asks_meaning, asks_yes_no
-from assistant.core.rewrite import refers_back, rewrite_query, subject_of, with_previous
+from assistant.core.rewrite import refers_back, rewrite_query, subject_of, swaps_subject, with_previous
+from assistant.core.subjects import names_nothing
 from assistant.llm import ChatMessage, GenerationError, GenerationRequest, Generator, prompts
 from knowledge_base import FaqMatch, Passage
 from knowledge_base.figures import NUMBER_WORDS, figures
@@ -70,6 +71,10 @@ class Retrieval:
     passages: list[Passage]  # relevant ones only, best first (a follow-up's `topic` passages lead)
     faqs: list[FaqMatch]
     topic: tuple[str, ...] = ()  # documents the last reply cited that this follow-up stayed with
+    # The conversation vouches for the message's scope: it names nothing ("why?"), swaps the subject
+    # ("and for savings?"), or the last reply's documents answer to its own words. "Book me some
+    # tickets there" read with a question about wires is still judged on its own words.
+    vouched: bool = False
 
     @property
     def best_score(self) -> float:
@@ -77,8 +82,8 @@ class Retrieval:
 
     @property
     def leans_on_history(self) -> bool:
-        """The query was read with an earlier question (`rewrite_query` or `refers_back`)."""
-        return self.query != self.text
+        """The query was read with an earlier question (`rewrite_query` or `refers_back`) that vouches for it."""
+        return self.query != self.text and self.vouched
 
 
 class _GuardTripped(Exception):
@@ -129,10 +134,12 @@ class Answerer:
             if _best(alt) > _best(passages) + self.cfg.follow_up_margin:
                 query, qvec, passages = joined, jvec, alt
         kept: tuple[str, ...] = ()
-        if query != text and topic:
+        swap = swaps_subject(text)
+        if query != text and topic and not swap:
             passages, kept = await asyncio.to_thread(self._stay_on_topic, passages, topic, qvec)
+        vouched = query != text and (swap or names_nothing(text) or self._answers_to(topic, vector))
         relevant = [self._clean(p) for p in passages if p.score >= self.cfg.min_relevance]
-        return Retrieval(text, query, relevant, faqs, kept)
+        return Retrieval(text, query, relevant, faqs, kept, vouched)
 
     def _clean(self, p: Passage) -> Passage:
         """The passage without what its document planted (assistant/core/guardrails.py): in its text, its
@@ -147,7 +154,11 @@ class Answerer:
         may still continue the conversation: it does when the last reply's documents answer to it."""
         if not topic or len(text.split()) > self.cfg.topic_words or _best(alone) >= self.cfg.scope_override_relevance:
             return False  # "how long is the draw period on a heloc" stands on its own
-        return _best(self._topic_passages(topic, vector)) >= self.cfg.topic_relevance
+        return self._answers_to(topic, vector)
+
+    def _answers_to(self, topic: tuple[str, ...], vector: np.ndarray) -> bool:
+        """The last reply's documents answer to the message's own words."""
+        return bool(topic) and _best(self._topic_passages(topic, vector)) >= self.cfg.topic_relevance
 
     def _topic_passages(self, topic: tuple[str, ...], vector: np.ndarray) -> list[Passage]:
         return [p for d in topic for p in self.kb.document_passages(d, vector)]

@@ -44,6 +44,15 @@ def is_follow_up(text: str) -> bool:
     return len(words) <= 6 and bool(_PRONOUN.search(text))
 
 
+def swaps_subject(text: str) -> bool:
+    """A lead-in and a new subject in a few words ("and for savings?", "is it the same for a car loan?"):
+    the attribute is the conversation's, the subject is not, so the last reply's documents must not lead."""
+    if not _LEADIN.match(text):
+        return False
+    rest = _LEADIN.sub("", text).strip(" ?.!")
+    return 0 < len(rest.split()) <= SUBJECT_WORDS and bool(own_words(rest))
+
+
 def refers_back(text: str) -> bool:
     """A message that may lean on the conversation ("what if i only noticed it missing after a
     couple of weeks?"), though too long for `is_follow_up`'s rewrite: retrieval tries it
