@@ -17,7 +17,7 @@ from assistant.core.grounding import check_reply, cite, declines, extractive_ans
 from assistant.core.guardrails import leaks_system_prompt, sanitize_passage
 from assistant.core.outgoing import DEFAULT_LINK_DOMAINS, HOLD, unsafe_sentence
 from assistant.core.questions import asks_for_figure, asks_meaning, asks_yes_no
-from assistant.core.rewrite import refers_back, rewrite_query, subject_of, swaps_subject, with_previous
+from assistant.core.rewrite import continues, refers_back, rewrite_query, subject_of, swaps_subject, with_previous
 from assistant.core.subjects import names_nothing
 from assistant.llm import ChatMessage, GenerationError, GenerationRequest, Generator, prompts
 from knowledge_base import FaqMatch, Passage
@@ -71,10 +71,6 @@ class Retrieval:
     passages: list[Passage]  # relevant ones only, best first (a follow-up's `topic` passages lead)
     faqs: list[FaqMatch]
     topic: tuple[str, ...] = ()  # documents the last reply cited that this follow-up stayed with
-    # The conversation vouches for the message's scope: it names nothing ("why?"), swaps the subject
-    # ("and for savings?"), or the last reply's documents answer to its own words. "Book me some
-    # tickets there" read with a question about wires is still judged on its own words.
-    vouched: bool = False
 
     @property
     def best_score(self) -> float:
@@ -82,8 +78,8 @@ class Retrieval:
 
     @property
     def leans_on_history(self) -> bool:
-        """The query was read with an earlier question (`rewrite_query` or `refers_back`) that vouches for it."""
-        return self.query != self.text and self.vouched
+        """The query was read with an earlier question (`rewrite_query` or `refers_back`)."""
+        return self.query != self.text
 
 
 class _GuardTripped(Exception):
@@ -125,6 +121,7 @@ class Answerer:
         query = rewrite_query(text, previous)
         qvec = vector if query == text else await self.kb.aembed(query)
         passages = await asyncio.to_thread(self.kb.search, query, self.cfg.retrieval_k, None, qvec)
+        alone = passages if query == text else None
         if query == text and previous and (refers_back(text) or self._on_topic(text, vector, passages, topic)):
             # Read together, any question scores higher, so only a clear gain counts
             # (docs/decisions/0003-follow-up-queries.md).
@@ -133,13 +130,18 @@ class Answerer:
             alt = await asyncio.to_thread(self.kb.search, joined, self.cfg.retrieval_k, None, jvec)
             if _best(alt) > _best(passages) + self.cfg.follow_up_margin:
                 query, qvec, passages = joined, jvec, alt
-        kept: tuple[str, ...] = ()
         swap = swaps_subject(text)
-        if query != text and topic and not swap:
+        if query != text and not (swap or continues(text) or names_nothing(text)
+                                  or self._answers_to(topic or _doc_ids(passages[:1]), vector)):
+            # "book me some tickets there" after a question about wires names a subject of its own, which
+            # the conversation's documents say nothing of: its own words decide (and its scope)
+            query, qvec = text, vector
+            passages = alone or await asyncio.to_thread(self.kb.search, text, self.cfg.retrieval_k, None, vector)
+        kept: tuple[str, ...] = ()
+        if query != text and topic and not swap:  # a swap names a new subject: the old documents do not lead
             passages, kept = await asyncio.to_thread(self._stay_on_topic, passages, topic, qvec)
-        vouched = query != text and (swap or names_nothing(text) or self._answers_to(topic, vector))
         relevant = [self._clean(p) for p in passages if p.score >= self.cfg.min_relevance]
-        return Retrieval(text, query, relevant, faqs, kept, vouched)
+        return Retrieval(text, query, relevant, faqs, kept)
 
     def _clean(self, p: Passage) -> Passage:
         """The passage without what its document planted (assistant/core/guardrails.py): in its text, its

@@ -53,6 +53,11 @@ def swaps_subject(text: str) -> bool:
     return 0 < len(rest.split()) <= SUBJECT_WORDS and bool(own_words(rest))
 
 
+def continues(text: str) -> bool:
+    """A message that opens by continuing the last one: "and ...", "so what if ...", "ok and once i ask, ..."."""
+    return bool(_CONTINUING.match(text))
+
+
 def refers_back(text: str) -> bool:
     """A message that may lean on the conversation ("what if i only noticed it missing after a
     couple of weeks?"), though too long for `is_follow_up`'s rewrite: retrieval tries it
