@@ -136,7 +136,7 @@ class Answerer:
             # "book me some tickets there" after a question about wires names a subject of its own, which
             # the conversation's documents say nothing of: its own words decide (and its scope)
             query, qvec = text, vector
-            passages = alone or await asyncio.to_thread(self.kb.search, text, self.cfg.retrieval_k, None, vector)
+            passages = alone if alone is not None else await asyncio.to_thread(self.kb.search, text, self.cfg.retrieval_k, None, vector)
         kept: tuple[str, ...] = ()
         if query != text and topic and not swap:  # a swap names a new subject: the old documents do not lead
             passages, kept = await asyncio.to_thread(self._stay_on_topic, passages, topic, qvec)
