@@ -18,7 +18,7 @@ from assistant.core.guardrails import leaks_system_prompt, sanitize_passage
 from assistant.core.outgoing import DEFAULT_LINK_DOMAINS, HOLD, unsafe_sentence
 from assistant.core.questions import asks_for_figure, asks_meaning, asks_yes_no
 from assistant.core.rewrite import continues, refers_back, rewrite_query, subject_of, swaps_subject, with_previous
-from assistant.core.subjects import names_nothing
+from assistant.core.subjects import names_nothing, own_words
 from assistant.llm import ChatMessage, GenerationError, GenerationRequest, Generator, prompts
 from knowledge_base import FaqMatch, Passage
 from knowledge_base.figures import NUMBER_WORDS, figures
@@ -38,6 +38,7 @@ class KnowledgeSource(Protocol):
     def search(self, query: str, k: int = 5, category: str | None = None, vector: np.ndarray | None = None) -> list[Passage]: ...
     def faq_candidates(self, vector: np.ndarray, n: int = 4) -> list[FaqMatch]: ...
     def document_passages(self, doc_id: str, vector: np.ndarray) -> list[Passage]: ...
+    def knows(self, words: list[str]) -> bool: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,10 +132,11 @@ class Answerer:
             if _best(alt) > _best(passages) + self.cfg.follow_up_margin:
                 query, qvec, passages = joined, jvec, alt
         swap = swaps_subject(text)
-        if query != text and not (swap or continues(text) or names_nothing(text)
+        if query != text and not (swap or continues(text) or names_nothing(text) or self.kb.knows(own_words(text))
                                   or self._answers_to(topic or _doc_ids(passages[:1]), vector)):
-            # "book me some tickets there" after a question about wires names a subject of its own, which
-            # the conversation's documents say nothing of: its own words decide (and its scope)
+            # "book me some tickets there" after a question about wires names a subject of its own that the
+            # knowledge base never mentions nor the conversation's documents answer to: its own words
+            # decide (and its scope); "can I do it online?" is read with the conversation
             query, qvec = text, vector
             passages = alone if alone is not None else await asyncio.to_thread(self.kb.search, text, self.cfg.retrieval_k, None, vector)
         kept: tuple[str, ...] = ()

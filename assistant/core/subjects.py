@@ -27,7 +27,8 @@ her his what which who whom whose when where why how whether if then than so and
 be been being do does did doing done have has had having will would shall should can could may might must to of in on at by
 for from with about into onto over under up down out off as just only also too very really still yet any some all each
 every both either neither other another such same more most much many few lot lots bit s t ll re ve d m dont doesnt didnt
-isnt arent wasnt cant wont wouldnt shouldnt couldnt im ive id youre thats whats hows whys theres heres ok okay yeah yep
+isnt arent wasnt cant wont wouldnt shouldnt couldnt isn aren wasn don doesn didn won wouldn shouldn couldn haven hasn
+im ive id youre thats whats hows whys theres heres ok okay yeah yep
 yup right sure well oh hmm alright please thanks thank thx hi hello hey
 """)
 # Words that ask about a subject without naming one: attributes (how much, how long, why), generic

@@ -32,6 +32,12 @@ def test_a_message_with_words_of_its_own_elsewhere_is_read_alone():
         assert found.query == "book me some tickets there" and not found.leans_on_history
 
 
+def test_a_pointing_follow_up_in_the_knowledge_base_s_words_is_read_with_the_conversation():
+    # "monthly" alone says nothing of wires, but the knowledge base knows the word: "it" is the conversation's
+    found = _retrieve("is it monthly?", ["What is the wire fee?"], ("prod-wires",))
+    assert found.query == "is it monthly (What is the wire fee)" and found.leans_on_history
+
+
 def test_a_subject_swap_does_not_keep_the_last_reply_s_documents_first():
     found = _retrieve("and for savings?", ["What is the checking monthly fee?"], ("prod-checking",))
     assert found.query == "monthly fee for savings"

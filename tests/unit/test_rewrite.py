@@ -21,6 +21,7 @@ def test_a_message_that_names_something_does_not(text):
 
 def test_own_words_are_what_is_named():
     assert own_words("Yes get for me a cab there please.") == ["cab"]
+    assert own_words("but it isn't there, why?") == []
     assert own_words("what's the limit?") == []
 
 
