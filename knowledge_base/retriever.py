@@ -93,6 +93,7 @@ class HybridRetriever:
             self._by_doc.setdefault(c.doc_id, []).append(i)
         self._vectors = np.load(root / "chunks_vectors.npy", mmap_mode="r")  # paged in on demand
         self._bm25 = _bm25([tokenize(c.embed_text) for c in self.chunks])
+        self.vocabulary = frozenset(w for c in self.chunks for w in tokenize(c.embed_text))
         faq = json.loads((root / "faq.json").read_text())
         entries = [FaqEntry(**{**e, "questions": tuple(e["questions"])}) for e in faq["entries"]]
         faq_vectors = np.load(root / "faq_vectors.npy")
@@ -126,6 +127,10 @@ class HybridRetriever:
 
     def faq_candidates(self, vector: np.ndarray, n: int = 4) -> list[FaqMatch]:
         return self.faq.ranked(vector, n)
+
+    def knows(self, words: list[str]) -> bool:
+        """Every word occurs in the knowledge base ("online" does; "tickets", "cab" do not)."""
+        return all(w in self.vocabulary for w in words)
 
     def document_passages(self, doc_id: str, vector: np.ndarray) -> list[Passage]:
         """Every chunk of one document, in document order, scored against the query vector."""
@@ -257,3 +262,6 @@ class LiveRetriever:
 
     def document_passages(self, doc_id: str, vector: np.ndarray) -> list[Passage]:
         return self.current.document_passages(doc_id, vector)
+
+    def knows(self, words: list[str]) -> bool:
+        return self.current.knows(words)

@@ -63,6 +63,10 @@ class FakeKnowledge:
     def document_passages(self, doc_id: str, vector: np.ndarray) -> list[Passage]:
         return self._scored([p for p in self.passages + self.unsearched if p.doc_id == doc_id], vector)
 
+    def knows(self, words: list[str]) -> bool:
+        text = " ".join(p.title + " " + p.text for p in self.passages + self.unsearched).lower()
+        return all(w in text.split() or f"{w}." in text.split() for w in words)
+
     @staticmethod
     def _scored(passages: list[Passage], qv: np.ndarray) -> list[Passage]:
         return [Passage(**{**{f: getattr(p, f) for f in p.__slots__}, "score": float(bag(p.title + " " + p.text) @ qv)})

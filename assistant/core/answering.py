@@ -21,8 +21,16 @@ from assistant.core.grounding import check_reply, cite, declines, extractive_ans
 from assistant.core.guardrails import leaks_system_prompt, sanitize_passage
 from assistant.core.outgoing import unsafe_sentence
 from assistant.core.questions import asks_for_figure
-from assistant.core.rewrite import is_follow_up, refers_back, rewrite_query, with_previous
+from assistant.core.rewrite import (
+    continues,
+    refers_back,
+    rewrite_query,
+    subject_of,
+    swaps_subject,
+    with_previous,
+)
 from assistant.core.stream_guard import GuardTripped, guarded
+from assistant.core.subjects import names_nothing, own_words
 from assistant.llm import ChatMessage, GenerationError, GenerationRequest, Generator, prompts
 from knowledge_base import FaqMatch, Passage
 from knowledge_base.figures import figures
@@ -37,6 +45,7 @@ class KnowledgeSource(Protocol):
     def search(self, query: str, k: int = 5, category: str | None = None, vector: np.ndarray | None = None) -> list[Passage]: ...
     def faq_candidates(self, vector: np.ndarray, n: int = 4) -> list[FaqMatch]: ...
     def document_passages(self, doc_id: str, vector: np.ndarray) -> list[Passage]: ...
+    def knows(self, words: list[str]) -> bool: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +86,7 @@ class Answerer:
 
     def faq_reply(self, cid: str, text: str, faqs: list[FaqMatch], previous: list[str], intent: IntentInfo | None) -> Reply | None:
         """A known question answered with its approved text, without the LLM."""
-        if not faqs or faqs[0].score < self.cfg.faq_threshold or (previous and is_follow_up(text)):
+        if not faqs or faqs[0].score < self.cfg.faq_threshold or rewrite_query(text, previous) != text:
             return None
         top = faqs[0].entry
         answer = " ".join(sanitize_passage(top.answer, self.cfg.link_domains).split())  # an approved text can be poisoned too
@@ -93,16 +102,25 @@ class Answerer:
         query = rewrite_query(text, previous)
         qvec = vector if query == text else await self.kb.aembed(query)
         passages = await asyncio.to_thread(self.kb.search, query, self.cfg.retrieval_k, None, qvec)
+        alone = passages if query == text else None
         if query == text and previous and (refers_back(text) or self._on_topic(text, vector, passages, topic)):
             # Read together, any question scores higher, so only a clear gain counts
             # (docs/decisions/0003-follow-up-queries.md).
-            joined = with_previous(text, previous[-1])
+            joined = with_previous(text, subject_of(previous) or previous[-1])
             jvec = await self.kb.aembed(joined)
             alt = await asyncio.to_thread(self.kb.search, joined, self.cfg.retrieval_k, None, jvec)
             if _best(alt) > _best(passages) + self.cfg.follow_up_margin:
                 query, qvec, passages = joined, jvec, alt
+        swap = swaps_subject(text)
+        if query != text and not (swap or continues(text) or names_nothing(text) or self.kb.knows(own_words(text))
+                                  or self._answers_to(topic or _doc_ids(passages[:1]), vector)):
+            # "book me some tickets there" after a question about wires names a subject of its own that the
+            # knowledge base never mentions nor the conversation's documents answer to: its own words
+            # decide (and its scope); "can I do it online?" is read with the conversation
+            query, qvec = text, vector
+            passages = alone if alone is not None else await asyncio.to_thread(self.kb.search, text, self.cfg.retrieval_k, None, vector)
         kept: tuple[str, ...] = ()
-        if query != text and topic:
+        if query != text and topic and not swap:  # a swap names a new subject: the old documents do not lead
             passages, kept = await asyncio.to_thread(self._stay_on_topic, passages, topic, qvec)
         relevant = [self._clean(p) for p in passages if p.score >= self.cfg.min_relevance]
         return Retrieval(text, query, relevant, faqs, kept)
@@ -120,7 +138,11 @@ class Answerer:
         may still continue the conversation: it does when the last reply's documents answer to it."""
         if not topic or len(text.split()) > self.cfg.topic_words or _best(alone) >= self.cfg.scope_override_relevance:
             return False  # "how long is the draw period on a heloc" stands on its own
-        return _best(self._topic_passages(topic, vector)) >= self.cfg.topic_relevance
+        return self._answers_to(topic, vector)
+
+    def _answers_to(self, topic: tuple[str, ...], vector: np.ndarray) -> bool:
+        """The last reply's documents answer to the message's own words."""
+        return bool(topic) and _best(self._topic_passages(topic, vector)) >= self.cfg.topic_relevance
 
     def _topic_passages(self, topic: tuple[str, ...], vector: np.ndarray) -> list[Passage]:
         return [p for d in topic for p in self.kb.document_passages(d, vector)]

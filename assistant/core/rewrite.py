@@ -3,14 +3,22 @@
 "What's the monthly fee for checking?" then "and for savings accounts?" becomes
 "monthly fee for savings accounts". A model-based rewrite would cost a second of CPU per
 turn; this rule keeps what the customer asked about (the attribute) and swaps the subject.
+A message that names nothing ("up to what amount?", "why?") is read with the conversation's
+subject (assistant/core/subjects.py): the latest earlier question that named one, in its own
+standalone reading ("and for savings?" -> "monthly fee for savings").
 """
 
 from __future__ import annotations
 
 import re
 
+from assistant.core.subjects import names_nothing, own_words
+
 _LEADIN = re.compile(
-    r"^\s*(?:(?:and|also|ok(?:ay)?|so|then|but)\s*)?(?:what|how)\s+about\s+|^\s*(?:and|also|plus)\s+(?:(?:for|with|on|if|the)\s*)?|^\s*(?:for|with)\s+",
+    r"^\s*(?:(?:and|also|ok(?:ay)?|so|then|but)\s*)?(?:what|how)\s+about\s+|^\s*(?:and|also|plus)\s+(?:(?:for|with|on|if|the)\s*)?|^\s*(?:for|with)\s+"
+    # "same question for premier checking", "is it the same for a car loan?", "does the same go for wires?"
+    r"|^\s*(?:(?:and|so|ok(?:ay)?)[,\s]+)?(?:(?:is|would|will|does)\s+(?:it|that|this)\s+(?:be\s+)?)?(?:does\s+)?(?:the\s+)?same\s+"
+    r"(?:(?:question|thing|answer|goes|go|applies|apply)\s+)?(?:for|with|on|to)\s+(?:the\s+)?",
     re.I,
 )
 _PRONOUN = re.compile(r"\b(it|that|this|those|these|them|there|one)\b", re.I)
@@ -36,6 +44,20 @@ def is_follow_up(text: str) -> bool:
     return len(words) <= 6 and bool(_PRONOUN.search(text))
 
 
+def swaps_subject(text: str) -> bool:
+    """A lead-in and a new subject in a few words ("and for savings?", "is it the same for a car loan?"):
+    the attribute is the conversation's, the subject is not, so the last reply's documents must not lead."""
+    if not _LEADIN.match(text):
+        return False
+    rest = _LEADIN.sub("", text).strip(" ?.!")
+    return 0 < len(rest.split()) <= SUBJECT_WORDS and bool(own_words(rest))
+
+
+def continues(text: str) -> bool:
+    """A message that opens by continuing the last one: "and ...", "so what if ...", "ok and once i ask, ..."."""
+    return bool(_CONTINUING.match(text))
+
+
 def refers_back(text: str) -> bool:
     """A message that may lean on the conversation ("what if i only noticed it missing after a
     couple of weeks?"), though too long for `is_follow_up`'s rewrite: retrieval tries it
@@ -48,11 +70,25 @@ def with_previous(text: str, previous_question: str) -> str:
     return f"{text.rstrip('?')} ({previous_question.rstrip('?')})"
 
 
+def subject_of(previous_questions: list[str]) -> str | None:
+    """The conversation's subject: the latest earlier question that named something, read as it was
+    then ("and for savings?" after "monthly fee for checking?" -> "monthly fee for savings")."""
+    for i in range(len(previous_questions) - 1, -1, -1):
+        if own_words(previous_questions[i]) and not names_nothing(previous_questions[i]):
+            return rewrite_query(previous_questions[i], previous_questions[:i])
+    return None
+
+
 def rewrite_query(text: str, previous_questions: list[str]) -> str:
     """The retrieval query for this turn given the customer's earlier questions (newest last)."""
-    if not previous_questions or not is_follow_up(text):
+    prev = subject_of(previous_questions) if previous_questions else None
+    if prev is None:
         return text
-    prev = previous_questions[-1]
+    if names_nothing(text):
+        # "up to what amount?", "what do I do now?": the subject is the conversation's
+        return with_previous(text, prev)
+    if not is_follow_up(text):
+        return text
     rest = _LEADIN.sub("", text).strip(" ?.!")
     if _PRONOUN.search(text) and not _LEADIN.match(text):
         # "how do I activate it?" -> the subject is the previous question's
