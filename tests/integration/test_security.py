@@ -96,7 +96,7 @@ def test_hand_off_tickets_are_limited_per_client(settings, services):
 
 def test_robot_turns_count_per_conversation_and_robots_per_device(settings, services):
     _, token = services.robots.add(f"lobby-limits-{time.monotonic_ns()}", "branch-7")
-    with strict_client(settings, services, rate_limit__session="1/minute", rate_limit_conversations="1/hour") as c:
+    with strict_client(settings, services, rate_limit__session="1/minute", rate_limit__conversations="1/hour") as c:
         with c.websocket_connect("/v1/robot") as ws:
             ws.send_json({"v": 1, "type": "hello", "token": token})
             assert ws.receive_json()["type"] == "session"
