@@ -11,14 +11,9 @@ from __future__ import annotations
 import json
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Tag, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Discriminator, Tag, TypeAdapter, ValidationError
 
-
-def _text(value: object) -> str:
-    return value if isinstance(value, str) else str(value)
-
-
-Text = Annotated[str, BeforeValidator(_text)]
+from voice.twilio import Text  # a field any JSON value fills as text, as on the Twilio stream
 
 
 class _Frame(BaseModel):
