@@ -60,7 +60,7 @@ def chat_services(prefix: str):
     settings = Settings(
         storage={"data_dir": tempfile.mkdtemp(prefix=prefix)}, voice={"enabled": False},
         rate_limit={"ip": "100000/minute", "session": "100000/minute", "conversations": "100000/minute",
-                    "tickets": "100000/minute"},  # hand-offs open tickets: topic_drift made more than the limit,
+                    "tickets": "100000/minute"},  # hand-offs open tickets: topic_drift opens more than the default allows
     )
     services = build_services(settings)
     answer_doc = {e.faq_id: e.answer_doc for e in services.retriever.faq_entries}
