@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import BigInteger, Connection, Select, and_, cast, false, func, or_, select, union_all
 
 from assistant.analytics.filters import Filters
+from assistant.handoff.policy import HandoffPolicy
 from assistant.storage.analytics_tables import (
     RollupConversation,
     RollupDay,
@@ -30,7 +31,9 @@ from assistant.storage.models import table_of
 DAYS, DIRTY = table_of(RollupDay), table_of(RollupDirtyDay)
 REPLIES, QUESTIONS = table_of(RollupReply), table_of(RollupQuestion)
 CONVERSATIONS, DOCS, TICKETS = table_of(RollupConversation), table_of(RollupDocRating), table_of(RollupTickets)
-LOW = 0.45  # rollup_replies.low counts replies under this intent confidence (the hand-off policy's threshold)
+# rollup_replies.low counts replies under the shipped hand-off policy's low-confidence threshold; a bank's own
+# policy with another threshold makes those figures read the raw rows (messages.route_counts)
+LOW = HandoffPolicy.load().low_confidence_threshold
 
 
 @dataclass(frozen=True, slots=True)
