@@ -27,7 +27,7 @@ from finetune.intent import chars as C
 from finetune.intent import heads as H
 from finetune.intent import signals as S
 from finetune.intent.data import (
-    ASSISTANT_INTENTS,
+    EXTRA_INTENTS,
     EXTRA_FILE,
     HUMAN_AGENT,
     HUMAN_TEST_FILE,
@@ -255,7 +255,7 @@ def _config(args: argparse.Namespace, data: _Data, mlp_cfg: H.MlpConfig) -> dict
     """What made the artefact: seed, hyper-parameters, split sizes and the data's checksums."""
     splits = data.splits
     return {
-        "seed": args.seed, "fast": args.fast, "hparams": HPARAMS, "mlp": asdict(mlp_cfg), "labels_added": list(ASSISTANT_INTENTS),
+        "seed": args.seed, "fast": args.fast, "hparams": HPARAMS, "mlp": asdict(mlp_cfg), "labels_added": list(EXTRA_INTENTS),
         "splits": {"train": len(splits.train), "val": len(splits.val), "test": len(splits.test)},
         "data": {"banking77_train_csv_sha256": sha256(Path(args.banking77_dir) / "train.csv"),
                  "intent_extra_sha256": sha256(EXTRA_FILE), "human_request_test_sha256": sha256(HUMAN_TEST_FILE),
