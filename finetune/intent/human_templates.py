@@ -87,8 +87,8 @@ NEG_SLOT = ["to {n}", "send it to {n}", "please send the money to {n}", "{a} dol
             "yes, send it to {n}", "her name is {n}", "make it {a}"]
 NEG_FIXED = NEG_SOMEONE + [
     "ok", "ok thanks", "okay, thank you", "yes please", "yes, please do", "thanks a lot", "that's all, thanks",
-    "sounds good", "alright", "got it, thanks", "approved, please proceed", "ok please show my balance",
-    "thanks, I want to check my balance", "talk to you later", "take care", "that information was useful",
+    "sounds good", "alright", "got it, thanks", "approved, please proceed", "okay, show me the balance please",
+    "thanks, and now my balance please", "talk to you later", "take care", "that information was useful",
     "read me what it says", "read me my balance", "read me my last transactions", "read out my account number",
     "tell me my balance", "tell me what I spent this week", "say that again", "say it again slower", "repeat that please",
     "can you repeat the last part", "what did you say", "show me my statement", "explain this charge to me",
