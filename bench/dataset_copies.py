@@ -9,6 +9,9 @@ given), up to case, spacing, punctuation and quoting: "I've lost my card!" match
 `text: 'i''ve lost my CARD'`, even wrapped over two lines. Short turns ("yes please") are not
 looked for. Prints file:line, the set and the sentence's reference (never its text) for each copy,
 then a count; exits 1 when anything was found. Output names references only, so it can be pasted.
+
+Hits reviewed as our own wording that equals a short, common data-set sentence (a KB title "How do I
+...?") are listed per file in bench/dataset_copies_allowed.yaml and only counted; --all prints them too.
 """
 
 from __future__ import annotations
@@ -22,14 +25,21 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.dataset_refs import DatasetTexts, Sentence, default_data_dir, ref_label  # noqa: E402
 
-WORD = re.compile(r"[^\W_]+")  # letters and digits; quotes, apostrophes and punctuation split words
+# Letters and digits make words; punctuation and apostrophes split them. A double quote and a list item's
+# "- " at the start of a line are tokens of their own, so a match never spans two quoted strings or two
+# items ('"thanks a lot", "that's all"' is not one sentence). Line breaks are spaces (wrapped YAML).
+WORD = re.compile(r'[^\W_]+|"|^[ \t]*- ', re.MULTILINE)
+MARKS = ('"', "-")
 KEY = 4  # sentences are indexed by their first KEY words
 SKIP = (".venv/", "node_modules/")
+ALLOWED = ROOT / "bench" / "dataset_copies_allowed.yaml"
 
 
 @dataclass(frozen=True)
@@ -41,7 +51,16 @@ class Hit:
 
 
 def words(text: str) -> list[str]:
-    return [w.lower() for w in WORD.findall(text)]
+    return [w.strip().lower() for w in WORD.findall(text)]
+
+
+def sentence_words(text: str) -> tuple[str, ...]:
+    toks = words(text)
+    while toks and toks[0] in MARKS:
+        toks.pop(0)
+    while toks and toks[-1] in MARKS:
+        toks.pop()
+    return tuple(toks)
 
 
 class Index:
@@ -51,14 +70,14 @@ class Index:
         self.by_key: dict[tuple[str, ...], dict[tuple[str, ...], Sentence]] = {}
         self.size = 0
         for s in sentences:
-            toks = tuple(words(s.text))
+            toks = sentence_words(s.text)
             if len(s.text.split()) < min_words or len(toks) < KEY:
                 continue
             self.by_key.setdefault(toks[:KEY], {}).setdefault(toks, s)
             self.size += 1
 
     def scan(self, path: str, text: str) -> list[Hit]:
-        found = [(m.start(), m.group().lower()) for m in WORD.finditer(text)]
+        found = [(m.start(), m.group().strip().lower()) for m in WORD.finditer(text)]
         toks = [w for _, w in found]
         newlines = [i for i, ch in enumerate(text) if ch == "\n"]
         hits, i = [], 0
@@ -102,11 +121,21 @@ def scan(index: Index, root: Path, paths: Iterable[str]) -> list[Hit]:
     return hits
 
 
+def load_allowed(path: Path) -> set[tuple[str, str]]:
+    """(file, reference label) pairs reviewed as coincidences; {} when the file is absent."""
+    if not path.is_file():
+        return set()
+    listed = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return {(file, label) for file, labels in listed.items() for label in labels}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, help="the shared data folder (default: BANK_NLU__SHARED_DATA_DIR, ../shared/data)")
     ap.add_argument("--min-words", type=int, default=5)
     ap.add_argument("--root", type=Path, default=ROOT, help="the repository to scan")
+    ap.add_argument("--allowed", type=Path, default=ALLOWED, help="reviewed coincidences (default: %(default)s)")
+    ap.add_argument("--all", action="store_true", help="print the allowed hits too")
     ap.add_argument("paths", nargs="*", help="files relative to --root (default: git ls-files)")
     args = ap.parse_args(argv)
     data = args.data or default_data_dir()
@@ -114,11 +143,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"no data folder at {data} (../shared/data, or pass --data)", file=sys.stderr)
         return 2
     index = Index(DatasetTexts(data).sentences(), args.min_words)
-    hits = scan(index, args.root, args.paths or tracked_files(args.root))
-    for h in hits:
-        print(f"{h.path}:{h.line}: {h.sentence.ref['set']} ({ref_label(h.sentence.ref)}, {h.sentence.side}, {h.words} words)")
+    found = scan(index, args.root, args.paths or tracked_files(args.root))
+    allowed = load_allowed(args.allowed)
+    hits = [h for h in found if (h.path, ref_label(h.sentence.ref)) not in allowed]
+    for h in found if args.all else hits:
+        mark = " allowed" if (h.path, ref_label(h.sentence.ref)) in allowed else ""
+        print(f"{h.path}:{h.line}: {h.sentence.ref['set']} ({ref_label(h.sentence.ref)}, {h.sentence.side}, {h.words} words){mark}")
     files = len({h.path for h in hits})
-    print(f"{len(hits)} copied sentences in {files} files ({index.size} sentences of >= {args.min_words} words looked for)")
+    print(f"{len(hits)} copied sentences in {files} files ({len(found) - len(hits)} more reviewed as common wording; "
+          f"{index.size} sentences of >= {args.min_words} words looked for)")
     return 1 if hits else 0
 
 

@@ -95,11 +95,11 @@ def report(rows: list[tuple], title: str) -> None:
           f"({a_agree}/{len(applicable)})")
     per: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     for r in rows:
-        k = per[(r[2], r[1])]
-        k[0] += 1
-        k[1] += r[3] == r[4]
-        k[2] += r[3] == "fail"
-        k[3] += r[3] == "fail" and r[4] == "fail"
+        acc = per[(r[2], r[1])]
+        acc[0] += 1
+        acc[1] += r[3] == r[4]
+        acc[2] += r[3] == "fail"
+        acc[3] += r[3] == "fail" and r[4] == "fail"
     print(f"{'item':28s} {'part':6s} {'n':>4s} {'agree':>6s}  fails caught")
     for (item, part), (k, a, fails, caught) in sorted(per.items()):
         print(f"{item:28s} {part:6s} {k:4d} {a / k:6.3f}  {caught}/{fails}")

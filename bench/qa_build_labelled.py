@@ -177,6 +177,8 @@ def export(services, cid: str, number: int, source: dict, split: str, drawn: lis
 
     with services.conversations._sessions() as s:
         t = load_transcript(s, cid)
+    if t is None:
+        raise RuntimeError(f"conversation {cid} was not stored")
     data = t.model_dump(mode="json", exclude_none=True)
     data["messages"] = [with_refs(m, drawn) if m["role"] in ("user", "agent") else m for m in data["messages"]]
     data["conversation_id"] = f"qa-{number:03d}"

@@ -6,7 +6,16 @@ import json
 import pytest
 
 from bench.dataset_copies import Index, main, scan
-from bench.dataset_refs import DatasetTexts, MissingData, apply_edits, edits_between, ref_label, to_ref, with_refs, with_text
+from bench.dataset_refs import (
+    DatasetTexts,
+    MissingData,
+    apply_edits,
+    edits_between,
+    ref_label,
+    to_ref,
+    with_refs,
+    with_text,
+)
 
 
 @pytest.fixture
@@ -76,3 +85,18 @@ def test_scanner_exit_code_and_output_names_references_not_text(data, tmp_path, 
     assert main(["--data", str(data), "--root", str(tmp_path), "bad.txt"]) == 1
     out = capsys.readouterr().out
     assert "bad.txt:1: sgd (sgd 1_001 turn 0, customer, 8 words)" in out and "sister" not in out
+
+
+def test_a_match_does_not_span_two_strings_or_list_items(data, tmp_path):
+    index = Index(DatasetTexts(data).sentences(), min_words=5)
+    (tmp_path / "l.yaml").write_text("- please close the\n- purple account now\nx = ['please close the', 'purple account now']\n"
+                                     'y = ["please close the", "purple account now"]\n')
+    assert [h.line for h in scan(index, tmp_path, ["l.yaml"])] == [3]  # single quotes are apostrophes to the scanner
+
+
+def test_reviewed_coincidences_are_counted_not_reported(data, tmp_path, capsys):
+    (tmp_path / "faq.md").write_text("please close the purple account now\n")
+    (tmp_path / "allowed.yaml").write_text("faq.md: [banking77 row 1]\n")
+    args = ["--data", str(data), "--root", str(tmp_path), "--allowed", str(tmp_path / "allowed.yaml"), "faq.md"]
+    assert main(args) == 0
+    assert main([*args, "--all"]) == 0 and "faq.md:1: banking77 (banking77 row 1, customer, 6 words) allowed" in capsys.readouterr().out
