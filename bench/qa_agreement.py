@@ -8,6 +8,9 @@ An item is one (conversation, part, scorecard item) triple with a label: pass, f
 Agreement = the share of items where the scorer's result equals the label; "applicable" counts
 only items the labeller did not mark n/a. Scorer: the default scorecard, the MiniLM encoder (ONNX,
 as the API runs it) and the knowledge-base documents for the figure check.
+
+The set stores references to BANKING77 and SGD sentences, not their text: the texts are rebuilt from
+--data (default BANK_NLU__SHARED_DATA_DIR, ../shared/data); without it the bench stops and names the path.
 """
 
 from __future__ import annotations
@@ -25,8 +28,15 @@ sys.path.insert(0, str(ROOT))
 LABELLED = ROOT / "tests" / "qa" / "labelled"
 
 
-def load_set(folder: Path = LABELLED) -> tuple[list[dict], dict]:
+def load_set(folder: Path = LABELLED, data: Path | None = None) -> tuple[list[dict], dict]:
+    """Conversations with every `ref` replaced by its sentence, and the labels. Raises
+    bench.dataset_refs.MissingData (naming the file) when the data sets are not there."""
+    from bench.dataset_refs import DatasetTexts, default_data_dir, with_text
+
+    texts = DatasetTexts(data or default_data_dir())
     convs = yaml.safe_load((folder / "conversations.yaml").read_text(encoding="utf-8"))
+    for c in convs:
+        c["transcript"]["messages"] = [with_text(m, texts) for m in c["transcript"]["messages"]]
     labels = yaml.safe_load((folder / "labels.yaml").read_text(encoding="utf-8"))
     return convs, labels
 
@@ -85,11 +95,11 @@ def report(rows: list[tuple], title: str) -> None:
           f"({a_agree}/{len(applicable)})")
     per: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     for r in rows:
-        k = per[(r[2], r[1])]
-        k[0] += 1
-        k[1] += r[3] == r[4]
-        k[2] += r[3] == "fail"
-        k[3] += r[3] == "fail" and r[4] == "fail"
+        acc = per[(r[2], r[1])]
+        acc[0] += 1
+        acc[1] += r[3] == r[4]
+        acc[2] += r[3] == "fail"
+        acc[3] += r[3] == "fail" and r[4] == "fail"
     print(f"{'item':28s} {'part':6s} {'n':>4s} {'agree':>6s}  fails caught")
     for (item, part), (k, a, fails, caught) in sorted(per.items()):
         print(f"{item:28s} {part:6s} {k:4d} {a / k:6.3f}  {caught}/{fails}")
@@ -102,8 +112,14 @@ def main() -> None:
     ap.add_argument("--llm", default="qwen2.5-coder-0.5b")
     ap.add_argument("--show", action="store_true", help="list disagreements (use on dev only)")
     ap.add_argument("--limit", type=int, help="only the first N conversations of the split (the LLM judge is slow)")
+    ap.add_argument("--data", type=Path, help="the shared data folder (default: BANK_NLU__SHARED_DATA_DIR, ../shared/data)")
     args = ap.parse_args()
-    convs, labels = load_set()
+    from bench.dataset_refs import MissingData
+
+    try:
+        convs, labels = load_set(data=args.data)
+    except MissingData as e:
+        sys.exit(f"cannot rebuild the labelled set's texts: {e}")
     judge_items = {x for x in args.judge.split(",") if x}
     scorer = build_scorer(judge_items, args.llm)
     rows, spent = compare(convs, labels, scorer, args.split, args.limit)

@@ -9,6 +9,11 @@ conversations are read back with assistant.qa.transcript.load_transcript and wri
 
     python -m bench.qa_build_labelled --out tests/qa/labelled/conversations.yaml
 
+The file stores no data-set text: each message that is a drawn sentence (a customer turn, or an SGD
+SYSTEM turn played by the agent) keeps `ref: {set: banking77, row: N}` or `ref: {set: sgd, dialogue:
+ID, turn: N}` instead of `text` (bench/dataset_refs.py); bench/qa_agreement.py's load_set rebuilds the
+texts from ../shared/data. Our own lines (hand-off phrases, scripts, replies) are stored as text.
+
 Labels are NOT written here: a person reads the output and writes tests/qa/labelled/labels.yaml.
 """
 
@@ -26,6 +31,9 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench.dataset_refs import Ref, with_refs  # noqa: E402
+
 SCRIPTS = ROOT / "bench" / "qa_labelled" / "agent_scripts.yaml"
 HUMAN = ["can I talk to a real person", "I want to speak to an agent", "agent please", "let me talk to a human",
          "put me through to someone"]
@@ -37,22 +45,33 @@ CUSTOMERS = ["cus_alex", "cus_priya", "cus_jordan"]
 PW = "tangerine-ladder-42-build"
 
 
-def banking77(data: Path) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
+Drawn = tuple[Ref, str]  # a data-set sentence and where it lives
+
+
+def banking77(data: Path) -> dict[str, list[Drawn]]:
+    """Category -> (reference, text); row N is the Nth data row of train.csv, 0-based."""
+    out: dict[str, list[Drawn]] = {}
     with (data / "banking77" / "train.csv").open(newline="", encoding="utf-8") as f:
-        for row in csv.DictReader(f):
-            out.setdefault(row["category"], []).append(row["text"])
+        for i, row in enumerate(csv.DictReader(f)):
+            out.setdefault(row["category"], []).append(({"set": "banking77", "row": i}, row["text"]))
     return out
 
 
+def sgd_turns(dialogue: dict) -> list[Drawn]:
+    return [({"set": "sgd", "dialogue": dialogue["dialogue_id"], "turn": i}, t["utterance"])
+            for i, t in enumerate(dialogue["turns"])]
+
+
 class Builder:
-    def __init__(self, client, bank, services, rng: random.Random, b77: dict[str, list[str]]) -> None:
+    def __init__(self, client, bank, services, rng: random.Random, b77: dict[str, list[Drawn]]) -> None:
         self.client, self.bank, self.services, self.rng, self.b77 = client, bank, services, rng, b77
+        self.drawn: list[Drawn] = []  # the data-set sentences used in the current conversation
         services.agents.add("qa-builder", PW, role=["agent"])
         token = client.post("/v1/agent/login", json={"username": "qa-builder", "password": PW}).json()["token"]
         self.agent = {"authorization": f"Bearer {token}"}
 
     def start(self, customer: str | None) -> tuple[str, dict, str | None]:
+        self.drawn = []
         r = self.client.post("/v1/conversations", json={"channel": "web"}).json()
         return r["conversation_id"], {"authorization": f"Bearer {r['session_token']}"}, customer
 
@@ -65,8 +84,13 @@ class Builder:
         r.raise_for_status()
         return r.json()
 
+    def draw(self, options: list[Drawn]) -> str:
+        drawn = self.rng.choice(options)
+        self.drawn.append(drawn)
+        return drawn[1]
+
     def text(self, category: str) -> str:
-        return self.rng.choice(self.b77[category])
+        return self.draw(self.b77[category])
 
     def hand_off(self, conv) -> int:
         """Ask for a person until a ticket exists; returns its id."""
@@ -92,19 +116,20 @@ class Builder:
                          headers=self.agent).raise_for_status()
 
 
-def faq_conversation(b: Builder, closings: list[str]) -> tuple[str, dict]:
+def faq_conversation(b: Builder, closings: list[Drawn]) -> tuple[str, dict]:
     category = b.rng.choice(sorted(b.b77))
     conv = b.start(None)
     texts = [b.text(category)] + ([b.text(category)] if b.rng.random() < 0.5 else [])
     for t in texts:
         b.say(conv, t)
     if b.rng.random() < 0.4:
-        b.say(conv, b.rng.choice(closings))
+        b.say(conv, b.draw(closings))
     return conv[0], {"kind": "faq", "banking77_category": category}
 
 
 def selfservice_conversation(b: Builder, dialogue: dict) -> tuple[str, dict]:
     conv = b.start(b.rng.choice(CUSTOMERS))
+    b.drawn = sgd_turns(dialogue)
     users = [t["utterance"] for t in dialogue["turns"] if t["speaker"] == "USER"][:4]
     for i, u in enumerate(users):
         b.say(conv, u, sign_in=i == 0)
@@ -124,6 +149,7 @@ def sgd_agent_conversation(b: Builder, dialogue: dict) -> tuple[str, dict]:
     """The bot gets the customer's first request, then the customer asks for a person and SGD's
     SYSTEM side plays the agent for the whole dialogue."""
     conv = b.start(None)
+    b.drawn = sgd_turns(dialogue)
     turns = [("agent" if t["speaker"] == "SYSTEM" else "customer", t["utterance"]) for t in dialogue["turns"]]
     b.say(conv, turns[0][1])
     ticket = b.hand_off(conv)
@@ -145,12 +171,16 @@ def scripted_conversation(b: Builder, script: dict) -> tuple[str, dict]:
                      "signed_in": sign_in}
 
 
-def export(services, cid: str, number: int, source: dict, split: str) -> dict:
+def export(services, cid: str, number: int, source: dict, split: str, drawn: list[Drawn]) -> dict:
+    """The stored conversation; drawn sentences as references (customer and agent lines only)."""
     from assistant.qa.transcript import load_transcript
 
     with services.conversations._sessions() as s:
         t = load_transcript(s, cid)
+    if t is None:
+        raise RuntimeError(f"conversation {cid} was not stored")
     data = t.model_dump(mode="json", exclude_none=True)
+    data["messages"] = [with_refs(m, drawn) if m["role"] in ("user", "agent") else m for m in data["messages"]]
     data["conversation_id"] = f"qa-{number:03d}"
     return {"id": data["conversation_id"], "split": split, "source": source, "transcript": data}
 
@@ -171,7 +201,7 @@ def build(args: argparse.Namespace) -> list[dict]:
     b77 = banking77(data)
     dialogues = json.loads((data / "sgd" / "banks_train_dialogues.json").read_text())
     rng.shuffle(dialogues)
-    closings = [[t for t in d["turns"] if t["speaker"] == "USER"][-1]["utterance"] for d in dialogues[:60]]
+    closings = [[x for x in sgd_turns(d) if d["turns"][x[0]["turn"]]["speaker"] == "USER"][-1] for d in dialogues[:60]]
     scripts = yaml.safe_load(SCRIPTS.read_text())
     port = free_port()
     settings = Settings(
@@ -197,7 +227,7 @@ def build(args: argparse.Namespace) -> list[dict]:
                         "dispute": lambda _: dispute_conversation(b), "sgd_agent": lambda d: sgd_agent_conversation(b, d),
                         "scripted_agent": lambda s: scripted_conversation(b, s)}[kind]
                 cid, source = make(arg)
-                out.append(export(services, cid, i + 1, source, "holdout" if i in holdout else "dev"))
+                out.append(export(services, cid, i + 1, source, "holdout" if i in holdout else "dev", b.drawn))
                 print(f"{i + 1}/{len(plan)} {kind}", flush=True)
     return out
 

@@ -1,9 +1,9 @@
 """What a message is about: a subject of its own, or the conversation's.
 
-"up to what amount?", "why?", "what do I do now?" and "your answer is not clear" name nothing: every
+"up to what amount?", "why?", "what do I do now?" and "that answer is not clear" name nothing: every
 word asks (a question word, an attribute such as "amount", a verb such as "do") or talks ("ok", "now").
 Such a message is read with the conversation's subject: the latest earlier question that named one.
-"what other song is there?" names a subject ("song") of its own, pointing word or not, and is judged
+"what other tracks are there?" names a subject ("tracks") of its own, pointing word or not, and is judged
 on its own words. The word lists are closed classes of English, not a domain vocabulary: any word
 outside them counts as naming something.
 """

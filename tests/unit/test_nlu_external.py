@@ -13,7 +13,7 @@ def test_splits_are_a_fixed_function_of_the_text():
 
 
 def test_domain_free_turns_are_kept_not_refused():
-    for text in ("Yes please, that's all.", "No, thanks for your help.", "Till March 11th.", "Ok."):
+    for text in ("Yes please, that's all.", "No, thanks, that was a great help.", "Till March 11th.", "Ok."):
         assert X.domain_free(text), text
     for text in ("I need a cab", "book me a table for four tonight", "Send it to Amir."):
         assert not X.domain_free(text), text

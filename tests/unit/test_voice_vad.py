@@ -24,7 +24,7 @@ def speech():
     # Piper samples its prosody noise afresh in each process; one utterance in a few dozen began
     # softly enough to move the onset past the bound below. Without the noise, every run hears the same audio.
     tts._config = SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0)
-    s = tts.synthesize_all("I would like to check the balance of my savings account, please.")
+    s = tts.synthesize_all("I would like to check the balance on my savings account, please.")
     return resample(s.pcm16.astype(np.float32) / 32768, s.sample_rate, 16000)
 
 
