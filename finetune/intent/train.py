@@ -27,8 +27,8 @@ from finetune.intent import chars as C
 from finetune.intent import heads as H
 from finetune.intent import signals as S
 from finetune.intent.data import (
-    EXTRA_INTENTS,
     EXTRA_FILE,
+    EXTRA_INTENTS,
     HUMAN_AGENT,
     HUMAN_TEST_FILE,
     OOD_TEST_FILE,
