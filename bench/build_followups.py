@@ -8,22 +8,23 @@ savings?", "why?") is read with the conversation, and a new topic stays new. Whe
   follow nothing) and BANKING77 train texts (../shared/data/banking77/train.csv) whose intent
   docs/banking77-routes.md sends to knowledge-base pages (the problem intents, which that table sends to
   flows, are mapped to their pages in PROBLEM_DOCS below);
-- follow-ups: SGD user turns (../shared/data/sgd): the bank dialogues' account swaps ("How about my
-  savings account?") and other services' domain-free questions ("How much will it be?", "Is there a
-  charge?", "How long should I expect to wait?"); HWU64's `general_explain` requests ("explain it
-  further please"); and the paraphrases in PARAPHRASES (the issue's examples and their kin);
+- follow-ups: SGD user turns (../shared/data/sgd): the bank dialogues' account swaps (the same question
+  asked of the savings account after the checking one) and other services' domain-free questions (what it
+  costs, whether there is a charge, how long it takes); HWU64's `general_explain` requests (asking for more
+  explanation); and the paraphrases in PARAPHRASES (the issue's examples and their kin);
 - negatives: a second turn that is another eval question or BANKING77 text about other documents (a new
   topic, some opening with "and"/"also"), or a request to another service (HWU64, SNIPS, SGD other
-  domains; some with a pronoun: "does it have wifi?"), which must still be refused.
+  domains; some with a pronoun standing for a hotel or a ride), which must still be refused.
 Expected per turn: `docs` (a reply is right when it cites one of them, an FAQ counting through its
 answer_doc; [] for none) and `route` (answer | refuse | flow | any, or a list of them).
+A turn taken from a shared data set is written as a reference to its row, never as its text
+(bench/followups_refs.py: Quoted carries the reference through the build, load_set reads the text back).
 Split, fixed before any result was looked at: `holdout` when sha256(id) % 100 < HOLDOUT_PERCENT.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import hashlib
 import json
 import random
@@ -34,7 +35,8 @@ from pathlib import Path
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.followups_sources import FAMILIES, PARAPHRASES, PROBLEM_DOCS, Kb, b77_routes, clean  # noqa: E402
+from bench.followups_refs import SharedData, as_written, conv_id, reopen  # noqa: E402
+from bench.followups_sources import FAMILIES, PARAPHRASES, PROBLEM_DOCS, Kb, b77_routes  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "knowledge_base" / "eval" / "followups.yaml"
@@ -57,10 +59,6 @@ BANKING = re.compile(r"\b(bank|account|card|money|pay|payment|transfer|balance|f
 HWU_NOT_OOS = re.compile(r"^(general_|qa_currency|qa_stock|qa_definition)")
 
 
-def conv_id(kind: str, turns: list[dict]) -> str:
-    return f"{kind}-" + hashlib.sha1("|".join(t["user"] for t in turns).encode()).hexdigest()[:8]
-
-
 def split_of(cid: str) -> str:
     return "holdout" if int(hashlib.sha256(cid.encode()).hexdigest(), 16) % 100 < HOLDOUT_PERCENT else "dev"
 
@@ -77,45 +75,45 @@ class Sources:
     def __init__(self, data: Path, kb: Kb, rng: random.Random) -> None:
         from knowledge_base.evaluate import load_questions
 
-        self.kb, self.rng = kb, rng
+        self.kb, self.rng, shared = kb, rng, SharedData(data)
         self.eval = [(q.q, kb.expand(q.docs)) for q in load_questions() if q.docs and not q.follow_up_of]
-        self.b77 = self._banking77(data / "banking77" / "train.csv")
-        other = [json.loads(line)["text"].strip() for line in (data / "sgd" / "other_domains_user_turns.jsonl").open()]
-        self.sgd_other = sorted(set(other))
-        self.sgd_banks = json.loads((data / "sgd" / "banks_train_dialogues.json").read_text())
-        hwu = [json.loads(line) for line in (data / "hwu64" / "utterances.jsonl").open()]
-        self.explain = sorted({clean(r["text"]) for r in hwu if r["intent"] == "general_explain" and len(r["text"].split()) <= 8})
-        self.oos = sorted({r["text"] for r in hwu if not HWU_NOT_OOS.match(r["intent"]) and not BANKING.search(r["text"])})
-        self.oos += sorted({json.loads(line)["text"] for line in (data / "snips" / "utterances.jsonl").open()})
+        self.b77 = self._banking77(shared)
+        # set() keeps the first of equal texts, so a quote refers to the first row that has it
+        self.sgd_other = sorted(set(shared.quote("sgd-other", i) for i in range(len(shared.rows("sgd-other")))))
+        self.sgd_banks = [[shared.quote("sgd-banks", i, turn=j) if t["speaker"] == "USER" else None for j, t in enumerate(d["turns"])]
+                          for i, d in enumerate(shared.rows("sgd-banks"))]
+        self.balance = [i for i, d in enumerate(shared.rows("sgd-banks")) if d["turns"][0].get("intent") == "CheckBalance"]
+        hwu = [(r, shared.quote("hwu64", i)) for i, r in enumerate(shared.rows("hwu64"))]
+        self.explain = sorted({shared.quote("hwu64", i, clean=True) for i, r in enumerate(shared.rows("hwu64"))
+                               if r["intent"] == "general_explain" and len(r["text"].split()) <= 8})
+        self.oos = sorted({t for r, t in hwu if not HWU_NOT_OOS.match(r["intent"]) and not BANKING.search(t)})
+        self.oos += sorted({shared.quote("snips", i) for i in range(len(shared.rows("snips")))})
         self.oos += [t for t in self.sgd_other if DOMAIN.search(t) and not BANKING.search(t) and len(t.split()) >= 4]
 
-    def _banking77(self, path: Path) -> dict[str, list[tuple[str, frozenset[str]]]]:
+    def _banking77(self, shared: SharedData) -> dict[str, list[tuple[str, frozenset[str]]]]:
         """BANKING77 texts by intent, each with the documents that answer it."""
         routes = b77_routes(ROOT / "docs" / "banking77-routes.md", self.kb)
         routes.update({k: self.kb.expand(v) for k, v in PROBLEM_DOCS.items()})
         out: dict[str, list] = {}
-        with path.open() as f:
-            for row in csv.DictReader(f):
-                if routes.get(row["category"]) and 3 <= len(row["text"].split()) <= 20:
-                    out.setdefault(row["category"], []).append((row["text"].strip(), routes[row["category"]]))
+        for i, row in enumerate(shared.rows("banking77")):
+            if routes.get(row["category"]) and 3 <= len(row["text"].split()) <= 20:
+                out.setdefault(row["category"], []).append((shared.quote("banking77", i), routes[row["category"]]))
         return out
 
     def sgd_matching(self, pattern: str, max_words: int = 8) -> list[str]:
         rx = re.compile(pattern, re.I)
-        found = {t.strip() for t in self.sgd_other if len(t.split()) <= max_words and rx.search(t) and not DOMAIN.search(t)
-                 and len(re.findall(r"[.?!]", t.rstrip(".?! "))) == 0}  # one sentence: "How much? And yes that's right" is two
+        found = {t for t in self.sgd_other if len(t.split()) <= max_words and rx.search(t) and not DOMAIN.search(t)
+                 and len(re.findall(r"[.?!]", t.rstrip(".?! "))) == 0}  # one sentence: a question then a confirmation is two
         return sorted(found)
 
     def account_swaps(self) -> list[str]:
-        """The bank dialogues' elliptical account swaps: "How about my savings account?", "And in savings?"."""
+        """The bank dialogues' elliptical account swaps: the account named alone after "how about", "and in", "and for"."""
         rx = re.compile(r"^(?:(?:and|ok|okay)[,.]?\s+)?(?:(?:how|what) about|and in|and for)\b[^.?]{0,40}\b(savings|checking)\b[^.?]*[.?]?$", re.I)
-        found = {t["utterance"].strip() for d in self.sgd_banks for t in d["turns"]
-                 if t["speaker"] == "USER" and rx.match(t["utterance"].strip()) and not DOMAIN.search(t["utterance"])}
+        found = {t for d in self.sgd_banks for t in d if t is not None and rx.match(t) and not DOMAIN.search(t)}
         return sorted(found)
 
     def balance_openers(self) -> list[str]:
-        return sorted({d["turns"][0]["utterance"].strip() for d in self.sgd_banks
-                       if d["turns"][0].get("intent") == "CheckBalance" and len(d["turns"][0]["utterance"].split()) <= 12})
+        return sorted({t for i in self.balance if (t := self.sgd_banks[i][0]) is not None and len(t.split()) <= 12})
 
     def first_turns(self, where=lambda q, docs: True, b77: tuple[str, ...] = (), kb_eval: bool = True) -> list[tuple[str, frozenset[str], str]]:
         pool = [(q, d, "kb-eval") for q, d in self.eval if kb_eval and where(q, d)]
@@ -213,7 +211,7 @@ def _negatives(src: Sources, rng, add, pick) -> None:
     for q, d, s in pick(firsts, n):
         q2, d2, s2 = rng.choice([x for x in seconds if not (x[1] & d) and x[0] != q])
         if rng.random() < 0.3:  # opens like a continuation, asks about something else
-            q2 = rng.choice(PARAPHRASES["new_topic_opener"]) + q2[0].lower() + q2[1:]
+            q2 = reopen(q2, rng.choice(PARAPHRASES["new_topic_opener"]))
         add("new_topic", [turn(q, d), turn(q2, d2)], [s, s2])
     for (q, d, s), o in zip(pick(firsts, COUNTS["out_of_scope"]), pick(src.oos, COUNTS["out_of_scope"]), strict=False):
         add("out_of_scope", [turn(q, d), turn(o, [], "refuse")], [s, "hwu64/snips/sgd-other"])
@@ -246,9 +244,13 @@ def main() -> None:
     for c in convs:
         if c["id"] not in seen:
             seen.add(c["id"])
-            unique.append({"id": c["id"], "split": split_of(c["id"]), **{k: v for k, v in c.items() if k != "id"}})
+            rest = {k: v for k, v in c.items() if k not in ("id", "turns")}
+            unique.append({"id": c["id"], "split": split_of(c["id"]), **rest, "turns": [as_written(t) for t in c["turns"]]})
     header = (f"# Generated by bench/build_followups.py --seed {args.seed} (sources and split rule in its docstring); do not edit.\n"
-              "# route: answer (faq/extractive/generated) | refuse | flow | any; docs: a reply citing one of them is right.\n")
+              "# route: answer (faq/extractive/generated) | refuse | flow | any; docs: a reply citing one of them is right.\n"
+              "# user: a turn written for the project (a KB eval question, a paraphrase). ref: a turn quoted from the shared data\n"
+              "# (BANKING77, SGD, HWU64, SNIPS; the text is never stored here), read back from ../shared/data by\n"
+              "# bench/followups_refs.py load_set: set, row (0-based record of its file) or dialogue + turn, clean, opener.\n")
     args.out.write_text(header + yaml.safe_dump(unique, sort_keys=False, allow_unicode=True, width=140, default_flow_style=None))
     held = sum(c["split"] == "holdout" for c in unique)
     kinds = {k: sum(c["kind"] == k for c in unique) for k in COUNTS}

@@ -4,7 +4,9 @@
                                         [--model smollm2-135m] [--json out.json] [--misses]
 
 Data: knowledge_base/eval/followups.yaml (built by bench/build_followups.py from the KB eval questions,
-BANKING77, SGD, HWU64 and SNIPS; its docstring says which turn came from where). Each conversation is
+BANKING77, SGD, HWU64 and SNIPS; its docstring says which turn came from where). The turns quoted from
+those sets are references, read back from --data (default ../shared/data) by bench/followups_refs.py;
+without that dir the run stops and names it. Each conversation is
 played from its first turn in a conversation of its own (signed in through the sandbox bank where it
 names a customer). Per turn:
 - route: answer (path faq/extractive/generated), refuse (path refused), flow (a flow route, sign-in
@@ -28,9 +30,8 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-import yaml
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.followups_refs import SharedDataMissing, load_set  # noqa: E402
 
 DEFAULT_SET = Path(__file__).resolve().parent.parent / "knowledge_base" / "eval" / "followups.yaml"
 ANSWER_PATHS = {"faq", "extractive", "generated"}
@@ -100,6 +101,7 @@ def summarise(convs: list[dict], results: dict[str, list[dict]]) -> dict:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--set", type=Path, default=DEFAULT_SET)
+    ap.add_argument("--data", type=Path, help="../shared/data, where the quoted turns are read (default: BANK_NLU__SHARED_DATA_DIR)")
     ap.add_argument("--split", choices=("dev", "holdout", "all"), default="dev")
     ap.add_argument("--kinds", default="", help="comma-separated kinds (default: all)")
     ap.add_argument("--limit", type=int, default=0)
@@ -122,7 +124,11 @@ def main() -> int:
     from tests.banking_helpers import ServerThread
 
     kinds = set(filter(None, args.kinds.split(",")))
-    convs = [c for c in yaml.safe_load(args.set.read_text()) if (args.split == "all" or c["split"] == args.split)
+    try:
+        loaded = load_set(args.set, args.data or Settings(_env_file=None).nlu.shared_data_dir)
+    except SharedDataMissing as e:
+        sys.exit(str(e))
+    convs = [c for c in loaded if (args.split == "all" or c["split"] == args.split)
              and (not kinds or c["kind"] in kinds)][: args.limit or None]
     configure_logging("WARNING")
     settings = Settings(

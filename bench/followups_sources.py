@@ -72,7 +72,7 @@ class Kb:
 
         docs = load_directory(root).documents
         self.ids = {d.doc_id for d in docs}
-        self.answer_doc = {d.doc_id: d.extra.get("answer_doc") for d in docs if d.extra.get("answer_doc")}
+        self.answer_doc: dict[str, str] = {d.doc_id: str(d.extra["answer_doc"]) for d in docs if d.extra.get("answer_doc")}
         text = {d.doc_id: d.body for d in docs}
         self.facets = {i: {f for f, rx in _FACETS.items() if rx.search(t)} for i, t in text.items()}
         self.fee_docs = frozenset({"prod-fee-schedule"})
@@ -101,8 +101,3 @@ def b77_routes(table: Path, kb: Kb) -> dict[str, frozenset[str]]:
             out[m.group(1)] = found
     return out
 
-
-def clean(text: str) -> str:
-    """HWU64 marks who is addressed with a leading "s1, "; a customer would not type it."""
-    text = re.sub(r"^s\d+,?\s*", "", text.strip())
-    return text[0].upper() + text[1:] if text else text
