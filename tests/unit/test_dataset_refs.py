@@ -100,3 +100,14 @@ def test_reviewed_coincidences_are_counted_not_reported(data, tmp_path, capsys):
     args = ["--data", str(data), "--root", str(tmp_path), "--allowed", str(tmp_path / "allowed.yaml"), "faq.md"]
     assert main(args) == 0
     assert main([*args, "--all"]) == 0 and "faq.md:1: banking77 (banking77 row 1, customer, 6 words) allowed" in capsys.readouterr().out
+
+
+def test_the_repository_holds_no_public_data_set_sentence():
+    """Rule: ../shared/data is read in place, never copied into the repo (bench/dataset_copies.py over every
+    tracked file; common short wording reviewed by hand is listed in bench/dataset_copies_allowed.yaml)."""
+    from bench.dataset_refs import default_data_dir
+
+    data = default_data_dir()
+    if not (data / "banking77" / "train.csv").is_file():
+        pytest.skip(f"the public data sets are not at {data} (BANK_NLU__SHARED_DATA_DIR)")
+    assert main(["--data", str(data)]) == 0
