@@ -27,7 +27,7 @@ OOD_TEST_FILE = DATA_DIR / "ood_test.yaml"
 # Intents the assistant adds on top of BANKING77's 77.
 ASSISTANT_INTENTS = ("human_agent", "complaint", "greeting", "goodbye", "thanks", "out_of_scope")
 # Customer tasks a flow does that BANKING77 has no intent for ("what's my balance").
-TASK_INTENTS = ("check_balance",)
+TASK_INTENTS = ("check_balance", "make_transfer")
 EXTRA_INTENTS = ASSISTANT_INTENTS + TASK_INTENTS
 OUT_OF_SCOPE = "out_of_scope"
 HUMAN_AGENT = "human_agent"
@@ -120,7 +120,10 @@ def load_extra(path: Path = EXTRA_FILE) -> list[Example]:
 def stratified_split(
     examples: list[Example], *, test_frac: float, val_frac: float, seed: int
 ) -> Splits:
-    """Per label: shuffle with the seed, take test then val, the rest trains. Deterministic."""
+    """Per label: shuffle with the seed, take test then val, the rest trains. Deterministic.
+
+    Labels draw from one generator in name order, the customer-task labels (TASK_INTENTS) last, so adding
+    a task label leaves every other label's split as it was (BANKING77's held-out rows stay held out)."""
     rng = np.random.default_rng(seed)
     by_label: dict[str, list[Example]] = {}
     for ex in examples:
@@ -128,7 +131,7 @@ def stratified_split(
     train: list[Example] = []
     val: list[Example] = []
     test: list[Example] = []
-    for label in sorted(by_label):
+    for label in sorted(by_label, key=lambda name: (name in TASK_INTENTS, name)):
         items = by_label[label]
         order = rng.permutation(len(items))
         n_test = int(round(len(items) * test_frac))
