@@ -8,7 +8,10 @@ import pytest
 from finetune.intent.data import (
     ASSISTANT_INTENTS,
     EXTRA_FILE,
+    EXTRA_INTENTS,
+    TASK_INTENTS,
     DatasetError,
+    Example,
     build_dataset,
     load_banking77,
     load_extra,
@@ -64,6 +67,14 @@ def test_split_is_stratified_disjoint_and_deterministic(fake_b77):
     assert len(texts) == len(set(texts)) == 40
 
 
+def test_a_task_label_leaves_the_other_labels_split_alone():
+    rows = [Example(f"{label} {i}", label, "banking77") for label in ("card_arrival", "exchange_rate") for i in range(20)]
+    before = stratified_split(rows, test_frac=0.2, val_frac=0.1, seed=5)
+    task = [Example(f"balance {i}", TASK_INTENTS[0], "extra") for i in range(20)]
+    after = stratified_split(rows + task, test_frac=0.2, val_frac=0.1, seed=5)
+    assert [e for e in after.test if e.label != TASK_INTENTS[0]] == list(before.test)
+
+
 def test_folds_partition_and_balance():
     labels = ["a"] * 10 + ["b"] * 5
     folds = stratified_folds(labels, 5, seed=0)
@@ -73,7 +84,7 @@ def test_folds_partition_and_balance():
 
 def test_build_dataset_adds_assistant_intents(fake_b77):
     splits, labels = build_dataset(fake_b77, seed=3)
-    assert labels[:2] == ["card_arrival", "exchange_rate"] and labels[2:] == list(ASSISTANT_INTENTS)
+    assert labels[:2] == ["card_arrival", "exchange_rate"] and labels[2:] == list(EXTRA_INTENTS)
     assert {e.label for e in splits.train} == set(labels)
 
 
@@ -99,7 +110,8 @@ def test_held_out_lines_must_not_be_in_training(tmp_path):
 def test_committed_data_files_are_valid_and_separate():
     extra = load_extra(EXTRA_FILE)
     counts = Counter(e.label for e in extra)
-    assert set(counts) == set(ASSISTANT_INTENTS)
+    assert set(counts) == set(EXTRA_INTENTS) == set(ASSISTANT_INTENTS) | set(TASK_INTENTS)
+    assert all(counts[task] >= 80 for task in TASK_INTENTS)
     assert counts["human_agent"] >= 150 and counts["out_of_scope"] >= 250 and sum(counts.values()) >= 600
     sets = load_held_out([e.text for e in extra])  # raises on any leak
     assert len(sets.human_positive) >= 100 and len(sets.human_negative) >= 100 and len(sets.ood) >= 100
