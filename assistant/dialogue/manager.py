@@ -37,6 +37,10 @@ class TurnFacts:
     digits: bool = False  # a code-like run of digits
     new_flow: str | None = None  # a flow this message asks for (trigger matched)
     new_flow_requires_identity: bool = True
+    new_flow_worded: bool = False  # worded like the flow's own example ("what's my balance?"), not only its intent
+    urgent: bool = False  # a lost card or fraud: the answer now, and a person offered
+    faq_hit: bool = False  # an approved FAQ answer matches
+    question_form: bool = False  # phrased as a question ("how long do I have to dispute a charge?")
     verified: bool = False
     human_request: bool = False  # a clear request for a person ("can I talk to a real person")
     human_weak: bool = False  # the request-for-a-person cue fired, but weakly: it yields to any flow action
@@ -67,6 +71,10 @@ def decide(f: TurnFacts) -> Route:
             return route
     if f.new_flow is None:  # the knowledge path applies the hand-off policy (an FAQ first for a weak request)
         return Route("knowledge", "no flow: answer from the knowledge base")
+    if f.active_flow is None and not f.verified and (f.urgent or f.faq_hit or (f.question_form and not f.new_flow_worded)):
+        # Not signed in: a question gets the knowledge base's answer ("how long do I have to dispute a billing
+        # error?" reads as a dispute), not a request to sign in, unless worded like a flow ("what's my balance?").
+        return Route("knowledge", "not signed in: the knowledge base answers this question")
     if f.human_request:
         return Route("handoff", "explicit request for a human", f.active_flow)
     if f.new_flow is not None:

@@ -132,11 +132,6 @@ class SelfService:
         question = is_question(text)
         match = self.match(text, vector, intent, confidence, faq_score, data, in_flow=state is not None)
         new_flow = match.flow if match else None
-        if match is not None and new_flow is not None and not ctx.verified and state is None and (
-                urgent or faq_score >= self.faq_threshold or (question and not (match.by == "examples" and match.score >= STRONG_EXAMPLE))):
-            # Not signed in: a question gets the knowledge base's answer ("how long do I have to dispute a billing
-            # error?" reads as a dispute), not a request to sign in, unless worded like a flow ("what's my balance?").
-            new_flow = None
         facts = TurnFacts(
             active_flow=state.flow if state else None, awaiting=state.awaiting if state else None,
             awaited_slot=self.runner.awaited_slot(state) if state else None, fills=fills,
@@ -144,6 +139,8 @@ class SelfService:
             cancel=ent.is_cancel(text), yes_no=ent.parse_yes_no(text),
             digits=ent.parse_digits(raw or text, length=(4, 8)) is not None, new_flow=new_flow,
             new_flow_requires_identity=self.runner.flows[new_flow].requires_identity if new_flow else True,
+            new_flow_worded=match is not None and match.by == "examples" and match.score >= STRONG_EXAMPLE,
+            urgent=urgent, faq_hit=faq_score >= self.faq_threshold, question_form=question,
             verified=ctx.verified, human_request=human is not None and human >= STRONG_HUMAN,
             human_weak=human is not None and human < STRONG_HUMAN,
             # a question that restates a value already held ("will my debit card still work?") is still a question

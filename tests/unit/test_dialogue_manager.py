@@ -22,6 +22,16 @@ CASES = [
     (TurnFacts(question=True), "knowledge", None),
     (TurnFacts(new_flow=T, verified=True), "flow_start", T),
     (TurnFacts(new_flow=T, verified=False), "verify", T),
+    # not signed in: a question, an urgent topic or an approved FAQ answer goes to the knowledge base, not a sign-in
+    (TurnFacts(new_flow="dispute", verified=False, question_form=True), "knowledge", None),
+    (TurnFacts(new_flow="report_lost_card", verified=False, urgent=True), "knowledge", None),
+    (TurnFacts(new_flow="freeze_card", verified=False, faq_hit=True), "knowledge", None),
+    # ... unless the question is worded like the flow's own example ("what's my balance?")
+    (TurnFacts(new_flow="check_balance", verified=False, question_form=True, new_flow_worded=True), "verify",
+     "check_balance"),
+    (TurnFacts(new_flow="check_balance", verified=True, question_form=True), "flow_start", "check_balance"),
+    # a customer inside a flow (signing in for it) keeps to it
+    (TurnFacts(active_flow=T, awaiting="identity", new_flow=T, question_form=True), "verify", T),
     (TurnFacts(new_flow="card_delivery", new_flow_requires_identity=False), "flow_start", "card_delivery"),
     (TurnFacts(human_request=True, new_flow=T, verified=True), "handoff", None),
     (TurnFacts(human_request=True, new_flow=T, verified=False), "handoff", None),
