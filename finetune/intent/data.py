@@ -51,6 +51,12 @@ class Splits:
     test: tuple[Example, ...]  # held-out BANKING77 rows + held-out extras: reported figures only
 
 
+def banking_weight(e: Example) -> bool:
+    """Rows the scope head weighs like BANKING77's: BANKING77 and our customer-task lines ("what's my balance"),
+    not the assistant-level lines (greetings, thanks), which it weighs up so they are not refused."""
+    return e.source == "banking77" or e.label in TASK_INTENTS
+
+
 def normalise(text: str) -> str:
     """For duplicate checks only: case, punctuation and spacing do not make a new example."""
     return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()

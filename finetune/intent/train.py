@@ -33,9 +33,8 @@ from finetune.intent.data import (
     HUMAN_TEST_FILE,
     OOD_TEST_FILE,
     OUT_OF_SCOPE,
-    TASK_INTENTS,
-    Example,
     Splits,
+    banking_weight,
     build_dataset,
     load_held_out,
     load_kb_domain,
@@ -74,12 +73,6 @@ HPARAMS = {
     "human_c": 1.0, "human_val_fpr": 0.01, "cv_folds": 5,
     "scope_adjacent_weight": 10.0, "scope_plain_weight": 5.0, "chars_flag_share": 0.03,
 }
-
-
-def banking_weight(e: Example) -> bool:
-    """Rows the scope head weighs like BANKING77's: BANKING77 and our customer-task lines ("what's my balance"),
-    not the assistant-level lines (greetings, thanks), which it weighs up so they are not refused."""
-    return e.source == "banking77" or e.label in TASK_INTENTS
 
 
 def fit(x: np.ndarray, texts: list[str], y: np.ndarray, labels: list[str], *, seed: int, mlp_cfg: H.MlpConfig,
