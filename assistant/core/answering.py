@@ -86,7 +86,7 @@ class Answerer:
 
     def faq_reply(self, cid: str, text: str, faqs: list[FaqMatch], previous: list[str], intent: IntentInfo | None) -> Reply | None:
         """A known question answered with its approved text, without the LLM."""
-        if not self.faq_matches(faqs) or rewrite_query(text, previous) != text:
+        if not faqs or faqs[0].score < self.cfg.faq_threshold or rewrite_query(text, previous) != text:
             return None
         top = faqs[0].entry
         answer = " ".join(sanitize_passage(top.answer, self.cfg.link_domains).split())  # an approved text can be poisoned too
@@ -94,15 +94,6 @@ class Answerer:
             return None
         cites = (Citation(doc_id=top.faq_id, title=top.title, snippet=answer[:240], source=top.source, score=round(faqs[0].score, 4)),)
         return Reply(cid, answer, path="faq", citations=cites, intent=intent, suggestions=related(faqs[1:]))
-
-    def faq_matches(self, faqs: list[FaqMatch]) -> bool:
-        """The best FAQ is this message's: close to one of its questions (`faq_threshold`), or nearly as close
-        and far from every other FAQ ("What are your branch hours?" 0.83 to its FAQ, 0.52 to the next)."""
-        if not faqs:
-            return False
-        lead = faqs[0].score - (faqs[1].score if len(faqs) > 1 else 0.0)
-        return faqs[0].score >= self.cfg.faq_threshold or (
-            faqs[0].score >= self.cfg.faq_clear_threshold and lead >= self.cfg.faq_clear_lead)
 
     async def retrieve(self, text: str, previous: list[str], vector: np.ndarray, faqs: list[FaqMatch],
                        topic: tuple[str, ...] = ()) -> Retrieval:

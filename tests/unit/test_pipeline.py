@@ -271,19 +271,3 @@ def test_a_generated_reply_about_something_no_passage_mentions_is_replaced_by_th
     reply = run(p, "is there a monthly fee on crypto savings?")[-1]
     assert gen.requests and reply.path == "extractive" and reply.guard == "replaced"
     assert "crypto" not in reply.text.lower() and reply.citations[0].doc_id == "prod-savings"
-
-
-def test_an_faq_answers_when_close_or_clearly_ahead_of_every_other_faq():
-    from assistant.core.answering import Answerer
-    from knowledge_base.types import FaqEntry, FaqMatch
-
-    def match(fid: str, score: float) -> FaqMatch:
-        entry = FaqEntry(faq_id=fid, title=fid, answer="a", questions=(fid,), answer_doc=None, source="s")
-        return FaqMatch(entry=entry, score=score, matched_question=fid)
-
-    answerer = Answerer(knowledge=FakeKnowledge([]), generator=ScriptedGenerator([]),
-                        config=AnsweringSettings(faq_threshold=0.86, faq_clear_threshold=0.75, faq_clear_lead=0.2))
-    assert answerer.faq_matches([match("hours", 0.90), match("holidays", 0.89)])  # close enough alone
-    assert answerer.faq_matches([match("hours", 0.83), match("holidays", 0.52)])  # clearly this FAQ's question
-    assert not answerer.faq_matches([match("hours", 0.83), match("holidays", 0.70)])  # two FAQs nearly as close
-    assert not answerer.faq_matches([match("hours", 0.70)]) and not answerer.faq_matches([])
