@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -21,6 +20,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from assistant.config import child_environment  # noqa: E402
+
 TESTS = ["tests/integration/test_banking_fuzz.py", "tests/integration/test_fuzz_api.py", "tests/integration/test_fuzz_ws.py"]
 
 
@@ -31,8 +33,7 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "fuzz.jsonl"
-        env = {**os.environ, "BANK_FUZZ_EXAMPLES": str(args.examples), "BANK_FUZZ_REPORT": str(out),
-               "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+        env = child_environment(BANK_FUZZ_EXAMPLES=str(args.examples), BANK_FUZZ_REPORT=str(out))
         t0 = time.monotonic()
         rc = subprocess.call([sys.executable, "-m", "pytest", *TESTS, "-q", "-p", "no:cacheprovider", "-o", "timeout=0"],
                              cwd=ROOT, env=env)

@@ -40,7 +40,7 @@ def agent(services):
     return "pii-pat"
 
 
-# Ids and timestamps are not customer text and can hold a fragment by chance: "…15.748218Z" holds "4821".
+# Ids and timestamps are not customer text: a timestamp's digits ("…T16:43:15.123456Z") can repeat a PIN by chance.
 _NOT_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|\d{4}-\d\d-\d\dT[\d:.]+(?:Z|[+-]\d\d:?\d\d)?")
 
 
