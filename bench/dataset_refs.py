@@ -60,7 +60,7 @@ class DatasetTexts:
 
     def __init__(self, data: Path) -> None:
         self.data = Path(data)
-        self._rows: dict[str, list[str]] = {}
+        self._records: dict[str, list[dict[str, Any]]] = {}
         self._dialogues: dict[str, list[dict[str, Any]]] | None = None
 
     def path(self, name: str) -> Path:
@@ -73,22 +73,27 @@ class DatasetTexts:
                               "(or BANK_NLU__SHARED_DATA_DIR / --data), never copied into the repo")
         return path
 
-    def rows(self, name: str) -> list[str]:
-        """The texts of a flat set, in file order (csv data rows or jsonl lines)."""
-        if name not in self._rows:
+    def records(self, name: str) -> list[dict[str, Any]]:
+        """A set's records in file order: csv data rows, jsonl lines, or the SGD dialogues; read once."""
+        if name not in self._records:
             path = self.require(name)
             with path.open(newline="", encoding="utf-8") as f:
                 if path.suffix == ".csv":
-                    self._rows[name] = [r["text"] for r in csv.DictReader(f)]
+                    self._records[name] = list(csv.DictReader(f))
+                elif path.suffix == ".jsonl":
+                    self._records[name] = [json.loads(line) for line in f if line.strip()]
                 else:
-                    self._rows[name] = [json.loads(line)["text"] for line in f if line.strip()]
-        return self._rows[name]
+                    self._records[name] = json.load(f)
+        return self._records[name]
+
+    def rows(self, name: str) -> list[str]:
+        """The texts of a flat set, in file order (csv data rows or jsonl lines)."""
+        return [r["text"] for r in self.records(name)]
 
     def dialogues(self) -> dict[str, list[dict[str, Any]]]:
         """SGD banking dialogues: id -> turns."""
         if self._dialogues is None:
-            raw = json.loads(self.require("sgd").read_text(encoding="utf-8"))
-            self._dialogues = {d["dialogue_id"]: d["turns"] for d in raw}
+            self._dialogues = {d["dialogue_id"]: d["turns"] for d in self.records("sgd")}
         return self._dialogues
 
     def text(self, ref: Mapping[str, Any]) -> str:
@@ -97,7 +102,7 @@ class DatasetTexts:
         if name == "sgd":
             raw = self.dialogues()[ref["dialogue"]][ref["turn"]]["utterance"]
         else:
-            raw = self.rows(name)[ref[FILES[name][1]]]
+            raw = self.records(name)[ref[FILES[name][1]]]["text"]
         return apply_edits(raw, ref.get("replace") or [])
 
     def sentences(self) -> Iterator[Sentence]:

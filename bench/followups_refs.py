@@ -13,19 +13,17 @@ set was built from.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import json
 import re
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-# set name -> its file under the data dir
-FILES = {"banking77": "banking77/train.csv", "sgd-banks": "sgd/banks_train_dialogues.json",
-         "sgd-other": "sgd/other_domains_user_turns.jsonl", "hwu64": "hwu64/utterances.jsonl",
-         "snips": "snips/utterances.jsonl"}
+from bench.dataset_refs import DatasetTexts, MissingData
+
+# this set's names -> bench/dataset_refs.py's, which reads the files
+SETS = {"banking77": "banking77", "sgd-banks": "sgd", "sgd-other": "sgd_other", "hwu64": "hwu64", "snips": "snips"}
 
 
 class SharedDataMissing(RuntimeError):
@@ -63,24 +61,14 @@ class SharedData:
     """The data dir's files the set quotes, each read once when first asked for."""
 
     def __init__(self, root: Path) -> None:
-        self.root = root
-        self._rows: dict[str, list[dict]] = {}
+        self.root, self.files = root, DatasetTexts(root)
 
     def rows(self, name: str) -> list[dict]:
         """The file's records in order: CSV rows as dicts, JSON lines, or the SGD dialogues."""
-        if name not in self._rows:
-            path = self.root / FILES[name]
-            if not path.is_file():
-                raise SharedDataMissing(f"{name} not found at {path}: the follow-up set reads its quoted turns from the "
-                                        f"shared data dir {self.root} (pass --data or set BANK_NLU__SHARED_DATA_DIR)")
-            with path.open(encoding="utf-8") as f:
-                if path.suffix == ".csv":
-                    self._rows[name] = list(csv.DictReader(f))
-                elif path.suffix == ".jsonl":
-                    self._rows[name] = [json.loads(line) for line in f]
-                else:
-                    self._rows[name] = json.load(f)
-        return self._rows[name]
+        try:
+            return self.files.records(SETS[name])
+        except MissingData as e:
+            raise SharedDataMissing(f"{e}; the follow-up set reads its quoted turns from there (pass --data)") from e
 
     def quote(self, name: str, row: int, **where: Any) -> Quoted:
         """Row `row` of a set (for sgd-banks: dialogue `row`'s turn `turn`) as a Quoted text."""
@@ -96,7 +84,7 @@ class SharedData:
     def text(self, ref: dict[str, Any]) -> str:
         """The text a reference stands for."""
         name = ref.get("set")
-        if name not in FILES:
+        if name not in SETS:
             raise ValueError(f"unknown set {name!r} in {ref}")
         try:
             if name == "sgd-banks":
@@ -105,7 +93,7 @@ class SharedData:
             else:
                 text = self.quote(name, ref["row"], clean=ref.get("clean", False))
         except (StopIteration, IndexError, KeyError, TypeError) as e:
-            raise ValueError(f"{ref} names no text in {self.root / FILES[name]} ({e!r})") from e
+            raise ValueError(f"{ref} names no text in {self.files.path(SETS[name])} ({e!r})") from e
         return reopen(str(text), ref["opener"]) if ref.get("opener") else str(text)
 
 
