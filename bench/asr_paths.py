@@ -3,7 +3,7 @@
 - plain: faster-whisper's own `transcribe` as shipped (int8, beam 5, no VAD, its default
   temperature fallback and thresholds): the reference the voice path should match.
 - route: `POST /v1/asr` in-process (FastAPI TestClient over the real route), the recording sent
-  as a WAV file at its own sample rate.
+  as a WAV file at its own sample rate; a clip over the fit window is cut into VAD turns there.
 - phone: what a call does: 8 kHz mu-law in 20 ms frames, resampled to 16 kHz as it streams,
   Silero VAD + TurnDetector (the default TurnConfig), each ended turn transcribed; the turns'
   texts are joined.
@@ -57,7 +57,8 @@ class Route:
         app = FastAPI()
         app.include_router(router)
         app.state.settings = Settings()
-        app.state.services = SimpleNamespace(voice=SimpleNamespace(asr=asr), voice_error=None)
+        voice = SimpleNamespace(asr=asr, vad=SileroVAD(), turn=TurnConfig())  # as VoiceStack: the route splits long clips
+        app.state.services = SimpleNamespace(voice=voice, voice_error=None)
         self.client = TestClient(app)
 
     def text(self, audio: np.ndarray, rate: int) -> str:

@@ -3,7 +3,8 @@
 Whisper was trained on 30 s windows, and faster-whisper always encodes a whole window, so
 a 2 s utterance costs as much encoder time as 30 s. CTranslate2's encoder accepts shorter
 inputs, so `window="fit"` encodes the utterance plus `fit_pad_s` of silence, at least
-`fit_min_s` (a 6 s clip: 0.1 s of encoder time instead of 0.46 s on one core). A fit window is
+`fit_min_s` (20 s: about 0.2 s of encoder time on one core instead of 0.6 s for 30 s; an 8 s window,
+0.06 s, drifted from what Whisper was trained on: repeated digits, lost first words, decision 0017). A fit window is
 decoded once, without timestamps, so it suits one utterance: on a longer clip with pauses Whisper
 ends after the first sentence (a 20 s two-speaker clip heard as its first 9 words). Clips longer
 than `fit_max_s` (10 s) take faster-whisper's own path: 30 s windows with timestamps, which carry
@@ -121,7 +122,7 @@ class WhisperASR:
     def __init__(
         self, model_dir: Path, *, compute_type: str = "int8", threads: int = 1, beam_size: int = 1,
         language: str | None = "en", initial_prompt: str | None = BANKING_PROMPT,
-        window: Literal["fit", "full"] = "fit", fit_pad_s: float = 1.0, fit_min_s: float = 8.0, name: str | None = None,
+        window: Literal["fit", "full"] = "fit", fit_pad_s: float = 1.0, fit_min_s: float = 20.0, name: str | None = None,
         lead_s: float = 0.0, timestamps: bool = False, guard: DecodeGuard | None = WHISPER_RULES,
         condition_on_previous_text: bool = False, fit_max_s: float = 10.0,
     ) -> None:

@@ -8,9 +8,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from voice.asr import ASR, BANKING_PROMPT, WhisperASR, resolve_whisper
+import numpy as np
+
+from voice.asr import ASR, BANKING_PROMPT, Transcript, WhisperASR, resolve_whisper
+from voice.audio import ASR_RATE
 from voice.tts import TTS, PiperTTS, packaged_piper_voice
-from voice.vad import SileroVAD, TurnConfig
+from voice.vad import SileroVAD, TurnConfig, split_turns
 
 log = logging.getLogger(__name__)
 
@@ -39,3 +42,24 @@ def build_voice_stack(
     stack.load_s = round(time.perf_counter() - t0, 2)
     log.info("voice ready in %.1f s (%s, %s)", stack.load_s, asr.name, tts.name)
     return stack
+
+
+def transcribe_upload(stack: VoiceStack, audio: np.ndarray) -> Transcript:
+    """An uploaded clip (POST /v1/asr), heard as a call is: one decode when it fits one window, else turn by turn.
+
+    A clip longer than the recogniser's one-utterance window (`fit_max_s`) is cut into turns with the
+    call path's VAD and TurnDetector (`stack.turn`) and each turn is transcribed: Whisper given a whole
+    clip with pauses, banking prompt included, may end after its first phrase (docs/decisions/0017).
+    No turn found (speech too soft for the VAD): the clip is transcribed whole.
+    """
+    t0 = time.perf_counter()
+    audio = np.asarray(audio, dtype=np.float32)
+    if len(audio) / ASR_RATE <= float(getattr(stack.asr, "fit_max_s", 10.0)):
+        return stack.asr.transcribe(audio)
+    turns = split_turns(stack.vad, audio, stack.turn)
+    if not turns:
+        return stack.asr.transcribe(audio)
+    parts = [stack.asr.transcribe(t) for t in turns]
+    text = " ".join(p.text.strip() for p in parts if p.text.strip())
+    return Transcript(text, parts[0].language, round(len(audio) / ASR_RATE, 3), round(time.perf_counter() - t0, 3),
+                      min(p.no_speech_prob for p in parts), float(np.mean([p.avg_logprob for p in parts])))

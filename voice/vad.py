@@ -219,3 +219,11 @@ class TurnDetector:
                 return TurnEnded(audio, speech_s, self.position_s - silence_ms / 1000)
             return Blip(self.position_s)
         return None
+
+
+def split_turns(vad: SileroVAD, audio: np.ndarray, config: TurnConfig | None = None) -> list[np.ndarray]:
+    """The turns of a whole 16 kHz clip as a call hears them (TurnDetector; a turn still open at the end included)."""
+    det = TurnDetector(vad, config)
+    turns = [ev.audio for ev in det.feed(np.asarray(audio, dtype=np.float32)) if isinstance(ev, TurnEnded)]
+    rest = det.flush()
+    return turns + ([rest.audio] if rest is not None else [])

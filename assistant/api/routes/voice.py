@@ -53,6 +53,7 @@ async def asr(request: Request, voice: VoiceDep, settings: SettingsDep) -> AsrOu
 
     413 when the upload passes BANK_VOICE__MAX_UPLOAD_MB or the audio BANK_VOICE__MAX_AUDIO_S."""
     from voice.audio import AudioTooLong, CorruptAudio, UnsupportedAudio, decode_audio
+    from voice.stack import transcribe_upload
 
     limit = int(settings.voice.max_upload_mb * 1024 * 1024)
     data, ctype, name = await _upload(request, limit, f"audio larger than {settings.voice.max_upload_mb:g} MB")
@@ -64,7 +65,7 @@ async def asr(request: Request, voice: VoiceDep, settings: SettingsDep) -> AsrOu
         raise HTTPException(status_code=415, detail=str(exc)) from None
     except CorruptAudio as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from None
-    t = await asyncio.to_thread(voice.asr.transcribe, audio.samples)
+    t = await asyncio.to_thread(transcribe_upload, voice, audio.samples)
     return AsrOut(text=t.text, language=t.language, duration_s=t.duration_s, processing_s=t.processing_s)
 
 
