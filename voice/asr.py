@@ -55,6 +55,7 @@ class Transcript:
 
 class ASR(Protocol):
     name: str
+    fit_max_s: float  # the longest clip decoded as one utterance; a longer upload is cut into turns first
 
     def transcribe(self, audio: np.ndarray, *, language: str | None = None) -> Transcript:
         """audio: float32 mono at 16 kHz."""

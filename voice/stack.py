@@ -54,7 +54,7 @@ def transcribe_upload(stack: VoiceStack, audio: np.ndarray) -> Transcript:
     """
     t0 = time.perf_counter()
     audio = np.asarray(audio, dtype=np.float32)
-    if len(audio) / ASR_RATE <= float(getattr(stack.asr, "fit_max_s", 10.0)):
+    if len(audio) / ASR_RATE <= stack.asr.fit_max_s:
         return stack.asr.transcribe(audio)
     turns = split_turns(stack.vad, audio, stack.turn)
     if not turns:

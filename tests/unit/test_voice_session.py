@@ -17,7 +17,7 @@ from voice.vad import SileroVAD, TurnEnded  # noqa: E402
 
 
 class FakeASR:
-    name = "fake"
+    name, fit_max_s = "fake", 10.0
 
     def __init__(self, text: str) -> None:
         self.text = text
