@@ -28,6 +28,9 @@ class AnsweringSettings(Section):
                                   "out of the prompt")
     min_relevance: float = Field(default=0.30, description="cosine similarity under which a passage is not relevant")
     faq_threshold: float = Field(default=0.86, description="cosine similarity to an FAQ question variant for a direct answer")
+    faq_clear_threshold: float = Field(default=0.75, description="... or at least this similar, when the FAQ leads every "
+                                       "other FAQ by `faq_clear_lead`")
+    faq_clear_lead: float = Field(default=0.20, ge=0, description="how far a clear FAQ match leads the next FAQ")
     fast_faq_margin: float = Field(default=0.03, ge=0, description="an FAQ match decided on the int8 query vector alone "
                                    "must clear the threshold by this much; other messages are embedded exactly too")
     history_turns: int = Field(default=4, ge=0, description="earlier turns read with a message")

@@ -17,6 +17,7 @@ import numpy as np
 
 from assistant.config.answering import DEFAULT_BANK_NAME, AnsweringSettings
 from assistant.core.events import Citation, Event, IntentInfo, Reply, ReplyDelta
+from assistant.core.faq_match import faq_is_asked, related
 from assistant.core.grounding import check_reply, cite, declines, extractive_answer, grafted_terms
 from assistant.core.guardrails import leaks_system_prompt, sanitize_passage
 from assistant.core.outgoing import unsafe_sentence
@@ -84,9 +85,11 @@ class Answerer:
     def system_prompt(self) -> str:
         return prompts.SYSTEM_PROMPT.format(bank_name=self.bank_name)
 
-    def faq_reply(self, cid: str, text: str, faqs: list[FaqMatch], previous: list[str], intent: IntentInfo | None) -> Reply | None:
-        """A known question answered with its approved text, without the LLM."""
-        if not faqs or faqs[0].score < self.cfg.faq_threshold or rewrite_query(text, previous) != text:
+    def faq_reply(self, cid: str, text: str, faqs: list[FaqMatch], previous: list[str], intent: IntentInfo | None,
+                  vector: np.ndarray) -> Reply | None:
+        """A known question answered with its approved text, without the LLM (`faq_is_asked`)."""
+        found = lambda: self.kb.search(text, self.cfg.retrieval_k, None, vector)  # noqa: E731
+        if not faq_is_asked(faqs, found, self.cfg) or rewrite_query(text, previous) != text:
             return None
         top = faqs[0].entry
         answer = " ".join(sanitize_passage(top.answer, self.cfg.link_domains).split())  # an approved text can be poisoned too
@@ -292,7 +295,3 @@ def _doc_ids(context: list[Passage]) -> tuple[str, ...]:
 def _trim(text: str, limit: int = 500) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[:limit].rsplit(" ", 1)[0] + " …"
-
-
-def related(faqs: list[FaqMatch], n: int = 3, floor: float = 0.45) -> tuple[str, ...]:
-    return tuple(f.entry.title for f in faqs if f.score >= floor)[:n]

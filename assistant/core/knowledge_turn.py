@@ -74,7 +74,7 @@ class KnowledgeTurn:
     def __post_init__(self) -> None:
         self.previous = [m.text for m in self.history if m.role == "user"]
         self.faqs = self.answerer.kb.faq_candidates(self.vector, 4)
-        self.faq = self.answerer.faq_reply(self.cid, self.text, self.faqs, self.previous, self.intent)
+        self.faq = self.answerer.faq_reply(self.cid, self.text, self.faqs, self.previous, self.intent, self.vector)
         decision = self.policy.before_retrieval(self.nlu) if self.nlu is not None else Decision("answer")
         doubt = self.policy.after_low_confidence(streak(self.history, {"clarify"}))
         self.facts = KnowledgeFacts(

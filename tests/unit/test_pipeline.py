@@ -271,3 +271,4 @@ def test_a_generated_reply_about_something_no_passage_mentions_is_replaced_by_th
     reply = run(p, "is there a monthly fee on crypto savings?")[-1]
     assert gen.requests and reply.path == "extractive" and reply.guard == "replaced"
     assert "crypto" not in reply.text.lower() and reply.citations[0].doc_id == "prod-savings"
+
