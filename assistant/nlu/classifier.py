@@ -68,10 +68,12 @@ class _Heads:
     in_scope_threshold: float
     human_threshold: float
     config: dict = field(default_factory=dict)
-    # Optional parts (absent from older artefacts): the human head's word features, the
+    # Optional parts (absent from older artefacts): the human and scope heads' word features, the
     # keyboard-mashing model, and the knowledge base's product titles with their vectors.
     human_tfidf: TfidfFeatures | None = None
     human_tfidf_w: np.ndarray | None = None
+    scope_tfidf: TfidfFeatures | None = None
+    scope_tfidf_w: np.ndarray | None = None
     chars: CharModel | None = None
     product_titles: list[str] = field(default_factory=list)
     product_emb: np.ndarray | None = None
@@ -106,10 +108,12 @@ def load_heads(artifact_dir: Path) -> _Heads:
 
 def _optional(artifact_dir: Path, a: dict) -> dict:
     out: dict = {}
-    human_vocab, chars, products = (artifact_dir / n for n in ("human_vocab.json", "chars.json", "products.json"))
-    if human_vocab.exists() and "human_tfidf_w" in a:
-        out["human_tfidf"] = TfidfFeatures(json.loads(human_vocab.read_text()), a["human_tfidf_idf"].astype(np.float32))
-        out["human_tfidf_w"] = a["human_tfidf_w"].astype(np.float32)
+    chars, products = (artifact_dir / n for n in ("chars.json", "products.json"))
+    for head in ("human", "scope"):  # word features of the human-request and in-scope heads
+        vocab = artifact_dir / f"{head}_vocab.json"
+        if vocab.exists() and f"{head}_tfidf_w" in a:
+            out[f"{head}_tfidf"] = TfidfFeatures(json.loads(vocab.read_text()), a[f"{head}_tfidf_idf"].astype(np.float32))
+            out[f"{head}_tfidf_w"] = a[f"{head}_tfidf_w"].astype(np.float32)
     if chars.exists():
         out["chars"] = CharModel.from_json(json.loads(chars.read_text()))
     if products.exists() and "product_emb" in a:
@@ -156,7 +160,11 @@ class MiniLMIntentClassifier:
         if h.human_tfidf is not None and h.human_tfidf_w is not None:
             idx, w = h.human_tfidf.sparse(text)  # word features: the request inside a longer message
             human += float(h.human_tfidf_w[idx] @ w)
-        return p / p.sum(), _sigmoid(float(e @ h.scope_w + h.scope_b)), _sigmoid(human)
+        scope = float(e @ h.scope_w + h.scope_b)
+        if h.scope_tfidf is not None and h.scope_tfidf_w is not None:
+            idx, w = h.scope_tfidf.sparse(text)  # the domain words of a short message
+            scope += float(h.scope_tfidf_w[idx] @ w)
+        return p / p.sum(), _sigmoid(scope), _sigmoid(human)
 
     def classify(self, text: str, *, failed_turns: int = 0, embedding: np.ndarray | None = None) -> NluResult:
         """`embedding`: this text's normalised all-MiniLM-L6-v2 vector, if the caller already has it."""

@@ -42,7 +42,7 @@ def split_metrics(model: IntentModel, examples: tuple[Example, ...], enc: Encode
     b77 = np.array([e.source == "banking77" for e in examples])
     z = model.raw_logits(enc.emb, enc.texts)
     pred = z.argmax(1)
-    kept = model.scope.prob(enc.emb) >= model.thresholds.in_scope
+    kept = model.scope_prob(enc.emb, enc.texts) >= model.thresholds.in_scope
     in_domain = y != lab[OUT_OF_SCOPE]
     # As the runtime answers: refused rows are wrong; kept rows take the best in-scope intent.
     runtime_ok = kept & (np.where(np.arange(len(lab)) == lab[OUT_OF_SCOPE], -np.inf, z).argmax(1) == y)
@@ -76,8 +76,8 @@ def human_metrics(model: IntentModel, positive: Encoded, negative: Encoded, ood:
 
 def ood_metrics(model: IntentModel, ood: Encoded, in_scope: Encoded) -> dict:
     th = model.thresholds.in_scope
-    refused = model.scope.prob(ood.emb) < th
-    kept = model.scope.prob(in_scope.emb) >= th
+    refused = model.scope_prob(ood.emb, ood.texts) < th
+    kept = model.scope_prob(in_scope.emb, in_scope.texts) >= th
     return {
         "ood_refused": _share(refused),
         "own_in_scope_kept": _share(kept),
@@ -103,7 +103,7 @@ def latency(model: IntentModel, embed_one, texts: list[str], *, repeats: int = 3
                 e = embed_one(t)
                 t1 = time.perf_counter()
                 model.probs(e[None, :], [t])
-                model.scope.prob(e)
+                model.scope_prob(e[None, :], [t])
                 model.human_prob(e[None, :], [t])
                 t2 = time.perf_counter()
                 full.append(t2 - t0)

@@ -8,6 +8,7 @@ Artefact (format 1), read by assistant/nlu/classifier.py, which re-implements `p
   metrics.json   what the training run measured
 Optional parts (the runtime works without them, with fewer signals):
   human_vocab.json + heads.npz human_tfidf_idf human_tfidf_w   word features of the human-request head
+  scope_vocab.json + heads.npz scope_tfidf_idf scope_tfidf_w   word features of the in-scope head
   chars.json     character trigram model and threshold of the keyboard-mashing check
   products.json + heads.npz product_emb   knowledge-base product titles (+ vectors) and its words
 """
@@ -33,7 +34,7 @@ class Thresholds:
 
 @dataclass(frozen=True)
 class HumanWords:
-    """Word uni/bigram TF-IDF weights added to the human-request head's logit."""
+    """Word uni/bigram TF-IDF weights added to a binary head's logit (human request, in scope)."""
 
     vocabulary: dict[str, int]
     idf: np.ndarray
@@ -58,6 +59,14 @@ class IntentModel:
     chars: dict | None = None  # CharModel as JSON (assistant/nlu/gibberish.py)
     products: dict = field(default_factory=dict)  # {"titles": [...], "words": [...]}
     product_emb: np.ndarray | None = None
+    scope_words: HumanWords | None = None
+
+    def scope_prob(self, emb: np.ndarray, texts: list[str]) -> np.ndarray:
+        """p(in domain): the embedding head plus, when trained, its word features."""
+        z = emb @ self.scope.w + self.scope.b
+        if self.scope_words is not None:
+            z = z + self.scope_words.logits(texts)
+        return 1.0 / (1.0 + np.exp(-z))
 
     def human_prob(self, emb: np.ndarray, texts: list[str]) -> np.ndarray:
         """p(asks for a person): the embedding head plus, when trained, its word features."""
@@ -89,11 +98,12 @@ def save(model: IntentModel, out: Path, *, config: dict, metrics: dict) -> None:
         human_w=model.human.w.astype(np.float32), human_b=np.float32(model.human.b), **_optional_arrays(model),
     )
     (out / "tfidf_vocab.json").write_text(json.dumps(vocab, ensure_ascii=False))
-    for name in ("human_vocab.json", "chars.json", "products.json"):
+    for name in ("human_vocab.json", "scope_vocab.json", "chars.json", "products.json"):
         (out / name).unlink(missing_ok=True)
-    if model.human_words is not None:
-        words = sorted(model.human_words.vocabulary, key=model.human_words.vocabulary.__getitem__)
-        (out / "human_vocab.json").write_text(json.dumps(words, ensure_ascii=False))
+    for name, head in (("human_vocab.json", model.human_words), ("scope_vocab.json", model.scope_words)):
+        if head is not None:
+            words = sorted(head.vocabulary, key=head.vocabulary.__getitem__)
+            (out / name).write_text(json.dumps(words, ensure_ascii=False))
     if model.chars is not None:
         (out / "chars.json").write_text(json.dumps(model.chars, sort_keys=True))
     if model.products:
@@ -117,6 +127,9 @@ def _optional_arrays(model: IntentModel) -> dict:
     if model.human_words is not None:
         out["human_tfidf_idf"] = model.human_words.idf.astype(np.float32)
         out["human_tfidf_w"] = model.human_words.w.astype(np.float32)
+    if model.scope_words is not None:
+        out["scope_tfidf_idf"] = model.scope_words.idf.astype(np.float32)
+        out["scope_tfidf_w"] = model.scope_words.w.astype(np.float32)
     if model.product_emb is not None and model.products:
         out["product_emb"] = model.product_emb.astype(np.float16)
     return out
@@ -130,5 +143,5 @@ def rounded(model: IntentModel) -> IntentModel:
         TfidfHead(model.tfidf.vocabulary, model.tfidf.idf, f16(model.tfidf.coef), model.tfidf.intercept),
         model.tfidf_weight, model.temperature, model.scope, model.human, model.thresholds,
         model.human_words, model.chars, model.products,
-        None if model.product_emb is None else f16(model.product_emb),
+        None if model.product_emb is None else f16(model.product_emb), model.scope_words,
     )

@@ -26,17 +26,20 @@ class ScopeData:
     in_train: list[str]  # HWU64 qa_currency (train part) + scope_extra.yaml
     out_dev: list[str]
     chat_train: list[str]  # HWU64 general_* (affirm, thanks-like, repeat...), train part: never a request for a person
+    own_out: list[str]  # scope_extra.yaml `out_of_scope`: our other-service requests and follow-ups
 
 
 def scope_data(shared: Path) -> ScopeData:
     oos, ins = X.hwu64(shared)
     sn = X.snips(shared)
-    extra = load_yaml_lists(SCOPE_EXTRA_FILE).get("in_scope", [])
+    lists = load_yaml_lists(SCOPE_EXTRA_FILE)
+    extra = lists.get("in_scope", [])
     return ScopeData(
         [r.text for r in oos + sn if r.split == "train"],
         [r.text for r in ins if r.split == "train"] + extra,
         [r.text for r in oos + sn if r.split == "dev"],
         [r.text for r in X.hwu64_general(shared) if r.split == "train"],
+        lists.get("out_of_scope", []),
     )
 
 

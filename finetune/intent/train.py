@@ -25,6 +25,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from finetune.config import offline_environment
 from finetune.intent import chars as C
 from finetune.intent import heads as H
+from finetune.intent import scope as SC
 from finetune.intent import signals as S
 from finetune.intent.data import (
     EXTRA_FILE,
@@ -43,7 +44,7 @@ from finetune.intent.data import (
 )
 from finetune.intent.embed import base_model_dir, embed_texts
 from finetune.intent.evaluate import Encoded, human_metrics, latency, ood_metrics, report, split_metrics
-from finetune.intent.model import IntentModel, Thresholds, rounded, save
+from finetune.intent.model import HumanWords, IntentModel, Thresholds, rounded, save
 
 log = logging.getLogger("finetune.intent")
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -69,34 +70,19 @@ class CacheSettings(BaseSettings):
 # Hyper-parameters chosen on the validation split (see README.md); recorded in config.json.
 HPARAMS = {
     "test_frac": 0.15, "val_frac": 0.10, "tfidf_weight": 0.25, "tfidf_c": 30.0,
-    "scope_c": 1.0, "scope_extra_weight": 25.0, "scope_kb_weight": 10.0, "scope_keep_val": 0.98,
+    "scope_c": 1.0, "scope_extra_weight": 25.0, "scope_kb_weight": 40.0, "scope_keep_val": 0.985,
     "human_c": 1.0, "human_val_fpr": 0.01, "cv_folds": 5,
-    "scope_adjacent_weight": 10.0, "scope_plain_weight": 5.0, "chars_flag_share": 0.03,
+    "scope_adjacent_weight": 20.0, "scope_plain_weight": 10.0, "scope_own_out_weight": 10.0, "chars_flag_share": 0.03,
 }
 
 
-def fit(x: np.ndarray, texts: list[str], y: np.ndarray, labels: list[str], *, seed: int, mlp_cfg: H.MlpConfig,
-        banking77: np.ndarray, kb_domain: np.ndarray, scope_in: np.ndarray, scope_out: np.ndarray,
-        banking_plain: np.ndarray) -> tuple[H.MlpHead, H.TfidfHead, H.BinaryHead]:
-    mlp = H.fit_mlp(x, y, len(labels), mlp_cfg, seed=seed)
-    tfidf = H.fit_tfidf(texts, y, len(labels), c=HPARAMS["tfidf_c"], seed=seed)
-    in_domain = y != labels.index(OUT_OF_SCOPE)
-    # Our few hundred assistant-level examples (greetings, thanks...) would drown among 8k
-    # BANKING77 rows and be refused as out of scope; weighting them up keeps them in.
-    w = np.where(in_domain, np.where(banking77, 1.0, HPARAMS["scope_extra_weight"]), 1.0)
-    # Our knowledge base's own topics (FAQ variants, titles, headings) and banking-adjacent
-    # questions (credit scores, bills, exchange rates) are in domain too; HWU64 and SNIPS
-    # requests (alarms, music, restaurants, ...) are out.
-    # `banking_plain`: the templates' banking messages that name people ("send it to Amir").
-    x_scope = np.concatenate([x, kb_domain, scope_in, banking_plain, scope_out])
-    in_scope = np.concatenate([in_domain, np.ones(len(kb_domain) + len(scope_in) + len(banking_plain), bool),
-                               np.zeros(len(scope_out), bool)])
-    w = np.concatenate([w, np.full(len(kb_domain), HPARAMS["scope_kb_weight"]),
-                        np.full(len(scope_in), HPARAMS["scope_adjacent_weight"]),
-                        np.full(len(banking_plain), HPARAMS["scope_plain_weight"]), np.ones(len(scope_out))])
-    w[~in_scope] *= w[in_scope].sum() / max(1, (~in_scope).sum())
-    scope = H.fit_binary(x_scope, in_scope, c=HPARAMS["scope_c"], seed=seed, sample_weight=w)
-    return mlp, tfidf, scope
+def fit(train: Encoded, y: np.ndarray, labels: list[str], *, seed: int, mlp_cfg: H.MlpConfig,
+        banking77: np.ndarray, enc: dict[str, Encoded]) -> tuple[H.MlpHead, H.TfidfHead, H.BinaryHead, HumanWords]:
+    mlp = H.fit_mlp(train.emb, y, len(labels), mlp_cfg, seed=seed)
+    tfidf = H.fit_tfidf(train.texts, y, len(labels), c=HPARAMS["tfidf_c"], seed=seed)
+    groups = SC.training_groups(train, y != labels.index(OUT_OF_SCOPE), banking77, enc, HPARAMS)
+    scope, scope_words = SC.fit_scope(groups, c=HPARAMS["scope_c"], seed=seed)
+    return mlp, tfidf, scope, scope_words
 
 
 def cross_validate(x: np.ndarray, texts: list[str], y: np.ndarray, banking77: np.ndarray, labels: list[str],
@@ -191,7 +177,7 @@ def _load_data(args: argparse.Namespace) -> _Data:
               "ood": list(held.ood), "in_scope": list(held.in_scope), "kb_domain": kb_domain, "kb_eval": kb_eval,
               "scope_in": scope_x.in_train, "scope_out": scope_x.out_train, "scope_out_dev": scope_x.out_dev,
               "hum_pos": human_x.pos_train, "hum_neg": human_x.neg_train, "hum_pos_val": human_x.pos_val,
-              "hum_neg_val": human_x.neg_val, "titles": titles, "chat": scope_x.chat_train}
+              "hum_neg_val": human_x.neg_val, "titles": titles, "chat": scope_x.chat_train, "scope_own_out": scope_x.own_out}
     return _Data(splits, labels, groups, kb_words, len(kb_domain), len(scope_x.out_train),
                  {"positive": len(human_x.pos_train), "negative": len(human_x.neg_train)})
 
@@ -203,9 +189,7 @@ def _fit_model(data: _Data, enc: dict[str, Encoded], args: argparse.Namespace, m
     y_tr = np.array([index[e.label] for e in data.splits.train])
     y_va = np.array([index[e.label] for e in data.splits.val])
     b77_tr = np.array([banking_weight(e) for e in data.splits.train])
-    mlp, tfidf, scope = fit(enc["train"].emb, groups["train"], y_tr, labels, seed=args.seed, mlp_cfg=mlp_cfg,
-                            banking77=b77_tr, kb_domain=enc["kb_domain"].emb,
-                            scope_in=enc["scope_in"].emb, scope_out=enc["scope_out"].emb, banking_plain=enc["hum_neg"].emb)
+    mlp, tfidf, scope, scope_words = fit(enc["train"], y_tr, labels, seed=args.seed, mlp_cfg=mlp_cfg, banking77=b77_tr, enc=enc)
     # The human-request head: our lines and BANKING77 (human_agent or not), the templates, and
     # HWU64/SNIPS requests and conversation ("ok thanks", "yes please") as negatives.
     negatives = groups["hum_neg"] + groups["scope_out"] + groups["chat"]
@@ -213,9 +197,10 @@ def _fit_model(data: _Data, enc: dict[str, Encoded], args: argparse.Namespace, m
     h_emb = np.concatenate([enc["train"].emb, enc["hum_pos"].emb, enc["hum_neg"].emb, enc["scope_out"].emb, enc["chat"].emb])
     h_pos = np.concatenate([y_tr == index[HUMAN_AGENT], np.ones(len(groups["hum_pos"]), bool), np.zeros(len(negatives), bool)])
     human, human_words = S.fit_human(h_emb, h_texts, h_pos, c=HPARAMS["human_c"], seed=args.seed)
-    draft = IntentModel(labels, mlp, tfidf, HPARAMS["tfidf_weight"], 1.0, scope, human, Thresholds(0.5, 0.5), human_words)
+    draft = IntentModel(labels, mlp, tfidf, HPARAMS["tfidf_weight"], 1.0, scope, human, Thresholds(0.5, 0.5), human_words,
+                        scope_words=scope_words)
     temperature = H.fit_temperature(draft.raw_logits(enc["val"].emb, groups["val"]), y_va)
-    p_in_val = scope.prob(enc["val"].emb)[y_va != index[OUT_OF_SCOPE]]
+    p_in_val = draft.scope_prob(enc["val"].emb, groups["val"])[y_va != index[OUT_OF_SCOPE]]
     neg_val = np.concatenate([draft.human_prob(enc["val"].emb, groups["val"])[y_va != index[HUMAN_AGENT]],
                               draft.human_prob(enc["hum_neg_val"].emb, groups["hum_neg_val"])])
     thresholds = Thresholds(
@@ -224,7 +209,8 @@ def _fit_model(data: _Data, enc: dict[str, Encoded], args: argparse.Namespace, m
     )
     chars = chars_model(groups, data.kb_words, tfidf, human_words, args.shared_data_dir)
     return rounded(IntentModel(labels, mlp, tfidf, HPARAMS["tfidf_weight"], temperature, scope, human, thresholds,
-                               human_words, chars, {"titles": groups["titles"], "words": data.kb_words}, enc["titles"].emb))
+                               human_words, chars, {"titles": groups["titles"], "words": data.kb_words}, enc["titles"].emb,
+                               scope_words))
 
 
 def _measure(model: IntentModel, data: _Data, enc: dict[str, Encoded], args: argparse.Namespace,
@@ -239,9 +225,10 @@ def _measure(model: IntentModel, data: _Data, enc: dict[str, Encoded], args: arg
         "false_alarms": round(float(np.mean(model.human_prob(enc["hum_neg_val"].emb, groups["hum_neg_val"]) >= th.human)), 4)}
     metrics["gibberish"] = chars_metrics(model, groups)
     ood = metrics["out_of_domain"] = ood_metrics(model, enc["ood"], enc["in_scope"])
-    ood["kb_eval_questions_kept"] = round(float(np.mean(model.scope.prob(enc["kb_eval"].emb) >= th.in_scope)), 4)
+    p_in = {k: model.scope_prob(enc[k].emb, groups[k]) for k in ("kb_eval", "scope_out_dev")}
+    ood["kb_eval_questions_kept"] = round(float(np.mean(p_in["kb_eval"] >= th.in_scope)), 4)
     ood["kb_eval_n"] = len(groups["kb_eval"])
-    ood["hwu64_snips_dev_refused"] = round(float(np.mean(model.scope.prob(enc["scope_out_dev"].emb) < th.in_scope)), 4)
+    ood["hwu64_snips_dev_refused"] = round(float(np.mean(p_in["scope_out_dev"] < th.in_scope)), 4)
     if not (args.fast or args.no_cv):
         index = {name: i for i, name in enumerate(data.labels)}
         x_cv = np.concatenate([enc["train"].emb, enc["val"].emb])

@@ -163,3 +163,31 @@ def test_word_features_of_the_human_head_match_training_and_find_a_request_insid
     emb = KeywordEmbedder().encode([text])[0]
     assert abs(clf.probabilities(text, emb)[2] - float(model.human_prob(emb[None, :], [text])[0])) < 1e-4
     assert clf.classify(text).human_request and not clf.classify("send money to somebody").human_request
+
+
+def test_word_features_of_the_scope_head_match_training(tmp_path):
+    """The runtime adds the in-scope head's word features exactly as training scores them."""
+    from finetune.intent.evaluate import Encoded
+    from finetune.intent.model import IntentModel, Thresholds
+    from finetune.intent.scope import ScopeGroup, fit_scope
+
+    labels = list(DATA)
+    texts = [t for lab in labels for t in DATA[lab]]
+    y = np.array([labels.index(lab) for lab in labels for _ in DATA[lab]])
+    own_out = ["book a table for dinner", "a table by the window", "book the later flight", "flight to rome"]
+    own_in = ["send my card money to a friend", "card for my friend", "money to my friend please", "friend card"]
+    enc = lambda ts: Encoded(ts, KeywordEmbedder().encode(ts))  # noqa: E731
+    groups = [ScopeGroup(enc(texts), y != labels.index("out_of_scope"), 1.0), ScopeGroup(enc(own_in), True, 2.0),
+              ScopeGroup(enc(own_out), False, 2.0)]
+    scope, words = fit_scope(groups, c=10.0, seed=0)
+    x = KeywordEmbedder().encode(texts)
+    mlp = H.fit_mlp(x, y, len(labels), H.MlpConfig(hidden=16, epochs=20), seed=0)
+    model = IntentModel(labels, mlp, H.fit_tfidf(texts, y, len(labels)), 0.25, 1.0, scope,
+                        H.fit_binary(x, y == labels.index("human_agent"), c=10.0), Thresholds(in_scope=0.5, human=0.5),
+                        scope_words=words)
+    save(model, tmp_path, config={"test": True}, metrics={})
+    clf = make(tmp_path)
+    assert clf.heads.scope_tfidf is not None
+    for text in ("book a table for my friend", "when will my card arrive", "flight to rome"):
+        emb = KeywordEmbedder().encode([text])[0]
+        assert abs(clf.probabilities(text, emb)[1] - float(model.scope_prob(emb[None, :], [text])[0])) < 1e-4
