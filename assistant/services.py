@@ -198,7 +198,7 @@ def build_selfservice(settings: Settings, retriever: LiveRetriever, sessions: se
     from assistant.dialogue.sealing import Sealer
     from assistant.dialogue.state import DialogueStore
 
-    actions = BankActions(bank)
+    actions = BankActions(bank, cache_ttl_s=settings.selfservice.customer_cache_s)
     flows = load_flows(settings.selfservice.flows_dir, actions=set(actions.names))
     matcher = FlowMatcher(flows, retriever.embed_many, min_similarity=settings.selfservice.min_similarity,
                           min_intent_confidence=settings.selfservice.min_intent_confidence)
