@@ -40,7 +40,7 @@ from assistant.llm import ChatMessage, GenerationRequest, Generator
 from assistant.metrics import Metrics
 from assistant.nlu.classifier import HandoffRules, MiniLMIntentClassifier, MissingArtifactError
 from assistant.storage.agents import AgentRepository
-from assistant.storage.db import make_engine, migrate, session_factory
+from assistant.storage.db import WriteQueue, make_engine, migrate, session_factory
 from assistant.storage.repository import ConversationRepository
 from assistant.storage.robots import RobotRepository
 from assistant.storage.tickets import TicketRepository
@@ -189,7 +189,7 @@ def build_nlu(settings: Settings, embedder: MiniLMEmbeddings, policy: HandoffPol
 
 
 def build_selfservice(settings: Settings, retriever: LiveRetriever, sessions: sessionmaker,
-                      bank: BankingBackend) -> SelfService:
+                      bank: BankingBackend, writes: WriteQueue | None = None) -> SelfService:
     """Flows (assistant/dialogue/flows) on the bank's REST API; a malformed flow file stops start-up."""
     from assistant.dialogue.bank_actions import BankActions
     from assistant.dialogue.flows import load_flows
@@ -198,13 +198,13 @@ def build_selfservice(settings: Settings, retriever: LiveRetriever, sessions: se
     from assistant.dialogue.sealing import Sealer
     from assistant.dialogue.state import DialogueStore
 
-    actions = BankActions(bank)
+    actions = BankActions(bank, cache_ttl_s=settings.selfservice.customer_cache_s)
     flows = load_flows(settings.selfservice.flows_dir, actions=set(actions.names))
     matcher = FlowMatcher(flows, retriever.embed_many, min_similarity=settings.selfservice.min_similarity,
                           min_intent_confidence=settings.selfservice.min_intent_confidence)
     sealer = Sealer.from_file(settings.storage.data_dir / "dialogue.key")
-    return SelfService(runner=FlowRunner(flows, actions, sealer=sealer), matcher=matcher, store=DialogueStore(sessions),
-                       faq_threshold=settings.answering.faq_threshold)
+    return SelfService(runner=FlowRunner(flows, actions, sealer=sealer), matcher=matcher,
+                       store=DialogueStore(sessions, writes), faq_threshold=settings.answering.faq_threshold)
 
 
 def load_canned(path: Path) -> list[str]:
@@ -263,7 +263,8 @@ def build_services(settings: Settings) -> Services:
     handoff = HandoffService(tickets=repos.tickets, conversations=repos.conversations, bus=bus,
                              expected_handle_minutes=policy.expected_handle_minutes, audit=repos.audit)
     bank = build_banking_backend(settings) if settings.selfservice.enabled else None
-    selfservice = build_selfservice(settings, kb.retriever, repos.sessions, bank) if bank is not None else None
+    selfservice = build_selfservice(settings, kb.retriever, repos.sessions, bank, repos.conversations.writes) \
+        if bank is not None else None
     identity = build_identity_verifier(settings, repos.sessions) if bank is not None else None
     pipeline = DialoguePipeline(
         knowledge=kb.retriever, generator=kb.generator, conversations=repos.conversations, config=settings.answering,

@@ -54,6 +54,9 @@ class SelfServiceSettings(Section):
                                   "examples starts it")
     min_intent_confidence: float = Field(default=0.6, ge=0, le=1, description="or a flow's trigger intent at least "
                                          "this confident")
+    customer_cache_s: float = Field(default=60.0, ge=0, le=600, description="a conversation's next turns read the "
+                                    "customer's accounts, cards and payees read this recently (0: from the bank every "
+                                    "turn); an action on money or a card reads them again")
 
 
 class BankingSettings(Section):

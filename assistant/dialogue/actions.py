@@ -7,6 +7,7 @@ executes them only after the customer confirmed the exact values, with an idempo
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -15,6 +16,17 @@ MUTATING = frozenset({
     "open_dispute", "update_contact",
 })
 CodeCheck = Literal["ok", "wrong", "locked", "expired"]
+# The customer's own lists, each read from the bank only for a turn whose flows read a slot of that kind.
+PARTS = frozenset({"accounts", "cards", "payees", "merchants"})
+SLOT_PARTS: dict[str, frozenset[str]] = {
+    "account": frozenset({"accounts"}), "destination": frozenset({"accounts", "payees"}),
+    "payee": frozenset({"payees"}), "card": frozenset({"cards"}), "merchant": frozenset({"merchants"}),
+}
+
+
+def parts_for(slot_types: Iterable[str]) -> frozenset[str]:
+    """The lists that reading slots of these types needs (amounts, dates, choices: none)."""
+    return frozenset().union(*(SLOT_PARTS.get(t, frozenset()) for t in slot_types))
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +59,7 @@ class CustomerData:
     cards: tuple[CardInfo, ...] = ()
     payees: dict[str, str] = field(default_factory=dict)  # id -> display name ("Maria Lopez (sister)")
     merchants: dict[str, str] = field(default_factory=dict)  # transaction id -> merchant, latest first
+    parts: frozenset[str] = PARTS  # the lists read (the others are left empty)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +81,11 @@ class FlowActions(Protocol):
 
     names: frozenset[str]
 
-    async def customer(self, customer_id: str | None) -> CustomerData: ...
+    async def customer(self, customer_id: str | None, needs: frozenset[str] = PARTS, *,
+                       conversation: str | None = None) -> CustomerData:
+        """The customer's lists named in `needs`; `conversation`: the lists may come from this
+        conversation's recent read (kept briefly, dropped when an action changes money or a card)."""
+        ...
 
     async def run(self, name: str, *, customer_id: str | None, args: dict[str, Any], key: str) -> ActionOutcome: ...
 

@@ -7,6 +7,7 @@ failure into an outcome code: the bank's refusal code (insufficient_funds, card_
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 from decimal import Decimal
@@ -16,7 +17,8 @@ from assistant import i18n
 from assistant.banking.backend import BankingBackend
 from assistant.banking.errors import BackendUnavailable, BankingError
 from assistant.banking.types import Money, OtpPurpose, TransactionQuery
-from assistant.dialogue.actions import AccountInfo, ActionOutcome, CardInfo, CodeCheck, CustomerData
+from assistant.dialogue.actions import MUTATING, PARTS, AccountInfo, ActionOutcome, CardInfo, CodeCheck, CustomerData
+from assistant.dialogue.customer_cache import CustomerCache
 
 DISPUTE_REASONS = {"not recognised": "unrecognized", "charged twice": "duplicate", "not received": "not_received",
                    "wrong amount": "wrong_amount", "cancelled": "cancelled"}  # the flow's words -> the bank's codes
@@ -36,27 +38,52 @@ class BankActions:
     names = frozenset({"balance", "transactions", "transfer", "freeze_card", "unfreeze_card", "activate_card",
                        "report_card_lost", "card_delivery", "payment_status", "open_dispute", "update_contact"})
 
-    def __init__(self, backend: BankingBackend, *, today: Callable[[], date] = date.today) -> None:
+    def __init__(self, backend: BankingBackend, *, today: Callable[[], date] = date.today,
+                 cache_ttl_s: float = 0.0) -> None:
+        """`cache_ttl_s`: how long a conversation's lists serve its next turns (assistant/dialogue/customer_cache.py)."""
         self.backend, self.today = backend, today
+        self.cache = CustomerCache(cache_ttl_s)
 
-    async def customer(self, customer_id: str | None) -> CustomerData:
-        """Read once per turn (SelfService passes it on): the customer's own lists, never cached across turns."""
+    async def customer(self, customer_id: str | None, needs: frozenset[str] = PARTS, *,
+                       conversation: str | None = None) -> CustomerData:
+        """The lists in `needs`: this conversation's recent read, else the bank's (the missing ones, at once)."""
         if customer_id is None:
             return CustomerData()
-        try:
-            accounts = await self.backend.accounts(customer_id)
-            cards = await self.backend.cards(customer_id)
-            payees = await self.backend.payees(customer_id)
+        held = self.cache.get(customer_id, conversation) if conversation else None
+        missing = needs - held.parts if held else needs
+        if not missing:
+            return held or CustomerData(parts=needs)
+        read_at = self.cache.clock()
+        fetched = await self._read(customer_id, missing)
+        if fetched is None:
+            return CustomerData()  # the flow asks as if nothing were known; the action then says the bank is down
+        return self.cache.put(customer_id, conversation, fetched, read_at, held) if conversation else fetched
+
+    async def _read(self, customer_id: str, parts: frozenset[str]) -> CustomerData | None:
+        async def merchants() -> dict[str, str]:
             since = self.today() - timedelta(days=90)
             page = await self.backend.transactions(customer_id, TransactionQuery(from_date=since, limit=100))
-        except (BackendUnavailable, BankingError):
-            return CustomerData()  # the flow asks as if nothing were known; the action then says the bank is down
-        return CustomerData(
-            accounts=tuple(AccountInfo(a.id, a.type, a.last4, usd(a.available)) for a in accounts),
-            cards=tuple(CardInfo(c.id, c.last4, c.kind, c.status) for c in cards),
-            payees={p.id: f"{p.name} ({p.nickname})" if p.nickname else p.name for p in payees},
-            merchants={t.id: t.merchant for t in page.items if t.merchant},
-        )
+            return {t.id: t.merchant for t in page.items if t.merchant}
+
+        async def accounts() -> tuple[AccountInfo, ...]:
+            return tuple(AccountInfo(a.id, a.type, a.last4, usd(a.available)) for a in await self.backend.accounts(customer_id))
+
+        async def cards() -> tuple[CardInfo, ...]:
+            return tuple(CardInfo(c.id, c.last4, c.kind, c.status) for c in await self.backend.cards(customer_id))
+
+        async def payees() -> dict[str, str]:
+            return {p.id: f"{p.name} ({p.nickname})" if p.nickname else p.name for p in await self.backend.payees(customer_id)}
+
+        readers = {"accounts": accounts, "cards": cards, "payees": payees, "merchants": merchants}
+        names = sorted(parts & readers.keys())
+        got = await asyncio.gather(*(readers[n]() for n in names), return_exceptions=True)
+        for result in got:
+            if isinstance(result, BaseException):
+                if isinstance(result, BackendUnavailable | BankingError):
+                    return None
+                raise result
+        lists: dict[str, Any] = dict(zip(names, got, strict=True))
+        return CustomerData(parts=frozenset(names), **lists)
 
     async def run(self, name: str, *, customer_id: str | None, args: dict[str, Any], key: str) -> ActionOutcome:
         if customer_id is None:
@@ -75,6 +102,9 @@ class BankActions:
             if exc.extras.get("card_status"):
                 data["card_state"] = str(exc.extras["card_status"])
             return ActionOutcome(exc.code, data)
+        finally:  # whatever the outcome (a timed-out call may still have changed something)
+            if name in MUTATING:
+                self.cache.changed(customer_id)
 
     async def send_code(self, customer_id: str | None, purpose: str) -> ActionOutcome:
         if customer_id is None:

@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from assistant.dialogue.actions import CustomerData
 from assistant.dialogue.flows import Flow
 from assistant.dialogue.state import FlowState
 
@@ -42,6 +43,7 @@ class ReplyBuilder:
     kb_question: str | None = None
     options: tuple[str, ...] = ()  # choices a problem offered ("Which card: ... or ...?"), as buttons
     asked: str | None = None  # the slot a problem already asked about: its plain question is not repeated
+    data: CustomerData | None = None  # the customer's lists this turn read, for the slot defaults its steps read
 
     def say(self, text: str | None) -> None:
         if text:

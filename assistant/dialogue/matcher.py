@@ -59,6 +59,16 @@ class FlowMatcher:
             best[owner] = max(best.get(owner, -1.0), s)
         return best
 
+    def candidates(self, vector: np.ndarray, intent: str | None = None) -> set[str]:
+        """The flows `match` may read slots of (the evidence) or name for this vector and intent: the
+        nearest by examples, unless even its evidence bonus leaves it under every bar it could clear,
+        and the flow of the intent."""
+        found = {self._by_intent[intent]} if intent in self._by_intent else set()
+        best = max(self.scores(vector).items(), key=lambda kv: kv[1], default=None)
+        if best is not None and best[1] + EVIDENCE_BONUS >= min(self.min_similarity, BEATS_OTHER_INTENT):
+            found.add(best[0])
+        return found
+
     def match(self, vector: np.ndarray, intent: str | None = None, confidence: float = 0.0, *,
               faq_score: float = 0.0, evidence: Callable[[str], bool] = lambda _: False,
               margin: float = 0.0, about_rules: bool = False, in_flow: bool = False) -> FlowMatch | None:

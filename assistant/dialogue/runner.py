@@ -71,7 +71,7 @@ class FlowRunner(StepRunner):
         flow = self.flows[name]
         state = FlowState(flow=name, step=flow.steps[0].id)
         data = data or await self.actions.customer(customer_id)
-        out = ReplyBuilder()
+        out = ReplyBuilder(data=data)
         reads = self.probe(state, text, data, raw)
         problem = next(((n, r) for n, r in reads.items() if r.problem and not r.found), None)
         if problem is not None:  # said once, instead of the plain question for that slot
@@ -87,7 +87,7 @@ class FlowRunner(StepRunner):
         flow = self.flows[state.flow]
         data = data or await self.actions.customer(customer_id)
         reads = self.probe(state, text, data, raw)
-        out = ReplyBuilder()
+        out = ReplyBuilder(data=data)
         awaited = self.awaited_slot(state)
         if awaited and awaited not in reads:
             return await self.reprompt(state, customer_id, problem=None)

@@ -15,7 +15,7 @@ import numpy as np
 from assistant.core.events import FlowInfo
 from assistant.core.questions import asks_about_rule, asks_for_figure
 from assistant.dialogue import entities as ent
-from assistant.dialogue.actions import CustomerData, FlowActions
+from assistant.dialogue.actions import CustomerData, FlowActions, parts_for
 from assistant.dialogue.manager import Route, TurnFacts, decide
 from assistant.dialogue.matcher import STRONG_EXAMPLE, FlowMatch, FlowMatcher
 from assistant.dialogue.runner import ActionEvent, FlowReply, FlowRunner
@@ -73,7 +73,8 @@ class SelfService:
             flow = None
         ctx = replace(ctx, customer_id=customer_id, verified_by=method, verified_at=datetime.now(UTC), flow=flow)
         if flow is not None and flow.awaiting == "identity":
-            reply = await self.runner.start(flow.flow, flow.results.get("asked", ""), customer_id)
+            data = await self.customer_data(cid, customer_id, {flow.flow})
+            reply = await self.runner.start(flow.flow, flow.results.get("asked", ""), customer_id, data=data)
             ctx = replace(ctx, flow=reply.state)
             note = reply.text
         await self.store.asave(ctx)
@@ -93,7 +94,10 @@ class SelfService:
         `human`: how sure the classifier is that the customer asks for a person (None: it did not fire);
         `faq_score`: the message's similarity to the nearest FAQ question."""
         ctx = await self.store.aload(cid)
-        data = await self.actions.customer(ctx.customer_id) if ctx.customer_id else CustomerData()
+        data = CustomerData()
+        if ctx.customer_id:  # the lists of the flows this turn can probe or start, not every flow's
+            flows = self.matcher.candidates(vector, intent) | ({ctx.flow.flow} if ctx.flow else set())
+            data = await self.customer_data(cid, ctx.customer_id, flows)
         facts, reads = self._facts(ctx, text, vector, intent, confidence, human, faq_score, data, raw, urgent)
         route = decide(facts)
         if route.kind == "knowledge":
@@ -102,6 +106,11 @@ class SelfService:
         if flow_state is not ctx.flow:
             await self.store.asave(replace(ctx, flow=flow_state))
         return replace(outcome, flow=self.info(flow_state))
+
+    async def customer_data(self, cid: str, customer_id: str, flows: set[str]) -> CustomerData:
+        """The customer's lists that reading these flows' slots needs (none: the bank is not asked)."""
+        needs = parts_for(slot.type for name in flows for slot in self.runner.flows[name].slots.values())
+        return await self.actions.customer(customer_id, needs, conversation=cid)
 
     def info(self, state: FlowState | None) -> FlowInfo | None:
         if state is None:

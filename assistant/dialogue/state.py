@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import BindParameter, Connection, bindparam, insert, select, update
 from sqlalchemy.orm import sessionmaker
 
+from assistant.storage.db import WriteQueue
 from assistant.storage.models import DialogueState, table_of, utcnow
 
 Awaiting = Literal["slot", "confirm", "code", "identity"]
@@ -61,36 +63,48 @@ class DialogueContext:
 
 
 class DialogueStore:
-    """Loads and saves DialogueContext; a save with a stale version raises StateConflict."""
+    """Loads and saves DialogueContext; a save with a stale version raises StateConflict.
 
-    def __init__(self, sessions: sessionmaker) -> None:
-        self._sessions = sessions
-        self._table = table_of(DialogueState)
+    Core statements built once (no ORM session per call); a save is a job of the conversations'
+    write queue when one is given (`writes`), so on SQLite it shares the group commit of the turn's
+    messages instead of a commit, and a sync to disk, of its own (assistant/storage/db.py)."""
+
+    def __init__(self, sessions: sessionmaker, writes: WriteQueue | None = None) -> None:
+        self._sessions, self._engine = sessions, sessions.kw["bind"]
+        self._writes = writes or WriteQueue(sessions)
+        t = self._table = table_of(DialogueState)
+        cid: BindParameter[str] = bindparam("cid")
+        self._select = select(t).where(t.c.conversation_id == cid)
+        self._exists = select(t.c.version).where(t.c.conversation_id == cid)
+        self._insert = insert(t)
+        self._update = update(t).where(t.c.conversation_id == cid, t.c.version == bindparam("old_version"))
 
     def load(self, cid: str) -> DialogueContext:
-        with self._sessions() as s:
-            row = s.execute(select(self._table).where(self._table.c.conversation_id == cid)).first()
+        with self._engine.connect() as c:
+            row = c.execute(self._select, {"cid": cid}).first()
         if row is None:
             return DialogueContext(cid)
         flow = FlowState.from_json(row.flow) if row.flow else None
         return DialogueContext(cid, row.customer_id, row.verified_by, row.verified_at, flow, row.version)
 
-    def save(self, ctx: DialogueContext) -> DialogueContext:
-        t = self._table
+    def _save_job(self, ctx: DialogueContext) -> Callable[[Connection], DialogueContext]:
         values = {"customer_id": ctx.customer_id, "verified_by": ctx.verified_by, "verified_at": ctx.verified_at,
                   "flow": ctx.flow.to_json() if ctx.flow else None, "version": ctx.version + 1, "updated_at": utcnow()}
-        with self._sessions.begin() as s:
-            if ctx.version == 0 and s.get(DialogueState, ctx.conversation_id) is None:
-                s.execute(insert(t).values(conversation_id=ctx.conversation_id, **values))
-            else:
-                done = s.execute(update(t).where(t.c.conversation_id == ctx.conversation_id,
-                                                 t.c.version == ctx.version).values(**values))
-                if done.rowcount != 1:
-                    raise StateConflict(ctx.conversation_id)
-        return replace(ctx, version=ctx.version + 1)
+        cid = ctx.conversation_id
+
+        def job(c: Connection) -> DialogueContext:
+            if ctx.version == 0 and c.execute(self._exists, {"cid": cid}).first() is None:
+                c.execute(self._insert, {"conversation_id": cid, **values})
+            elif c.execute(self._update, {"cid": cid, "old_version": ctx.version, **values}).rowcount != 1:
+                raise StateConflict(cid)
+            return replace(ctx, version=ctx.version + 1)
+        return job
+
+    def save(self, ctx: DialogueContext) -> DialogueContext:
+        return self._writes.run(self._save_job(ctx))
 
     async def aload(self, cid: str) -> DialogueContext:
         return await asyncio.to_thread(self.load, cid)
 
     async def asave(self, ctx: DialogueContext) -> DialogueContext:
-        return await asyncio.to_thread(self.save, ctx)
+        return await self._writes.run_async(self._save_job(ctx))

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from assistant.dialogue.actions import MUTATING, ActionOutcome, FlowActions
+from assistant.dialogue.actions import MUTATING, ActionOutcome, FlowActions, parts_for
 from assistant.dialogue.flow_reply import ActionEvent, FlowReply, ReplyBuilder, digest, template_values, truthy
 from assistant.dialogue.flows import Flow, Step, render
 from assistant.dialogue.sealing import Sealer
@@ -86,7 +86,9 @@ class StepRunner:
                        out: ReplyBuilder) -> FlowReply | _Go:
         slot = flow.slots[step.arg]
         if step.arg not in state.slots and slot.default:
-            data = await self.actions.customer(customer_id)
+            needs = parts_for((slot.type,))
+            data = out.data if out.data is not None and needs <= out.data.parts else \
+                await self.actions.customer(customer_id, needs)
             read = read_slot(slot, slot.default, data, today=self.today())
             if read.value is not None:
                 state = state.but(slots={**state.slots, step.arg: read.value})
@@ -160,6 +162,8 @@ class StepRunner:
         out.events.append(ActionEvent("requested", action, public))
         key = f"{state.instance}-{step.id}-{digest(state.slots)}"
         outcome = await self.actions.run(action, customer_id=customer_id, args=args, key=key)
+        if mutating:  # the lists this turn read may be out of date now
+            out.data = None
         out.events.append(ActionEvent("executed" if outcome.ok else "failed", action, public, code=outcome.code,
                                       reference=outcome.reference))
         if outcome.code == "unavailable":

@@ -81,6 +81,11 @@ class ConversationRepository:
         self._sessions, self._engine = sessions, sessions.kw["bind"]
         self._writes = writes or WriteQueue(sessions)  # every turn's writes go through it (group commit)
 
+    @property
+    def writes(self) -> WriteQueue:
+        """The turn writes' queue, for other tables written on every turn (the dialogue state)."""
+        return self._writes
+
     def create(self, channel: str, *, owner: str | None = None) -> str:
         """A conversation owned by a server-side channel (robot session, phone call, CLI); `owner`
         names the one party that may resume it (e.g. "robot:3")."""

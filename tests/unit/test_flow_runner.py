@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from assistant.dialogue.actions import AccountInfo, ActionOutcome, CardInfo, CustomerData
+from assistant.dialogue.actions import PARTS, AccountInfo, ActionOutcome, CardInfo, CustomerData
 from assistant.dialogue.flows import load_flows
 from assistant.dialogue.runner import FlowRunner
 
@@ -25,7 +25,7 @@ class MemoryBank:
         self.keys: dict[str, ActionOutcome] = {}
         self.code, self.codes_sent = "552199", 0
 
-    async def customer(self, customer_id: str) -> CustomerData:
+    async def customer(self, customer_id: str, needs=PARTS, *, conversation=None) -> CustomerData:
         return CustomerData(
             accounts=(AccountInfo("a1", "checking", "4821", f"${self.balances['a1']:,}"),
                       AccountInfo("a2", "savings", "1234", f"${self.balances['a2']:,}")),

@@ -1,10 +1,13 @@
+import asyncio
 import uuid
 from contextlib import contextmanager
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
+from assistant.dialogue.state import DialogueContext, DialogueStore, FlowState, StateConflict
 from assistant.storage.db import head_revision, make_engine, migrate, session_factory
 from assistant.storage.repository import ConversationRepository
 
@@ -23,6 +26,25 @@ def exercise(repo: ConversationRepository) -> None:
     assert view.messages[1].latency_ms == 12.5 and view.messages[1].created_at is not None
     assert [m.text for m in repo.recent(cid, 1)] == ["hi"]
     assert repo.get("nope") is None
+    exercise_dialogue_state(repo, cid)
+
+
+def exercise_dialogue_state(repo: ConversationRepository, cid: str) -> None:
+    """The dialogue state, written through the turns' write queue: versions guard concurrent turns."""
+    store = DialogueStore(repo._sessions, repo.writes)
+    assert store.load(cid) == DialogueContext(cid)
+    saved = store.save(DialogueContext(cid, customer_id="cus_alex", verified_by="assertion",
+                                       flow=FlowState("transfer", "amount", slots={"amount": {"amount": "5.00"}})))
+    assert saved.version == 1
+    loaded = store.load(cid)
+    assert loaded.customer_id == "cus_alex" and loaded.flow.slots == {"amount": {"amount": "5.00"}}
+    assert loaded.version == 1
+    with pytest.raises(StateConflict):  # a second first save (another turn got there first)
+        store.save(DialogueContext(cid))
+    store.save(replace(loaded, flow=None))
+    with pytest.raises(StateConflict):  # a save from the stale version 1
+        asyncio.run(store.asave(loaded))
+    assert store.load(cid).version == 2 and store.load(cid).flow is None
 
 
 def test_sqlite_wal_and_repository(tmp_path):
