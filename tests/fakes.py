@@ -1,4 +1,4 @@
-"""Fakes that implement the production interfaces (Generator, KnowledgeSource)."""
+"""Fakes that implement the production interfaces (Generator, KnowledgeSource, the voice detector)."""
 
 from __future__ import annotations
 
@@ -149,3 +149,19 @@ class EchoGenerator:
         text = request.messages[-1].content
         for i in range(0, len(text), 7):
             yield text[i : i + 7]
+
+
+class ScriptedVad:
+    """A VAD whose speech probability for each 32 ms window is read from a list (window i holds the value i)."""
+
+    def __init__(self, probs):
+        self.probs = probs
+
+    def stream(self):
+        probs = self.probs
+
+        class _Stream:
+            def window(self, samples):
+                return probs[int(samples[0])]
+
+        return _Stream()

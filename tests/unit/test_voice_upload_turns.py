@@ -5,25 +5,10 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from tests.fakes import ScriptedVad
 from voice.asr import Transcript, WhisperASR
 from voice.stack import transcribe_upload
 from voice.vad import WINDOW, TurnConfig, split_turns
-
-
-class _ScriptedVad:
-    """Speech probability of window i read from a list; the audio's window i holds the value i."""
-
-    def __init__(self, probs):
-        self.probs = probs
-
-    def stream(self):
-        probs = self.probs
-
-        class _Stream:
-            def window(self, samples):
-                return probs[int(samples[0])]
-
-        return _Stream()
 
 
 class _RecordingASR:
@@ -38,7 +23,7 @@ class _RecordingASR:
 
 
 def _stack(probs):
-    return SimpleNamespace(asr=_RecordingASR(), vad=_ScriptedVad(probs), turn=TurnConfig())
+    return SimpleNamespace(asr=_RecordingASR(), vad=ScriptedVad(probs), turn=TurnConfig())
 
 
 def _audio(probs):
@@ -65,7 +50,7 @@ def test_a_long_clip_with_pauses_is_transcribed_turn_by_turn():
 
 def test_a_turn_still_open_at_the_end_of_the_clip_is_kept():
     probs = [0.0] * 40 + [0.9] * 100 + [0.0] * 40 + [0.9] * 200  # ends mid-phrase
-    assert len(split_turns(_ScriptedVad(probs), _audio(probs))) == 2
+    assert len(split_turns(ScriptedVad(probs), _audio(probs))) == 2
 
 
 def test_a_long_clip_the_vad_hears_no_turn_in_is_transcribed_whole():

@@ -6,6 +6,7 @@ import pytest
 pytest.importorskip("faster_whisper")
 pytest.importorskip("piper")
 
+from tests.fakes import ScriptedVad  # noqa: E402
 from voice.audio import resample  # noqa: E402
 from voice.tts import PiperTTS, packaged_piper_voice  # noqa: E402
 from voice.vad import WINDOW, Blip, Pause, SileroVAD, SpeechStarted, TurnConfig, TurnDetector, TurnEnded  # noqa: E402
@@ -80,24 +81,8 @@ def test_flush_returns_an_unfinished_turn(vad, speech):
     assert isinstance(ended, TurnEnded) and not det.in_turn
 
 
-class _ScriptedVad:
-    """A VAD whose speech probability for each 32 ms window is read from a list (window i holds the value i)."""
-
-    def __init__(self, probs):
-        self.probs = probs
-
-    def stream(self):
-        probs = self.probs
-
-        class _Stream:
-            def window(self, samples):
-                return probs[int(samples[0])]
-
-        return _Stream()
-
-
 def _scripted_turn(probs, config=None):
-    det = TurnDetector(_ScriptedVad(probs), config or TurnConfig())
+    det = TurnDetector(ScriptedVad(probs), config or TurnConfig())
     audio = np.repeat(np.arange(len(probs), dtype=np.float32), WINDOW)
     ended = [e for e in _feed(det, audio, frame=WINDOW) if isinstance(e, TurnEnded)]
     assert len(ended) == 1
