@@ -45,6 +45,14 @@ class HandoffRules:
     urgent_confidence: float = 0.6  # an urgent intent offers a person only from this confidence up
 
 
+def _word_logit(features: TfidfFeatures | None, weights: np.ndarray | None, text: str) -> float:
+    """A binary head's word-feature logit (0 for an artefact without them)."""
+    if features is None or weights is None:
+        return 0.0
+    idx, w = features.sparse(text)
+    return float(weights[idx] @ w)
+
+
 def _sigmoid(z: float) -> float:
     return float(1.0 / (1.0 + np.exp(-z)))
 
@@ -156,14 +164,10 @@ class MiniLMIntentClassifier:
         z += h.tfidf_weight * _log_softmax(h.tfidf.logits(text, h.tfidf_coef, h.tfidf_intercept))
         z = z / h.temperature
         p = np.exp(z - z.max())
-        human = float(e @ h.human_w + h.human_b)
-        if h.human_tfidf is not None and h.human_tfidf_w is not None:
-            idx, w = h.human_tfidf.sparse(text)  # word features: the request inside a longer message
-            human += float(h.human_tfidf_w[idx] @ w)
-        scope = float(e @ h.scope_w + h.scope_b)
-        if h.scope_tfidf is not None and h.scope_tfidf_w is not None:
-            idx, w = h.scope_tfidf.sparse(text)  # the domain words of a short message
-            scope += float(h.scope_tfidf_w[idx] @ w)
+        # word features add what the embedding blurs: the request for a person inside a longer
+        # message, the domain words of a short one
+        human = float(e @ h.human_w + h.human_b) + _word_logit(h.human_tfidf, h.human_tfidf_w, text)
+        scope = float(e @ h.scope_w + h.scope_b) + _word_logit(h.scope_tfidf, h.scope_tfidf_w, text)
         return p / p.sum(), _sigmoid(scope), _sigmoid(human)
 
     def classify(self, text: str, *, failed_turns: int = 0, embedding: np.ndarray | None = None) -> NluResult:

@@ -33,7 +33,7 @@ class Thresholds:
 
 
 @dataclass(frozen=True)
-class HumanWords:
+class WordWeights:
     """Word uni/bigram TF-IDF weights added to a binary head's logit (human request, in scope)."""
 
     vocabulary: dict[str, int]
@@ -55,25 +55,19 @@ class IntentModel:
     scope: BinaryHead
     human: BinaryHead
     thresholds: Thresholds
-    human_words: HumanWords | None = None
+    human_words: WordWeights | None = None
     chars: dict | None = None  # CharModel as JSON (assistant/nlu/gibberish.py)
     products: dict = field(default_factory=dict)  # {"titles": [...], "words": [...]}
     product_emb: np.ndarray | None = None
-    scope_words: HumanWords | None = None
+    scope_words: WordWeights | None = None
 
     def scope_prob(self, emb: np.ndarray, texts: list[str]) -> np.ndarray:
-        """p(in domain): the embedding head plus, when trained, its word features."""
-        z = emb @ self.scope.w + self.scope.b
-        if self.scope_words is not None:
-            z = z + self.scope_words.logits(texts)
-        return 1.0 / (1.0 + np.exp(-z))
+        """p(in domain)."""
+        return _binary_prob(self.scope, self.scope_words, emb, texts)
 
     def human_prob(self, emb: np.ndarray, texts: list[str]) -> np.ndarray:
-        """p(asks for a person): the embedding head plus, when trained, its word features."""
-        z = emb @ self.human.w + self.human.b
-        if self.human_words is not None:
-            z = z + self.human_words.logits(texts)
-        return 1.0 / (1.0 + np.exp(-z))
+        """p(asks for a person)."""
+        return _binary_prob(self.human, self.human_words, emb, texts)
 
     def raw_logits(self, emb: np.ndarray, texts: list[str]) -> np.ndarray:
         """Ensemble log-probabilities before temperature scaling."""
@@ -133,6 +127,14 @@ def _optional_arrays(model: IntentModel) -> dict:
     if model.product_emb is not None and model.products:
         out["product_emb"] = model.product_emb.astype(np.float16)
     return out
+
+
+def _binary_prob(head: BinaryHead, words: WordWeights | None, emb: np.ndarray, texts: list[str]) -> np.ndarray:
+    """A binary head's probability: its embedding logit plus, when trained, its word features' logit."""
+    z = emb @ head.w + head.b
+    if words is not None:
+        z = z + words.logits(texts)
+    return 1.0 / (1.0 + np.exp(-z))
 
 
 def rounded(model: IntentModel) -> IntentModel:

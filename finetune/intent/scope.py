@@ -15,8 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from finetune.intent.evaluate import Encoded
-from finetune.intent.heads import TOKEN_PATTERN, BinaryHead
-from finetune.intent.model import HumanWords
+from finetune.intent.heads import BinaryHead
+from finetune.intent.model import WordWeights
+from finetune.intent.signals import fit_with_words
 
 
 @dataclass(frozen=True)
@@ -41,21 +42,11 @@ def training_groups(train: Encoded, in_domain: np.ndarray, banking77: np.ndarray
             ScopeGroup(enc["scope_own_out"], False, hp["scope_own_out_weight"])]
 
 
-def fit_scope(groups: list[ScopeGroup], *, c: float, seed: int) -> tuple[BinaryHead, HumanWords]:
+def fit_scope(groups: list[ScopeGroup], *, c: float, seed: int) -> tuple[BinaryHead, WordWeights]:
     """Out-of-domain weights are scaled so both sides weigh the same in total."""
-    from scipy.sparse import csr_matrix, hstack
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
-
     texts = [t for g in groups for t in g.enc.texts]
     emb = np.concatenate([g.enc.emb for g in groups])
     pos = np.concatenate([np.broadcast_to(g.in_scope, len(g.enc)) for g in groups]).astype(bool)
     w = np.concatenate([np.broadcast_to(g.weight, len(g.enc)) for g in groups]).astype(np.float64)
     w[~pos] *= w[pos].sum() / max(1.0, w[~pos].sum())
-    vec = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2, token_pattern=TOKEN_PATTERN)
-    x = hstack([csr_matrix(emb), vec.fit_transform(texts)]).tocsr()
-    clf = LogisticRegression(C=c, max_iter=5000, random_state=seed).fit(x, pos.astype(int), sample_weight=w)
-    coef = clf.coef_[0].astype(np.float32)
-    d = emb.shape[1]
-    return (BinaryHead(coef[:d], float(clf.intercept_[0])),
-            HumanWords({k: int(v) for k, v in vec.vocabulary_.items()}, vec.idf_.astype(np.float32), coef[d:]))
+    return fit_with_words(emb, texts, pos, c=c, seed=seed, sample_weight=w)

@@ -13,7 +13,7 @@ from finetune.intent import external as X
 from finetune.intent.data import DATA_DIR, KB_DIR, load_yaml_lists, normalise
 from finetune.intent.heads import TOKEN_PATTERN, BinaryHead
 from finetune.intent.human_templates import human_negatives, human_positives
-from finetune.intent.model import HumanWords
+from finetune.intent.model import WordWeights
 
 SCOPE_EXTRA_FILE = DATA_DIR / "scope_extra.yaml"
 FRESH_HUMAN_FILE = DATA_DIR / "human_request_fresh.yaml"
@@ -65,21 +65,28 @@ def fresh_human_sets() -> tuple[list[str], list[str]]:
     return sets["positive"], sets["negative"]
 
 
-def fit_human(emb: np.ndarray, texts: list[str], positive: np.ndarray, *, c: float, seed: int) -> tuple[BinaryHead, HumanWords]:
-    """One class-balanced logistic regression over [embedding, word 1-2-gram TF-IDF]: the words
-    find "speak with somebody" inside a longer question, the embedding the indirect forms."""
+def fit_human(emb: np.ndarray, texts: list[str], positive: np.ndarray, *, c: float, seed: int) -> tuple[BinaryHead, WordWeights]:
+    """Class-balanced: the words find "speak with somebody" inside a longer question, the embedding
+    the indirect forms."""
+    return fit_with_words(emb, texts, positive, c=c, seed=seed, class_weight="balanced")
+
+
+def fit_with_words(emb: np.ndarray, texts: list[str], positive: np.ndarray, *, c: float, seed: int,
+                   class_weight: str | None = None, sample_weight: np.ndarray | None = None) -> tuple[BinaryHead, WordWeights]:
+    """One logistic regression over [embedding, word 1-2-gram TF-IDF] (its own vocabulary), split
+    back into the embedding head and the word weights the runtime adds to its logit."""
     from scipy.sparse import csr_matrix, hstack
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
 
     vec = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2, token_pattern=TOKEN_PATTERN)
-    words = vec.fit_transform(texts)
-    x = hstack([csr_matrix(emb), words]).tocsr()
-    clf = LogisticRegression(C=c, class_weight="balanced", max_iter=5000, random_state=seed).fit(x, positive.astype(int))
+    x = hstack([csr_matrix(emb), vec.fit_transform(texts)]).tocsr()
+    clf = LogisticRegression(C=c, class_weight=class_weight, max_iter=5000, random_state=seed)
+    clf.fit(x, positive.astype(int), sample_weight=sample_weight)
     coef = clf.coef_[0].astype(np.float32)
     d = emb.shape[1]
     return (BinaryHead(coef[:d], float(clf.intercept_[0])),
-            HumanWords({k: int(v) for k, v in vec.vocabulary_.items()}, vec.idf_.astype(np.float32), coef[d:]))
+            WordWeights({k: int(v) for k, v in vec.vocabulary_.items()}, vec.idf_.astype(np.float32), coef[d:]))
 
 
 def kb_products(kb_dir: Path = KB_DIR) -> tuple[list[str], list[str]]:

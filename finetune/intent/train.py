@@ -44,7 +44,7 @@ from finetune.intent.data import (
 )
 from finetune.intent.embed import base_model_dir, embed_texts
 from finetune.intent.evaluate import Encoded, human_metrics, latency, ood_metrics, report, split_metrics
-from finetune.intent.model import HumanWords, IntentModel, Thresholds, rounded, save
+from finetune.intent.model import IntentModel, Thresholds, WordWeights, rounded, save
 
 log = logging.getLogger("finetune.intent")
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -77,7 +77,7 @@ HPARAMS = {
 
 
 def fit(train: Encoded, y: np.ndarray, labels: list[str], *, seed: int, mlp_cfg: H.MlpConfig,
-        banking77: np.ndarray, enc: dict[str, Encoded]) -> tuple[H.MlpHead, H.TfidfHead, H.BinaryHead, HumanWords]:
+        banking77: np.ndarray, enc: dict[str, Encoded]) -> tuple[H.MlpHead, H.TfidfHead, H.BinaryHead, WordWeights]:
     mlp = H.fit_mlp(train.emb, y, len(labels), mlp_cfg, seed=seed)
     tfidf = H.fit_tfidf(train.texts, y, len(labels), c=HPARAMS["tfidf_c"], seed=seed)
     groups = SC.training_groups(train, y != labels.index(OUT_OF_SCOPE), banking77, enc, HPARAMS)
