@@ -17,6 +17,7 @@ import numpy as np
 
 from assistant.config.answering import DEFAULT_BANK_NAME, AnsweringSettings
 from assistant.core.events import Citation, Event, IntentInfo, Reply, ReplyDelta
+from assistant.core.explain_requests import ExplainRequests
 from assistant.core.faq_match import faq_is_asked, related
 from assistant.core.grounding import check_reply, cite, declines, extractive_answer, grafted_terms
 from assistant.core.guardrails import leaks_system_prompt, sanitize_passage
@@ -80,7 +81,7 @@ class Answerer:
     def __init__(self, *, knowledge: KnowledgeSource, generator: Generator, config: AnsweringSettings,
                  reranker: Reranker | None = None, bank_name: str = DEFAULT_BANK_NAME) -> None:
         self.kb, self.generator, self.cfg, self.reranker = knowledge, generator, config, reranker
-        self.bank_name = bank_name
+        self.bank_name, self.explain_requests = bank_name, ExplainRequests(knowledge.embed_many)
 
     def system_prompt(self) -> str:
         return prompts.SYSTEM_PROMPT.format(bank_name=self.bank_name)
@@ -102,7 +103,9 @@ class Answerer:
                        topic: tuple[str, ...] = ()) -> Retrieval:
         """The passages for this message. `previous`: the customer's earlier questions, oldest first;
         `topic`: the documents the last reply cited (the conversation's subject)."""
-        query = rewrite_query(text, previous)
+        # "sorry, I'm lost" names nothing the conversation has not: its subject is the conversation's
+        elliptic = names_nothing(text) or (bool(previous) and self.explain_requests.asks(text, vector))
+        query = rewrite_query(text, previous, elliptic=elliptic)
         qvec = vector if query == text else await self.kb.aembed(query)
         passages = await asyncio.to_thread(self.kb.search, query, self.cfg.retrieval_k, None, qvec)
         alone = passages if query == text else None
@@ -115,7 +118,7 @@ class Answerer:
             if _best(alt) > _best(passages) + self.cfg.follow_up_margin:
                 query, qvec, passages = joined, jvec, alt
         swap = swaps_subject(text)
-        if query != text and not (swap or continues(text) or names_nothing(text) or self.kb.knows(own_words(text))
+        if query != text and not (swap or continues(text) or elliptic or self.kb.knows(own_words(text))
                                   or self._answers_to(topic or _doc_ids(passages[:1]), vector)):
             # "book me some tickets there" after a question about wires names a subject of its own that the
             # knowledge base never mentions nor the conversation's documents answer to: its own words

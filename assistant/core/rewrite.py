@@ -79,12 +79,13 @@ def subject_of(previous_questions: list[str]) -> str | None:
     return None
 
 
-def rewrite_query(text: str, previous_questions: list[str]) -> str:
-    """The retrieval query for this turn given the customer's earlier questions (newest last)."""
+def rewrite_query(text: str, previous_questions: list[str], *, elliptic: bool = False) -> str:
+    """The retrieval query for this turn given the customer's earlier questions (newest last); `elliptic`:
+    the message is known to name nothing of its own ("sorry, I'm lost": assistant/core/explain_requests.py)."""
     prev = subject_of(previous_questions) if previous_questions else None
     if prev is None:
         return text
-    if names_nothing(text):
+    if elliptic or names_nothing(text):
         # "up to what amount?", "what do I do now?": the subject is the conversation's
         return with_previous(text, prev)
     if not is_follow_up(text):
