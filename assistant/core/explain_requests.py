@@ -40,7 +40,7 @@ REQUESTS: tuple[str, ...] = (
     "I still don't understand",
     "I don't get it",
     "that wasn't clear",
-    "huh, what do you mean?",
+    "hm? meaning what, sorry?",
     "I need more explanation",
     "could you explain that better",
     "I'm not following you",
