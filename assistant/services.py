@@ -181,11 +181,14 @@ async def _warm_up(generator: Generator, system_prompt: str) -> None:
         pass
 
 
-def build_nlu(settings: Settings, embedder: MiniLMEmbeddings, policy: HandoffPolicy) -> MiniLMIntentClassifier:
-    """Shares the retrieval embedder (same MiniLM) and the handoff policy's thresholds."""
+def build_nlu(settings: Settings, embedder: MiniLMEmbeddings, policy: HandoffPolicy,
+              reranker: SentenceReranker | None = None) -> MiniLMIntentClassifier:
+    """Shares the retrieval embedder (MiniLM), the reranker (mpnet: unsure messages) and the handoff thresholds."""
     rules = HandoffRules(urgent_intents=policy.urgent_intents, frustration_threshold=policy.frustration_threshold,
                          low_confidence=policy.low_confidence_threshold, urgent_confidence=policy.urgent_confidence)
-    return MiniLMIntentClassifier(embedder, settings.nlu.artifact_dir, rules=rules)
+    nlu = MiniLMIntentClassifier(embedder, settings.nlu.artifact_dir, rules=rules)
+    nlu.use_second(reranker.name if reranker else "", reranker.embed_query if reranker else None)
+    return nlu
 
 
 def build_selfservice(settings: Settings, retriever: LiveRetriever, sessions: sessionmaker,
@@ -228,9 +231,10 @@ def build_knowledge(settings: Settings) -> Knowledge:
     return Knowledge(generator, embedder, reranker, LiveRetriever(settings.index_dir, embedder, reranker=reranker))
 
 
-def load_nlu(settings: Settings, embedder: MiniLMEmbeddings, policy: HandoffPolicy) -> MiniLMIntentClassifier | None:
+def load_nlu(settings: Settings, embedder: MiniLMEmbeddings, policy: HandoffPolicy,
+             reranker: SentenceReranker | None = None) -> MiniLMIntentClassifier | None:
     try:
-        return build_nlu(settings, embedder, policy)
+        return build_nlu(settings, embedder, policy, reranker)
     except MissingArtifactError as exc:  # the assistant still answers; intents, scope and handoff cues are off
         log.warning("intent classifier not loaded: %s", exc)
         return None
@@ -259,7 +263,7 @@ def build_services(settings: Settings) -> Services:
     repos = build_repositories(settings)
     repos.audit.ensure_keyed()  # records from before the key are marked as such (assistant/audit.py)
     policy = HandoffPolicy.load(settings.handoff.policy)  # a malformed policy stops start-up, naming its line
-    nlu, metrics, bus = load_nlu(settings, kb.embedder, policy), Metrics(), build_bus(settings)
+    nlu, metrics, bus = load_nlu(settings, kb.embedder, policy, kb.reranker), Metrics(), build_bus(settings)
     handoff = HandoffService(tickets=repos.tickets, conversations=repos.conversations, bus=bus,
                              expected_handle_minutes=policy.expected_handle_minutes, audit=repos.audit)
     bank = build_banking_backend(settings) if settings.selfservice.enabled else None

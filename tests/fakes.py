@@ -115,6 +115,9 @@ class FakeNlu:
     def __init__(self) -> None:
         self.failed_turns: list[int] = []
 
+    def wants_second(self, text, embedding) -> bool:
+        return False
+
     def classify(self, text: str, *, failed_turns: int = 0, embedding=None) -> Signals:
         self.failed_turns.append(failed_turns)
         t = text.lower()

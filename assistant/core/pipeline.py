@@ -8,6 +8,7 @@ routes (assistant/dialogue/manager.py): a flow step (SelfService), or the knowle
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -46,6 +47,10 @@ class TurnRunner(Protocol):
 
 class NluClassifier(Protocol):
     def classify(self, text: str, *, failed_turns: int = 0, embedding: np.ndarray | None = None) -> NluSignals: ...
+
+    def wants_second(self, text: str, embedding: np.ndarray) -> bool:
+        """Whether classify will ask a slower second encoder (an unsure message): then it runs off the event loop."""
+        ...
 
 
 class Handoff(Protocol):
@@ -86,7 +91,7 @@ class DialoguePipeline:
         # retrieval. The encoder runs in its own thread and batches concurrent turns; the intent heads
         # over its vector take a fraction of a millisecond, so they run here.
         vector = await self._vector(red.text)
-        nlu = self.nlu.classify(red.text, failed_turns=streak(history, FAILED_PATHS), embedding=vector) if self.nlu else None
+        nlu = await _understand(self.nlu, red.text, streak(history, FAILED_PATHS), vector) if self.nlu else None
         intent = IntentInfo(nlu.intent, round(float(nlu.confidence), 4)) if nlu else None
         uid = await self.repo.add_async(
             cid, role="user", text=red.text, channel=turn.channel, pii=red.found or None,
@@ -253,3 +258,10 @@ async def complete(pipeline: TurnRunner, turn: UserTurn) -> Reply:
             reply = event
     assert reply is not None
     return reply
+
+
+async def _understand(nlu: NluClassifier, text: str, failed_turns: int, vector: np.ndarray) -> NluSignals:
+    """The NLU over the turn's vector: sub-millisecond heads here, an unsure message's second encoder in a thread."""
+    if nlu.wants_second(text, vector):
+        return await asyncio.to_thread(nlu.classify, text, failed_turns=failed_turns, embedding=vector)
+    return nlu.classify(text, failed_turns=failed_turns, embedding=vector)

@@ -42,9 +42,10 @@ def _key(model_dir: Path, texts: list[str]) -> str:
     return h.hexdigest()[:24]
 
 
-def embed_texts(texts: list[str], *, model_dir: Path, cache_dir: Path | None) -> np.ndarray:
-    """(n, 384) float32, L2-normalised; read from / written to cache_dir when given."""
-    path = cache_dir / f"minilm-{_key(model_dir, texts)}.npy" if cache_dir else None
+def embed_texts(texts: list[str], *, model_dir: Path, cache_dir: Path | None, name: str = "minilm") -> np.ndarray:
+    """(n, dim) float32, L2-normalised; read from / written to cache_dir when given. `model_dir` may hold any
+    sentence-transformers model of the same pooling (all-mpnet-base-v2 for the second opinion)."""
+    path = cache_dir / f"{name}-{_key(model_dir, texts)}.npy" if cache_dir else None
     if path is not None and path.exists():
         vecs = np.load(path)
         if vecs.shape[0] == len(texts):

@@ -20,6 +20,7 @@ class Encoded:
 
     texts: list[str]
     emb: np.ndarray
+    emb2: np.ndarray | None = None  # the second opinion's encoder (finetune/intent/second.py), where computed
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -59,7 +60,17 @@ def split_metrics(model: IntentModel, examples: tuple[Example, ...], enc: Encode
         "ece_before_temperature": round(ece(softmax(z), y), 4),
         "ece_after_temperature": round(ece(softmax(z / model.temperature), y), 4),
         "human_request_fpr_on_banking77": _share(human_flags(model, enc)[b77]),
-    }
+    } | _second_metrics(model, enc, y, b77)
+
+
+def _second_metrics(model: IntentModel, enc: Encoded, y: np.ndarray, b77: np.ndarray) -> dict:
+    """Top intent as the runtime gives it with the second opinion, and the share of rows that ask it."""
+    if model.second is None or enc.emb2 is None:
+        return {}
+    first = softmax(model.raw_logits(enc.emb, enc.texts) / model.temperature).max(1)
+    pred = model.probs(enc.emb, enc.texts, emb2=enc.emb2).argmax(1)
+    return {"banking77_accuracy_with_second": _share(pred[b77] == y[b77]),
+            "banking77_second_share": _share(first[b77] < model.second.below)}
 
 
 def human_metrics(model: IntentModel, positive: Encoded, negative: Encoded, ood: Encoded) -> dict:

@@ -11,6 +11,8 @@ Optional parts (the runtime works without them, with fewer signals):
   scope_vocab.json + heads.npz scope_tfidf_idf scope_tfidf_w   word features of the in-scope head
   chars.json     character trigram model and threshold of the keyboard-mashing check
   products.json + heads.npz product_emb   knowledge-base product titles (+ vectors) and its words
+  config.json "second" + heads.npz second_w1 second_b1 second_w2 second_b2   the second opinion: an MLP over
+                 [MiniLM, all-mpnet-base-v2] for messages whose top intent is under "below" (finetune/intent/second.py)
 """
 
 from __future__ import annotations
@@ -46,6 +48,17 @@ class WordWeights:
 
 
 @dataclass(frozen=True)
+class SecondOpinion:
+    """For an unsure message (top calibrated probability under `below`): an MLP over the MiniLM vector and a
+    second encoder's, in the same ensemble with the TF-IDF head, with its own temperature."""
+
+    encoder: str
+    mlp: MlpHead
+    below: float
+    temperature: float
+
+
+@dataclass(frozen=True)
 class IntentModel:
     labels: list[str]
     mlp: MlpHead
@@ -60,6 +73,7 @@ class IntentModel:
     products: dict = field(default_factory=dict)  # {"titles": [...], "words": [...]}
     product_emb: np.ndarray | None = None
     scope_words: WordWeights | None = None
+    second: SecondOpinion | None = None
 
     def scope_prob(self, emb: np.ndarray, texts: list[str]) -> np.ndarray:
         """p(in domain)."""
@@ -74,9 +88,22 @@ class IntentModel:
         w = self.tfidf_weight
         return (1.0 - w) * log_softmax(self.mlp.logits(emb)) + w * log_softmax(tfidf_logits(self.tfidf, texts))
 
-    def probs(self, emb: np.ndarray, texts: list[str], *, calibrated: bool = True) -> np.ndarray:
+    def probs(self, emb: np.ndarray, texts: list[str], *, calibrated: bool = True, emb2: np.ndarray | None = None) -> np.ndarray:
+        """Intent probabilities; with `emb2` (the second encoder's vectors) unsure rows take the second opinion's."""
         z = self.raw_logits(emb, texts)
-        return softmax(z / self.temperature if calibrated else z)
+        p = softmax(z / self.temperature if calibrated else z)
+        if self.second is None or emb2 is None:
+            return p
+        z2 = self.second_logits(emb, emb2, texts)
+        return np.where((softmax(z / self.temperature).max(1) < self.second.below)[:, None],
+                        softmax(z2 / self.second.temperature if calibrated else z2), p)
+
+    def second_logits(self, emb: np.ndarray, emb2: np.ndarray, texts: list[str]) -> np.ndarray:
+        """The second opinion's ensemble log-probabilities before temperature scaling."""
+        if self.second is None:
+            raise ValueError("this model has no second opinion")
+        w, x = self.tfidf_weight, np.concatenate([emb, emb2], axis=1)
+        return (1.0 - w) * log_softmax(self.second.mlp.logits(x)) + w * log_softmax(tfidf_logits(self.tfidf, texts))
 
 
 def save(model: IntentModel, out: Path, *, config: dict, metrics: dict) -> None:
@@ -112,6 +139,8 @@ def save(model: IntentModel, out: Path, *, config: dict, metrics: dict) -> None:
         "thresholds": {"in_scope": model.thresholds.in_scope, "human": model.thresholds.human},
         "training": config,
     }
+    if model.second is not None:
+        cfg["second"] = {"encoder": model.second.encoder, "below": model.second.below, "temperature": model.second.temperature}
     (out / "config.json").write_text(json.dumps(cfg, indent=2) + "\n")
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
 
@@ -126,6 +155,10 @@ def _optional_arrays(model: IntentModel) -> dict:
         out["scope_tfidf_w"] = model.scope_words.w.astype(np.float32)
     if model.product_emb is not None and model.products:
         out["product_emb"] = model.product_emb.astype(np.float16)
+    if model.second is not None:
+        m = model.second.mlp
+        out |= {"second_w1": m.w1.astype(np.float16), "second_b1": m.b1.astype(np.float32),
+                "second_w2": m.w2.astype(np.float16), "second_b2": m.b2.astype(np.float32)}
     return out
 
 
@@ -146,4 +179,7 @@ def rounded(model: IntentModel) -> IntentModel:
         model.tfidf_weight, model.temperature, model.scope, model.human, model.thresholds,
         model.human_words, model.chars, model.products,
         None if model.product_emb is None else f16(model.product_emb), model.scope_words,
+        None if model.second is None else SecondOpinion(
+            model.second.encoder, MlpHead(f16(model.second.mlp.w1), model.second.mlp.b1, f16(model.second.mlp.w2),
+                                          model.second.mlp.b2), model.second.below, model.second.temperature),
     )

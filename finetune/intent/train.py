@@ -45,6 +45,7 @@ from finetune.intent.data import (
 from finetune.intent.embed import base_model_dir, embed_texts
 from finetune.intent.evaluate import Encoded, human_metrics, latency, ood_metrics, report, split_metrics
 from finetune.intent.model import IntentModel, Thresholds, WordWeights, rounded, save
+from finetune.intent.second import with_second
 
 log = logging.getLogger("finetune.intent")
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -270,6 +271,7 @@ def main(argv: list[str] | None = None) -> int:
            for name, texts in data.groups.items()}
     t0 = time.perf_counter()
     model = _fit_model(data, enc, args, mlp_cfg)
+    model = rounded(with_second(model, enc, data.splits, args.cache_dir, CacheSettings().cache_dir / "models", cfg=mlp_cfg, seed=args.seed))
     train_s = time.perf_counter() - t0
     metrics = _measure(model, data, enc, args, mlp_cfg)
     from knowledge_base.embeddings import MiniLMEmbeddings

@@ -48,6 +48,9 @@ def test_a_subject_swap_does_not_keep_the_last_reply_s_documents_first():
 class _OutOfScopeAlone:
     """A scope head that finds short elliptic questions and requests elsewhere out of scope."""
 
+    def wants_second(self, text, embedding) -> bool:
+        return False
+
     def classify(self, text, *, failed_turns=0, embedding=None):
         if "fee" in text.lower():
             return Signals(intent="card_arrival", confidence=0.9)
