@@ -19,6 +19,7 @@ import numpy as np
 
 from assistant.nlu.gibberish import CharModel
 from assistant.nlu.routes import RouteRules
+from assistant.nlu.second import SecondHeads, load_second
 from assistant.nlu.sentiment import LexiconSentiment
 from assistant.nlu.tfidf import TfidfFeatures
 from assistant.nlu.types import NluResult
@@ -63,19 +64,6 @@ def _sigmoid(z: float) -> float:
     return float(1.0 / (1.0 + np.exp(-z)))
 
 
-@dataclass(frozen=True)
-class _Second:
-    """The second opinion (finetune/intent/second.py): an MLP over [MiniLM, `encoder`] for unsure messages."""
-
-    encoder: str
-    w1: np.ndarray
-    b1: np.ndarray
-    w2: np.ndarray
-    b2: np.ndarray
-    below: float  # a calibrated top probability under this asks the second opinion
-    temperature: float
-
-
 @dataclass
 class _Heads:
     labels: list[str]
@@ -105,7 +93,7 @@ class _Heads:
     product_titles: list[str] = field(default_factory=list)
     product_emb: np.ndarray | None = None
     kb_words: frozenset[str] = frozenset()
-    second: _Second | None = None
+    second: SecondHeads | None = None
 
 
 def load_heads(artifact_dir: Path) -> _Heads:
@@ -148,11 +136,7 @@ def _optional(artifact_dir: Path, a: dict) -> dict:
         p = json.loads(products.read_text())
         out["product_titles"], out["kb_words"] = list(p["titles"]), frozenset(p["words"])
         out["product_emb"] = a["product_emb"].astype(np.float32)
-    cfg = json.loads((artifact_dir / "config.json").read_text()).get("second")
-    if cfg and "second_w1" in a:
-        f32 = lambda k: a[k].astype(np.float32)  # noqa: E731
-        out["second"] = _Second(str(cfg["encoder"]), f32("second_w1"), f32("second_b1"), f32("second_w2"), f32("second_b2"),
-                                float(cfg["below"]), float(cfg["temperature"]))
+    out["second"] = load_second(artifact_dir, a)
     return out
 
 
@@ -207,8 +191,7 @@ class MiniLMIntentClassifier:
         p = np.exp(z - z.max())
         s = h.second
         if s is not None and second is not None and p.max() / p.sum() < s.below:
-            x = np.concatenate([e, np.asarray(second, dtype=np.float32).reshape(-1)])
-            z = ((1.0 - h.tfidf_weight) * _log_softmax(_gelu_tanh(x @ s.w1 + s.b1) @ s.w2 + s.b2) + words) / s.temperature
+            z = ((1.0 - h.tfidf_weight) * _log_softmax(s.hidden_logits(e, second, _gelu_tanh)) + words) / s.temperature
             p = np.exp(z - z.max())
         return p / p.sum()
 
@@ -230,7 +213,10 @@ class MiniLMIntentClassifier:
             embedding = self.embedder.encode([text])[0]
         embedding = np.asarray(embedding).reshape(-1)
         if second is None and self.second_encoder is not None and self.wants_second(text, embedding):
-            second = self.second_encoder(text)
+            try:
+                second = self.second_encoder(text)
+            except Exception as exc:  # the first opinion still answers
+                log.warning("intent second opinion failed (%s): first opinion only", type(exc).__name__)
         probs, p_in, p_human = self.probabilities(text, embedding, second)
         order = np.argsort(-probs)
         top = tuple((self.labels[i], round(float(probs[i]), 4)) for i in order[:5])

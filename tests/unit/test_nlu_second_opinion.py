@@ -115,3 +115,16 @@ def test_the_pipeline_asks_the_second_encoder_off_the_event_loop():
         nlu = Unsure(unsure)
         result, loop_thread = asyncio.run(run(nlu))
         assert result == "signals" and (nlu.thread != loop_thread) is unsure
+
+
+def test_a_failing_second_encoder_leaves_the_first_opinion(tmp_path, caplog):
+    clf, _, _ = _classifier(tmp_path, below=1.01)
+    first = clf.classify(TEXTS[0], embedding=KeywordEmbedder().encode([TEXTS[0]])[0], second=None)
+
+    def broken(text: str) -> np.ndarray:
+        raise RuntimeError("onnx session gone")
+
+    clf.second_encoder = broken
+    got = clf.classify(TEXTS[0])
+    assert got.intent == first.intent and "second opinion failed (RuntimeError)" in caplog.text
+    assert TEXTS[0] not in caplog.text  # never the customer's words
