@@ -81,7 +81,7 @@ class Answerer:
     def __init__(self, *, knowledge: KnowledgeSource, generator: Generator, config: AnsweringSettings,
                  reranker: Reranker | None = None, bank_name: str = DEFAULT_BANK_NAME) -> None:
         self.kb, self.generator, self.cfg, self.reranker = knowledge, generator, config, reranker
-        self.bank_name, self.explain_requests = bank_name, ExplainRequests(knowledge.embed_many)
+        self.bank_name, self.explain_requests = bank_name, ExplainRequests(lambda texts: self.kb.embed_many(texts))
 
     def system_prompt(self) -> str:
         return prompts.SYSTEM_PROMPT.format(bank_name=self.bank_name)

@@ -48,7 +48,8 @@ def _classifier(tmp_path, below: float, name: str = "enc-x") -> tuple[MiniLMInte
     return clf, asked, rounded(model)
 
 
-TEXTS = ["when will my card arrive", "my card was stolen last night", "hello and many thanks", "this is an awful complaint"]
+TEXTS = ["the plastic card should arrive, right", "stolen card in the taxi yesterday", "hello hello and thanks again",
+         "awful awful complaint to lodge"]
 
 
 def test_runtime_second_opinion_matches_training(tmp_path):
