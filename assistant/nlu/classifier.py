@@ -177,11 +177,16 @@ class MiniLMIntentClassifier:
     def wants_second(self, text: str, embedding: np.ndarray) -> bool:
         """Whether the second opinion may change this turn: an unsure top intent of an in-scope message of
         `SECOND_MIN_WORDS` or more that asks for no person (else the intent decides nothing)."""
-        second = self.heads.second
+        if self.second_encoder is None or len(text.split()) < SECOND_MIN_WORDS:
+            return False
+        return self._unsure(text, self.probabilities(text, np.asarray(embedding).reshape(-1)))
+
+    def _unsure(self, text: str, first: tuple[np.ndarray, float, float]) -> bool:
+        """`wants_second` over the first opinion's (intent probabilities, p(in scope), p(person))."""
+        second, (p, p_in, p_human), h = self.heads.second, first, self.heads
         if second is None or self.second_encoder is None or len(text.split()) < SECOND_MIN_WORDS:
             return False
-        p, p_in, p_human = self.probabilities(text, np.asarray(embedding).reshape(-1))
-        return float(p.max()) < second.below and p_in >= self.heads.in_scope_threshold and p_human < self.heads.human_threshold
+        return float(p.max()) < second.below and p_in >= h.in_scope_threshold and p_human < h.human_threshold
 
     def _intent_probs(self, text: str, e: np.ndarray, second: np.ndarray | None) -> np.ndarray:
         """Calibrated intent probabilities; an unsure message with the second encoder's vector takes the second opinion's."""
@@ -212,12 +217,13 @@ class MiniLMIntentClassifier:
         if embedding is None:
             embedding = self.embedder.encode([text])[0]
         embedding = np.asarray(embedding).reshape(-1)
-        if second is None and self.second_encoder is not None and self.wants_second(text, embedding):
+        first = self.probabilities(text, embedding)
+        if second is None and self.second_encoder is not None and self._unsure(text, first):
             try:
                 second = self.second_encoder(text)
             except Exception as exc:  # the first opinion still answers
                 log.warning("intent second opinion failed (%s): first opinion only", type(exc).__name__)
-        probs, p_in, p_human = self.probabilities(text, embedding, second)
+        probs, p_in, p_human = first if second is None else self.probabilities(text, embedding, second)
         order = np.argsort(-probs)
         top = tuple((self.labels[i], round(float(probs[i]), 4)) for i in order[:5])
         intent, confidence = top[0]

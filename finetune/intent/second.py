@@ -8,6 +8,7 @@ lowest of `BELOW` that reaches the best validation accuracy (fewest messages pay
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -32,11 +33,10 @@ def fit_second(model: IntentModel, train: tuple[np.ndarray, np.ndarray], y: np.n
     """Train the MLP on [MiniLM, mpnet] rows; its temperature and `below` from validation alone."""
     mlp = H.fit_mlp(np.concatenate(train, axis=1), y, len(model.labels), cfg, seed=seed)
     emb, emb2, texts = val
-    draft = SecondOpinion(ENCODER, mlp, 1.0, 1.0)
-    z2 = IntentModel(**{**model.__dict__, "second": draft}).second_logits(emb, emb2, texts)
+    z2 = replace(model, second=SecondOpinion(ENCODER, mlp, 1.0, 1.0)).second_logits(emb, emb2, texts)
     temperature = H.fit_temperature(z2, y_val)
-    top1 = H.softmax(model.raw_logits(emb, texts) / model.temperature).max(1)
-    pred1, pred2 = model.raw_logits(emb, texts).argmax(1), z2.argmax(1)
+    z1 = model.raw_logits(emb, texts)
+    top1, pred1, pred2 = H.softmax(z1 / model.temperature).max(1), z1.argmax(1), z2.argmax(1)
 
     def accuracy(below: float) -> float:
         pred = np.where(top1 < below, pred2, pred1)
@@ -50,8 +50,6 @@ def fit_second(model: IntentModel, train: tuple[np.ndarray, np.ndarray], y: np.n
 def with_second(model: IntentModel, enc: dict, splits, cache_dir: Path | None, models_cache: Path,
                 *, cfg: H.MlpConfig, seed: int) -> IntentModel:
     """The model with its second opinion; mpnet vectors of the train/val/test rows land in enc[k].emb2."""
-    from dataclasses import replace
-
     from finetune.intent.data import banking_weight
     from finetune.intent.embed import embed_texts
 
